@@ -1,0 +1,393 @@
+"""Typed configuration: every input, rule and number of a build, validated on load.
+
+A configuration is a YAML file. ``extends: other.yaml`` names a base file whose keys are merged under the
+file's own (mappings merge key by key, everything else replaces). Every ``path`` is resolved relative to the
+file that writes it, so an edition under ``config/editions/`` and its base under ``config/`` can both say
+``../data/raw/...`` relative to themselves.
+"""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from quartiere.errors import ConfigError
+
+__all__ = [
+    "Config",
+    "LayerInput",
+    "TableInput",
+    "load_config",
+    "read_config_dict",
+]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class TableInput(_Model):
+    """A table keyed by an id column: CSV (any common dialect) or XLSX."""
+
+    path: Path
+    id: str = Field(description="column holding the id (planning areas: 8-digit string)")
+    sheet: str | int | None = Field(None, description="XLSX sheet name or 0-based index")
+    header_row: int = Field(0, ge=0, description="0-based row of the header in the sheet/file")
+    encoding: str | None = Field(None, description="force an encoding; default: detect UTF-8/cp1252")
+    delimiter: str | None = Field(None, description="force a delimiter; default: detect , or ;")
+    decimal: str | None = Field(None, description="force the decimal mark; default: detect . or ,")
+    restore_leading_zeros: bool = Field(
+        False, description="pad ids that a spreadsheet stored as numbers back to their width"
+    )
+
+
+class LayerInput(_Model):
+    """A polygon layer: GeoJSON, GeoPackage or Shapefile (also zipped)."""
+
+    path: Path
+    layer: str | None = None
+    id: str
+    crs: str | None = Field(None, description="CRS to assume when the file declares none")
+
+
+class PlanningAreasInput(LayerInput):
+    """Planungsräume (PLR) with their LOR hierarchy."""
+
+    generation: str = Field(description="LOR generation label, e.g. 'lor2021' or 'lor2006'")
+    name: str
+    bzr_id: str
+    bzr_name: str
+    pgr_id: str
+    pgr_name: str
+    bezirk: str
+    bezirk_name: str
+    coverage_tolerance_m2: float = Field(
+        1000.0, ge=0, description="gaps/overlaps between planning areas larger than this are errors"
+    )
+
+
+class PopulationInput(TableInput):
+    """Inhabitants per planning area (an extensive count)."""
+
+    column: str
+
+
+class MssInput(TableInput):
+    """Monitoring Soziale Stadtentwicklung, index table (Tabelle 1)."""
+
+    edition: int
+    status: str = Field(description="column with the status class (hoch/mittel/niedrig/sehr niedrig)")
+    dynamic: str = Field(description="column with the dynamic class (positiv/stabil/negativ)")
+
+
+class IndicatorInput(TableInput):
+    """One MSS index indicator per planning area, in percent (e.g. s4 child poverty)."""
+
+    column: str
+
+
+class OfficialLmbInput(TableInput):
+    """An official lmb table: per catchment, or per school with a school -> catchment key."""
+
+    share: str = Field(description="column with the lmb share in percent (0-100)")
+    catchment: str | None = Field(
+        None, description="per-school tables: column with the catchment id (ESB) of each school"
+    )
+    pupils: str | None = Field(
+        None, description="per-school tables: pupils per school, to weight the catchment mean"
+    )
+
+
+class LmbEstimate(_Model):
+    """Stand-in lmb share per catchment from MSS child poverty (s4), documented in the README."""
+
+    citywide_mean: float = Field(
+        gt=0, le=100, description="population-weighted citywide lmb share (%) the estimate is scaled to"
+    )
+
+
+class CatchmentsInput(LayerInput):
+    """Einschulungsbereiche (primary school catchments)."""
+
+    school_year: str
+    lmb_source: Literal["estimate", "official"] = "estimate"
+    estimate: LmbEstimate | None = None
+    official: OfficialLmbInput | None = None
+
+    @model_validator(mode="after")
+    def _source_present(self) -> CatchmentsInput:
+        if self.lmb_source == "estimate" and self.estimate is None:
+            raise ValueError("lmb_source is 'estimate' but no 'estimate' section is given")
+        if self.lmb_source == "official" and self.official is None:
+            raise ValueError("lmb_source is 'official' but no 'official' table is given")
+        return self
+
+
+class ZonesInput(LayerInput):
+    """The geometry a table's ids refer to when it is not the target planning areas."""
+
+    population: PopulationInput | None = Field(
+        None, description="source-zone population, needed for population-weighted transfer"
+    )
+
+
+class AtlasInput(TableInput):
+    """The social atlas index per planning area (lower = more disadvantaged)."""
+
+    column: str
+    label: str = Field(description="what the index is, shown in outputs")
+    zones: ZonesInput | None = Field(
+        None, description="source planning areas when the table is on another LOR generation"
+    )
+    weight: Literal["area", "population"] = "population"
+    min_coverage: float = Field(
+        0.5, gt=0, le=1, description="share of a target area's weight that must carry a value"
+    )
+
+
+class MssRule(_Model):
+    """One alternative of the attention rule: every listed column's class must be one of its values."""
+
+    status: list[str] | None = None
+    dynamic: list[str] | None = None
+
+
+class MssCriterion(_Model):
+    """Gebiete mit besonderem Aufmerksamkeitsbedarf: a PLR matching any alternative is flagged."""
+
+    attention: list[MssRule] = Field(min_length=1)
+
+
+class SchoolsCriterion(_Model):
+    lmb_threshold: float = Field(ge=0, le=100, description="lmb share (%) a catchment must reach")
+    min_area_share: float = Field(
+        ge=0, le=1, description="share of the PLR's area covered by such catchments"
+    )
+    min_coverage: float = Field(
+        0.5, gt=0, le=1, description="share of the PLR's area that catchments with data must cover"
+    )
+
+
+class AtlasCriterion(_Model):
+    strata: int = Field(7, ge=2, le=20)
+    flag_strata: list[int] = Field(default_factory=lambda: [7])
+    method: Literal["quantiles_count", "quantiles_population", "breaks"] = "quantiles_count"
+    breaks: list[float] | None = Field(
+        None, description="ascending upper bounds of the most disadvantaged strata (method: breaks)"
+    )
+    approximation_of: str = "Sozialstrukturatlas 2013 Schicht 7"
+
+    @model_validator(mode="after")
+    def _check(self) -> AtlasCriterion:
+        bad = [s for s in self.flag_strata if not 1 <= s <= self.strata]
+        if bad:
+            raise ValueError(f"flag_strata {bad} outside 1..{self.strata}")
+        if self.method == "breaks":
+            if not self.breaks or len(self.breaks) != self.strata - 1:
+                raise ValueError(f"method 'breaks' needs {self.strata - 1} breaks")
+            if list(self.breaks) != sorted(self.breaks):
+                raise ValueError("breaks must be ascending")
+        return self
+
+
+class Criteria(_Model):
+    mss: MssCriterion
+    schools: SchoolsCriterion
+    atlas: AtlasCriterion
+
+
+class HoleRule(_Model):
+    fill: bool = True
+    max_area_km2: float | None = Field(None, ge=0)
+    max_population: float | None = Field(None, ge=0)
+
+
+class MinimumSize(_Model):
+    population: float = Field(0, ge=0)
+    n_plr: int = Field(1, ge=1)
+
+
+class GroupRule(_Model):
+    """Separate clusters combined under one number with lettered parts (e.g. 13a-d)."""
+
+    name: str
+    bezirke: list[str] | None = Field(None, description="district codes (2-digit); None = all")
+    which: Literal["below_minimum", "all"] = "below_minimum"
+    min_population: float = Field(0, ge=0, description="parts smaller than this are dropped")
+
+
+class NamingRule(_Model):
+    by: Literal["bzr", "pgr"] = "bzr"
+    second_name_share: float = Field(
+        0.35, ge=0, le=1, description="add a second name when it holds this population share"
+    )
+    overrides: dict[str, str] = Field(
+        default_factory=dict, description="official names: member PLR id -> area name"
+    )
+
+
+class Delineation(_Model):
+    seed: str = Field(description="boolean expression over c_mss, c_schools, c_atlas, n_criteria")
+    join: str = Field(description="expression a neighbour must meet to join a seed cluster")
+    rings: int = Field(1, ge=0)
+    contiguity: Literal["rook", "queen"] = "rook"
+    snap_tolerance_m: float = Field(0.0, ge=0)
+    border: Literal["none", "bezirk", "prognoseraum"] = "bezirk"
+    holes: HoleRule = HoleRule()
+    minimum: MinimumSize = MinimumSize()
+    groups: list[GroupRule] = Field(default_factory=list)
+    naming: NamingRule = NamingRule()
+    min_overlap: float = Field(
+        0.5, gt=0, le=1, description="overlap share for an area to keep its number (--previous)"
+    )
+
+
+class Config(_Model):
+    edition: str = Field(description="label of this edition, shown in every output")
+    crs: str = "EPSG:25833"
+    planning_areas: PlanningAreasInput
+    population: PopulationInput
+    mss: MssInput
+    child_poverty: IndicatorInput
+    catchments: CatchmentsInput
+    atlas: AtlasInput
+    criteria: Criteria
+    delineation: Delineation
+    source: Path | None = Field(None, description="the file this configuration was read from")
+    files: list[Path] = Field(default_factory=list, description="this file and its bases")
+
+    @field_validator("crs")
+    @classmethod
+    def _crs(cls, value: str) -> str:
+        from pyproj import CRS
+
+        try:
+            CRS.from_user_input(value)
+        except Exception as exc:  # pyproj raises its own CRSError
+            raise ValueError(f"{value!r} is not a known CRS") from exc
+        return value
+
+    def input_paths(self) -> list[Path]:
+        """Every input file this configuration reads, in a stable order."""
+        paths = [self.planning_areas.path, self.population.path, self.mss.path,
+                 self.child_poverty.path, self.catchments.path, self.atlas.path]
+        if self.catchments.official is not None and self.catchments.lmb_source == "official":
+            paths.append(self.catchments.official.path)
+        if self.atlas.zones is not None:
+            paths.append(self.atlas.zones.path)
+            if self.atlas.zones.population is not None:
+                paths.append(self.atlas.zones.population.path)
+        return list(dict.fromkeys(paths))
+
+
+def _resolve_paths(node: Any, base: Path) -> Any:
+    """Make every ``path`` value absolute relative to the directory of the file that wrote it."""
+    if isinstance(node, dict):
+        out = {}
+        for key, value in node.items():
+            if key == "path" and isinstance(value, str):
+                out[key] = str((base / value).resolve())
+            else:
+                out[key] = _resolve_paths(value, base)
+        return out
+    if isinstance(node, list):
+        return [_resolve_paths(v, base) for v in node]
+    return node
+
+
+def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def read_config_dict(path: Path, _seen: tuple[Path, ...] = ()) -> tuple[dict[str, Any], list[Path]]:
+    """Read a YAML configuration with its ``extends`` chain; return the merged mapping and the files."""
+    path = Path(path).resolve()
+    if path in _seen:
+        raise ConfigError("'extends' chain loops back to this file", path)
+    if not path.is_file():
+        raise ConfigError("configuration file not found", path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark is not None else None
+        problem = getattr(exc, "problem", None) or "not valid YAML"
+        raise ConfigError(problem, path, where) from None
+    if not isinstance(data, dict):
+        raise ConfigError("expected a mapping of keys at the top level", path)
+    data = _resolve_paths(data, path.parent)
+    files = [path]
+    parent = data.pop("extends", None)
+    if parent is not None:
+        if not isinstance(parent, str):
+            raise ConfigError("'extends' must name one file", path)
+        base, base_files = read_config_dict(path.parent / parent, (*_seen, path))
+        data = _merge(base, data)
+        files = base_files + files
+    return data, files
+
+
+def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
+    """The pydantic model found at a location of the configuration, for suggesting key names."""
+    model: Any = Config
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        field = getattr(model, "model_fields", {}).get(part)
+        if field is None:
+            return None
+        annotation = field.annotation
+        candidates = [annotation, *getattr(annotation, "__args__", ())]
+        model = next(
+            (c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)),
+            None,
+        )
+        if model is None:
+            # lists of models: list[GroupRule]
+            for c in candidates:
+                for inner in getattr(c, "__args__", ()):
+                    if isinstance(inner, type) and issubclass(inner, BaseModel):
+                        model = inner
+            if model is None:
+                return None
+    return model
+
+
+def _describe(error: dict[str, Any], data: dict[str, Any]) -> str:
+    loc = tuple(error["loc"])
+    dotted = ".".join(str(p) for p in loc)
+    if error["type"] == "extra_forbidden":
+        model = _model_at(loc[:-1])
+        valid = list(getattr(model, "model_fields", {}) or {})
+        close = difflib.get_close_matches(str(loc[-1]), valid, n=1)
+        hint = f"; did you mean '{close[0]}'?" if close else f"; valid keys: {', '.join(valid)}"
+        return f"{dotted}: unknown key{hint}"
+    if error["type"] == "missing":
+        return f"{dotted}: required key is missing"
+    value = error.get("input")
+    shown = "" if isinstance(value, dict) else f": {value!r}"
+    return f"{dotted}{shown} {error['msg'].lower()}"
+
+
+def load_config(path: str | Path) -> Config:
+    """Read, merge, resolve and validate a configuration file; raise ConfigError naming the key."""
+    data, files = read_config_dict(Path(path))
+    data.pop("source", None)
+    data.pop("files", None)
+    try:
+        return Config.model_validate({**data, "source": files[-1], "files": files})
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        more = exc.error_count() - 1
+        suffix = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
+        raise ConfigError(_describe(first, data) + suffix, files[-1]) from None
