@@ -1,0 +1,164 @@
+"""Command-line interface: wires the stages together, prints errors as one line.
+
+Exit status: 0 success, 1 internal error, 2 bad configuration, 3 bad input data,
+4 changes found (``diff --fail-on-change``). A traceback is shown only with ``--debug``.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import signal
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import wraps
+from pathlib import Path
+from typing import Any
+
+import click
+
+from quartiere.errors import EXIT_INTERNAL, QuartiereError
+
+DEFAULT_CONFIG = Path("config/criteria.yaml")
+DEFAULT_OUT = Path("data/processed/handlungsraeume.gpkg")
+
+EXIT_HELP = """\b
+Exit status:
+  0  success
+  1  internal error (a bug: please report it with the output of --debug)
+  2  bad configuration (file, key and problem are named)
+  3  bad input data (file, row or feature, and problem are named)
+  4  diff --fail-on-change: the two builds differ"""
+
+
+def _say(message: str) -> None:
+    click.echo(message, err=True)
+
+
+def _terminate(signum: int, _frame: Any) -> None:
+    # Raise inside the running build so that atomic writers clean their temporary files.
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Print user errors as one line with their exit code; tracebacks only with --debug."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        ctx = click.get_current_context()
+        debug = ctx.find_root().params.get("debug", False)
+        signal.signal(signal.SIGTERM, _terminate)
+        try:
+            return func(*args, **kwargs)
+        except QuartiereError as exc:
+            if debug:
+                raise
+            _say(f"error: {exc}")
+            sys.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            _say("interrupted: the previous output is untouched")
+            sys.exit(130)
+        except OSError as exc:
+            if debug:
+                raise
+            where = f"{exc.filename}: " if exc.filename else ""
+            _say(f"error: {where}{exc.strerror or exc}")
+            sys.exit(EXIT_INTERNAL)
+        except Exception as exc:  # noqa: BLE001 - the last line of defence
+            if debug:
+                raise
+            _say(f"internal error: {type(exc).__name__}: {exc} (rerun with --debug for details)")
+            sys.exit(EXIT_INTERNAL)
+
+    return wrapper
+
+
+@contextmanager
+def output_lock(out: Path, wait: bool = True) -> Iterator[None]:
+    """Serialise builds writing into the same directory (a second build waits for the first)."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(out.parent, os.O_RDONLY)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if not wait:
+                raise QuartiereError(f"another build is writing into {out.parent}") from None
+            _say(f"waiting for another build writing into {out.parent} ...")
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+config_option = click.option(
+    "--config", "config_path", type=click.Path(path_type=Path), default=DEFAULT_CONFIG,
+    show_default=True, help="Edition configuration (YAML).",
+)
+
+
+@click.group(epilog=EXIT_HELP)
+@click.option("--debug", is_flag=True, help="Show tracebacks of errors.")
+@click.version_option(package_name="quartiere")
+def main(debug: bool) -> None:
+    """Delineate Berlin's Handlungsräume from planning-area social data."""
+
+
+@main.command(epilog=EXIT_HELP)
+@config_option
+@click.option("--out", type=click.Path(path_type=Path), default=DEFAULT_OUT, show_default=True,
+              help="GeoPackage to write (atomically); a map PNG and a summary go beside it.")
+@click.option("--previous", type=click.Path(path_type=Path), default=None,
+              help="An earlier build: keep the numbers of areas that persist.")
+@click.option("-q", "--quiet", is_flag=True, help="Only errors.")
+@handle_errors
+def build(config_path: Path, out: Path, previous: Path | None, quiet: bool) -> None:
+    """Build one edition: criteria, delineation and the GeoPackage."""
+    from quartiere.pipeline import build as run_build
+
+    progress = (lambda _: None) if quiet else _say
+    start = time.perf_counter()
+    with output_lock(out):
+        result = run_build(config_path, out, previous=previous, progress=progress)
+    if not quiet:
+        counts = result.build_info.get("counts", "")
+        _say(f"wrote {out} ({counts}) in {time.perf_counter() - start:.1f} s")
+
+
+@main.command(epilog=EXIT_HELP)
+@config_option
+@handle_errors
+def validate(config_path: Path) -> None:
+    """Check the configuration and every input; write nothing."""
+    from quartiere.config import load_config
+    from quartiere.load import load_inputs
+
+    config = load_config(config_path)
+    inputs = load_inputs(config)
+    for note in inputs.notes:
+        _say(f"note: {note}")
+    click.echo(f"ok: {config.edition}: {len(inputs.planning_areas)} planning areas, "
+               f"{len(inputs.mss)} MSS rows, {len(inputs.catchments)} catchments, "
+               f"{int(inputs.atlas.notna().sum())} atlas values")
+
+
+@main.command(epilog=EXIT_HELP)
+@click.argument("plr_id")
+@config_option
+@handle_errors
+def explain(plr_id: str, config_path: Path) -> None:
+    """Why is planning area PLR_ID in or out? Values, rules, verdicts and sources."""
+    from quartiere.config import load_config
+    from quartiere.explain import explain as explain_text
+    from quartiere.load import load_inputs
+    from quartiere.pipeline import compute
+
+    config = load_config(config_path)
+    result = compute(load_inputs(config), config)
+    click.echo(explain_text(result, plr_id.strip()))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

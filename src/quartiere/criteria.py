@@ -1,0 +1,222 @@
+"""The three criteria of the joint initiative, evaluated per planning area (Planungsraum, PLR).
+
+Each criterion keeps the value behind its flag. Flags are pandas nullable ``Int8``: 1 = met, 0 = not met,
+``<NA>`` = no data (a PLR the source does not cover is never counted as "not disadvantaged").
+
+* ``c_mss``: Monitoring Soziale Stadtentwicklung, *Gebiet mit besonderem Aufmerksamkeitsbedarf*;
+* ``c_schools``: covered by catchments (Einschulungsbereiche) of primary schools with a high share of
+  pupils exempt from learning-material fees (*lernmittelbefreit*, lmb);
+* ``c_atlas``: most disadvantaged stratum of the social atlas index (approximating *Schicht 7*).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from quartiere.config import AtlasCriterion, MssRule
+
+__all__ = [
+    "mss_attention",
+    "estimate_lmb",
+    "aggregate_school_lmb",
+    "schools_criterion",
+    "atlas_strata",
+    "count_criteria",
+    "CRITERIA",
+]
+
+CRITERIA = ("c_mss", "c_schools", "c_atlas")
+
+
+def _flag(met: pd.Series, known: pd.Series) -> pd.Series:
+    out = pd.Series(pd.array(np.where(met, 1, 0), dtype="Int8"), index=met.index)
+    out[~known.to_numpy(dtype=bool)] = pd.NA
+    return out
+
+
+def _normalise_class(values: pd.Series) -> pd.Series:
+    # Official class texts come with stray blanks and mixed case ("Status mittel , Dynamik negativ").
+    return values.astype("string").str.strip().str.replace(r"\s+", " ", regex=True).str.lower()
+
+
+def mss_attention(mss: pd.DataFrame, rules: Sequence[MssRule], plr_ids: pd.Index) -> pd.DataFrame:
+    """Flag MSS areas needing particular attention (Gebiete mit besonderem Aufmerksamkeitsbedarf).
+
+    Parameters
+    ----------
+    mss : DataFrame
+        Indexed by PLR id with columns ``status`` and ``dynamic`` (class texts, e.g. "niedrig",
+        "negativ"). PLR the MSS does not index (300 inhabitants or fewer) are simply absent.
+    rules : sequence of MssRule
+        Alternatives; a PLR matching any of them is flagged. Within one alternative every listed
+        column must match one of its classes.
+    plr_ids : Index
+        All planning areas; those without an MSS row get ``<NA>``.
+
+    Returns
+    -------
+    DataFrame
+        ``mss_status``, ``mss_dynamic`` (normalised class texts) and ``c_mss`` per PLR.
+    """
+    table = mss.reindex(plr_ids)
+    status = _normalise_class(table["status"])
+    dynamic = _normalise_class(table["dynamic"])
+    met = pd.Series(False, index=plr_ids)
+    for rule in rules:
+        match = pd.Series(True, index=plr_ids)
+        if rule.status is not None:
+            match &= status.isin([s.strip().lower() for s in rule.status]).fillna(False)
+        if rule.dynamic is not None:
+            match &= dynamic.isin([d.strip().lower() for d in rule.dynamic]).fillna(False)
+        met |= match.astype(bool)
+    known = status.notna()
+    return pd.DataFrame(
+        {"mss_status": status, "mss_dynamic": dynamic, "c_mss": _flag(met, known)},
+        index=plr_ids,
+    )
+
+
+def estimate_lmb(child_poverty: pd.Series, citywide_child_poverty: float, citywide_mean: float
+                 ) -> tuple[pd.Series, float]:
+    """Stand-in lmb share (%) per catchment from MSS child poverty (indicator s4).
+
+    lmb (SGB II, SGB XII, asylum seekers' benefits, Wohngeld, Kinderzuschlag) runs above s4 (SGB II
+    only), so the estimate scales s4 by one factor chosen such that the citywide population-weighted
+    mean equals ``citywide_mean`` (configured; press reports put it near one pupil in three), and caps
+    the result at 100 %.
+
+    Parameters
+    ----------
+    child_poverty : Series
+        Population-weighted s4 (%) per catchment.
+    citywide_child_poverty : float
+        Population-weighted citywide s4 (%).
+    citywide_mean : float
+        Target citywide lmb share (%).
+
+    Returns
+    -------
+    (Series, float)
+        The estimated lmb share (%) per catchment, and the scaling factor used.
+    """
+    if not citywide_child_poverty > 0:
+        raise ValueError("citywide child poverty must be positive to calibrate the lmb estimate")
+    factor = citywide_mean / citywide_child_poverty
+    return (child_poverty * factor).clip(upper=100.0).rename("lmb_share"), factor
+
+
+def aggregate_school_lmb(schools: pd.DataFrame) -> pd.Series:
+    """Official lmb per school -> per catchment: pupil-weighted mean when pupils are given.
+
+    ``schools`` has columns ``catchment``, ``share`` (%) and optionally ``pupils``.
+    """
+    if "pupils" in schools and schools["pupils"].notna().all():
+        weighted = (schools["share"] * schools["pupils"]).groupby(schools["catchment"]).sum()
+        return (weighted / schools.groupby("catchment")["pupils"].sum()).rename("lmb_share")
+    return schools.groupby("catchment")["share"].mean().rename("lmb_share")
+
+
+def schools_criterion(
+    overlaps: pd.DataFrame,
+    lmb_share: pd.Series,
+    plr_area_m2: pd.Series,
+    *,
+    lmb_threshold: float,
+    min_area_share: float,
+    min_coverage: float,
+) -> pd.DataFrame:
+    """Flag PLR covered mostly by catchments whose lmb share reaches the threshold.
+
+    Parameters
+    ----------
+    overlaps : DataFrame
+        Catchment x PLR overlaps from :func:`quartiere.harmonize.overlay_weights` (``source`` =
+        catchment id, ``target`` = PLR id, ``area_m2``).
+    lmb_share : Series
+        lmb share (%) per catchment; NaN = unknown.
+    plr_area_m2 : Series
+        Area of each PLR (m²), indexed by PLR id.
+    lmb_threshold : float
+        A catchment is flagged when its lmb share is at least this (%), threshold included.
+    min_area_share : float
+        A PLR meets the criterion when flagged catchments cover at least this share of its area.
+    min_coverage : float
+        Below this share of its area covered by catchments with a known lmb share, a PLR has no data.
+
+    Returns
+    -------
+    DataFrame
+        ``lmb_area_share`` (0-1, share of the PLR's area in flagged catchments), ``lmb_coverage``
+        (0-1) and ``c_schools`` per PLR.
+    """
+    share = lmb_share.reindex(overlaps["source"]).to_numpy(dtype=float)
+    known = ~np.isnan(share)
+    flagged = known & (np.nan_to_num(share) >= lmb_threshold)
+    area = overlaps["area_m2"].to_numpy(dtype=float)
+    sums = (
+        pd.DataFrame(
+            {"target": overlaps["target"].to_numpy(),
+             "flagged": np.where(flagged, area, 0.0),
+             "known": np.where(known, area, 0.0)}
+        )
+        .groupby("target")[["flagged", "known"]]
+        .sum()
+        .reindex(plr_area_m2.index, fill_value=0.0)
+    )
+    area_share = (sums["flagged"] / plr_area_m2).clip(upper=1.0)
+    coverage = (sums["known"] / plr_area_m2).clip(upper=1.0)
+    has_data = coverage >= min_coverage
+    # A tolerance of 1e-9 keeps "exactly 50 %" at 50 % despite floating-point area sums.
+    met = area_share >= min_area_share - 1e-9
+    return pd.DataFrame(
+        {"lmb_area_share": area_share.where(has_data), "lmb_coverage": coverage,
+         "c_schools": _flag(met, has_data)},
+        index=plr_area_m2.index,
+    )
+
+
+def atlas_strata(values: pd.Series, population: pd.Series, rule: AtlasCriterion) -> pd.DataFrame:
+    """Classify the atlas index into strata and flag the configured ones.
+
+    Lower index values are more disadvantaged; stratum 1 holds the highest values and stratum
+    ``rule.strata`` the lowest, as in the Sozialstrukturatlas where Schicht 7 of 7 is the most
+    disadvantaged. Methods: ``quantiles_count`` (equal numbers of PLR with a value),
+    ``quantiles_population`` (equal shares of inhabitants), ``breaks`` (explicit ascending bounds: a
+    value up to the first bound falls into the lowest-valued stratum).
+
+    Returns
+    -------
+    DataFrame
+        ``atlas_value``, ``atlas_stratum`` (Int8, <NA> without a value) and ``c_atlas`` per PLR.
+    """
+    known = values.notna()
+    v = values[known]
+    k = rule.strata
+    if rule.method == "quantiles_count":
+        # rank "min" keeps equal values in the same stratum
+        position = v.rank(method="min").to_numpy() - 1
+        bin_ = np.floor(position * k / len(v)).astype(int)
+    elif rule.method == "quantiles_population":
+        pop = population.reindex(v.index).fillna(0.0)
+        order = np.argsort(v.to_numpy(), kind="stable")
+        cum_before = np.empty(len(v))
+        cum_before[order] = np.cumsum(pop.to_numpy()[order]) - pop.to_numpy()[order]
+        bin_ = np.floor(cum_before * k / pop.sum()).astype(int)
+    else:
+        assert rule.breaks is not None
+        bin_ = np.searchsorted(np.asarray(rule.breaks), v.to_numpy(), side="left")
+    stratum = pd.Series(pd.NA, index=values.index, dtype="Int8")
+    stratum[known] = (k - np.clip(bin_, 0, k - 1)).astype("int8")
+    met = stratum.isin(rule.flag_strata).fillna(False).astype(bool)
+    return pd.DataFrame(
+        {"atlas_value": values, "atlas_stratum": stratum, "c_atlas": _flag(met, known)},
+        index=values.index,
+    )
+
+
+def count_criteria(flags: pd.DataFrame) -> pd.Series:
+    """Number of criteria met (no-data counts as not met) per PLR."""
+    return flags[list(CRITERIA)].fillna(0).astype(int).sum(axis=1).rename("n_criteria")

@@ -1,0 +1,195 @@
+"""Load and validate every input a configuration names (the first stage, and the only one reading files).
+
+Each loader returns frames indexed by the input's id (planning areas: 8-digit strings, leading zeros
+kept) and raises :class:`~quartiere.errors.InputError` with one line naming file, row or feature, and
+problem. Facts worth knowing but not fatal (planning areas without a row, repaired geometries) are
+collected as notes, shown by the CLI and written to ``build_info``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+import pandas as pd
+
+from quartiere.config import Config, TableInput
+from quartiere.errors import InputError
+from quartiere.io.layers import LayerReport, check_coverage, read_layer
+from quartiere.io.tables import read_table
+
+__all__ = ["Inputs", "load_inputs", "PLR_ID"]
+
+PLR_ID = r"\d{8}"
+ESB_ID = r"\d{4}"
+
+
+@dataclass
+class Inputs:
+    """Everything a build reads, validated; geometry in the target CRS (EPSG:25833, metres)."""
+
+    planning_areas: gpd.GeoDataFrame
+    population: pd.Series
+    mss: pd.DataFrame
+    child_poverty: pd.Series
+    catchments: gpd.GeoDataFrame
+    official_lmb: pd.Series | None
+    atlas: pd.Series
+    atlas_zones: gpd.GeoDataFrame | None
+    atlas_zone_population: pd.Series | None
+    layer_reports: list[LayerReport] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def _match_ids(table: pd.DataFrame, spec: TableInput, zones: pd.Index, zone_label: str,
+               notes: list[str], what: str) -> None:
+    """Refuse rows for unknown zones; note zones without a row (they become "no data")."""
+    unknown = table.index.difference(zones)
+    if len(unknown):
+        more = f" (and {len(unknown) - 1} more)" if len(unknown) > 1 else ""
+        raise InputError(
+            f"id {unknown[0]!r}{more} matches no {zone_label}; is this table for another LOR edition?",
+            spec.path, f"column '{spec.id}'",
+        )
+    missing = zones.difference(table.index)
+    if len(missing):
+        notes.append(f"{what}: {len(missing)} of {len(zones)} {zone_label}s have no row in "
+                     f"{spec.path.name}; treated as no data")
+
+
+def load_planning_areas(config: Config) -> tuple[gpd.GeoDataFrame, LayerReport]:
+    spec = config.planning_areas
+    mapping = {
+        spec.name: "plr_name", spec.bzr_id: "bzr_id", spec.bzr_name: "bzr_name",
+        spec.pgr_id: "pgr_id", spec.pgr_name: "pgr_name", spec.bezirk: "bezirk",
+        spec.bezirk_name: "bezirk_name",
+    }
+    layer, report = read_layer(spec, list(mapping), config.crs, PLR_ID)
+    check_coverage(layer, spec.coverage_tolerance_m2, str(spec.path))
+    layer = layer.rename(columns=mapping)
+    layer.index.name = "plr_id"
+    for column in ("bezirk", "bzr_id", "pgr_id"):
+        layer[column] = layer[column].astype(str).str.strip()
+    bad = layer.index[~layer.index.str.startswith(tuple(layer["bezirk"].unique()))]
+    if len(bad):
+        raise InputError(f"PLR id {bad[0]} does not start with its district code", spec.path,
+                         f"feature {bad[0]}")
+    return layer.sort_index(), report
+
+
+def load_inputs(config: Config) -> Inputs:
+    """Read and validate every input of ``config``."""
+    notes: list[str] = []
+    planning_areas, plr_report = load_planning_areas(config)
+    plr = planning_areas.index
+    reports = [plr_report]
+
+    pop_spec = config.population
+    population_table = read_table(pop_spec, numeric=[pop_spec.column], id_pattern=PLR_ID)
+    _match_ids(population_table, pop_spec, plr, "planning area", notes, "population")
+    population = population_table[pop_spec.column].reindex(plr).rename("population")
+    if (population < 0).any():
+        bad = population.index[population < 0][0]
+        raise InputError("negative number of inhabitants", pop_spec.path, f"id {bad}")
+
+    mss_spec = config.mss
+    mss = read_table(mss_spec, columns=[mss_spec.status, mss_spec.dynamic], id_pattern=PLR_ID)
+    _match_ids(mss, mss_spec, plr, "planning area", notes, f"MSS {mss_spec.edition}")
+    mss = mss.rename(columns={mss_spec.status: "status", mss_spec.dynamic: "dynamic"})
+
+    cp_spec = config.child_poverty
+    cp_table = read_table(cp_spec, numeric=[cp_spec.column], id_pattern=PLR_ID)
+    _match_ids(cp_table, cp_spec, plr, "planning area", [], "child poverty")
+    child_poverty = cp_table[cp_spec.column]
+    _check_share(child_poverty, cp_spec)
+    # The indicator table carries 0 for PLR the MSS does not index: that is "not computed", not 0 %.
+    child_poverty = child_poverty.where(child_poverty.index.isin(mss.index)).rename("child_poverty")
+
+    cat_spec = config.catchments
+    catchments, cat_report = read_layer(cat_spec, [], config.crs, ESB_ID)
+    catchments.index.name = "esb_id"
+    reports.append(cat_report)
+    official = None
+    if cat_spec.lmb_source == "official":
+        official = _load_official_lmb(cat_spec.official, catchments.index, notes)
+
+    atlas_spec = config.atlas
+    atlas_table = read_table(atlas_spec, numeric=[atlas_spec.column], id_pattern=PLR_ID)
+    atlas_zones = None
+    zone_population = None
+    if atlas_spec.zones is None:
+        _match_ids(atlas_table, atlas_spec, plr, "planning area", notes, "atlas")
+    else:
+        zones_spec = atlas_spec.zones
+        atlas_zones, zone_report = read_layer(zones_spec, [], config.crs, PLR_ID)
+        reports.append(zone_report)
+        _match_ids(atlas_table, atlas_spec, atlas_zones.index, "source-zone", notes, "atlas")
+        if zones_spec.population is not None:
+            zp = zones_spec.population
+            zp_table = read_table(zp, numeric=[zp.column], id_pattern=PLR_ID)
+            _match_ids(zp_table, zp, atlas_zones.index, "source-zone", notes, "atlas weights")
+            zone_population = zp_table[zp.column].rename("population")
+        elif atlas_spec.weight == "population":
+            raise InputError("population weighting needs 'atlas.zones.population'",
+                             config.source, "atlas.weight")
+    atlas = atlas_table[atlas_spec.column].rename("atlas_value")
+    n_missing = int(atlas.isna().sum())
+    if n_missing:
+        notes.append(f"atlas: {n_missing} rows of {atlas_spec.path.name} carry no "
+                     f"{atlas_spec.column} value; treated as no data")
+    for report in reports:
+        if report.repaired:
+            notes.append(f"{report.path}: repaired {report.repaired} invalid geometries")
+        if report.reprojected:
+            notes.append(f"{report.path}: reprojected from {report.source_crs} to {config.crs}")
+
+    return Inputs(
+        planning_areas=planning_areas,
+        population=population,
+        mss=mss,
+        child_poverty=child_poverty,
+        catchments=catchments,
+        official_lmb=official,
+        atlas=atlas,
+        atlas_zones=atlas_zones,
+        atlas_zone_population=zone_population,
+        layer_reports=reports,
+        notes=notes,
+    )
+
+
+def _check_share(values: pd.Series, spec: TableInput) -> None:
+    bad = values[(values < 0) | (values > 100)]
+    if len(bad):
+        raise InputError(f"share {bad.iloc[0]} is outside 0-100", spec.path,
+                         f"id {bad.index[0]}")
+
+
+def _load_official_lmb(spec, catchment_ids: pd.Index, notes: list[str]) -> pd.Series:
+    from quartiere.criteria import aggregate_school_lmb
+
+    if spec.catchment is None:
+        table = read_table(spec, numeric=[spec.share], id_pattern=ESB_ID)
+        _check_share(table[spec.share], spec)
+        lmb = table[spec.share].rename("lmb_share")
+        lmb.index.name = "esb_id"
+    else:
+        numeric = [spec.share] + ([spec.pupils] if spec.pupils else [])
+        table = read_table(spec, columns=[spec.catchment], numeric=numeric, id_pattern=None)
+        _check_share(table[spec.share], spec)
+        schools = pd.DataFrame({
+            "catchment": table[spec.catchment].astype(str).str.strip(),
+            "share": table[spec.share],
+        })
+        if spec.pupils:
+            schools["pupils"] = table[spec.pupils]
+        lmb = aggregate_school_lmb(schools)
+    unknown = lmb.index.difference(catchment_ids)
+    if len(unknown):
+        raise InputError(f"catchment {unknown[0]!r} is not in the catchment layer",
+                         spec.path, f"{len(unknown)} unknown catchment ids")
+    missing = catchment_ids.difference(lmb.index)
+    if len(missing):
+        notes.append(f"lmb: {len(missing)} of {len(catchment_ids)} catchments have no official "
+                     "share; treated as no data")
+    return lmb
