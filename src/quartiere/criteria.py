@@ -202,9 +202,10 @@ def atlas_strata(values: pd.Series, population: pd.Series, rule: AtlasCriterion)
     elif rule.method == "quantiles_population":
         pop = population.reindex(v.index).fillna(0.0)
         order = np.argsort(v.to_numpy(), kind="stable")
-        cum_before = np.empty(len(v))
-        cum_before[order] = np.cumsum(pop.to_numpy()[order]) - pop.to_numpy()[order]
-        bin_ = np.floor(cum_before * k / pop.sum()).astype(int)
+        # A PLR belongs to the quantile holding the middle of its inhabitants.
+        midpoint = np.empty(len(v))
+        midpoint[order] = np.cumsum(pop.to_numpy()[order]) - pop.to_numpy()[order] / 2
+        bin_ = np.floor(midpoint * k / pop.sum()).astype(int)
     else:
         assert rule.breaks is not None
         bin_ = np.searchsorted(np.asarray(rule.breaks), v.to_numpy(), side="left")
