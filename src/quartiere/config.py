@@ -52,6 +52,9 @@ class LayerInput(_Model):
     layer: str | None = None
     id: str
     crs: str | None = Field(None, description="CRS to assume when the file declares none")
+    restore_leading_zeros: bool = Field(
+        False, description="pad ids that a numeric field stored without leading zeros"
+    )
 
 
 class PlanningAreasInput(LayerInput):

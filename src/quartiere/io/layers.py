@@ -126,7 +126,7 @@ def read_layer(
         [_cell_text(v) for v in frame[spec.id].tolist()],
         [f"feature {i}" for i in range(1, n + 1)],
         id_pattern=id_pattern,
-        restore_leading_zeros=getattr(spec, "restore_leading_zeros", False),
+        restore_leading_zeros=spec.restore_leading_zeros,
         path=path,
         column=spec.id,
     )
