@@ -1,0 +1,466 @@
+"""Write the GeoPackage that GIS staff open in QGIS: valid, styled, documented, reproducible.
+
+The layers are written with pyogrio into a temporary directory beside the target, documented and
+styled with plain ``sqlite3`` (OGC GeoPackage 1.3 tables ``gpkg_data_columns``, ``gpkg_metadata``
+and QGIS's ``layer_styles``), and only then moved onto the target with :func:`os.replace`.
+A failure at any point leaves a previous file untouched and no temporary file behind.
+
+GeoPackage version 1.3 is written on purpose: the GDAL that pyogrio bundles would write 1.4, which
+Debian's GDAL 3.6 / QGIS 3.22 open only with a warning.
+
+With ``SOURCE_DATE_EPOCH`` set, every timestamp in the file is that instant, and two writes of the
+same frames are byte-identical.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import re
+import shutil
+import sqlite3
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+import shapely
+
+__all__ = [
+    "ATTRIBUTION",
+    "CRS",
+    "FIELDS",
+    "LAYERS",
+    "Field",
+    "LayerDoc",
+    "build_timestamp",
+    "write_geopackage",
+]
+
+CRS = "EPSG:25833"
+"""The one CRS of every geometry layer: ETRS89 / UTM zone 33N, metres."""
+
+ATTRIBUTION = (
+    "Datenquelle: Amt für Statistik Berlin-Brandenburg / Senatsverwaltungen Berlin, CC BY 3.0 DE"
+)
+"""Attribution the CC BY 3.0 DE licence of Berlin's open data requires (``data/raw/SOURCES.md``)."""
+
+GPKG_VERSION = "1.3"
+GEOMETRY_COLUMN = "geom"
+FID_COLUMN = "fid"
+_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+@dataclass(frozen=True)
+class LayerDoc:
+    """How a layer is described in ``gpkg_contents`` and ordered in the file.
+
+    Parameters
+    ----------
+    identifier
+        Short human-readable title (``gpkg_contents.identifier``, QGIS shows it as layer title).
+    description
+        What the layer holds (``gpkg_contents.description``, QGIS shows it as abstract).
+    sort_by
+        Columns that give the rows a stable order; empty keeps the order given.
+    """
+
+    identifier: str
+    description: str
+    sort_by: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Field:
+    """Documentation and storage type of one attribute column.
+
+    Parameters
+    ----------
+    title
+        Short alias QGIS shows instead of the column name (unique within the layer).
+    description
+        One sentence: what the value means, with units.
+    sql_type
+        GeoPackage column type: ``TEXT(n)`` (n = width in characters; widened when data are longer),
+        ``TEXT``, ``SMALLINT`` (16 bit), ``MEDIUMINT`` (32 bit), ``INTEGER`` (64 bit) or ``REAL``.
+    """
+
+    title: str
+    description: str
+    sql_type: str
+
+
+_CRITERIA = (
+    "the three criteria are: MSS area needing particular attention (c_mss), primary-school "
+    "catchments with a high share of pupils exempt from paying for learning materials (c_schools), "
+    "stratum 7 of the Sozialstrukturatlas (c_atlas)"
+)
+
+LAYERS: dict[str, LayerDoc] = {
+    "handlungsraeume": LayerDoc(
+        "Handlungsräume",
+        "Handlungsräume (focus areas) of the joint initiative for socially disadvantaged "
+        "neighbourhoods: dissolved planning areas, one row per area or part (e.g. 13a-13d). "
+        + _CRITERIA + ". EPSG:25833.",
+        ("hr_id",),
+    ),
+    "planungsraeume": LayerDoc(
+        "Planungsräume with criteria",
+        "Every Berlin planning area (Planungsraum, PLR) with the value and 0/1 flag of each "
+        "criterion, the number of criteria met and the Handlungsraum it belongs to (empty when "
+        "outside). " + _CRITERIA + ". EPSG:25833.",
+        ("plr_id",),
+    ),
+    "einschulungsbereiche": LayerDoc(
+        "Einschulungsbereiche with lmb share",
+        "Primary-school catchment areas (Einschulungsbereiche) with the share of pupils exempt "
+        "from paying for learning materials (lernmittelbefreit, lmb); lmb_source tells official "
+        "values from estimates. EPSG:25833.",
+        ("esb_id",),
+    ),
+    "build_info": LayerDoc(
+        "Build information",
+        "What this file was built from: edition, configuration, input files with SHA-256 hashes, "
+        "software versions and the build timestamp (key/value table).",
+    ),
+}
+"""Known layers; others are written undocumented and unstyled, in the order given."""
+
+_COUNT = "number of the area's planning areas that meet the {} criterion"
+FIELDS: dict[str, dict[str, Field]] = {
+    "handlungsraeume": {
+        "hr_id": Field("Nr.", "Handlungsraum number: '01'..'12', parts of 13 as '13a'..'13d'",
+                       "TEXT(4)"),
+        "hr_name": Field("Name", "name of the Handlungsraum", "TEXT(80)"),
+        "bezirk": Field("Bezirk", "district (Bezirk) the area lies in", "TEXT(40)"),
+        "n_plr": Field("Anzahl PLR", "number of planning areas in the area", "SMALLINT"),
+        "population": Field("Einwohner", "residents (sum over its planning areas)", "MEDIUMINT"),
+        "area_km2": Field("Fläche km²", "area in square kilometres (EPSG:25833)", "REAL"),
+        "plr_ids": Field("PLR-Nummern", "ids of its planning areas, comma-separated", "TEXT"),
+        "n_c_mss": Field("PLR mit MSS", _COUNT.format("MSS"), "SMALLINT"),
+        "n_c_schools": Field("PLR mit Schulen", _COUNT.format("schools"), "SMALLINT"),
+        "n_c_atlas": Field("PLR mit Atlas", _COUNT.format("social atlas"), "SMALLINT"),
+    },
+    "planungsraeume": {
+        "plr_id": Field("PLR-Nr.", "planning area id (8 digits, LOR 2021)", "TEXT(8)"),
+        "plr_name": Field("Planungsraum", "name of the planning area", "TEXT(80)"),
+        "bzr_name": Field("Bezirksregion", "name of its district region (Bezirksregion)",
+                          "TEXT(80)"),
+        "bezirk": Field("Bezirk", "district (Bezirk)", "TEXT(40)"),
+        "population": Field("Einwohner", "residents", "MEDIUMINT"),
+        "mss_status": Field("MSS Status", "MSS status index class (Statusindex)", "TEXT(20)"),
+        "mss_dynamic": Field("MSS Dynamik", "MSS dynamics index class (Dynamikindex)", "TEXT(20)"),
+        "c_mss": Field("Kriterium MSS", "1 = MSS area needing particular attention", "SMALLINT"),
+        "lmb_area_share": Field(
+            "lmb-Flächenanteil",
+            "share 0..1 of the planning area covered by flagged school catchments", "REAL"),
+        "c_schools": Field("Kriterium Schulen", "1 = lies in catchments of flagged primary schools",
+                           "SMALLINT"),
+        "atlas_value": Field("Atlas-Index", "Sozialstrukturatlas index value", "REAL"),
+        "atlas_stratum": Field("Atlas-Schicht", "Sozialstrukturatlas stratum (1..7)", "SMALLINT"),
+        "c_atlas": Field("Kriterium Atlas", "1 = Sozialstrukturatlas stratum 7", "SMALLINT"),
+        "n_criteria": Field("Anzahl Kriterien", "number of criteria met (0..3)", "SMALLINT"),
+        "hr_id": Field("Handlungsraum", "number of the Handlungsraum; empty when outside",
+                       "TEXT(4)"),
+        "decision": Field("Begründung", "why the planning area is in or out", "TEXT"),
+    },
+    "einschulungsbereiche": {
+        "esb_id": Field("ESB-Nr.", "catchment area (Einschulungsbereich) id", "TEXT(20)"),
+        "lmb_share": Field("lmb-Anteil %", "share of pupils exempt from paying for learning "
+                           "materials, percent 0..100", "REAL"),
+        "lmb_source": Field("lmb-Quelle", "'official' or 'estimate' (stand-in value)", "TEXT(8)"),
+        "flagged": Field("markiert", "1 = share reaches the school criterion threshold",
+                         "SMALLINT"),
+    },
+    "build_info": {
+        "key": Field("Schlüssel", "what is recorded", "TEXT(64)"),
+        "value": Field("Wert", "the recorded value", "TEXT"),
+    },
+}
+"""Field documentation per known layer; undocumented fields keep the type pyogrio gives them."""
+
+_PANDAS_TYPE = {"SMALLINT": "Int16", "MEDIUMINT": "Int32", "INTEGER": "Int64", "REAL": "float64"}
+
+
+def build_timestamp() -> datetime:
+    """Return the build instant: ``SOURCE_DATE_EPOCH`` when set (reproducible builds), else now.
+
+    Returns
+    -------
+    datetime
+        Timezone-aware UTC time.
+    """
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch:
+        return datetime.fromtimestamp(int(epoch), tz=UTC)
+    return datetime.now(tz=UTC)
+
+
+def _iso(ts: datetime) -> str:
+    return ts.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ts.microsecond // 1000:03d}Z"
+
+
+def _prepare(name: str, frame: pd.DataFrame) -> pd.DataFrame:
+    """Check names and CRS, cast to the documented types and give the rows a stable order."""
+    frame = frame.copy()
+    geometry = frame.geometry.name if isinstance(frame, gpd.GeoDataFrame) else None
+    frame.columns = [c if c == geometry else str(c).lower() for c in frame.columns]
+    attributes = [c for c in frame.columns if c != geometry]
+    for column in attributes:
+        if not _NAME.match(column):
+            raise ValueError(f"layer {name}: field name {column!r} is not [a-z][a-z0-9_]*")
+        if column == FID_COLUMN:
+            raise ValueError(f"layer {name}: a user column named 'fid' clashes with the feature id")
+    if len(set(attributes)) != len(attributes):
+        raise ValueError(f"layer {name}: duplicate field names after lower-casing")
+    if geometry is not None:
+        if frame.crs is None or frame.crs.to_epsg() != 25833:
+            raise ValueError(f"layer {name}: CRS must be {CRS}, got {frame.crs}")
+        types = set(shapely.get_type_id(frame.geometry.values[frame.geometry.notna()]))
+        if not types <= {3, 6}:  # Polygon, MultiPolygon
+            raise ValueError(f"layer {name}: geometries must be (Multi)Polygon")
+    for column, field in FIELDS.get(name, {}).items():
+        if column not in frame.columns:
+            continue
+        if field.sql_type in _PANDAS_TYPE:
+            frame[column] = frame[column].astype(_PANDAS_TYPE[field.sql_type])
+        else:
+            frame[column] = frame[column].astype(object).where(frame[column].notna(), None)
+    doc = LAYERS.get(name)
+    if doc and doc.sort_by and all(c in frame.columns for c in doc.sort_by):
+        frame = frame.sort_values(list(doc.sort_by), kind="stable")
+    return frame.reset_index(drop=True)
+
+
+def _text_widths(name: str, frame: pd.DataFrame) -> dict[str, int]:
+    """Declared width of each TEXT(n) column, widened to the longest value."""
+    widths = {}
+    for column, field in FIELDS.get(name, {}).items():
+        match = re.fullmatch(r"TEXT\((\d+)\)", field.sql_type)
+        if match and column in frame.columns:
+            longest = frame[column].dropna().astype(str).str.len().max()
+            longest = 0 if pd.isna(longest) else int(longest)
+            widths[column] = max(int(match.group(1)), longest)
+    return widths
+
+
+def _metadata_xml(items: Mapping[str, str]) -> str:
+    """GDAL's metadata XML, which GDAL and QGIS show as dataset or layer metadata."""
+    lines = ["<GDALMultiDomainMetadata>", "  <Metadata>"]
+    lines += [f'    <MDI key="{html.escape(k)}">{html.escape(v, quote=False)}</MDI>'
+              for k, v in items.items()]
+    lines += ["  </Metadata>", "</GDALMultiDomainMetadata>", ""]
+    return "\n".join(lines)
+
+
+def _style_qml(name: str, columns: Sequence[str]) -> str | None:
+    """The layer's default QML with field aliases added, or None for a layer without a style."""
+    resource = resources.files("quartiere").joinpath("styles", f"{name}.qml")
+    if not resource.is_file():
+        return None
+    qml = resource.read_text(encoding="utf-8")
+    fields = FIELDS.get(name, {})
+    aliases = [
+        f'    <alias field="{html.escape(c)}" index="{i}" name="{html.escape(fields[c].title)}"/>'
+        for i, c in enumerate(columns, start=1) if c in fields  # index 0 is the fid
+    ]
+    block = "  <aliases>\n" + "\n".join(aliases) + "\n  </aliases>\n"
+    qml = re.sub(r'styleCategories="([^"]*)"',
+                 lambda m: f'styleCategories="{m.group(1)}|Fields"', qml, count=1)
+    return qml.replace("</qgis>", block + "</qgis>")
+
+
+_DDL = """
+CREATE TABLE gpkg_data_columns (table_name TEXT NOT NULL, column_name TEXT NOT NULL, name TEXT,
+  title TEXT, description TEXT, mime_type TEXT, constraint_name TEXT,
+  CONSTRAINT pk_gdc PRIMARY KEY (table_name, column_name),
+  CONSTRAINT gdc_tn UNIQUE (table_name, name));
+CREATE TABLE gpkg_data_column_constraints (constraint_name TEXT NOT NULL,
+  constraint_type TEXT NOT NULL, value TEXT, min NUMERIC, min_is_inclusive BOOLEAN, max NUMERIC,
+  max_is_inclusive BOOLEAN, description TEXT,
+  CONSTRAINT gdcc_ntv UNIQUE (constraint_name, constraint_type, value));
+CREATE TABLE gpkg_metadata (id INTEGER CONSTRAINT m_pk PRIMARY KEY ASC NOT NULL,
+  md_scope TEXT NOT NULL DEFAULT 'dataset', md_standard_uri TEXT NOT NULL,
+  mime_type TEXT NOT NULL DEFAULT 'text/xml', metadata TEXT NOT NULL DEFAULT '');
+CREATE TABLE gpkg_metadata_reference (reference_scope TEXT NOT NULL, table_name TEXT,
+  column_name TEXT, row_id_value INTEGER,
+  timestamp DATETIME NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
+  md_file_id INTEGER NOT NULL, md_parent_id INTEGER,
+  CONSTRAINT crmr_mfi_fk FOREIGN KEY (md_file_id) REFERENCES gpkg_metadata(id),
+  CONSTRAINT crmr_mpi_fk FOREIGN KEY (md_parent_id) REFERENCES gpkg_metadata(id));
+CREATE TABLE layer_styles (id INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL,
+  f_table_catalog TEXT(256), f_table_schema TEXT(256), f_table_name TEXT(256),
+  f_geometry_column TEXT(256), styleName TEXT(30), styleQML TEXT, styleSLD TEXT,
+  useAsDefault BOOLEAN, description TEXT, owner TEXT(30), ui TEXT(30),
+  update_time DATETIME DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')));
+"""
+_SCHEMA_EXT = "http://www.geopackage.org/spec121/#extension_schema"
+_METADATA_EXT = "http://www.geopackage.org/spec121/#extension_metadata"
+
+
+def _set_text_widths(db: sqlite3.Connection, table: str, widths: Mapping[str, int]) -> None:
+    """Declare TEXT(n) widths in the table's schema.
+
+    ``TEXT(n)`` and ``TEXT`` share SQLite's TEXT affinity, so only the declaration changes, never
+    the stored data: the case SQLite documents as safe for editing ``sqlite_master`` directly.
+    """
+    if not widths:
+        return
+    (sql,) = db.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?",
+                        (table,)).fetchone()
+    for column, width in widths.items():
+        sql, n = re.subn(rf'"{re.escape(column)}" TEXT\b(?!\()', f'"{column}" TEXT({width})', sql)
+        if n != 1:
+            raise RuntimeError(f"cannot declare the width of {table}.{column}")
+    (version,) = db.execute("PRAGMA schema_version").fetchone()
+    db.execute("PRAGMA writable_schema = ON")
+    db.execute("UPDATE sqlite_master SET sql = ? WHERE type = 'table' AND name = ?", (sql, table))
+    db.execute(f"PRAGMA schema_version = {version + 1}")
+    db.execute("PRAGMA writable_schema = OFF")
+
+
+def _document(db: sqlite3.Connection, frames: Mapping[str, pd.DataFrame], stamp: str,
+              dataset_items: Mapping[str, str], layer_items: Mapping[str, str]) -> None:
+    """Add field docs, metadata, styles and fixed timestamps to a freshly written GeoPackage."""
+    for statement in _DDL.split(";"):  # not executescript: that would commit the transaction
+        if statement.strip():
+            db.execute(statement)
+    db.executemany(
+        "INSERT INTO gpkg_extensions VALUES (?, NULL, ?, ?, 'read-write')",
+        [("gpkg_data_columns", "gpkg_schema", _SCHEMA_EXT),
+         ("gpkg_data_column_constraints", "gpkg_schema", _SCHEMA_EXT),
+         ("gpkg_metadata", "gpkg_metadata", _METADATA_EXT),
+         ("gpkg_metadata_reference", "gpkg_metadata", _METADATA_EXT)])
+    db.execute("UPDATE gpkg_contents SET last_change = ?", (stamp,))
+
+    db.execute("INSERT INTO gpkg_metadata VALUES (1, 'dataset', 'http://gdal.org', 'text/xml', ?)",
+               (_metadata_xml(dataset_items),))
+    db.execute("INSERT INTO gpkg_metadata_reference VALUES ('geopackage', NULL, NULL, NULL, ?, 1, "
+               "NULL)", (stamp,))
+    db.execute("INSERT INTO gpkg_metadata VALUES (2, 'dataset', 'http://gdal.org', 'text/xml', ?)",
+               (_metadata_xml(layer_items),))
+    for name, frame in frames.items():
+        db.execute(
+            "INSERT INTO gpkg_metadata_reference VALUES ('table', ?, NULL, NULL, ?, 2, NULL)",
+            (name, stamp),
+        )
+        fields = FIELDS.get(name, {})
+        db.executemany(
+            "INSERT INTO gpkg_data_columns VALUES (?, ?, ?, ?, ?, NULL, NULL)",
+            [(name, c, fields[c].title, fields[c].title, fields[c].description)
+             for c in frame.columns if c in fields])
+        _set_text_widths(db, name, _text_widths(name, frame))
+        if not isinstance(frame, gpd.GeoDataFrame):
+            continue
+        qml = _style_qml(name, [c for c in frame.columns if c != frame.geometry.name])
+        if qml is not None:
+            db.execute(
+                "INSERT INTO layer_styles (f_table_catalog, f_table_schema, f_table_name, "
+                "f_geometry_column, styleName, styleQML, styleSLD, useAsDefault, description, "
+                "owner, ui, update_time) VALUES ('', '', ?, ?, ?, ?, '', 1, ?, '', NULL, ?)",
+                (name, GEOMETRY_COLUMN, name, qml, "quartiere default style", stamp))
+    # QGIS registers layer_styles as an attributes table; do the same so GDAL lists it cleanly.
+    db.execute("INSERT INTO gpkg_contents (table_name, data_type, identifier, description, "
+               "last_change) VALUES ('layer_styles', 'attributes', 'layer_styles', "
+               "'QGIS default styles of the layers', ?)", (stamp,))
+    db.execute("INSERT INTO gpkg_ogr_contents VALUES ('layer_styles', "
+               "(SELECT count(*) FROM layer_styles))")
+
+
+def _items(edition: str, metadata: Mapping[str, Any], build_info: Mapping[str, str]
+           ) -> tuple[dict[str, str], dict[str, str]]:
+    """Dataset-level and layer-level metadata items (GDAL metadata keys are upper case)."""
+    attribution = str(metadata.get("attribution") or ATTRIBUTION)
+    estimates = "\n".join(str(s) for s in metadata.get("estimates", ()))
+    layer = {"EDITION": edition, "LICENSE": "CC BY 3.0 DE", "ATTRIBUTION": attribution}
+    if estimates:
+        layer["ESTIMATES"] = estimates
+    dataset = dict(layer)
+    for i, item in enumerate(metadata.get("inputs", ()), start=1):
+        dataset[f"INPUT_{i}"] = f"{item['path']} sha256:{item['sha256']}"
+    if metadata.get("config"):
+        dataset["CONFIG"] = str(metadata["config"])
+    for key, value in build_info.items():
+        dataset[f"BUILD_{re.sub(r'[^A-Z0-9]+', '_', str(key).upper())}"] = str(value)
+    return dataset, layer
+
+
+def write_geopackage(out: Path, layers: Mapping[str, gpd.GeoDataFrame | pd.DataFrame],
+                     build_info: Mapping[str, str], metadata: Mapping[str, Any]) -> None:
+    """Write the layers atomically as a styled, documented GeoPackage 1.3.
+
+    Parameters
+    ----------
+    out
+        Target ``.gpkg``; replaced only once the new file is complete.
+    layers
+        Layer name -> frame, written in this order. GeoDataFrames must hold (Multi)Polygons in
+        EPSG:25833 and are written as MultiPolygon with a spatial index; plain DataFrames become
+        attribute tables. Known layers (:data:`LAYERS`) get a description, field documentation,
+        typed columns, a stable row order and, where one exists, a default QGIS style.
+    build_info
+        Key -> value of what the build used (versions, timestamp ...), recorded in the dataset
+        metadata; also written as table ``build_info`` when ``layers`` has none.
+    metadata
+        ``edition`` (str), ``config`` (YAML text), ``inputs`` (list of ``{path, sha256}``),
+        ``attribution`` (defaults to :data:`ATTRIBUTION`), ``estimates`` (sentences naming the
+        values that are estimates or approximations).
+
+    Raises
+    ------
+    ValueError
+        A layer breaks the contract (field names, CRS, geometry type).
+    """
+    out = Path(out)
+    frames = {name: _prepare(name, frame) for name, frame in layers.items()}
+    if "build_info" not in frames:
+        frames["build_info"] = pd.DataFrame(
+            {"key": list(build_info), "value": [str(v) for v in build_info.values()]})
+        frames["build_info"] = _prepare("build_info", frames["build_info"])
+    stamp = _iso(build_timestamp())
+    dataset_items, layer_items = _items(str(metadata.get("edition", "")), metadata, build_info)
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    workdir = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
+    try:
+        tmp = workdir / out.name
+        for i, (name, frame) in enumerate(frames.items()):
+            doc = LAYERS.get(name, LayerDoc(name, ""))
+            options: dict[str, Any] = {"IDENTIFIER": doc.identifier, "DESCRIPTION": doc.description,
+                                       "FID": FID_COLUMN}
+            kwargs: dict[str, Any] = {}
+            if isinstance(frame, gpd.GeoDataFrame):
+                options.update(GEOMETRY_NAME=GEOMETRY_COLUMN, SPATIAL_INDEX="YES")
+                kwargs.update(geometry_type="MultiPolygon", promote_to_multi=True)
+            pyogrio.write_dataframe(
+                frame, tmp, layer=name, driver="GPKG", layer_options=options,
+                dataset_options={"VERSION": GPKG_VERSION} if i == 0 else None, **kwargs)
+        db = sqlite3.connect(tmp, isolation_level=None)
+        try:
+            db.execute("PRAGMA journal_mode = DELETE")
+            db.execute("BEGIN")
+            _document(db, frames, stamp, dataset_items, layer_items)
+            db.execute("COMMIT")
+            # VACUUM rewrites every page, so no stale bytes of deleted rows reach the output.
+            db.execute("VACUUM")
+            problems = db.execute("PRAGMA integrity_check").fetchall()
+            if problems != [("ok",)]:
+                raise RuntimeError(f"GeoPackage integrity check failed: {problems}")
+        finally:
+            db.close()
+        with open(tmp, "rb") as handle:
+            os.fsync(handle.fileno())
+        os.replace(tmp, out)
+        directory = os.open(out.parent, os.O_RDONLY)
+        try:
+            os.fsync(directory)
+        finally:
+            os.close(directory)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
