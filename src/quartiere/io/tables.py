@@ -16,6 +16,7 @@ import difflib
 import io
 import math
 import re
+from collections import Counter
 from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
@@ -336,16 +337,16 @@ def _decode(raw: bytes, forced: str | None, path: Path) -> str:
 
 
 def _detect_delimiter(text: str, header_row: int) -> str:
-    """The candidate that splits the header into most fields and the rows most consistently."""
+    """The candidate that splits most rows into the same number (> 1) of fields."""
     sample = "\n".join(text.splitlines()[header_row: header_row + 50])
     best, best_score = ",", (False, 0.0, 0)
     for delimiter in _DELIMITERS:
         rows = [r for r in csv.reader(io.StringIO(sample), delimiter=delimiter) if r]
         if not rows:
             continue
-        width = len(rows[0])
-        consistent = sum(len(r) == width for r in rows) / len(rows)
-        score = (width > 1, consistent, width)
+        widths = Counter(len(r) for r in rows)
+        width, count = max(widths.items(), key=lambda item: (item[1], item[0]))
+        score = (width > 1, count / len(rows), width)
         if score > best_score:
             best, best_score = delimiter, score
     return best
@@ -431,7 +432,8 @@ def _split_header(
             cols = [str(i + 1) for i, h in enumerate(header) if h == name]
             raise InputError(f"column {name!r} appears {count} times in the header "
                              f"(columns {', '.join(cols)})", path, f"{place}row {header_line}")
-        if count == 0:
+    for name in needed:
+        if name not in header:
             role = "id column" if name == spec.id else "column"
             found = _find_header(records, name)
             if found and found != header_line:
