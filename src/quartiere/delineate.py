@@ -1,0 +1,919 @@
+"""Delineation: from flagged planning areas to named, numbered Handlungsräume.
+
+The stage is a chain of pure, vectorised steps over a contiguity graph of the planning areas
+(Planungsräume, PLR):
+
+1. *seed* and *join* rules (boolean expressions from configuration) flag each PLR;
+2. seeds grow by up to ``rings`` steps into neighbouring PLR that meet the join rule, never across
+   the configured border (Bezirk or Prognoseraum): graph edges across it are removed;
+3. the connected members form clusters; non-member PLR enclosed by one cluster (holes) join it;
+4. clusters below the minimum size are dropped, or kept as lettered parts of a declared group;
+5. areas are numbered (district code, then smallest member id) and named after their dominant
+   Bezirksregion or Prognoseraum;
+6. every PLR gets a role and a one-sentence decision, and each area's polygon is the coverage-aware
+   union of its members.
+
+All geometry stays in the input CRS (EPSG:25833, metres). PLR ids are 8-digit strings.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from scipy import sparse
+
+from quartiere.config import Delineation
+from quartiere.contiguity import Contiguity, build_contiguity, component_labels
+from quartiere.errors import ConfigError
+
+__all__ = [
+    "RULE_NAMES",
+    "ROLES",
+    "DelineationResult",
+    "compile_rule",
+    "delineate",
+    "renumber",
+]
+
+#: Names a seed or join expression may use.
+RULE_NAMES = ("c_mss", "c_schools", "c_atlas", "n_criteria")
+#: Values of the ``role`` column of :attr:`DelineationResult.members`.
+ROLES = ("seed", "joined", "hole", "part", "dropped", "outside")
+
+_CRITERIA = {"c_mss": "MSS", "c_schools": "schools", "c_atlas": "atlas"}
+_BORDER_LABEL = {"bezirk": "Bezirk", "prognoseraum": "Prognoseraum"}
+
+
+@dataclass
+class DelineationResult:
+    """What the delineation decided.
+
+    Attributes
+    ----------
+    members : pandas.DataFrame
+        One row per input planning area, indexed like the input. Columns: ``hr_id`` (str, ``""``
+        when the PLR belongs to no area), ``cluster`` (Int64, internal cluster number, NA when the
+        PLR was never in a cluster), ``role`` (one of :data:`ROLES`), ``ring`` (Int64: 0 for seeds,
+        k for the k-th ring of growth, NA otherwise), ``via`` (str: plr_id of the member it joined
+        through, ``""`` otherwise) and ``decision`` (one human-readable sentence).
+    areas : geopandas.GeoDataFrame
+        The ``handlungsraeume`` layer: hr_id, hr_name, bezirk (district name), n_plr, population,
+        area_km2, plr_ids, n_c_mss, n_c_schools, n_c_atlas, geometry (MultiPolygon, input CRS).
+    lineage : list of str
+        Sentences on how the numbers relate to a previous edition (filled by :func:`renumber`).
+    """
+
+    members: pd.DataFrame
+    areas: gpd.GeoDataFrame
+    lineage: list[str] = field(default_factory=list)
+
+
+# --------------------------------------------------------------------------------------------
+# Rule expressions
+# --------------------------------------------------------------------------------------------
+
+_COMPARE = {
+    ast.Eq: np.equal,
+    ast.NotEq: np.not_equal,
+    ast.Lt: np.less,
+    ast.LtE: np.less_equal,
+    ast.Gt: np.greater,
+    ast.GtE: np.greater_equal,
+}
+_ARITH = {ast.Add: np.add, ast.Sub: np.subtract}
+
+
+def _check_node(node: ast.AST, key: str, expression: str) -> None:
+    def bad(what: str) -> ConfigError:
+        return ConfigError(f"delineation.{key}: {what} in {expression!r}; allowed: "
+                           f"{', '.join(RULE_NAMES)}, numbers, comparisons, +, -, and/or/not")
+
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Name):
+            if sub.id not in RULE_NAMES:
+                raise bad(f"unknown name {sub.id!r}")
+        elif isinstance(sub, ast.Constant):
+            if isinstance(sub.value, str) or not isinstance(sub.value, int | float | bool):
+                raise bad(f"constant {sub.value!r} is not a number")
+        elif isinstance(sub, ast.Compare):
+            for op in sub.ops:
+                if type(op) not in _COMPARE:
+                    raise bad(f"comparison {type(op).__name__} is not allowed")
+        elif isinstance(sub, ast.BinOp):
+            if type(sub.op) not in _ARITH:
+                raise bad(f"operator {type(sub.op).__name__} is not allowed")
+        elif not isinstance(
+            sub,
+            ast.Expression | ast.BoolOp | ast.And | ast.Or | ast.UnaryOp | ast.Not | ast.Load
+            | ast.USub | ast.cmpop | ast.operator,
+        ):
+            raise bad(f"{type(sub).__name__} is not allowed")
+        if isinstance(sub, ast.UnaryOp) and not isinstance(sub.op, ast.Not | ast.USub):
+            raise bad(f"unary {type(sub.op).__name__} is not allowed")
+
+
+def _evaluate(node: ast.AST, values: dict[str, np.ndarray], n: int) -> np.ndarray:
+    if isinstance(node, ast.Expression):
+        return _evaluate(node.body, values, n)
+    if isinstance(node, ast.Name):
+        return values[node.id]
+    if isinstance(node, ast.Constant):
+        return np.full(n, node.value)
+    if isinstance(node, ast.BoolOp):
+        parts = [_truth(_evaluate(v, values, n)) for v in node.values]
+        reduce = np.logical_and if isinstance(node.op, ast.And) else np.logical_or
+        return reduce.reduce(parts)
+    if isinstance(node, ast.UnaryOp):
+        operand = _evaluate(node.operand, values, n)
+        return ~_truth(operand) if isinstance(node.op, ast.Not) else -operand
+    if isinstance(node, ast.BinOp):
+        op = _ARITH[type(node.op)]
+        return op(_evaluate(node.left, values, n), _evaluate(node.right, values, n))
+    if isinstance(node, ast.Compare):
+        # Chained comparisons (1 <= n_criteria <= 2) mean the conjunction of each link.
+        result = np.ones(n, dtype=bool)
+        left = _evaluate(node.left, values, n)
+        for op, comparator in zip(node.ops, node.comparators, strict=True):
+            right = _evaluate(comparator, values, n)
+            result &= _COMPARE[type(op)](left, right)
+            left = right
+        return result
+    raise TypeError(type(node).__name__)  # unreachable after _check_node
+
+
+def _truth(values: np.ndarray) -> np.ndarray:
+    return values if values.dtype == bool else values != 0
+
+
+def compile_rule(expression: str, key: str = "rule") -> Callable[[pd.DataFrame], np.ndarray]:
+    """Compile a seed or join expression into a function of the planning-area frame.
+
+    Parameters
+    ----------
+    expression : str
+        A Python-syntax boolean expression over :data:`RULE_NAMES`, numbers, comparisons, ``+``,
+        ``-``, ``and``, ``or``, ``not``; e.g. ``"n_criteria >= 2"`` or
+        ``"c_mss == 1 and (c_schools == 1 or c_atlas == 1)"``. A bare name means "equals 1 / is
+        non-zero". A criterion without data (``<NA>``) counts as not met (0).
+    key : str
+        The configuration key (``seed`` / ``join``), named in error messages.
+
+    Returns
+    -------
+    callable
+        ``f(frame) -> numpy bool array`` with one value per row.
+
+    Raises
+    ------
+    ConfigError
+        When the expression is not valid syntax or uses anything outside the whitelist.
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"c_mss": pd.array([1, 0, None], dtype="Int8"),
+    ...                       "c_schools": pd.array([1, 1, 1], dtype="Int8"),
+    ...                       "c_atlas": pd.array([0, 0, 1], dtype="Int8"),
+    ...                       "n_criteria": [2, 1, 2]})
+    >>> compile_rule("c_mss and c_schools")(frame).tolist()
+    [True, False, False]
+    """
+    try:
+        tree = ast.parse(str(expression).strip(), mode="eval")
+    except SyntaxError as exc:
+        raise ConfigError(
+            f"delineation.{key}: {expression!r} is not a valid expression ({exc.msg})"
+        ) from None
+    _check_node(tree, key, expression)
+
+    def rule(frame: pd.DataFrame) -> np.ndarray:
+        missing = [name for name in RULE_NAMES if name not in frame.columns]
+        if missing:
+            raise KeyError(f"planning areas lack column(s) {', '.join(missing)}")
+        values = {
+            name: pd.to_numeric(frame[name]).astype("Float64").fillna(0).to_numpy(float)
+            for name in RULE_NAMES
+        }
+        return _truth(np.asarray(_evaluate(tree, values, len(frame))))
+
+    return rule
+
+
+# --------------------------------------------------------------------------------------------
+# Graph steps
+# --------------------------------------------------------------------------------------------
+
+
+def _cut_borders(adjacency: sparse.csr_array, unit: np.ndarray) -> sparse.csr_array:
+    """Drop edges whose end points lie in different border units (district, forecast area)."""
+    coo = adjacency.tocoo()
+    keep = unit[coo.row] == unit[coo.col]
+    return sparse.csr_array(
+        (coo.data[keep], (coo.row[keep], coo.col[keep])), shape=adjacency.shape
+    )
+
+
+def _first_neighbour(
+    adjacency: sparse.csr_array, rows: np.ndarray, candidates: np.ndarray, rank: np.ndarray
+) -> np.ndarray:
+    """For each node in ``rows``, its neighbour among ``candidates`` with the smallest ``rank``."""
+    sub = adjacency[rows][:, candidates].tocoo()
+    order = np.lexsort((rank[candidates[sub.col]], sub.row))
+    first = np.r_[True, sub.row[order][1:] != sub.row[order][:-1]]
+    best = np.full(rows.size, -1, dtype=np.int64)
+    best[sub.row[order][first]] = candidates[sub.col[order][first]]
+    return best
+
+
+def _grow(
+    adjacency: sparse.csr_array,
+    seed: np.ndarray,
+    join: np.ndarray,
+    rings: int,
+    rank: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Ring of each member (0 = seed, -1 = not reached) and the member it joined through."""
+    n = seed.size
+    ring = np.where(seed, 0, -1).astype(np.int64)
+    via = np.full(n, -1, dtype=np.int64)
+    frontier = seed.copy()
+    for step in range(1, rings + 1):
+        touched = adjacency @ frontier.astype(np.int32)
+        new = (touched > 0) & join & (ring < 0)
+        if not new.any():
+            break
+        new_idx = np.flatnonzero(new)
+        via[new_idx] = _first_neighbour(adjacency, new_idx, np.flatnonzero(frontier), rank)
+        ring[new_idx] = step
+        frontier = new
+    return ring, via
+
+
+@dataclass
+class _Holes:
+    filled: np.ndarray  # bool per PLR: joins a cluster as a hole
+    enclosed_by: np.ndarray  # int per PLR: the enclosing cluster, -1 when not enclosed
+    component: np.ndarray  # int per PLR: hole component, -1 for members
+    size_n: np.ndarray  # per component: PLR count
+    size_km2: np.ndarray  # per component: area km2
+    size_pop: np.ndarray  # per component: inhabitants
+    reason: np.ndarray  # per component: why an enclosed hole was not filled ("" when filled)
+
+
+def _holes(
+    graph: Contiguity,
+    cluster: np.ndarray,
+    unit: np.ndarray,
+    area_km2: np.ndarray,
+    population: np.ndarray,
+    rules: Delineation,
+) -> _Holes:
+    """Non-member components whose every neighbour belongs to one cluster and that do not reach
+    the coverage's outline (a PLR on the city limit is never enclosed)."""
+    n = cluster.size
+    outside = cluster < 0
+    comp = component_labels(graph.adjacency, outside)
+    n_comp = int(comp.max()) + 1 if outside.any() else 0
+    coo = graph.adjacency.tocoo()
+    edge = outside[coo.row] & ~outside[coo.col]
+    pairs = np.unique(np.column_stack([comp[coo.row[edge]], cluster[coo.col[edge]]]), axis=0)
+    n_neighbours = np.bincount(pairs[:, 0], minlength=n_comp)
+    enclosing = np.full(n_comp, -1, dtype=np.int64)
+    enclosing[pairs[:, 0]] = pairs[:, 1]
+    idx = np.flatnonzero(outside)
+    touches_outline = np.bincount(comp[idx], weights=graph.exterior[idx], minlength=n_comp) > 0
+    enclosed = (n_neighbours == 1) & ~touches_outline
+
+    size_n = np.bincount(comp[idx], minlength=n_comp)
+    size_km2 = np.bincount(comp[idx], weights=area_km2[idx], minlength=n_comp)
+    size_pop = np.bincount(comp[idx], weights=population[idx], minlength=n_comp)
+    # A hole must sit in the same border unit as its enclosing cluster.
+    cluster_unit = np.full(int(cluster.max()) + 2, -1, dtype=np.int64)
+    cluster_unit[cluster[~outside]] = unit[~outside]
+    same_unit = np.ones(n_comp, dtype=bool)
+    foreign = idx[unit[idx] != cluster_unit[enclosing[comp[idx]]]]
+    same_unit[comp[foreign]] = False
+
+    reason = np.full(n_comp, "", dtype=object)
+    holes = rules.holes
+    if not holes.fill:
+        reason[:] = "holes are not filled (holes.fill: false)"
+    if holes.max_area_km2 is not None:
+        too_big = size_km2 > holes.max_area_km2
+        reason[too_big & (reason == "")] = f"larger than {holes.max_area_km2:g} km²"
+    if holes.max_population is not None:
+        too_many = size_pop > holes.max_population
+        reason[too_many & (reason == "")] = f"more than {holes.max_population:,.0f} inhabitants"
+    border = _BORDER_LABEL.get(rules.border, "border unit")
+    reason[~same_unit & (reason == "")] = f"it lies in another {border}"
+    fill = enclosed & (reason == "")
+    reason[~enclosed] = ""
+
+    filled = np.zeros(n, dtype=bool)
+    filled[idx] = fill[comp[idx]]
+    enclosed_by = np.full(n, -1, dtype=np.int64)
+    enclosed_by[idx] = np.where(enclosed[comp[idx]], enclosing[comp[idx]], -1)
+    return _Holes(filled, enclosed_by, comp, size_n, size_km2, size_pop, reason)
+
+
+# --------------------------------------------------------------------------------------------
+# Naming, numbering, geometry
+# --------------------------------------------------------------------------------------------
+
+
+def _letters(k: int) -> str:
+    """0 -> 'a', 25 -> 'z', 26 -> 'aa' (groups of more than 26 parts stay well-defined)."""
+    out = ""
+    k += 1
+    while k:
+        k, r = divmod(k - 1, 26)
+        out = chr(97 + r) + out
+    return out
+
+
+def _dominant(keys: np.ndarray, labels: np.ndarray, weights: np.ndarray) -> pd.DataFrame:
+    """Per key: the label with the largest total weight, its share, and the runner-up."""
+    table = (
+        pd.DataFrame({"key": keys, "label": labels, "w": weights})
+        .groupby(["key", "label"], sort=True)["w"]
+        .sum()
+        .reset_index()
+    )
+    table["total"] = table.groupby("key")["w"].transform("sum")
+    table = table.sort_values(["key", "w", "label"], ascending=[True, False, True], kind="stable")
+    table["pos"] = table.groupby("key").cumcount()
+    top = table[table["pos"] == 0].set_index("key")
+    second = table[table["pos"] == 1].set_index("key")
+    out = pd.DataFrame({"first": top["label"]})
+    out["second"] = second["label"].reindex(out.index)
+    share = second["w"].reindex(out.index) / top["total"].where(top["total"] > 0)
+    out["second_share"] = share.fillna(0.0)
+    return out
+
+
+def _union(geoms: np.ndarray) -> shapely.Geometry:
+    """Coverage-aware union (no slivers on a clean coverage), exact union as a fallback."""
+    try:
+        merged = shapely.coverage_union_all(geoms)
+        expected = float(shapely.area(geoms).sum())
+        if shapely.is_valid(merged) and abs(shapely.area(merged) - expected) <= 1e-6 * expected:
+            return merged
+    except shapely.errors.GEOSException:
+        # Coverage union refuses inputs whose shared edges are not noded identically (LOR 2006).
+        pass
+    return shapely.union_all(geoms)
+
+
+def _as_multipolygons(geoms: np.ndarray) -> np.ndarray:
+    """Every geometry as a MultiPolygon (the contract's type), dropping stray lines or points."""
+    parts, owner = shapely.get_parts(geoms, return_index=True)
+    polygon = shapely.get_type_id(parts) == 3
+    out = np.empty(geoms.size, dtype=object)
+    out[:] = shapely.multipolygons(parts[polygon], indices=owner[polygon])
+    return out
+
+
+def _fmt_int(values: np.ndarray) -> np.ndarray:
+    return np.array([f"{v:,.0f}" for v in values], dtype=object)
+
+
+def _plural(count: np.ndarray, word: str, plural: str) -> np.ndarray:
+    return np.where(count == 1, word, plural).astype(object)
+
+
+# --------------------------------------------------------------------------------------------
+# The stage
+# --------------------------------------------------------------------------------------------
+
+
+def delineate(planning_areas: gpd.GeoDataFrame, rules: Delineation) -> DelineationResult:
+    """Delineate Handlungsräume from flagged planning areas.
+
+    Parameters
+    ----------
+    planning_areas : geopandas.GeoDataFrame
+        One row per Planungsraum, indexed by plr_id (8-digit str), geometry in a metric CRS
+        (EPSG:25833). Columns: plr_id, plr_name, bzr_id, bzr_name, pgr_id, pgr_name, bezirk
+        (2-digit district code), bezirk_name, population (inhabitants, float, NaN = unknown, counted
+        as 0), c_mss, c_schools, c_atlas (nullable Int8: 1 met, 0 not met, NA no data), n_criteria.
+    rules : quartiere.config.Delineation
+        The ``delineation`` section of the configuration.
+
+    Returns
+    -------
+    DelineationResult
+        ``members`` (role and decision for every PLR) and ``areas`` (the ``handlungsraeume`` layer).
+
+    Notes
+    -----
+    Numbering: stand-alone areas get ``01``..``NN`` ordered by (district code, smallest member
+    plr_id); then each declared group with at least one part, in configuration order, gets the next
+    number, its parts lettered ``a``, ``b`` ... in the same order. A group with a single part gets
+    the number without a letter. Numbers have at least two digits.
+    """
+    frame = planning_areas
+    n = len(frame)
+    ids = (frame["plr_id"] if "plr_id" in frame.columns else frame.index.to_series())
+    ids = ids.astype(str).to_numpy(dtype=object)
+    if pd.Index(ids).is_monotonic_increasing:
+        rank = np.arange(n, dtype=np.int64)
+    else:
+        rank = np.empty(n, dtype=np.int64)
+        rank[np.argsort(ids, kind="stable")] = np.arange(n)
+    population = pd.to_numeric(frame["population"]).astype(float).fillna(0.0).to_numpy()
+    area_km2 = np.asarray(frame.geometry.area, dtype=float) / 1e6
+    district = frame["bezirk"].astype(str).to_numpy(dtype=object)
+    district_name = frame["bezirk_name"].astype(str).to_numpy(dtype=object)
+    n_criteria = pd.to_numeric(frame["n_criteria"]).fillna(0).to_numpy(dtype=np.int64)
+    flags = {
+        c: pd.to_numeric(frame[c]).astype("Float64").fillna(0).to_numpy(float) == 1
+        for c in _CRITERIA
+    }
+
+    seed = compile_rule(rules.seed, "seed")(frame)
+    join = compile_rule(rules.join, "join")(frame)
+
+    graph = build_contiguity(frame.geometry.values, rules.contiguity, rules.snap_tolerance_m)
+    if rules.border == "none":
+        unit = np.zeros(n, dtype=np.int64)
+    else:
+        column = "bezirk" if rules.border == "bezirk" else "pgr_id"
+        unit = pd.factorize(frame[column].astype(str))[0].astype(np.int64)
+    within = _cut_borders(graph.adjacency, unit) if rules.border != "none" else graph.adjacency
+
+    ring, via = _grow(within, seed, join, rules.rings, rank)
+    reached = ring >= 0
+    cluster = component_labels(within, reached)
+
+    holes = _holes(graph, cluster, unit, area_km2, population, rules)
+    cluster = np.where(holes.filled, holes.enclosed_by, cluster)
+    member = cluster >= 0
+
+    # Per-cluster figures: PLR count, inhabitants, dominant district, smallest member id.
+    midx = np.flatnonzero(member)
+    k = int(cluster.max()) + 1 if member.any() else 0
+    c_n = np.bincount(cluster[midx], minlength=k)
+    c_pop = np.bincount(cluster[midx], weights=population[midx], minlength=k)
+    c_rank = np.full(k, n, dtype=np.int64)
+    np.minimum.at(c_rank, cluster[midx], rank[midx])
+    dom = _dominant(cluster[midx], district[midx], population[midx] + 1e-9)
+    c_district = dom["first"].reindex(range(k)).to_numpy(dtype=object)
+
+    minimum = rules.minimum
+    below_pop = c_pop < minimum.population
+    below_n = c_n < minimum.n_plr
+    below = below_pop | below_n
+
+    # Groups: the first declared group a cluster qualifies for takes it.
+    c_group = np.full(k, -1, dtype=np.int64)
+    for g, group in enumerate(rules.groups):
+        in_districts = (
+            np.ones(k, dtype=bool) if group.bezirke is None
+            else np.isin(c_district, [str(b) for b in group.bezirke])
+        )
+        qualifies = in_districts & (below if group.which == "below_minimum" else True)
+        c_group[(c_group < 0) & qualifies] = g
+    group_min = np.array([g.min_population for g in rules.groups] + [0.0])[c_group]
+    part_too_small = (c_group >= 0) & (c_pop < group_min)
+    kept = np.where(c_group >= 0, ~part_too_small, ~below)
+
+    # Numbering.
+    c_hr = np.full(k, "", dtype=object)
+    c_part = np.zeros(k, dtype=bool)
+    standalone = np.flatnonzero(kept & (c_group < 0))
+    standalone = standalone[np.lexsort((c_rank[standalone], c_district[standalone].astype(str)))]
+    numbers = list(range(1, standalone.size + 1))
+    grouped_parts: list[tuple[int, np.ndarray]] = []
+    next_number = standalone.size + 1
+    for g in range(len(rules.groups)):
+        parts = np.flatnonzero(kept & (c_group == g))
+        if parts.size:
+            parts = parts[np.lexsort((c_rank[parts], c_district[parts].astype(str)))]
+            grouped_parts.append((next_number, parts))
+            next_number += 1
+    width = max(2, len(str(next_number - 1)))
+    c_hr[standalone] = [f"{num:0{width}d}" for num in numbers]
+    for num, parts in grouped_parts:
+        if parts.size == 1:
+            c_hr[parts] = f"{num:0{width}d}"
+        else:
+            c_hr[parts] = [f"{num:0{width}d}{_letters(i)}" for i in range(parts.size)]
+            c_part[parts] = True
+    area_order = [*standalone.tolist(), *[p for _, parts in grouped_parts for p in parts.tolist()]]
+
+    hr_id = np.full(n, "", dtype=object)
+    hr_id[midx] = c_hr[cluster[midx]]
+    in_area = hr_id != ""
+
+    # Naming: dominant Bezirksregion / Prognoseraum by population, overrides by member id.
+    naming = rules.naming
+    name_col = "bzr_name" if naming.by == "bzr" else "pgr_name"
+    labels = frame[name_col].astype(str).to_numpy(dtype=object)
+    aidx = np.flatnonzero(in_area)
+    names = _dominant(cluster[aidx], labels[aidx], population[aidx] + 1e-9)
+    with_second = names["second"].notna() & (names["second_share"] >= naming.second_name_share)
+    names["name"] = names["first"].where(~with_second, names["first"] + " / " + names["second"])
+    c_name = names["name"].reindex(range(k)).fillna("").to_numpy(dtype=object)
+    for g, group in enumerate(rules.groups):
+        sel = (c_group == g) & kept
+        c_name[sel] = [f"{group.name} ({v})" if c_part[i] else group.name
+                       for i, v in zip(np.flatnonzero(sel), c_name[sel], strict=True)]
+    if naming.overrides:
+        override = pd.Series(naming.overrides, dtype=object)
+        hit = aidx[np.isin(ids[aidx], override.index)]
+        hit = hit[np.argsort(rank[hit])[::-1]]  # smallest id wins: written last
+        c_name[cluster[hit]] = override.reindex(ids[hit]).to_numpy(dtype=object)
+
+    members = _decisions(
+        frame.index, ids, rules, seed, join, n_criteria, flags, ring, via, cluster, member,
+        hr_id, holes, graph, within, c_n, c_pop, c_group, c_part, kept, below_pop, below_n,
+    )
+    areas = _areas(
+        frame, aidx, cluster, ids, rank, population, flags, district, district_name,
+        area_order, c_hr, c_name,
+    )
+    return DelineationResult(members=members, areas=areas)
+
+
+def _areas(
+    frame: gpd.GeoDataFrame,
+    aidx: np.ndarray,
+    cluster: np.ndarray,
+    ids: np.ndarray,
+    rank: np.ndarray,
+    population: np.ndarray,
+    flags: dict[str, np.ndarray],
+    district: np.ndarray,
+    district_name: np.ndarray,
+    area_order: list[int],
+    c_hr: np.ndarray,
+    c_name: np.ndarray,
+) -> gpd.GeoDataFrame:
+    """The ``handlungsraeume`` layer, one row per area in numbering order."""
+    columns = ["hr_id", "hr_name", "bezirk", "n_plr", "population", "area_km2", "plr_ids",
+               "n_c_mss", "n_c_schools", "n_c_atlas"]
+    if not area_order:
+        empty = gpd.GeoDataFrame({c: [] for c in columns}, geometry=[], crs=frame.crs)
+        return empty.astype({"n_plr": int, "population": int, "n_c_mss": int,
+                             "n_c_schools": int, "n_c_atlas": int})
+    k = c_hr.size
+    position = np.full(k, -1, dtype=np.int64)
+    position[area_order] = np.arange(len(area_order))
+    pos = position[cluster[aidx]]
+    order = np.lexsort((rank[aidx], pos))
+    members = aidx[order]
+    pos = pos[order]
+    starts = np.flatnonzero(np.r_[True, pos[1:] != pos[:-1]])
+    geoms = np.asarray(frame.geometry.values, dtype=object)[members]
+    unions = np.array([_union(chunk) for chunk in np.split(geoms, starts[1:])], dtype=object)
+    count = np.bincount(pos, minlength=len(area_order))
+    pop = np.bincount(pos, weights=population[members], minlength=len(area_order))
+    id_lists = [",".join(chunk) for chunk in np.split(ids[members].astype(str), starts[1:])]
+    names_of = dict(zip(district, district_name, strict=True))
+    # All districts of an area, largest first: one name under the default border rule.
+    by_district = (
+        pd.DataFrame({"pos": pos, "d": district[members], "w": population[members]})
+        .groupby(["pos", "d"])["w"].sum().reset_index()
+        .sort_values(["pos", "w", "d"], ascending=[True, False, True])
+    )
+    by_district["name"] = by_district["d"].map(names_of)
+    district_label = by_district.groupby("pos", sort=True)["name"].agg(", ".join)
+    geometry = _as_multipolygons(unions)
+    layer = pd.DataFrame({
+        "hr_id": c_hr[area_order].astype(str),
+        "hr_name": c_name[area_order].astype(str),
+        "bezirk": district_label.reindex(range(len(area_order))).to_numpy(dtype=object),
+        "n_plr": count.astype(int),
+        "population": np.rint(pop).astype(int),
+        "area_km2": np.round(shapely.area(geometry) / 1e6, 3),
+        "plr_ids": id_lists,
+        **{
+            f"n_{c}": np.bincount(pos, weights=flags[c][members], minlength=len(area_order))
+            .astype(int)
+            for c in _CRITERIA
+        },
+    })
+    return gpd.GeoDataFrame(layer, geometry=geometry, crs=frame.crs)
+
+
+def _decisions(
+    index: pd.Index,
+    ids: np.ndarray,
+    rules: Delineation,
+    seed: np.ndarray,
+    join: np.ndarray,
+    n_criteria: np.ndarray,
+    flags: dict[str, np.ndarray],
+    ring: np.ndarray,
+    via: np.ndarray,
+    cluster: np.ndarray,
+    member: np.ndarray,
+    hr_id: np.ndarray,
+    holes: _Holes,
+    graph: Contiguity,
+    within: sparse.csr_array,
+    c_n: np.ndarray,
+    c_pop: np.ndarray,
+    c_group: np.ndarray,
+    c_part: np.ndarray,
+    kept: np.ndarray,
+    below_pop: np.ndarray,
+    below_n: np.ndarray,
+) -> pd.DataFrame:
+    """Role and one-sentence decision per PLR, built with array string operations."""
+    n = ids.size
+    k = c_n.size
+    cl = np.where(member, cluster, 0)
+    in_area = hr_id != ""
+    is_hole = holes.filled
+    role = np.full(n, "outside", dtype=object)
+    role[member & ~in_area] = "dropped"
+    role[in_area & (ring > 0)] = "joined"
+    role[in_area & seed] = "seed"
+    role[in_area & is_hole] = "hole"
+    role[in_area & c_part[cl]] = "part"
+
+    hr = "HR " + hr_id
+    count_word = _plural(n_criteria, "criterion", "criteria")
+    met = np.full(n, "", dtype=object)
+    for column, label in _CRITERIA.items():
+        sep = np.where(met == "", "", ", ").astype(object)
+        met = np.where(flags[column], met + sep + label, met).astype(object)
+    met_text = np.where(met == "", "", " (" + met + ")").astype(object)
+    meets = "meets " + n_criteria.astype(str).astype(object) + " " + count_word + met_text
+    meets = np.where(n_criteria == 0, "meets no criterion", meets).astype(object)
+
+    via_id = np.where(via >= 0, ids[np.maximum(via, 0)], "").astype(object)
+    ring_text = ring.astype(str).astype(object)
+    how = np.full(n, "", dtype=object)
+    how[seed] = ("seed of " + hr[seed] + ": " + meets[seed]).astype(object)
+    via_seed = (ring == 1) & ~seed
+    how[via_seed] = (
+        "joined " + hr[via_seed] + " as a neighbour of seed " + via_id[via_seed]
+        + " (ring 1); " + meets[via_seed]
+    ).astype(object)
+    later = (ring > 1) & ~seed
+    how[later] = (
+        "joined " + hr[later] + " as a neighbour of " + via_id[later] + " (ring "
+        + ring_text[later] + "); " + meets[later]
+    ).astype(object)
+    if is_hole.any():
+        hc = holes.component[is_hole]
+        how[is_hole] = (
+            "joined " + hr[is_hole] + " as an enclosed hole ("
+            + holes.size_n[hc].astype(str).astype(object) + " PLR, "
+            + np.char.mod("%.2f", holes.size_km2[hc]).astype(object) + " km², "
+            + _fmt_int(holes.size_pop[hc]) + " inhabitants); " + meets[is_hole]
+        ).astype(object)
+
+    cluster_text = (
+        "cluster of " + c_n.astype(str).astype(object) + " PLR, " + _fmt_int(c_pop)
+        + " inhabitants"
+    ).astype(object)
+    minimum = rules.minimum
+    shortfall = np.full(k, "", dtype=object)
+    shortfall[below_pop] = f"below {minimum.population:,.0f}"
+    both = below_pop & below_n
+    shortfall[below_n & ~below_pop] = f"fewer than {minimum.n_plr} PLR"
+    shortfall[both] = f"below {minimum.population:,.0f} and fewer than {minimum.n_plr} PLR"
+    group_name = np.array([g.name for g in rules.groups] + [""], dtype=object)[c_group]
+    c_text = np.full(k, "", dtype=object)
+    grouped = (c_group >= 0) & kept
+    c_text[grouped & (shortfall != "")] = (
+        "; kept as part of group " + group_name[grouped & (shortfall != "")] + " ("
+        + cluster_text[grouped & (shortfall != "")] + ", " + shortfall[grouped & (shortfall != "")]
+        + " for a stand-alone area)"
+    )
+    c_text[grouped & (shortfall == "")] = (
+        "; part of group " + group_name[grouped & (shortfall == "")] + " ("
+        + cluster_text[grouped & (shortfall == "")] + ")"
+    )
+    dropped_part = (c_group >= 0) & ~kept
+    group_min = np.array([g.min_population for g in rules.groups] + [0.0])[c_group]
+    c_text[dropped_part] = (
+        "dropped: " + cluster_text[dropped_part] + ", below "
+        + _fmt_int(group_min[dropped_part]) + " for a part of " + group_name[dropped_part]
+    )
+    alone_dropped = (c_group < 0) & ~kept
+    c_text[alone_dropped] = "dropped: " + cluster_text[alone_dropped] + ", " + (
+        shortfall[alone_dropped]
+    )
+
+    decision = how.copy()
+    decision[in_area] = (how[in_area] + c_text[cl[in_area]]).astype(object)
+    was = np.where(seed, "seed", "joined in ring " + ring_text).astype(object)
+    was = np.where(is_hole, "enclosed hole", was).astype(object)
+    dropped = member & ~in_area
+    decision[dropped] = (c_text[cl[dropped]] + " (" + was[dropped] + "; " + meets[dropped]
+                         + ")").astype(object)
+
+    # Outside: say the nearest reason a reader would look for.
+    outside = ~member
+    border = _BORDER_LABEL.get(rules.border, "")
+    text = np.where(join, "outside: " + meets + " (join rule met)", "outside: " + meets)
+    text = text.astype(object)
+    reachable = outside & join
+    if reachable.any():
+        has_member = (graph.adjacency @ member.astype(np.int32)) > 0
+        near_within = (within @ member.astype(np.int32)) > 0
+        no_seed = reachable & ~has_member
+        where_ring = "no neighbour is a seed" if rules.rings <= 1 else (
+            f"no seed within {rules.rings} rings")
+        text[no_seed] = ("outside: " + meets[no_seed] + " but " + where_ring).astype(object)
+        if border:
+            across = reachable & has_member & ~near_within
+            text[across] = (
+                "outside: " + meets[across] + " but its neighbouring area lies across the "
+                + border + " border"
+            ).astype(object)
+        beyond = reachable & near_within
+        # Its member neighbours joined in the last ring (or as a hole): growth stopped there.
+        text[beyond] = (
+            "outside: " + meets[beyond] + " but no seed within " + str(rules.rings)
+            + " ring" + ("" if rules.rings == 1 else "s")
+        ).astype(object)
+    if rules.rings == 0:
+        text[reachable] = ("outside: " + meets[reachable] + " but rings is 0: only seeds "
+                           "form areas").astype(object)
+    enclosed = outside & (holes.enclosed_by >= 0)
+    if enclosed.any():
+        enclosing_hr = hr_id_of_cluster(hr_id, cluster, holes.enclosed_by[enclosed])
+        comp = holes.component[enclosed]
+        show = enclosing_hr != ""
+        sel = np.flatnonzero(enclosed)[show]
+        text[sel] = (
+            "outside: " + meets[sel] + "; enclosed by HR " + enclosing_hr[show] + " but the hole ("
+            + holes.size_n[comp[show]].astype(str).astype(object) + " PLR, "
+            + np.char.mod("%.2f", holes.size_km2[comp[show]]).astype(object) + " km², "
+            + _fmt_int(holes.size_pop[comp[show]]) + " inhabitants) is not filled: "
+            + holes.reason[comp[show]]
+        ).astype(object)
+    decision[outside] = text[outside]
+
+    return pd.DataFrame(
+        {
+            "hr_id": hr_id.astype(str),
+            "cluster": pd.array(np.where(member, cluster, -1), dtype="Int64"),
+            "role": role.astype(str),
+            "ring": pd.array(np.where(ring >= 0, ring, -1), dtype="Int64"),
+            "via": via_id.astype(str),
+            "decision": decision.astype(str),
+        },
+        index=index,
+    ).assign(
+        cluster=lambda d: d["cluster"].mask(d["cluster"] < 0),
+        ring=lambda d: d["ring"].mask(d["ring"] < 0),
+    )
+
+
+def hr_id_of_cluster(hr_id: np.ndarray, cluster: np.ndarray, which: np.ndarray) -> np.ndarray:
+    """hr_id of each cluster in ``which`` (``""`` when the cluster was dropped)."""
+    lookup = np.full(int(cluster.max()) + 1, "", dtype=object)
+    has = cluster >= 0
+    lookup[cluster[has]] = hr_id[has]
+    return lookup[which]
+
+
+# --------------------------------------------------------------------------------------------
+# Stable numbering against a previous edition
+# --------------------------------------------------------------------------------------------
+
+_ID = re.compile(r"^(\d+)([a-z]*)$")
+
+
+def _split_id(value: str) -> tuple[int, str]:
+    match = _ID.match(str(value))
+    if match is None:
+        raise ValueError(f"hr_id {value!r} is not a number with optional letters")
+    return int(match.group(1)), match.group(2)
+
+
+def renumber(
+    result: DelineationResult,
+    previous: gpd.GeoDataFrame | None,
+    min_overlap: float = 0.5,
+) -> DelineationResult:
+    """Keep the numbers (and names) of areas that persist from a previous edition.
+
+    Parameters
+    ----------
+    result : DelineationResult
+        A fresh delineation (numbers from :func:`delineate`).
+    previous : geopandas.GeoDataFrame or None
+        The previous edition's ``handlungsraeume`` layer (hr_id, hr_name, geometry); reprojected to
+        the CRS of ``result.areas`` when it differs. ``None`` returns ``result`` unchanged.
+    min_overlap : float
+        An area continues a previous one when their intersection covers at least this share of the
+        smaller of the two (so an area that only grew or only shrank keeps its number). Pairs are
+        matched one-to-one, largest intersection first.
+
+    Returns
+    -------
+    DelineationResult
+        Areas with kept or new ``hr_id`` (new areas get numbers after the largest previous one,
+        so a retired number is never reused), ``members.hr_id`` and the ``HR xx`` in decisions
+        updated, and ``lineage`` sentences.
+    """
+    areas = result.areas
+    if previous is None or len(previous) == 0 or len(areas) == 0:
+        return result
+    prev = previous if previous.crs == areas.crs or previous.crs is None else previous.to_crs(
+        areas.crs
+    )
+    new_geoms = np.asarray(areas.geometry.values, dtype=object)
+    old_geoms = np.asarray(prev.geometry.values, dtype=object)
+    old_ids = prev["hr_id"].astype(str).to_numpy()
+    old_names = (prev["hr_name"].astype(str).to_numpy() if "hr_name" in prev.columns
+                 else np.full(len(prev), "", dtype=object))
+    tree = shapely.STRtree(old_geoms)
+    a, b = tree.query(new_geoms, predicate="intersects")
+    inter = shapely.area(shapely.intersection(new_geoms[a], old_geoms[b]))
+    smaller = np.minimum(shapely.area(new_geoms[a]), shapely.area(old_geoms[b]))
+    share = np.divide(inter, smaller, out=np.zeros_like(inter), where=smaller > 0)
+    ok = share >= min_overlap
+    a, b, inter, share = a[ok], b[ok], inter[ok], share[ok]
+    match = np.full(len(areas), -1, dtype=np.int64)
+    match_share = np.zeros(len(areas))
+    used: set[int] = set()
+    # Greedy one-to-one matching over the few candidate pairs (areas, not planning areas).
+    for i in np.argsort(-inter, kind="stable"):
+        if match[a[i]] < 0 and int(b[i]) not in used:
+            match[a[i]] = b[i]
+            match_share[a[i]] = share[i]
+            used.add(int(b[i]))
+
+    current = [_split_id(v) for v in areas["hr_id"]]
+    prev_split = [_split_id(v) for v in old_ids]
+    units: dict[int, list[int]] = {}
+    for row, (num, _) in enumerate(current):
+        units.setdefault(num, []).append(row)
+    taken: set[int] = set()
+    unit_number: dict[int, int] = {}
+    for num, rows in units.items():
+        votes = Counter(prev_split[match[r]][0] for r in rows if match[r] >= 0)
+        for candidate, _ in sorted(votes.items(), key=lambda kv: (-kv[1], kv[0])):
+            if candidate not in taken:
+                unit_number[num] = candidate
+                taken.add(candidate)
+                break
+    next_free = max([p for p, _ in prev_split] + list(taken)) + 1
+    for num in units:
+        if num not in unit_number:
+            unit_number[num] = next_free
+            taken.add(next_free)
+            next_free += 1
+    width = max(2, len(str(max(unit_number.values()))))
+
+    new_ids = np.empty(len(areas), dtype=object)
+    for num, rows in units.items():
+        base = f"{unit_number[num]:0{width}d}"
+        lettered = any(current[r][1] for r in rows)
+        if not lettered:
+            new_ids[rows] = base
+            continue
+        kept_letters: dict[int, str] = {}
+        for r in rows:
+            if match[r] >= 0:
+                p_num, p_letter = prev_split[match[r]]
+                if p_num == unit_number[num] and p_letter and p_letter not in kept_letters.values():
+                    kept_letters[r] = p_letter
+        counter = 0
+        for r in rows:
+            if r not in kept_letters:
+                while _letters(counter) in kept_letters.values():
+                    counter += 1
+                kept_letters[r] = _letters(counter)
+                counter += 1
+            new_ids[r] = base + kept_letters[r]
+
+    mapping = dict(zip(areas["hr_id"].astype(str), new_ids, strict=True))
+    names = areas["hr_name"].astype(str).to_numpy(dtype=object)
+    names = np.where(match >= 0, old_names[np.maximum(match, 0)], names)
+    lineage = []
+    for r in range(len(areas)):
+        if match[r] >= 0:
+            lineage.append(f"HR {new_ids[r]} continues previous HR {old_ids[match[r]]} "
+                           f"({match_share[r]:.0%} overlap)")
+        else:
+            lineage.append(f"HR {new_ids[r]} is new (no previous area overlaps it by "
+                           f"{min_overlap:.0%} or more)")
+    for j in sorted(set(range(len(prev))) - used, key=lambda j: prev_split[j]):
+        lineage.append(f"previous HR {old_ids[j]} ({old_names[j]}) has no successor")
+
+    out_areas = areas.assign(hr_id=new_ids.astype(str), hr_name=names.astype(str))
+    order = sorted(range(len(out_areas)), key=lambda r: _split_id(new_ids[r]))
+    out_areas = out_areas.iloc[order].reset_index(drop=True)
+    members = result.members.copy()
+    members["hr_id"] = members["hr_id"].map(lambda v: mapping.get(v, v)).astype(str)
+    members["decision"] = members["decision"].str.replace(
+        r"\bHR (\w+)", lambda m: f"HR {mapping.get(m.group(1), m.group(1))}", regex=True
+    )
+    return DelineationResult(members=members, areas=out_areas, lineage=lineage)
+
