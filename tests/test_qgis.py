@@ -1,0 +1,143 @@
+"""A real client: Debian's QGIS opens the GeoPackage headless, styled, and renders it.
+
+QGIS's Python (``/usr/bin/python3`` with ``python3-qgis``) runs in a subprocess, because it cannot
+be imported into the project's virtual environment. Skipped when QGIS is absent.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+try:
+    from test_gpkg import BUILD_INFO, METADATA, synthetic_layers
+except ImportError:  # tests/ imported as a package
+    from tests.test_gpkg import BUILD_INFO, METADATA, synthetic_layers
+
+from quartiere.io.gpkg import write_geopackage
+
+DEBIAN_PYTHON = Path("/usr/bin/python3")
+REAL_BUILD = Path(__file__).resolve().parents[1] / "data" / "processed" / "handlungsraeume.gpkg"
+ENV = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "XDG_RUNTIME_DIR": "/tmp"}
+
+QGIS_SCRIPT = r"""
+import json, sys
+from qgis.core import (QgsApplication, QgsMapRendererParallelJob, QgsMapSettings, QgsRectangle,
+                       QgsVectorLayer)
+from qgis.PyQt.QtCore import QSize
+from qgis.PyQt.QtGui import QColor
+
+app = QgsApplication([], False)
+app.initQgis()
+path, png = sys.argv[1], sys.argv[2]
+report, spatial = {}, []
+for name in ["handlungsraeume", "planungsraeume", "einschulungsbereiche", "build_info"]:
+    layer = QgsVectorLayer(f"{path}|layername={name}", name, "ogr")
+    info = {"valid": layer.isValid()}
+    if layer.isValid():
+        renderer = layer.renderer()
+        info.update(
+            crs=layer.crs().authid(), count=layer.featureCount(),
+            renderer=renderer.type() if renderer else None, labels=layer.labelsEnabled(),
+            legend=[i.label() for i in renderer.legendSymbolItems()] if renderer else [],
+            aliases={f.name(): layer.attributeAlias(i) for i, f in enumerate(layer.fields())},
+            title=layer.metadata().title(),
+        )
+        if layer.isSpatial():
+            spatial.append(layer)
+    report[name] = info
+settings = QgsMapSettings()
+settings.setLayers(spatial)  # first is drawn on top
+settings.setDestinationCrs(spatial[0].crs())
+extent = QgsRectangle()
+for layer in spatial:
+    extent.combineExtentWith(layer.extent())
+settings.setExtent(extent)
+settings.setOutputSize(QSize(600, 450))
+settings.setBackgroundColor(QColor("white"))
+job = QgsMapRendererParallelJob(settings)
+job.start()
+job.waitForFinished()
+image = job.renderedImage()
+image.save(png)
+pixels = [image.pixel(x, y) for x in range(0, 600, 5) for y in range(0, 450, 5)]
+white = QColor("white").rgb()
+report["_render"] = {"colours": len(set(pixels)),
+                     "painted": sum(p != white for p in pixels) / len(pixels)}
+print("REPORT " + json.dumps(report))
+app.exitQgis()
+"""
+
+
+def _has_qgis() -> bool:
+    if not DEBIAN_PYTHON.exists():
+        return False
+    probe = subprocess.run([str(DEBIAN_PYTHON), "-c", "import qgis.core"], capture_output=True,
+                           env=ENV)
+    return probe.returncode == 0
+
+
+pytestmark = [
+    pytest.mark.qgis,
+    pytest.mark.skipif(not _has_qgis(), reason="QGIS's Python is absent; install with: "
+                       "apt-get install -y python3-qgis gdal-bin python3-gdal"),
+]
+
+
+def open_in_qgis(gpkg: Path, png: Path) -> dict:
+    run = subprocess.run([str(DEBIAN_PYTHON), "-c", QGIS_SCRIPT, str(gpkg), str(png)],
+                         capture_output=True, text=True, env=ENV, timeout=300)
+    lines = [line for line in run.stdout.splitlines() if line.startswith("REPORT ")]
+    assert lines, f"QGIS script failed (exit {run.returncode}):\n{run.stdout}\n{run.stderr}"
+    return json.loads(lines[-1].removeprefix("REPORT "))
+
+
+def check_styled(report: dict, counts: dict[str, int], png: Path) -> None:
+    for name, count in counts.items():
+        layer = report[name]
+        assert layer["valid"], name
+        assert layer["count"] == count, name
+        if name != "build_info":
+            assert layer["crs"] == "EPSG:25833", name
+    hr, plr, esb = (report[n] for n in ("handlungsraeume", "planungsraeume",
+                                        "einschulungsbereiche"))
+    assert hr["renderer"] == "singleSymbol"
+    assert hr["labels"] is True
+    assert plr["renderer"] == "categorizedSymbol"
+    assert plr["legend"] == ["0 of 3 criteria met", "1 of 3 criteria met", "2 of 3 criteria met",
+                             "3 of 3 criteria met (MSS, schools and social atlas)"]
+    assert plr["labels"] is False
+    assert esb["renderer"] == "RuleRenderer"
+    assert "estimated share (hatched, dashed outline)" in esb["legend"]
+    assert plr["aliases"]["plr_id"] == "PLR-Nr."  # field documentation reaches QGIS 3.22
+    assert hr["title"] == "Handlungsräume"  # gpkg_contents.identifier
+    assert png.stat().st_size > 1000
+    assert report["_render"]["colours"] >= 5
+    assert report["_render"]["painted"] > 0.5
+
+
+def test_qgis_opens_synthetic_geopackage_styled(tmp_path: Path) -> None:
+    gpkg = tmp_path / "handlungsraeume.gpkg"
+    write_geopackage(gpkg, synthetic_layers(), BUILD_INFO, METADATA)
+    png = tmp_path / "qgis.png"
+    report = open_in_qgis(gpkg, png)
+    check_styled(report, {"handlungsraeume": 2, "planungsraeume": 12, "einschulungsbereiche": 4,
+                          "build_info": 2}, png)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not REAL_BUILD.exists(), reason=f"no real build at {REAL_BUILD}; "
+                    "run `make build` first")
+def test_qgis_opens_real_build_styled(tmp_path: Path) -> None:
+    import pyogrio
+
+    counts = {name: pyogrio.read_info(REAL_BUILD, layer=name)["features"]
+              for name in ("handlungsraeume", "planungsraeume", "einschulungsbereiche",
+                           "build_info")}
+    assert counts["planungsraeume"] > 400  # Berlin has 542 (LOR 2021) or 447 (LOR 2006) PLR
+    png = tmp_path / "qgis_real.png"
+    check_styled(open_in_qgis(REAL_BUILD, png), counts, png)
