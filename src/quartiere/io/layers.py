@@ -108,6 +108,8 @@ def read_layer(
     layer = _choose_layer(source, path, spec.layer if member_layer is None else member_layer)
     try:
         info = pyogrio.read_info(source, layer=layer)
+        if info["features"] == 0:
+            raise InputError("layer has no features", path, f"layer {layer!r}" if layer else None)
         wanted = list(dict.fromkeys(c for c in columns if c != spec.id))
         fields = [str(f) for f in info["fields"]]
         for name in [spec.id, *wanted]:
@@ -120,8 +122,6 @@ def read_layer(
         raise InputError(f"cannot be read as a polygon layer: {_first_line(exc)}", path) from None
 
     n = len(frame)
-    if n == 0:
-        raise InputError("layer has no features", path, f"layer {layer!r}" if layer else None)
     ids = validate_ids(
         [_cell_text(v) for v in frame[spec.id].tolist()],
         [f"feature {i}" for i in range(1, n + 1)],
@@ -176,7 +176,7 @@ def find_coverage_problems(areas: gpd.GeoDataFrame, min_area_m2: float = 0.0) ->
     pandas.DataFrame
         One row per problem, largest first, with ``kind`` (``"gap"``: a hole in the union of all
         areas, not the outer boundary; ``"overlap"``: the intersection of two areas), ``area_m2``,
-        ``x`` and ``y`` (a point inside the problem, m, rounded) and ``ids`` (the areas involved:
+        ``x`` and ``y`` (its centroid, m, rounded) and ``ids`` (the areas involved:
         the two overlapping ones, or the ones bordering the gap).
     """
     geoms = np.asarray(areas.geometry.array, dtype=object)
@@ -272,7 +272,7 @@ def _gdal_source(path: Path, layer: str | None) -> tuple[str, str | None]:
     if len(members) > 1:
         chosen = [m for m in members if layer is not None and Path(m).stem == layer]
         if len(chosen) != 1:
-            names = ", ".join(Path(m).stem for m in members)
+            names = ", ".join(sorted(Path(m).stem for m in members))
             raise InputError(f"zip archive holds {len(members)} layers ({names}); set `layer:` "
                              "to one of them", path)
         members = chosen
@@ -374,7 +374,7 @@ def _repair(geoms: np.ndarray, ids: list[str], path: Path) -> tuple[np.ndarray, 
 
 
 def _problem(kind: str, geom: shapely.Geometry, size: float, ids: list[str]) -> dict[str, object]:
-    point = shapely.point_on_surface(geom)
+    point = shapely.centroid(geom)
     return {"kind": kind, "area_m2": float(size), "x": round(point.x), "y": round(point.y),
             "ids": ", ".join(ids)}
 
