@@ -12,11 +12,13 @@ import os
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 from matplotlib import patheffects
+from matplotlib.artist import Artist
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
@@ -39,7 +41,7 @@ _CRITERIA = {"n_c_mss": "MSS", "n_c_schools": "schools", "n_c_atlas": "social at
 _HALO = [patheffects.withStroke(linewidth=2.5, foreground="white")]
 
 
-def _write_atomically(out: Path, write: Callable[[Path], None]) -> None:
+def _write_atomically(out: Path, write: Callable[[Path], Any]) -> None:
     """Call ``write`` on a temporary file beside ``out``, then move it onto ``out``."""
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -132,8 +134,10 @@ def render_map(areas: gpd.GeoDataFrame, planning_areas: gpd.GeoDataFrame, out_pn
     _scale_bar(ax, extent)
     _north_arrow(ax)
 
-    handles = [Patch(facecolor=CRITERIA_COLOURS[k], edgecolor="#808080", label=CRITERIA_LABELS[k])
-               for k in range(4)]
+    handles: list[Artist] = [
+        Patch(facecolor=CRITERIA_COLOURS[k], edgecolor="#808080", label=CRITERIA_LABELS[k])
+        for k in range(4)
+    ]
     handles += [
         Line2D([], [], color="#d95f02", linewidth=1.6, label="Handlungsraum (number)"),
         Line2D([], [], color="#3c3c3c", linewidth=0.9, label="district border (Bezirk)"),

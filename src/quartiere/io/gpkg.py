@@ -185,7 +185,9 @@ FIELDS: dict[str, dict[str, Field]] = {
 }
 """Field documentation per known layer; undocumented fields keep the type pyogrio gives them."""
 
-_PANDAS_TYPE = {"SMALLINT": "Int16", "MEDIUMINT": "Int32", "INTEGER": "Int64", "REAL": "float64"}
+_PANDAS_TYPE: dict[str, Any] = {
+    "SMALLINT": "Int16", "MEDIUMINT": "Int32", "INTEGER": "Int64", "REAL": "float64",
+}
 
 
 def build_timestamp() -> datetime:
@@ -222,7 +224,8 @@ def _prepare(name: str, frame: pd.DataFrame) -> pd.DataFrame:
     if geometry is not None:
         if frame.crs is None or frame.crs.to_epsg() != 25833:
             raise ValueError(f"layer {name}: CRS must be {CRS}, got {frame.crs}")
-        types = set(shapely.get_type_id(frame.geometry.values[frame.geometry.notna()]))
+        present = frame.geometry[frame.geometry.notna()].to_numpy()
+        types = set(shapely.get_type_id(present).tolist())
         if not types <= {3, 6}:  # Polygon, MultiPolygon
             raise ValueError(f"layer {name}: geometries must be (Multi)Polygon")
     for column, field in FIELDS.get(name, {}).items():
