@@ -27,11 +27,18 @@ def spec(path: Path, **keys: Any) -> LayerInput:
     return LayerInput(path=path, **{"id": "id", **keys})
 
 
-def geojson(path: Path, features: list[tuple[object, dict[str, Any] | None]],
-            crs: str | None = "EPSG::25833") -> Path:
-    doc: dict[str, Any] = {"type": "FeatureCollection", "features": [
-        {"type": "Feature", "properties": {"id": fid}, "geometry": geom} for fid, geom in features
-    ]}
+def geojson(
+    path: Path,
+    features: list[tuple[object, dict[str, Any] | None]],
+    crs: str | None = "EPSG::25833",
+) -> Path:
+    doc: dict[str, Any] = {
+        "type": "FeatureCollection",
+        "features": [
+            {"type": "Feature", "properties": {"id": fid}, "geometry": geom}
+            for fid, geom in features
+        ],
+    }
     if crs:
         doc["crs"] = {"type": "name", "properties": {"name": f"urn:ogc:def:crs:{crs}"}}
     path.write_text(json.dumps(doc), encoding="utf-8")
@@ -51,12 +58,18 @@ def read_error(layer: LayerInput, **kwargs: Any) -> str:
     return message
 
 
-def assert_same_layer(frame: gpd.GeoDataFrame, expected: gpd.GeoDataFrame,
-                      tolerance: float) -> None:
+def assert_same_layer(
+    frame: gpd.GeoDataFrame, expected: gpd.GeoDataFrame, tolerance: float
+) -> None:
     """Same ids, attributes and CRS; same geometries up to vertex order and ``tolerance`` m."""
-    assert_geodataframe_equal(frame.drop(columns="geometry").assign(geometry=None).set_geometry(
-        "geometry", crs=frame.crs), expected.drop(columns="geometry").assign(
-        geometry=None).set_geometry("geometry", crs=expected.crs))
+    assert_geodataframe_equal(
+        frame.drop(columns="geometry")
+        .assign(geometry=None)
+        .set_geometry("geometry", crs=frame.crs),
+        expected.drop(columns="geometry")
+        .assign(geometry=None)
+        .set_geometry("geometry", crs=expected.crs),
+    )
     left, right = np.asarray(frame.geometry.array), np.asarray(expected.geometry.array)
     assert (shapely.hausdorff_distance(left, right) <= tolerance).all()
     assert (shapely.get_num_coordinates(left) == shapely.get_num_coordinates(right)).all()
@@ -72,16 +85,22 @@ def test_clean_reference_reads_as_written() -> None:
     assert list(frame.columns) == ["name", "geometry"]
     assert frame.crs == "EPSG:25833"
     assert frame.area.tolist() == [1e6] * 4
-    assert report == LayerReport(path=str(DATA / "good" / "clean.geojson"), n_features=4,
-                                 source_crs="EPSG:25833", reprojected=False, repaired=0,
-                                 dropped_z=False)
+    assert report == LayerReport(
+        path=str(DATA / "good" / "clean.geojson"),
+        n_features=4,
+        source_crs="EPSG:25833",
+        reprojected=False,
+        repaired=0,
+        dropped_z=False,
+    )
 
 
 @pytest.mark.parametrize("case", GOOD_CASES["variants"], ids=lambda c: c["file"])
 def test_readable_variant_reads_like_the_clean_file(case: dict[str, Any]) -> None:
     expected, _ = read_layer(spec(DATA / "good" / GOOD_CASES["reference"], id="PLR_ID"), ["name"])
-    frame, report = read_layer(LayerInput(path=DATA / "good" / case["file"], **case["spec"]),
-                               ["name"])
+    frame, report = read_layer(
+        LayerInput(path=DATA / "good" / case["file"], **case["spec"]), ["name"]
+    )
     assert_same_layer(frame, expected, tolerance=0.05 if case.get("reprojected") else 1e-6)
     assert report.reprojected is case.get("reprojected", False)
     assert report.dropped_z is case.get("dropped_z", False)
@@ -91,8 +110,7 @@ def test_readable_variant_reads_like_the_clean_file(case: dict[str, Any]) -> Non
 
 @pytest.mark.parametrize("case", BAD_CASES, ids=lambda c: f"{c['file']}-{c.get('spec', '')}")
 def test_broken_layer_is_refused_with_its_message(case: dict[str, Any]) -> None:
-    layer = LayerInput(path=DATA / "bad" / case["file"],
-                       **{"id": "PLR_ID", **case.get("spec", {})})
+    layer = LayerInput(path=DATA / "bad" / case["file"], **{"id": "PLR_ID", **case.get("spec", {})})
     if "coverage" in case:
         frame, _ = read_layer(layer, case.get("columns", []))
         with pytest.raises(InputError) as caught:
@@ -138,8 +156,12 @@ def test_catchments_without_crs_need_configuration() -> None:
 def test_invalid_geometries_are_repaired_and_counted(tmp_path: Path) -> None:
     bowtie = {"type": "Polygon", "coordinates": [[[0, 0], [100, 100], [100, 0], [0, 100], [0, 0]]]}
     # a polygon with a dangling spike: make_valid returns polygon + line; only the polygon is kept
-    spike = {"type": "Polygon", "coordinates": [[[200, 0], [300, 0], [300, 100], [300, 150],
-                                                 [300, 100], [200, 100], [200, 0]]]}
+    spike = {
+        "type": "Polygon",
+        "coordinates": [
+            [[200, 0], [300, 0], [300, 100], [300, 150], [300, 100], [200, 100], [200, 0]]
+        ],
+    }
     path = geojson(tmp_path / "l.geojson", [("a", bowtie), ("b", spike), ("c", square(400, 0))])
     frame, report = read_layer(spec(path), id_pattern=None)
     assert report.repaired == 2
@@ -173,34 +195,41 @@ def test_declared_crs_wins_over_configured(tmp_path: Path) -> None:
 def test_unknown_configured_crs(tmp_path: Path) -> None:
     path = geojson(tmp_path / "l.geojson", [("01011101", square(390_000, 5_820_000))], crs=None)
     assert "configured `crs: EPSG:99999` is not a known CRS" in read_error(
-        spec(path, crs="EPSG:99999"))
+        spec(path, crs="EPSG:99999")
+    )
 
 
 def test_numeric_ids_restored_on_request(tmp_path: Path) -> None:
-    path = geojson(tmp_path / "l.geojson", [(1011101, square(390_000, 5_820_000)),
-                                            (1011102.0, square(390_100, 5_820_000))])
+    path = geojson(
+        tmp_path / "l.geojson",
+        [(1011101, square(390_000, 5_820_000)), (1011102.0, square(390_100, 5_820_000))],
+    )
     frame, _ = read_layer(spec(path, restore_leading_zeros=True))
     assert frame.index.tolist() == ["01011101", "01011102"]
 
 
 def test_empty_id_names_the_feature(tmp_path: Path) -> None:
-    path = geojson(tmp_path / "l.geojson", [("01011101", square(390_000, 5_820_000)),
-                                            (None, square(390_100, 5_820_000))])
+    path = geojson(
+        tmp_path / "l.geojson",
+        [("01011101", square(390_000, 5_820_000)), (None, square(390_100, 5_820_000))],
+    )
     assert "feature 2: empty id in column 'id'" in read_error(spec(path))
 
 
 def test_zip_with_several_shapefiles_needs_a_layer(tmp_path: Path) -> None:
     import zipfile
 
-    frame = gpd.GeoDataFrame({"id": ["01011101"]}, geometry=[shapely.box(0, 0, 1, 1)],
-                             crs="EPSG:25833")
+    frame = gpd.GeoDataFrame(
+        {"id": ["01011101"]}, geometry=[shapely.box(0, 0, 1, 1)], crs="EPSG:25833"
+    )
     with zipfile.ZipFile(tmp_path / "two.zip", "w") as archive:
         for stem in ("plr", "bzr"):
             frame.to_file(tmp_path / f"{stem}.shp")
             for part in tmp_path.glob(f"{stem}.*"):
                 archive.write(part, part.name)
     assert "zip archive holds 2 layers (bzr, plr); set `layer:`" in read_error(
-        spec(tmp_path / "two.zip"))
+        spec(tmp_path / "two.zip")
+    )
     read, _ = read_layer(spec(tmp_path / "two.zip", layer="plr"))
     assert read.index.tolist() == ["01011101"]
 
@@ -211,14 +240,18 @@ def test_coverage_overlap_by_containment_and_ids() -> None:
     areas = gpd.GeoDataFrame(geometry=[outer, inner], index=["b", "a"], crs="EPSG:25833")
     problems = find_coverage_problems(areas, 1000.0)
     assert problems.to_dict("records") == [
-        {"kind": "overlap", "area_m2": 10000.0, "x": 150, "y": 150, "ids": "a, b"}]
+        {"kind": "overlap", "area_m2": 10000.0, "x": 150, "y": 150, "ids": "a, b"}
+    ]
 
 
 def test_coverage_tolerates_small_slivers_and_ignores_outer_boundary() -> None:
     # an L-shaped city: the notch is outer boundary, the 10 x 10 m hole is within tolerance
     hole = shapely.box(995, 495, 1005, 505)
-    geoms = [shapely.box(0, 0, 1000, 1000) - hole, shapely.box(1000, 0, 2000, 1000) - hole,
-             shapely.box(0, 1000, 1000, 2000)]
+    geoms = [
+        shapely.box(0, 0, 1000, 1000) - hole,
+        shapely.box(1000, 0, 2000, 1000) - hole,
+        shapely.box(0, 1000, 1000, 2000),
+    ]
     areas = gpd.GeoDataFrame(geometry=geoms, index=["a", "b", "c"], crs="EPSG:25833")
     check_coverage(areas, 100.0, "x.geojson")
     problems = find_coverage_problems(areas)
@@ -229,8 +262,10 @@ def test_coverage_tolerates_small_slivers_and_ignores_outer_boundary() -> None:
 
 
 def test_coverage_lists_the_largest_first_and_counts_the_rest() -> None:
-    boxes = [shapely.box(i * 100 - size, 0, (i + 1) * 100, 100)
-             for i, size in enumerate([0, 10, 20, 30, 40])]
+    boxes = [
+        shapely.box(i * 100 - size, 0, (i + 1) * 100, 100)
+        for i, size in enumerate([0, 10, 20, 30, 40])
+    ]
     areas = gpd.GeoDataFrame(geometry=boxes, index=list("abcde"), crs="EPSG:25833")
     with pytest.raises(InputError) as caught:
         check_coverage(areas, 0.0, "x.gpkg")

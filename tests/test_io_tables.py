@@ -60,16 +60,18 @@ def test_clean_reference_reads_as_written() -> None:
 @pytest.mark.parametrize("case", GOOD_CASES["variants"], ids=lambda c: c["file"])
 def test_readable_variant_reads_like_the_clean_file(case: dict[str, Any]) -> None:
     expected = read_table(spec(DATA / "good" / GOOD_CASES["reference"]), COLUMNS, NUMERIC)
-    frame = read_table(TableInput(path=DATA / "good" / case["file"], **case["spec"]),
-                       COLUMNS, NUMERIC)
+    frame = read_table(
+        TableInput(path=DATA / "good" / case["file"], **case["spec"]), COLUMNS, NUMERIC
+    )
     pd.testing.assert_frame_equal(frame, expected)
 
 
 @pytest.mark.parametrize("case", BAD_CASES, ids=lambda c: f"{c['file']}-{c.get('spec', '')}")
 def test_broken_table_is_refused_with_its_message(case: dict[str, Any]) -> None:
     table = TableInput(path=DATA / "bad" / case["file"], **{"id": "id", **case.get("spec", {})})
-    message = read_error(table, columns=case.get("columns", COLUMNS),
-                         numeric=case.get("numeric", NUMERIC))
+    message = read_error(
+        table, columns=case.get("columns", COLUMNS), numeric=case.get("numeric", NUMERIC)
+    )
     for fragment in case["expect"]:
         assert fragment in message
 
@@ -99,8 +101,10 @@ def test_mss_ids_keep_their_leading_zeros_and_classes_are_stripped() -> None:
 
 
 def test_gssa_values_without_leading_zero_and_empty_cells() -> None:
-    frame = read_table(spec(RAW / "gssa" / "gssa2022_planungsraeume.csv", id="plrID"),
-                       numeric=["GESIx_2013", "GESIx_2022", "DII_2022"])
+    frame = read_table(
+        spec(RAW / "gssa" / "gssa2022_planungsraeume.csv", id="plrID"),
+        numeric=["GESIx_2013", "GESIx_2022", "DII_2022"],
+    )
     assert len(frame) == 448
     assert frame.loc["01011101", "GESIx_2013"] == pytest.approx(0.70700312)
     assert frame.loc["01011101", "DII_2022"] == pytest.approx(-0.055861462)
@@ -112,8 +116,7 @@ def test_gssa_values_without_leading_zero_and_empty_cells() -> None:
 
 
 def test_row_numbers_count_blank_lines_and_multiline_fields(tmp_path: Path) -> None:
-    path = write(tmp_path / "t.csv",
-                 'id,name,x\n01011101,"two\nlines",1\n\n01011102,b,oops\n')
+    path = write(tmp_path / "t.csv", 'id,name,x\n01011101,"two\nlines",1\n\n01011102,b,oops\n')
     assert "row 5, column 'x': 'oops' is not a number" in read_error(spec(path), numeric=["x"])
 
 
@@ -135,7 +138,7 @@ def test_csv_wrong_header_row_hints_the_right_one(tmp_path: Path) -> None:
     [
         ("id;x\n01011101;1.234,5\n01011102;−2\n", [1234.5, -2.0]),  # unicode minus
         ("id;x\n01011101;1 234,5\n01011102;7\n", [1234.5, 7.0]),  # blank as thousands
-        ("id,x\n01011101,\"1,234.5\"\n01011102,+3e2\n", [1234.5, 300.0]),
+        ('id,x\n01011101,"1,234.5"\n01011102,+3e2\n', [1234.5, 300.0]),
         ("id;x\n01011101;12.345\n", [12345.0]),  # ambiguous: `;` means German Excel
         ("id,x\n01011101,12.345\n", [12.345]),
         ("id;x\n01011101; \n", [np.nan]),
@@ -186,8 +189,9 @@ def test_any_id_when_no_pattern(tmp_path: Path) -> None:
 
 def test_restored_ids_are_padded_to_the_pattern_width(tmp_path: Path) -> None:
     path = write(tmp_path / "t.csv", "ESB,x\n101,1\n1203,2\n")
-    frame = read_table(spec(path, id="ESB", restore_leading_zeros=True), numeric=["x"],
-                       id_pattern=r"\d{4}")
+    frame = read_table(
+        spec(path, id="ESB", restore_leading_zeros=True), numeric=["x"], id_pattern=r"\d{4}"
+    )
     assert frame.index.tolist() == ["0101", "1203"]
 
 
@@ -207,13 +211,18 @@ def test_xlsx_numbers_text_and_ids(tmp_path: Path) -> None:
     workbook = openpyxl.Workbook()
     sheet = workbook.active
     sheet.title = "Daten"
-    for row in (["id", "status", "x"], [1011101, " mittel ", "1.234,5"], ["01011102", 3, 2],
-                [None, None, None]):
+    for row in (
+        ["id", "status", "x"],
+        [1011101, " mittel ", "1.234,5"],
+        ["01011102", 3, 2],
+        [None, None, None],
+    ):
         sheet.append(row)
     workbook.create_sheet("Notes")
     workbook.save(tmp_path / "t.xlsx")
-    frame = read_table(spec(tmp_path / "t.xlsx", restore_leading_zeros=True),
-                       columns=["status"], numeric=["x"])
+    frame = read_table(
+        spec(tmp_path / "t.xlsx", restore_leading_zeros=True), columns=["status"], numeric=["x"]
+    )
     assert frame.index.tolist() == ["01011101", "01011102"]
     assert frame["status"].tolist() == ["mittel", "3"]
     assert frame["x"].tolist() == [1234.5, 2.0]
@@ -221,8 +230,14 @@ def test_xlsx_numbers_text_and_ids(tmp_path: Path) -> None:
 
 def test_validate_ids_names_the_place() -> None:
     with pytest.raises(InputError, match=r"f\.csv: feature 2: empty id in column 'k'"):
-        validate_ids(["a", ""], ["feature 1", "feature 2"], id_pattern=None,
-                     restore_leading_zeros=False, path="f.csv", column="k")
+        validate_ids(
+            ["a", ""],
+            ["feature 1", "feature 2"],
+            id_pattern=None,
+            restore_leading_zeros=False,
+            path="f.csv",
+            column="k",
+        )
 
 
 def test_suggest_column_matches_case_and_underscores() -> None:

@@ -115,8 +115,11 @@ def read_layer(
         for name in [spec.id, *wanted]:
             if name not in fields:
                 role = "id field" if name == spec.id else "field"
-                raise InputError(f"{role} {name!r} not found; {suggest_column(name, fields)}", path,
-                                 f"layer {layer!r}" if layer else None)
+                raise InputError(
+                    f"{role} {name!r} not found; {suggest_column(name, fields)}",
+                    path,
+                    f"layer {layer!r}" if layer else None,
+                )
         frame = gpd.read_file(source, layer=layer, engine="pyogrio", columns=[spec.id, *wanted])
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
         raise InputError(f"cannot be read as a polygon layer: {_first_line(exc)}", path) from None
@@ -148,8 +151,9 @@ def read_layer(
 
     index = pd.Index(ids, name="id", dtype=str)
     data = {name: frame[name].to_numpy() for name in wanted}
-    result = gpd.GeoDataFrame(data, index=index, geometry=gpd.GeoSeries(geoms, index=index),
-                              crs=target)
+    result = gpd.GeoDataFrame(
+        data, index=index, geometry=gpd.GeoSeries(geoms, index=index), crs=target
+    )
     report = LayerReport(
         path=str(spec.path),
         n_features=n,
@@ -237,7 +241,8 @@ def check_coverage(areas: gpd.GeoDataFrame, tolerance_m2: float, path: str) -> N
     counts = problems["kind"].value_counts()
     summary = " and ".join(
         f"{counts[kind]} {kind}{'s' if counts[kind] > 1 else ''}"
-        for kind in ("overlap", "gap") if kind in counts
+        for kind in ("overlap", "gap")
+        if kind in counts
     )
     shown = "; ".join(_describe_problem(row) for row in problems.head(_MAX_SHOWN).itertuples())
     more = f"; and {len(problems) - _MAX_SHOWN} more" if len(problems) > _MAX_SHOWN else ""
@@ -263,8 +268,11 @@ def _gdal_source(path: Path, layer: str | None) -> tuple[str, str | None]:
         return str(path), None
     try:
         with zipfile.ZipFile(path) as archive:
-            members = [m for m in archive.namelist() if m.lower().endswith(_DATA_SUFFIXES)
-                       and not Path(m).name.startswith(("._", "."))]
+            members = [
+                m
+                for m in archive.namelist()
+                if m.lower().endswith(_DATA_SUFFIXES) and not Path(m).name.startswith(("._", "."))
+            ]
     except (zipfile.BadZipFile, OSError) as exc:
         raise InputError(f"is not a readable zip archive ({exc})", path) from None
     if not members:
@@ -273,8 +281,10 @@ def _gdal_source(path: Path, layer: str | None) -> tuple[str, str | None]:
         chosen = [m for m in members if layer is not None and Path(m).stem == layer]
         if len(chosen) != 1:
             names = ", ".join(sorted(Path(m).stem for m in members))
-            raise InputError(f"zip archive holds {len(members)} layers ({names}); set `layer:` "
-                             "to one of them", path)
+            raise InputError(
+                f"zip archive holds {len(members)} layers ({names}); set `layer:` to one of them",
+                path,
+            )
         members = chosen
     member = members[0]
     inner_layer = layer if member.lower().endswith(".gpkg") else ""
@@ -285,14 +295,17 @@ def _choose_layer(source: str, path: Path, layer: str | None) -> str | None:
     try:
         layers = [str(name) for name, _ in pyogrio.list_layers(source)]
     except Exception as exc:  # pyogrio raises DataSourceError, GDAL errors vary by driver
-        raise InputError(f"cannot be read as GeoJSON, GeoPackage or Shapefile: {_first_line(exc)}",
-                         path) from None
+        raise InputError(
+            f"cannot be read as GeoJSON, GeoPackage or Shapefile: {_first_line(exc)}", path
+        ) from None
     if not layers:
         raise InputError("holds no layers", path)
     if layer is None:
         if len(layers) > 1:
-            raise InputError(f"holds {len(layers)} layers ({', '.join(layers)}); set `layer:` to "
-                             "one of them", path)
+            raise InputError(
+                f"holds {len(layers)} layers ({', '.join(layers)}); set `layer:` to one of them",
+                path,
+            )
         return None
     if layer not in layers:
         raise InputError(f"layer {layer!r} not found; {suggest_column(layer, layers)}", path)
@@ -332,13 +345,17 @@ def _source_crs(
     if crs is not None and crs.is_geographic and not lonlat_ok:
         if driver == "GeoJSON":
             # RFC 7946: no `crs` member means WGS 84; GDAL reports it so even for metre coordinates
-            note = (f"; a GeoJSON without `crs` member means WGS 84 longitude/latitude, but the "
-                    f"coordinates reach {reach}")
+            note = (
+                f"; a GeoJSON without `crs` member means WGS 84 longitude/latitude, but the "
+                f"coordinates reach {reach}"
+            )
             crs = None
         else:
             raise InputError(
                 f"declares the geographic CRS {_crs_label(crs)} but its coordinates reach {reach}; "
-                "the CRS declaration (e.g. the .prj file) is wrong", path)
+                "the CRS declaration (e.g. the .prj file) is wrong",
+                path,
+            )
     if crs is not None:
         return crs
     if spec.crs is None:
@@ -367,16 +384,25 @@ def _repair(geoms: np.ndarray, ids: list[str], path: Path) -> tuple[np.ndarray, 
             parts = parts[np.isin(shapely.get_type_id(parts), [int(k) for k in _POLYGONAL])]
             geom = shapely.union_all(parts) if len(parts) else shapely.Polygon()
         if shapely.is_empty(geom) or shapely.area(geom) == 0:
-            raise InputError("has an invalid geometry with no area left after repair "
-                             "(collapsed to lines or points)", path, f"feature {ids[i]}")
+            raise InputError(
+                "has an invalid geometry with no area left after repair "
+                "(collapsed to lines or points)",
+                path,
+                f"feature {ids[i]}",
+            )
         geoms[i] = geom
     return geoms, len(invalid)
 
 
 def _problem(kind: str, geom: shapely.Geometry, size: float, ids: list[str]) -> dict[str, object]:
     point = shapely.centroid(geom)
-    return {"kind": kind, "area_m2": float(size), "x": round(point.x), "y": round(point.y),
-            "ids": ", ".join(ids)}
+    return {
+        "kind": kind,
+        "area_m2": float(size),
+        "x": round(point.x),
+        "y": round(point.y),
+        "ids": ", ".join(ids),
+    }
 
 
 def _describe_problem(row: object) -> str:

@@ -114,8 +114,9 @@ def read_table(
 
     text_columns = [c for c in dict.fromkeys(columns) if c != spec.id]
     numeric_columns = [c for c in dict.fromkeys(numeric) if c != spec.id and c not in text_columns]
-    header, body = _split_header(records, spec, [spec.id, *text_columns, *numeric_columns], path,
-                                 sheet_label)
+    header, body = _split_header(
+        records, spec, [spec.id, *text_columns, *numeric_columns], path, sheet_label
+    )
 
     def where(line: int, column: str | None = None) -> str:
         place = f"sheet {sheet_label!r}, row {line}" if sheet_label else f"row {line}"
@@ -144,10 +145,12 @@ def read_table(
             {name: cells(name) for name in numeric_columns}, lines, delimiter, path, where
         )
         for name in numeric_columns:
-            data[name] = _to_float(cells(name), decimal, partial(_row_where, where, lines, name),
-                                   path)
-    frame = pd.DataFrame(data, index=pd.Index(ids, name="id", dtype=str),
-                         columns=[*text_columns, *numeric_columns])
+            data[name] = _to_float(
+                cells(name), decimal, partial(_row_where, where, lines, name), path
+            )
+    frame = pd.DataFrame(
+        data, index=pd.Index(ids, name="id", dtype=str), columns=[*text_columns, *numeric_columns]
+    )
     for name in numeric_columns:
         frame[name] = frame[name].astype("float64")
     return frame
@@ -289,7 +292,9 @@ def _sniff_format(raw: bytes, path: Path) -> str:
     if raw.startswith(_OLE2_MAGIC):
         raise InputError(
             "is a legacy Excel 97-2003 (.xls) workbook, which is not supported; "
-            "save it as .xlsx or CSV", path)
+            "save it as .xlsx or CSV",
+            path,
+        )
     if raw.startswith(_ZIP_MAGIC):
         if suffix in _XLSX_SUFFIXES or suffix in _CSV_SUFFIXES:
             return "xlsx"
@@ -323,7 +328,7 @@ def _decode(raw: bytes, forced: str | None, path: Path) -> str:
             raise fail(exc, "is not valid UTF-16 text") from None
     if raw.startswith(codecs.BOM_UTF8):
         try:
-            return raw[len(codecs.BOM_UTF8):].decode("utf-8")
+            return raw[len(codecs.BOM_UTF8) :].decode("utf-8")
         except UnicodeDecodeError as exc:
             raise fail(exc, "starts with a UTF-8 BOM but is not valid UTF-8") from None
     try:
@@ -338,7 +343,7 @@ def _decode(raw: bytes, forced: str | None, path: Path) -> str:
 
 def _detect_delimiter(text: str, header_row: int) -> str:
     """The candidate that splits most rows into the same number (> 1) of fields."""
-    sample = "\n".join(text.splitlines()[header_row: header_row + 50])
+    sample = "\n".join(text.splitlines()[header_row : header_row + 50])
     best, best_score = ",", (False, 0.0, 0)
     for delimiter in _DELIMITERS:
         rows = [r for r in csv.reader(io.StringIO(sample), delimiter=delimiter) if r]
@@ -368,16 +373,20 @@ def _read_xlsx(path: Path, sheet: str | int | None) -> tuple[list[_Record], str]
     try:
         workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises zipfile, KeyError, InvalidFileException ...
-        raise InputError(f"cannot be read as an XLSX workbook ({type(exc).__name__}: {exc})",
-                         path) from None
+        raise InputError(
+            f"cannot be read as an XLSX workbook ({type(exc).__name__}: {exc})", path
+        ) from None
     try:
         names = list(workbook.sheetnames)
         if sheet is None:
             name = names[0]
         elif isinstance(sheet, int):
             if not 0 <= sheet < len(names):
-                raise InputError(f"sheet index {sheet} out of range; the workbook has "
-                                 f"{len(names)} sheet(s): {', '.join(names)}", path)
+                raise InputError(
+                    f"sheet index {sheet} out of range; the workbook has "
+                    f"{len(names)} sheet(s): {', '.join(names)}",
+                    path,
+                )
             name = names[sheet]
         elif sheet in names:
             name = sheet
@@ -391,8 +400,11 @@ def _read_xlsx(path: Path, sheet: str | int | None) -> tuple[list[_Record], str]
 
 
 def _is_blank(value: object) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip()) or (
-        isinstance(value, float) and math.isnan(value))
+    return (
+        value is None
+        or (isinstance(value, str) and not value.strip())
+        or (isinstance(value, float) and math.isnan(value))
+    )
 
 
 def _cell_text(value: object) -> str:
@@ -421,38 +433,48 @@ def _split_header(
     header_line = spec.header_row + 1
     if header_line not in by_line or all(_is_blank(v) for v in by_line[header_line]):
         found = _find_header(records, spec.id)
-        hint = f"; the header seems to be on row {found} (set `header_row: {found - 1}`)" \
-            if found else ""
-        raise InputError(f"header row is empty or missing{hint}", path,
-                         f"{place}row {header_line}")
+        hint = (
+            f"; the header seems to be on row {found} (set `header_row: {found - 1}`)"
+            if found
+            else ""
+        )
+        raise InputError(f"header row is empty or missing{hint}", path, f"{place}row {header_line}")
     header = [_cell_text(v).removeprefix("\ufeff").strip() for v in by_line[header_line]]
     for name in needed:
         count = header.count(name)
         if count > 1:
             cols = [str(i + 1) for i, h in enumerate(header) if h == name]
-            raise InputError(f"column {name!r} appears {count} times in the header "
-                             f"(columns {', '.join(cols)})", path, f"{place}row {header_line}")
+            raise InputError(
+                f"column {name!r} appears {count} times in the header (columns {', '.join(cols)})",
+                path,
+                f"{place}row {header_line}",
+            )
     for name in needed:
         if name not in header:
             role = "id column" if name == spec.id else "column"
             found = _find_header(records, name)
             if found and found != header_line:
-                hint = (f"; the header seems to be on row {found}, not {header_line} "
-                        f"(set `header_row: {found - 1}`)")
+                hint = (
+                    f"; the header seems to be on row {found}, not {header_line} "
+                    f"(set `header_row: {found - 1}`)"
+                )
             else:
                 hint = "; " + suggest_column(name, header)
-            raise InputError(f"{role} {name!r} not found{hint}", path,
-                             f"{place}header row {header_line}")
+            raise InputError(
+                f"{role} {name!r} not found{hint}", path, f"{place}header row {header_line}"
+            )
     body = []
     for line, row in records:
         if line <= header_line or all(_is_blank(v) for v in row):
             continue
-        extra = [v for v in row[len(header):] if not _is_blank(v)]
+        extra = [v for v in row[len(header) :] if not _is_blank(v)]
         if extra:
             raise InputError(
                 f"has {len(row)} fields but the header has {len(header)} "
                 "(check the delimiter and quoting, or set `delimiter:`)",
-                path, f"{place}row {line}")
+                path,
+                f"{place}row {line}",
+            )
         body.append((line, row))
     return header, body
 
@@ -485,7 +507,9 @@ def _detect_decimal(
             (n1, i1, v1), (n2, i2, v2) = evidence["."], evidence[","]
             raise InputError(
                 f"mixes decimal marks: {v1.strip()!r} ({where(lines[i1], n1)}) and "
-                f"{v2.strip()!r} ({where(lines[i2], n2)}); set `decimal:`", path)
+                f"{v2.strip()!r} ({where(lines[i2], n2)}); set `decimal:`",
+                path,
+            )
     if evidence:
         return next(iter(evidence))
     return "," if delimiter == ";" else "."
@@ -511,8 +535,11 @@ def _to_float(
         text = _normalise_number_text(str(value))
         if not pattern.fullmatch(text) or not any(c.isdigit() for c in text):
             shown = str(value).strip()
-            hint = "" if decimal in text or thousands not in text else \
-                f" (read with decimal mark {decimal!r}; set `decimal:` if that is wrong)"
+            hint = (
+                ""
+                if decimal in text or thousands not in text
+                else f" (read with decimal mark {decimal!r}; set `decimal:` if that is wrong)"
+            )
             raise InputError(f"{shown!r} is not a number{hint}", path, where(i))
         for sep in (thousands, "\u00a0", "\u202f", "'", " "):
             text = text.replace(sep, "")

@@ -71,16 +71,19 @@ def _geojson_text(features: list[str], crs: str | None = "EPSG::25833") -> str:
 def _feature(fid: object, geometry: str | None, name: str = "x") -> str:
     ident = f'"{fid}"' if isinstance(fid, str) else str(fid)
     geom = "null" if geometry is None else geometry
-    return (f'{{"type": "Feature", "properties": {{"PLR_ID": {ident}, "name": "{name}"}}, '
-            f'"geometry": {geom}}}')
+    return (
+        f'{{"type": "Feature", "properties": {{"PLR_ID": {ident}, "name": "{name}"}}, '
+        f'"geometry": {geom}}}'
+    )
 
 
 def _poly(col: int, row: int) -> str:
     return shapely.to_geojson(_square(col, row))
 
 
-def _zip_shapefile(frame: gpd.GeoDataFrame, target: Path, inner: str = "plr.shp",
-                   drop: tuple[str, ...] = ()) -> None:
+def _zip_shapefile(
+    frame: gpd.GeoDataFrame, target: Path, inner: str = "plr.shp", drop: tuple[str, ...] = ()
+) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         shp = Path(tmp) / inner
         shp.parent.mkdir(parents=True, exist_ok=True)
@@ -101,44 +104,70 @@ def make_good() -> None:
     ]
     _csv(GOOD / "clean.csv", clean)
     _csv(GOOD / "bom_utf8_crlf.csv", clean, "utf-8-sig", "\r\n")
-    _csv(GOOD / "cp1252_semicolon_decimal_comma.csv", [";".join(HEADER)] + [
-        "01011101;Stülerstraße;mittel;12.345;20,5",
-        "01011102;Großer Tiergarten;hoch;180;",
-        "01011103;Lützowstraße;niedrig;4.818;-0,75",
-        '11001010;"Müggelheim";sehr niedrig;1.234.567,5;0,707',
-    ], "cp1252", "\r\n")
-    _csv(GOOD / "semicolon_decimal_point.csv", [";".join(HEADER)] + [
-        "01011101;Stülerstraße;mittel;12345;20.5",
-        "01011102;Großer Tiergarten;hoch;180;",
-        "01011103;Lützowstraße;niedrig;4818;-0.75",
-        "11001010;Müggelheim;sehr niedrig;1234567.5;0.707",
-    ])
-    _csv(GOOD / "utf16_tab.txt", ["\t".join(HEADER)] + [
-        "01011101\tStülerstraße\tmittel\t12345\t20,5",
-        "01011102\tGroßer Tiergarten\thoch\t180\t",
-        "01011103\tLützowstraße\tniedrig\t4818\t-0,75",
-        "11001010\tMüggelheim\tsehr niedrig\t1234567,5\t0,707",
-    ], "utf-16", "\r\n")
-    _csv(GOOD / "float_ids.csv", [",".join(HEADER)] + [
-        "1011101.0,Stülerstraße,mittel,12345,20.5",
-        "1011102.0,Großer Tiergarten,hoch,180,",
-        "1011103.0,Lützowstraße,niedrig,4818,-0.75",
-        "11001010.0,Müggelheim,sehr niedrig,1234567.5,0.707",
-    ])
-    _xlsx(GOOD / "header_offset.xlsx",
-          [["Monitoring Soziale Stadtentwicklung 2021, Tabelle 1"], [], HEADER, *ROWS, [], []])
+    _csv(
+        GOOD / "cp1252_semicolon_decimal_comma.csv",
+        [";".join(HEADER)]
+        + [
+            "01011101;Stülerstraße;mittel;12.345;20,5",
+            "01011102;Großer Tiergarten;hoch;180;",
+            "01011103;Lützowstraße;niedrig;4.818;-0,75",
+            '11001010;"Müggelheim";sehr niedrig;1.234.567,5;0,707',
+        ],
+        "cp1252",
+        "\r\n",
+    )
+    _csv(
+        GOOD / "semicolon_decimal_point.csv",
+        [";".join(HEADER)]
+        + [
+            "01011101;Stülerstraße;mittel;12345;20.5",
+            "01011102;Großer Tiergarten;hoch;180;",
+            "01011103;Lützowstraße;niedrig;4818;-0.75",
+            "11001010;Müggelheim;sehr niedrig;1234567.5;0.707",
+        ],
+    )
+    _csv(
+        GOOD / "utf16_tab.txt",
+        ["\t".join(HEADER)]
+        + [
+            "01011101\tStülerstraße\tmittel\t12345\t20,5",
+            "01011102\tGroßer Tiergarten\thoch\t180\t",
+            "01011103\tLützowstraße\tniedrig\t4818\t-0,75",
+            "11001010\tMüggelheim\tsehr niedrig\t1234567,5\t0,707",
+        ],
+        "utf-16",
+        "\r\n",
+    )
+    _csv(
+        GOOD / "float_ids.csv",
+        [",".join(HEADER)]
+        + [
+            "1011101.0,Stülerstraße,mittel,12345,20.5",
+            "1011102.0,Großer Tiergarten,hoch,180,",
+            "1011103.0,Lützowstraße,niedrig,4818,-0.75",
+            "11001010.0,Müggelheim,sehr niedrig,1234567.5,0.707",
+        ],
+    )
+    _xlsx(
+        GOOD / "header_offset.xlsx",
+        [["Monitoring Soziale Stadtentwicklung 2021, Tabelle 1"], [], HEADER, *ROWS, [], []],
+    )
     _xlsx(GOOD / "numeric_ids.xlsx", [HEADER, *[[int(r[0]), *r[1:]] for r in ROWS]], "Daten")
 
     lattice = _lattice()
     lattice.to_file(GOOD / "clean.geojson", engine="pyogrio")
-    lattice.to_crs("EPSG:4326").to_file(GOOD / "wgs84_rfc7946.geojson", engine="pyogrio",
-                                         driver="GeoJSON", RFC7946="YES")
+    lattice.to_crs("EPSG:4326").to_file(
+        GOOD / "wgs84_rfc7946.geojson", engine="pyogrio", driver="GeoJSON", RFC7946="YES"
+    )
     _zip_shapefile(lattice, GOOD / "shapefile.zip")
     _zip_shapefile(lattice, GOOD / "shapefile_in_folder.zip", inner="export/lor/plr.shp")
     _zip_shapefile(lattice, GOOD / "shapefile_without_prj.zip", drop=(".prj",))
     (GOOD / "no_crs_member.geojson").write_text(
-        _geojson_text([_feature(r[0], _poly(i % 2, i // 2), r[1]) for i, r in enumerate(ROWS)],
-                      crs=None), encoding="utf-8")
+        _geojson_text(
+            [_feature(r[0], _poly(i % 2, i // 2), r[1]) for i, r in enumerate(ROWS)], crs=None
+        ),
+        encoding="utf-8",
+    )
     three_d = lattice.copy()
     three_d["geometry"] = shapely.force_3d(three_d.geometry.array, z=34.0)
     three_d.to_file(GOOD / "with_z.geojson", engine="pyogrio")
@@ -166,16 +195,27 @@ def make_bad() -> None:
     _csv(BAD / "empty_id.csv", [",".join(HEADER), ok[0], " ,b,hoch,200,2.5"])
     _csv(BAD / "duplicate_id.csv", [",".join(HEADER), *ok, "01011101,c,hoch,300,3.5"])
     _csv(BAD / "malformed_id.csv", [",".join(HEADER), ok[0], "0101110A,b,hoch,200,2.5"])
-    _csv(BAD / "lost_leading_zeros.csv", [",".join(HEADER), "1011101,a,mittel,100,1.5",
-                                          "1011102,b,hoch,200,2.5", "11001010,c,hoch,3,1"])
+    _csv(
+        BAD / "lost_leading_zeros.csv",
+        [
+            ",".join(HEADER),
+            "1011101,a,mittel,100,1.5",
+            "1011102,b,hoch,200,2.5",
+            "11001010,c,hoch,3,1",
+        ],
+    )
     _csv(BAD / "float_ids.csv", [",".join(HEADER), "1011101.0,a,mittel,100,1.5"])
     _csv(BAD / "not_a_number.csv", [",".join(HEADER), *ok, "01011103,c,hoch,n/a,3.5"])
-    _csv(BAD / "mixed_decimal_marks.csv", [";".join(HEADER), "01011101;a;mittel;100;1,5",
-                                           "01011102;b;hoch;200.5;2"])
+    _csv(
+        BAD / "mixed_decimal_marks.csv",
+        [";".join(HEADER), "01011101;a;mittel;100;1,5", "01011102;b;hoch;200.5;2"],
+    )
     _csv(BAD / "ragged_row.csv", [",".join(HEADER), ok[0], "01011102,b,hoch,200,2,5"])
     _csv(BAD / "duplicate_column.csv", ["id,name,share,inhabitants,share", *ok])
-    _xlsx(BAD / "text_in_numeric.xlsx", [HEADER, ROWS[0], ROWS[1], ["01011103", "c", "hoch",
-                                                                     "k.A.", 1.0]])
+    _xlsx(
+        BAD / "text_in_numeric.xlsx",
+        [HEADER, ROWS[0], ROWS[1], ["01011103", "c", "hoch", "k.A.", 1.0]],
+    )
 
     (BAD / "garbage.geojson").write_text("this is not GeoJSON\n", encoding="utf-8")
     lattice = _lattice()  # two layers in one GeoPackage: see good/two_layers.gpkg
@@ -189,31 +229,47 @@ def make_bad() -> None:
     _zip_shapefile(lattice, BAD / "shapefile_without_prj.zip", drop=(".prj",))
     wrong = lattice.set_crs("EPSG:4326", allow_override=True)
     _zip_shapefile(wrong, BAD / "wrong_prj.zip")
-    layer("empty_geometry.geojson", [_feature(ids[0], squares[0]),
-                                     _feature(ids[1], '{"type": "Polygon", "coordinates": []}')])
+    layer(
+        "empty_geometry.geojson",
+        [_feature(ids[0], squares[0]), _feature(ids[1], '{"type": "Polygon", "coordinates": []}')],
+    )
     layer("null_geometry.geojson", [_feature(ids[0], squares[0]), _feature(ids[1], None)])
     point = '{"type": "Point", "coordinates": [390500, 5821500]}'
-    layer("point.geojson", [_feature(ids[0], squares[0]), _feature(ids[1], squares[1]),
-                            _feature(ids[2], point)])
+    layer(
+        "point.geojson",
+        [_feature(ids[0], squares[0]), _feature(ids[1], squares[1]), _feature(ids[2], point)],
+    )
     layer("line.geojson", [_feature(ids[0], shapely.to_geojson(_square(0, 0).exterior))])
-    layer("duplicate_id.geojson", [_feature(ids[0], squares[0]), _feature(ids[1], squares[1]),
-                                   _feature(ids[0], squares[2])])
+    layer(
+        "duplicate_id.geojson",
+        [_feature(ids[0], squares[0]), _feature(ids[1], squares[1]), _feature(ids[0], squares[2])],
+    )
     layer("numeric_ids.geojson", [_feature(1011101, squares[0]), _feature(1011102, squares[1])])
     layer("missing_field.geojson", [_feature(ids[0], squares[0])])
-    collapsed = '{"type": "Polygon", "coordinates": [[[390000,5820000],[391000,5820000],' \
-        '[392000,5820000],[390000,5820000]]]}'
+    collapsed = (
+        '{"type": "Polygon", "coordinates": [[[390000,5820000],[391000,5820000],'
+        "[392000,5820000],[390000,5820000]]]}"
+    )
     layer("collapsed_geometry.geojson", [_feature(ids[0], squares[0]), _feature(ids[1], collapsed)])
     layer("no_features.geojson", [])
     with zipfile.ZipFile(BAD / "no_data_in_zip.zip", "w") as archive:
         archive.writestr("readme.txt", "the shapefile was forgotten")
-    gap = [_poly(0, 0), shapely.to_geojson(_square(1, 0, shrink=0)), _poly(0, 1),
-           shapely.to_geojson(shapely.box(X0 + SIDE, Y0 + SIDE, X0 + 2 * SIDE, Y0 + 2 * SIDE))]
+    gap = [
+        _poly(0, 0),
+        shapely.to_geojson(_square(1, 0, shrink=0)),
+        _poly(0, 1),
+        shapely.to_geojson(shapely.box(X0 + SIDE, Y0 + SIDE, X0 + 2 * SIDE, Y0 + 2 * SIDE)),
+    ]
     # a 100 m x 100 m hole in the middle of the lattice, cut from the four squares' corners
     hole = shapely.box(X0 + SIDE - 50, Y0 + SIDE - 50, X0 + SIDE + 50, Y0 + SIDE + 50)
     gap = [shapely.to_geojson(shapely.difference(shapely.from_geojson(g), hole)) for g in gap]
     layer("gap.geojson", [_feature(i, g) for i, g in zip(ids, gap, strict=True)])
-    overlap = [_poly(0, 0), shapely.to_geojson(shapely.box(X0 + SIDE - 60, Y0, X0 + 2 * SIDE,
-                                                          Y0 + SIDE)), _poly(0, 1), _poly(1, 1)]
+    overlap = [
+        _poly(0, 0),
+        shapely.to_geojson(shapely.box(X0 + SIDE - 60, Y0, X0 + 2 * SIDE, Y0 + SIDE)),
+        _poly(0, 1),
+        _poly(1, 1),
+    ]
     layer("overlap.geojson", [_feature(i, g) for i, g in zip(ids, overlap, strict=True)])
 
 
