@@ -243,3 +243,13 @@ def test_validate_ids_names_the_place() -> None:
 def test_suggest_column_matches_case_and_underscores() -> None:
     assert suggest_column("plr id", ["PLR_ID", "NAME"]).startswith("did you mean 'PLR_ID'?")
     assert suggest_column("zzz", ["a", "b"]) == "available: a, b"
+
+
+def test_header_without_rows_is_refused(tmp_path: Path) -> None:
+    path = write(tmp_path / "t.csv", "id,x\n\n")
+    assert "table has no rows below the header" in read_error(spec(path), numeric=["x"])
+
+
+def test_decimal_mark_must_be_point_or_comma(tmp_path: Path) -> None:
+    path = write(tmp_path / "t.csv", "id,x\n01011101,1\n")
+    assert "`decimal: ;` must be '.' or ','" in read_error(spec(path, decimal=";"), numeric=["x"])

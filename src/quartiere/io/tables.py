@@ -118,6 +118,15 @@ def read_table(
         records, spec, [spec.id, *text_columns, *numeric_columns], path, sheet_label
     )
 
+    if not body:
+        raise InputError(
+            "table has no rows below the header",
+            path,
+            f"sheet {sheet_label!r}" if sheet_label else None,
+        )
+    if spec.decimal is not None and spec.decimal not in _NUMBER_RE:
+        raise InputError(f"`decimal: {spec.decimal}` must be '.' or ','", path)
+
     def where(line: int, column: str | None = None) -> str:
         place = f"sheet {sheet_label!r}, row {line}" if sheet_label else f"row {line}"
         return f"{place}, column {column!r}" if column else place
