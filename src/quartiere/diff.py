@@ -1,0 +1,793 @@
+"""What changed between two builds: Handlungsräume matched by overlap, planning areas by id.
+
+Two builds are compared as frames (their ``handlungsraeume`` and ``planungsraeume`` layers and their
+``build_info``); reading and writing happen elsewhere (:mod:`quartiere.history`, the CLI).
+
+Handlungsräume are matched **by geometry overlap, never by id**: numbers may be reassigned and,
+across LOR generations (pre-2021 vs 2021 planning areas), ids mean nothing at all. An old and a new
+area are *linked* when their intersection holds at least ``min_link`` of either one's area; the
+connected groups of linked areas are the events:
+
+==========  =====================================================================================
+persisted   one old area linked to exactly one new area (and vice versa); ``extent`` says whether
+            it is unchanged, grew, shrank or was reshaped (gained and lost ground)
+split       one old area linked to several new areas
+merged      several old areas linked to one new area
+regrouped   several old areas linked to several new areas (merged and split at once)
+appeared    a new area linked to no old area
+vanished    an old area linked to no new area
+==========  =====================================================================================
+
+Within a group, a one-to-one *match* (greedy by overlap area, at least ``min_overlap`` of either
+area) names which new area continues which old one, like the stable numbering of
+``quartiere build --previous`` does.
+
+Planning areas (Planungsräume, PLR) are compared by id only when both builds use the same LOR
+generation (``build_info`` key ``lor_generation``): criteria that flipped (``c_mss``, ``c_schools``,
+``c_atlas``) and membership changes (entered, left, moved to an area that does not continue the old
+one).
+
+The ``changes`` frame holds the ground each area gained (``entered``, or ``appeared`` for a whole
+new area) and lost (``left``, ``vanished``) as EPSG:25833 MultiPolygons. Across LOR generations the
+boundaries differ slightly everywhere; slivers narrower than ``sliver_width_m`` or smaller than
+``min_piece_m2`` are ignored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+
+__all__ = [
+    "CRITERIA",
+    "Build",
+    "BuildDiff",
+    "DiffOptions",
+    "area_links",
+    "diff_builds",
+    "diff_json",
+    "diff_markdown",
+    "match_areas",
+    "summary_lines",
+]
+
+CRITERIA = ("c_mss", "c_schools", "c_atlas")
+"""The 0/1 criterion columns of the ``planungsraeume`` layer."""
+
+CRS = "EPSG:25833"
+
+_KIND_ORDER = ("persisted", "split", "merged", "regrouped", "appeared", "vanished")
+
+
+@dataclass(frozen=True)
+class Build:
+    """The layers of one build that a comparison needs.
+
+    Parameters
+    ----------
+    areas
+        The ``handlungsraeume`` layer: ``hr_id`` (text, e.g. ``"01"``, ``"13a"``), ``hr_name``,
+        ``population`` and MultiPolygon geometry in EPSG:25833 (metres).
+    planning_areas
+        The ``planungsraeume`` layer: ``plr_id`` (8-digit text), ``plr_name``, ``bezirk``,
+        ``population``, ``c_mss``, ``c_schools``, ``c_atlas`` (0/1, empty = no data), ``hr_id``
+        (empty when outside) and geometry.
+    info
+        The ``build_info`` key -> value table (``edition``, ``lor_generation``, ``built_at`` ...).
+    label
+        How outputs name this build (e.g. its file name); defaults to the edition.
+    """
+
+    areas: gpd.GeoDataFrame
+    planning_areas: gpd.GeoDataFrame
+    info: Mapping[str, str] = field(default_factory=dict)
+    label: str = ""
+
+    @property
+    def edition(self) -> str:
+        """The edition label recorded in ``build_info`` (or the build's label)."""
+        return str(self.info.get("edition") or self.label or "?")
+
+    @property
+    def generation(self) -> str | None:
+        """The LOR generation of the planning areas (``lor2006``, ``lor2021``), if recorded."""
+        value = self.info.get("lor_generation")
+        return str(value) if value else None
+
+
+@dataclass(frozen=True)
+class DiffOptions:
+    """Thresholds of a comparison.
+
+    Parameters
+    ----------
+    min_link
+        Share (0..1) of an old or a new area's surface their intersection must hold for the two to
+        be linked into one event.
+    min_overlap
+        Share (0..1) of an old or a new area's surface their intersection must hold for the new area
+        to continue the old one (one-to-one); the same rule as ``delineation.min_overlap``.
+    sliver_width_m
+        Pieces of gained or lost ground narrower than twice this width (metres) are boundary noise.
+    min_piece_m2
+        Pieces of gained or lost ground smaller than this (square metres) are boundary noise.
+    plr_share
+        A planning area belongs to a piece of ground when at least this share of it lies inside.
+    """
+
+    min_link: float = 0.2
+    min_overlap: float = 0.5
+    sliver_width_m: float = 10.0
+    min_piece_m2: float = 10_000.0
+    plr_share: float = 0.5
+
+
+@dataclass
+class BuildDiff:
+    """The result of :func:`diff_builds`.
+
+    Attributes
+    ----------
+    old, new
+        Short descriptions of the two builds (label, edition, generation, built_at, n_areas).
+    same_generation
+        Whether both builds use the same LOR generation, so planning areas compare by id.
+    links
+        One row per linked pair: ``old_hr_id``, ``new_hr_id``, ``overlap_m2``, ``share_of_old``,
+        ``share_of_new`` (0..1), ``match`` (the new area continues the old one).
+    areas
+        One row per event (see the module docstring): ``kind``, ``old_hr_ids``, ``new_hr_ids``
+        (tuples of ids), ``old_name``, ``new_name``, ``continues`` (tuple of ``old>new`` pairs),
+        ``old_population``, ``new_population``, ``d_population``, ``old_area_km2``,
+        ``new_area_km2``, ``d_area_km2``, ``overlap`` (share 0..1 of the old ground inside the new
+        areas), ``gained_km2``, ``lost_km2``, ``extent`` (persisted: ``unchanged``, ``grew``,
+        ``shrank``, ``reshaped``), ``renumbered`` and ``changed`` (bool).
+    planning_areas
+        Planning areas with a change (same generation only): ``plr_id``, ``plr_name``, ``bezirk``,
+        ``old_hr_id``, ``new_hr_id``, ``membership`` (``entered``, ``left``, ``moved`` or empty),
+        ``flipped`` (comma-separated criteria), and ``<criterion>_old`` / ``<criterion>_new``.
+    changes
+        Gained and lost ground: ``kind`` (``entered``, ``left``, ``appeared``, ``vanished``),
+        ``hr_id`` (the area that gained or lost it), ``hr_name``, ``old_hr_id`` / ``new_hr_id``
+        (where it came from / went to, when one area holds most of it), ``area_km2``,
+        ``population`` (the build's planning-area inhabitants, spread evenly over their area),
+        ``plr_ids`` and MultiPolygon geometry in EPSG:25833.
+    """
+
+    old: dict[str, Any]
+    new: dict[str, Any]
+    same_generation: bool
+    links: pd.DataFrame
+    areas: pd.DataFrame
+    planning_areas: pd.DataFrame
+    changes: gpd.GeoDataFrame
+
+    @property
+    def changed(self) -> bool:
+        """Whether anything differs: an area event, a planning-area flip or membership change."""
+        return bool(self.areas["changed"].any() or len(self.planning_areas))
+
+    def counts(self) -> dict[str, int]:
+        """Number of events of each kind, plus the persisted areas by extent and the PLR changes."""
+        kinds = self.areas["kind"].value_counts()
+        out = {kind: int(kinds.get(kind, 0)) for kind in _KIND_ORDER}
+        persisted = self.areas[self.areas["kind"] == "persisted"]
+        for extent in ("unchanged", "grew", "shrank", "reshaped"):
+            out[f"persisted_{extent}"] = int((persisted["extent"] == extent).sum())
+        out["renumbered"] = int(self.areas["renumbered"].sum())
+        plr = self.planning_areas
+        for membership in ("entered", "left", "moved"):
+            out[f"plr_{membership}"] = (int((plr["membership"] == membership).sum())
+                                        if len(plr) else 0)
+        for criterion in CRITERIA:
+            if len(plr):
+                old = plr[f"{criterion}_old"]
+                new = plr[f"{criterion}_new"]
+                out[f"{criterion}_now_met"] = int(((new == 1) & (old != 1)).sum())
+                out[f"{criterion}_no_longer_met"] = int(((old == 1) & (new != 1)).sum())
+            else:
+                out[f"{criterion}_now_met"] = out[f"{criterion}_no_longer_met"] = 0
+        return out
+
+
+# --------------------------------------------------------------------------------------------
+# matching
+
+
+def _areas_frame(areas: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Areas with text ids, names, population and valid geometry, in the comparison CRS."""
+    frame = areas.to_crs(CRS) if areas.crs is not None and areas.crs != CRS else areas
+    frame = frame[frame.geometry.notna() & ~frame.geometry.is_empty]
+    out = gpd.GeoDataFrame({
+        "hr_id": frame["hr_id"].astype(str).to_numpy(),
+        "hr_name": (frame["hr_name"].fillna("").astype(str).to_numpy()
+                    if "hr_name" in frame else [""] * len(frame)),
+        "population": (pd.to_numeric(frame["population"], errors="coerce").fillna(0).to_numpy()
+                       if "population" in frame else np.zeros(len(frame))),
+    }, geometry=shapely.make_valid(frame.geometry.to_numpy()), crs=CRS)
+    return out.sort_values("hr_id", kind="stable").reset_index(drop=True)
+
+
+def area_links(old: gpd.GeoDataFrame, new: gpd.GeoDataFrame, *, min_link: float = 0.2,
+               min_overlap: float = 0.5) -> pd.DataFrame:
+    """Link old and new Handlungsräume by geometry overlap and match them one-to-one.
+
+    Parameters
+    ----------
+    old, new
+        Areas with ``hr_id`` and polygon geometry in a metric CRS (EPSG:25833).
+    min_link
+        Minimum intersection, as a share of either area, for the pair to be linked.
+    min_overlap
+        Minimum intersection, as a share of either area, for the new area to continue the old one.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per linked pair: ``old_hr_id``, ``new_hr_id``, ``overlap_m2``, ``share_of_old``,
+        ``share_of_new`` and ``match`` (bool, one-to-one: each old and each new area in at most one
+        match, largest overlaps first).
+
+    Examples
+    --------
+    >>> from shapely import box
+    >>> old = gpd.GeoDataFrame({"hr_id": ["01"]}, geometry=[box(0, 0, 2, 1)], crs=CRS)
+    >>> new = gpd.GeoDataFrame({"hr_id": ["07"]}, geometry=[box(0, 0, 3, 1)], crs=CRS)
+    >>> area_links(old, new)[["old_hr_id", "new_hr_id", "match"]].to_dict("records")
+    [{'old_hr_id': '01', 'new_hr_id': '07', 'match': True}]
+    """
+    columns = ["old_hr_id", "new_hr_id", "overlap_m2", "share_of_old", "share_of_new", "match"]
+    if len(old) == 0 or len(new) == 0:
+        return pd.DataFrame({c: pd.Series(dtype=object if c.endswith("id") else float)
+                             for c in columns}).astype({"match": bool})
+    old_geom = np.asarray(old.geometry.values)
+    new_geom = np.asarray(new.geometry.values)
+    i_old, i_new = shapely.STRtree(new_geom).query(old_geom, predicate="intersects")
+    inter = shapely.area(shapely.intersection(old_geom[i_old], new_geom[i_new]))
+    share_old = inter / shapely.area(old_geom[i_old])
+    share_new = inter / shapely.area(new_geom[i_new])
+    pairs = pd.DataFrame({
+        "old_hr_id": np.asarray(old["hr_id"].astype(str))[i_old],
+        "new_hr_id": np.asarray(new["hr_id"].astype(str))[i_new],
+        "overlap_m2": inter, "share_of_old": share_old, "share_of_new": share_new,
+    })
+    pairs = pairs[(pairs["share_of_old"] >= min_link) | (pairs["share_of_new"] >= min_link)]
+    pairs = pairs.sort_values(["overlap_m2", "old_hr_id", "new_hr_id"],
+                              ascending=[False, True, True], kind="stable").reset_index(drop=True)
+    pairs["match"] = match_areas(pairs, min_overlap)
+    return pairs[columns]
+
+
+def match_areas(links: pd.DataFrame, min_overlap: float = 0.5) -> pd.Series:
+    """Greedy one-to-one matching of linked areas, largest overlap first.
+
+    Parameters
+    ----------
+    links
+        Linked pairs with ``old_hr_id``, ``new_hr_id``, ``overlap_m2``, ``share_of_old`` and
+        ``share_of_new``.
+    min_overlap
+        A pair can match when its intersection holds at least this share of either area.
+
+    Returns
+    -------
+    pandas.Series
+        Boolean, indexed like ``links``: the pair is a match.
+    """
+    order = links.sort_values(["overlap_m2", "old_hr_id", "new_hr_id"],
+                              ascending=[False, True, True], kind="stable")
+    eligible = np.maximum(order["share_of_old"], order["share_of_new"]) >= min_overlap
+    used_old: set[str] = set()
+    used_new: set[str] = set()
+    matched = pd.Series(False, index=links.index)
+    # A handful of pairs per build: a plain loop is clearer than any vectorised assignment.
+    for idx, old_id, new_id, ok in zip(order.index, order["old_hr_id"], order["new_hr_id"],
+                                       eligible, strict=True):
+        if ok and old_id not in used_old and new_id not in used_new:
+            matched[idx] = True
+            used_old.add(old_id)
+            used_new.add(new_id)
+    return matched
+
+
+def _groups(old_ids: Sequence[str], new_ids: Sequence[str],
+            links: pd.DataFrame) -> list[tuple[list[str], list[str]]]:
+    """Connected groups of the bipartite link graph as (old ids, new ids)."""
+    n_old = len(old_ids)
+    nodes = {f"o:{i}": k for k, i in enumerate(old_ids)}
+    nodes.update({f"n:{i}": n_old + k for k, i in enumerate(new_ids)})
+    rows = np.array([nodes[f"o:{i}"] for i in links["old_hr_id"]], dtype=int)
+    cols = np.array([nodes[f"n:{i}"] for i in links["new_hr_id"]], dtype=int)
+    size = n_old + len(new_ids)
+    graph = coo_matrix((np.ones(len(rows)), (rows, cols)), shape=(size, size))
+    _, labels = connected_components(graph, directed=False)
+    groups: dict[int, tuple[list[str], list[str]]] = {}
+    for k, i in enumerate(old_ids):
+        groups.setdefault(int(labels[k]), ([], []))[0].append(i)
+    for k, i in enumerate(new_ids):
+        groups.setdefault(int(labels[n_old + k]), ([], []))[1].append(i)
+    return sorted(groups.values(), key=lambda g: (g[0] or ["~"])[0] + "|" + (g[1] or ["~"])[0])
+
+
+# --------------------------------------------------------------------------------------------
+# gained and lost ground
+
+
+def _drop_slivers(geoms: np.ndarray, width: float, min_area: float) -> np.ndarray:
+    """Remove polygon parts narrower than ``2 * width`` or smaller than ``min_area``."""
+    parts, owner = shapely.get_parts(geoms, return_index=True)
+    if len(parts) == 0:
+        return np.array([shapely.MultiPolygon()] * len(geoms), dtype=object)
+    keep = shapely.get_type_id(parts) == shapely.GeometryType.POLYGON
+    keep &= shapely.area(parts) >= min_area
+    if width > 0:
+        keep &= ~shapely.is_empty(shapely.buffer(parts, -width, quad_segs=2))
+    out = []
+    for k in range(len(geoms)):
+        kept = parts[(owner == k) & keep]
+        out.append(shapely.MultiPolygon(list(kept)) if len(kept) else shapely.MultiPolygon())
+    return np.array(out, dtype=object)
+
+
+def _difference(minuend: gpd.GeoDataFrame, subtrahend: gpd.GeoDataFrame,
+                partners: Mapping[str, list[str]]) -> np.ndarray:
+    """Each minuend area minus the union of its linked partners in the other build."""
+    by_id = dict(zip(subtrahend["hr_id"], subtrahend.geometry.values, strict=True))
+    others = np.array([shapely.union_all([by_id[p] for p in partners.get(i, [])])
+                       for i in minuend["hr_id"]], dtype=object)
+    return shapely.difference(np.asarray(minuend.geometry.values), others)
+
+
+def _majority_id(pieces: np.ndarray, areas: gpd.GeoDataFrame) -> np.ndarray:
+    """The id of the area holding at least half of each piece, else empty."""
+    out = np.full(len(pieces), "", dtype=object)
+    if len(areas) == 0 or len(pieces) == 0:
+        return out
+    geoms = np.asarray(areas.geometry.values)
+    i_piece, i_area = shapely.STRtree(geoms).query(pieces, predicate="intersects")
+    inter = shapely.area(shapely.intersection(pieces[i_piece], geoms[i_area]))
+    share = inter / np.maximum(shapely.area(pieces[i_piece]), 1e-9)
+    hit = share >= 0.5
+    out[i_piece[hit]] = np.asarray(areas["hr_id"])[i_area[hit]]
+    return out
+
+
+def _apportion(pieces: np.ndarray, planning_areas: gpd.GeoDataFrame,
+               plr_share: float) -> tuple[np.ndarray, list[str]]:
+    """Inhabitants (spread evenly over each PLR) and ids of the PLR mostly inside each piece."""
+    population = np.zeros(len(pieces))
+    ids: list[list[str]] = [[] for _ in range(len(pieces))]
+    if len(planning_areas) == 0 or len(pieces) == 0:
+        return population, ["" for _ in ids]
+    geoms = np.asarray(planning_areas.geometry.values)
+    pop = pd.to_numeric(planning_areas.get("population"), errors="coerce")
+    pop = np.zeros(len(geoms)) if pop is None else pop.fillna(0).to_numpy(dtype=float)
+    i_piece, i_plr = shapely.STRtree(geoms).query(pieces, predicate="intersects")
+    share = shapely.area(shapely.intersection(pieces[i_piece], geoms[i_plr])) / shapely.area(
+        geoms[i_plr])
+    np.add.at(population, i_piece, pop[i_plr] * share)
+    plr_ids = np.asarray(planning_areas["plr_id"].astype(str))
+    for p, q in zip(i_piece[share >= plr_share], i_plr[share >= plr_share], strict=True):
+        ids[p].append(plr_ids[q])
+    return population, [",".join(sorted(i)) for i in ids]
+
+
+def _changes_frame(old: gpd.GeoDataFrame, new: gpd.GeoDataFrame, links: pd.DataFrame,
+                   old_plr: gpd.GeoDataFrame, new_plr: gpd.GeoDataFrame,
+                   options: DiffOptions) -> gpd.GeoDataFrame:
+    """Gained ground of each new area and lost ground of each old area, slivers removed."""
+    partners_of_new = links.groupby("new_hr_id")["old_hr_id"].apply(list).to_dict()
+    partners_of_old = links.groupby("old_hr_id")["new_hr_id"].apply(list).to_dict()
+    gained = _drop_slivers(_difference(new, old, partners_of_new), options.sliver_width_m,
+                           options.min_piece_m2)
+    lost = _drop_slivers(_difference(old, new, partners_of_old), options.sliver_width_m,
+                         options.min_piece_m2)
+    gained_pop, gained_plr = _apportion(gained, new_plr, options.plr_share)
+    lost_pop, lost_plr = _apportion(lost, old_plr, options.plr_share)
+    new_linked = new["hr_id"].isin(links["new_hr_id"]).to_numpy()
+    old_linked = old["hr_id"].isin(links["old_hr_id"]).to_numpy()
+    entered = pd.DataFrame({
+        "kind": np.where(new_linked, "entered", "appeared"),
+        "hr_id": new["hr_id"].to_numpy(), "hr_name": new["hr_name"].to_numpy(),
+        "old_hr_id": _majority_id(gained, old), "new_hr_id": new["hr_id"].to_numpy(),
+        "area_km2": shapely.area(gained) / 1e6, "population": gained_pop, "plr_ids": gained_plr,
+        "geometry": gained,
+    })
+    left = pd.DataFrame({
+        "kind": np.where(old_linked, "left", "vanished"),
+        "hr_id": old["hr_id"].to_numpy(), "hr_name": old["hr_name"].to_numpy(),
+        "old_hr_id": old["hr_id"].to_numpy(), "new_hr_id": _majority_id(lost, new),
+        "area_km2": shapely.area(lost) / 1e6, "population": lost_pop, "plr_ids": lost_plr,
+        "geometry": lost,
+    })
+    frame = pd.concat([entered, left], ignore_index=True)
+    frame = frame[~shapely.is_empty(frame["geometry"].to_numpy())]
+    frame = frame.assign(area_km2=frame["area_km2"].round(4),
+                         population=frame["population"].round().astype("int64"))
+    frame = frame.sort_values(["hr_id", "kind"], kind="stable").reset_index(drop=True)
+    return gpd.GeoDataFrame(frame, geometry="geometry", crs=CRS)
+
+
+# --------------------------------------------------------------------------------------------
+# events and planning areas
+
+
+def _events(old: gpd.GeoDataFrame, new: gpd.GeoDataFrame, links: pd.DataFrame,
+            changes: gpd.GeoDataFrame, same_generation: bool) -> pd.DataFrame:
+    """One row per connected group of linked areas."""
+    old_by = old.set_index("hr_id")
+    new_by = new.set_index("hr_id")
+    gained = changes[changes["kind"] == "entered"].groupby("hr_id")["area_km2"].sum()
+    lost = changes[changes["kind"] == "left"].groupby("hr_id")["area_km2"].sum()
+    matches = links[links["match"]]
+    rows = []
+    for old_ids, new_ids in _groups(list(old["hr_id"]), list(new["hr_id"]), links):
+        if old_ids and new_ids:
+            kind = {(1, 1): "persisted"}.get((len(old_ids), len(new_ids)))
+            kind = kind or ("split" if len(old_ids) == 1 else
+                            "merged" if len(new_ids) == 1 else "regrouped")
+        else:
+            kind = "appeared" if new_ids else "vanished"
+        old_area = float(old_by.loc[old_ids].geometry.area.sum()) if old_ids else 0.0
+        new_area = float(new_by.loc[new_ids].geometry.area.sum()) if new_ids else 0.0
+        inside = links[links["old_hr_id"].isin(old_ids)]["overlap_m2"].sum()
+        pairs = matches[matches["old_hr_id"].isin(old_ids)]
+        continues = tuple(f"{o}>{n}" for o, n in zip(pairs["old_hr_id"], pairs["new_hr_id"],
+                                                        strict=True))
+        gain = float(gained.reindex(new_ids).fillna(0).sum())
+        loss = float(lost.reindex(old_ids).fillna(0).sum())
+        old_pop = int(round(old_by.loc[old_ids, "population"].sum())) if old_ids else 0
+        new_pop = int(round(new_by.loc[new_ids, "population"].sum())) if new_ids else 0
+        old_name = " / ".join(old_by.loc[old_ids, "hr_name"]) if old_ids else ""
+        new_name = " / ".join(new_by.loc[new_ids, "hr_name"]) if new_ids else ""
+        extent = ""
+        if kind == "persisted":
+            extent = ("unchanged" if gain == 0 and loss == 0 else "grew" if loss == 0 else
+                      "shrank" if gain == 0 else "reshaped")
+        renumbered = kind == "persisted" and old_ids[0] != new_ids[0]
+        unchanged = (kind == "persisted" and extent == "unchanged" and not renumbered
+                     and old_name == new_name and (old_pop == new_pop or not same_generation))
+        rows.append({
+            "kind": kind, "old_hr_ids": tuple(old_ids), "new_hr_ids": tuple(new_ids),
+            "old_name": old_name, "new_name": new_name, "continues": continues,
+            "old_population": old_pop, "new_population": new_pop,
+            "d_population": new_pop - old_pop,
+            "old_area_km2": round(old_area / 1e6, 4), "new_area_km2": round(new_area / 1e6, 4),
+            "d_area_km2": round((new_area - old_area) / 1e6, 4),
+            "overlap": round(float(inside / old_area), 4) if old_area else 0.0,
+            "gained_km2": round(gain, 4), "lost_km2": round(loss, 4),
+            "extent": extent, "renumbered": renumbered, "changed": not unchanged,
+        })
+    frame = pd.DataFrame(rows, columns=[
+        "kind", "old_hr_ids", "new_hr_ids", "old_name", "new_name", "continues",
+        "old_population", "new_population", "d_population", "old_area_km2", "new_area_km2",
+        "d_area_km2", "overlap", "gained_km2", "lost_km2", "extent", "renumbered", "changed"])
+    order = {k: i for i, k in enumerate(_KIND_ORDER)}
+    frame["_order"] = frame["kind"].map(order)
+    frame["_first"] = [(n or o or ("",))[0] for o, n in zip(frame["old_hr_ids"],
+                                                             frame["new_hr_ids"], strict=True)]
+    return frame.sort_values(["_order", "_first"], kind="stable").drop(
+        columns=["_order", "_first"]).reset_index(drop=True).astype(
+        {"renumbered": bool, "changed": bool})
+
+
+def _criterion(values: pd.Series) -> pd.Series:
+    return pd.to_numeric(values, errors="coerce").astype("Int64")
+
+
+def _plr_changes(old: gpd.GeoDataFrame, new: gpd.GeoDataFrame,
+                 links: pd.DataFrame) -> pd.DataFrame:
+    """Planning areas whose criteria flipped or whose membership changed (same generation)."""
+    columns = ["plr_id", "plr_name", "bezirk", "old_hr_id", "new_hr_id", "membership", "flipped",
+               *(f"{c}_{w}" for c in CRITERIA for w in ("old", "new"))]
+
+    def prepare(frame: gpd.GeoDataFrame) -> pd.DataFrame:
+        out = pd.DataFrame({
+            "plr_id": frame["plr_id"].astype(str).to_numpy(),
+            "plr_name": frame.get("plr_name", pd.Series("", index=frame.index)).to_numpy(),
+            "bezirk": frame.get("bezirk", pd.Series("", index=frame.index)).to_numpy(),
+            "hr_id": frame["hr_id"].fillna("").astype(str).to_numpy(),
+        })
+        for criterion in CRITERIA:
+            out[criterion] = (_criterion(frame[criterion]).to_numpy() if criterion in frame
+                              else pd.array([pd.NA] * len(frame), dtype="Int64"))
+        return out.set_index("plr_id")
+
+    before, after = prepare(old), prepare(new)
+    joined = before.join(after, how="outer", lsuffix="_old", rsuffix="_new")
+    joined["plr_name"] = joined["plr_name_new"].fillna(joined["plr_name_old"])
+    joined["bezirk"] = joined["bezirk_new"].fillna(joined["bezirk_old"])
+    joined["old_hr_id"] = joined["hr_id_old"].fillna("")
+    joined["new_hr_id"] = joined["hr_id_new"].fillna("")
+    successors = set(zip(links["old_hr_id"], links["new_hr_id"], strict=True))
+    was, now = joined["old_hr_id"] != "", joined["new_hr_id"] != ""
+    linked = pd.Series([(o, n) in successors for o, n in
+                        zip(joined["old_hr_id"], joined["new_hr_id"], strict=True)],
+                       index=joined.index)
+    joined["membership"] = np.select(
+        [~was & now, was & ~now, was & now & ~linked], ["entered", "left", "moved"], "")
+    flips = pd.DataFrame({
+        c: joined[f"{c}_old"].fillna(-1).ne(joined[f"{c}_new"].fillna(-1)) for c in CRITERIA})
+    joined["flipped"] = [",".join(c for c in CRITERIA if row[c])
+                         for row in flips.to_dict("records")]
+    changed = (joined["membership"] != "") | (joined["flipped"] != "")
+    return joined.loc[changed].reset_index(names="plr_id")[columns].sort_values(
+        "plr_id", kind="stable").reset_index(drop=True)
+
+
+def _describe(build: Build, areas: gpd.GeoDataFrame) -> dict[str, Any]:
+    return {"label": build.label or build.edition, "edition": build.edition,
+            "lor_generation": build.generation, "built_at": build.info.get("built_at"),
+            "n_areas": len(areas), "population": int(round(areas["population"].sum())),
+            "area_km2": round(float(areas.geometry.area.sum()) / 1e6, 3)}
+
+
+def diff_builds(old: Build, new: Build, options: DiffOptions | None = None) -> BuildDiff:
+    """Compare two builds: Handlungsräume by overlap, planning areas by id (same generation).
+
+    Parameters
+    ----------
+    old, new
+        The earlier and the later build.
+    options
+        Thresholds; the defaults suit Berlin's planning areas.
+
+    Returns
+    -------
+    BuildDiff
+        Events per Handlungsraum, planning-area changes and the gained / lost ground.
+
+    Examples
+    --------
+    >>> from shapely import box
+    >>> def build(hr_id, geom):
+    ...     areas = gpd.GeoDataFrame({"hr_id": [hr_id], "hr_name": ["A"], "population": [10]},
+    ...                              geometry=[geom], crs=CRS)
+    ...     plr = gpd.GeoDataFrame({"plr_id": ["01"], "hr_id": [hr_id], "c_mss": [1],
+    ...                             "c_schools": [1], "c_atlas": [0]}, geometry=[geom], crs=CRS)
+    ...     return Build(areas, plr, {"lor_generation": "lor2021"})
+    >>> result = diff_builds(build("01", box(0, 0, 500, 500)), build("01", box(0, 0, 500, 500)))
+    >>> result.changed
+    False
+    """
+    options = options or DiffOptions()
+    old_areas, new_areas = _areas_frame(old.areas), _areas_frame(new.areas)
+    old_plr = old.planning_areas.to_crs(CRS) if old.planning_areas.crs else old.planning_areas
+    new_plr = new.planning_areas.to_crs(CRS) if new.planning_areas.crs else new.planning_areas
+    links = area_links(old_areas, new_areas, min_link=options.min_link,
+                       min_overlap=options.min_overlap)
+    same = old.generation is not None and old.generation == new.generation
+    changes = _changes_frame(old_areas, new_areas, links, old_plr, new_plr, options)
+    events = _events(old_areas, new_areas, links, changes, same)
+    plr = _plr_changes(old_plr, new_plr, links) if same else _plr_changes(
+        old_plr.iloc[0:0], new_plr.iloc[0:0], links)
+    return BuildDiff(old=_describe(old, old_areas), new=_describe(new, new_areas),
+                     same_generation=same, links=links, areas=events, planning_areas=plr,
+                     changes=changes)
+
+
+# --------------------------------------------------------------------------------------------
+# reporting (text only; writing files is the caller's business)
+
+
+def _ids(ids: Sequence[str]) -> str:
+    return ", ".join(ids) if ids else "-"
+
+
+def _signed(value: float, digits: int = 0) -> str:
+    text = f"{value:+,.{digits}f}"
+    return "±0" if float(f"{value:.{digits}f}") == 0 else text
+
+
+def _event_sentence(row: Mapping[str, Any]) -> str:
+    """One sentence about one event, for stdout and the memo."""
+    old_ids, new_ids = list(row["old_hr_ids"]), list(row["new_hr_ids"])
+    kind = row["kind"]
+    size = (f"population {row['old_population']:,} -> {row['new_population']:,} "
+            f"({_signed(row['d_population'])}), area {row['old_area_km2']:.2f} -> "
+            f"{row['new_area_km2']:.2f} km2")
+    if kind == "persisted":
+        number = (f"{old_ids[0]} -> {new_ids[0]}" if row["renumbered"] else new_ids[0])
+        extent = {"unchanged": "same extent", "grew": "grew", "shrank": "shrank",
+                  "reshaped": "gained and lost ground"}[row["extent"]]
+        return (f"{number} {row['new_name']}: persisted ({row['overlap']:.0%} of its old ground "
+                f"inside), {extent}; {size}")
+    if kind == "appeared":
+        return (f"{_ids(new_ids)} {row['new_name']}: appeared; population "
+                f"{row['new_population']:,}, {row['new_area_km2']:.2f} km2")
+    if kind == "vanished":
+        return (f"{_ids(old_ids)} {row['old_name']}: vanished; had population "
+                f"{row['old_population']:,}, {row['old_area_km2']:.2f} km2")
+    continues = ", ".join(p.replace(">", " continues as ") for p in row["continues"])
+    continues = f" ({continues})" if continues else ""
+    if kind == "split":
+        return (f"{old_ids[0]} {row['old_name']}: split into {_ids(new_ids)}{continues}; {size}")
+    if kind == "merged":
+        return (f"{_ids(old_ids)} merged into {new_ids[0]} {row['new_name']}{continues}; {size}")
+    return f"{_ids(old_ids)} regrouped into {_ids(new_ids)}{continues}; {size}"
+
+
+def summary_lines(diff: BuildDiff) -> list[str]:
+    """A short plain-text summary for the terminal (one line per changed area)."""
+    c = diff.counts()
+    lines = [f"{diff.old['label']} ({diff.old['edition']}) -> "
+             f"{diff.new['label']} ({diff.new['edition']})"]
+    if not diff.changed:
+        lines.append(f"no changes: {diff.new['n_areas']} Handlungsräume, all unchanged")
+        return lines
+    lines.append(
+        f"Handlungsräume: {diff.old['n_areas']} -> {diff.new['n_areas']}; "
+        f"{c['persisted']} persisted ({c['persisted_unchanged']} unchanged, {c['persisted_grew']} "
+        f"grew, {c['persisted_shrank']} shrank, {c['persisted_reshaped']} reshaped), "
+        f"{c['split']} split, {c['merged']} merged, {c['regrouped']} regrouped, "
+        f"{c['appeared']} appeared, {c['vanished']} vanished")
+    if diff.same_generation:
+        flips = ", ".join(f"{k} +{c[f'{k}_now_met']}/-{c[f'{k}_no_longer_met']}"
+                          for k in CRITERIA)
+        lines.append(f"planning areas: {c['plr_entered']} entered, {c['plr_left']} left, "
+                     f"{c['plr_moved']} moved; criteria newly met/no longer met: {flips}")
+    else:
+        lines.append(f"planning areas: LOR generations differ ({diff.old['lor_generation']} -> "
+                     f"{diff.new['lor_generation']}); areas matched by geometry overlap only")
+    for row in diff.areas[diff.areas["changed"]].to_dict("records"):
+        lines.append("  " + _event_sentence(row))
+    return lines
+
+
+def _md_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[str]:
+    out = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    out += ["| " + " | ".join(str(v).replace("|", "/") for v in row) + " |" for row in rows]
+    return out
+
+
+def _flag(value: Any) -> str:
+    return "no data" if pd.isna(value) else str(int(value))
+
+
+def diff_markdown(diff: BuildDiff) -> str:
+    """The comparison as a memo in Markdown (``changes.md``), ready to paste.
+
+    Parameters
+    ----------
+    diff
+        The result of :func:`diff_builds`.
+
+    Returns
+    -------
+    str
+        Markdown text ending with a newline.
+    """
+    c = diff.counts()
+    old, new = diff.old, diff.new
+    lines = [f"# Handlungsräume: {old['edition']} -> {new['edition']}", ""]
+    lines.append(f"Compared `{old['label']}` (built {old['built_at'] or 'unknown'}) with "
+                 f"`{new['label']}` (built {new['built_at'] or 'unknown'}).")
+    if diff.same_generation:
+        lines.append(f"Both use the planning areas {new['lor_generation']}, so planning areas are "
+                     "compared by id.")
+    else:
+        lines.append(f"The planning areas differ ({old['lor_generation']} -> "
+                     f"{new['lor_generation']}): areas are matched by geometry overlap only, and "
+                     "changes are described as ground gained or lost, not by planning-area id.")
+    lines += ["", "## In brief", ""]
+    if not diff.changed:
+        lines += [f"Nothing changed: the same {new['n_areas']} Handlungsräume with the same "
+                  "extent, numbers and names; no planning area changed its criteria.", ""]
+        return "\n".join(lines)
+    lines.append(f"- Handlungsräume: {old['n_areas']} before, {new['n_areas']} now; "
+                 f"population inside {old['population']:,} -> {new['population']:,}, area "
+                 f"{old['area_km2']:.1f} -> {new['area_km2']:.1f} km².")
+    lines.append(f"- {c['persisted']} persisted ({c['persisted_unchanged']} unchanged, "
+                 f"{c['persisted_grew']} grew, {c['persisted_shrank']} shrank, "
+                 f"{c['persisted_reshaped']} gained and lost ground; {c['renumbered']} "
+                 f"renumbered), {c['split']} split, {c['merged']} merged, {c['regrouped']} "
+                 f"regrouped, {c['appeared']} appeared, {c['vanished']} vanished.")
+    if diff.same_generation:
+        lines.append(f"- Planning areas: {c['plr_entered']} entered an area, {c['plr_left']} "
+                     f"left one, {c['plr_moved']} moved to another area.")
+        for criterion in CRITERIA:
+            lines.append(f"- `{criterion}`: met by {c[f'{criterion}_now_met']} more planning "
+                         f"areas, no longer by {c[f'{criterion}_no_longer_met']}.")
+    lines += ["", "## Handlungsräume", ""]
+    rows = []
+    for row in diff.areas.to_dict("records"):
+        rows.append([
+            row["kind"] + (f" ({row['extent']})" if row["extent"] else ""),
+            _ids(row["old_hr_ids"]), _ids(row["new_hr_ids"]),
+            row["new_name"] or row["old_name"],
+            f"{row['overlap']:.0%}" if row["old_hr_ids"] and row["new_hr_ids"] else "",
+            f"{row['old_population']:,} -> {row['new_population']:,}",
+            f"{row['old_area_km2']:.2f} -> {row['new_area_km2']:.2f}",
+        ])
+    lines += _md_table(["change", "old no.", "new no.", "name", "overlap", "population",
+                        "area km²"], rows)
+    lines += ["", "Overlap: share of the old area's ground that lies inside the new area(s).", ""]
+    notable = diff.areas[diff.areas["changed"]]
+    if len(notable):
+        lines += [f"- {_event_sentence(row)}" for row in notable.to_dict("records")]
+        lines.append("")
+    pieces = diff.changes
+    if len(pieces):
+        lines += ["## Ground gained and lost", ""]
+        rows = [[p["kind"], p["hr_id"], p["hr_name"],
+                 p["old_hr_id"] if p["kind"] in ("entered", "appeared") else p["new_hr_id"],
+                 f"{p['area_km2']:.2f}", f"{p['population']:,}", p["plr_ids"] or "-"]
+                for p in pieces.drop(columns="geometry").to_dict("records")]
+        lines += _md_table(["kind", "area", "name", "from / to", "km²", "population",
+                            "planning areas"], rows)
+        lines.append("")
+    plr = diff.planning_areas
+    if diff.same_generation and len(plr):
+        moved = plr[plr["membership"] != ""]
+        if len(moved):
+            lines += ["## Planning areas that entered, left or moved", ""]
+            lines += _md_table(
+                ["PLR", "name", "Bezirk", "change", "before", "now"],
+                [[r["plr_id"], r["plr_name"], r["bezirk"], r["membership"],
+                  r["old_hr_id"] or "-", r["new_hr_id"] or "-"]
+                 for r in moved.to_dict("records")])
+            lines.append("")
+        flipped = plr[plr["flipped"] != ""]
+        if len(flipped):
+            lines += ["## Criteria that flipped", "",
+                      "1 = met, 0 = not met, no data = the input has no value.", ""]
+            rows = []
+            for r in flipped.to_dict("records"):
+                cells = [f"{_flag(r[f'{k}_old'])} -> {_flag(r[f'{k}_new'])}"
+                         if k in r["flipped"].split(",") else "" for k in CRITERIA]
+                rows.append([r["plr_id"], r["plr_name"], r["bezirk"], *cells,
+                             r["new_hr_id"] or "-"])
+            lines += _md_table(["PLR", "name", "Bezirk", *CRITERIA, "area now"], rows)
+            lines.append("")
+    return "\n".join(lines)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, tuple | list):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    if value is pd.NA or (isinstance(value, float) and np.isnan(value)):
+        return None
+    return value
+
+
+def diff_json(diff: BuildDiff) -> dict[str, Any]:
+    """The comparison as plain data for automation (``changes.json``).
+
+    Parameters
+    ----------
+    diff
+        The result of :func:`diff_builds`.
+
+    Returns
+    -------
+    dict
+        ``changed`` (bool), ``old``/``new`` (build descriptions), ``same_generation``,
+        ``counts``, ``areas`` (events), ``links``, ``planning_areas`` and ``changes`` (gained and
+        lost ground without geometry); JSON-serialisable.
+    """
+
+    def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+        return [{k: _jsonable(v) for k, v in row.items()} for row in frame.to_dict("records")]
+
+    return {
+        "changed": diff.changed,
+        "old": diff.old,
+        "new": diff.new,
+        "same_generation": diff.same_generation,
+        "counts": diff.counts(),
+        "areas": records(diff.areas),
+        "links": records(diff.links.round({"overlap_m2": 1, "share_of_old": 4,
+                                           "share_of_new": 4})),
+        "planning_areas": records(diff.planning_areas),
+        "changes": records(pd.DataFrame(diff.changes.drop(columns="geometry"))),
+    }
