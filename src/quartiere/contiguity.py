@@ -1,16 +1,19 @@
 """Contiguity graph of a polygon coverage: which planning areas are neighbours.
 
-Two polygons are *rook* neighbours when their boundaries share a line of positive length (a corner
-contact is not enough), *queen* neighbours when they share at least one point. Real boundaries do not
-always meet exactly, so a snapping tolerance in metres (in the layer's projected CRS, EPSG:25833 for
-Berlin) lets boundaries that run within that distance of each other count as shared.
+Two polygons are *rook* neighbours when their boundaries share a line of positive length (a
+corner contact is not enough), *queen* neighbours when they share at least one point. Real
+boundaries do not always meet exactly, so a snapping tolerance in metres (in the layer's projected
+CRS, EPSG:25833 for Berlin) lets boundaries that run within that distance of each other count as
+shared.
 
-The graph is built without pairwise geometry predicates on the hot path: every ring is exploded into
-segments, segment end points are snapped to a fine integer grid and hashed, and polygons holding the
-same segment (rook) or the same vertex (queen) are paired through a sparse incidence product. Only the
-segments that no other polygon holds exactly (the coverage's outline, T-junctions where one side has a
-vertex the other lacks, and near misses within the tolerance) go through an STRtree and a vectorised
-numpy overlap computation. A lattice of 10^6 boxes takes a few seconds.
+The graph is built without pairwise geometry predicates on the hot path: every ring is exploded
+into segments, segment end points are snapped to a 1 mm integer grid and hashed, and polygons
+holding the same segment (rook) or the same vertex (queen) are paired through a sparse incidence
+product. Only the segments that no other polygon holds exactly (the coverage's outline,
+T-junctions where one side has a vertex the other lacks, and near misses within the tolerance) go
+through an STRtree and a vectorised numpy overlap computation. A lattice of 10^6 boxes takes a
+few seconds. On the Berlin LOR 2021 and LOR 2006 planning areas the result equals the shapely
+predicate "boundaries share a line longer than 1 mm".
 
 Examples
 --------
@@ -51,8 +54,8 @@ class Contiguity:
         ``(n, n)`` boolean, symmetric, empty diagonal; ``adjacency[i, j]`` is True when polygons
         ``i`` and ``j`` (0-based positions in the input) are neighbours.
     exterior : numpy.ndarray
-        ``(n,)`` boolean: part of the polygon's boundary (longer than the tolerance) is shared with no
-        other polygon, i.e. it lies on the outline of the coverage (the city limit) or on a gap.
+        ``(n,)`` boolean: part of the polygon's boundary (longer than the tolerance) is shared
+        with no other polygon, i.e. it lies on the coverage's outline (the city limit) or a gap.
     kind : {"rook", "queen"}
         The contiguity rule the graph was built with.
     tolerance : float
@@ -130,13 +133,15 @@ def _pairs_sharing(groups: np.ndarray, owners: np.ndarray, n: int) -> tuple[np.n
 
 
 def _overlap_along(
-    p0: np.ndarray, p1: np.ndarray, q0: np.ndarray, q1: np.ndarray, tol: float
+    p0: np.ndarray, p1: np.ndarray, q0: np.ndarray, q1: np.ndarray, tol: float, collinear: bool
 ) -> np.ndarray:
     """Length of segment ``p0-p1`` along which segment ``q0-q1`` runs within ``tol`` of it.
 
-    All inputs are ``(m, 2)``; the result is ``(m,)``. Segment q is projected onto the line of p:
-    ``u`` is the position along p, ``v`` the signed offset. Because ``v`` is linear in ``u`` along q,
-    the part of q within the tolerance band is one interval, found in closed form.
+    All inputs are ``(m, 2)``; the result is ``(m,)``. Segment q is projected onto the line of
+    p: ``u`` is the position along p, ``v`` the signed offset. Because ``v`` is linear in ``u``
+    along q, the part of q within the tolerance band is one interval, found in closed form. With
+    ``collinear`` only segments lying on p's line (both ends within ``tol``) count, so a vertex
+    touching an edge at an angle (a corner contact) has no length at all.
     """
     d = p1 - p0
     length = np.hypot(d[:, 0], d[:, 1])
@@ -159,6 +164,8 @@ def _overlap_along(
     parallel_outside = ~sloped & (np.abs(v0) > tol)
     overlap = np.minimum(hi, band_hi) - np.maximum(lo, band_lo)
     overlap = np.where(parallel_outside | (np.abs(du) <= 1e-12), 0.0, overlap)
+    if collinear:
+        overlap = np.where((np.abs(v0) <= tol) & (np.abs(v1) <= tol), overlap, 0.0)
     return np.clip(overlap, 0.0, None)
 
 
@@ -291,7 +298,7 @@ def build_contiguity(
         i, j = tree.query(lines, predicate="dwithin", distance=tol)
         other = lonely_owner[i] != lonely_owner[j]
         i, j = i[other], j[other]
-        overlap = _overlap_along(p0[i], p1[i], p0[j], p1[j], tol)
+        overlap = _overlap_along(p0[i], p1[i], p0[j], p1[j], tol, collinear=tolerance == 0)
         # Covered length of each lonely segment; what remains uncovered is outline or gap.
         covered = np.bincount(i, weights=overlap, minlength=lonely.size)
         seg_len = np.hypot(*(p1 - p0).T)

@@ -93,8 +93,10 @@ _ARITH = {ast.Add: np.add, ast.Sub: np.subtract}
 
 def _check_node(node: ast.AST, key: str, expression: str) -> None:
     def bad(what: str) -> ConfigError:
-        return ConfigError(f"delineation.{key}: {what} in {expression!r}; allowed: "
-                           f"{', '.join(RULE_NAMES)}, numbers, comparisons, +, -, and/or/not")
+        return ConfigError(
+            f"delineation.{key}: {what} in {expression!r}; allowed: "
+            f"{', '.join(RULE_NAMES)}, numbers, comparisons, +, -, and/or/not"
+        )
 
     for sub in ast.walk(node):
         if isinstance(sub, ast.Name):
@@ -112,8 +114,16 @@ def _check_node(node: ast.AST, key: str, expression: str) -> None:
                 raise bad(f"operator {type(sub.op).__name__} is not allowed")
         elif not isinstance(
             sub,
-            ast.Expression | ast.BoolOp | ast.And | ast.Or | ast.UnaryOp | ast.Not | ast.Load
-            | ast.USub | ast.cmpop | ast.operator,
+            ast.Expression
+            | ast.BoolOp
+            | ast.And
+            | ast.Or
+            | ast.UnaryOp
+            | ast.Not
+            | ast.Load
+            | ast.USub
+            | ast.cmpop
+            | ast.operator,
         ):
             raise bad(f"{type(sub).__name__} is not allowed")
         if isinstance(sub, ast.UnaryOp) and not isinstance(sub.op, ast.Not | ast.USub):
@@ -141,9 +151,9 @@ def _evaluate(node: ast.AST, values: dict[str, np.ndarray], n: int) -> np.ndarra
         # Chained comparisons (1 <= n_criteria <= 2) mean the conjunction of each link.
         result = np.ones(n, dtype=bool)
         left = _evaluate(node.left, values, n)
-        for op, comparator in zip(node.ops, node.comparators, strict=True):
+        for link, comparator in zip(node.ops, node.comparators, strict=True):
             right = _evaluate(comparator, values, n)
-            result &= _COMPARE[type(op)](left, right)
+            result &= _COMPARE[type(link)](left, right)
             left = right
         return result
     raise TypeError(type(node).__name__)  # unreachable after _check_node
@@ -215,9 +225,7 @@ def _cut_borders(adjacency: sparse.csr_array, unit: np.ndarray) -> sparse.csr_ar
     """Drop edges whose end points lie in different border units (district, forecast area)."""
     coo = adjacency.tocoo()
     keep = unit[coo.row] == unit[coo.col]
-    return sparse.csr_array(
-        (coo.data[keep], (coo.row[keep], coo.col[keep])), shape=adjacency.shape
-    )
+    return sparse.csr_array((coo.data[keep], (coo.row[keep], coo.col[keep])), shape=adjacency.shape)
 
 
 def _first_neighbour(
@@ -420,7 +428,7 @@ def delineate(planning_areas: gpd.GeoDataFrame, rules: Delineation) -> Delineati
     """
     frame = planning_areas
     n = len(frame)
-    ids = (frame["plr_id"] if "plr_id" in frame.columns else frame.index.to_series())
+    ids = frame["plr_id"] if "plr_id" in frame.columns else frame.index.to_series()
     ids = ids.astype(str).to_numpy(dtype=object)
     if pd.Index(ids).is_monotonic_increasing:
         rank = np.arange(n, dtype=np.int64)
@@ -475,7 +483,8 @@ def delineate(planning_areas: gpd.GeoDataFrame, rules: Delineation) -> Delineati
     c_group = np.full(k, -1, dtype=np.int64)
     for g, group in enumerate(rules.groups):
         in_districts = (
-            np.ones(k, dtype=bool) if group.bezirke is None
+            np.ones(k, dtype=bool)
+            if group.bezirke is None
             else np.isin(c_district, [str(b) for b in group.bezirke])
         )
         qualifies = in_districts & (below if group.which == "below_minimum" else True)
@@ -523,8 +532,10 @@ def delineate(planning_areas: gpd.GeoDataFrame, rules: Delineation) -> Delineati
     c_name = names["name"].reindex(range(k)).fillna("").to_numpy(dtype=object)
     for g, group in enumerate(rules.groups):
         sel = (c_group == g) & kept
-        c_name[sel] = [f"{group.name} ({v})" if c_part[i] else group.name
-                       for i, v in zip(np.flatnonzero(sel), c_name[sel], strict=True)]
+        c_name[sel] = [
+            f"{group.name} ({v})" if c_part[i] else group.name
+            for i, v in zip(np.flatnonzero(sel), c_name[sel], strict=True)
+        ]
     if naming.overrides:
         override = pd.Series(naming.overrides, dtype=object)
         hit = aidx[np.isin(ids[aidx], override.index)]
@@ -532,12 +543,42 @@ def delineate(planning_areas: gpd.GeoDataFrame, rules: Delineation) -> Delineati
         c_name[cluster[hit]] = override.reindex(ids[hit]).to_numpy(dtype=object)
 
     members = _decisions(
-        frame.index, ids, rules, seed, join, n_criteria, flags, ring, via, cluster, member,
-        hr_id, holes, graph, within, c_n, c_pop, c_group, c_part, kept, below_pop, below_n,
+        frame.index,
+        ids,
+        rules,
+        seed,
+        join,
+        n_criteria,
+        flags,
+        ring,
+        via,
+        cluster,
+        member,
+        hr_id,
+        holes,
+        graph,
+        within,
+        c_n,
+        c_pop,
+        c_group,
+        c_part,
+        kept,
+        below_pop,
+        below_n,
     )
     areas = _areas(
-        frame, aidx, cluster, ids, rank, population, flags, district, district_name,
-        area_order, c_hr, c_name,
+        frame,
+        aidx,
+        cluster,
+        ids,
+        rank,
+        population,
+        flags,
+        district,
+        district_name,
+        area_order,
+        c_hr,
+        c_name,
     )
     return DelineationResult(members=members, areas=areas)
 
@@ -557,12 +598,23 @@ def _areas(
     c_name: np.ndarray,
 ) -> gpd.GeoDataFrame:
     """The ``handlungsraeume`` layer, one row per area in numbering order."""
-    columns = ["hr_id", "hr_name", "bezirk", "n_plr", "population", "area_km2", "plr_ids",
-               "n_c_mss", "n_c_schools", "n_c_atlas"]
+    columns = [
+        "hr_id",
+        "hr_name",
+        "bezirk",
+        "n_plr",
+        "population",
+        "area_km2",
+        "plr_ids",
+        "n_c_mss",
+        "n_c_schools",
+        "n_c_atlas",
+    ]
     if not area_order:
         empty = gpd.GeoDataFrame({c: [] for c in columns}, geometry=[], crs=frame.crs)
-        return empty.astype({"n_plr": int, "population": int, "n_c_mss": int,
-                             "n_c_schools": int, "n_c_atlas": int})
+        return empty.astype(
+            {"n_plr": int, "population": int, "n_c_mss": int, "n_c_schools": int, "n_c_atlas": int}
+        )
     k = c_hr.size
     position = np.full(k, -1, dtype=np.int64)
     position[area_order] = np.arange(len(area_order))
@@ -580,26 +632,31 @@ def _areas(
     # All districts of an area, largest first: one name under the default border rule.
     by_district = (
         pd.DataFrame({"pos": pos, "d": district[members], "w": population[members]})
-        .groupby(["pos", "d"])["w"].sum().reset_index()
+        .groupby(["pos", "d"])["w"]
+        .sum()
+        .reset_index()
         .sort_values(["pos", "w", "d"], ascending=[True, False, True])
     )
     by_district["name"] = by_district["d"].map(names_of)
     district_label = by_district.groupby("pos", sort=True)["name"].agg(", ".join)
     geometry = _as_multipolygons(unions)
-    layer = pd.DataFrame({
-        "hr_id": c_hr[area_order].astype(str),
-        "hr_name": c_name[area_order].astype(str),
-        "bezirk": district_label.reindex(range(len(area_order))).to_numpy(dtype=object),
-        "n_plr": count.astype(int),
-        "population": np.rint(pop).astype(int),
-        "area_km2": np.round(shapely.area(geometry) / 1e6, 3),
-        "plr_ids": id_lists,
-        **{
-            f"n_{c}": np.bincount(pos, weights=flags[c][members], minlength=len(area_order))
-            .astype(int)
-            for c in _CRITERIA
-        },
-    })
+    layer = pd.DataFrame(
+        {
+            "hr_id": c_hr[area_order].astype(str),
+            "hr_name": c_name[area_order].astype(str),
+            "bezirk": district_label.reindex(range(len(area_order))).to_numpy(dtype=object),
+            "n_plr": count.astype(int),
+            "population": np.rint(pop).astype(int),
+            "area_km2": np.round(shapely.area(geometry) / 1e6, 3),
+            "plr_ids": id_lists,
+            **{
+                f"n_{c}": np.bincount(
+                    pos, weights=flags[c][members], minlength=len(area_order)
+                ).astype(int)
+                for c in _CRITERIA
+            },
+        }
+    )
     return gpd.GeoDataFrame(layer, geometry=geometry, crs=frame.crs)
 
 
@@ -629,6 +686,10 @@ def _decisions(
 ) -> pd.DataFrame:
     """Role and one-sentence decision per PLR, built with array string operations."""
     n = ids.size
+    if c_n.size == 0:
+        # No cluster at all: one inert entry keeps the cluster-indexed lookups below valid.
+        c_n, c_pop, c_group = np.zeros(1, int), np.zeros(1), np.full(1, -1)
+        c_part, kept, below_pop, below_n = (np.zeros(1, dtype=bool) for _ in range(4))
     k = c_n.size
     cl = np.where(member, cluster, 0)
     in_area = hr_id != ""
@@ -656,26 +717,41 @@ def _decisions(
     how[seed] = ("seed of " + hr[seed] + ": " + meets[seed]).astype(object)
     via_seed = (ring == 1) & ~seed
     how[via_seed] = (
-        "joined " + hr[via_seed] + " as a neighbour of seed " + via_id[via_seed]
-        + " (ring 1); " + meets[via_seed]
+        "joined "
+        + hr[via_seed]
+        + " as a neighbour of seed "
+        + via_id[via_seed]
+        + " (ring 1); "
+        + meets[via_seed]
     ).astype(object)
     later = (ring > 1) & ~seed
     how[later] = (
-        "joined " + hr[later] + " as a neighbour of " + via_id[later] + " (ring "
-        + ring_text[later] + "); " + meets[later]
+        "joined "
+        + hr[later]
+        + " as a neighbour of "
+        + via_id[later]
+        + " (ring "
+        + ring_text[later]
+        + "); "
+        + meets[later]
     ).astype(object)
     if is_hole.any():
         hc = holes.component[is_hole]
         how[is_hole] = (
-            "joined " + hr[is_hole] + " as an enclosed hole ("
-            + holes.size_n[hc].astype(str).astype(object) + " PLR, "
-            + np.char.mod("%.2f", holes.size_km2[hc]).astype(object) + " km², "
-            + _fmt_int(holes.size_pop[hc]) + " inhabitants); " + meets[is_hole]
+            "joined "
+            + hr[is_hole]
+            + " as an enclosed hole ("
+            + holes.size_n[hc].astype(str).astype(object)
+            + " PLR, "
+            + np.char.mod("%.2f", holes.size_km2[hc]).astype(object)
+            + " km², "
+            + _fmt_int(holes.size_pop[hc])
+            + " inhabitants); "
+            + meets[is_hole]
         ).astype(object)
 
     cluster_text = (
-        "cluster of " + c_n.astype(str).astype(object) + " PLR, " + _fmt_int(c_pop)
-        + " inhabitants"
+        "cluster of " + c_n.astype(str).astype(object) + " PLR, " + _fmt_int(c_pop) + " inhabitants"
     ).astype(object)
     minimum = rules.minimum
     shortfall = np.full(k, "", dtype=object)
@@ -687,23 +763,34 @@ def _decisions(
     c_text = np.full(k, "", dtype=object)
     grouped = (c_group >= 0) & kept
     c_text[grouped & (shortfall != "")] = (
-        "; kept as part of group " + group_name[grouped & (shortfall != "")] + " ("
-        + cluster_text[grouped & (shortfall != "")] + ", " + shortfall[grouped & (shortfall != "")]
+        "; kept as part of group "
+        + group_name[grouped & (shortfall != "")]
+        + " ("
+        + cluster_text[grouped & (shortfall != "")]
+        + ", "
+        + shortfall[grouped & (shortfall != "")]
         + " for a stand-alone area)"
     )
     c_text[grouped & (shortfall == "")] = (
-        "; part of group " + group_name[grouped & (shortfall == "")] + " ("
-        + cluster_text[grouped & (shortfall == "")] + ")"
+        "; part of group "
+        + group_name[grouped & (shortfall == "")]
+        + " ("
+        + cluster_text[grouped & (shortfall == "")]
+        + ")"
     )
     dropped_part = (c_group >= 0) & ~kept
     group_min = np.array([g.min_population for g in rules.groups] + [0.0])[c_group]
     c_text[dropped_part] = (
-        "dropped: " + cluster_text[dropped_part] + ", below "
-        + _fmt_int(group_min[dropped_part]) + " for a part of " + group_name[dropped_part]
+        "dropped: "
+        + cluster_text[dropped_part]
+        + ", below "
+        + _fmt_int(group_min[dropped_part])
+        + " for a part of "
+        + group_name[dropped_part]
     )
     alone_dropped = (c_group < 0) & ~kept
-    c_text[alone_dropped] = "dropped: " + cluster_text[alone_dropped] + ", " + (
-        shortfall[alone_dropped]
+    c_text[alone_dropped] = (
+        "dropped: " + cluster_text[alone_dropped] + ", " + (shortfall[alone_dropped])
     )
 
     decision = how.copy()
@@ -711,8 +798,9 @@ def _decisions(
     was = np.where(seed, "seed", "joined in ring " + ring_text).astype(object)
     was = np.where(is_hole, "enclosed hole", was).astype(object)
     dropped = member & ~in_area
-    decision[dropped] = (c_text[cl[dropped]] + " (" + was[dropped] + "; " + meets[dropped]
-                         + ")").astype(object)
+    decision[dropped] = (
+        c_text[cl[dropped]] + " (" + was[dropped] + "; " + meets[dropped] + ")"
+    ).astype(object)
 
     # Outside: say the nearest reason a reader would look for.
     outside = ~member
@@ -724,24 +812,35 @@ def _decisions(
         has_member = (graph.adjacency @ member.astype(np.int32)) > 0
         near_within = (within @ member.astype(np.int32)) > 0
         no_seed = reachable & ~has_member
-        where_ring = "no neighbour is a seed" if rules.rings <= 1 else (
-            f"no seed within {rules.rings} rings")
+        where_ring = (
+            "no neighbour is a seed"
+            if rules.rings <= 1
+            else (f"no seed within {rules.rings} rings")
+        )
         text[no_seed] = ("outside: " + meets[no_seed] + " but " + where_ring).astype(object)
         if border:
             across = reachable & has_member & ~near_within
             text[across] = (
-                "outside: " + meets[across] + " but its neighbouring area lies across the "
-                + border + " border"
+                "outside: "
+                + meets[across]
+                + " but its neighbouring area lies across the "
+                + border
+                + " border"
             ).astype(object)
         beyond = reachable & near_within
         # Its member neighbours joined in the last ring (or as a hole): growth stopped there.
         text[beyond] = (
-            "outside: " + meets[beyond] + " but no seed within " + str(rules.rings)
-            + " ring" + ("" if rules.rings == 1 else "s")
+            "outside: "
+            + meets[beyond]
+            + " but no seed within "
+            + str(rules.rings)
+            + " ring"
+            + ("" if rules.rings == 1 else "s")
         ).astype(object)
     if rules.rings == 0:
-        text[reachable] = ("outside: " + meets[reachable] + " but rings is 0: only seeds "
-                           "form areas").astype(object)
+        text[reachable] = (
+            "outside: " + meets[reachable] + " but rings is 0: only seeds form areas"
+        ).astype(object)
     enclosed = outside & (holes.enclosed_by >= 0)
     if enclosed.any():
         enclosing_hr = hr_id_of_cluster(hr_id, cluster, holes.enclosed_by[enclosed])
@@ -749,10 +848,17 @@ def _decisions(
         show = enclosing_hr != ""
         sel = np.flatnonzero(enclosed)[show]
         text[sel] = (
-            "outside: " + meets[sel] + "; enclosed by HR " + enclosing_hr[show] + " but the hole ("
-            + holes.size_n[comp[show]].astype(str).astype(object) + " PLR, "
-            + np.char.mod("%.2f", holes.size_km2[comp[show]]).astype(object) + " km², "
-            + _fmt_int(holes.size_pop[comp[show]]) + " inhabitants) is not filled: "
+            "outside: "
+            + meets[sel]
+            + "; enclosed by HR "
+            + enclosing_hr[show]
+            + " but the hole ("
+            + holes.size_n[comp[show]].astype(str).astype(object)
+            + " PLR, "
+            + np.char.mod("%.2f", holes.size_km2[comp[show]]).astype(object)
+            + " km², "
+            + _fmt_int(holes.size_pop[comp[show]])
+            + " inhabitants) is not filled: "
             + holes.reason[comp[show]]
         ).astype(object)
     decision[outside] = text[outside]
@@ -824,14 +930,19 @@ def renumber(
     areas = result.areas
     if previous is None or len(previous) == 0 or len(areas) == 0:
         return result
-    prev = previous if previous.crs == areas.crs or previous.crs is None else previous.to_crs(
-        areas.crs
+    prev = (
+        previous
+        if previous.crs == areas.crs or previous.crs is None
+        else previous.to_crs(areas.crs)
     )
     new_geoms = np.asarray(areas.geometry.values, dtype=object)
     old_geoms = np.asarray(prev.geometry.values, dtype=object)
     old_ids = prev["hr_id"].astype(str).to_numpy()
-    old_names = (prev["hr_name"].astype(str).to_numpy() if "hr_name" in prev.columns
-                 else np.full(len(prev), "", dtype=object))
+    old_names = (
+        prev["hr_name"].astype(str).to_numpy()
+        if "hr_name" in prev.columns
+        else np.full(len(prev), "", dtype=object)
+    )
     tree = shapely.STRtree(old_geoms)
     a, b = tree.query(new_geoms, predicate="intersects")
     inter = shapely.area(shapely.intersection(new_geoms[a], old_geoms[b]))
@@ -899,16 +1010,20 @@ def renumber(
     lineage = []
     for r in range(len(areas)):
         if match[r] >= 0:
-            lineage.append(f"HR {new_ids[r]} continues previous HR {old_ids[match[r]]} "
-                           f"({match_share[r]:.0%} overlap)")
+            lineage.append(
+                f"HR {new_ids[r]} continues previous HR {old_ids[match[r]]} "
+                f"({match_share[r]:.0%} overlap)"
+            )
         else:
-            lineage.append(f"HR {new_ids[r]} is new (no previous area overlaps it by "
-                           f"{min_overlap:.0%} or more)")
+            lineage.append(
+                f"HR {new_ids[r]} is new (no previous area overlaps it by "
+                f"{min_overlap:.0%} or more)"
+            )
     for j in sorted(set(range(len(prev))) - used, key=lambda j: prev_split[j]):
         lineage.append(f"previous HR {old_ids[j]} ({old_names[j]}) has no successor")
 
     out_areas = areas.assign(hr_id=new_ids.astype(str), hr_name=names.astype(str))
-    order = sorted(range(len(out_areas)), key=lambda r: _split_id(new_ids[r]))
+    order = sorted(range(len(out_areas)), key=lambda r: _split_id(str(new_ids[r])))
     out_areas = out_areas.iloc[order].reset_index(drop=True)
     members = result.members.copy()
     members["hr_id"] = members["hr_id"].map(lambda v: mapping.get(v, v)).astype(str)
@@ -916,4 +1031,3 @@ def renumber(
         r"\bHR (\w+)", lambda m: f"HR {mapping.get(m.group(1), m.group(1))}", regex=True
     )
     return DelineationResult(members=members, areas=out_areas, lineage=lineage)
-
