@@ -62,3 +62,11 @@ def test_extensive_keeps_the_total_and_apportions_by_area():
     assert out["T0"] == pytest.approx(250)
     assert out["T1"] == pytest.approx(750 + 100)
     assert out["T2"] == pytest.approx(300)
+
+
+def test_reverse_equals_overlay_the_other_way():
+    from pandas.testing import assert_frame_equal
+
+    from quartiere.harmonize import overlay, reverse
+
+    assert_frame_equal(reverse(overlay(SOURCE, TARGET)), overlay(TARGET, SOURCE))

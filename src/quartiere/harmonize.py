@@ -25,9 +25,76 @@ import numpy as np
 import pandas as pd
 import shapely
 
-__all__ = ["overlay_weights", "transfer_intensive", "transfer_extensive"]
+__all__ = ["overlay", "reverse", "weigh", "overlay_weights", "transfer_intensive", "transfer_extensive"]
 
 Weighting = Literal["area", "population"]
+
+
+def overlay(source: gpd.GeoSeries, target: gpd.GeoSeries, *, min_area_m2: float = 1.0
+            ) -> pd.DataFrame:
+    """Intersect two polygon layers: one row per overlap with its area and shares.
+
+    Parameters
+    ----------
+    source, target : GeoSeries
+        Polygon layers in the same projected CRS (metres), indexed by their zone ids.
+    min_area_m2 : float
+        Overlaps smaller than this are slivers of non-matching boundaries and are dropped.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``source``, ``target`` (zone ids), ``area_m2``, ``source_share`` (overlap area /
+        source area) and ``target_share`` (overlap area / target area), sorted by target, source.
+    """
+    if source.crs is not None and target.crs is not None and source.crs != target.crs:
+        raise ValueError(f"source CRS {source.crs} differs from target CRS {target.crs}")
+    src_geoms = np.asarray(source.array, dtype=object)
+    tgt_geoms = np.asarray(target.array, dtype=object)
+    tree = shapely.STRtree(src_geoms)
+    tgt_idx, src_idx = tree.query(tgt_geoms, predicate="intersects")
+    area = shapely.area(shapely.intersection(src_geoms[src_idx], tgt_geoms[tgt_idx]))
+    keep = area >= min_area_m2
+    src_idx, tgt_idx, area = src_idx[keep], tgt_idx[keep], area[keep]
+    frame = pd.DataFrame(
+        {
+            "source": source.index.to_numpy()[src_idx],
+            "target": target.index.to_numpy()[tgt_idx],
+            "area_m2": area,
+            "source_share": area / shapely.area(src_geoms)[src_idx],
+            "target_share": area / shapely.area(tgt_geoms)[tgt_idx],
+        }
+    )
+    return frame.sort_values(["target", "source"], kind="stable").reset_index(drop=True)
+
+
+def reverse(overlaps: pd.DataFrame) -> pd.DataFrame:
+    """The same overlaps seen from the other side (target becomes source), without the weights."""
+    swapped = overlaps.rename(columns={"source": "target", "target": "source",
+                                       "source_share": "target_share",
+                                       "target_share": "source_share"})
+    columns = ["source", "target", "area_m2", "source_share", "target_share"]
+    return swapped[columns].sort_values(["target", "source"], kind="stable").reset_index(drop=True)
+
+
+def weigh(overlaps: pd.DataFrame, weight: Weighting = "area",
+          source_population: pd.Series | None = None) -> pd.DataFrame:
+    """Add a ``weight`` column to overlaps: their area, or their share of the source's inhabitants.
+
+    Population weights spread each source zone's inhabitants evenly over its area; zones missing
+    from ``source_population`` weigh 0.
+    """
+    out = overlaps.copy()
+    if weight == "area":
+        out["weight"] = out["area_m2"]
+    elif weight == "population":
+        if source_population is None:
+            raise ValueError("population weighting needs source_population")
+        pop = source_population.reindex(out["source"]).fillna(0.0).to_numpy(dtype=float)
+        out["weight"] = pop * out["source_share"].to_numpy()
+    else:  # pragma: no cover - guarded by the configuration model
+        raise ValueError(f"unknown weight {weight!r}")
+    return out
 
 
 def overlay_weights(
@@ -38,56 +105,12 @@ def overlay_weights(
     source_population: pd.Series | None = None,
     min_area_m2: float = 1.0,
 ) -> pd.DataFrame:
-    """Intersect two polygon layers and weigh each overlap.
+    """Intersect two polygon layers and weigh each overlap (:func:`overlay`, then :func:`weigh`).
 
-    Parameters
-    ----------
-    source, target : GeoSeries
-        Polygon layers in the same projected CRS (metres), indexed by their zone ids.
-    weight : {"area", "population"}
-        How an overlap counts: its area, or the source zone's population times the overlap's share of
-        the source zone's area.
-    source_population : Series, optional
-        Inhabitants per source zone (required for ``weight="population"``); missing zones weigh 0.
-    min_area_m2 : float
-        Overlaps smaller than this are slivers of non-matching boundaries and are dropped.
-
-    Returns
-    -------
-    DataFrame
-        One row per overlap with columns ``source``, ``target`` (zone ids), ``area_m2``,
-        ``source_share`` (overlap area / source area), ``target_share`` (overlap area / target area)
-        and ``weight``. Sorted by target, then source.
+    Returns the overlaps of :func:`overlay` with a ``weight`` column: the overlap's area (m²), or
+    the source zone's population times the overlap's share of the source zone's area.
     """
-    if source.crs is not None and target.crs is not None and source.crs != target.crs:
-        raise ValueError(f"source CRS {source.crs} differs from target CRS {target.crs}")
-    tree = shapely.STRtree(source.values)
-    tgt_idx, src_idx = tree.query(target.values, predicate="intersects")
-    parts = shapely.intersection(source.values[src_idx], target.values[tgt_idx])
-    area = shapely.area(parts)
-    keep = area >= min_area_m2
-    src_idx, tgt_idx, area = src_idx[keep], tgt_idx[keep], area[keep]
-    src_area = shapely.area(source.values)[src_idx]
-    tgt_area = shapely.area(target.values)[tgt_idx]
-    frame = pd.DataFrame(
-        {
-            "source": source.index.to_numpy()[src_idx],
-            "target": target.index.to_numpy()[tgt_idx],
-            "area_m2": area,
-            "source_share": area / src_area,
-            "target_share": area / tgt_area,
-        }
-    )
-    if weight == "area":
-        frame["weight"] = frame["area_m2"]
-    elif weight == "population":
-        if source_population is None:
-            raise ValueError("population weighting needs source_population")
-        pop = source_population.reindex(frame["source"]).fillna(0.0).to_numpy(dtype=float)
-        frame["weight"] = pop * frame["source_share"].to_numpy()
-    else:  # pragma: no cover - guarded by the configuration model
-        raise ValueError(f"unknown weight {weight!r}")
-    return frame.sort_values(["target", "source"], kind="stable").reset_index(drop=True)
+    return weigh(overlay(source, target, min_area_m2=min_area_m2), weight, source_population)
 
 
 def transfer_intensive(

@@ -31,7 +31,7 @@ from quartiere.criteria import (
     schools_criterion,
 )
 from quartiere.delineate import DelineationResult, delineate, renumber
-from quartiere.harmonize import overlay_weights, transfer_intensive
+from quartiere.harmonize import overlay, overlay_weights, reverse, transfer_intensive, weigh
 from quartiere.load import Inputs, load_inputs
 
 __all__ = ["BuildResult", "Harmonized", "harmonize", "compute", "build", "ATTRIBUTION"]
@@ -80,7 +80,8 @@ def harmonize(inputs: Inputs, config: Config) -> Harmonized:
     """Transfer catchment lmb shares and the atlas index onto the planning areas."""
     plr = inputs.planning_areas
     catchments = inputs.catchments
-    overlaps = overlay_weights(catchments.geometry, plr.geometry, weight="area")
+    # One intersection serves both directions: catchments -> PLR (by area) and PLR -> catchments.
+    overlaps = weigh(overlay(catchments.geometry, plr.geometry), "area")
 
     factor = None
     child_poverty = None
@@ -92,8 +93,7 @@ def harmonize(inputs: Inputs, config: Config) -> Harmonized:
         # PLR -> catchment: s4 is a share of a PLR's children, so weigh each overlap by the PLR's
         # inhabitants in it (population spread evenly over the PLR's area).
         pop = inputs.population.where(inputs.child_poverty.reindex(plr.index).notna())
-        to_catchments = overlay_weights(plr.geometry, catchments.geometry, weight="population",
-                                        source_population=pop)
+        to_catchments = weigh(reverse(overlaps), "population", source_population=pop)
         child_poverty = transfer_intensive(to_catchments, inputs.child_poverty,
                                            catchments.index)["value"]
         has = inputs.child_poverty.reindex(plr.index).notna() & inputs.population.notna()
