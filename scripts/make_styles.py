@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
-"""Regenerate quartiere's default QML styles with QGIS itself 
+"""Regenerate quartiere's default QML styles with QGIS itself.
 
 Run with the system Python that has QGIS (Debian python3-qgis), headless:
-    QT_QPA_PLATFORM=offscreen python3 scripts/make_styles.py src/quartiere/styles."""
+    QT_QPA_PLATFORM=offscreen python3 scripts/make_styles.py src/quartiere/styles
+"""
 import sys
 from pathlib import Path
 

@@ -145,7 +145,8 @@ class BuildDiff:
         ``share_of_new`` (0..1), ``match`` (the new area continues the old one).
     areas
         One row per event (see the module docstring): ``kind``, ``old_hr_ids``, ``new_hr_ids``
-        (tuples of ids), ``old_name``, ``new_name``, ``continues`` (tuple of ``old>new`` pairs),
+        (tuples of ids), ``old_names``, ``new_names`` (tuples of names), ``old_name``,
+        ``new_name`` (names joined by "; "), ``continues`` (tuple of ``old>new`` pairs),
         ``old_population``, ``new_population``, ``d_population``, ``old_area_km2``,
         ``new_area_km2``, ``d_area_km2``, ``overlap`` (share 0..1 of the old ground inside the new
         areas), ``gained_km2``, ``lost_km2``, ``extent`` (persisted: ``unchanged``, ``grew``,
@@ -446,8 +447,9 @@ def _events(old: gpd.GeoDataFrame, new: gpd.GeoDataFrame, links: pd.DataFrame,
         loss = float(lost.reindex(old_ids).fillna(0).sum())
         old_pop = int(round(old_by.loc[old_ids, "population"].sum())) if old_ids else 0
         new_pop = int(round(new_by.loc[new_ids, "population"].sum())) if new_ids else 0
-        old_name = " / ".join(old_by.loc[old_ids, "hr_name"]) if old_ids else ""
-        new_name = " / ".join(new_by.loc[new_ids, "hr_name"]) if new_ids else ""
+        old_names = tuple(old_by.loc[old_ids, "hr_name"]) if old_ids else ()
+        new_names = tuple(new_by.loc[new_ids, "hr_name"]) if new_ids else ()
+        old_name, new_name = "; ".join(old_names), "; ".join(new_names)
         extent = ""
         if kind == "persisted":
             extent = ("unchanged" if gain == 0 and loss == 0 else "grew" if loss == 0 else
@@ -457,7 +459,8 @@ def _events(old: gpd.GeoDataFrame, new: gpd.GeoDataFrame, links: pd.DataFrame,
                      and old_name == new_name and (old_pop == new_pop or not same_generation))
         rows.append({
             "kind": kind, "old_hr_ids": tuple(old_ids), "new_hr_ids": tuple(new_ids),
-            "old_name": old_name, "new_name": new_name, "continues": continues,
+            "old_name": old_name, "new_name": new_name, "old_names": old_names,
+            "new_names": new_names, "continues": continues,
             "old_population": old_pop, "new_population": new_pop,
             "d_population": new_pop - old_pop,
             "old_area_km2": round(old_area / 1e6, 4), "new_area_km2": round(new_area / 1e6, 4),
@@ -467,7 +470,8 @@ def _events(old: gpd.GeoDataFrame, new: gpd.GeoDataFrame, links: pd.DataFrame,
             "extent": extent, "renumbered": renumbered, "changed": not unchanged,
         })
     frame = pd.DataFrame(rows, columns=[
-        "kind", "old_hr_ids", "new_hr_ids", "old_name", "new_name", "continues",
+        "kind", "old_hr_ids", "new_hr_ids", "old_name", "new_name", "old_names", "new_names",
+        "continues",
         "old_population", "new_population", "d_population", "old_area_km2", "new_area_km2",
         "d_area_km2", "overlap", "gained_km2", "lost_km2", "extent", "renumbered", "changed"])
     order = {k: i for i, k in enumerate(_KIND_ORDER)}
@@ -587,32 +591,49 @@ def _signed(value: float, digits: int = 0) -> str:
     return "±0" if float(f"{value:.{digits}f}") == 0 else text
 
 
+def _named(ids: Sequence[str], names: Sequence[str]) -> str:
+    """``"01 Moabit West, 02 Wedding Zentrum"``."""
+    parts = [f"{i} {n}".strip() for i, n in zip(ids, names, strict=False)]
+    return (", ".join(parts[:-1]) + " and " + parts[-1]) if len(parts) > 1 else _ids(parts)
+
+
+def _continues(pairs: Sequence[str]) -> str:
+    """How numbers carry over inside a split or merge, as a parenthesis."""
+    texts = []
+    for pair in pairs:
+        old, new = pair.split(">")
+        texts.append(f"{new} continues {old}" if old != new else f"{new} keeps its number")
+    return f" ({'; '.join(texts)})" if texts else ""
+
+
 def _event_sentence(row: Mapping[str, Any]) -> str:
     """One sentence about one event, for stdout and the memo."""
     old_ids, new_ids = list(row["old_hr_ids"]), list(row["new_hr_ids"])
+    old_named = _named(old_ids, row["old_names"])
+    new_named = _named(new_ids, row["new_names"])
     kind = row["kind"]
     size = (f"population {row['old_population']:,} -> {row['new_population']:,} "
             f"({_signed(row['d_population'])}), area {row['old_area_km2']:.2f} -> "
             f"{row['new_area_km2']:.2f} km2")
     if kind == "persisted":
-        number = (f"{old_ids[0]} -> {new_ids[0]}" if row["renumbered"] else new_ids[0])
+        number = f"{old_ids[0]} -> {new_ids[0]}" if row["renumbered"] else new_ids[0]
         extent = {"unchanged": "same extent", "grew": "grew", "shrank": "shrank",
                   "reshaped": "gained and lost ground"}[row["extent"]]
-        return (f"{number} {row['new_name']}: persisted ({row['overlap']:.0%} of its old ground "
-                f"inside), {extent}; {size}")
+        renamed = (f" (was {row['old_name']})" if row["old_name"] != row["new_name"] else "")
+        return (f"{number} {row['new_name']}{renamed}: persisted ({row['overlap']:.0%} of its "
+                f"old ground inside), {extent}; {size}")
     if kind == "appeared":
-        return (f"{_ids(new_ids)} {row['new_name']}: appeared; population "
-                f"{row['new_population']:,}, {row['new_area_km2']:.2f} km2")
+        return (f"{new_named}: appeared; population {row['new_population']:,}, "
+                f"{row['new_area_km2']:.2f} km2")
     if kind == "vanished":
-        return (f"{_ids(old_ids)} {row['old_name']}: vanished; had population "
-                f"{row['old_population']:,}, {row['old_area_km2']:.2f} km2")
-    continues = ", ".join(p.replace(">", " continues as ") for p in row["continues"])
-    continues = f" ({continues})" if continues else ""
+        return (f"{old_named}: vanished; had population {row['old_population']:,}, "
+                f"{row['old_area_km2']:.2f} km2")
+    carried = _continues(row["continues"])
     if kind == "split":
-        return (f"{old_ids[0]} {row['old_name']}: split into {_ids(new_ids)}{continues}; {size}")
+        return f"{old_named}: split into {new_named}{carried}; {size}"
     if kind == "merged":
-        return (f"{_ids(old_ids)} merged into {new_ids[0]} {row['new_name']}{continues}; {size}")
-    return f"{_ids(old_ids)} regrouped into {_ids(new_ids)}{continues}; {size}"
+        return f"{old_named} merged into {new_named}{carried}; {size}"
+    return f"{old_named} regrouped into {new_named}{carried}; {size}"
 
 
 def summary_lines(diff: BuildDiff) -> list[str]:
@@ -684,7 +705,7 @@ def diff_markdown(diff: BuildDiff) -> str:
         return "\n".join(lines)
     lines.append(f"- Handlungsräume: {old['n_areas']} before, {new['n_areas']} now; "
                  f"population inside {old['population']:,} -> {new['population']:,}, area "
-                 f"{old['area_km2']:.1f} -> {new['area_km2']:.1f} km².")
+                 f"{old['area_km2']:.2f} -> {new['area_km2']:.2f} km².")
     lines.append(f"- {c['persisted']} persisted ({c['persisted_unchanged']} unchanged, "
                  f"{c['persisted_grew']} grew, {c['persisted_shrank']} shrank, "
                  f"{c['persisted_reshaped']} gained and lost ground; {c['renumbered']} "
@@ -693,9 +714,9 @@ def diff_markdown(diff: BuildDiff) -> str:
     if diff.same_generation:
         lines.append(f"- Planning areas: {c['plr_entered']} entered an area, {c['plr_left']} "
                      f"left one, {c['plr_moved']} moved to another area.")
-        for criterion in CRITERIA:
-            lines.append(f"- `{criterion}`: met by {c[f'{criterion}_now_met']} more planning "
-                         f"areas, no longer by {c[f'{criterion}_no_longer_met']}.")
+        flips = [f"`{k}` newly met by {c[f'{k}_now_met']}, no longer by "
+                 f"{c[f'{k}_no_longer_met']}" for k in CRITERIA]
+        lines.append("- Criteria: " + "; ".join(flips) + " planning areas.")
     lines += ["", "## Handlungsräume", ""]
     rows = []
     for row in diff.areas.to_dict("records"):
@@ -718,11 +739,15 @@ def diff_markdown(diff: BuildDiff) -> str:
     if len(pieces):
         lines += ["## Ground gained and lost", ""]
         rows = [[p["kind"], p["hr_id"], p["hr_name"],
-                 p["old_hr_id"] if p["kind"] in ("entered", "appeared") else p["new_hr_id"],
+                 (p["old_hr_id"] if p["kind"] in ("entered", "appeared") else p["new_hr_id"])
+                 or "outside",
                  f"{p['area_km2']:.2f}", f"{p['population']:,}", p["plr_ids"] or "-"]
                 for p in pieces.drop(columns="geometry").to_dict("records")]
         lines += _md_table(["kind", "area", "name", "from / to", "km²", "population",
                             "planning areas"], rows)
+        lines += ["", "From / to: the area of the other build that holds most of the piece; "
+                  "outside = no Handlungsraum. Population: planning-area inhabitants spread evenly "
+                  "over their area. Planning areas: those at least half inside the piece."]
         lines.append("")
     plr = diff.planning_areas
     if diff.same_generation and len(plr):
