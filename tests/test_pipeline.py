@@ -1,0 +1,127 @@
+"""End to end on the real Berlin data of both shipped editions: facts the code must compute."""
+
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+
+from quartiere.config import load_config
+from quartiere.explain import explain
+from quartiere.harmonize import overlay_weights, transfer_extensive
+from quartiere.load import load_inputs
+from quartiere.pipeline import compute
+
+ROOT = Path(__file__).resolve().parents[1]
+EDITIONS = {
+    "default": ROOT / "config/criteria.yaml",
+    "gi2018": ROOT / "config/editions/gi2018.yaml",
+}
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module", params=list(EDITIONS))
+def result(request):
+    config = load_config(EDITIONS[request.param])
+    return compute(load_inputs(config), config)
+
+
+EXPECTED = {  # from ../shared/data/berlin/README.md: PLR counts and MSS attention areas
+    "lor2021": {"plr": 542, "mss": 129, "mss_rows": 536},
+    "lor2006": {"plr": 448, "mss": 111, "mss_rows": 436},
+}
+
+
+def test_counts_of_planning_areas_and_attention_areas(result):
+    expected = EXPECTED[result.config.planning_areas.generation]
+    layer = result.planning_areas
+    assert len(layer) == expected["plr"]
+    assert layer["plr_id"].str.fullmatch(r"\d{8}").all()
+    assert (layer["c_mss"] == 1).sum() == expected["mss"]
+    # PLR the MSS does not index have no data, never "not disadvantaged"
+    assert layer["c_mss"].isna().sum() == expected["plr"] - expected["mss_rows"]
+
+
+def test_every_planning_area_has_each_criterion_or_explicit_no_data(result):
+    layer = result.planning_areas
+    for column in ("c_mss", "c_schools", "c_atlas"):
+        values = layer[column]
+        assert values.dropna().isin([0, 1]).all()
+        assert str(values.dtype) == "Int8"
+    # a flag without its value behind it would be unexplainable
+    assert layer.loc[layer["c_atlas"].notna(), "atlas_value"].notna().all()
+    assert layer.loc[layer["c_schools"].notna(), "lmb_area_share"].notna().all()
+    assert (layer["n_criteria"] == layer[["c_mss", "c_schools", "c_atlas"]].fillna(0)
+            .astype(int).sum(axis=1)).all()
+
+
+def test_atlas_stratum_7_is_the_lowest_seventh(result):
+    layer = result.planning_areas
+    known = layer["atlas_value"].notna()
+    flagged = layer["c_atlas"] == 1
+    assert flagged.sum() == pytest.approx(known.sum() / 7, abs=1)
+    assert layer.loc[flagged, "atlas_value"].max() < layer.loc[known & ~flagged,
+                                                               "atlas_value"].min()
+
+
+def test_lmb_estimate_is_calibrated_and_labelled(result):
+    catchments = result.catchments
+    assert (catchments["lmb_source"] == "estimate").all()
+    assert catchments["lmb_share"].between(0, 100).all()
+    # the scaling makes the population-weighted citywide mean the configured 33 %
+    inputs, h = result.inputs, result.harmonized
+    weights = h.catchment_overlaps.merge(
+        inputs.population.rename("pop"), left_on="target", right_index=True)
+    weights["w"] = weights["pop"].fillna(0) * weights["target_share"]
+    per_catchment = weights.groupby("source")["w"].sum()
+    mean = (h.lmb_share.reindex(per_catchment.index) * per_catchment).sum() / per_catchment.sum()
+    assert mean == pytest.approx(33.0, abs=1.0)
+    assert (catchments["flagged"] == (catchments["lmb_share"] >= 75)).all()
+
+
+def test_population_transferred_from_lor2006_keeps_the_citywide_total():
+    default = load_config(EDITIONS["default"])
+    inputs = load_inputs(default)
+    zones = inputs.atlas_zones
+    assert zones is not None and inputs.atlas_zone_population is not None
+    weights = overlay_weights(zones.geometry, inputs.planning_areas.geometry)
+    moved = transfer_extensive(weights, inputs.atlas_zone_population,
+                               inputs.planning_areas.index)
+    total = inputs.atlas_zone_population.sum()
+    assert moved.sum() == pytest.approx(total, rel=1e-3)
+    # and it lands roughly where people live (area weights also put some into parks)
+    assert moved.corr(inputs.population) > 0.8
+
+
+def test_explain_tells_the_whole_story(result):
+    layer = result.planning_areas
+    inside = layer.loc[layer["hr_id"] != ""].iloc[0]
+    text = explain(result, inside["plr_id"])
+    assert inside["plr_id"] in text and inside["plr_name"] in text
+    for needle in ("c_mss", "c_schools", "c_atlas", "ESTIMATE", "APPROXIMATION",
+                   f"Handlungsraum {inside['hr_id']}", "Criteria met"):
+        assert needle in text
+    outside = layer.loc[(layer["hr_id"] == "") & layer["c_mss"].isna()].iloc[0]
+    text = explain(result, outside["plr_id"])
+    assert "not indexed by the MSS" in text and "Handlungsraum" not in text.split("Delineation")[1]
+
+
+def test_explain_of_transferred_atlas_value_lists_source_zones():
+    config = load_config(EDITIONS["default"])
+    result = compute(load_inputs(config), config)
+    plr_id = result.planning_areas["plr_id"].iloc[0]
+    text = explain(result, plr_id)
+    assert "source PLR" in text and "weight" in text
+
+
+def test_layers_match_the_contract(result):
+    assert isinstance(result.areas, gpd.GeoDataFrame)
+    expected = ["hr_id", "hr_name", "bezirk", "n_plr", "population", "area_km2", "plr_ids",
+                "n_c_mss", "n_c_schools", "n_c_atlas"]
+    assert list(result.areas.columns[: len(expected)]) == expected
+    members = result.planning_areas.loc[result.planning_areas["hr_id"] != ""]
+    counted = members.groupby("hr_id").size()
+    assert (result.areas.set_index("hr_id")["n_plr"] == counted).all()
+    assert result.areas.crs.to_epsg() == 25833
+    assert pd.api.types.is_string_dtype(result.planning_areas["hr_id"])
