@@ -25,6 +25,7 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyogrio
 import shapely
 
 from quartiere.diff import (
@@ -86,12 +87,18 @@ def read_build(path: Path, label: str | None = None) -> Build:
     if not path.is_file():
         raise InputError("build not found", path)
     layers = {}
-    for layer in ("handlungsraeume", "planungsraeume", "build_info"):
-        try:
-            layers[layer] = gpd.read_file(path, layer=layer, engine="pyogrio")
-        except Exception as exc:  # pyogrio raises DataSourceError / DataLayerError
-            raise InputError(f"cannot read layer {layer!r} ({exc}); is this a quartiere build?",
-                             path) from None
+    # Reading must not write: GDAL would otherwise leave a .aux.xml beside the build.
+    pam = pyogrio.get_gdal_config_option("GDAL_PAM_ENABLED")
+    pyogrio.set_gdal_config_options({"GDAL_PAM_ENABLED": "NO"})
+    try:
+        for layer in ("handlungsraeume", "planungsraeume", "build_info"):
+            try:
+                layers[layer] = gpd.read_file(path, layer=layer, engine="pyogrio")
+            except Exception as exc:  # pyogrio raises DataSourceError / DataLayerError
+                raise InputError(f"cannot read layer {layer!r} ({exc}); is this a quartiere "
+                                 "build?", path) from None
+    finally:
+        pyogrio.set_gdal_config_options({"GDAL_PAM_ENABLED": pam})
     info_table = layers["build_info"]
     info = dict(zip(info_table["key"].astype(str), info_table["value"].astype(str), strict=True))
     for layer, columns in (("handlungsraeume", ("hr_id",)),
@@ -408,14 +415,14 @@ def render_timeline(editions: Sequence[Edition], plr: gpd.GeoDataFrame, out_png:
         Resolution.
     """
     from matplotlib import colormaps, patheffects
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
     n_panels = len(editions) + 1
     ncols = min(3, n_panels)
     nrows = int(np.ceil(n_panels / ncols))
+    # No Agg canvas until savefig: geopandas calls draw_idle after every layer, which an Agg
+    # canvas would honour with a full (constrained-layout) redraw each time.
     fig = Figure(figsize=(4.2 * ncols, 3.7 * nrows), layout="constrained")
-    FigureCanvasAgg(fig)
     halo = [patheffects.withStroke(linewidth=2, foreground="white")]
     city = shapely.union_all(np.asarray(plr.geometry.values))
     outline = gpd.GeoSeries([city], crs=CRS)
@@ -441,6 +448,9 @@ def render_timeline(editions: Sequence[Edition], plr: gpd.GeoDataFrame, out_png:
              legend_kwds={"shrink": 0.6, "ticks": list(range(n + 1)),
                           "label": "editions inside an area"})
     outline.boundary.plot(ax=ax, color="#555555", linewidth=0.6)
+    colorbar = fig.axes[-1]
+    colorbar.tick_params(labelsize=7)
+    colorbar.yaxis.label.set_size(7)
     ax.set_title(f"Persistence on the planning areas of {editions[-1].key}", fontsize=8)
     for ax in axes:
         ax.set_axis_off()
