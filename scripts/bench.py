@@ -1,0 +1,205 @@
+"""Benchmark: the delineation stage on generated lattices, and the real Berlin build by stage.
+
+``make bench`` runs this script. Each lattice size runs in its own subprocess so that the peak
+resident memory (``ru_maxrss``) belongs to that size alone. Targets (issue 3, on 2 cores):
+10^6 planning units delineated in under 60 s and 6 GB, scaling no worse than n log n; the Berlin
+default build under 3 s of wall time.
+
+Usage::
+
+    python scripts/bench.py                 # 10^4, 10^5, 10^6 units + the Berlin build
+    python scripts/bench.py --sizes 10000   # selected sizes only
+    python scripts/bench.py --no-berlin
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+CONFIG = ROOT / "config" / "criteria.yaml"
+TARGET_SECONDS = 60.0
+TARGET_BYTES = 6 * 1024**3
+
+__all__ = ["generate_lattice", "main"]
+
+
+def _maxrss_bytes() -> int:
+    # Linux reports kilobytes.
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def generate_lattice(n: int, seed: int = 42):
+    """Square lattice of about ``n`` 100 m planning units with spatially clustered flags.
+
+    Districts are 4 x 3 blocks of the lattice, Bezirksregionen blocks of 16 x 16 units and
+    Prognoseräume blocks of 32 x 32. Each criterion is Gaussian noise smoothed over a few cells
+    and thresholded at a quantile (MSS 15 %, schools 4 %, atlas 14 %), so flags form patches
+    like real disadvantaged neighbourhoods rather than salt-and-pepper. Ids are the 2-digit
+    district code plus a 6-digit running number, so id order is not row order.
+    """
+    import geopandas as gpd
+    import numpy as np
+    import pandas as pd
+    import shapely
+    from scipy import ndimage
+
+    side = math.isqrt(n)
+    rng = np.random.default_rng(seed)
+    rows, cols = np.divmod(np.arange(side * side), side)
+    x0 = 370_000 + cols * 100.0
+    y0 = 5_830_000 - rows * 100.0
+    geometry = shapely.box(x0, y0, x0 + 100, y0 + 100)
+
+    district = (rows * 3 // side) * 4 + (cols * 4 // side) + 1
+    code = np.char.zfill(district.astype(str), 2)
+    bzr = (rows // 16) * (side // 16 + 1) + cols // 16
+    pgr = (rows // 32) * (side // 32 + 1) + cols // 32
+    plr_id = np.char.add(code, np.char.zfill(np.arange(rows.size).astype(str), 6))
+
+    def patches(share: float) -> np.ndarray:
+        field = ndimage.gaussian_filter(rng.standard_normal((side, side)), sigma=3.0)
+        return (field > np.quantile(field, 1 - share)).ravel().astype(np.int8)
+
+    flags = {"c_mss": patches(0.15), "c_schools": patches(0.04), "c_atlas": patches(0.14)}
+    frame = pd.DataFrame(
+        {
+            "plr_id": plr_id,
+            "plr_name": np.char.add("PLR ", plr_id),
+            "bzr_id": bzr.astype(str),
+            "bzr_name": np.char.add("Region ", bzr.astype(str)),
+            "pgr_id": pgr.astype(str),
+            "pgr_name": np.char.add("Prognoseraum ", pgr.astype(str)),
+            "bezirk": code,
+            "bezirk_name": np.char.add("Bezirk ", code),
+            "population": rng.poisson(3000, rows.size).astype(float),
+            **{k: pd.array(v, dtype="Int8") for k, v in flags.items()},
+        }
+    )
+    frame["n_criteria"] = sum(flags.values()).astype(np.int64)
+    frame.index = pd.Index(frame["plr_id"], name="plr_id")
+    return gpd.GeoDataFrame(frame, geometry=geometry, crs="EPSG:25833")
+
+
+def _worker(n: int) -> None:
+    """Generate a lattice, delineate it once, print one JSON line."""
+    import yaml
+
+    from quartiere.config import Delineation
+    from quartiere.delineate import delineate
+
+    rules = Delineation.model_validate(yaml.safe_load(CONFIG.read_text())["delineation"])
+    frame = generate_lattice(n)
+    baseline = _maxrss_bytes()
+    start = time.perf_counter()
+    result = delineate(frame, rules)
+    seconds = time.perf_counter() - start
+    print(
+        json.dumps(
+            {
+                "n": len(frame),
+                "seconds": seconds,
+                "peak_bytes": _maxrss_bytes(),
+                "delta_bytes": _maxrss_bytes() - baseline,
+                "areas": len(result.areas),
+                "members": int((result.members["hr_id"] != "").sum()),
+            }
+        )
+    )
+
+
+def _run_size(n: int) -> dict[str, float]:
+    out = subprocess.run(
+        [sys.executable, __file__, "--worker", str(n)], capture_output=True, text=True, check=True
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+# ------------------------------------------------------------------------------------------
+# Berlin build, stage by stage. quartiere.pipeline.build (written by the pipeline engineer)
+# returns per-stage timings in BuildResult.timings; the wall time is measured around the CLI
+# (process start to finished GeoPackage), which is what the 3 s target refers to.
+# ------------------------------------------------------------------------------------------
+
+
+def _berlin() -> None:
+    try:
+        from quartiere.pipeline import build
+    except ImportError as exc:
+        print(f"Berlin build: quartiere.pipeline not available ({exc}); skipped")
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "handlungsraeume.gpkg"
+        cli = Path(sys.executable).with_name("quartiere")
+        start = time.perf_counter()
+        done = subprocess.run(
+            [str(cli), "build", "--config", str(CONFIG), "--out", str(out)],
+            capture_output=True,
+            text=True,
+        )
+        wall = time.perf_counter() - start
+        if done.returncode != 0:
+            print(f"Berlin build failed (exit {done.returncode}): {done.stderr.strip()[-300:]}")
+            return
+        result = build(CONFIG, Path(tmp) / "again.gpkg")
+    timings = getattr(result, "timings", {}) or {}
+    print(f"\nBerlin default build ({CONFIG.relative_to(ROOT)}), in-process stage times:")
+    for stage, seconds in timings.items():
+        print(f"  {stage:<12} {seconds:7.3f} s")
+    verdict = "meets" if wall < 3.0 else "MISSES"
+    print(
+        f"  wall time of `quartiere build` (process start to GeoPackage): {wall:.2f} s "
+        f"({verdict} the 3 s target)"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="*", default=[10**4, 10**5, 10**6])
+    parser.add_argument("--worker", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--no-berlin", action="store_true", help="skip the real Berlin build")
+    args = parser.parse_args(argv)
+    if args.worker:
+        _worker(args.worker)
+        return 0
+
+    print("Delineation stage on generated lattices (default rules from config/criteria.yaml)")
+    print(
+        f"{'units':>10} {'seconds':>9} {'peak RSS':>10} {'stage RSS':>10} {'areas':>7} "
+        f"{'exponent':>9} {'n log n':>8}"
+    )
+    previous = None
+    ok = True
+    for n in args.sizes:
+        row = _run_size(n)
+        exponent = ref = ""
+        if previous is not None:
+            n1, t1 = previous["n"], previous["seconds"]
+            n2, t2 = row["n"], row["seconds"]
+            exponent = f"{math.log(t2 / t1) / math.log(n2 / n1):.2f}"
+            # The exponent n log n itself would show between these two sizes.
+            ref = f"{1 + math.log(math.log(n2) / math.log(n1)) / math.log(n2 / n1):.2f}"
+        print(
+            f"{row['n']:>10,} {row['seconds']:>9.2f} {row['peak_bytes'] / 2**30:>8.2f}GB "
+            f"{row['delta_bytes'] / 2**30:>8.2f}GB {row['areas']:>7} {exponent:>9} {ref:>8}"
+        )
+        if row["n"] >= 10**6:
+            ok &= row["seconds"] < TARGET_SECONDS and row["peak_bytes"] < TARGET_BYTES
+        previous = row
+    if any(n >= 10**6 for n in args.sizes):
+        print(f"10^6 target (< {TARGET_SECONDS:.0f} s, < 6 GB peak): {'met' if ok else 'MISSED'}")
+    if not args.no_berlin:
+        _berlin()
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
