@@ -1,0 +1,121 @@
+"""The command line: one clear line and an exit code for every user error, never a traceback."""
+
+import hashlib
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from quartiere.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT = ROOT / "config/criteria.yaml"
+GI2018 = ROOT / "config/editions/gi2018.yaml"
+
+
+def run(*args: str):
+    return CliRunner().invoke(main, list(args))
+
+
+def one_error_line(result) -> str:
+    # progress lines may precede it; exactly one line reports the problem
+    assert "Traceback" not in result.output
+    errors = [line for line in result.output.splitlines() if "error" in line]
+    assert len(errors) == 1, result.output
+    assert errors[0].startswith("error: ")
+    return errors[0]
+
+
+def edition(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "edition.yaml"
+    path.write_text(f"extends: {GI2018}\n{text}", encoding="utf-8")
+    return path
+
+
+def test_missing_config_is_a_configuration_error(tmp_path):
+    result = run("validate", "--config", str(tmp_path / "nope.yaml"))
+    assert result.exit_code == 2
+    assert "configuration file not found" in one_error_line(result)
+
+
+def test_unknown_key_is_named(tmp_path):
+    path = edition(tmp_path, "criteria:\n  mss:\n    atention: []\n")
+    result = run("validate", "--config", str(path))
+    assert result.exit_code == 2
+    assert "criteria.mss.atention: unknown key; did you mean 'attention'?" in one_error_line(result)
+
+
+def test_table_for_another_lor_edition_is_refused(tmp_path):
+    # MSS 2021 is on LOR 2021 ids: none of them matches a LOR 2006 planning area
+    path = edition(tmp_path, f"mss:\n  path: {ROOT / 'data/raw/mss/mss2021_index.csv'}\n")
+    result = run("validate", "--config", str(path))
+    assert result.exit_code == 3
+    line = one_error_line(result)
+    assert "mss2021_index.csv" in line and "matches no planning area" in line
+
+
+def test_missing_column_is_named(tmp_path):
+    path = edition(tmp_path, "mss:\n  status: status_klasse\n")
+    result = run("validate", "--config", str(path))
+    assert result.exit_code == 3
+    assert "status_klasse" in one_error_line(result)
+
+
+def test_validate_reports_and_writes_nothing(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = run("validate", "--config", str(GI2018))
+    assert result.exit_code == 0, result.output
+    assert "ok: GI 2018" in result.output and "448 planning areas" in result.output
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_explain_unknown_id(tmp_path):
+    result = run("explain", "99999999", "--config", str(GI2018))
+    assert result.exit_code == 3
+    assert "no planning area '99999999'" in one_error_line(result)
+
+
+def digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.mark.slow
+def test_failed_and_interrupted_builds_leave_the_previous_output_intact(tmp_path):
+    out = tmp_path / "out" / "handlungsraeume.gpkg"
+    first = run("build", "--config", str(GI2018), "--out", str(out))
+    assert first.exit_code == 0, first.output
+    assert out.is_file() and out.with_suffix(".png").is_file()
+    before = digest(out)
+    files_before = sorted(p.name for p in out.parent.iterdir())
+
+    broken = edition(tmp_path, "atlas:\n  column: GESIx_2099\n")
+    failed = run("build", "--config", str(broken), "--out", str(out))
+    assert failed.exit_code == 3
+    assert "GESIx_2099" in one_error_line(failed)
+    assert digest(out) == before
+
+    # a real process, terminated while it works
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "quartiere.cli", "build", "--config", str(DEFAULT), "--out",
+         str(out)], stderr=subprocess.PIPE, text=True, cwd=tmp_path,
+    )
+    assert proc.stderr is not None
+    for line in proc.stderr:
+        if line.startswith("harmonize"):
+            break
+    time.sleep(0.2)
+    proc.send_signal(signal.SIGTERM)
+    rest = proc.stderr.read()
+    assert proc.wait(timeout=60) != 0
+    assert "Traceback" not in rest
+    assert digest(out) == before
+    assert sorted(p.name for p in out.parent.iterdir()) == files_before
+
+
+def test_help_documents_exit_codes():
+    result = run("build", "--help")
+    assert "bad configuration" in result.output and "bad input data" in result.output
