@@ -506,7 +506,7 @@ def _plr_changes(old: gpd.GeoDataFrame, new: gpd.GeoDataFrame,
         return out.set_index("plr_id")
 
     before, after = prepare(old), prepare(new)
-    joined = before.join(after, how="outer", lsuffix="_old", rsuffix="_new")
+    joined = before.add_suffix("_old").join(after.add_suffix("_new"), how="outer")
     joined["plr_name"] = joined["plr_name_new"].fillna(joined["plr_name_old"])
     joined["bezirk"] = joined["bezirk_new"].fillna(joined["bezirk_old"])
     joined["old_hr_id"] = joined["hr_id_old"].fillna("")
