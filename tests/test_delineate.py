@@ -512,3 +512,11 @@ def test_renumber_keeps_group_letters():
     again = renumber(before, before.areas, 0.5)
     assert list(again.areas["hr_id"]) == list(before.areas["hr_id"])
     assert list(again.areas["plr_ids"]) == list(before.areas["plr_ids"])
+
+
+def test_outside_decision_names_an_unmet_join_rule():
+    result = delineate(lattice("2 2 1"), rules(join="n_criteria >= 2"))
+    assert result.members.loc[cell(0, 2), "decision"] == (
+        "outside: meets 1 criterion (MSS) but not the join rule (n_criteria >= 2)"
+    )
+    assert result.members.loc[cell(0, 1), "role"] == "joined"

@@ -701,24 +701,25 @@ def _decisions(
     role[in_area & is_hole] = "hole"
     role[in_area & c_part[cl]] = "part"
 
-    hr = "HR " + hr_id
-    count_word = _plural(n_criteria, "criterion", "criteria")
-    met = np.full(n, "", dtype=object)
-    for column, label in _CRITERIA.items():
-        sep = np.where(met == "", "", ", ").astype(object)
-        met = np.where(flags[column], met + sep + label, met).astype(object)
-    met_text = np.where(met == "", "", " (" + met + ")").astype(object)
-    meets = "meets " + n_criteria.astype(str).astype(object) + " " + count_word + met_text
-    meets = np.where(n_criteria == 0, "meets no criterion", meets).astype(object)
+    # "meets ..." depends only on which criteria are met: a handful of distinct phrases, built
+    # once and gathered, instead of string arithmetic over every planning area.
+    met_bits = sum(flags[c].astype(np.int64) << i for i, c in enumerate(_CRITERIA))
+    phrase_code = met_bits + 8 * np.clip(n_criteria, 0, None)
+    codes, phrase_of = np.unique(phrase_code, return_inverse=True)
+    phrases = np.array([_meets_phrase(int(c)) for c in codes], dtype=object)
+    meets = phrases[phrase_of]
 
-    via_id = np.where(via >= 0, ids[np.maximum(via, 0)], "").astype(object)
-    ring_text = ring.astype(str).astype(object)
+    def hr(sel: np.ndarray) -> np.ndarray:
+        return ("HR " + hr_id[sel]).astype(object)
+
+    via_id = np.full(n, "", dtype=object)
+    via_id[via >= 0] = ids[via[via >= 0]]
     how = np.full(n, "", dtype=object)
-    how[seed] = ("seed of " + hr[seed] + ": " + meets[seed]).astype(object)
+    how[seed] = ("seed of " + hr(seed) + ": " + meets[seed]).astype(object)
     via_seed = (ring == 1) & ~seed
     how[via_seed] = (
         "joined "
-        + hr[via_seed]
+        + hr(via_seed)
         + " as a neighbour of seed "
         + via_id[via_seed]
         + " (ring 1); "
@@ -727,11 +728,11 @@ def _decisions(
     later = (ring > 1) & ~seed
     how[later] = (
         "joined "
-        + hr[later]
+        + hr(later)
         + " as a neighbour of "
         + via_id[later]
         + " (ring "
-        + ring_text[later]
+        + ring[later].astype(str).astype(object)
         + "); "
         + meets[later]
     ).astype(object)
@@ -739,7 +740,7 @@ def _decisions(
         hc = holes.component[is_hole]
         how[is_hole] = (
             "joined "
-            + hr[is_hole]
+            + hr(is_hole)
             + " as an enclosed hole ("
             + holes.size_n[hc].astype(str).astype(object)
             + " PLR, "
@@ -793,54 +794,54 @@ def _decisions(
         "dropped: " + cluster_text[alone_dropped] + ", " + (shortfall[alone_dropped])
     )
 
-    decision = how.copy()
+    decision = how
     decision[in_area] = (how[in_area] + c_text[cl[in_area]]).astype(object)
-    was = np.where(seed, "seed", "joined in ring " + ring_text).astype(object)
-    was = np.where(is_hole, "enclosed hole", was).astype(object)
     dropped = member & ~in_area
-    decision[dropped] = (
-        c_text[cl[dropped]] + " (" + was[dropped] + "; " + meets[dropped] + ")"
-    ).astype(object)
+    was = np.where(ring[dropped] > 0, "joined in ring " + ring[dropped].astype(str), "seed")
+    was = np.where(is_hole[dropped], "enclosed hole", was).astype(object)
+    decision[dropped] = (c_text[cl[dropped]] + " (" + was + "; " + meets[dropped] + ")").astype(
+        object
+    )
 
-    # Outside: say the nearest reason a reader would look for.
+    # Outside: the nearest reason a reader would look for, again as a few distinct sentences.
     outside = ~member
-    border = _BORDER_LABEL.get(rules.border, "")
-    text = np.where(join, "outside: " + meets + " (join rule met)", "outside: " + meets)
-    text = text.astype(object)
+    reason = np.zeros(n, dtype=np.int64)  # 0: join rule not met
     reachable = outside & join
     if reachable.any():
         has_member = (graph.adjacency @ member.astype(np.int32)) > 0
         near_within = (within @ member.astype(np.int32)) > 0
-        no_seed = reachable & ~has_member
-        where_ring = (
-            "no neighbour is a seed"
-            if rules.rings <= 1
-            else (f"no seed within {rules.rings} rings")
-        )
-        text[no_seed] = ("outside: " + meets[no_seed] + " but " + where_ring).astype(object)
-        if border:
-            across = reachable & has_member & ~near_within
-            text[across] = (
-                "outside: "
-                + meets[across]
-                + " but its neighbouring area lies across the "
-                + border
-                + " border"
-            ).astype(object)
-        beyond = reachable & near_within
+        reason[reachable & ~has_member] = 1
+        reason[reachable & has_member & ~near_within] = 2
+        reason[reachable & near_within] = 3
+        if rules.rings == 0:
+            reason[reachable] = 4
+    rings_text = f"{rules.rings} ring" + ("" if rules.rings == 1 else "s")
+    border = _BORDER_LABEL.get(rules.border, "border unit")
+    endings = {
+        0: "",
+        1: " but no neighbour is a seed"
+        if rules.rings <= 1
+        else f" but no seed within {rings_text}",
+        2: f" but its neighbouring area lies across the {border} border",
         # Its member neighbours joined in the last ring (or as a hole): growth stopped there.
-        text[beyond] = (
-            "outside: "
-            + meets[beyond]
-            + " but no seed within "
-            + str(rules.rings)
-            + " ring"
-            + ("" if rules.rings == 1 else "s")
-        ).astype(object)
-    if rules.rings == 0:
-        text[reachable] = (
-            "outside: " + meets[reachable] + " but rings is 0: only seeds form areas"
-        ).astype(object)
+        3: f" but no seed within {rings_text}",
+        4: " but rings is 0: only seeds form areas",
+    }
+    out_idx = np.flatnonzero(outside)
+    combo = phrase_of[out_idx] * 8 + reason[out_idx]
+    combos, combo_of = np.unique(combo, return_inverse=True)
+    not_join = f" but not the join rule ({rules.join})"
+    sentences = np.array(
+        [
+            f"outside: {phrases[c // 8]}"
+            + (not_join if c % 8 == 0 and codes[c // 8] >= 8 else endings[int(c % 8)])
+            for c in combos
+        ],
+        dtype=object,
+    )
+    decision[out_idx] = sentences[combo_of]
+    text = decision
+
     enclosed = outside & (holes.enclosed_by >= 0)
     if enclosed.any():
         enclosing_hr = hr_id_of_cluster(hr_id, cluster, holes.enclosed_by[enclosed])
@@ -861,8 +862,6 @@ def _decisions(
             + " inhabitants) is not filled: "
             + holes.reason[comp[show]]
         ).astype(object)
-    decision[outside] = text[outside]
-
     return pd.DataFrame(
         {
             "hr_id": hr_id.astype(str),
@@ -877,6 +876,16 @@ def _decisions(
         cluster=lambda d: d["cluster"].mask(d["cluster"] < 0),
         ring=lambda d: d["ring"].mask(d["ring"] < 0),
     )
+
+
+def _meets_phrase(code: int) -> str:
+    """'meets 2 criteria (MSS, atlas)' from a code = criteria bit mask + 8 * n_criteria."""
+    count = code // 8
+    names = [label for i, label in enumerate(_CRITERIA.values()) if code >> i & 1]
+    if count == 0:
+        return "meets no criterion"
+    listed = f" ({', '.join(names)})" if names else ""
+    return f"meets {count} {'criterion' if count == 1 else 'criteria'}{listed}"
 
 
 def hr_id_of_cluster(hr_id: np.ndarray, cluster: np.ndarray, which: np.ndarray) -> np.ndarray:
