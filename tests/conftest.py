@@ -1,0 +1,22 @@
+"""Shared fixtures: real-data builds, made once per test session."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+EDITIONS = sorted((ROOT / "config" / "editions").glob("*.yaml"))
+
+
+@pytest.fixture(scope="session")
+def history_run(tmp_path_factory: pytest.TempPathFactory):
+    """``quartiere history config/editions/*.yaml``: every shipped edition built once, in order.
+
+    Returns the :class:`quartiere.history.History`; each edition's GeoPackage is at
+    ``edition.path`` (``<dir>/<key>/handlungsraeume.gpkg``), numbered against the one before.
+    """
+    from quartiere.history import run_history
+
+    return run_history(EDITIONS, tmp_path_factory.mktemp("history"))

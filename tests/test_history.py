@@ -1,0 +1,143 @@
+"""Re-delineation on the real Berlin data: the history over the shipped editions, and diffs."""
+
+from __future__ import annotations
+
+import json
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from quartiere.cli import main
+from quartiere.diff import diff_builds
+from quartiere.errors import EXIT_CHANGED
+from quartiere.history import read_build
+from quartiere.pipeline import sha256
+
+pytestmark = pytest.mark.slow
+
+ORDER = ["mss2013", "mss2015", "gi2018", "mss2019", "mss2021"]
+
+
+def edition(history, key):
+    return next(e for e in history.editions if e.key == key)
+
+
+def test_editions_are_built_in_mss_order_each_against_the_one_before(history_run):
+    assert [e.key for e in history_run.editions] == ORDER
+    assert [e.year for e in history_run.editions] == [2013, 2015, 2017, 2019, 2021]
+    for before, after in zip(history_run.editions, history_run.editions[1:], strict=False):
+        previous = after.build.info["previous"]
+        assert previous.endswith(f"sha256:{sha256(before.path)}")
+        assert any(k.startswith("lineage.") for k in after.build.info)
+    generations = [e.build.generation for e in history_run.editions]
+    assert generations == ["lor2006"] * 4 + ["lor2021"]
+
+
+def test_cross_generation_diff_2019_to_2021_finds_the_persisting_areas(history_run):
+    old, new = edition(history_run, "mss2019"), edition(history_run, "mss2021")
+    result = diff_builds(read_build(old.path), read_build(new.path))
+    assert not result.same_generation and result.planning_areas.empty
+    persisted = result.areas[result.areas["kind"] == "persisted"]
+    assert len(persisted) >= 5
+    # numbered against 2019, so every area that persists one-to-one keeps its number
+    assert not persisted["renumbered"].any()
+    # the core of Wedding / Gesundbrunnen is inside in both editions, under one number
+    plr_2021 = new.build.planning_areas.set_index("plr_id")
+    wedding = plr_2021.loc["01300730", "hr_id"]  # Drontheimer Straße
+    assert wedding
+    continued = result.links[result.links["match"] & (result.links["new_hr_id"] == wedding)]
+    assert continued["old_hr_id"].tolist() == [wedding]
+    assert continued["share_of_old"].iloc[0] > 0.9
+    # every 2019 and every 2021 area appears in exactly one event
+    olds = [i for ids in result.areas["old_hr_ids"] for i in ids]
+    news = [i for ids in result.areas["new_hr_ids"] for i in ids]
+    assert sorted(olds) == sorted(old.build.areas["hr_id"])
+    assert sorted(news) == sorted(new.build.areas["hr_id"])
+    # the lost and gained ground adds up: new area = old area + gained - lost (+ slivers)
+    for row in persisted.to_dict("records"):
+        balance = row["old_area_km2"] + row["gained_km2"] - row["lost_km2"]
+        assert balance == pytest.approx(row["new_area_km2"], abs=0.15)
+
+
+def test_same_generation_diff_counts_flips_consistently(history_run):
+    old, new = edition(history_run, "gi2018"), edition(history_run, "mss2019")
+    result = diff_builds(old.build, new.build)
+    assert result.same_generation
+    counts = result.counts()
+    met = {e.key: int((e.build.planning_areas["c_mss"] == 1).sum()) for e in (old, new)}
+    assert met["mss2019"] - met["gi2018"] == counts["c_mss_now_met"] - counts["c_mss_no_longer_met"]
+    inside = {e.key: int((e.build.planning_areas["hr_id"] != "").sum()) for e in (old, new)}
+    assert inside["mss2019"] - inside["gi2018"] == counts["plr_entered"] - counts["plr_left"]
+
+
+def test_history_writes_the_timeline(history_run):
+    out = history_run.editions[0].path.parents[1]
+    for name in ("timeline.csv", "timeline.md", "timeline.json", "persistence.csv",
+                 "history.gpkg", "history.png"):
+        assert (out / name).stat().st_size > 0, name
+    for key in ORDER[1:]:
+        assert (out / key / "changes.md").is_file() and (out / key / "changes.gpkg").is_file()
+    table = pd.read_csv(out / "timeline.csv", dtype=str, keep_default_na=False)
+    assert list(table.columns) == ["track", "hr_name", *ORDER, "first", "last", "n_editions"]
+    for key in ORDER:  # every area of every edition is on exactly one track
+        assert sorted(table.loc[table[key] != "", key]) == sorted(
+            edition(history_run, key).build.areas["hr_id"])
+    matrix = history_run.matrix
+    for e in history_run.editions:
+        assert matrix.loc[e.key, e.key] == len(e.build.areas)
+    n_2017 = len(edition(history_run, "gi2018").build.areas)
+    into_2021 = int(matrix.loc["gi2018", "mss2021"])
+    assert 0 < into_2021 <= n_2017
+    memo = (out / "timeline.md").read_text(encoding="utf-8")
+    assert f"{into_2021} of the {n_2017} areas of MSS 2017 (gi2018) persist into MSS 2021" in memo
+    data = json.loads((out / "timeline.json").read_text(encoding="utf-8"))
+    assert data["persist_into"]["gi2018"]["mss2021"] == into_2021
+
+
+def test_persistence_on_the_lor2021_planning_areas(history_run):
+    out = history_run.editions[0].path.parents[1]
+    plr = pd.read_csv(out / "persistence.csv", dtype={"plr_id": str})
+    assert len(plr) == 542 and plr["plr_id"].str.len().eq(8).all()
+    assert plr["persistence"].between(0, 5).all()
+    assert (plr["persistence"] == plr[[f"in_{k}" for k in ORDER]].sum(axis=1)).all()
+    latest = edition(history_run, "mss2021").build.planning_areas.set_index("plr_id")
+    inside = (latest["hr_id"] != "").astype(int)
+    assert plr.set_index("plr_id")["in_mss2021"].equals(inside.reindex(plr["plr_id"]).rename(
+        "in_mss2021"))
+    assert (plr["persistence"] == 5).sum() > 0
+    layer = gpd.read_file(out / "history.gpkg", layer="persistence")
+    assert layer.crs.to_epsg() == 25833 and len(layer) == 542
+
+
+def test_cli_diff_summary_outputs_and_exit_status(history_run, tmp_path):
+    old = str(edition(history_run, "mss2019").path)
+    new = str(edition(history_run, "mss2021").path)
+    runner = CliRunner()
+    changed = runner.invoke(main, ["diff", old, new, "--out", str(tmp_path / "d"),
+                                   "--fail-on-change"])
+    assert changed.exit_code == EXIT_CHANGED, changed.output
+    assert "persisted" in changed.stdout and "LOR generations differ" in changed.stdout
+    changes = gpd.read_file(tmp_path / "d" / "changes.gpkg", layer="changes")
+    assert changes.crs.to_epsg() == 25833
+    assert set(changes.geom_type) == {"MultiPolygon"}
+    assert set(changes["kind"]) <= {"entered", "left", "appeared", "vanished"}
+    data = json.loads((tmp_path / "d" / "changes.json").read_text(encoding="utf-8"))
+    assert data["changed"] is True and data["counts"]["persisted"] >= 5
+    assert (tmp_path / "d" / "changes.md").read_text(encoding="utf-8").startswith(
+        "# Handlungsräume: MSS 2019 / LOR 2006 -> MSS 2021 / LOR 2021")
+
+    same = runner.invoke(main, ["diff", new, new, "--fail-on-change", "--json",
+                                str(tmp_path / "same.json")])
+    assert same.exit_code == 0, same.output
+    assert "no changes" in same.stdout
+    assert json.loads((tmp_path / "same.json").read_text(encoding="utf-8"))["changed"] is False
+
+
+def test_cli_diff_refuses_a_file_that_is_not_a_build(tmp_path):
+    bogus = tmp_path / "bogus.gpkg"
+    bogus.write_text("not a geopackage")
+    result = CliRunner().invoke(main, ["diff", str(bogus), str(bogus)])
+    assert result.exit_code == 3
+    assert "bogus.gpkg" in result.output and "Traceback" not in result.output
