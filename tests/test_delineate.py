@@ -519,4 +519,3 @@ def test_outside_decision_names_an_unmet_join_rule():
     assert result.members.loc[cell(0, 2), "decision"] == (
         "outside: meets 1 criterion (MSS) but not the join rule (n_criteria >= 2)"
     )
-    assert result.members.loc[cell(0, 1), "role"] == "joined"
