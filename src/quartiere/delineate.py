@@ -524,7 +524,8 @@ def delineate(planning_areas: gpd.GeoDataFrame, rules: Delineation) -> Delineati
     # Naming: dominant Bezirksregion / Prognoseraum by population, overrides by member id.
     naming = rules.naming
     name_col = "bzr_name" if naming.by == "bzr" else "pgr_name"
-    labels = frame[name_col].astype(str).to_numpy(dtype=object)
+    # Source names carry stray double spaces ("Südliche  Friedrichstadt"); collapse them.
+    labels = frame[name_col].astype(str).str.split().str.join(" ").to_numpy(dtype=object)
     aidx = np.flatnonzero(in_area)
     names = _dominant(cluster[aidx], labels[aidx], population[aidx] + 1e-9)
     with_second = names["second"].notna() & (names["second_share"] >= naming.second_name_share)
