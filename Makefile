@@ -5,10 +5,22 @@ BIN := $(VENV)/bin
 CONFIG ?= config/criteria.yaml
 OUT ?= data/processed/handlungsraeume.gpkg
 STAMP := $(VENV)/.installed
+# Scheduled use: the result before the latest rebuild is the baseline for numbering and the diff.
+PREVIOUS := $(dir $(OUT))previous.gpkg
+HISTORY ?= data/processed/history
+EDITIONS := $(sort $(wildcard config/editions/*.yaml))
+INPUTS := $(shell find data/raw -type f 2>/dev/null)
+CODE := $(shell find src -name '*.py' -o -name '*.qml' 2>/dev/null)
 
-.PHONY: build test bench lint format clean
+.PHONY: build update history test bench lint format clean
 
 build: $(OUT)
+
+# For cron / systemd timers: rebuilds only when an input, the configuration or the code changed
+# ("Nothing to be done for 'update'" otherwise), then prints what changed against the previous result.
+update: $(OUT)
+
+history: $(HISTORY)/timeline.md
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,8 +29,18 @@ $(STAMP): pyproject.toml
 	@touch $@
 
 # Real file dependencies: the build reruns only when the configuration, an input or the code changed.
-$(OUT): $(STAMP) $(CONFIG) $(wildcard config/editions/*.yaml) $(shell find data/raw -type f 2>/dev/null) $(shell find src -name '*.py' -o -name '*.qml' 2>/dev/null)
-	$(BIN)/quartiere build --config $(CONFIG) --out $(OUT)
+# Before rebuilding, the current result becomes $(PREVIOUS): the new build keeps the numbers of the
+# areas that persist (--previous), and the diff against it goes to $(dir $(OUT))changes.{md,json,gpkg}.
+$(OUT): $(STAMP) $(CONFIG) $(EDITIONS) $(INPUTS) $(CODE)
+	@if [ -f $(OUT) ]; then cp -p $(OUT) $(PREVIOUS).tmp && mv $(PREVIOUS).tmp $(PREVIOUS); fi
+	@previous=$$(test -f $(PREVIOUS) && echo "--previous $(PREVIOUS)"); \
+	echo "$(BIN)/quartiere build --config $(CONFIG) --out $(OUT) $$previous"; \
+	$(BIN)/quartiere build --config $(CONFIG) --out $(OUT) $$previous
+	@if [ -f $(PREVIOUS) ]; then $(BIN)/quartiere diff $(PREVIOUS) $(OUT) --out $(dir $(OUT)); fi
+
+# Every edition in MSS order, each numbered against the one before, and the timeline.
+$(HISTORY)/timeline.md: $(STAMP) $(CONFIG) $(EDITIONS) $(INPUTS) $(CODE)
+	$(BIN)/quartiere history $(EDITIONS) --out $(HISTORY)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

@@ -568,7 +568,6 @@ def run_history(config_paths: Sequence[Path], out_dir: Path, *,
     pd.DataFrame(plr.drop(columns="geometry")).to_csv(out_dir / "persistence.csv.tmp",
                                                       index=False)
     os.replace(out_dir / "persistence.csv.tmp", out_dir / "persistence.csv")
-    _write_text(out_dir / "timeline.md", timeline_markdown(editions, table, matrix, plr))
     history = History(editions=editions, timeline=table, matrix=matrix, persistence=plr,
                       diffs=diffs, files=files)
     _write_text(out_dir / "timeline.json",
@@ -578,6 +577,8 @@ def run_history(config_paths: Sequence[Path], out_dir: Path, *,
     _write_layers(out_dir / "history.gpkg", {"persistence": plr}, info,
                   f"history {keys[0]} .. {keys[-1]}")
     render_timeline(editions, plr, out_dir / "history.png")
+    # Last, because `make history` takes timeline.md as the sign that the history is complete.
+    _write_text(out_dir / "timeline.md", timeline_markdown(editions, table, matrix, plr))
     files += [out_dir / n for n in ("timeline.csv", "timeline.md", "timeline.json",
                                     "persistence.csv", "history.gpkg", "history.png")]
     return history
