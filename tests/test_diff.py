@@ -30,8 +30,15 @@ def plr_id(r: int, c: int) -> str:
     return f"0100{r:02d}{c:02d}"
 
 
-def build(picture: str, *, generation: str = "lor2021", mss: str | None = None,
-          shift: float = 0.0, size: float = SIZE, population: float = 1000.0) -> Build:
+def build(
+    picture: str,
+    *,
+    generation: str = "lor2021",
+    mss: str | None = None,
+    shift: float = 0.0,
+    size: float = SIZE,
+    population: float = 1000.0,
+) -> Build:
     """A build from a picture: one token per cell, ``.`` outside, else the cell's hr_id.
 
     ``mss``: a picture of the same shape with the c_mss flag per cell (``1``, ``0`` or ``-`` for no
@@ -42,23 +49,36 @@ def build(picture: str, *, generation: str = "lor2021", mss: str | None = None,
     records = []
     for r, line in enumerate(rows):
         for c, token in enumerate(line):
-            flag = (flags[r][c] if flags else ("0" if token == "." else "1"))
-            records.append({
-                "plr_id": plr_id(r, c), "plr_name": f"PLR {r}/{c}", "bezirk": "Mitte",
-                "population": population,
-                "c_mss": None if flag == "-" else int(flag), "c_schools": 0, "c_atlas": 0,
-                "hr_id": "" if token == "." else token,
-                "geometry": shapely.box(c * size + shift, -(r + 1) * size + shift,
-                                        (c + 1) * size + shift, -r * size + shift),
-            })
+            flag = flags[r][c] if flags else ("0" if token == "." else "1")
+            records.append(
+                {
+                    "plr_id": plr_id(r, c),
+                    "plr_name": f"PLR {r}/{c}",
+                    "bezirk": "Mitte",
+                    "population": population,
+                    "c_mss": None if flag == "-" else int(flag),
+                    "c_schools": 0,
+                    "c_atlas": 0,
+                    "hr_id": "" if token == "." else token,
+                    "geometry": shapely.box(
+                        c * size + shift,
+                        -(r + 1) * size + shift,
+                        (c + 1) * size + shift,
+                        -r * size + shift,
+                    ),
+                }
+            )
     plr = gpd.GeoDataFrame(records, crs=CRS)
     plr["c_mss"] = pd.array(plr["c_mss"], dtype="Int64")
     inside = plr[plr["hr_id"] != ""]
     areas = inside.dissolve("hr_id", aggfunc={"population": "sum"}).reset_index()
     areas["hr_name"] = "Area " + areas["hr_id"]
-    return Build(areas=areas, planning_areas=plr,
-                 info={"lor_generation": generation, "edition": f"edition {generation}"},
-                 label=generation)
+    return Build(
+        areas=areas,
+        planning_areas=plr,
+        info={"lor_generation": generation, "edition": f"edition {generation}"},
+        label=generation,
+    )
 
 
 def event(result, kind: str) -> pd.DataFrame:
@@ -243,8 +263,11 @@ def test_criteria_flips_including_no_data():
 """
     result = diff_builds(build(BASE, mss=before_mss), build(BASE, mss=after_mss))
     plr = result.planning_areas.set_index("plr_id")
-    assert plr["flipped"].to_dict() == {plr_id(0, 2): "c_mss", plr_id(2, 2): "c_mss",
-                                         plr_id(2, 5): "c_mss"}
+    assert plr["flipped"].to_dict() == {
+        plr_id(0, 2): "c_mss",
+        plr_id(2, 2): "c_mss",
+        plr_id(2, 5): "c_mss",
+    }
     assert pd.isna(plr.loc[plr_id(2, 2), "c_mss_new"])
     counts = result.counts()
     assert (counts["c_mss_now_met"], counts["c_mss_no_longer_met"]) == (1, 1)
@@ -269,7 +292,9 @@ def test_across_lor_generations_areas_match_by_overlap_and_slivers_are_ignored()
     assert result.planning_areas.empty
     persisted = event(result, "persisted")
     assert sorted(zip(persisted["old_hr_ids"], persisted["new_hr_ids"], strict=True)) == [
-        (("01",), ("05",)), (("02",), ("06",))]
+        (("01",), ("05",)),
+        (("02",), ("06",)),
+    ]
     assert set(persisted["extent"]) == {"unchanged"}  # a 3 m shift is boundary noise
     assert result.changes.empty
     assert "LOR generations differ" in "\n".join(summary_lines(result))
@@ -298,14 +323,24 @@ def delineation_input(flags: str) -> gpd.GeoDataFrame:
     for r, line in enumerate(rows):
         for c, token in enumerate(line):
             n = 0 if token == "." else int(token)
-            records.append({
-                "plr_id": plr_id(r, c), "plr_name": f"PLR {r}/{c}", "bzr_id": "0101",
-                "bzr_name": "Region", "pgr_id": "0101", "pgr_name": "Prognoseraum",
-                "bezirk": "01", "bezirk_name": "Mitte", "population": 1000.0,
-                "n_criteria": n, "c_mss": int(n >= 1), "c_schools": int(n >= 2),
-                "c_atlas": int(n >= 3),
-                "geometry": shapely.box(c * SIZE, -r * SIZE, (c + 1) * SIZE, (-r + 1) * SIZE),
-            })
+            records.append(
+                {
+                    "plr_id": plr_id(r, c),
+                    "plr_name": f"PLR {r}/{c}",
+                    "bzr_id": "0101",
+                    "bzr_name": "Region",
+                    "pgr_id": "0101",
+                    "pgr_name": "Prognoseraum",
+                    "bezirk": "01",
+                    "bezirk_name": "Mitte",
+                    "population": 1000.0,
+                    "n_criteria": n,
+                    "c_mss": int(n >= 1),
+                    "c_schools": int(n >= 2),
+                    "c_atlas": int(n >= 3),
+                    "geometry": shapely.box(c * SIZE, -r * SIZE, (c + 1) * SIZE, (-r + 1) * SIZE),
+                }
+            )
     frame = gpd.GeoDataFrame(records, crs=CRS).set_index("plr_id", drop=False)
     for column in ("c_mss", "c_schools", "c_atlas"):
         frame[column] = pd.array(frame[column], dtype="Int8")
@@ -314,13 +349,21 @@ def delineation_input(flags: str) -> gpd.GeoDataFrame:
 
 def as_build(frame: gpd.GeoDataFrame, result) -> Build:
     plr = frame.assign(hr_id=result.members["hr_id"].reindex(frame.index).fillna(""))
-    return Build(areas=result.areas, planning_areas=plr.reset_index(drop=True),
-                 info={"lor_generation": "lor2021"})
+    return Build(
+        areas=result.areas,
+        planning_areas=plr.reset_index(drop=True),
+        info={"lor_generation": "lor2021"},
+    )
 
 
 def test_renumbering_keeps_the_number_of_an_area_that_only_grows():
-    rules = Delineation.model_validate({"seed": "n_criteria >= 2", "join": "n_criteria >= 1",
-                                        "minimum": {"population": 0, "n_plr": 1}})
+    rules = Delineation.model_validate(
+        {
+            "seed": "n_criteria >= 2",
+            "join": "n_criteria >= 1",
+            "minimum": {"population": 0, "n_plr": 1},
+        }
+    )
     first = delineation_input("""
 . . . . 2 2
 . . . . 2 2

@@ -74,8 +74,14 @@ def test_same_generation_diff_counts_flips_consistently(history_run):
 
 def test_history_writes_the_timeline(history_run):
     out = history_run.editions[0].path.parents[1]
-    for name in ("timeline.csv", "timeline.md", "timeline.json", "persistence.csv",
-                 "history.gpkg", "history.png"):
+    for name in (
+        "timeline.csv",
+        "timeline.md",
+        "timeline.json",
+        "persistence.csv",
+        "history.gpkg",
+        "history.png",
+    ):
         assert (out / name).stat().st_size > 0, name
     for key in ORDER[1:]:
         assert (out / key / "changes.md").is_file() and (out / key / "changes.gpkg").is_file()
@@ -83,7 +89,8 @@ def test_history_writes_the_timeline(history_run):
     assert list(table.columns) == ["track", "hr_name", *ORDER, "first", "last", "n_editions"]
     for key in ORDER:  # every area of every edition is on exactly one track
         assert sorted(table.loc[table[key] != "", key]) == sorted(
-            edition(history_run, key).build.areas["hr_id"])
+            edition(history_run, key).build.areas["hr_id"]
+        )
     matrix = history_run.matrix
     for e in history_run.editions:
         assert matrix.loc[e.key, e.key] == len(e.build.areas)
@@ -104,8 +111,9 @@ def test_persistence_on_the_lor2021_planning_areas(history_run):
     assert (plr["persistence"] == plr[[f"in_{k}" for k in ORDER]].sum(axis=1)).all()
     latest = edition(history_run, "mss2021").build.planning_areas.set_index("plr_id")
     inside = (latest["hr_id"] != "").astype(int)
-    assert plr.set_index("plr_id")["in_mss2021"].equals(inside.reindex(plr["plr_id"]).rename(
-        "in_mss2021"))
+    assert plr.set_index("plr_id")["in_mss2021"].equals(
+        inside.reindex(plr["plr_id"]).rename("in_mss2021")
+    )
     assert (plr["persistence"] == 5).sum() > 0
     layer = gpd.read_file(out / "history.gpkg", layer="persistence")
     assert layer.crs.to_epsg() == 25833 and len(layer) == 542
@@ -115,8 +123,9 @@ def test_cli_diff_summary_outputs_and_exit_status(history_run, tmp_path):
     old = str(edition(history_run, "mss2019").path)
     new = str(edition(history_run, "mss2021").path)
     runner = CliRunner()
-    changed = runner.invoke(main, ["diff", old, new, "--out", str(tmp_path / "d"),
-                                   "--fail-on-change"])
+    changed = runner.invoke(
+        main, ["diff", old, new, "--out", str(tmp_path / "d"), "--fail-on-change"]
+    )
     assert changed.exit_code == EXIT_CHANGED, changed.output
     assert "persisted" in changed.stdout and "LOR generations differ" in changed.stdout
     changes = gpd.read_file(tmp_path / "d" / "changes.gpkg", layer="changes")
@@ -125,11 +134,15 @@ def test_cli_diff_summary_outputs_and_exit_status(history_run, tmp_path):
     assert set(changes["kind"]) <= {"entered", "left", "appeared", "vanished"}
     data = json.loads((tmp_path / "d" / "changes.json").read_text(encoding="utf-8"))
     assert data["changed"] is True and data["counts"]["persisted"] >= 5
-    assert (tmp_path / "d" / "changes.md").read_text(encoding="utf-8").startswith(
-        "# Handlungsräume: MSS 2019 / LOR 2006 -> MSS 2021 / LOR 2021")
+    assert (
+        (tmp_path / "d" / "changes.md")
+        .read_text(encoding="utf-8")
+        .startswith("# Handlungsräume: MSS 2019 / LOR 2006 -> MSS 2021 / LOR 2021")
+    )
 
-    same = runner.invoke(main, ["diff", new, new, "--fail-on-change", "--json",
-                                str(tmp_path / "same.json")])
+    same = runner.invoke(
+        main, ["diff", new, new, "--fail-on-change", "--json", str(tmp_path / "same.json")]
+    )
     assert same.exit_code == 0, same.output
     assert "no changes" in same.stdout
     assert json.loads((tmp_path / "same.json").read_text(encoding="utf-8"))["changed"] is False

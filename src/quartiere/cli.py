@@ -194,15 +194,16 @@ def diff(old: Path, new: Path, out_dir: Path | None, json_path: Path | None,
 @handle_errors
 def history(configs: tuple[Path, ...], out_dir: Path, quiet: bool) -> None:
     """Build each edition CONFIG... in MSS order, numbered against the one before; timeline."""
-    from quartiere.history import run_history
+    from quartiere.history import matrix_counts, run_history
 
     start = time.perf_counter()
     with output_lock(out_dir / "timeline.md"):
         result = run_history(list(configs), out_dir,
                              progress=(lambda _: None) if quiet else _say)
     last = result.editions[-1]
+    counts = matrix_counts(result.matrix)
     for edition in result.editions[:-1]:
-        click.echo(f"{result.matrix.loc[edition.key, last.key]} of {len(edition.build.areas)} "
+        click.echo(f"{counts[edition.key][last.key]} of {len(edition.build.areas)} "
                    f"areas of {edition.key} persist into {last.key}")
     click.echo(f"wrote {out_dir}/timeline.md, timeline.csv, persistence.csv, history.png "
                f"({len(result.editions)} editions) in {time.perf_counter() - start:.1f} s")

@@ -186,8 +186,9 @@ class BuildDiff:
         out["renumbered"] = int(self.areas["renumbered"].sum())
         plr = self.planning_areas
         for membership in ("entered", "left", "moved"):
-            out[f"plr_{membership}"] = (int((plr["membership"] == membership).sum())
-                                        if len(plr) else 0)
+            out[f"plr_{membership}"] = (
+                int((plr["membership"] == membership).sum()) if len(plr) else 0
+            )
         for criterion in CRITERIA:
             if len(plr):
                 old = plr[f"{criterion}_old"]
@@ -207,18 +208,29 @@ def _areas_frame(areas: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Areas with text ids, names, population and valid geometry, in the comparison CRS."""
     frame = areas.to_crs(CRS) if areas.crs is not None and areas.crs != CRS else areas
     frame = frame[frame.geometry.notna() & ~frame.geometry.is_empty]
-    out = gpd.GeoDataFrame({
-        "hr_id": frame["hr_id"].astype(str).to_numpy(),
-        "hr_name": (frame["hr_name"].fillna("").astype(str).to_numpy()
-                    if "hr_name" in frame else [""] * len(frame)),
-        "population": (pd.to_numeric(frame["population"], errors="coerce").fillna(0).to_numpy()
-                       if "population" in frame else np.zeros(len(frame))),
-    }, geometry=shapely.make_valid(frame.geometry.to_numpy()), crs=CRS)
+    out = gpd.GeoDataFrame(
+        {
+            "hr_id": frame["hr_id"].astype(str).to_numpy(),
+            "hr_name": (
+                frame["hr_name"].fillna("").astype(str).to_numpy()
+                if "hr_name" in frame
+                else [""] * len(frame)
+            ),
+            "population": (
+                pd.to_numeric(frame["population"], errors="coerce").fillna(0).to_numpy()
+                if "population" in frame
+                else np.zeros(len(frame))
+            ),
+        },
+        geometry=shapely.make_valid(frame.geometry.to_numpy()),
+        crs=CRS,
+    )
     return out.sort_values("hr_id", kind="stable").reset_index(drop=True)
 
 
-def area_links(old: gpd.GeoDataFrame, new: gpd.GeoDataFrame, *, min_link: float = 0.2,
-               min_overlap: float = 0.5) -> pd.DataFrame:
+def area_links(
+    old: gpd.GeoDataFrame, new: gpd.GeoDataFrame, *, min_link: float = 0.2, min_overlap: float = 0.5
+) -> pd.DataFrame:
     """Link old and new Handlungsräume by geometry overlap and match them one-to-one.
 
     Parameters
@@ -247,22 +259,28 @@ def area_links(old: gpd.GeoDataFrame, new: gpd.GeoDataFrame, *, min_link: float 
     """
     columns = ["old_hr_id", "new_hr_id", "overlap_m2", "share_of_old", "share_of_new", "match"]
     if len(old) == 0 or len(new) == 0:
-        return pd.DataFrame({c: pd.Series(dtype=object if c.endswith("id") else float)
-                             for c in columns}).astype({"match": bool})
+        return pd.DataFrame(
+            {c: pd.Series(dtype=object if c.endswith("id") else float) for c in columns}
+        ).astype({"match": bool})
     old_geom = np.asarray(old.geometry.values)
     new_geom = np.asarray(new.geometry.values)
     i_old, i_new = shapely.STRtree(new_geom).query(old_geom, predicate="intersects")
     inter = shapely.area(shapely.intersection(old_geom[i_old], new_geom[i_new]))
     share_old = inter / shapely.area(old_geom[i_old])
     share_new = inter / shapely.area(new_geom[i_new])
-    pairs = pd.DataFrame({
-        "old_hr_id": np.asarray(old["hr_id"].astype(str))[i_old],
-        "new_hr_id": np.asarray(new["hr_id"].astype(str))[i_new],
-        "overlap_m2": inter, "share_of_old": share_old, "share_of_new": share_new,
-    })
+    pairs = pd.DataFrame(
+        {
+            "old_hr_id": np.asarray(old["hr_id"].astype(str))[i_old],
+            "new_hr_id": np.asarray(new["hr_id"].astype(str))[i_new],
+            "overlap_m2": inter,
+            "share_of_old": share_old,
+            "share_of_new": share_new,
+        }
+    )
     pairs = pairs[(pairs["share_of_old"] >= min_link) | (pairs["share_of_new"] >= min_link)]
-    pairs = pairs.sort_values(["overlap_m2", "old_hr_id", "new_hr_id"],
-                              ascending=[False, True, True], kind="stable").reset_index(drop=True)
+    pairs = pairs.sort_values(
+        ["overlap_m2", "old_hr_id", "new_hr_id"], ascending=[False, True, True], kind="stable"
+    ).reset_index(drop=True)
     pairs["match"] = match_areas(pairs, min_overlap)
     return pairs[columns]
 
@@ -283,15 +301,17 @@ def match_areas(links: pd.DataFrame, min_overlap: float = 0.5) -> pd.Series:
     pandas.Series
         Boolean, indexed like ``links``: the pair is a match.
     """
-    order = links.sort_values(["overlap_m2", "old_hr_id", "new_hr_id"],
-                              ascending=[False, True, True], kind="stable")
+    order = links.sort_values(
+        ["overlap_m2", "old_hr_id", "new_hr_id"], ascending=[False, True, True], kind="stable"
+    )
     eligible = np.maximum(order["share_of_old"], order["share_of_new"]) >= min_overlap
     used_old: set[str] = set()
     used_new: set[str] = set()
     matched = pd.Series(False, index=links.index)
     # A handful of pairs per build: a plain loop is clearer than any vectorised assignment.
-    for idx, old_id, new_id, ok in zip(order.index, order["old_hr_id"], order["new_hr_id"],
-                                       eligible, strict=True):
+    for idx, old_id, new_id, ok in zip(
+        order.index, order["old_hr_id"], order["new_hr_id"], eligible, strict=True
+    ):
         if ok and old_id not in used_old and new_id not in used_new:
             matched[idx] = True
             used_old.add(old_id)
@@ -299,8 +319,9 @@ def match_areas(links: pd.DataFrame, min_overlap: float = 0.5) -> pd.Series:
     return matched
 
 
-def _groups(old_ids: Sequence[str], new_ids: Sequence[str],
-            links: pd.DataFrame) -> list[tuple[list[str], list[str]]]:
+def _groups(
+    old_ids: Sequence[str], new_ids: Sequence[str], links: pd.DataFrame
+) -> list[tuple[list[str], list[str]]]:
     """Connected groups of the bipartite link graph as (old ids, new ids)."""
     n_old = len(old_ids)
     nodes = {f"o:{i}": k for k, i in enumerate(old_ids)}
@@ -338,12 +359,15 @@ def _drop_slivers(geoms: np.ndarray, width: float, min_area: float) -> np.ndarra
     return np.array(out, dtype=object)
 
 
-def _difference(minuend: gpd.GeoDataFrame, subtrahend: gpd.GeoDataFrame,
-                partners: Mapping[str, list[str]]) -> np.ndarray:
+def _difference(
+    minuend: gpd.GeoDataFrame, subtrahend: gpd.GeoDataFrame, partners: Mapping[Any, list[str]]
+) -> np.ndarray:
     """Each minuend area minus the union of its linked partners in the other build."""
     by_id = dict(zip(subtrahend["hr_id"], subtrahend.geometry.values, strict=True))
-    others = np.array([shapely.union_all([by_id[p] for p in partners.get(i, [])])
-                       for i in minuend["hr_id"]], dtype=object)
+    others = np.array(
+        [shapely.union_all([by_id[p] for p in partners.get(i, [])]) for i in minuend["hr_id"]],
+        dtype=object,
+    )
     return shapely.difference(np.asarray(minuend.geometry.values), others)
 
 
@@ -361,8 +385,9 @@ def _majority_id(pieces: np.ndarray, areas: gpd.GeoDataFrame) -> np.ndarray:
     return out
 
 
-def _apportion(pieces: np.ndarray, planning_areas: gpd.GeoDataFrame,
-               plr_share: float) -> tuple[np.ndarray, list[str]]:
+def _apportion(
+    pieces: np.ndarray, planning_areas: gpd.GeoDataFrame, plr_share: float
+) -> tuple[np.ndarray, list[str]]:
     """Inhabitants (spread evenly over each PLR) and ids of the PLR mostly inside each piece."""
     population = np.zeros(len(pieces))
     ids: list[list[str]] = [[] for _ in range(len(pieces))]
@@ -373,7 +398,8 @@ def _apportion(pieces: np.ndarray, planning_areas: gpd.GeoDataFrame,
     pop = np.zeros(len(geoms)) if pop is None else pop.fillna(0).to_numpy(dtype=float)
     i_piece, i_plr = shapely.STRtree(geoms).query(pieces, predicate="intersects")
     share = shapely.area(shapely.intersection(pieces[i_piece], geoms[i_plr])) / shapely.area(
-        geoms[i_plr])
+        geoms[i_plr]
+    )
     np.add.at(population, i_piece, pop[i_plr] * share)
     plr_ids = np.asarray(planning_areas["plr_id"].astype(str))
     for p, q in zip(i_piece[share >= plr_share], i_plr[share >= plr_share], strict=True):
@@ -381,38 +407,58 @@ def _apportion(pieces: np.ndarray, planning_areas: gpd.GeoDataFrame,
     return population, [",".join(sorted(i)) for i in ids]
 
 
-def _changes_frame(old: gpd.GeoDataFrame, new: gpd.GeoDataFrame, links: pd.DataFrame,
-                   old_plr: gpd.GeoDataFrame, new_plr: gpd.GeoDataFrame,
-                   options: DiffOptions) -> gpd.GeoDataFrame:
+def _changes_frame(
+    old: gpd.GeoDataFrame,
+    new: gpd.GeoDataFrame,
+    links: pd.DataFrame,
+    old_plr: gpd.GeoDataFrame,
+    new_plr: gpd.GeoDataFrame,
+    options: DiffOptions,
+) -> gpd.GeoDataFrame:
     """Gained ground of each new area and lost ground of each old area, slivers removed."""
     partners_of_new = links.groupby("new_hr_id")["old_hr_id"].apply(list).to_dict()
     partners_of_old = links.groupby("old_hr_id")["new_hr_id"].apply(list).to_dict()
-    gained = _drop_slivers(_difference(new, old, partners_of_new), options.sliver_width_m,
-                           options.min_piece_m2)
-    lost = _drop_slivers(_difference(old, new, partners_of_old), options.sliver_width_m,
-                         options.min_piece_m2)
+    gained = _drop_slivers(
+        _difference(new, old, partners_of_new), options.sliver_width_m, options.min_piece_m2
+    )
+    lost = _drop_slivers(
+        _difference(old, new, partners_of_old), options.sliver_width_m, options.min_piece_m2
+    )
     gained_pop, gained_plr = _apportion(gained, new_plr, options.plr_share)
     lost_pop, lost_plr = _apportion(lost, old_plr, options.plr_share)
     new_linked = new["hr_id"].isin(links["new_hr_id"]).to_numpy()
     old_linked = old["hr_id"].isin(links["old_hr_id"]).to_numpy()
-    entered = pd.DataFrame({
-        "kind": np.where(new_linked, "entered", "appeared"),
-        "hr_id": new["hr_id"].to_numpy(), "hr_name": new["hr_name"].to_numpy(),
-        "old_hr_id": _majority_id(gained, old), "new_hr_id": new["hr_id"].to_numpy(),
-        "area_km2": shapely.area(gained) / 1e6, "population": gained_pop, "plr_ids": gained_plr,
-        "geometry": gained,
-    })
-    left = pd.DataFrame({
-        "kind": np.where(old_linked, "left", "vanished"),
-        "hr_id": old["hr_id"].to_numpy(), "hr_name": old["hr_name"].to_numpy(),
-        "old_hr_id": old["hr_id"].to_numpy(), "new_hr_id": _majority_id(lost, new),
-        "area_km2": shapely.area(lost) / 1e6, "population": lost_pop, "plr_ids": lost_plr,
-        "geometry": lost,
-    })
+    entered = pd.DataFrame(
+        {
+            "kind": np.where(new_linked, "entered", "appeared"),
+            "hr_id": new["hr_id"].to_numpy(),
+            "hr_name": new["hr_name"].to_numpy(),
+            "old_hr_id": _majority_id(gained, old),
+            "new_hr_id": new["hr_id"].to_numpy(),
+            "area_km2": shapely.area(gained) / 1e6,
+            "population": gained_pop,
+            "plr_ids": gained_plr,
+            "geometry": gained,
+        }
+    )
+    left = pd.DataFrame(
+        {
+            "kind": np.where(old_linked, "left", "vanished"),
+            "hr_id": old["hr_id"].to_numpy(),
+            "hr_name": old["hr_name"].to_numpy(),
+            "old_hr_id": old["hr_id"].to_numpy(),
+            "new_hr_id": _majority_id(lost, new),
+            "area_km2": shapely.area(lost) / 1e6,
+            "population": lost_pop,
+            "plr_ids": lost_plr,
+            "geometry": lost,
+        }
+    )
     frame = pd.concat([entered, left], ignore_index=True)
     frame = frame[~shapely.is_empty(frame["geometry"].to_numpy())]
-    frame = frame.assign(area_km2=frame["area_km2"].round(4),
-                         population=frame["population"].round().astype("int64"))
+    frame = frame.assign(
+        area_km2=frame["area_km2"].round(4), population=frame["population"].round().astype("int64")
+    )
     frame = frame.sort_values(["hr_id", "kind"], kind="stable").reset_index(drop=True)
     return gpd.GeoDataFrame(frame, geometry="geometry", crs=CRS)
 
@@ -421,8 +467,13 @@ def _changes_frame(old: gpd.GeoDataFrame, new: gpd.GeoDataFrame, links: pd.DataF
 # events and planning areas
 
 
-def _events(old: gpd.GeoDataFrame, new: gpd.GeoDataFrame, links: pd.DataFrame,
-            changes: gpd.GeoDataFrame, same_generation: bool) -> pd.DataFrame:
+def _events(
+    old: gpd.GeoDataFrame,
+    new: gpd.GeoDataFrame,
+    links: pd.DataFrame,
+    changes: gpd.GeoDataFrame,
+    same_generation: bool,
+) -> pd.DataFrame:
     """One row per connected group of linked areas."""
     old_by = old.set_index("hr_id")
     new_by = new.set_index("hr_id")
@@ -433,16 +484,18 @@ def _events(old: gpd.GeoDataFrame, new: gpd.GeoDataFrame, links: pd.DataFrame,
     for old_ids, new_ids in _groups(list(old["hr_id"]), list(new["hr_id"]), links):
         if old_ids and new_ids:
             kind = {(1, 1): "persisted"}.get((len(old_ids), len(new_ids)))
-            kind = kind or ("split" if len(old_ids) == 1 else
-                            "merged" if len(new_ids) == 1 else "regrouped")
+            kind = kind or (
+                "split" if len(old_ids) == 1 else "merged" if len(new_ids) == 1 else "regrouped"
+            )
         else:
             kind = "appeared" if new_ids else "vanished"
         old_area = float(old_by.loc[old_ids].geometry.area.sum()) if old_ids else 0.0
         new_area = float(new_by.loc[new_ids].geometry.area.sum()) if new_ids else 0.0
         inside = links[links["old_hr_id"].isin(old_ids)]["overlap_m2"].sum()
         pairs = matches[matches["old_hr_id"].isin(old_ids)]
-        continues = tuple(f"{o}>{n}" for o, n in zip(pairs["old_hr_id"], pairs["new_hr_id"],
-                                                        strict=True))
+        continues = tuple(
+            f"{o}>{n}" for o, n in zip(pairs["old_hr_id"], pairs["new_hr_id"], strict=True)
+        )
         gain = float(gained.reindex(new_ids).fillna(0).sum())
         loss = float(lost.reindex(old_ids).fillna(0).sum())
         old_pop = int(round(old_by.loc[old_ids, "population"].sum())) if old_ids else 0
@@ -452,57 +505,117 @@ def _events(old: gpd.GeoDataFrame, new: gpd.GeoDataFrame, links: pd.DataFrame,
         old_name, new_name = "; ".join(old_names), "; ".join(new_names)
         extent = ""
         if kind == "persisted":
-            extent = ("unchanged" if gain == 0 and loss == 0 else "grew" if loss == 0 else
-                      "shrank" if gain == 0 else "reshaped")
+            extent = (
+                "unchanged"
+                if gain == 0 and loss == 0
+                else "grew"
+                if loss == 0
+                else "shrank"
+                if gain == 0
+                else "reshaped"
+            )
         renumbered = kind == "persisted" and old_ids[0] != new_ids[0]
-        unchanged = (kind == "persisted" and extent == "unchanged" and not renumbered
-                     and old_name == new_name and (old_pop == new_pop or not same_generation))
-        rows.append({
-            "kind": kind, "old_hr_ids": tuple(old_ids), "new_hr_ids": tuple(new_ids),
-            "old_name": old_name, "new_name": new_name, "old_names": old_names,
-            "new_names": new_names, "continues": continues,
-            "old_population": old_pop, "new_population": new_pop,
-            "d_population": new_pop - old_pop,
-            "old_area_km2": round(old_area / 1e6, 4), "new_area_km2": round(new_area / 1e6, 4),
-            "d_area_km2": round((new_area - old_area) / 1e6, 4),
-            "overlap": round(float(inside / old_area), 4) if old_area else 0.0,
-            "gained_km2": round(gain, 4), "lost_km2": round(loss, 4),
-            "extent": extent, "renumbered": renumbered, "changed": not unchanged,
-        })
-    frame = pd.DataFrame(rows, columns=[
-        "kind", "old_hr_ids", "new_hr_ids", "old_name", "new_name", "old_names", "new_names",
-        "continues",
-        "old_population", "new_population", "d_population", "old_area_km2", "new_area_km2",
-        "d_area_km2", "overlap", "gained_km2", "lost_km2", "extent", "renumbered", "changed"])
+        unchanged = (
+            kind == "persisted"
+            and extent == "unchanged"
+            and not renumbered
+            and old_name == new_name
+            and (old_pop == new_pop or not same_generation)
+        )
+        rows.append(
+            {
+                "kind": kind,
+                "old_hr_ids": tuple(old_ids),
+                "new_hr_ids": tuple(new_ids),
+                "old_name": old_name,
+                "new_name": new_name,
+                "old_names": old_names,
+                "new_names": new_names,
+                "continues": continues,
+                "old_population": old_pop,
+                "new_population": new_pop,
+                "d_population": new_pop - old_pop,
+                "old_area_km2": round(old_area / 1e6, 4),
+                "new_area_km2": round(new_area / 1e6, 4),
+                "d_area_km2": round((new_area - old_area) / 1e6, 4),
+                "overlap": round(float(inside / old_area), 4) if old_area else 0.0,
+                "gained_km2": round(gain, 4),
+                "lost_km2": round(loss, 4),
+                "extent": extent,
+                "renumbered": renumbered,
+                "changed": not unchanged,
+            }
+        )
+    frame = pd.DataFrame(
+        rows,
+        columns=[
+            "kind",
+            "old_hr_ids",
+            "new_hr_ids",
+            "old_name",
+            "new_name",
+            "old_names",
+            "new_names",
+            "continues",
+            "old_population",
+            "new_population",
+            "d_population",
+            "old_area_km2",
+            "new_area_km2",
+            "d_area_km2",
+            "overlap",
+            "gained_km2",
+            "lost_km2",
+            "extent",
+            "renumbered",
+            "changed",
+        ],
+    )
     order = {k: i for i, k in enumerate(_KIND_ORDER)}
     frame["_order"] = frame["kind"].map(order)
-    frame["_first"] = [(n or o or ("",))[0] for o, n in zip(frame["old_hr_ids"],
-                                                             frame["new_hr_ids"], strict=True)]
-    return frame.sort_values(["_order", "_first"], kind="stable").drop(
-        columns=["_order", "_first"]).reset_index(drop=True).astype(
-        {"renumbered": bool, "changed": bool})
+    frame["_first"] = [
+        (n or o or ("",))[0] for o, n in zip(frame["old_hr_ids"], frame["new_hr_ids"], strict=True)
+    ]
+    return (
+        frame.sort_values(["_order", "_first"], kind="stable")
+        .drop(columns=["_order", "_first"])
+        .reset_index(drop=True)
+        .astype({"renumbered": bool, "changed": bool})
+    )
 
 
 def _criterion(values: pd.Series) -> pd.Series:
     return pd.to_numeric(values, errors="coerce").astype("Int64")
 
 
-def _plr_changes(old: gpd.GeoDataFrame, new: gpd.GeoDataFrame,
-                 links: pd.DataFrame) -> pd.DataFrame:
+def _plr_changes(old: gpd.GeoDataFrame, new: gpd.GeoDataFrame, links: pd.DataFrame) -> pd.DataFrame:
     """Planning areas whose criteria flipped or whose membership changed (same generation)."""
-    columns = ["plr_id", "plr_name", "bezirk", "old_hr_id", "new_hr_id", "membership", "flipped",
-               *(f"{c}_{w}" for c in CRITERIA for w in ("old", "new"))]
+    columns = [
+        "plr_id",
+        "plr_name",
+        "bezirk",
+        "old_hr_id",
+        "new_hr_id",
+        "membership",
+        "flipped",
+        *(f"{c}_{w}" for c in CRITERIA for w in ("old", "new")),
+    ]
 
     def prepare(frame: gpd.GeoDataFrame) -> pd.DataFrame:
-        out = pd.DataFrame({
-            "plr_id": frame["plr_id"].astype(str).to_numpy(),
-            "plr_name": frame.get("plr_name", pd.Series("", index=frame.index)).to_numpy(),
-            "bezirk": frame.get("bezirk", pd.Series("", index=frame.index)).to_numpy(),
-            "hr_id": frame["hr_id"].fillna("").astype(str).to_numpy(),
-        })
+        out = pd.DataFrame(
+            {
+                "plr_id": frame["plr_id"].astype(str).to_numpy(),
+                "plr_name": frame.get("plr_name", pd.Series("", index=frame.index)).to_numpy(),
+                "bezirk": frame.get("bezirk", pd.Series("", index=frame.index)).to_numpy(),
+                "hr_id": frame["hr_id"].fillna("").astype(str).to_numpy(),
+            }
+        )
         for criterion in CRITERIA:
-            out[criterion] = (_criterion(frame[criterion]).to_numpy() if criterion in frame
-                              else pd.array([pd.NA] * len(frame), dtype="Int64"))
+            out[criterion] = (
+                _criterion(frame[criterion]).to_numpy()
+                if criterion in frame
+                else pd.array([pd.NA] * len(frame), dtype="Int64")
+            )
         return out.set_index("plr_id")
 
     before, after = prepare(old), prepare(new)
@@ -513,25 +626,41 @@ def _plr_changes(old: gpd.GeoDataFrame, new: gpd.GeoDataFrame,
     joined["new_hr_id"] = joined["hr_id_new"].fillna("")
     successors = set(zip(links["old_hr_id"], links["new_hr_id"], strict=True))
     was, now = joined["old_hr_id"] != "", joined["new_hr_id"] != ""
-    linked = pd.Series([(o, n) in successors for o, n in
-                        zip(joined["old_hr_id"], joined["new_hr_id"], strict=True)],
-                       index=joined.index)
+    linked = pd.Series(
+        [
+            (o, n) in successors
+            for o, n in zip(joined["old_hr_id"], joined["new_hr_id"], strict=True)
+        ],
+        index=joined.index,
+    )
     joined["membership"] = np.select(
-        [~was & now, was & ~now, was & now & ~linked], ["entered", "left", "moved"], "")
-    flips = pd.DataFrame({
-        c: joined[f"{c}_old"].fillna(-1).ne(joined[f"{c}_new"].fillna(-1)) for c in CRITERIA})
-    joined["flipped"] = [",".join(c for c in CRITERIA if row[c])
-                         for row in flips.to_dict("records")]
+        [~was & now, was & ~now, was & now & ~linked], ["entered", "left", "moved"], ""
+    )
+    flips = pd.DataFrame(
+        {c: joined[f"{c}_old"].fillna(-1).ne(joined[f"{c}_new"].fillna(-1)) for c in CRITERIA}
+    )
+    joined["flipped"] = [
+        ",".join(c for c in CRITERIA if row[c]) for row in flips.to_dict("records")
+    ]
     changed = (joined["membership"] != "") | (joined["flipped"] != "")
-    return joined.loc[changed].reset_index(names="plr_id")[columns].sort_values(
-        "plr_id", kind="stable").reset_index(drop=True)
+    return (
+        joined.loc[changed]
+        .reset_index(names="plr_id")[columns]
+        .sort_values("plr_id", kind="stable")
+        .reset_index(drop=True)
+    )
 
 
 def _describe(build: Build, areas: gpd.GeoDataFrame) -> dict[str, Any]:
-    return {"label": build.label or build.edition, "edition": build.edition,
-            "lor_generation": build.generation, "built_at": build.info.get("built_at"),
-            "n_areas": len(areas), "population": int(round(areas["population"].sum())),
-            "area_km2": round(float(areas.geometry.area.sum()) / 1e6, 3)}
+    return {
+        "label": build.label or build.edition,
+        "edition": build.edition,
+        "lor_generation": build.generation,
+        "built_at": build.info.get("built_at"),
+        "n_areas": len(areas),
+        "population": int(round(areas["population"].sum())),
+        "area_km2": round(float(areas.geometry.area.sum()) / 1e6, 3),
+    }
 
 
 def diff_builds(old: Build, new: Build, options: DiffOptions | None = None) -> BuildDiff:
@@ -566,16 +695,26 @@ def diff_builds(old: Build, new: Build, options: DiffOptions | None = None) -> B
     old_areas, new_areas = _areas_frame(old.areas), _areas_frame(new.areas)
     old_plr = old.planning_areas.to_crs(CRS) if old.planning_areas.crs else old.planning_areas
     new_plr = new.planning_areas.to_crs(CRS) if new.planning_areas.crs else new.planning_areas
-    links = area_links(old_areas, new_areas, min_link=options.min_link,
-                       min_overlap=options.min_overlap)
+    links = area_links(
+        old_areas, new_areas, min_link=options.min_link, min_overlap=options.min_overlap
+    )
     same = old.generation is not None and old.generation == new.generation
     changes = _changes_frame(old_areas, new_areas, links, old_plr, new_plr, options)
     events = _events(old_areas, new_areas, links, changes, same)
-    plr = _plr_changes(old_plr, new_plr, links) if same else _plr_changes(
-        old_plr.iloc[0:0], new_plr.iloc[0:0], links)
-    return BuildDiff(old=_describe(old, old_areas), new=_describe(new, new_areas),
-                     same_generation=same, links=links, areas=events, planning_areas=plr,
-                     changes=changes)
+    plr = (
+        _plr_changes(old_plr, new_plr, links)
+        if same
+        else _plr_changes(old_plr.iloc[0:0], new_plr.iloc[0:0], links)
+    )
+    return BuildDiff(
+        old=_describe(old, old_areas),
+        new=_describe(new, new_areas),
+        same_generation=same,
+        links=links,
+        areas=events,
+        planning_areas=plr,
+        changes=changes,
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -606,28 +745,40 @@ def _continues(pairs: Sequence[str]) -> str:
     return f" ({'; '.join(texts)})" if texts else ""
 
 
-def _event_sentence(row: Mapping[str, Any]) -> str:
+def _event_sentence(row: Mapping[Any, Any]) -> str:
     """One sentence about one event, for stdout and the memo."""
     old_ids, new_ids = list(row["old_hr_ids"]), list(row["new_hr_ids"])
     old_named = _named(old_ids, row["old_names"])
     new_named = _named(new_ids, row["new_names"])
     kind = row["kind"]
-    size = (f"population {row['old_population']:,} -> {row['new_population']:,} "
-            f"({_signed(row['d_population'])}), area {row['old_area_km2']:.2f} -> "
-            f"{row['new_area_km2']:.2f} km2")
+    size = (
+        f"population {row['old_population']:,} -> {row['new_population']:,} "
+        f"({_signed(row['d_population'])}), area {row['old_area_km2']:.2f} -> "
+        f"{row['new_area_km2']:.2f} km2"
+    )
     if kind == "persisted":
         number = f"{old_ids[0]} -> {new_ids[0]}" if row["renumbered"] else new_ids[0]
-        extent = {"unchanged": "same extent", "grew": "grew", "shrank": "shrank",
-                  "reshaped": "gained and lost ground"}[row["extent"]]
-        renamed = (f" (was {row['old_name']})" if row["old_name"] != row["new_name"] else "")
-        return (f"{number} {row['new_name']}{renamed}: persisted ({row['overlap']:.0%} of its "
-                f"old ground inside), {extent}; {size}")
+        extent = {
+            "unchanged": "same extent",
+            "grew": "grew",
+            "shrank": "shrank",
+            "reshaped": "gained and lost ground",
+        }[row["extent"]]
+        renamed = f" (was {row['old_name']})" if row["old_name"] != row["new_name"] else ""
+        return (
+            f"{number} {row['new_name']}{renamed}: persisted ({row['overlap']:.0%} of its "
+            f"old ground inside), {extent}; {size}"
+        )
     if kind == "appeared":
-        return (f"{new_named}: appeared; population {row['new_population']:,}, "
-                f"{row['new_area_km2']:.2f} km2")
+        return (
+            f"{new_named}: appeared; population {row['new_population']:,}, "
+            f"{row['new_area_km2']:.2f} km2"
+        )
     if kind == "vanished":
-        return (f"{old_named}: vanished; had population {row['old_population']:,}, "
-                f"{row['old_area_km2']:.2f} km2")
+        return (
+            f"{old_named}: vanished; had population {row['old_population']:,}, "
+            f"{row['old_area_km2']:.2f} km2"
+        )
     carried = _continues(row["continues"])
     if kind == "split":
         return f"{old_named}: split into {new_named}{carried}; {size}"
@@ -639,8 +790,10 @@ def _event_sentence(row: Mapping[str, Any]) -> str:
 def summary_lines(diff: BuildDiff) -> list[str]:
     """A short plain-text summary for the terminal (one line per changed area)."""
     c = diff.counts()
-    lines = [f"{diff.old['label']} ({diff.old['edition']}) -> "
-             f"{diff.new['label']} ({diff.new['edition']})"]
+    lines = [
+        f"{diff.old['label']} ({diff.old['edition']}) -> "
+        f"{diff.new['label']} ({diff.new['edition']})"
+    ]
     if not diff.changed:
         lines.append(f"no changes: {diff.new['n_areas']} Handlungsräume, all unchanged")
         return lines
@@ -649,15 +802,19 @@ def summary_lines(diff: BuildDiff) -> list[str]:
         f"{c['persisted']} persisted ({c['persisted_unchanged']} unchanged, {c['persisted_grew']} "
         f"grew, {c['persisted_shrank']} shrank, {c['persisted_reshaped']} reshaped), "
         f"{c['split']} split, {c['merged']} merged, {c['regrouped']} regrouped, "
-        f"{c['appeared']} appeared, {c['vanished']} vanished")
+        f"{c['appeared']} appeared, {c['vanished']} vanished"
+    )
     if diff.same_generation:
-        flips = ", ".join(f"{k} +{c[f'{k}_now_met']}/-{c[f'{k}_no_longer_met']}"
-                          for k in CRITERIA)
-        lines.append(f"planning areas: {c['plr_entered']} entered, {c['plr_left']} left, "
-                     f"{c['plr_moved']} moved; criteria newly met/no longer met: {flips}")
+        flips = ", ".join(f"{k} +{c[f'{k}_now_met']}/-{c[f'{k}_no_longer_met']}" for k in CRITERIA)
+        lines.append(
+            f"planning areas: {c['plr_entered']} entered, {c['plr_left']} left, "
+            f"{c['plr_moved']} moved; criteria newly met/no longer met: {flips}"
+        )
     else:
-        lines.append(f"planning areas: LOR generations differ ({diff.old['lor_generation']} -> "
-                     f"{diff.new['lor_generation']}); areas matched by geometry overlap only")
+        lines.append(
+            f"planning areas: LOR generations differ ({diff.old['lor_generation']} -> "
+            f"{diff.new['lor_generation']}); areas matched by geometry overlap only"
+        )
     for row in diff.areas[diff.areas["changed"]].to_dict("records"):
         lines.append("  " + _event_sentence(row))
     return lines
@@ -689,47 +846,68 @@ def diff_markdown(diff: BuildDiff) -> str:
     c = diff.counts()
     old, new = diff.old, diff.new
     lines = [f"# Handlungsräume: {old['edition']} -> {new['edition']}", ""]
-    lines.append(f"Compared `{old['label']}` (built {old['built_at'] or 'unknown'}) with "
-                 f"`{new['label']}` (built {new['built_at'] or 'unknown'}).")
+    lines.append(
+        f"Compared `{old['label']}` (built {old['built_at'] or 'unknown'}) with "
+        f"`{new['label']}` (built {new['built_at'] or 'unknown'})."
+    )
     if diff.same_generation:
-        lines.append(f"Both use the planning areas {new['lor_generation']}, so planning areas are "
-                     "compared by id.")
+        lines.append(
+            f"Both use the planning areas {new['lor_generation']}, so planning areas are "
+            "compared by id."
+        )
     else:
-        lines.append(f"The planning areas differ ({old['lor_generation']} -> "
-                     f"{new['lor_generation']}): areas are matched by geometry overlap only, and "
-                     "changes are described as ground gained or lost, not by planning-area id.")
+        lines.append(
+            f"The planning areas differ ({old['lor_generation']} -> "
+            f"{new['lor_generation']}): areas are matched by geometry overlap only, and "
+            "changes are described as ground gained or lost, not by planning-area id."
+        )
     lines += ["", "## In brief", ""]
     if not diff.changed:
-        lines += [f"Nothing changed: the same {new['n_areas']} Handlungsräume with the same "
-                  "extent, numbers and names; no planning area changed its criteria.", ""]
+        lines += [
+            f"Nothing changed: the same {new['n_areas']} Handlungsräume with the same "
+            "extent, numbers and names; no planning area changed its criteria.",
+            "",
+        ]
         return "\n".join(lines)
-    lines.append(f"- Handlungsräume: {old['n_areas']} before, {new['n_areas']} now; "
-                 f"population inside {old['population']:,} -> {new['population']:,}, area "
-                 f"{old['area_km2']:.2f} -> {new['area_km2']:.2f} km².")
-    lines.append(f"- {c['persisted']} persisted ({c['persisted_unchanged']} unchanged, "
-                 f"{c['persisted_grew']} grew, {c['persisted_shrank']} shrank, "
-                 f"{c['persisted_reshaped']} gained and lost ground; {c['renumbered']} "
-                 f"renumbered), {c['split']} split, {c['merged']} merged, {c['regrouped']} "
-                 f"regrouped, {c['appeared']} appeared, {c['vanished']} vanished.")
+    lines.append(
+        f"- Handlungsräume: {old['n_areas']} before, {new['n_areas']} now; "
+        f"population inside {old['population']:,} -> {new['population']:,}, area "
+        f"{old['area_km2']:.2f} -> {new['area_km2']:.2f} km²."
+    )
+    lines.append(
+        f"- {c['persisted']} persisted ({c['persisted_unchanged']} unchanged, "
+        f"{c['persisted_grew']} grew, {c['persisted_shrank']} shrank, "
+        f"{c['persisted_reshaped']} gained and lost ground; {c['renumbered']} "
+        f"renumbered), {c['split']} split, {c['merged']} merged, {c['regrouped']} "
+        f"regrouped, {c['appeared']} appeared, {c['vanished']} vanished."
+    )
     if diff.same_generation:
-        lines.append(f"- Planning areas: {c['plr_entered']} entered an area, {c['plr_left']} "
-                     f"left one, {c['plr_moved']} moved to another area.")
-        flips = [f"`{k}` newly met by {c[f'{k}_now_met']}, no longer by "
-                 f"{c[f'{k}_no_longer_met']}" for k in CRITERIA]
+        lines.append(
+            f"- Planning areas: {c['plr_entered']} entered an area, {c['plr_left']} "
+            f"left one, {c['plr_moved']} moved to another area."
+        )
+        flips = [
+            f"`{k}` newly met by {c[f'{k}_now_met']}, no longer by {c[f'{k}_no_longer_met']}"
+            for k in CRITERIA
+        ]
         lines.append("- Criteria: " + "; ".join(flips) + " planning areas.")
     lines += ["", "## Handlungsräume", ""]
     rows = []
     for row in diff.areas.to_dict("records"):
-        rows.append([
-            row["kind"] + (f" ({row['extent']})" if row["extent"] else ""),
-            _ids(row["old_hr_ids"]), _ids(row["new_hr_ids"]),
-            row["new_name"] or row["old_name"],
-            f"{row['overlap']:.0%}" if row["old_hr_ids"] and row["new_hr_ids"] else "",
-            f"{row['old_population']:,} -> {row['new_population']:,}",
-            f"{row['old_area_km2']:.2f} -> {row['new_area_km2']:.2f}",
-        ])
-    lines += _md_table(["change", "old no.", "new no.", "name", "overlap", "population",
-                        "area km²"], rows)
+        rows.append(
+            [
+                row["kind"] + (f" ({row['extent']})" if row["extent"] else ""),
+                _ids(row["old_hr_ids"]),
+                _ids(row["new_hr_ids"]),
+                row["new_name"] or row["old_name"],
+                f"{row['overlap']:.0%}" if row["old_hr_ids"] and row["new_hr_ids"] else "",
+                f"{row['old_population']:,} -> {row['new_population']:,}",
+                f"{row['old_area_km2']:.2f} -> {row['new_area_km2']:.2f}",
+            ]
+        )
+    lines += _md_table(
+        ["change", "old no.", "new no.", "name", "overlap", "population", "area km²"], rows
+    )
     lines += ["", "Overlap: share of the old area's ground that lies inside the new area(s).", ""]
     notable = diff.areas[diff.areas["changed"]]
     if len(notable):
@@ -738,16 +916,28 @@ def diff_markdown(diff: BuildDiff) -> str:
     pieces = diff.changes
     if len(pieces):
         lines += ["## Ground gained and lost", ""]
-        rows = [[p["kind"], p["hr_id"], p["hr_name"],
-                 (p["old_hr_id"] if p["kind"] in ("entered", "appeared") else p["new_hr_id"])
-                 or "outside",
-                 f"{p['area_km2']:.2f}", f"{p['population']:,}", p["plr_ids"] or "-"]
-                for p in pieces.drop(columns="geometry").to_dict("records")]
-        lines += _md_table(["kind", "area", "name", "from / to", "km²", "population",
-                            "planning areas"], rows)
-        lines += ["", "From / to: the area of the other build that holds most of the piece; "
-                  "outside = no Handlungsraum. Population: planning-area inhabitants spread evenly "
-                  "over their area. Planning areas: those at least half inside the piece."]
+        rows = [
+            [
+                p["kind"],
+                p["hr_id"],
+                p["hr_name"],
+                (p["old_hr_id"] if p["kind"] in ("entered", "appeared") else p["new_hr_id"])
+                or "outside",
+                f"{p['area_km2']:.2f}",
+                f"{p['population']:,}",
+                p["plr_ids"] or "-",
+            ]
+            for p in pieces.drop(columns="geometry").to_dict("records")
+        ]
+        lines += _md_table(
+            ["kind", "area", "name", "from / to", "km²", "population", "planning areas"], rows
+        )
+        lines += [
+            "",
+            "From / to: the area of the other build that holds most of the piece; "
+            "outside = no Handlungsraum. Population: planning-area inhabitants spread evenly "
+            "over their area. Planning areas: those at least half inside the piece.",
+        ]
         lines.append("")
     plr = diff.planning_areas
     if diff.same_generation and len(plr):
@@ -756,20 +946,38 @@ def diff_markdown(diff: BuildDiff) -> str:
             lines += ["## Planning areas that entered, left or moved", ""]
             lines += _md_table(
                 ["PLR", "name", "Bezirk", "change", "before", "now"],
-                [[r["plr_id"], r["plr_name"], r["bezirk"], r["membership"],
-                  r["old_hr_id"] or "-", r["new_hr_id"] or "-"]
-                 for r in moved.to_dict("records")])
+                [
+                    [
+                        r["plr_id"],
+                        r["plr_name"],
+                        r["bezirk"],
+                        r["membership"],
+                        r["old_hr_id"] or "-",
+                        r["new_hr_id"] or "-",
+                    ]
+                    for r in moved.to_dict("records")
+                ],
+            )
             lines.append("")
         flipped = plr[plr["flipped"] != ""]
         if len(flipped):
-            lines += ["## Criteria that flipped", "",
-                      "1 = met, 0 = not met, no data = the input has no value.", ""]
+            lines += [
+                "## Criteria that flipped",
+                "",
+                "1 = met, 0 = not met, no data = the input has no value.",
+                "",
+            ]
             rows = []
             for r in flipped.to_dict("records"):
-                cells = [f"{_flag(r[f'{k}_old'])} -> {_flag(r[f'{k}_new'])}"
-                         if k in r["flipped"].split(",") else "" for k in CRITERIA]
-                rows.append([r["plr_id"], r["plr_name"], r["bezirk"], *cells,
-                             r["new_hr_id"] or "-"])
+                cells = [
+                    f"{_flag(r[f'{k}_old'])} -> {_flag(r[f'{k}_new'])}"
+                    if k in r["flipped"].split(",")
+                    else ""
+                    for k in CRITERIA
+                ]
+                rows.append(
+                    [r["plr_id"], r["plr_name"], r["bezirk"], *cells, r["new_hr_id"] or "-"]
+                )
             lines += _md_table(["PLR", "name", "Bezirk", *CRITERIA, "area now"], rows)
             lines.append("")
     return "\n".join(lines)
@@ -802,7 +1010,7 @@ def diff_json(diff: BuildDiff) -> dict[str, Any]:
     """
 
     def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-        return [{k: _jsonable(v) for k, v in row.items()} for row in frame.to_dict("records")]
+        return [{str(k): _jsonable(v) for k, v in row.items()} for row in frame.to_dict("records")]
 
     return {
         "changed": diff.changed,
@@ -811,8 +1019,7 @@ def diff_json(diff: BuildDiff) -> dict[str, Any]:
         "same_generation": diff.same_generation,
         "counts": diff.counts(),
         "areas": records(diff.areas),
-        "links": records(diff.links.round({"overlap_m2": 1, "share_of_old": 4,
-                                           "share_of_new": 4})),
+        "links": records(diff.links.round({"overlap_m2": 1, "share_of_old": 4, "share_of_new": 4})),
         "planning_areas": records(diff.planning_areas),
         "changes": records(pd.DataFrame(diff.changes.drop(columns="geometry"))),
     }

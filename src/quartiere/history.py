@@ -44,6 +44,7 @@ __all__ = [
     "Edition",
     "History",
     "history_json",
+    "matrix_counts",
     "persistence",
     "persistence_matrix",
     "read_build",
@@ -95,21 +96,28 @@ def read_build(path: Path, label: str | None = None) -> Build:
             try:
                 layers[layer] = gpd.read_file(path, layer=layer, engine="pyogrio")
             except Exception as exc:  # pyogrio raises DataSourceError / DataLayerError
-                raise InputError(f"cannot read layer {layer!r} ({exc}); is this a quartiere "
-                                 "build?", path) from None
+                raise InputError(
+                    f"cannot read layer {layer!r} ({exc}); is this a quartiere build?", path
+                ) from None
     finally:
         pyogrio.set_gdal_config_options({"GDAL_PAM_ENABLED": pam})
     info_table = layers["build_info"]
     info = dict(zip(info_table["key"].astype(str), info_table["value"].astype(str), strict=True))
-    for layer, columns in (("handlungsraeume", ("hr_id",)),
-                           ("planungsraeume", ("plr_id", "hr_id"))):
+    for layer, columns in (
+        ("handlungsraeume", ("hr_id",)),
+        ("planungsraeume", ("plr_id", "hr_id")),
+    ):
         missing = [c for c in columns if c not in layers[layer].columns]
         if missing:
             raise InputError(f"layer {layer!r} lacks column(s) {', '.join(missing)}", path)
     planning_areas = layers["planungsraeume"]
     planning_areas["hr_id"] = planning_areas["hr_id"].fillna("").astype(str)
-    return Build(areas=layers["handlungsraeume"], planning_areas=planning_areas, info=info,
-                 label=label if label is not None else str(path))
+    return Build(
+        areas=layers["handlungsraeume"],
+        planning_areas=planning_areas,
+        info=info,
+        label=label if label is not None else str(path),
+    )
 
 
 def _write_text(out: Path, text: str) -> None:
@@ -127,14 +135,15 @@ def _write_text(out: Path, text: str) -> None:
         Path(name).unlink(missing_ok=True)
 
 
-def _write_layers(out: Path, layers: dict[str, pd.DataFrame], info: dict[str, str],
-                  edition: str) -> None:
+def _write_layers(
+    out: Path, layers: dict[str, pd.DataFrame], info: dict[str, str], edition: str
+) -> None:
     from quartiere.io.gpkg import write_geopackage
 
     write_geopackage(out, layers, info, {"edition": edition, "estimates": []})
 
 
-def write_diff(diff: BuildDiff, out_dir: Path, json_path: Path | None = None) -> list[Path]:
+def write_diff(diff: BuildDiff, out_dir: Path | None, json_path: Path | None = None) -> list[Path]:
     """Write a comparison as ``changes.gpkg``, ``changes.md`` and ``changes.json`` in a directory.
 
     Parameters
@@ -162,8 +171,12 @@ def write_diff(diff: BuildDiff, out_dir: Path, json_path: Path | None = None) ->
             "changed": str(diff.changed).lower(),
             "counts": ", ".join(f"{k}={v}" for k, v in diff.counts().items()),
         }
-        _write_layers(out_dir / "changes.gpkg", {"changes": diff.changes}, info,
-                      f"{diff.old['edition']} -> {diff.new['edition']}")
+        _write_layers(
+            out_dir / "changes.gpkg",
+            {"changes": diff.changes},
+            info,
+            f"{diff.old['edition']} -> {diff.new['edition']}",
+        )
         _write_text(out_dir / "changes.md", diff_markdown(diff))
         written += [out_dir / "changes.gpkg", out_dir / "changes.md"]
         if json_path is None:
@@ -190,8 +203,9 @@ class Edition:
     build: Build
 
 
-def timeline(builds: Sequence[Build], keys: Sequence[str],
-             options: DiffOptions | None = None) -> pd.DataFrame:
+def timeline(
+    builds: Sequence[Build], keys: Sequence[str], options: DiffOptions | None = None
+) -> pd.DataFrame:
     """Which Handlungsraum existed in which edition, followed through the editions by overlap.
 
     An area continues the *track* of the area of the edition before that it matches one-to-one
@@ -223,13 +237,22 @@ def timeline(builds: Sequence[Build], keys: Sequence[str],
         areas = areas.assign(hr_id=areas["hr_id"].astype(str))
         matched: dict[str, str] = {}
         if previous is not None:
-            links = area_links(previous, areas, min_link=options.min_link,
-                               min_overlap=options.min_overlap)
-            matched = dict(zip(links.loc[links["match"], "new_hr_id"],
-                               links.loc[links["match"], "old_hr_id"], strict=True))
+            links = area_links(
+                previous, areas, min_link=options.min_link, min_overlap=options.min_overlap
+            )
+            matched = dict(
+                zip(
+                    links.loc[links["match"], "new_hr_id"],
+                    links.loc[links["match"], "old_hr_id"],
+                    strict=True,
+                )
+            )
         following: dict[str, str] = {}
-        hr_names = (areas["hr_name"].fillna("").astype(str) if "hr_name" in areas
-                    else pd.Series("", index=areas.index))
+        hr_names = (
+            areas["hr_name"].fillna("").astype(str)
+            if "hr_name" in areas
+            else pd.Series("", index=areas.index)
+        )
         for hr_id, name in sorted(zip(areas["hr_id"], hr_names, strict=True)):
             old = matched.get(hr_id)
             track = current[old] if old is not None and old in current else f"{key}:{hr_id}"
@@ -241,22 +264,32 @@ def timeline(builds: Sequence[Build], keys: Sequence[str],
     rows = []
     for track, cells in tracks.items():
         present = [k for k in keys if k in cells]
-        rows.append({"track": track, "hr_name": names[track],
-                     **{k: cells.get(k, "") for k in keys},
-                     "first": present[0], "last": present[-1], "n_editions": len(present)})
+        rows.append(
+            {
+                "track": track,
+                "hr_name": names[track],
+                **{k: cells.get(k, "") for k in keys},
+                "first": present[0],
+                "last": present[-1],
+                "n_editions": len(present),
+            }
+        )
     frame = pd.DataFrame(rows, columns=["track", "hr_name", *keys, "first", "last", "n_editions"])
     order = {k: i for i, k in enumerate(keys)}
     frame["_first"] = frame["first"].map(order)
     frame["_id"] = [row[row["first"]] for row in frame.to_dict("records")]
-    return frame.sort_values(["_first", "_id"], kind="stable").drop(
-        columns=["_first", "_id"]).reset_index(drop=True)
+    return (
+        frame.sort_values(["_first", "_id"], kind="stable")
+        .drop(columns=["_first", "_id"])
+        .reset_index(drop=True)
+    )
 
 
 def _inside(planning_areas: gpd.GeoDataFrame, build: Build, share: float) -> np.ndarray:
     """Whether at least ``share`` of each planning area lies inside one of the build's areas."""
-    same = (build.generation is not None
-            and set(build.planning_areas["plr_id"].astype(str))
-            == set(planning_areas["plr_id"].astype(str)))
+    same = build.generation is not None and set(build.planning_areas["plr_id"].astype(str)) == set(
+        planning_areas["plr_id"].astype(str)
+    )
     if same:
         inside = build.planning_areas.set_index(build.planning_areas["plr_id"].astype(str))
         hr = inside["hr_id"].fillna("").astype(str).reindex(planning_areas["plr_id"].astype(str))
@@ -268,8 +301,12 @@ def _inside(planning_areas: gpd.GeoDataFrame, build: Build, share: float) -> np.
     return covered >= share
 
 
-def persistence(planning_areas: gpd.GeoDataFrame, builds: Sequence[Build], keys: Sequence[str],
-                share: float = 0.5) -> gpd.GeoDataFrame:
+def persistence(
+    planning_areas: gpd.GeoDataFrame,
+    builds: Sequence[Build],
+    keys: Sequence[str],
+    share: float = 0.5,
+) -> gpd.GeoDataFrame:
     """In how many editions each planning area was inside a Handlungsraum.
 
     Parameters
@@ -291,11 +328,13 @@ def persistence(planning_areas: gpd.GeoDataFrame, builds: Sequence[Build], keys:
         ``persistence`` (number of editions inside, 0..n), ``n_editions`` and geometry.
     """
     target = planning_areas.to_crs(CRS) if planning_areas.crs is not None else planning_areas
-    out = pd.DataFrame({
-        "plr_id": target["plr_id"].astype(str).to_numpy(),
-        "plr_name": target.get("plr_name", pd.Series("", index=target.index)).to_numpy(),
-        "bezirk": target.get("bezirk", pd.Series("", index=target.index)).to_numpy(),
-    })
+    out = pd.DataFrame(
+        {
+            "plr_id": target["plr_id"].astype(str).to_numpy(),
+            "plr_name": target.get("plr_name", pd.Series("", index=target.index)).to_numpy(),
+            "bezirk": target.get("bezirk", pd.Series("", index=target.index)).to_numpy(),
+        }
+    )
     for key, build in zip(keys, builds, strict=True):
         out[f"in_{key}"] = _inside(target, build, share).astype(int)
     out["persistence"] = out[[f"in_{k}" for k in keys]].sum(axis=1).astype(int)
@@ -303,8 +342,9 @@ def persistence(planning_areas: gpd.GeoDataFrame, builds: Sequence[Build], keys:
     return gpd.GeoDataFrame(out, geometry=np.asarray(target.geometry.values), crs=CRS)
 
 
-def persistence_matrix(builds: Sequence[Build], keys: Sequence[str],
-                       options: DiffOptions | None = None) -> pd.DataFrame:
+def persistence_matrix(
+    builds: Sequence[Build], keys: Sequence[str], options: DiffOptions | None = None
+) -> pd.DataFrame:
     """How many areas of each edition persist into each later edition, matched directly.
 
     Parameters
@@ -321,18 +361,35 @@ def persistence_matrix(builds: Sequence[Build], keys: Sequence[str],
         continued by an area of edition j; the diagonal holds the number of areas; the rest is NA.
     """
     options = options or DiffOptions()
-    matrix = pd.DataFrame(pd.NA, index=list(keys), columns=list(keys), dtype="Int64")
+    empty = {k: pd.array([pd.NA] * len(keys), dtype="Int64") for k in keys}
+    matrix = pd.DataFrame(empty, index=list(keys))
     for i, (key_i, old) in enumerate(zip(keys, builds, strict=True)):
         matrix.loc[key_i, key_i] = len(old.areas)
-        for key_j, new in list(zip(keys, builds, strict=True))[i + 1:]:
-            links = area_links(old.areas.to_crs(CRS), new.areas.to_crs(CRS),
-                               min_link=options.min_link, min_overlap=options.min_overlap)
+        for key_j, new in list(zip(keys, builds, strict=True))[i + 1 :]:
+            links = area_links(
+                old.areas.to_crs(CRS),
+                new.areas.to_crs(CRS),
+                min_link=options.min_link,
+                min_overlap=options.min_overlap,
+            )
             matrix.loc[key_i, key_j] = int(links["match"].sum())
     return matrix
 
 
-def timeline_markdown(editions: Sequence[Edition], table: pd.DataFrame,
-                      matrix: pd.DataFrame, plr: gpd.GeoDataFrame) -> str:
+def matrix_counts(matrix: pd.DataFrame) -> dict[str, dict[str, int | None]]:
+    """:func:`persistence_matrix` as nested plain dicts: row key -> column key -> count or None."""
+    return {
+        str(row): {
+            str(col): (None if value is pd.NA else int(value))
+            for col, value in zip(matrix.columns, values, strict=True)
+        }
+        for row, values in zip(matrix.index, matrix.to_numpy(dtype=object), strict=True)
+    }
+
+
+def timeline_markdown(
+    editions: Sequence[Edition], table: pd.DataFrame, matrix: pd.DataFrame, plr: gpd.GeoDataFrame
+) -> str:
     """The timeline as Markdown: the areas per edition, persistence between editions and per PLR.
 
     Parameters
@@ -351,47 +408,81 @@ def timeline_markdown(editions: Sequence[Edition], table: pd.DataFrame,
     str
     """
     keys = [e.key for e in editions]
+    counts = matrix_counts(matrix)
     heads = [f"MSS {e.year} ({e.key})" for e in editions]
     lines = ["# Handlungsräume over the editions", ""]
-    lines += [f"- **{e.key}**: {e.label}, {len(e.build.areas)} Handlungsräume, "
-              f"population inside {int(pd.to_numeric(e.build.areas['population']).sum()):,}"
-              for e in editions]
+    lines += [
+        f"- **{e.key}**: {e.label}, {len(e.build.areas)} Handlungsräume, "
+        f"population inside {int(pd.to_numeric(e.build.areas['population']).sum()):,}"
+        for e in editions
+    ]
     if len(editions) >= 2:
         last = editions[-1]
-        lines += ["", "Areas matched by geometry overlap (one-to-one, at least half of the smaller "
-                  "area), never by number: numbers are kept when an area persists, and the LOR "
-                  "generation changed in 2021."]
+        lines += [
+            "",
+            "Areas matched by geometry overlap (one-to-one, at least half of the smaller "
+            "area), never by number: numbers are kept when an area persists, and the LOR "
+            "generation changed in 2021.",
+        ]
         for e in editions[:-1]:
-            lines.append(f"- {matrix.loc[e.key, last.key]} of the {len(e.build.areas)} areas of "
-                         f"MSS {e.year} ({e.key}) persist into MSS {last.year} ({last.key}).")
-    lines += ["", "## Which areas existed in which edition", "",
-              "| track | name | " + " | ".join(heads) + " | editions |",
-              "|---|---|" + "---|" * len(keys) + "---|"]
+            lines.append(
+                f"- {counts[e.key][last.key]} of the {len(e.build.areas)} areas of "
+                f"MSS {e.year} ({e.key}) persist into MSS {last.year} ({last.key})."
+            )
+    lines += [
+        "",
+        "## Which areas existed in which edition",
+        "",
+        "| track | name | " + " | ".join(heads) + " | editions |",
+        "|---|---|" + "---|" * len(keys) + "---|",
+    ]
     for row in table.to_dict("records"):
         cells = [row[k] or "·" for k in keys]
-        lines.append(f"| {row['track']} | {row['hr_name']} | " + " | ".join(cells)
-                     + f" | {row['n_editions']} |")
-    lines += ["", "A track follows one area through the editions; the cells hold its number in "
-              "each edition (· = not an area).", "",
-              "## Persistence between editions", "",
-              "Areas of the row's edition continued by an area of the column's edition "
-              "(diagonal: number of areas).", "",
-              "| | " + " | ".join(keys) + " |", "|---|" + "---|" * len(keys)]
+        lines.append(
+            f"| {row['track']} | {row['hr_name']} | "
+            + " | ".join(cells)
+            + f" | {row['n_editions']} |"
+        )
+    lines += [
+        "",
+        "A track follows one area through the editions; the cells hold its number in "
+        "each edition (· = not an area).",
+        "",
+        "## Persistence between editions",
+        "",
+        "Areas of the row's edition continued by an area of the column's edition "
+        "(diagonal: number of areas).",
+        "",
+        "| | " + " | ".join(keys) + " |",
+        "|---|" + "---|" * len(keys),
+    ]
     for key in keys:
-        cells = ["" if pd.isna(v) else str(int(v)) for v in matrix.loc[key]]
+        cells = ["" if v is None else str(v) for v in counts[key].values()]
         lines.append(f"| {key} | " + " | ".join(cells) + " |")
     n = len(keys)
     counts = plr["persistence"].value_counts().reindex(range(n + 1), fill_value=0)
-    lines += ["", "## Persistence per planning area", "",
-              f"On the {len(plr)} planning areas of the last edition ({keys[-1]}): in how many of "
-              f"the {n} editions each lay inside a Handlungsraum (`persistence.csv`).", "",
-              "| editions inside | planning areas |", "|---|---|"]
+    lines += [
+        "",
+        "## Persistence per planning area",
+        "",
+        f"On the {len(plr)} planning areas of the last edition ({keys[-1]}): in how many of "
+        f"the {n} editions each lay inside a Handlungsraum (`persistence.csv`).",
+        "",
+        "| editions inside | planning areas |",
+        "|---|---|",
+    ]
     lines += [f"| {k} | {int(v)} |" for k, v in counts.items()]
     core = plr[plr["persistence"] == n]
     if len(core):
-        lines += ["", f"Inside in every edition ({len(core)}): "
-                  + ", ".join(f"{r['plr_id']} {r['plr_name']}" for r in
-                              core.sort_values("plr_id").to_dict("records")) + "."]
+        lines += [
+            "",
+            f"Inside in every edition ({len(core)}): "
+            + ", ".join(
+                f"{r['plr_id']} {r['plr_name']}"
+                for r in core.sort_values("plr_id").to_dict("records")
+            )
+            + ".",
+        ]
     return "\n".join(lines) + "\n"
 
 
@@ -399,8 +490,9 @@ def timeline_markdown(editions: Sequence[Edition], table: pd.DataFrame,
 # the small-multiples map
 
 
-def render_timeline(editions: Sequence[Edition], plr: gpd.GeoDataFrame, out_png: Path,
-                    dpi: int = 150) -> None:
+def render_timeline(
+    editions: Sequence[Edition], plr: gpd.GeoDataFrame, out_png: Path, dpi: int = 150
+) -> None:
     """Draw one panel per edition (areas with their numbers) and a persistence panel.
 
     Parameters
@@ -429,35 +521,62 @@ def render_timeline(editions: Sequence[Edition], plr: gpd.GeoDataFrame, out_png:
     axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
     for ax, edition in zip(axes, editions, strict=False):
         areas = edition.build.areas.to_crs(CRS)
-        edition.build.planning_areas.to_crs(CRS).boundary.plot(ax=ax, color="#dddddd",
-                                                               linewidth=0.2)
+        edition.build.planning_areas.to_crs(CRS).boundary.plot(
+            ax=ax, color="#dddddd", linewidth=0.2
+        )
         outline.boundary.plot(ax=ax, color="#555555", linewidth=0.6)
         areas.plot(ax=ax, color="#e66101", alpha=0.75, edgecolor="#7f2704", linewidth=0.4)
-        for hr_id, point in zip(areas["hr_id"], areas.geometry.representative_point(),
-                                strict=True):
-            ax.text(point.x, point.y, str(hr_id), fontsize=5.5, ha="center", va="center",
-                    path_effects=halo)
+        for hr_id, point in zip(areas["hr_id"], areas.geometry.representative_point(), strict=True):
+            ax.text(
+                point.x,
+                point.y,
+                str(hr_id),
+                fontsize=5.5,
+                ha="center",
+                va="center",
+                path_effects=halo,
+            )
         population = int(pd.to_numeric(areas["population"]).sum())
-        ax.set_title(f"MSS {edition.year} ({edition.key})\n{len(areas)} areas, "
-                     f"{population:,} inhabitants", fontsize=8)
+        ax.set_title(
+            f"MSS {edition.year} ({edition.key})\n{len(areas)} areas, {population:,} inhabitants",
+            fontsize=8,
+        )
     ax = axes[len(editions)]
     n = len(editions)
     cmap = colormaps["YlOrRd"].resampled(n + 1)
-    plr.plot(ax=ax, column="persistence", cmap=cmap, vmin=-0.5, vmax=n + 0.5,
-             edgecolor="#bbbbbb", linewidth=0.1, legend=True,
-             legend_kwds={"shrink": 0.6, "ticks": list(range(n + 1)),
-                          "label": "editions inside an area"})
+    plr.plot(
+        ax=ax,
+        column="persistence",
+        cmap=cmap,
+        vmin=-0.5,
+        vmax=n + 0.5,
+        edgecolor="#bbbbbb",
+        linewidth=0.1,
+        legend=True,
+        legend_kwds={
+            "shrink": 0.6,
+            "ticks": list(range(n + 1)),
+            "label": "editions inside an area",
+        },
+    )
     outline.boundary.plot(ax=ax, color="#555555", linewidth=0.6)
     colorbar = fig.axes[-1]
     colorbar.tick_params(labelsize=7)
-    colorbar.yaxis.label.set_size(7)
+    colorbar.yaxis.label.set_fontsize(7)
     ax.set_title(f"Persistence on the planning areas of {editions[-1].key}", fontsize=8)
     for ax in axes:
         ax.set_axis_off()
         ax.set_aspect("equal")
     fig.suptitle("Handlungsräume over the MSS editions", fontsize=10)
-    fig.text(0.99, 0.005, "Datenquelle: Amt für Statistik Berlin-Brandenburg / "
-             "Senatsverwaltungen Berlin, CC BY 3.0 DE", fontsize=5, ha="right", va="bottom")
+    fig.text(
+        0.99,
+        0.005,
+        "Datenquelle: Amt für Statistik Berlin-Brandenburg / "
+        "Senatsverwaltungen Berlin, CC BY 3.0 DE",
+        fontsize=5,
+        ha="right",
+        va="bottom",
+    )
     out_png = Path(out_png)
     out_png.parent.mkdir(parents=True, exist_ok=True)
     handle, name = tempfile.mkstemp(prefix=f".{out_png.name}.", suffix=".tmp", dir=out_png.parent)
@@ -503,9 +622,13 @@ def _order(config_paths: Sequence[Path]) -> list[tuple[int, str, Path, str]]:
     return sorted(rows, key=lambda r: (r[0], r[1]))
 
 
-def run_history(config_paths: Sequence[Path], out_dir: Path, *,
-                progress: Progress = lambda _: None,
-                options: DiffOptions | None = None) -> History:
+def run_history(
+    config_paths: Sequence[Path],
+    out_dir: Path,
+    *,
+    progress: Progress = lambda _: None,
+    options: DiffOptions | None = None,
+) -> History:
     """Build each edition in chronological order, numbered against the one before, and compare.
 
     Parameters
@@ -536,21 +659,34 @@ def run_history(config_paths: Sequence[Path], out_dir: Path, *,
     previous: Edition | None = None
     for year, key, config_path, label in _order(config_paths):
         target = out_dir / key / BUILD_NAME
-        progress(f"[{key}] building {label}"
-                 + (f", numbered against {previous.key}" if previous else ""))
-        build(config_path, target, previous=previous.path if previous else None,
-              progress=lambda _msg: None)
-        edition = Edition(key=key, year=year, label=label, config=config_path, path=target,
-                          build=read_build(target, label=f"{key}/{BUILD_NAME}"))
+        progress(
+            f"[{key}] building {label}" + (f", numbered against {previous.key}" if previous else "")
+        )
+        build(
+            config_path,
+            target,
+            previous=previous.path if previous else None,
+            progress=lambda _msg: None,
+        )
+        edition = Edition(
+            key=key,
+            year=year,
+            label=label,
+            config=config_path,
+            path=target,
+            build=read_build(target, label=f"{key}/{BUILD_NAME}"),
+        )
         files.append(target)
         if previous is not None:
             result = diff_builds(previous.build, edition.build, options)
             diffs[key] = result
             files += write_diff(result, out_dir / key)
             c = result.counts()
-            progress(f"[{key}] {len(edition.build.areas)} areas: {c['persisted']} persisted, "
-                     f"{c['split']} split, {c['merged']} merged, {c['appeared']} appeared, "
-                     f"{c['vanished']} vanished since {previous.key}")
+            progress(
+                f"[{key}] {len(edition.build.areas)} areas: {c['persisted']} persisted, "
+                f"{c['split']} split, {c['merged']} merged, {c['appeared']} appeared, "
+                f"{c['vanished']} vanished since {previous.key}"
+            )
         else:
             progress(f"[{key}] {len(edition.build.areas)} areas")
         editions.append(edition)
@@ -565,31 +701,46 @@ def run_history(config_paths: Sequence[Path], out_dir: Path, *,
     progress("writing the timeline")
     table.to_csv(out_dir / "timeline.csv.tmp", index=False)
     os.replace(out_dir / "timeline.csv.tmp", out_dir / "timeline.csv")
-    pd.DataFrame(plr.drop(columns="geometry")).to_csv(out_dir / "persistence.csv.tmp",
-                                                      index=False)
+    pd.DataFrame(plr.drop(columns="geometry")).to_csv(out_dir / "persistence.csv.tmp", index=False)
     os.replace(out_dir / "persistence.csv.tmp", out_dir / "persistence.csv")
-    history = History(editions=editions, timeline=table, matrix=matrix, persistence=plr,
-                      diffs=diffs, files=files)
-    _write_text(out_dir / "timeline.json",
-                json.dumps(history_json(history), ensure_ascii=False, indent=2) + "\n")
-    info = {"kind": "quartiere history",
-            "editions": ", ".join(f"{e.key} ({e.label})" for e in editions)}
-    _write_layers(out_dir / "history.gpkg", {"persistence": plr}, info,
-                  f"history {keys[0]} .. {keys[-1]}")
+    history = History(
+        editions=editions, timeline=table, matrix=matrix, persistence=plr, diffs=diffs, files=files
+    )
+    _write_text(
+        out_dir / "timeline.json",
+        json.dumps(history_json(history), ensure_ascii=False, indent=2) + "\n",
+    )
+    info = {
+        "kind": "quartiere history",
+        "editions": ", ".join(f"{e.key} ({e.label})" for e in editions),
+    }
+    _write_layers(
+        out_dir / "history.gpkg", {"persistence": plr}, info, f"history {keys[0]} .. {keys[-1]}"
+    )
     render_timeline(editions, plr, out_dir / "history.png")
     # Last, because `make history` takes timeline.md as the sign that the history is complete.
     _write_text(out_dir / "timeline.md", timeline_markdown(editions, table, matrix, plr))
-    files += [out_dir / n for n in ("timeline.csv", "timeline.md", "timeline.json",
-                                    "persistence.csv", "history.gpkg", "history.png")]
+    files += [
+        out_dir / n
+        for n in (
+            "timeline.csv",
+            "timeline.md",
+            "timeline.json",
+            "persistence.csv",
+            "history.gpkg",
+            "history.png",
+        )
+    ]
     return history
 
 
 def history_json(history: History) -> dict[str, Any]:
     """The timeline as plain data (editions, tracks, persistence matrix)."""
     return {
-        "editions": [{"key": e.key, "year": e.year, "label": e.label,
-                      "n_areas": len(e.build.areas)} for e in history.editions],
+        "editions": [
+            {"key": e.key, "year": e.year, "label": e.label, "n_areas": len(e.build.areas)}
+            for e in history.editions
+        ],
         "tracks": history.timeline.to_dict("records"),
-        "persist_into": {k: {c: (None if pd.isna(v) else int(v)) for c, v in row.items()}
-                         for k, row in history.matrix.iterrows()},
+        "persist_into": matrix_counts(history.matrix),
     }
