@@ -100,8 +100,19 @@ def test_failed_and_interrupted_builds_leave_the_previous_output_intact(tmp_path
 
     # a real process, terminated while it works
     proc = subprocess.Popen(
-        [sys.executable, "-m", "quartiere.cli", "build", "--config", str(DEFAULT), "--out",
-         str(out)], stderr=subprocess.PIPE, text=True, cwd=tmp_path,
+        [
+            sys.executable,
+            "-m",
+            "quartiere.cli",
+            "build",
+            "--config",
+            str(DEFAULT),
+            "--out",
+            str(out),
+        ],
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
     )
     assert proc.stderr is not None
     for line in proc.stderr:

@@ -29,16 +29,25 @@ def test_shipped_editions_load_and_resolve_paths_relative_to_their_file():
 
 
 def test_unknown_key_suggests_the_closest(tmp_path):
-    path = write(tmp_path, f"extends: {ROOT / 'config/criteria.yaml'}\n"
-                           "criteria:\n  schools:\n    min_area_shar: 0.5\n")
-    with pytest.raises(ConfigError, match=r"criteria\.schools\.min_area_shar: unknown key; "
-                                          r"did you mean 'min_area_share'\?"):
+    path = write(
+        tmp_path,
+        f"extends: {ROOT / 'config/criteria.yaml'}\n"
+        "criteria:\n  schools:\n    min_area_shar: 0.5\n",
+    )
+    with pytest.raises(
+        ConfigError,
+        match=r"criteria\.schools\.min_area_shar: unknown key; "
+        r"did you mean 'min_area_share'\?",
+    ):
         load_config(path)
 
 
 def test_out_of_range_value_is_named_with_its_path(tmp_path):
-    path = write(tmp_path, f"extends: {ROOT / 'config/criteria.yaml'}\n"
-                           "criteria:\n  schools:\n    min_area_share: 1.7\n")
+    path = write(
+        tmp_path,
+        f"extends: {ROOT / 'config/criteria.yaml'}\n"
+        "criteria:\n  schools:\n    min_area_share: 1.7\n",
+    )
     with pytest.raises(ConfigError) as info:
         load_config(path)
     assert "criteria.schools.min_area_share: 1.7" in str(info.value)
@@ -61,7 +70,10 @@ def test_extends_loop_is_refused(tmp_path):
 
 
 def test_atlas_breaks_must_match_strata(tmp_path):
-    path = write(tmp_path, f"extends: {ROOT / 'config/criteria.yaml'}\n"
-                           "criteria:\n  atlas:\n    method: breaks\n    breaks: [0, 1]\n")
+    path = write(
+        tmp_path,
+        f"extends: {ROOT / 'config/criteria.yaml'}\n"
+        "criteria:\n  atlas:\n    method: breaks\n    breaks: [0, 1]\n",
+    )
     with pytest.raises(ConfigError, match="needs 6 breaks"):
         load_config(path)

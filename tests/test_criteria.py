@@ -14,14 +14,19 @@ from quartiere.criteria import (
     schools_criterion,
 )
 
-RULES = [MssRule(status=["niedrig", "sehr niedrig"]), MssRule(status=["mittel"], dynamic=["negativ"])]
+RULES = [
+    MssRule(status=["niedrig", "sehr niedrig"]),
+    MssRule(status=["mittel"], dynamic=["negativ"]),
+]
 PLR = pd.Index(["01000001", "01000002", "01000003", "01000004", "01000005"])
 
 
 def test_mss_rule_alternatives_and_no_data():
     mss = pd.DataFrame(
-        {"status": ["sehr niedrig", " mittel ", "mittel", "hoch"],
-         "dynamic": ["positiv", "negativ", "stabil", "negativ"]},
+        {
+            "status": ["sehr niedrig", " mittel ", "mittel", "hoch"],
+            "dynamic": ["positiv", "negativ", "stabil", "negativ"],
+        },
         index=PLR[:4],
     )
     out = mss_attention(mss, RULES, PLR)
@@ -38,8 +43,13 @@ def test_lmb_estimate_scales_to_the_citywide_mean_and_caps():
 
 
 def test_school_table_aggregates_by_pupils():
-    schools = pd.DataFrame({"catchment": ["0101", "0101", "0102"], "share": [80.0, 40.0, 10.0],
-                            "pupils": [300.0, 100.0, 50.0]})
+    schools = pd.DataFrame(
+        {
+            "catchment": ["0101", "0101", "0102"],
+            "share": [80.0, 40.0, 10.0],
+            "pupils": [300.0, 100.0, 50.0],
+        }
+    )
     out = aggregate_school_lmb(schools)
     assert out["0101"] == pytest.approx(70.0)
     assert out["0102"] == pytest.approx(10.0)
@@ -51,8 +61,15 @@ def overlaps(rows):
 
 def test_schools_threshold_met_exactly_and_straddling_catchment():
     # Catchment K1 (lmb exactly 75) straddles P1 and P2: half of P1 and half of P2.
-    ov = overlaps([("K1", "P1", 50.0), ("K2", "P1", 50.0), ("K1", "P2", 40.0),
-                   ("K3", "P2", 60.0), ("K3", "P3", 100.0)])
+    ov = overlaps(
+        [
+            ("K1", "P1", 50.0),
+            ("K2", "P1", 50.0),
+            ("K1", "P2", 40.0),
+            ("K3", "P2", 60.0),
+            ("K3", "P3", 100.0),
+        ]
+    )
     lmb = pd.Series({"K1": 75.0, "K2": 10.0, "K3": np.nan})
     area = pd.Series({"P1": 100.0, "P2": 100.0, "P3": 100.0})
     out = schools_criterion(ov, lmb, area, lmb_threshold=75, min_area_share=0.5, min_coverage=0.3)
@@ -60,8 +77,9 @@ def test_schools_threshold_met_exactly_and_straddling_catchment():
     assert out.loc["P1", "c_schools"] == 1  # exactly 50 % meets "at least 50 %"
     assert out.loc["P2", "c_schools"] == 0  # 40 % covered, with 40 % known coverage
     assert pd.isna(out.loc["P3", "c_schools"])  # no catchment with data
-    stricter = schools_criterion(ov, lmb, area, lmb_threshold=75.01, min_area_share=0.5,
-                                 min_coverage=0.3)
+    stricter = schools_criterion(
+        ov, lmb, area, lmb_threshold=75.01, min_area_share=0.5, min_coverage=0.3
+    )
     assert stricter.loc["P1", "c_schools"] == 0
 
 
@@ -79,17 +97,23 @@ def test_atlas_quantiles_by_count_put_the_lowest_seventh_in_stratum_7():
 def test_atlas_quantiles_by_population_and_breaks():
     values = pd.Series([-2.0, -1.0, 0.0, 1.0], index=list("abcd"))
     pop = pd.Series([100.0, 100.0, 100.0, 700.0], index=list("abcd"))
-    by_pop = atlas_strata(values, pop, AtlasCriterion(strata=2, flag_strata=[2],
-                                                      method="quantiles_population"))
+    by_pop = atlas_strata(
+        values, pop, AtlasCriterion(strata=2, flag_strata=[2], method="quantiles_population")
+    )
     # the three low values hold 30 % of the inhabitants: all in the lower half
     assert by_pop["c_atlas"].tolist() == [1, 1, 1, 0]
-    breaks = atlas_strata(values, pop, AtlasCriterion(strata=3, flag_strata=[3], method="breaks",
-                                                      breaks=[-1.0, 0.5]))
+    breaks = atlas_strata(
+        values, pop, AtlasCriterion(strata=3, flag_strata=[3], method="breaks", breaks=[-1.0, 0.5])
+    )
     assert breaks["atlas_stratum"].tolist() == [3, 3, 2, 1]  # a value on a bound joins the lower
 
 
 def test_count_criteria_treats_no_data_as_not_met():
-    flags = pd.DataFrame({"c_mss": pd.array([1, pd.NA, 1], dtype="Int8"),
-                          "c_schools": pd.array([1, 1, pd.NA], dtype="Int8"),
-                          "c_atlas": pd.array([0, 1, pd.NA], dtype="Int8")})
+    flags = pd.DataFrame(
+        {
+            "c_mss": pd.array([1, pd.NA, 1], dtype="Int8"),
+            "c_schools": pd.array([1, 1, pd.NA], dtype="Int8"),
+            "c_atlas": pd.array([0, 1, pd.NA], dtype="Int8"),
+        }
+    )
     assert count_criteria(flags).tolist() == [2, 2, 1]

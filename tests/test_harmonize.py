@@ -10,8 +10,9 @@ from quartiere.harmonize import overlay_weights, transfer_extensive, transfer_in
 
 
 def layer(boxes: dict[str, tuple[float, float, float, float]]) -> gpd.GeoSeries:
-    return gpd.GeoSeries([shapely.box(*b) for b in boxes.values()], index=list(boxes),
-                         crs="EPSG:25833")
+    return gpd.GeoSeries(
+        [shapely.box(*b) for b in boxes.values()], index=list(boxes), crs="EPSG:25833"
+    )
 
 
 # Two source zones side by side (each 100 x 100 m); one target straddles both, 3/4 in A.

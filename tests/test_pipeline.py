@@ -52,8 +52,10 @@ def test_every_planning_area_has_each_criterion_or_explicit_no_data(result):
     # a flag without its value behind it would be unexplainable
     assert layer.loc[layer["c_atlas"].notna(), "atlas_value"].notna().all()
     assert layer.loc[layer["c_schools"].notna(), "lmb_area_share"].notna().all()
-    assert (layer["n_criteria"] == layer[["c_mss", "c_schools", "c_atlas"]].fillna(0)
-            .astype(int).sum(axis=1)).all()
+    assert (
+        layer["n_criteria"]
+        == layer[["c_mss", "c_schools", "c_atlas"]].fillna(0).astype(int).sum(axis=1)
+    ).all()
 
 
 def test_atlas_stratum_7_is_the_lowest_seventh(result):
@@ -61,8 +63,9 @@ def test_atlas_stratum_7_is_the_lowest_seventh(result):
     known = layer["atlas_value"].notna()
     flagged = layer["c_atlas"] == 1
     assert flagged.sum() == pytest.approx(known.sum() / 7, abs=1)
-    assert layer.loc[flagged, "atlas_value"].max() < layer.loc[known & ~flagged,
-                                                               "atlas_value"].min()
+    assert (
+        layer.loc[flagged, "atlas_value"].max() < layer.loc[known & ~flagged, "atlas_value"].min()
+    )
 
 
 def test_lmb_estimate_is_calibrated_and_labelled(result):
@@ -72,7 +75,8 @@ def test_lmb_estimate_is_calibrated_and_labelled(result):
     # the scaling makes the population-weighted citywide mean the configured 33 %
     inputs, h = result.inputs, result.harmonized
     weights = h.catchment_overlaps.merge(
-        inputs.population.rename("pop"), left_on="target", right_index=True)
+        inputs.population.rename("pop"), left_on="target", right_index=True
+    )
     weights["w"] = weights["pop"].fillna(0) * weights["target_share"]
     per_catchment = weights.groupby("source")["w"].sum()
     mean = (h.lmb_share.reindex(per_catchment.index) * per_catchment).sum() / per_catchment.sum()
@@ -86,8 +90,7 @@ def test_population_transferred_from_lor2006_keeps_the_citywide_total():
     zones = inputs.atlas_zones
     assert zones is not None and inputs.atlas_zone_population is not None
     weights = overlay_weights(zones.geometry, inputs.planning_areas.geometry)
-    moved = transfer_extensive(weights, inputs.atlas_zone_population,
-                               inputs.planning_areas.index)
+    moved = transfer_extensive(weights, inputs.atlas_zone_population, inputs.planning_areas.index)
     total = inputs.atlas_zone_population.sum()
     assert moved.sum() == pytest.approx(total, rel=1e-3)
     # and it lands roughly where people live (area weights also put some into parks)
@@ -99,8 +102,15 @@ def test_explain_tells_the_whole_story(result):
     inside = layer.loc[layer["hr_id"] != ""].iloc[0]
     text = explain(result, inside["plr_id"])
     assert inside["plr_id"] in text and inside["plr_name"] in text
-    for needle in ("c_mss", "c_schools", "c_atlas", "ESTIMATE", "APPROXIMATION",
-                   f"Handlungsraum {inside['hr_id']}", "Criteria met"):
+    for needle in (
+        "c_mss",
+        "c_schools",
+        "c_atlas",
+        "ESTIMATE",
+        "APPROXIMATION",
+        f"Handlungsraum {inside['hr_id']}",
+        "Criteria met",
+    ):
         assert needle in text
     outside = layer.loc[(layer["hr_id"] == "") & layer["c_mss"].isna()].iloc[0]
     text = explain(result, outside["plr_id"])
@@ -117,8 +127,18 @@ def test_explain_of_transferred_atlas_value_lists_source_zones():
 
 def test_layers_match_the_contract(result):
     assert isinstance(result.areas, gpd.GeoDataFrame)
-    expected = ["hr_id", "hr_name", "bezirk", "n_plr", "population", "area_km2", "plr_ids",
-                "n_c_mss", "n_c_schools", "n_c_atlas"]
+    expected = [
+        "hr_id",
+        "hr_name",
+        "bezirk",
+        "n_plr",
+        "population",
+        "area_km2",
+        "plr_ids",
+        "n_c_mss",
+        "n_c_schools",
+        "n_c_atlas",
+    ]
     assert list(result.areas.columns[: len(expected)]) == expected
     members = result.planning_areas.loc[result.planning_areas["hr_id"] != ""]
     counted = members.groupby("hr_id").size()

@@ -1,8 +1,11 @@
 """Typed configuration: every input, rule and number of a build, validated on load.
 
-A configuration is a YAML file. ``extends: other.yaml`` names a base file whose keys are merged under the
-file's own (mappings merge key by key, everything else replaces). Every ``path`` is resolved relative to the
-file that writes it, so an edition under ``config/editions/`` and its base under ``config/`` can both say
+A configuration is a YAML file. ``extends: other.yaml`` names a base file whose keys are merged
+under the
+file's own (mappings merge key by key, everything else replaces). Every ``path`` is resolved
+relative to the
+file that writes it, so an edition under ``config/editions/`` and its base under ``config/`` can
+both say
 ``../data/raw/...`` relative to themselves.
 """
 
@@ -37,7 +40,9 @@ class TableInput(_Model):
     id: str = Field(description="column holding the id (planning areas: 8-digit string)")
     sheet: str | int | None = Field(None, description="XLSX sheet name or 0-based index")
     header_row: int = Field(0, ge=0, description="0-based row of the header in the sheet/file")
-    encoding: str | None = Field(None, description="force an encoding; default: detect UTF-8/cp1252")
+    encoding: str | None = Field(
+        None, description="force an encoding; default: detect UTF-8/cp1252"
+    )
     delimiter: str | None = Field(None, description="force a delimiter; default: detect , or ;")
     decimal: str | None = Field(None, description="force the decimal mark; default: detect . or ,")
     restore_leading_zeros: bool = Field(
@@ -83,7 +88,9 @@ class MssInput(TableInput):
     """Monitoring Soziale Stadtentwicklung, index table (Tabelle 1)."""
 
     edition: int
-    status: str = Field(description="column with the status class (hoch/mittel/niedrig/sehr niedrig)")
+    status: str = Field(
+        description="column with the status class (hoch/mittel/niedrig/sehr niedrig)"
+    )
     dynamic: str = Field(description="column with the dynamic class (positiv/stabil/negativ)")
 
 
@@ -109,7 +116,9 @@ class LmbEstimate(_Model):
     """Stand-in lmb share per catchment from MSS child poverty (s4), documented in the README."""
 
     citywide_mean: float = Field(
-        gt=0, le=100, description="population-weighted citywide lmb share (%) the estimate is scaled to"
+        gt=0,
+        le=100,
+        description="population-weighted citywide lmb share (%) the estimate is scaled to",
     )
 
 
@@ -153,7 +162,8 @@ class AtlasInput(TableInput):
 
 
 class MssRule(_Model):
-    """One alternative of the attention rule: every listed column's class must be one of its values."""
+    """One alternative of the attention rule: every listed column's class must be one of its
+    values."""
 
     status: list[str] | None = None
     dynamic: list[str] | None = None
@@ -276,8 +286,14 @@ class Config(_Model):
 
     def input_paths(self) -> list[Path]:
         """Every input file this configuration reads, in a stable order."""
-        paths = [self.planning_areas.path, self.population.path, self.mss.path,
-                 self.child_poverty.path, self.catchments.path, self.atlas.path]
+        paths = [
+            self.planning_areas.path,
+            self.population.path,
+            self.mss.path,
+            self.child_poverty.path,
+            self.catchments.path,
+            self.atlas.path,
+        ]
         if self.catchments.official is not None and self.catchments.lmb_source == "official":
             paths.append(self.catchments.official.path)
         if self.atlas.zones is not None:
@@ -313,7 +329,8 @@ def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
 
 
 def read_config_dict(path: Path, _seen: tuple[Path, ...] = ()) -> tuple[dict[str, Any], list[Path]]:
-    """Read a YAML configuration with its ``extends`` chain; return the merged mapping and the files."""
+    """Read a YAML configuration with its ``extends`` chain; return the merged mapping and the
+    files."""
     path = Path(path).resolve()
     if path in _seen:
         raise ConfigError("'extends' chain loops back to this file", path)
@@ -366,7 +383,7 @@ def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
     return model
 
 
-def _describe(error: dict[str, Any], data: dict[str, Any]) -> str:
+def _describe(error: Any, data: dict[str, Any]) -> str:
     loc = tuple(error["loc"])
     dotted = ".".join(str(p) for p in loc)
     if error["type"] == "extra_forbidden":

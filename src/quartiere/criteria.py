@@ -1,10 +1,12 @@
 """The three criteria of the joint initiative, evaluated per planning area (Planungsraum, PLR).
 
-Each criterion keeps the value behind its flag. Flags are pandas nullable ``Int8``: 1 = met, 0 = not met,
+Each criterion keeps the value behind its flag. Flags are pandas nullable ``Int8``: 1 = met, 0 =
+not met,
 ``<NA>`` = no data (a PLR the source does not cover is never counted as "not disadvantaged").
 
 * ``c_mss``: Monitoring Soziale Stadtentwicklung, *Gebiet mit besonderem Aufmerksamkeitsbedarf*;
-* ``c_schools``: covered by catchments (Einschulungsbereiche) of primary schools with a high share of
+* ``c_schools``: covered by catchments (Einschulungsbereiche) of primary schools with a high share
+of
   pupils exempt from learning-material fees (*lernmittelbefreit*, lmb);
 * ``c_atlas``: most disadvantaged stratum of the social atlas index (approximating *Schicht 7*).
 """
@@ -38,7 +40,8 @@ def _flag(met: pd.Series, known: pd.Series) -> pd.Series:
 
 
 def _normalise_class(values: pd.Series) -> pd.Series:
-    # Official class texts come with stray blanks and mixed case ("Status mittel , Dynamik negativ").
+    # Official class texts come with stray blanks and mixed case ("Status mittel , Dynamik
+    # negativ").
     return values.astype("string").str.strip().str.replace(r"\s+", " ", regex=True).str.lower()
 
 
@@ -79,13 +82,15 @@ def mss_attention(mss: pd.DataFrame, rules: Sequence[MssRule], plr_ids: pd.Index
     )
 
 
-def estimate_lmb(child_poverty: pd.Series, citywide_child_poverty: float, citywide_mean: float
-                 ) -> tuple[pd.Series, float]:
+def estimate_lmb(
+    child_poverty: pd.Series, citywide_child_poverty: float, citywide_mean: float
+) -> tuple[pd.Series, float]:
     """Stand-in lmb share (%) per catchment from MSS child poverty (indicator s4).
 
     lmb (SGB II, SGB XII, asylum seekers' benefits, Wohngeld, Kinderzuschlag) runs above s4 (SGB II
     only), so the estimate scales s4 by one factor chosen such that the citywide population-weighted
-    mean equals ``citywide_mean`` (configured; press reports put it near one pupil in three), and caps
+    mean equals ``citywide_mean`` (configured; press reports put it near one pupil in three), and
+    caps
     the result at 100 %.
 
     Parameters
@@ -144,7 +149,8 @@ def schools_criterion(
     min_area_share : float
         A PLR meets the criterion when flagged catchments cover at least this share of its area.
     min_coverage : float
-        Below this share of its area covered by catchments with a known lmb share, a PLR has no data.
+        Below this share of its area covered by catchments with a known lmb share, a PLR has no
+        data.
 
     Returns
     -------
@@ -158,9 +164,11 @@ def schools_criterion(
     area = overlaps["area_m2"].to_numpy(dtype=float)
     sums = (
         pd.DataFrame(
-            {"target": overlaps["target"].to_numpy(),
-             "flagged": np.where(flagged, area, 0.0),
-             "known": np.where(known, area, 0.0)}
+            {
+                "target": overlaps["target"].to_numpy(),
+                "flagged": np.where(flagged, area, 0.0),
+                "known": np.where(known, area, 0.0),
+            }
         )
         .groupby("target")[["flagged", "known"]]
         .sum()
@@ -172,8 +180,11 @@ def schools_criterion(
     # A tolerance of 1e-9 keeps "exactly 50 %" at 50 % despite floating-point area sums.
     met = area_share >= min_area_share - 1e-9
     return pd.DataFrame(
-        {"lmb_area_share": area_share.where(has_data), "lmb_coverage": coverage,
-         "c_schools": _flag(met, has_data)},
+        {
+            "lmb_area_share": area_share.where(has_data),
+            "lmb_coverage": coverage,
+            "c_schools": _flag(met, has_data),
+        },
         index=plr_area_m2.index,
     )
 

@@ -7,8 +7,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-__all__ = ["QuartiereError", "ConfigError", "InputError", "EXIT_OK", "EXIT_CONFIG", "EXIT_INPUT",
-           "EXIT_INTERNAL", "EXIT_CHANGED"]
+__all__ = [
+    "QuartiereError",
+    "ConfigError",
+    "InputError",
+    "EXIT_OK",
+    "EXIT_CONFIG",
+    "EXIT_INPUT",
+    "EXIT_INTERNAL",
+    "EXIT_CHANGED",
+]
 
 EXIT_OK = 0
 EXIT_INTERNAL = 1

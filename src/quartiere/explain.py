@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import pandas as pd
 
@@ -16,7 +17,7 @@ def _fmt_int(value: float) -> str:
     return "unknown" if value is None or pd.isna(value) else f"{value:,.0f}"
 
 
-def _verdict(flag: object) -> str:
+def _verdict(flag: Any) -> str:
     if flag is None or pd.isna(flag):
         return "NO DATA"
     return "MET" if int(flag) == 1 else "not met"  # type: ignore[call-overload]
@@ -41,10 +42,12 @@ def explain(result: BuildResult, plr_id: str) -> str:
     if plr_id not in plr.index:
         close = [p for p in plr.index if p.startswith(plr_id[:6])][:3]
         hint = f"; nearby ids: {', '.join(close)}" if close else ""
-        raise InputError(f"no planning area {plr_id!r} in {config.planning_areas.generation} "
-                         f"(ids are 8 digits){hint}", config.planning_areas.path.name)
+        raise InputError(
+            f"no planning area {plr_id!r} in {config.planning_areas.generation} "
+            f"(ids are 8 digits){hint}",
+            config.planning_areas.path.name,
+        )
     row = plr.loc[plr_id]
-    src = result.inputs.planning_areas.loc[plr_id]
     lines = [
         f"Planungsraum {plr_id} {row['plr_name']} (Bezirksregion {row['bzr_name']}, "
         f"Bezirk {row['bezirk']})",
@@ -57,43 +60,58 @@ def explain(result: BuildResult, plr_id: str) -> str:
 
     # 1. MSS
     mss = config.mss
-    lines.append(f"1. MSS {mss.edition}, area needing particular attention (c_mss): "
-                 f"{_verdict(row['c_mss'])}")
+    lines.append(
+        f"1. MSS {mss.edition}, area needing particular attention (c_mss): {_verdict(row['c_mss'])}"
+    )
     if pd.isna(row["c_mss"]):
-        lines.append(f"   not indexed by the MSS (no row in {mss.path.name}; the MSS indexes only "
-                     "PLR with more than 300 inhabitants)")
+        lines.append(
+            f"   not indexed by the MSS (no row in {mss.path.name}; the MSS indexes only "
+            "PLR with more than 300 inhabitants)"
+        )
     else:
-        lines.append(f"   status \"{row['mss_status']}\", dynamic \"{row['mss_dynamic']}\" "
-                     f"({mss.path.name}, columns {mss.status} / {mss.dynamic})")
+        lines.append(
+            f'   status "{row["mss_status"]}", dynamic "{row["mss_dynamic"]}" '
+            f"({mss.path.name}, columns {mss.status} / {mss.dynamic})"
+        )
     lines.append(f"   rule: {_rule_text(result)}")
     lines.append("")
 
     # 2. Schools
     schools = config.criteria.schools
     harmonized = result.harmonized
-    lines.append(f"2. Primary-school catchments with lmb share >= {schools.lmb_threshold:g} % "
-                 f"(c_schools): {_verdict(row['c_schools'])}")
+    lines.append(
+        f"2. Primary-school catchments with lmb share >= {schools.lmb_threshold:g} % "
+        f"(c_schools): {_verdict(row['c_schools'])}"
+    )
     share = row["lmb_area_share"]
     if pd.isna(share):
-        lines.append(f"   catchments with a known lmb share cover less than "
-                     f"{schools.min_coverage:.0%} of this PLR")
+        lines.append(
+            f"   catchments with a known lmb share cover less than "
+            f"{schools.min_coverage:.0%} of this PLR"
+        )
     else:
-        lines.append(f"   {share:.0%} of the PLR's area lies in such catchments "
-                     f"(rule: at least {schools.min_area_share:.0%})")
+        lines.append(
+            f"   {share:.0%} of the PLR's area lies in such catchments "
+            f"(rule: at least {schools.min_area_share:.0%})"
+        )
     overlaps = harmonized.catchment_overlaps
     mine = overlaps[overlaps["target"] == plr_id].sort_values("target_share", ascending=False)
     for _, o in mine.iterrows():
         lmb = harmonized.lmb_share.get(o["source"], math.nan)
         mark = ">= threshold" if lmb >= schools.lmb_threshold else "below threshold"
-        lines.append(f"   - catchment {o['source']}: {o['target_share']:.0%} of the PLR, "
-                     f"lmb {lmb:.1f} % ({harmonized.lmb_source}, {mark})")
+        lines.append(
+            f"   - catchment {o['source']}: {o['target_share']:.0%} of the PLR, "
+            f"lmb {lmb:.1f} % ({harmonized.lmb_source}, {mark})"
+        )
     if harmonized.lmb_source == "estimate":
         assert config.catchments.estimate is not None
-        lines.append(f"   lmb source: ESTIMATE from MSS {mss.edition} child poverty (s4, "
-                     f"{config.child_poverty.path.name}), population-weighted per catchment, "
-                     f"x {harmonized.lmb_factor:.3f} (citywide mean "
-                     f"{config.catchments.estimate.citywide_mean:g} %); catchments "
-                     f"{config.catchments.path.name} ({config.catchments.school_year})")
+        lines.append(
+            f"   lmb source: ESTIMATE from MSS {mss.edition} child poverty (s4, "
+            f"{config.child_poverty.path.name}), population-weighted per catchment, "
+            f"x {harmonized.lmb_factor:.3f} (citywide mean "
+            f"{config.catchments.estimate.citywide_mean:g} %); catchments "
+            f"{config.catchments.path.name} ({config.catchments.school_year})"
+        )
     else:
         assert config.catchments.official is not None
         lines.append(f"   lmb source: official table {config.catchments.official.path.name}")
@@ -101,33 +119,42 @@ def explain(result: BuildResult, plr_id: str) -> str:
 
     # 3. Atlas
     atlas = config.criteria.atlas
-    lines.append(f"3. Social atlas, stratum {', '.join(map(str, atlas.flag_strata))} of "
-                 f"{atlas.strata} (c_atlas): {_verdict(row['c_atlas'])}; an APPROXIMATION of "
-                 f"{atlas.approximation_of}")
+    lines.append(
+        f"3. Social atlas, stratum {', '.join(map(str, atlas.flag_strata))} of "
+        f"{atlas.strata} (c_atlas): {_verdict(row['c_atlas'])}; an APPROXIMATION of "
+        f"{atlas.approximation_of}"
+    )
     value = row["atlas_value"]
     if pd.isna(value):
         lines.append(f"   no {config.atlas.column} value for this PLR")
     else:
         strata = result.planning_areas.groupby("atlas_stratum")["atlas_value"].agg(["min", "max"])
         flagged = strata.loc[strata.index.isin(atlas.flag_strata)]
-        bound = f"; flagged strata hold values up to {flagged['max'].max():.3f}" if len(
-            flagged) else ""
-        lines.append(f"   {config.atlas.column} = {value:.3f} -> stratum "
-                     f"{int(row['atlas_stratum'])} of {atlas.strata} ({atlas.method}; lower = "
-                     f"more disadvantaged{bound})")
+        bound = (
+            f"; flagged strata hold values up to {flagged['max'].max():.3f}" if len(flagged) else ""
+        )
+        lines.append(
+            f"   {config.atlas.column} = {value:.3f} -> stratum "
+            f"{int(row['atlas_stratum'])} of {atlas.strata} ({atlas.method}; lower = "
+            f"more disadvantaged{bound})"
+        )
     if result.harmonized.atlas_overlaps is not None:
         ov = result.harmonized.atlas_overlaps
         mine = ov[ov["target"] == plr_id].copy()
         total = mine["weight"].sum()
-        lines.append(f"   transferred from {config.atlas.path.name} on "
-                     f"{config.atlas.zones.path.name if config.atlas.zones else ''} "
-                     f"({config.atlas.weight}-weighted mean of overlapping source PLR):")
+        lines.append(
+            f"   transferred from {config.atlas.path.name} on "
+            f"{config.atlas.zones.path.name if config.atlas.zones else ''} "
+            f"({config.atlas.weight}-weighted mean of overlapping source PLR):"
+        )
         for _, o in mine.sort_values("weight", ascending=False).iterrows():
             v = result.inputs.atlas.get(o["source"], math.nan)
             w = o["weight"] / total if total > 0 else math.nan
             shown = "no value" if pd.isna(v) else f"{v:.3f}"
-            lines.append(f"   - source PLR {o['source']}: weight {w:.1%}, "
-                         f"{o['target_share']:.0%} of this PLR's area, value {shown}")
+            lines.append(
+                f"   - source PLR {o['source']}: weight {w:.1%}, "
+                f"{o['target_share']:.0%} of this PLR's area, value {shown}"
+            )
     else:
         lines.append(f"   source: {config.atlas.path.name}, column {config.atlas.column}")
     lines.append("")
@@ -138,8 +165,9 @@ def explain(result: BuildResult, plr_id: str) -> str:
     lines.append(f"   {row['decision']}")
     if row["hr_id"]:
         area = result.areas.set_index("hr_id").loc[row["hr_id"]]
-        lines.append(f"   Handlungsraum {row['hr_id']} {area['hr_name']}: {int(area['n_plr'])} "
-                     f"planning areas, {_fmt_int(area['population'])} inhabitants, "
-                     f"{area['area_km2']:.2f} km2")
-    del src
+        lines.append(
+            f"   Handlungsraum {row['hr_id']} {area['hr_name']}: {int(area['n_plr'])} "
+            f"planning areas, {_fmt_int(area['population'])} inhabitants, "
+            f"{area['area_km2']:.2f} km2"
+        )
     return "\n".join(lines)

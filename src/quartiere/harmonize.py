@@ -1,7 +1,9 @@
 """Transfer attributes between zone systems by area- or population-weighted overlay.
 
-Berlin's inputs live on different geometries: school catchments (Einschulungsbereiche), and the social
-atlas on the pre-2021 planning areas (LOR 2006). This stage moves their values onto the target planning
+Berlin's inputs live on different geometries: school catchments (Einschulungsbereiche), and the
+social
+atlas on the pre-2021 planning areas (LOR 2006). This stage moves their values onto the target
+planning
 areas and keeps the overlap weights, so that ``quartiere explain`` can show where a value came from.
 
 Two kinds of variables are transferred differently:
@@ -12,7 +14,8 @@ Two kinds of variables are transferred differently:
   overlaps in proportion to their weight within the source, and the parts are summed per target. The
   citywide total is kept wherever source and target cover the same ground.
 
-Weights are ``area`` (m², EPSG:25833) or ``population``: a source zone's inhabitants spread evenly over
+Weights are ``area`` (m², EPSG:25833) or ``population``: a source zone's inhabitants spread evenly
+over
 its area, so that an overlap with a densely populated source counts more than one with a park.
 """
 
@@ -25,13 +28,21 @@ import numpy as np
 import pandas as pd
 import shapely
 
-__all__ = ["overlay", "reverse", "weigh", "overlay_weights", "transfer_intensive", "transfer_extensive"]
+__all__ = [
+    "overlay",
+    "reverse",
+    "weigh",
+    "overlay_weights",
+    "transfer_intensive",
+    "transfer_extensive",
+]
 
 Weighting = Literal["area", "population"]
 
 
-def overlay(source: gpd.GeoSeries, target: gpd.GeoSeries, *, min_area_m2: float = 1.0
-            ) -> pd.DataFrame:
+def overlay(
+    source: gpd.GeoSeries, target: gpd.GeoSeries, *, min_area_m2: float = 1.0
+) -> pd.DataFrame:
     """Intersect two polygon layers: one row per overlap with its area and shares.
 
     Parameters
@@ -70,15 +81,21 @@ def overlay(source: gpd.GeoSeries, target: gpd.GeoSeries, *, min_area_m2: float 
 
 def reverse(overlaps: pd.DataFrame) -> pd.DataFrame:
     """The same overlaps seen from the other side (target becomes source), without the weights."""
-    swapped = overlaps.rename(columns={"source": "target", "target": "source",
-                                       "source_share": "target_share",
-                                       "target_share": "source_share"})
+    swapped = overlaps.rename(
+        columns={
+            "source": "target",
+            "target": "source",
+            "source_share": "target_share",
+            "target_share": "source_share",
+        }
+    )
     columns = ["source", "target", "area_m2", "source_share", "target_share"]
     return swapped[columns].sort_values(["target", "source"], kind="stable").reset_index(drop=True)
 
 
-def weigh(overlaps: pd.DataFrame, weight: Weighting = "area",
-          source_population: pd.Series | None = None) -> pd.DataFrame:
+def weigh(
+    overlaps: pd.DataFrame, weight: Weighting = "area", source_population: pd.Series | None = None
+) -> pd.DataFrame:
     """Add a ``weight`` column to overlaps: their area, or their share of the source's inhabitants.
 
     Population weights spread each source zone's inhabitants evenly over its area; zones missing
@@ -164,4 +181,6 @@ def transfer_extensive(weights: pd.DataFrame, values: pd.Series, targets: pd.Ind
         share = np.where(total_per_source > 0, w / total_per_source.to_numpy(), 0.0)
     src_values = values.reindex(weights["source"]).fillna(0.0).to_numpy(dtype=float)
     parts = pd.Series(share * src_values).groupby(weights["target"].to_numpy()).sum()
-    return parts.reindex(targets, fill_value=0.0).rename(values.name)
+    out = parts.reindex(targets, fill_value=0.0)
+    out.name = values.name
+    return out

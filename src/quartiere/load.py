@@ -1,7 +1,9 @@
-"""Load and validate every input a configuration names (the first stage, and the only one reading files).
+"""Load and validate every input a configuration names (the first stage, and the only one reading
+files).
 
 Each loader returns frames indexed by the input's id (planning areas: 8-digit strings, leading zeros
-kept) and raises :class:`~quartiere.errors.InputError` with one line naming file, row or feature, and
+kept) and raises :class:`~quartiere.errors.InputError` with one line naming file, row or feature,
+and
 problem. Facts worth knowing but not fatal (planning areas without a row, repaired geometries) are
 collected as notes, shown by the CLI and written to ``build_info``.
 """
@@ -41,27 +43,41 @@ class Inputs:
     notes: list[str] = field(default_factory=list)
 
 
-def _match_ids(table: pd.DataFrame, spec: TableInput, zones: pd.Index, zone_label: str,
-               notes: list[str], what: str) -> None:
+def _match_ids(
+    table: pd.DataFrame,
+    spec: TableInput,
+    zones: pd.Index,
+    zone_label: str,
+    notes: list[str],
+    what: str,
+) -> None:
     """Refuse rows for unknown zones; note zones without a row (they become "no data")."""
     unknown = table.index.difference(zones)
     if len(unknown):
         more = f" (and {len(unknown) - 1} more)" if len(unknown) > 1 else ""
         raise InputError(
-            f"id {unknown[0]!r}{more} matches no {zone_label}; is this table for another LOR edition?",
-            spec.path, f"column '{spec.id}'",
+            f"id {unknown[0]!r}{more} matches no {zone_label}; "
+            "is this table for another LOR edition?",
+            spec.path,
+            f"column '{spec.id}'",
         )
     missing = zones.difference(table.index)
     if len(missing):
-        notes.append(f"{what}: {len(missing)} of {len(zones)} {zone_label}s have no row in "
-                     f"{spec.path.name}; treated as no data")
+        notes.append(
+            f"{what}: {len(missing)} of {len(zones)} {zone_label}s have no row in "
+            f"{spec.path.name}; treated as no data"
+        )
 
 
 def load_planning_areas(config: Config) -> tuple[gpd.GeoDataFrame, LayerReport]:
     spec = config.planning_areas
     mapping = {
-        spec.name: "plr_name", spec.bzr_id: "bzr_id", spec.bzr_name: "bzr_name",
-        spec.pgr_id: "pgr_id", spec.pgr_name: "pgr_name", spec.bezirk: "bezirk",
+        spec.name: "plr_name",
+        spec.bzr_id: "bzr_id",
+        spec.bzr_name: "bzr_name",
+        spec.pgr_id: "pgr_id",
+        spec.pgr_name: "pgr_name",
+        spec.bezirk: "bezirk",
         spec.bezirk_name: "bezirk_name",
     }
     layer, report = read_layer(spec, list(mapping), config.crs, PLR_ID)
@@ -72,8 +88,9 @@ def load_planning_areas(config: Config) -> tuple[gpd.GeoDataFrame, LayerReport]:
         layer[column] = layer[column].astype(str).str.strip()
     bad = layer.index[~layer.index.str.startswith(tuple(layer["bezirk"].unique()))]
     if len(bad):
-        raise InputError(f"PLR id {bad[0]} does not start with its district code", spec.path,
-                         f"feature {bad[0]}")
+        raise InputError(
+            f"PLR id {bad[0]} does not start with its district code", spec.path, f"feature {bad[0]}"
+        )
     return layer.sort_index(), report
 
 
@@ -130,13 +147,16 @@ def load_inputs(config: Config) -> Inputs:
             _match_ids(zp_table, zp, atlas_zones.index, "source-zone", notes, "atlas weights")
             zone_population = zp_table[zp.column].rename("population")
         elif atlas_spec.weight == "population":
-            raise InputError("population weighting needs 'atlas.zones.population'",
-                             config.source, "atlas.weight")
+            raise InputError(
+                "population weighting needs 'atlas.zones.population'", config.source, "atlas.weight"
+            )
     atlas = atlas_table[atlas_spec.column].rename("atlas_value")
     n_missing = int(atlas.isna().sum())
     if n_missing:
-        notes.append(f"atlas: {n_missing} rows of {atlas_spec.path.name} carry no "
-                     f"{atlas_spec.column} value; treated as no data")
+        notes.append(
+            f"atlas: {n_missing} rows of {atlas_spec.path.name} carry no "
+            f"{atlas_spec.column} value; treated as no data"
+        )
     for report in reports:
         if report.repaired:
             notes.append(f"{report.path}: repaired {report.repaired} invalid geometries")
@@ -161,8 +181,7 @@ def load_inputs(config: Config) -> Inputs:
 def _check_share(values: pd.Series, spec: TableInput) -> None:
     bad = values[(values < 0) | (values > 100)]
     if len(bad):
-        raise InputError(f"share {bad.iloc[0]} is outside 0-100", spec.path,
-                         f"id {bad.index[0]}")
+        raise InputError(f"share {bad.iloc[0]} is outside 0-100", spec.path, f"id {bad.index[0]}")
 
 
 def _load_official_lmb(spec, catchment_ids: pd.Index, notes: list[str]) -> pd.Series:
@@ -177,19 +196,26 @@ def _load_official_lmb(spec, catchment_ids: pd.Index, notes: list[str]) -> pd.Se
         numeric = [spec.share] + ([spec.pupils] if spec.pupils else [])
         table = read_table(spec, columns=[spec.catchment], numeric=numeric, id_pattern=None)
         _check_share(table[spec.share], spec)
-        schools = pd.DataFrame({
-            "catchment": table[spec.catchment].astype(str).str.strip(),
-            "share": table[spec.share],
-        })
+        schools = pd.DataFrame(
+            {
+                "catchment": table[spec.catchment].astype(str).str.strip(),
+                "share": table[spec.share],
+            }
+        )
         if spec.pupils:
             schools["pupils"] = table[spec.pupils]
         lmb = aggregate_school_lmb(schools)
     unknown = lmb.index.difference(catchment_ids)
     if len(unknown):
-        raise InputError(f"catchment {unknown[0]!r} is not in the catchment layer",
-                         spec.path, f"{len(unknown)} unknown catchment ids")
+        raise InputError(
+            f"catchment {unknown[0]!r} is not in the catchment layer",
+            spec.path,
+            f"{len(unknown)} unknown catchment ids",
+        )
     missing = catchment_ids.difference(lmb.index)
     if len(missing):
-        notes.append(f"lmb: {len(missing)} of {len(catchment_ids)} catchments have no official "
-                     "share; treated as no data")
+        notes.append(
+            f"lmb: {len(missing)} of {len(catchment_ids)} catchments have no official "
+            "share; treated as no data"
+        )
     return lmb

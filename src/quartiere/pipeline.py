@@ -1,6 +1,7 @@
 """The build, stage by stage: load -> harmonize -> criteria -> delineate -> name -> export.
 
-:func:`compute` runs the pure stages on loaded inputs; :func:`build` adds reading and writing at the two
+:func:`compute` runs the pure stages on loaded inputs; :func:`build` adds reading and writing at
+the two
 edges. Each stage is a function of frames that takes only the configuration values it needs.
 """
 
@@ -36,8 +37,9 @@ from quartiere.load import Inputs, load_inputs
 
 __all__ = ["BuildResult", "Harmonized", "harmonize", "compute", "build", "ATTRIBUTION"]
 
-ATTRIBUTION = ("Datenquelle: Amt für Statistik Berlin-Brandenburg / Senatsverwaltungen Berlin, "
-               "CC BY 3.0 DE")
+ATTRIBUTION = (
+    "Datenquelle: Amt für Statistik Berlin-Brandenburg / Senatsverwaltungen Berlin, CC BY 3.0 DE"
+)
 
 Progress = Callable[[str], None]
 
@@ -46,12 +48,12 @@ Progress = Callable[[str], None]
 class Harmonized:
     """Inputs moved onto the target planning areas, with the overlap weights kept for audit."""
 
-    lmb_share: pd.Series            # per catchment, %
-    lmb_source: str                 # "official" or "estimate"
-    lmb_factor: float | None        # estimate: s4 -> lmb scaling factor
+    lmb_share: pd.Series  # per catchment, %
+    lmb_source: str  # "official" or "estimate"
+    lmb_factor: float | None  # estimate: s4 -> lmb scaling factor
     catchment_child_poverty: pd.Series | None  # estimate: population-weighted s4 per catchment, %
     catchment_overlaps: pd.DataFrame  # catchment (source) x PLR (target), area weights
-    atlas: pd.DataFrame              # per PLR: value, coverage
+    atlas: pd.DataFrame  # per PLR: value, coverage
     atlas_overlaps: pd.DataFrame | None  # source PLR x target PLR (when transferred)
 
 
@@ -94,29 +96,43 @@ def harmonize(inputs: Inputs, config: Config) -> Harmonized:
         # inhabitants in it (population spread evenly over the PLR's area).
         pop = inputs.population.where(inputs.child_poverty.reindex(plr.index).notna())
         to_catchments = weigh(reverse(overlaps), "population", source_population=pop)
-        child_poverty = transfer_intensive(to_catchments, inputs.child_poverty,
-                                           catchments.index)["value"]
+        child_poverty = transfer_intensive(to_catchments, inputs.child_poverty, catchments.index)[
+            "value"
+        ]
         has = inputs.child_poverty.reindex(plr.index).notna() & inputs.population.notna()
-        citywide = float(np.average(inputs.child_poverty.reindex(plr.index)[has],
-                                    weights=inputs.population[has]))
-        lmb, factor = estimate_lmb(child_poverty, citywide,
-                                   config.catchments.estimate.citywide_mean)
+        citywide = float(
+            np.average(inputs.child_poverty.reindex(plr.index)[has], weights=inputs.population[has])
+        )
+        lmb, factor = estimate_lmb(
+            child_poverty, citywide, config.catchments.estimate.citywide_mean
+        )
         source = "estimate"
 
     atlas_overlaps = None
     if inputs.atlas_zones is None:
-        atlas = pd.DataFrame({"value": inputs.atlas.reindex(plr.index),
-                              "coverage": inputs.atlas.reindex(plr.index).notna().astype(float)})
+        atlas = pd.DataFrame(
+            {
+                "value": inputs.atlas.reindex(plr.index),
+                "coverage": inputs.atlas.reindex(plr.index).notna().astype(float),
+            }
+        )
     else:
         atlas_overlaps = overlay_weights(
-            inputs.atlas_zones.geometry, plr.geometry, weight=config.atlas.weight,
+            inputs.atlas_zones.geometry,
+            plr.geometry,
+            weight=config.atlas.weight,
             source_population=inputs.atlas_zone_population,
         )
-        atlas = transfer_intensive(atlas_overlaps, inputs.atlas, plr.index,
-                                   min_coverage=config.atlas.min_coverage)
+        atlas = transfer_intensive(
+            atlas_overlaps, inputs.atlas, plr.index, min_coverage=config.atlas.min_coverage
+        )
     return Harmonized(
-        lmb_share=lmb.rename("lmb_share"), lmb_source=source, lmb_factor=factor,
-        catchment_child_poverty=child_poverty, catchment_overlaps=overlaps, atlas=atlas,
+        lmb_share=lmb.rename("lmb_share"),
+        lmb_source=source,
+        lmb_factor=factor,
+        catchment_child_poverty=child_poverty,
+        catchment_overlaps=overlaps,
+        atlas=atlas,
         atlas_overlaps=atlas_overlaps,
     )
 
@@ -127,8 +143,11 @@ def evaluate_criteria(inputs: Inputs, harmonized: Harmonized, config: Config) ->
     rules = config.criteria
     mss = mss_attention(inputs.mss, rules.mss.attention, plr.index)
     schools = schools_criterion(
-        harmonized.catchment_overlaps, harmonized.lmb_share, plr.geometry.area,
-        lmb_threshold=rules.schools.lmb_threshold, min_area_share=rules.schools.min_area_share,
+        harmonized.catchment_overlaps,
+        harmonized.lmb_share,
+        plr.geometry.area,
+        lmb_threshold=rules.schools.lmb_threshold,
+        min_area_share=rules.schools.min_area_share,
         min_coverage=rules.schools.min_coverage,
     )
     atlas = atlas_strata(harmonized.atlas["value"], inputs.population, rules.atlas)
@@ -137,9 +156,14 @@ def evaluate_criteria(inputs: Inputs, harmonized: Harmonized, config: Config) ->
     return flags
 
 
-def compute(inputs: Inputs, config: Config, *, previous: gpd.GeoDataFrame | None = None,
-            progress: Progress = lambda _: None,
-            timings: dict[str, float] | None = None) -> BuildResult:
+def compute(
+    inputs: Inputs,
+    config: Config,
+    *,
+    previous: gpd.GeoDataFrame | None = None,
+    progress: Progress = lambda _: None,
+    timings: dict[str, float] | None = None,
+) -> BuildResult:
     """Run the pure stages on loaded inputs."""
     timings = {} if timings is None else timings
     with _stage("harmonize", timings, progress):
@@ -153,46 +177,63 @@ def compute(inputs: Inputs, config: Config, *, previous: gpd.GeoDataFrame | None
             result = renumber(result, previous, config.delineation.min_overlap)
     planning_areas = _planning_area_layer(plr, result)
     catchments = _catchment_layer(inputs.catchments, harmonized, config)
-    return BuildResult(config=config, inputs=inputs, harmonized=harmonized,
-                       planning_areas=planning_areas, catchments=catchments, areas=result.areas,
-                       delineation=result, timings=timings)
+    return BuildResult(
+        config=config,
+        inputs=inputs,
+        harmonized=harmonized,
+        planning_areas=planning_areas,
+        catchments=catchments,
+        areas=result.areas,
+        delineation=result,
+        timings=timings,
+    )
 
 
 def _planning_area_layer(plr: gpd.GeoDataFrame, result: DelineationResult) -> gpd.GeoDataFrame:
     members = result.members.reindex(plr.index)
-    layer = pd.DataFrame({
-        "plr_id": plr.index.astype(str),
-        "plr_name": plr["plr_name"],
-        "bzr_name": plr["bzr_name"],
-        "bezirk": plr["bezirk_name"],
-        "population": plr["population"].round().astype("Int64"),
-        "mss_status": plr["mss_status"],
-        "mss_dynamic": plr["mss_dynamic"],
-        "c_mss": plr["c_mss"],
-        "lmb_area_share": plr["lmb_area_share"].round(4),
-        "c_schools": plr["c_schools"],
-        "atlas_value": plr["atlas_value"].round(4),
-        "atlas_stratum": plr["atlas_stratum"],
-        "c_atlas": plr["c_atlas"],
-        "n_criteria": plr["n_criteria"].astype(int),
-        "hr_id": members["hr_id"].fillna("").astype(str),
-        "decision": members["decision"].astype(str),
-    }, index=plr.index)
+    layer = pd.DataFrame(
+        {
+            "plr_id": plr.index.astype(str),
+            "plr_name": plr["plr_name"],
+            "bzr_name": plr["bzr_name"],
+            "bezirk": plr["bezirk_name"],
+            "population": plr["population"].round().astype("Int64"),
+            "mss_status": plr["mss_status"],
+            "mss_dynamic": plr["mss_dynamic"],
+            "c_mss": plr["c_mss"],
+            "lmb_area_share": plr["lmb_area_share"].round(4),
+            "c_schools": plr["c_schools"],
+            "atlas_value": plr["atlas_value"].round(4),
+            "atlas_stratum": plr["atlas_stratum"],
+            "c_atlas": plr["c_atlas"],
+            "n_criteria": plr["n_criteria"].astype(int),
+            "hr_id": members["hr_id"].fillna("").astype(str),
+            "decision": members["decision"].astype(str),
+        },
+        index=plr.index,
+    )
     return gpd.GeoDataFrame(layer, geometry=plr.geometry, crs=plr.crs).reset_index(drop=True)
 
 
-def _catchment_layer(catchments: gpd.GeoDataFrame, harmonized: Harmonized,
-                     config: Config) -> gpd.GeoDataFrame:
+def _catchment_layer(
+    catchments: gpd.GeoDataFrame, harmonized: Harmonized, config: Config
+) -> gpd.GeoDataFrame:
     share = harmonized.lmb_share.reindex(catchments.index)
     threshold = config.criteria.schools.lmb_threshold
-    layer = pd.DataFrame({
-        "esb_id": catchments.index.astype(str),
-        "lmb_share": share.round(2),
-        "lmb_source": harmonized.lmb_source,
-        "flagged": (share >= threshold).astype(int),
-    }, index=catchments.index)
-    return gpd.GeoDataFrame(layer, geometry=catchments.geometry,
-                            crs=catchments.crs).sort_index().reset_index(drop=True)
+    layer = pd.DataFrame(
+        {
+            "esb_id": catchments.index.astype(str),
+            "lmb_share": share.round(2),
+            "lmb_source": harmonized.lmb_source,
+            "flagged": (share >= threshold).astype(int),
+        },
+        index=catchments.index,
+    )
+    return (
+        gpd.GeoDataFrame(layer, geometry=catchments.geometry, crs=catchments.crs)
+        .sort_index()
+        .reset_index(drop=True)
+    )
 
 
 def sha256(path: Path) -> str:
@@ -214,8 +255,11 @@ def display_path(path: Path) -> str:
 def build_timestamp() -> str:
     """UTC build time; SOURCE_DATE_EPOCH (reproducible builds) fixes it."""
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    moment = (dt.datetime.fromtimestamp(int(epoch), dt.UTC) if epoch
-              else dt.datetime.now(dt.UTC).replace(microsecond=0))
+    moment = (
+        dt.datetime.fromtimestamp(int(epoch), dt.UTC)
+        if epoch
+        else dt.datetime.now(dt.UTC).replace(microsecond=0)
+    )
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
@@ -233,10 +277,15 @@ def estimates_text(result: BuildResult) -> list[str]:
         )
     lines.append(
         f"c_atlas is an APPROXIMATION of {config.criteria.atlas.approximation_of}: stratum "
-        f"{', '.join(map(str, config.criteria.atlas.flag_strata))} of {config.criteria.atlas.strata} "
+        f"{', '.join(map(str, config.criteria.atlas.flag_strata))} of "
+        f"{config.criteria.atlas.strata} "
         f"({config.criteria.atlas.method}) of {config.atlas.label}"
-        + (", transferred from LOR 2006 by " + config.atlas.weight + "-weighted overlay"
-           if config.atlas.zones is not None else "") + "."
+        + (
+            ", transferred from LOR 2006 by " + config.atlas.weight + "-weighted overlay"
+            if config.atlas.zones is not None
+            else ""
+        )
+        + "."
     )
     return lines
 
@@ -257,9 +306,11 @@ def collect_build_info(result: BuildResult, previous: Path | None = None) -> dic
         info[f"config.{i}"] = f"{display_path(path)} sha256:{sha256(path)}"
     for path in config.input_paths():
         info[f"input:{display_path(path)}"] = f"sha256:{sha256(path)}"
-    info["versions"] = (f"geopandas {gpd.__version__}, shapely {shapely.__version__}, "
-                        f"pyogrio {pyogrio.__version__}, GDAL {pyogrio.__gdal_version_string__}, "
-                        f"pandas {pd.__version__}")
+    info["versions"] = (
+        f"geopandas {gpd.__version__}, shapely {shapely.__version__}, "
+        f"pyogrio {pyogrio.__version__}, GDAL {pyogrio.__gdal_version_string__}, "
+        f"pandas {pd.__version__}"
+    )
     info["lmb_source"] = result.harmonized.lmb_source
     if result.harmonized.lmb_factor is not None:
         info["lmb_estimate_factor"] = f"{result.harmonized.lmb_factor:.6f}"
@@ -268,9 +319,11 @@ def collect_build_info(result: BuildResult, previous: Path | None = None) -> dic
     for i, note in enumerate(result.inputs.notes):
         info[f"note.{i}"] = note
     counts = {c: int((result.planning_areas[c] == 1).sum()) for c in CRITERIA}
-    info["counts"] = (f"{len(result.planning_areas)} planning areas; "
-                      + ", ".join(f"{k}={v}" for k, v in counts.items())
-                      + f"; {len(result.areas)} Handlungsräume")
+    info["counts"] = (
+        f"{len(result.planning_areas)} planning areas; "
+        + ", ".join(f"{k}={v}" for k, v in counts.items())
+        + f"; {len(result.areas)} Handlungsräume"
+    )
     if previous is not None:
         info["previous"] = f"{display_path(previous)} sha256:{sha256(previous)}"
         for i, line in enumerate(getattr(result.delineation, "lineage", []) or []):
@@ -291,8 +344,14 @@ def read_previous_areas(path: Path) -> gpd.GeoDataFrame:
         raise InputError(f"cannot read layer 'handlungsraeume': {exc}", path) from None
 
 
-def build(config_path: Path, out: Path, *, previous: Path | None = None,
-          progress: Progress = lambda _: None, write_extras: bool = True) -> BuildResult:
+def build(
+    config_path: Path,
+    out: Path,
+    *,
+    previous: Path | None = None,
+    progress: Progress = lambda _: None,
+    write_extras: bool = True,
+) -> BuildResult:
     """Load, compute and export one edition; outputs are written atomically."""
     from quartiere.io.gpkg import write_geopackage
     from quartiere.report import render_map, write_summary
@@ -312,8 +371,9 @@ def build(config_path: Path, out: Path, *, previous: Path | None = None,
         metadata: dict[str, Any] = {
             "edition": config.edition,
             "config": "\n---\n".join(Path(p).read_text(encoding="utf-8") for p in config.files),
-            "inputs": [{"path": display_path(p), "sha256": sha256(p)}
-                       for p in config.input_paths()],
+            "inputs": [
+                {"path": display_path(p), "sha256": sha256(p)} for p in config.input_paths()
+            ],
             "attribution": ATTRIBUTION,
             "estimates": estimates_text(result),
         }
@@ -328,8 +388,18 @@ def build(config_path: Path, out: Path, *, previous: Path | None = None,
     if write_extras:
         with _stage("report", timings, progress):
             out = Path(out)
-            render_map(result.areas, result.planning_areas, out.with_suffix(".png"),
-                       title=f"Handlungsräume: {config.edition}", attribution=ATTRIBUTION)
-            write_summary(result.areas, result.planning_areas, out.parent / "summary.md",
-                          edition=config.edition, estimates=estimates_text(result))
+            render_map(
+                result.areas,
+                result.planning_areas,
+                out.with_suffix(".png"),
+                title=f"Handlungsräume: {config.edition}",
+                attribution=ATTRIBUTION,
+            )
+            write_summary(
+                result.areas,
+                result.planning_areas,
+                out.parent / "summary.md",
+                edition=config.edition,
+                estimates=estimates_text(result),
+            )
     return result
