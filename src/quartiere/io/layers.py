@@ -105,24 +105,30 @@ def read_layer(
     if not path.exists():
         raise InputError("file not found", path)
     source, member_layer = _gdal_source(path, spec.layer)
-    layer = _choose_layer(source, path, spec.layer if member_layer is None else member_layer)
+    # GDAL parses a whole GeoJSON file on every open: list layers only where a file can hold
+    # several, and read the data once rather than asking for its schema first.
+    layer = spec.layer if member_layer is None else member_layer
+    if path.suffix.lower() in (".gpkg", ".zip") or layer is not None:
+        layer = _choose_layer(source, path, layer)
+    where = f"layer {layer!r}" if layer else None
     try:
-        info = pyogrio.read_info(source, layer=layer)
-        if info["features"] == 0:
-            raise InputError("layer has no features", path, f"layer {layer!r}" if layer else None)
-        wanted = list(dict.fromkeys(c for c in columns if c != spec.id))
-        fields = [str(f) for f in info["fields"]]
-        for name in [spec.id, *wanted]:
-            if name not in fields:
-                role = "id field" if name == spec.id else "field"
-                raise InputError(
-                    f"{role} {name!r} not found; {suggest_column(name, fields)}",
-                    path,
-                    f"layer {layer!r}" if layer else None,
-                )
-        frame = gpd.read_file(source, layer=layer, engine="pyogrio", columns=[spec.id, *wanted])
-    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
+        frame = pyogrio.read_dataframe(source, layer=layer)
+    except pyogrio.errors.DataLayerError as exc:
         raise InputError(f"cannot be read as a polygon layer: {_first_line(exc)}", path) from None
+    except Exception as exc:  # DataSourceError; GDAL errors vary by driver
+        raise InputError(
+            f"cannot be read as GeoJSON, GeoPackage or Shapefile: {_first_line(exc)}", path
+        ) from None
+    if len(frame) == 0:
+        raise InputError("layer has no features", path, where)
+    wanted = list(dict.fromkeys(c for c in columns if c != spec.id))
+    fields = [str(f) for f in frame.columns if f != frame.geometry.name]
+    for name in [spec.id, *wanted]:
+        if name not in fields:
+            role = "id field" if name == spec.id else "field"
+            raise InputError(f"{role} {name!r} not found; {suggest_column(name, fields)}", path,
+                             where)
+    driver = "GeoJSON" if path.suffix.lower() in (".geojson", ".json") else None
 
     n = len(frame)
     ids = validate_ids(
@@ -140,7 +146,7 @@ def read_layer(
     if dropped_z:
         geoms = shapely.force_2d(geoms)
 
-    source_crs = _source_crs(frame.crs, info.get("driver"), shapely.total_bounds(geoms), spec, path)
+    source_crs = _source_crs(frame.crs, driver, shapely.total_bounds(geoms), spec, path)
     target = CRS.from_user_input(target_crs)
     series = gpd.GeoSeries(geoms, crs=source_crs)
     reprojected = not source_crs.equals(target)
@@ -188,20 +194,24 @@ def find_coverage_problems(areas: gpd.GeoDataFrame, min_area_m2: float = 0.0) ->
     tree = shapely.STRtree(geoms)
     rows: list[dict[str, object]] = []
 
-    left, right = tree.query(geoms, predicate="intersects")
-    keep = left < right
-    left, right = left[keep], right[keep]
-    # neighbours share edges; intersect only the pairs whose interiors meet (much cheaper to test)
-    shapely.prepare(geoms)
-    keep = shapely.relate_pattern(geoms[left], geoms[right], "2********")
-    left, right = left[keep], right[keep]
-    overlaps = shapely.intersection(geoms[left], geoms[right])
-    area = shapely.area(overlaps)
-    big = area > min_area_m2
-    for a, b, geom, size in zip(left[big], right[big], overlaps[big], area[big], strict=True):
-        rows.append(_problem("overlap", geom, size, sorted([ids[a], ids[b]])))
+    if shapely.coverage_is_valid(geoms):
+        # A valid coverage has no overlaps and matching edges: its union is cheap and exact.
+        union = shapely.coverage_union_all(geoms)
+    else:
+        left, right = tree.query(geoms, predicate="intersects")
+        keep = left < right
+        left, right = left[keep], right[keep]
+        # neighbours share edges; intersect only the pairs whose interiors meet (cheaper to test)
+        shapely.prepare(geoms)
+        keep = shapely.relate_pattern(geoms[left], geoms[right], "2********")
+        left, right = left[keep], right[keep]
+        overlaps = shapely.intersection(geoms[left], geoms[right])
+        area = shapely.area(overlaps)
+        big = area > min_area_m2
+        for a, b, geom, size in zip(left[big], right[big], overlaps[big], area[big], strict=True):
+            rows.append(_problem("overlap", geom, size, sorted([ids[a], ids[b]])))
+        union = shapely.union_all(geoms)
 
-    union = shapely.union_all(geoms)
     parts = shapely.get_parts(union)
     rings, owner = shapely.get_rings(parts, return_index=True)
     first = np.r_[True, owner[1:] != owner[:-1]]  # the first ring of each polygon is its exterior
