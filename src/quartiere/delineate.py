@@ -36,6 +36,7 @@ from quartiere.errors import ConfigError
 
 __all__ = [
     "RULE_NAMES",
+    "coverage_union",
     "ROLES",
     "DelineationResult",
     "compile_rule",
@@ -366,7 +367,7 @@ def _dominant(keys: np.ndarray, labels: np.ndarray, weights: np.ndarray) -> pd.D
     return out
 
 
-def _union(geoms: np.ndarray) -> shapely.Geometry:
+def coverage_union(geoms: np.ndarray) -> shapely.Geometry:
     """Coverage-aware union (no slivers on a clean coverage), exact union as a fallback."""
     try:
         merged = shapely.coverage_union_all(geoms)
@@ -625,7 +626,8 @@ def _areas(
     pos = pos[order]
     starts = np.flatnonzero(np.r_[True, pos[1:] != pos[:-1]])
     geoms = np.asarray(frame.geometry.values, dtype=object)[members]
-    unions = np.array([_union(chunk) for chunk in np.split(geoms, starts[1:])], dtype=object)
+    chunks = np.split(geoms, starts[1:])
+    unions = np.array([coverage_union(chunk) for chunk in chunks], dtype=object)
     count = np.bincount(pos, minlength=len(area_order))
     pop = np.bincount(pos, weights=population[members], minlength=len(area_order))
     id_lists = [",".join(chunk) for chunk in np.split(ids[members].astype(str), starts[1:])]

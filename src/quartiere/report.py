@@ -24,6 +24,8 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
 
+from quartiere.delineate import coverage_union
+
 __all__ = ["CRITERIA_COLOURS", "CRITERIA_LABELS", "render_map", "write_summary"]
 
 CRITERIA_COLOURS = {0: "#f0f0f0", 1: "#9bd93c", 2: "#21918c", 3: "#440154"}
@@ -71,26 +73,68 @@ def _scale_bar(ax, extent: tuple[float, float, float, float]) -> None:
     height = (ymax - ymin) * 0.008
     x0, y0 = xmin + (xmax - xmin) * 0.03, ymin + (ymax - ymin) * 0.04
     for i in range(4):
-        ax.add_patch(Rectangle((x0 + i * length / 4, y0), length / 4, height, zorder=10,
-                               facecolor="black" if i % 2 == 0 else "white",
-                               edgecolor="black", linewidth=0.6))
+        ax.add_patch(
+            Rectangle(
+                (x0 + i * length / 4, y0),
+                length / 4,
+                height,
+                zorder=10,
+                facecolor="black" if i % 2 == 0 else "white",
+                edgecolor="black",
+                linewidth=0.6,
+            )
+        )
     unit, factor = ("km", 1000) if length >= 1000 else ("m", 1)
     for x, value in ((x0, 0), (x0 + length, length)):
-        ax.text(x, y0 + height * 2, f"{value / factor:g}", ha="center", va="bottom", fontsize=7,
-                zorder=10, path_effects=_HALO)
-    ax.text(x0 + length + (xmax - xmin) * 0.01, y0, unit, ha="left", va="bottom", fontsize=7,
-            zorder=10, path_effects=_HALO)
+        ax.text(
+            x,
+            y0 + height * 2,
+            f"{value / factor:g}",
+            ha="center",
+            va="bottom",
+            fontsize=7,
+            zorder=10,
+            path_effects=_HALO,
+        )
+    ax.text(
+        x0 + length + (xmax - xmin) * 0.01,
+        y0,
+        unit,
+        ha="left",
+        va="bottom",
+        fontsize=7,
+        zorder=10,
+        path_effects=_HALO,
+    )
 
 
 def _north_arrow(ax) -> None:
-    ax.annotate("N", xy=(0.95, 0.95), xytext=(0.95, 0.86), xycoords="axes fraction",
-                ha="center", va="center", fontsize=11, fontweight="bold",
-                arrowprops={"arrowstyle": "-|>", "facecolor": "black", "linewidth": 1.2,
-                            "mutation_scale": 18})
+    ax.annotate(
+        "N",
+        xy=(0.95, 0.95),
+        xytext=(0.95, 0.86),
+        xycoords="axes fraction",
+        ha="center",
+        va="center",
+        fontsize=11,
+        fontweight="bold",
+        arrowprops={
+            "arrowstyle": "-|>",
+            "facecolor": "black",
+            "linewidth": 1.2,
+            "mutation_scale": 18,
+        },
+    )
 
 
-def render_map(areas: gpd.GeoDataFrame, planning_areas: gpd.GeoDataFrame, out_png: Path, *,
-               title: str, attribution: str) -> None:
+def render_map(
+    areas: gpd.GeoDataFrame,
+    planning_areas: gpd.GeoDataFrame,
+    out_png: Path,
+    *,
+    title: str,
+    attribution: str,
+) -> None:
     """Draw the Handlungsräume over district borders and shaded planning areas as a PNG.
 
     Parameters
@@ -115,7 +159,11 @@ def render_map(areas: gpd.GeoDataFrame, planning_areas: gpd.GeoDataFrame, out_pn
     counts = pd.to_numeric(planning_areas["n_criteria"], errors="coerce").fillna(0).astype(int)
     colours = counts.clip(0, 3).map(CRITERIA_COLOURS)
     planning_areas.plot(ax=ax, color=colours.to_numpy(), edgecolor="#b0b0b0", linewidth=0.15)
-    districts = planning_areas[["bezirk", planning_areas.geometry.name]].dissolve("bezirk")
+    by_district = planning_areas.geometry.groupby(planning_areas["bezirk"].to_numpy())
+    districts = gpd.GeoSeries(
+        [coverage_union(np.asarray(g.array, dtype=object)) for _, g in by_district],
+        crs=planning_areas.crs,
+    )
     districts.boundary.plot(ax=ax, color="#3c3c3c", linewidth=0.9)
     if len(areas):
         outline = areas.boundary
@@ -123,8 +171,17 @@ def render_map(areas: gpd.GeoDataFrame, planning_areas: gpd.GeoDataFrame, out_pn
         outline.plot(ax=ax, color="#d95f02", linewidth=1.6)
         points = areas.geometry.representative_point()
         for hr_id, point in zip(areas["hr_id"], points, strict=True):
-            ax.text(point.x, point.y, str(hr_id), ha="center", va="center", fontsize=8,
-                    fontweight="bold", zorder=9, path_effects=_HALO)
+            ax.text(
+                point.x,
+                point.y,
+                str(hr_id),
+                ha="center",
+                va="center",
+                fontsize=8,
+                fontweight="bold",
+                zorder=9,
+                path_effects=_HALO,
+            )
 
     xmin, ymin, xmax, ymax = planning_areas.total_bounds
     pad = 0.02 * max(xmax - xmin, ymax - ymin)
@@ -142,50 +199,84 @@ def render_map(areas: gpd.GeoDataFrame, planning_areas: gpd.GeoDataFrame, out_pn
         Line2D([], [], color="#d95f02", linewidth=1.6, label="Handlungsraum (number)"),
         Line2D([], [], color="#3c3c3c", linewidth=0.9, label="district border (Bezirk)"),
     ]
-    fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.73, 0.88), frameon=False,
-               fontsize=8, title="Planning areas (Planungsräume)", title_fontsize=9,
-               alignment="left")
-    table = "\n".join(f"{hr_id}  {name}" for hr_id, name in zip(areas["hr_id"], areas["hr_name"],
-                                                                   strict=True))
+    fig.legend(
+        handles=handles,
+        loc="upper left",
+        bbox_to_anchor=(0.73, 0.88),
+        frameon=False,
+        fontsize=8,
+        title="Planning areas (Planungsräume)",
+        title_fontsize=9,
+        alignment="left",
+    )
+    table = "\n".join(
+        f"{hr_id}  {name}" for hr_id, name in zip(areas["hr_id"], areas["hr_name"], strict=True)
+    )
     fig.text(0.735, 0.52, table, ha="left", va="top", fontsize=7, linespacing=1.4)
     fig.suptitle(title, x=0.02, y=0.97, ha="left", fontsize=15, fontweight="bold")
-    fig.text(0.02, 0.025, f"{attribution}. Map: EPSG:25833 (ETRS89 / UTM 33N).",
-             ha="left", va="bottom", fontsize=7, color="#333333")
-    _write_atomically(Path(out_png), lambda tmp: fig.savefig(
-        tmp, format="png", facecolor="white", metadata={"Software": None}))
+    fig.text(
+        0.02,
+        0.025,
+        f"{attribution}. Map: EPSG:25833 (ETRS89 / UTM 33N).",
+        ha="left",
+        va="bottom",
+        fontsize=7,
+        color="#333333",
+    )
+    _write_atomically(
+        Path(out_png),
+        lambda tmp: fig.savefig(tmp, format="png", facecolor="white", metadata={"Software": None}),
+    )
 
 
 def _criteria_text(row: pd.Series, n_plr: int) -> str:
-    met = [f"{label} {int(row[col])}/{n_plr}" for col, label in _CRITERIA.items()
-           if col in row.index and pd.notna(row[col]) and int(row[col]) > 0]
+    met = [
+        f"{label} {int(row[col])}/{n_plr}"
+        for col, label in _CRITERIA.items()
+        if col in row.index and pd.notna(row[col]) and int(row[col]) > 0
+    ]
     return ", ".join(met) if met else "none"
 
 
-def _summary(areas: gpd.GeoDataFrame, planning_areas: gpd.GeoDataFrame, edition: str,
-             estimates: Sequence[str]) -> str:
+def _summary(
+    areas: gpd.GeoDataFrame,
+    planning_areas: gpd.GeoDataFrame,
+    edition: str,
+    estimates: Sequence[str],
+) -> str:
     lines = [f"# Handlungsräume: {edition}", ""]
-    lines += ["| Nr. | Name | Bezirk | PLR | Population | Criteria met (PLR) |",
-              "|---|---|---|---:|---:|---|"]
+    lines += [
+        "| Nr. | Name | Bezirk | PLR | Population | Criteria met (PLR) |",
+        "|---|---|---|---:|---:|---|",
+    ]
     members = planning_areas[planning_areas["hr_id"].fillna("") != ""]
     for _, row in areas.sort_values("hr_id", kind="stable").iterrows():
         n_plr = int(row["n_plr"])
-        lines.append(f"| {row['hr_id']} | {row['hr_name']} | {row['bezirk']} | {n_plr} | "
-                     f"{int(row['population']):,} | {_criteria_text(row, n_plr)} |")
+        lines.append(
+            f"| {row['hr_id']} | {row['hr_name']} | {row['bezirk']} | {n_plr} | "
+            f"{int(row['population']):,} | {_criteria_text(row, n_plr)} |"
+        )
     lines += ["", "## Planning areas per Handlungsraum", ""]
     for _, row in areas.sort_values("hr_id", kind="stable").iterrows():
         own = members[members["hr_id"] == row["hr_id"]].sort_values("plr_id")
-        listed = (", ".join(f"{p} {n}" for p, n in zip(own["plr_id"], own["plr_name"],
-                                                          strict=True))
-                  if len(own) else str(row.get("plr_ids", "")))
+        listed = (
+            ", ".join(f"{p} {n}" for p, n in zip(own["plr_id"], own["plr_name"], strict=True))
+            if len(own)
+            else str(row.get("plr_ids", ""))
+        )
         lines.append(f"- **{row['hr_id']} {row['hr_name']}**: {listed}")
 
     total_pop = int(planning_areas["population"].sum())
     area_pop = int(areas["population"].sum()) if len(areas) else 0
     share = 100 * area_pop / total_pop if total_pop else 0.0
-    lines += ["", "## Citywide totals", "",
-              f"- Handlungsräume (incl. parts): {len(areas)}",
-              f"- Planning areas in a Handlungsraum: {len(members)} of {len(planning_areas)}",
-              f"- Population in Handlungsräume: {area_pop:,} of {total_pop:,} ({share:.1f} %)"]
+    lines += [
+        "",
+        "## Citywide totals",
+        "",
+        f"- Handlungsräume (incl. parts): {len(areas)}",
+        f"- Planning areas in a Handlungsraum: {len(members)} of {len(planning_areas)}",
+        f"- Population in Handlungsräume: {area_pop:,} of {total_pop:,} ({share:.1f} %)",
+    ]
     for column, label in (("c_mss", "MSS"), ("c_schools", "schools"), ("c_atlas", "social atlas")):
         if column in planning_areas:
             flagged = int((pd.to_numeric(planning_areas[column], errors="coerce") == 1).sum())
@@ -199,8 +290,14 @@ def _summary(areas: gpd.GeoDataFrame, planning_areas: gpd.GeoDataFrame, edition:
     return "\n".join(lines) + "\n"
 
 
-def write_summary(areas: gpd.GeoDataFrame, planning_areas: gpd.GeoDataFrame, out_md: Path, *,
-                  edition: str, estimates: Sequence[str]) -> None:
+def write_summary(
+    areas: gpd.GeoDataFrame,
+    planning_areas: gpd.GeoDataFrame,
+    out_md: Path,
+    *,
+    edition: str,
+    estimates: Sequence[str],
+) -> None:
     """Write ``summary.md``: each area with its planning areas and criteria, and citywide totals.
 
     Parameters
