@@ -163,15 +163,25 @@ def explain(plr_id: str, config_path: Path) -> None:
 @main.command(epilog=EXIT_HELP)
 @click.argument("old", type=click.Path(path_type=Path))
 @click.argument("new", type=click.Path(path_type=Path))
-@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=None,
-              help="Write DIR/changes.gpkg (layer 'changes'), DIR/changes.md and DIR/changes.json.")
-@click.option("--json", "json_path", type=click.Path(path_type=Path), default=None,
-              help="Write the JSON here (instead of, or besides, --out).")
-@click.option("--fail-on-change", is_flag=True,
-              help="Exit with status 4 when the builds differ.")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Write DIR/changes.gpkg (layer 'changes'), DIR/changes.md and DIR/changes.json.",
+)
+@click.option(
+    "--json",
+    "json_path",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Write the JSON here (instead of, or besides, --out).",
+)
+@click.option("--fail-on-change", is_flag=True, help="Exit with status 4 when the builds differ.")
 @handle_errors
-def diff(old: Path, new: Path, out_dir: Path | None, json_path: Path | None,
-         fail_on_change: bool) -> None:
+def diff(
+    old: Path, new: Path, out_dir: Path | None, json_path: Path | None, fail_on_change: bool
+) -> None:
     """What changed between two builds OLD.gpkg and NEW.gpkg (summary on stdout)."""
     from quartiere.diff import diff_builds, summary_lines
     from quartiere.errors import EXIT_CHANGED
@@ -187,9 +197,14 @@ def diff(old: Path, new: Path, out_dir: Path | None, json_path: Path | None,
 
 @main.command(epilog=EXIT_HELP)
 @click.argument("configs", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--out", "out_dir", type=click.Path(path_type=Path),
-              default=Path("data/processed/history"), show_default=True,
-              help="Directory: one build per edition, the diffs between them and the timeline.")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path),
+    default=Path("data/processed/history"),
+    show_default=True,
+    help="Directory: one build per edition, the diffs between them and the timeline.",
+)
 @click.option("-q", "--quiet", is_flag=True, help="Only errors and the final lines.")
 @handle_errors
 def history(configs: tuple[Path, ...], out_dir: Path, quiet: bool) -> None:
@@ -198,15 +213,18 @@ def history(configs: tuple[Path, ...], out_dir: Path, quiet: bool) -> None:
 
     start = time.perf_counter()
     with output_lock(out_dir / "timeline.md"):
-        result = run_history(list(configs), out_dir,
-                             progress=(lambda _: None) if quiet else _say)
+        result = run_history(list(configs), out_dir, progress=(lambda _: None) if quiet else _say)
     last = result.editions[-1]
     counts = matrix_counts(result.matrix)
     for edition in result.editions[:-1]:
-        click.echo(f"{counts[edition.key][last.key]} of {len(edition.build.areas)} "
-                   f"areas of {edition.key} persist into {last.key}")
-    click.echo(f"wrote {out_dir}/timeline.md, timeline.csv, persistence.csv, history.png "
-               f"({len(result.editions)} editions) in {time.perf_counter() - start:.1f} s")
+        click.echo(
+            f"{counts[edition.key][last.key]} of {len(edition.build.areas)} "
+            f"areas of {edition.key} persist into {last.key}"
+        )
+    click.echo(
+        f"wrote {out_dir}/timeline.md, timeline.csv, persistence.csv, history.png "
+        f"({len(result.editions)} editions) in {time.perf_counter() - start:.1f} s"
+    )
 
 
 if __name__ == "__main__":  # pragma: no cover
