@@ -20,3 +20,13 @@ def history_run(tmp_path_factory: pytest.TempPathFactory):
     from quartiere.history import run_history
 
     return run_history(EDITIONS, tmp_path_factory.mktemp("history"))
+
+
+@pytest.fixture(scope="session")
+def default_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The default edition (``config/criteria.yaml``) built once into a temporary directory."""
+    from quartiere.pipeline import build
+
+    out = tmp_path_factory.mktemp("default") / "handlungsraeume.gpkg"
+    build(ROOT / "config" / "criteria.yaml", out)
+    return out

@@ -21,7 +21,6 @@ except ImportError:  # tests/ imported as a package
 from quartiere.io.gpkg import write_geopackage
 
 DEBIAN_PYTHON = Path("/usr/bin/python3")
-REAL_BUILD = Path(__file__).resolve().parents[1] / "data" / "processed" / "handlungsraeume.gpkg"
 ENV = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "XDG_RUNTIME_DIR": "/tmp"}
 
 QGIS_SCRIPT = r"""
@@ -117,7 +116,7 @@ def check_styled(report: dict, counts: dict[str, int], png: Path) -> None:
     assert hr["title"] == "Handlungsräume"  # gpkg_contents.identifier
     assert png.stat().st_size > 1000
     assert report["_render"]["colours"] >= 5
-    assert report["_render"]["painted"] > 0.5
+    assert report["_render"]["painted"] > 0.3  # Berlin fills about half of its bounding box
 
 
 def test_qgis_opens_synthetic_geopackage_styled(tmp_path: Path) -> None:
@@ -130,14 +129,12 @@ def test_qgis_opens_synthetic_geopackage_styled(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not REAL_BUILD.exists(), reason=f"no real build at {REAL_BUILD}; "
-                    "run `make build` first")
-def test_qgis_opens_real_build_styled(tmp_path: Path) -> None:
+def test_qgis_opens_real_build_styled(tmp_path: Path, default_build: Path) -> None:
     import pyogrio
 
-    counts = {name: pyogrio.read_info(REAL_BUILD, layer=name)["features"]
+    counts = {name: pyogrio.read_info(default_build, layer=name)["features"]
               for name in ("handlungsraeume", "planungsraeume", "einschulungsbereiche",
                            "build_info")}
-    assert counts["planungsraeume"] > 400  # Berlin has 542 (LOR 2021) or 447 (LOR 2006) PLR
+    assert counts["planungsraeume"] == 542  # LOR 2021
     png = tmp_path / "qgis_real.png"
-    check_styled(open_in_qgis(REAL_BUILD, png), counts, png)
+    check_styled(open_in_qgis(default_build, png), counts, png)
