@@ -519,3 +519,45 @@ def test_outside_decision_names_an_unmet_join_rule():
     assert result.members.loc[cell(0, 2), "decision"] == (
         "outside: meets 1 criterion (MSS) but not the join rule (n_criteria >= 2)"
     )
+
+
+def test_renumber_never_hands_a_retired_letter_or_a_group_number_to_another_place():
+    group = {"name": "Rand", "bezirke": ["02"]}
+    config = rules(minimum={"population": 3000, "n_plr": 1}, groups=[group])
+    before = delineate(lattice(GROUPED, GROUPED_DISTRICTS), config)
+    # Next edition: part 02a (row 1, column 4) is gone, a new small cluster appears elsewhere.
+    after_grid = """
+        2 2 2 . . .
+        2 2 2 . . .
+        . . . . . .
+        2 . . 2 . 2
+    """
+    after = delineate(lattice(after_grid, GROUPED_DISTRICTS), config)
+    stable = renumber(after, before.areas, 0.5)
+    old = before.areas.set_index("plr_ids")["hr_id"]
+    new = stable.areas.set_index("plr_ids")["hr_id"]
+    for kept in (cell(3, 0, 2), cell(3, 5, 2)):  # parts that persist keep number and letter
+        assert new[kept] == old[kept]
+    retired = set(old[old.str.startswith("02")]) - set(new)
+    assert len(retired) == 1
+    assert new[cell(3, 3, 2)] not in retired and new[cell(3, 3, 2)].startswith("02")
+    assert new[cell(3, 3, 2)] == "02d"
+
+
+def test_renumber_gives_an_area_that_outgrew_its_group_a_number_of_its_own():
+    group = {"name": "Rand", "bezirke": ["02"]}
+    config = rules(minimum={"population": 3000, "n_plr": 1}, groups=[group])
+    before = delineate(lattice(GROUPED, GROUPED_DISTRICTS), config)
+    # The bottom-right part grows to three planning areas: stand-alone now.
+    grown_grid = """
+        2 2 2 . . .
+        2 2 2 . 2 .
+        . . . . . 2
+        2 . . . 2 2
+    """
+    after = delineate(lattice(grown_grid, GROUPED_DISTRICTS), config)
+    stable = renumber(after, before.areas, 0.5)
+    grown = stable.areas[stable.areas["n_plr"] == 3].iloc[0]
+    assert grown["hr_id"] == "03"  # not "02", the group's number
+    assert not grown["hr_name"].startswith("Rand (")  # its own name, not the part's
+    assert "01" in set(stable.areas["hr_id"])

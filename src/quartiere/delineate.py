@@ -979,8 +979,17 @@ def renumber(
         units.setdefault(num, []).append(row)
     taken: set[int] = set()
     unit_number: dict[int, int] = {}
+    # A stand-alone area continues only a stand-alone one and a lettered part only a part: an area
+    # that grew out of a group (or shrank into one) gets a new number rather than a borrowed one.
+    kind_matches = np.array(
+        [
+            match[r] >= 0 and bool(current[r][1]) == bool(prev_split[match[r]][1])
+            for r in range(len(areas))
+        ],
+        dtype=bool,
+    )
     for num, rows in units.items():
-        votes = Counter(prev_split[match[r]][0] for r in rows if match[r] >= 0)
+        votes = Counter(prev_split[match[r]][0] for r in rows if kind_matches[r])
         for candidate, _ in sorted(votes.items(), key=lambda kv: (-kv[1], kv[0])):
             if candidate not in taken:
                 unit_number[num] = candidate
@@ -1003,22 +1012,28 @@ def renumber(
             continue
         kept_letters: dict[int, str] = {}
         for r in rows:
-            if match[r] >= 0:
+            if kind_matches[r]:
                 p_num, p_letter = prev_split[match[r]]
-                if p_num == unit_number[num] and p_letter and p_letter not in kept_letters.values():
+                if p_num == unit_number[num] and p_letter not in kept_letters.values():
                     kept_letters[r] = p_letter
+        # New parts get letters after every letter the number ever had: a retired part's letter
+        # is not handed to a different place.
+        used_letters = {p_letter for p_num, p_letter in prev_split if p_num == unit_number[num]}
+        used_letters |= set(kept_letters.values())
         counter = 0
         for r in rows:
             if r not in kept_letters:
-                while _letters(counter) in kept_letters.values():
+                while _letters(counter) in used_letters:
                     counter += 1
                 kept_letters[r] = _letters(counter)
-                counter += 1
+                used_letters.add(kept_letters[r])
             new_ids[r] = base + kept_letters[r]
 
     mapping = dict(zip(areas["hr_id"].astype(str), new_ids, strict=True))
     names = areas["hr_name"].astype(str).to_numpy(dtype=object)
-    names = np.where(match >= 0, old_names[np.maximum(match, 0)], names)
+    # Names persist with stand-alone areas (official names); a part's name follows its region.
+    keep_name = kind_matches & np.array([not c[1] for c in current], dtype=bool)
+    names = np.where(keep_name, old_names[np.maximum(match, 0)], names)
     lineage = []
     for r in range(len(areas)):
         if match[r] >= 0:
