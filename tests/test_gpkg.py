@@ -311,3 +311,19 @@ def test_gdal_validator_and_ogrinfo_are_clean(built: Path) -> None:
         assert 'ID["EPSG",25833]' in blocks[name]
     assert "lmb_source: String (8.0)" in blocks["einschulungsbereiche"]
     assert "EDITION=test-2023" in blocks["planungsraeume"]
+
+
+def test_stale_temporary_folders_of_killed_builds_are_removed(tmp_path: Path) -> None:
+    import os as _os
+
+    out = tmp_path / "handlungsraeume.gpkg"
+    stale = tmp_path / f".{out.name}.dead.tmp"
+    fresh = tmp_path / f".{out.name}.alive.tmp"
+    for folder in (stale, fresh):
+        folder.mkdir()
+        (folder / out.name).write_bytes(b"partial")
+    old = stale.stat().st_mtime - 2 * 3600
+    _os.utime(stale, (old, old))
+    write_geopackage(out, synthetic_layers(), BUILD_INFO, METADATA)
+    assert not stale.exists()
+    assert fresh.exists()  # possibly another build's work in progress

@@ -25,7 +25,6 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyogrio
 import shapely
 
 from quartiere.diff import (
@@ -88,19 +87,13 @@ def read_build(path: Path, label: str | None = None) -> Build:
     if not path.is_file():
         raise InputError("build not found", path)
     layers = {}
-    # Reading must not write: GDAL would otherwise leave a .aux.xml beside the build.
-    pam = pyogrio.get_gdal_config_option("GDAL_PAM_ENABLED")
-    pyogrio.set_gdal_config_options({"GDAL_PAM_ENABLED": "NO"})
-    try:
-        for layer in ("handlungsraeume", "planungsraeume", "build_info"):
-            try:
-                layers[layer] = gpd.read_file(path, layer=layer, engine="pyogrio")
-            except Exception as exc:  # pyogrio raises DataSourceError / DataLayerError
-                raise InputError(
-                    f"cannot read layer {layer!r} ({exc}); is this a quartiere build?", path
-                ) from None
-    finally:
-        pyogrio.set_gdal_config_options({"GDAL_PAM_ENABLED": pam})
+    for layer in ("handlungsraeume", "planungsraeume", "build_info"):
+        try:
+            layers[layer] = gpd.read_file(path, layer=layer, engine="pyogrio")
+        except Exception as exc:  # pyogrio raises DataSourceError / DataLayerError
+            raise InputError(
+                f"cannot read layer {layer!r} ({exc}); is this a quartiere build?", path
+            ) from None
     info_table = layers["build_info"]
     info = dict(zip(info_table["key"].astype(str), info_table["value"].astype(str), strict=True))
     for layer, columns in (

@@ -394,6 +394,24 @@ def _items(edition: str, metadata: Mapping[str, Any], build_info: Mapping[str, s
     return dataset, layer
 
 
+STALE_AFTER_S = 3600
+
+
+def _remove_stale_workdirs(out: Path) -> None:
+    """Remove temporary folders that a killed build (SIGKILL, power loss) left beside ``out``.
+
+    Only folders untouched for an hour go: a build never takes that long, so a concurrent writer's
+    folder is never removed.
+    """
+    now = datetime.now(UTC).timestamp()
+    for leftover in out.parent.glob(f".{out.name}.*.tmp"):
+        try:
+            if leftover.is_dir() and now - leftover.stat().st_mtime > STALE_AFTER_S:
+                shutil.rmtree(leftover, ignore_errors=True)
+        except OSError:
+            continue
+
+
 def write_geopackage(out: Path, layers: Mapping[str, gpd.GeoDataFrame | pd.DataFrame],
                      build_info: Mapping[str, str], metadata: Mapping[str, Any]) -> None:
     """Write the layers atomically as a styled, documented GeoPackage 1.3.
@@ -430,6 +448,7 @@ def write_geopackage(out: Path, layers: Mapping[str, gpd.GeoDataFrame | pd.DataF
     dataset_items, layer_items = _items(str(metadata.get("edition", "")), metadata, build_info)
 
     out.parent.mkdir(parents=True, exist_ok=True)
+    _remove_stale_workdirs(out)
     workdir = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
     try:
         tmp = workdir / out.name
