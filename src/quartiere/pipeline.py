@@ -354,7 +354,6 @@ def build(
 ) -> BuildResult:
     """Load, compute and export one edition; outputs are written atomically."""
     from quartiere.io.gpkg import write_geopackage
-    from quartiere.report import render_map, write_summary
 
     timings: dict[str, float] = {}
     with _stage("config", timings, progress):
@@ -386,6 +385,8 @@ def build(
         Path(out).parent.mkdir(parents=True, exist_ok=True)
         write_geopackage(Path(out), layers, result.build_info, metadata)
     if write_extras:
+        from quartiere.report import render_map, write_summary  # matplotlib: only when needed
+
         with _stage("report", timings, progress):
             out = Path(out)
             render_map(
