@@ -531,7 +531,7 @@ def delineate(planning_areas: gpd.GeoDataFrame, rules: Delineation) -> Delineati
     names = _dominant(cluster[aidx], labels[aidx], population[aidx] + 1e-9)
     with_second = names["second"].notna() & (names["second_share"] >= naming.second_name_share)
     names["name"] = names["first"].where(~with_second, names["first"] + " / " + names["second"])
-    c_name = names["name"].reindex(range(k)).fillna("").to_numpy(dtype=object)
+    c_name = names["name"].reindex(range(k)).fillna("").to_numpy(dtype=object, copy=True)
     for g, group in enumerate(rules.groups):
         sel = (c_group == g) & kept
         c_name[sel] = [
