@@ -6,9 +6,9 @@ import numpy as np
 import shapely
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_delineate import lattice, rules
 
 from quartiere.delineate import compile_rule, delineate
+from test_delineate import lattice, rules
 
 
 @st.composite
