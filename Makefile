@@ -58,4 +58,5 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix src tests scripts
 
 clean:
-	rm -rf $(VENV) data/processed/*
+	rm -rf $(VENV)
+	find data/processed -mindepth 1 ! -name .gitkeep -exec rm -rf {} +

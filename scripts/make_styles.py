@@ -4,19 +4,29 @@
 Run with the system Python that has QGIS (Debian python3-qgis), headless:
     QT_QPA_PLATFORM=offscreen python3 scripts/make_styles.py src/quartiere/styles
 """
+
 import sys
 from pathlib import Path
 
 from qgis.core import (
-    QgsApplication, QgsCategorizedSymbolRenderer, QgsFillSymbol, QgsLineSymbol,
-    QgsLinePatternFillSymbolLayer, QgsMapLayer, QgsPalLayerSettings, QgsProperty,
-    QgsReadWriteContext, QgsRendererCategory, QgsRuleBasedRenderer, QgsSimpleFillSymbolLayer,
-    QgsSimpleLineSymbolLayer, QgsSingleSymbolRenderer, QgsSymbolLayer, QgsTextBufferSettings,
-    QgsTextFormat, QgsUnitTypes, QgsVectorLayer, QgsVectorLayerSimpleLabeling,
+    QgsApplication,
+    QgsCategorizedSymbolRenderer,
+    QgsFillSymbol,
+    QgsLinePatternFillSymbolLayer,
+    QgsLineSymbol,
+    QgsMapLayer,
+    QgsPalLayerSettings,
+    QgsRendererCategory,
+    QgsRuleBasedRenderer,
+    QgsSimpleLineSymbolLayer,
+    QgsSingleSymbolRenderer,
+    QgsTextBufferSettings,
+    QgsTextFormat,
+    QgsVectorLayer,
+    QgsVectorLayerSimpleLabeling,
 )
 from qgis.PyQt.QtCore import Qt
 from qgis.PyQt.QtGui import QColor, QFont
-from qgis.PyQt.QtXml import QDomDocument
 
 app = QgsApplication([], False)
 app.initQgis()
@@ -28,7 +38,9 @@ def fill(color, outline="#7f7f7f", width=0.15, alpha=255):
     c.setAlpha(alpha)
     sym = QgsFillSymbol.createSimple({})
     sl = sym.symbolLayer(0)
-    sl.setColor(c); sl.setStrokeColor(QColor(outline)); sl.setStrokeWidth(width)
+    sl.setColor(c)
+    sl.setStrokeColor(QColor(outline))
+    sl.setStrokeWidth(width)
     return sym
 
 
@@ -39,9 +51,13 @@ def save(layer, name):
 
 
 # handlungsraeume: light fill, cased black outline, labels "hr_id hr_name"
-hr = QgsVectorLayer("MultiPolygon?crs=EPSG:25833&field=hr_id:string&field=hr_name:string",
-                    "handlungsraeume", "memory")
-light = QColor("#e66101"); light.setAlpha(40)
+hr = QgsVectorLayer(
+    "MultiPolygon?crs=EPSG:25833&field=hr_id:string&field=hr_name:string",
+    "handlungsraeume",
+    "memory",
+)
+light = QColor("#e66101")
+light.setAlpha(40)
 sym = QgsFillSymbol.createSimple({})
 sym.symbolLayer(0).setColor(light)
 sym.symbolLayer(0).setStrokeStyle(Qt.NoPen)
@@ -51,13 +67,19 @@ for sl in (casing, line):
     sym.appendSymbolLayer(sl)
 hr.setRenderer(QgsSingleSymbolRenderer(sym))
 pal = QgsPalLayerSettings()
-pal.fieldName = "\"hr_id\" || ' ' || \"hr_name\""
+pal.fieldName = '"hr_id" || \' \' || "hr_name"'
 pal.isExpression = True
 pal.placement = QgsPalLayerSettings.Horizontal
 fmt = QgsTextFormat()
-font = QFont("Sans Serif"); font.setBold(True)
-fmt.setFont(font); fmt.setSize(9); fmt.setColor(QColor("#000000"))
-buf = QgsTextBufferSettings(); buf.setEnabled(True); buf.setSize(1.0); buf.setColor(QColor("#ffffff"))
+font = QFont("Sans Serif")
+font.setBold(True)
+fmt.setFont(font)
+fmt.setSize(9)
+fmt.setColor(QColor("#000000"))
+buf = QgsTextBufferSettings()
+buf.setEnabled(True)
+buf.setSize(1.0)
+buf.setColor(QColor("#ffffff"))
 fmt.setBuffer(buf)
 pal.setFormat(fmt)
 hr.setLabeling(QgsVectorLayerSimpleLabeling(pal))
@@ -78,8 +100,8 @@ save(plr, "planungsraeume")
 
 # einschulungsbereiche: classes of lmb_share (cividis), estimates hatched with a dashed outline
 esb = QgsVectorLayer(
-    "MultiPolygon?crs=EPSG:25833&field=lmb_share:double&field=lmb_source:string",
-    "esb", "memory")
+    "MultiPolygon?crs=EPSG:25833&field=lmb_share:double&field=lmb_source:string", "esb", "memory"
+)
 root = QgsRuleBasedRenderer.Rule(None)
 ranges = [
     (0, 25, "#fee838", "lmb share 0 – 25 %"),
@@ -105,8 +127,11 @@ dashed = QgsSimpleLineSymbolLayer(QColor("#000000"), 0.4, Qt.DashLine)
 est = QgsFillSymbol.createSimple({})
 est.changeSymbolLayer(0, hatch)
 est.appendSymbolLayer(dashed)
-root.appendChild(QgsRuleBasedRenderer.Rule(
-    est, 0, 0, "\"lmb_source\" = 'estimate'", "estimated share (hatched, dashed outline)"))
+root.appendChild(
+    QgsRuleBasedRenderer.Rule(
+        est, 0, 0, "\"lmb_source\" = 'estimate'", "estimated share (hatched, dashed outline)"
+    )
+)
 esb.setRenderer(QgsRuleBasedRenderer(root))
 save(esb, "einschulungsbereiche")
 print("ok")

@@ -94,8 +94,12 @@ def output_lock(out: Path, wait: bool = True) -> Iterator[None]:
 
 
 config_option = click.option(
-    "--config", "config_path", type=click.Path(path_type=Path), default=DEFAULT_CONFIG,
-    show_default=True, help="Edition configuration (YAML).",
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path),
+    default=DEFAULT_CONFIG,
+    show_default=True,
+    help="Edition configuration (YAML).",
 )
 
 
@@ -108,10 +112,19 @@ def main(debug: bool) -> None:
 
 @main.command(epilog=EXIT_HELP)
 @config_option
-@click.option("--out", type=click.Path(path_type=Path), default=DEFAULT_OUT, show_default=True,
-              help="GeoPackage to write (atomically); a map PNG and a summary go beside it.")
-@click.option("--previous", type=click.Path(path_type=Path), default=None,
-              help="An earlier build: keep the numbers of areas that persist.")
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=DEFAULT_OUT,
+    show_default=True,
+    help="GeoPackage to write (atomically); a map PNG and a summary go beside it.",
+)
+@click.option(
+    "--previous",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="An earlier build: keep the numbers of areas that persist.",
+)
 @click.option("-q", "--quiet", is_flag=True, help="Only errors.")
 @handle_errors
 def build(config_path: Path, out: Path, previous: Path | None, quiet: bool) -> None:
@@ -139,9 +152,11 @@ def validate(config_path: Path) -> None:
     inputs = load_inputs(config)
     for note in inputs.notes:
         _say(f"note: {note}")
-    click.echo(f"ok: {config.edition}: {len(inputs.planning_areas)} planning areas, "
-               f"{len(inputs.mss)} MSS rows, {len(inputs.catchments)} catchments, "
-               f"{int(inputs.atlas.notna().sum())} atlas values")
+    click.echo(
+        f"ok: {config.edition}: {len(inputs.planning_areas)} planning areas, "
+        f"{len(inputs.mss)} MSS rows, {len(inputs.catchments)} catchments, "
+        f"{int(inputs.atlas.notna().sum())} atlas values"
+    )
 
 
 @main.command(epilog=EXIT_HELP)
