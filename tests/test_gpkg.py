@@ -30,49 +30,85 @@ def synthetic_layers() -> dict[str, pd.DataFrame]:
     promotion to MultiPolygon.
     """
     x0, y0 = 390_000, 5_818_000
-    cells = [box(x0 + i * 1000, y0 + j * 1000, x0 + (i + 1) * 1000, y0 + (j + 1) * 1000)
-             for j in range(3) for i in range(4)]
+    cells = [
+        box(x0 + i * 1000, y0 + j * 1000, x0 + (i + 1) * 1000, y0 + (j + 1) * 1000)
+        for j in range(3)
+        for i in range(4)
+    ]
     n = len(cells)
     hr_of = ["", "01", "01", "01", "", "", "02", "02", "02", "02", "", ""]
-    plr = gpd.GeoDataFrame({
-        "plr_id": [f"{11000000 + i:08d}" for i in range(n)],
-        "plr_name": [f"Planungsraum {i}" for i in range(n)],
-        "bzr_name": ["Region"] * n,
-        "bezirk": ["Mitte"] * 6 + ["Neukölln"] * 6,
-        "population": np.arange(n) * 100 + 1000,
-        "mss_status": ["sehr niedrig"] * n,
-        "mss_dynamic": ["negativ"] * n,
-        "c_mss": pd.array([0, 1, 1, 1, 0, None, 1, 1, 1, 0, 0, 0], dtype="Int8"),
-        "lmb_area_share": np.linspace(0, 1, n),
-        "c_schools": pd.array([0, 1, 1, 1, 0, 1, 0, 1, 1, 1, 0, 0], dtype="Int8"),
-        "atlas_value": np.linspace(-2, 2, n),
-        "atlas_stratum": pd.array([7] * n, dtype="Int8"),
-        "c_atlas": pd.array([0, 0, 0, 1, 0, 0, 1, 1, 1, 1, 0, 0], dtype="Int8"),
-        "n_criteria": [0, 2, 2, 3, 0, 1, 2, 3, 3, 2, 0, 0],
-        "hr_id": hr_of,
-        "decision": ["seed" if h else "outside" for h in hr_of],
-    }, geometry=cells, crs=CRS).iloc[::-1]
+    plr = gpd.GeoDataFrame(
+        {
+            "plr_id": [f"{11000000 + i:08d}" for i in range(n)],
+            "plr_name": [f"Planungsraum {i}" for i in range(n)],
+            "bzr_name": ["Region"] * n,
+            "bezirk": ["Mitte"] * 6 + ["Neukölln"] * 6,
+            "population": np.arange(n) * 100 + 1000,
+            "mss_status": ["sehr niedrig"] * n,
+            "mss_dynamic": ["negativ"] * n,
+            "c_mss": pd.array([0, 1, 1, 1, 0, None, 1, 1, 1, 0, 0, 0], dtype="Int8"),
+            "lmb_area_share": np.linspace(0, 1, n),
+            "c_schools": pd.array([0, 1, 1, 1, 0, 1, 0, 1, 1, 1, 0, 0], dtype="Int8"),
+            "atlas_value": np.linspace(-2, 2, n),
+            "atlas_stratum": pd.array([7] * n, dtype="Int8"),
+            "c_atlas": pd.array([0, 0, 0, 1, 0, 0, 1, 1, 1, 1, 0, 0], dtype="Int8"),
+            "n_criteria": [0, 2, 2, 3, 0, 1, 2, 3, 3, 2, 0, 0],
+            "hr_id": hr_of,
+            "decision": ["seed" if h else "outside" for h in hr_of],
+        },
+        geometry=cells,
+        crs=CRS,
+    ).iloc[::-1]
     areas = plr[plr["hr_id"] != ""].dissolve("hr_id", as_index=False)[["hr_id", "geometry"]]
     areas = areas.assign(
-        hr_name=["Nord", "Süd"], bezirk=["Mitte", "Neukölln"], n_plr=[3, 4],
-        population=[3300, 7400], area_km2=areas.area / 1e6,
+        hr_name=["Nord", "Süd"],
+        bezirk=["Mitte", "Neukölln"],
+        n_plr=[3, 4],
+        population=[3300, 7400],
+        area_km2=areas.area / 1e6,
         plr_ids=["11000001,11000002,11000003", "11000006,11000007,11000008,11000009"],
-        n_c_mss=[3, 3], n_c_schools=[3, 3], n_c_atlas=[1, 4],
-    )[["hr_id", "hr_name", "bezirk", "n_plr", "population", "area_km2", "plr_ids", "n_c_mss",
-       "n_c_schools", "n_c_atlas", "geometry"]]
-    catchments = gpd.GeoDataFrame({
-        "esb_id": ["E4", "E2", "E3", "E1"],
-        "lmb_share": [80.0, 40.0, 60.0, 10.0],
-        "lmb_source": ["estimate", "estimate", "official", "official"],
-        "flagged": [1, 0, 0, 0],
-    }, geometry=[box(x0 + 3000, y0 + 1500, x0 + 4000, y0 + 3000),
-                 box(x0 + 2000, y0, x0 + 4000, y0 + 1500),
-                 box(x0 + 2000, y0 + 1500, x0 + 3000, y0 + 3000),
-                 box(x0, y0, x0 + 2000, y0 + 3000)], crs=CRS)
-    build_info = pd.DataFrame({"key": ["edition", "built_at"],
-                               "value": ["test", "2023-11-14T22:13:20Z"]})
-    return {"handlungsraeume": areas, "planungsraeume": plr,
-            "einschulungsbereiche": catchments, "build_info": build_info}
+        n_c_mss=[3, 3],
+        n_c_schools=[3, 3],
+        n_c_atlas=[1, 4],
+    )[
+        [
+            "hr_id",
+            "hr_name",
+            "bezirk",
+            "n_plr",
+            "population",
+            "area_km2",
+            "plr_ids",
+            "n_c_mss",
+            "n_c_schools",
+            "n_c_atlas",
+            "geometry",
+        ]
+    ]
+    catchments = gpd.GeoDataFrame(
+        {
+            "esb_id": ["E4", "E2", "E3", "E1"],
+            "lmb_share": [80.0, 40.0, 60.0, 10.0],
+            "lmb_source": ["estimate", "estimate", "official", "official"],
+            "flagged": [1, 0, 0, 0],
+        },
+        geometry=[
+            box(x0 + 3000, y0 + 1500, x0 + 4000, y0 + 3000),
+            box(x0 + 2000, y0, x0 + 4000, y0 + 1500),
+            box(x0 + 2000, y0 + 1500, x0 + 3000, y0 + 3000),
+            box(x0, y0, x0 + 2000, y0 + 3000),
+        ],
+        crs=CRS,
+    )
+    build_info = pd.DataFrame(
+        {"key": ["edition", "built_at"], "value": ["test", "2023-11-14T22:13:20Z"]}
+    )
+    return {
+        "handlungsraeume": areas,
+        "planungsraeume": plr,
+        "einschulungsbereiche": catchments,
+        "build_info": build_info,
+    }
 
 
 METADATA = {
@@ -106,17 +142,22 @@ GEOMETRY_LAYERS = {"handlungsraeume": 2, "planungsraeume": 12, "einschulungsbere
 
 def test_layers_read_back_with_values_types_and_order(built: Path) -> None:
     layers = dict(pyogrio.list_layers(built).tolist())
-    assert layers == {"handlungsraeume": "MultiPolygon", "planungsraeume": "MultiPolygon",
-                      "einschulungsbereiche": "MultiPolygon", "build_info": None,
-                      "layer_styles": None}
+    assert layers == {
+        "handlungsraeume": "MultiPolygon",
+        "planungsraeume": "MultiPolygon",
+        "einschulungsbereiche": "MultiPolygon",
+        "build_info": None,
+        "layer_styles": None,
+    }
     plr = gpd.read_file(built, layer="planungsraeume")
     assert plr.crs.to_epsg() == 25833
     assert len(plr) == 12
     assert plr["plr_id"].tolist() == sorted(plr["plr_id"])  # stable order by id
     assert (plr.geom_type == "MultiPolygon").all()
     assert plr.loc[plr["plr_id"] == "11000005", "c_mss"].isna().all()  # NA stays NULL
-    assert plr.loc[plr["plr_id"] == "11000003", ["c_mss", "c_atlas", "n_criteria"]].iloc[0] \
-        .tolist() == [1, 1, 3]
+    assert plr.loc[plr["plr_id"] == "11000003", ["c_mss", "c_atlas", "n_criteria"]].iloc[
+        0
+    ].tolist() == [1, 1, 3]
     assert plr.loc[plr["plr_id"] == "11000000", "hr_id"].iloc[0] == ""
     esb = gpd.read_file(built, layer="einschulungsbereiche")
     assert esb["esb_id"].tolist() == ["E1", "E2", "E3", "E4"]
@@ -129,16 +170,19 @@ def test_conformance_in_sqlite(built: Path) -> None:
     assert query(built, "PRAGMA application_id") == [(0x47504B47,)]  # 'GPKG'
     assert query(built, "PRAGMA user_version") == [(10300,)]  # 1.3: no warning in GDAL 3.6
     assert query(built, "PRAGMA journal_mode") == [("delete",)]
-    assert sorted(query(built, "SELECT table_name, geometry_type_name, srs_id "
-                               "FROM gpkg_geometry_columns")) == sorted(
-        (name, "MULTIPOLYGON", 25833) for name in GEOMETRY_LAYERS)
-    assert query(built, "SELECT DISTINCT srs_id FROM gpkg_contents WHERE data_type = 'features'") \
-        == [(25833,)]
+    assert sorted(
+        query(built, "SELECT table_name, geometry_type_name, srs_id FROM gpkg_geometry_columns")
+    ) == sorted((name, "MULTIPOLYGON", 25833) for name in GEOMETRY_LAYERS)
+    assert query(
+        built, "SELECT DISTINCT srs_id FROM gpkg_contents WHERE data_type = 'features'"
+    ) == [(25833,)]
     for name in GEOMETRY_LAYERS:
-        assert query(built, "SELECT count(*) FROM sqlite_master WHERE name = ?",
-                     f"rtree_{name}_geom") == [(1,)]
-        assert query(built, f'SELECT count(*) FROM "rtree_{name}_geom"') == \
-            [(GEOMETRY_LAYERS[name],)]
+        assert query(
+            built, "SELECT count(*) FROM sqlite_master WHERE name = ?", f"rtree_{name}_geom"
+        ) == [(1,)]
+        assert query(built, f'SELECT count(*) FROM "rtree_{name}_geom"') == [
+            (GEOMETRY_LAYERS[name],)
+        ]
     for (name,) in query(built, "SELECT table_name FROM gpkg_contents"):
         columns = query(built, f'PRAGMA table_info("{name}")')
         user = [c[1] for c in columns if not c[5]]  # not the primary key
@@ -157,34 +201,51 @@ def test_conformance_in_sqlite(built: Path) -> None:
 
 
 def test_documentation_in_the_file(built: Path) -> None:
-    contents = dict((n, (i, d)) for n, i, d in query(
-        built, "SELECT table_name, identifier, description FROM gpkg_contents"))
+    contents = dict(
+        (n, (i, d))
+        for n, i, d in query(built, "SELECT table_name, identifier, description FROM gpkg_contents")
+    )
     assert contents["handlungsraeume"][0] == "Handlungsräume"
     assert "EPSG:25833" in contents["planungsraeume"][1]
     assert contents["build_info"][1].startswith("What this file was built from")
-    columns = {(t, c): (n, d) for t, c, n, d in query(
-        built, "SELECT table_name, column_name, name, description FROM gpkg_data_columns")}
+    columns = {
+        (t, c): (n, d)
+        for t, c, n, d in query(
+            built, "SELECT table_name, column_name, name, description FROM gpkg_data_columns"
+        )
+    }
     assert columns[("planungsraeume", "plr_id")][1].startswith("planning area id (8 digits")
     assert columns[("einschulungsbereiche", "lmb_share")][0] == "lmb-Anteil %"
     assert ("gpkg_data_columns", "gpkg_schema") in query(
-        built, "SELECT table_name, extension_name FROM gpkg_extensions")
-    (dataset,) = query(built, "SELECT m.metadata FROM gpkg_metadata m JOIN "
-                              "gpkg_metadata_reference r ON r.md_file_id = m.id "
-                              "WHERE r.reference_scope = 'geopackage'")
+        built, "SELECT table_name, extension_name FROM gpkg_extensions"
+    )
+    (dataset,) = query(
+        built,
+        "SELECT m.metadata FROM gpkg_metadata m JOIN "
+        "gpkg_metadata_reference r ON r.md_file_id = m.id "
+        "WHERE r.reference_scope = 'geopackage'",
+    )
     text = dataset[0]
     assert '<MDI key="EDITION">test-2023</MDI>' in text
     assert "threshold: 75" in text  # the configuration
     assert f"data/raw/mss/mss.csv sha256:{'ab' * 32}" in text
     assert "Amt für Statistik Berlin-Brandenburg / Senatsverwaltungen Berlin, CC BY 3.0 DE" in text
     assert "lmb_share is an ESTIMATE." in text
-    tables = {t for (t,) in query(built, "SELECT table_name FROM gpkg_metadata_reference "
-                                         "WHERE reference_scope = 'table'")}
+    tables = {
+        t
+        for (t,) in query(
+            built, "SELECT table_name FROM gpkg_metadata_reference WHERE reference_scope = 'table'"
+        )
+    }
     assert tables == {*GEOMETRY_LAYERS, "build_info"}
 
 
 def test_default_styles_for_qgis(built: Path) -> None:
-    rows = query(built, "SELECT f_table_name, f_geometry_column, useAsDefault, styleQML "
-                        "FROM layer_styles ORDER BY id")
+    rows = query(
+        built,
+        "SELECT f_table_name, f_geometry_column, useAsDefault, styleQML "
+        "FROM layer_styles ORDER BY id",
+    )
     styles = {name: (geom, default, qml) for name, geom, default, qml in rows}
     assert set(styles) == set(GEOMETRY_LAYERS)
     assert all(geom == "geom" and default == 1 for geom, default, _ in styles.values())
@@ -194,8 +255,9 @@ def test_default_styles_for_qgis(built: Path) -> None:
     assert "lmb_source" in styles["einschulungsbereiche"][2]
     assert 'labelsEnabled="1"' in styles["handlungsraeume"][2]
     assert '<alias field="hr_name" index="2" name="Name"/>' in styles["handlungsraeume"][2]
-    assert query(built, "SELECT data_type FROM gpkg_contents WHERE table_name = 'layer_styles'") \
-        == [("attributes",)]
+    assert query(
+        built, "SELECT data_type FROM gpkg_contents WHERE table_name = 'layer_styles'"
+    ) == [("attributes",)]
 
 
 def test_unknown_layer_is_written_without_style(tmp_path: Path) -> None:
@@ -214,36 +276,44 @@ def test_without_build_info_layer_the_mapping_is_written(tmp_path: Path) -> None
     assert dict(zip(info["key"], info["value"], strict=True)) == BUILD_INFO
 
 
-def test_reproducible_with_source_date_epoch(tmp_path: Path,
-                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_reproducible_with_source_date_epoch(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
     a, b = write(tmp_path / "a" / "h.gpkg"), write(tmp_path / "b" / "h.gpkg")
     assert a.read_bytes() == b.read_bytes()
-    assert query(a, "SELECT DISTINCT last_change FROM gpkg_contents") == \
-        [("2023-11-14T22:13:20.000Z",)]
-    assert query(a, "SELECT DISTINCT update_time FROM layer_styles") == \
-        [("2023-11-14T22:13:20.000Z",)]
+    assert query(a, "SELECT DISTINCT last_change FROM gpkg_contents") == [
+        ("2023-11-14T22:13:20.000Z",)
+    ]
+    assert query(a, "SELECT DISTINCT update_time FROM layer_styles") == [
+        ("2023-11-14T22:13:20.000Z",)
+    ]
 
 
-def test_without_epoch_only_timestamps_differ(tmp_path: Path,
-                                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_without_epoch_only_timestamps_differ(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
     a = write(tmp_path / "a" / "h.gpkg")
-    monkeypatch.setattr(gpkg, "build_timestamp",
-                        lambda: pd.Timestamp("2031-01-01T00:00:00.123Z").to_pydatetime())
+    monkeypatch.setattr(
+        gpkg, "build_timestamp", lambda: pd.Timestamp("2031-01-01T00:00:00.123Z").to_pydatetime()
+    )
     b = write(tmp_path / "b" / "h.gpkg")
 
     def dump(path: Path) -> list[str]:
         with sqlite3.connect(path) as db:
-            return [re.sub(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", "<ts>", line)
-                    for line in db.iterdump()]
+            return [
+                re.sub(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", "<ts>", line)
+                for line in db.iterdump()
+            ]
 
     assert a.read_bytes() != b.read_bytes()
     assert dump(a) == dump(b)
 
 
 def test_failure_leaves_previous_file_and_no_temporary_files(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     out = tmp_path / "h.gpkg"
     out.write_bytes(b"previous build")
 
@@ -257,14 +327,21 @@ def test_failure_leaves_previous_file_and_no_temporary_files(
     assert [p.name for p in tmp_path.iterdir()] == ["h.gpkg"]
 
 
-@pytest.mark.parametrize("change, message", [
-    (lambda f: f["planungsraeume"].to_crs(4326), "CRS must be EPSG:25833"),
-    (lambda f: f["planungsraeume"].assign(fid=1), "named 'fid'"),
-    (lambda f: f["planungsraeume"].assign(**{"bad name": 1}), "not \\[a-z\\]"),
-    (lambda f: f["planungsraeume"].set_geometry(f["planungsraeume"].centroid), r"\(Multi\)Polygon"),
-])
-def test_contract_violations_raise_before_anything_is_written(tmp_path: Path, change,
-                                                              message: str) -> None:
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (lambda f: f["planungsraeume"].to_crs(4326), "CRS must be EPSG:25833"),
+        (lambda f: f["planungsraeume"].assign(fid=1), "named 'fid'"),
+        (lambda f: f["planungsraeume"].assign(**{"bad name": 1}), "not \\[a-z\\]"),
+        (
+            lambda f: f["planungsraeume"].set_geometry(f["planungsraeume"].centroid),
+            r"\(Multi\)Polygon",
+        ),
+    ],
+)
+def test_contract_violations_raise_before_anything_is_written(
+    tmp_path: Path, change, message: str
+) -> None:
     layers = synthetic_layers()
     layers["planungsraeume"] = change(layers)
     with pytest.raises(ValueError, match=message):
@@ -275,7 +352,8 @@ def test_contract_violations_raise_before_anything_is_written(tmp_path: Path, ch
 def test_upper_case_field_names_are_lowered(tmp_path: Path) -> None:
     layers = synthetic_layers()
     layers["einschulungsbereiche"] = layers["einschulungsbereiche"].rename(
-        columns={"esb_id": "ESB_ID"})
+        columns={"esb_id": "ESB_ID"}
+    )
     out = write(tmp_path / "h.gpkg", layers)
     assert "esb_id" in pyogrio.read_info(out, layer="einschulungsbereiche")["fields"]
 
@@ -283,13 +361,15 @@ def test_upper_case_field_names_are_lowered(tmp_path: Path) -> None:
 def _debian_gdal() -> bool:
     if not (shutil.which("ogrinfo") and DEBIAN_PYTHON.exists()):
         return False
-    probe = subprocess.run([str(DEBIAN_PYTHON), "-c", "import osgeo_utils.samples.validate_gpkg"],
-                           capture_output=True)
+    probe = subprocess.run(
+        [str(DEBIAN_PYTHON), "-c", "import osgeo_utils.samples.validate_gpkg"], capture_output=True
+    )
     return probe.returncode == 0
 
 
 needs_gdal = pytest.mark.skipif(
-    not _debian_gdal(), reason=f"Debian's GDAL (ogrinfo, python3-gdal) missing; {INSTALL_HINT}")
+    not _debian_gdal(), reason=f"Debian's GDAL (ogrinfo, python3-gdal) missing; {INSTALL_HINT}"
+)
 
 
 @pytest.mark.qgis
@@ -297,14 +377,18 @@ needs_gdal = pytest.mark.skipif(
 def test_gdal_validator_and_ogrinfo_are_clean(built: Path) -> None:
     check = subprocess.run(
         [str(DEBIAN_PYTHON), "-m", "osgeo_utils.samples.validate_gpkg", str(built)],
-        capture_output=True, text=True)
+        capture_output=True,
+        text=True,
+    )
     assert check.returncode == 0, check.stdout + check.stderr
     assert check.stdout.strip() == "" and check.stderr.strip() == ""
     info = subprocess.run(["ogrinfo", "-so", "-al", str(built)], capture_output=True, text=True)
     assert info.returncode == 0
     assert info.stderr.strip() == ""  # no warning from GDAL 3.6
-    blocks = {m.group(1): m.group(2) for m in re.finditer(
-        r"Layer name: (\w+)\n(.*?)(?=\nLayer name: |\Z)", info.stdout, re.S)}
+    blocks = {
+        m.group(1): m.group(2)
+        for m in re.finditer(r"Layer name: (\w+)\n(.*?)(?=\nLayer name: |\Z)", info.stdout, re.S)
+    }
     for name, count in GEOMETRY_LAYERS.items():
         assert "Geometry: Multi Polygon" in blocks[name]
         assert f"Feature Count: {count}" in blocks[name]

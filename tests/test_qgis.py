@@ -75,21 +75,30 @@ app.exitQgis()
 def _has_qgis() -> bool:
     if not DEBIAN_PYTHON.exists():
         return False
-    probe = subprocess.run([str(DEBIAN_PYTHON), "-c", "import qgis.core"], capture_output=True,
-                           env=ENV)
+    probe = subprocess.run(
+        [str(DEBIAN_PYTHON), "-c", "import qgis.core"], capture_output=True, env=ENV
+    )
     return probe.returncode == 0
 
 
 pytestmark = [
     pytest.mark.qgis,
-    pytest.mark.skipif(not _has_qgis(), reason="QGIS's Python is absent; install with: "
-                       "apt-get install -y python3-qgis gdal-bin python3-gdal"),
+    pytest.mark.skipif(
+        not _has_qgis(),
+        reason="QGIS's Python is absent; install with: "
+        "apt-get install -y python3-qgis gdal-bin python3-gdal",
+    ),
 ]
 
 
 def open_in_qgis(gpkg: Path, png: Path) -> dict:
-    run = subprocess.run([str(DEBIAN_PYTHON), "-c", QGIS_SCRIPT, str(gpkg), str(png)],
-                         capture_output=True, text=True, env=ENV, timeout=300)
+    run = subprocess.run(
+        [str(DEBIAN_PYTHON), "-c", QGIS_SCRIPT, str(gpkg), str(png)],
+        capture_output=True,
+        text=True,
+        env=ENV,
+        timeout=300,
+    )
     lines = [line for line in run.stdout.splitlines() if line.startswith("REPORT ")]
     assert lines, f"QGIS script failed (exit {run.returncode}):\n{run.stdout}\n{run.stderr}"
     return json.loads(lines[-1].removeprefix("REPORT "))
@@ -102,13 +111,18 @@ def check_styled(report: dict, counts: dict[str, int], png: Path) -> None:
         assert layer["count"] == count, name
         if name != "build_info":
             assert layer["crs"] == "EPSG:25833", name
-    hr, plr, esb = (report[n] for n in ("handlungsraeume", "planungsraeume",
-                                        "einschulungsbereiche"))
+    hr, plr, esb = (
+        report[n] for n in ("handlungsraeume", "planungsraeume", "einschulungsbereiche")
+    )
     assert hr["renderer"] == "singleSymbol"
     assert hr["labels"] is True
     assert plr["renderer"] == "categorizedSymbol"
-    assert plr["legend"] == ["0 of 3 criteria met", "1 of 3 criteria met", "2 of 3 criteria met",
-                             "3 of 3 criteria met (MSS, schools and social atlas)"]
+    assert plr["legend"] == [
+        "0 of 3 criteria met",
+        "1 of 3 criteria met",
+        "2 of 3 criteria met",
+        "3 of 3 criteria met (MSS, schools and social atlas)",
+    ]
     assert plr["labels"] is False
     assert esb["renderer"] == "RuleRenderer"
     assert "estimated share (hatched, dashed outline)" in esb["legend"]
@@ -124,17 +138,21 @@ def test_qgis_opens_synthetic_geopackage_styled(tmp_path: Path) -> None:
     write_geopackage(gpkg, synthetic_layers(), BUILD_INFO, METADATA)
     png = tmp_path / "qgis.png"
     report = open_in_qgis(gpkg, png)
-    check_styled(report, {"handlungsraeume": 2, "planungsraeume": 12, "einschulungsbereiche": 4,
-                          "build_info": 2}, png)
+    check_styled(
+        report,
+        {"handlungsraeume": 2, "planungsraeume": 12, "einschulungsbereiche": 4, "build_info": 2},
+        png,
+    )
 
 
 @pytest.mark.slow
 def test_qgis_opens_real_build_styled(tmp_path: Path, default_build: Path) -> None:
     import pyogrio
 
-    counts = {name: pyogrio.read_info(default_build, layer=name)["features"]
-              for name in ("handlungsraeume", "planungsraeume", "einschulungsbereiche",
-                           "build_info")}
+    counts = {
+        name: pyogrio.read_info(default_build, layer=name)["features"]
+        for name in ("handlungsraeume", "planungsraeume", "einschulungsbereiche", "build_info")
+    }
     assert counts["planungsraeume"] == 542  # LOR 2021
     png = tmp_path / "qgis_real.png"
     check_styled(open_in_qgis(default_build, png), counts, png)

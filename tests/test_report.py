@@ -22,14 +22,19 @@ ATTRIBUTION = "Datenquelle: Amt für Statistik Berlin-Brandenburg / Senatsverwal
 def test_render_map_draws_every_class_colour(tmp_path: Path) -> None:
     layers = synthetic_layers()
     out = tmp_path / "map.png"
-    render_map(layers["handlungsraeume"], layers["planungsraeume"], out, title="Test",
-               attribution=ATTRIBUTION)
+    render_map(
+        layers["handlungsraeume"],
+        layers["planungsraeume"],
+        out,
+        title="Test",
+        attribution=ATTRIBUTION,
+    )
     image = imread(out)[..., :3]
     assert image.shape[0] >= 1600 and image.shape[1] >= 2300  # A4 landscape at 200 dpi
     rgb = (image * 255).round().astype(int)
     present = {tuple(c) for c in np.unique(rgb.reshape(-1, 3), axis=0)}
     for colour in CRITERIA_COLOURS.values():
-        expected = tuple(int(colour[i:i + 2], 16) for i in (1, 3, 5))
+        expected = tuple(int(colour[i : i + 2], 16) for i in (1, 3, 5))
         assert expected in present, colour
     assert [p.name for p in tmp_path.iterdir()] == ["map.png"]
 
@@ -45,8 +50,13 @@ def test_map_failure_keeps_previous_file(tmp_path: Path, monkeypatch: pytest.Mon
 
     monkeypatch.setattr("matplotlib.figure.Figure.savefig", fail)
     with pytest.raises(RuntimeError, match="disk full"):
-        render_map(layers["handlungsraeume"], layers["planungsraeume"], out, title="T",
-                   attribution=ATTRIBUTION)
+        render_map(
+            layers["handlungsraeume"],
+            layers["planungsraeume"],
+            out,
+            title="T",
+            attribution=ATTRIBUTION,
+        )
     assert out.read_bytes() == b"old"
     assert [p.name for p in tmp_path.iterdir()] == ["map.png"]
 
@@ -54,8 +64,13 @@ def test_map_failure_keeps_previous_file(tmp_path: Path, monkeypatch: pytest.Mon
 def test_summary_lists_areas_and_totals(tmp_path: Path) -> None:
     layers = synthetic_layers()
     out = tmp_path / "summary.md"
-    write_summary(layers["handlungsraeume"], layers["planungsraeume"], out, edition="test-2023",
-                  estimates=["lmb_share is an ESTIMATE."])
+    write_summary(
+        layers["handlungsraeume"],
+        layers["planungsraeume"],
+        out,
+        edition="test-2023",
+        estimates=["lmb_share is an ESTIMATE."],
+    )
     text = out.read_text(encoding="utf-8")
     assert text.startswith("# Handlungsräume: test-2023\n")
     assert "| 01 | Nord | Mitte | 3 | 3,300 | MSS 3/3, schools 3/3, social atlas 1/3 |" in text

@@ -107,7 +107,8 @@ LAYERS: dict[str, LayerDoc] = {
         "Handlungsräume",
         "Handlungsräume (focus areas) of the joint initiative for socially disadvantaged "
         "neighbourhoods: dissolved planning areas, one row per area or part (e.g. 13a-13d). "
-        + _CRITERIA + ". EPSG:25833.",
+        + _CRITERIA
+        + ". EPSG:25833.",
         ("hr_id",),
     ),
     "planungsraeume": LayerDoc(
@@ -135,8 +136,9 @@ LAYERS: dict[str, LayerDoc] = {
 _COUNT = "number of the area's planning areas that meet the {} criterion"
 FIELDS: dict[str, dict[str, Field]] = {
     "handlungsraeume": {
-        "hr_id": Field("Nr.", "Handlungsraum number: '01'..'12', parts of 13 as '13a'..'13d'",
-                       "TEXT(4)"),
+        "hr_id": Field(
+            "Nr.", "Handlungsraum number: '01'..'12', parts of 13 as '13a'..'13d'", "TEXT(4)"
+        ),
         "hr_name": Field("Name", "name of the Handlungsraum", "TEXT(80)"),
         "bezirk": Field("Bezirk", "district (Bezirk) the area lies in", "TEXT(40)"),
         "n_plr": Field("Anzahl PLR", "number of planning areas in the area", "SMALLINT"),
@@ -150,8 +152,9 @@ FIELDS: dict[str, dict[str, Field]] = {
     "planungsraeume": {
         "plr_id": Field("PLR-Nr.", "planning area id (8 digits, LOR 2021)", "TEXT(8)"),
         "plr_name": Field("Planungsraum", "name of the planning area", "TEXT(80)"),
-        "bzr_name": Field("Bezirksregion", "name of its district region (Bezirksregion)",
-                          "TEXT(80)"),
+        "bzr_name": Field(
+            "Bezirksregion", "name of its district region (Bezirksregion)", "TEXT(80)"
+        ),
         "bezirk": Field("Bezirk", "district (Bezirk)", "TEXT(40)"),
         "population": Field("Einwohner", "residents", "MEDIUMINT"),
         "mss_status": Field("MSS Status", "MSS status index class (Statusindex)", "TEXT(20)"),
@@ -159,24 +162,32 @@ FIELDS: dict[str, dict[str, Field]] = {
         "c_mss": Field("Kriterium MSS", "1 = MSS area needing particular attention", "SMALLINT"),
         "lmb_area_share": Field(
             "lmb-Flächenanteil",
-            "share 0..1 of the planning area covered by flagged school catchments", "REAL"),
-        "c_schools": Field("Kriterium Schulen", "1 = lies in catchments of flagged primary schools",
-                           "SMALLINT"),
+            "share 0..1 of the planning area covered by flagged school catchments",
+            "REAL",
+        ),
+        "c_schools": Field(
+            "Kriterium Schulen", "1 = lies in catchments of flagged primary schools", "SMALLINT"
+        ),
         "atlas_value": Field("Atlas-Index", "Sozialstrukturatlas index value", "REAL"),
         "atlas_stratum": Field("Atlas-Schicht", "Sozialstrukturatlas stratum (1..7)", "SMALLINT"),
         "c_atlas": Field("Kriterium Atlas", "1 = Sozialstrukturatlas stratum 7", "SMALLINT"),
         "n_criteria": Field("Anzahl Kriterien", "number of criteria met (0..3)", "SMALLINT"),
-        "hr_id": Field("Handlungsraum", "number of the Handlungsraum; empty when outside",
-                       "TEXT(4)"),
+        "hr_id": Field(
+            "Handlungsraum", "number of the Handlungsraum; empty when outside", "TEXT(4)"
+        ),
         "decision": Field("Begründung", "why the planning area is in or out", "TEXT"),
     },
     "einschulungsbereiche": {
         "esb_id": Field("ESB-Nr.", "catchment area (Einschulungsbereich) id", "TEXT(20)"),
-        "lmb_share": Field("lmb-Anteil %", "share of pupils exempt from paying for learning "
-                           "materials, percent 0..100", "REAL"),
+        "lmb_share": Field(
+            "lmb-Anteil %",
+            "share of pupils exempt from paying for learning materials, percent 0..100",
+            "REAL",
+        ),
         "lmb_source": Field("lmb-Quelle", "'official' or 'estimate' (stand-in value)", "TEXT(8)"),
-        "flagged": Field("markiert", "1 = share reaches the school criterion threshold",
-                         "SMALLINT"),
+        "flagged": Field(
+            "markiert", "1 = share reaches the school criterion threshold", "SMALLINT"
+        ),
     },
     "build_info": {
         "key": Field("Schlüssel", "what is recorded", "TEXT(64)"),
@@ -186,7 +197,10 @@ FIELDS: dict[str, dict[str, Field]] = {
 """Field documentation per known layer; undocumented fields keep the type pyogrio gives them."""
 
 _PANDAS_TYPE: dict[str, Any] = {
-    "SMALLINT": "Int16", "MEDIUMINT": "Int32", "INTEGER": "Int64", "REAL": "float64",
+    "SMALLINT": "Int16",
+    "MEDIUMINT": "Int32",
+    "INTEGER": "Int64",
+    "REAL": "float64",
 }
 
 
@@ -256,8 +270,10 @@ def _text_widths(name: str, frame: pd.DataFrame) -> dict[str, int]:
 def _metadata_xml(items: Mapping[str, str]) -> str:
     """GDAL's metadata XML, which GDAL and QGIS show as dataset or layer metadata."""
     lines = ["<GDALMultiDomainMetadata>", "  <Metadata>"]
-    lines += [f'    <MDI key="{html.escape(k)}">{html.escape(v, quote=False)}</MDI>'
-              for k, v in items.items()]
+    lines += [
+        f'    <MDI key="{html.escape(k)}">{html.escape(v, quote=False)}</MDI>'
+        for k, v in items.items()
+    ]
     lines += ["  </Metadata>", "</GDALMultiDomainMetadata>", ""]
     return "\n".join(lines)
 
@@ -271,11 +287,16 @@ def _style_qml(name: str, columns: Sequence[str]) -> str | None:
     fields = FIELDS.get(name, {})
     aliases = [
         f'    <alias field="{html.escape(c)}" index="{i}" name="{html.escape(fields[c].title)}"/>'
-        for i, c in enumerate(columns, start=1) if c in fields  # index 0 is the fid
+        for i, c in enumerate(columns, start=1)
+        if c in fields  # index 0 is the fid
     ]
     block = "  <aliases>\n" + "\n".join(aliases) + "\n  </aliases>\n"
-    qml = re.sub(r'styleCategories="([^"]*)"',
-                 lambda m: f'styleCategories="{m.group(1)}|Fields"', qml, count=1)
+    qml = re.sub(
+        r'styleCategories="([^"]*)"',
+        lambda m: f'styleCategories="{m.group(1)}|Fields"',
+        qml,
+        count=1,
+    )
     return qml.replace("</qgis>", block + "</qgis>")
 
 
@@ -315,8 +336,9 @@ def _set_text_widths(db: sqlite3.Connection, table: str, widths: Mapping[str, in
     """
     if not widths:
         return
-    (sql,) = db.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?",
-                        (table,)).fetchone()
+    (sql,) = db.execute(
+        "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)
+    ).fetchone()
     for column, width in widths.items():
         sql, n = re.subn(rf'"{re.escape(column)}" TEXT\b(?!\()', f'"{column}" TEXT({width})', sql)
         if n != 1:
@@ -328,26 +350,40 @@ def _set_text_widths(db: sqlite3.Connection, table: str, widths: Mapping[str, in
     db.execute("PRAGMA writable_schema = OFF")
 
 
-def _document(db: sqlite3.Connection, frames: Mapping[str, pd.DataFrame], stamp: str,
-              dataset_items: Mapping[str, str], layer_items: Mapping[str, str]) -> None:
+def _document(
+    db: sqlite3.Connection,
+    frames: Mapping[str, pd.DataFrame],
+    stamp: str,
+    dataset_items: Mapping[str, str],
+    layer_items: Mapping[str, str],
+) -> None:
     """Add field docs, metadata, styles and fixed timestamps to a freshly written GeoPackage."""
     for statement in _DDL.split(";"):  # not executescript: that would commit the transaction
         if statement.strip():
             db.execute(statement)
     db.executemany(
         "INSERT INTO gpkg_extensions VALUES (?, NULL, ?, ?, 'read-write')",
-        [("gpkg_data_columns", "gpkg_schema", _SCHEMA_EXT),
-         ("gpkg_data_column_constraints", "gpkg_schema", _SCHEMA_EXT),
-         ("gpkg_metadata", "gpkg_metadata", _METADATA_EXT),
-         ("gpkg_metadata_reference", "gpkg_metadata", _METADATA_EXT)])
+        [
+            ("gpkg_data_columns", "gpkg_schema", _SCHEMA_EXT),
+            ("gpkg_data_column_constraints", "gpkg_schema", _SCHEMA_EXT),
+            ("gpkg_metadata", "gpkg_metadata", _METADATA_EXT),
+            ("gpkg_metadata_reference", "gpkg_metadata", _METADATA_EXT),
+        ],
+    )
     db.execute("UPDATE gpkg_contents SET last_change = ?", (stamp,))
 
-    db.execute("INSERT INTO gpkg_metadata VALUES (1, 'dataset', 'http://gdal.org', 'text/xml', ?)",
-               (_metadata_xml(dataset_items),))
-    db.execute("INSERT INTO gpkg_metadata_reference VALUES ('geopackage', NULL, NULL, NULL, ?, 1, "
-               "NULL)", (stamp,))
-    db.execute("INSERT INTO gpkg_metadata VALUES (2, 'dataset', 'http://gdal.org', 'text/xml', ?)",
-               (_metadata_xml(layer_items),))
+    db.execute(
+        "INSERT INTO gpkg_metadata VALUES (1, 'dataset', 'http://gdal.org', 'text/xml', ?)",
+        (_metadata_xml(dataset_items),),
+    )
+    db.execute(
+        "INSERT INTO gpkg_metadata_reference VALUES ('geopackage', NULL, NULL, NULL, ?, 1, NULL)",
+        (stamp,),
+    )
+    db.execute(
+        "INSERT INTO gpkg_metadata VALUES (2, 'dataset', 'http://gdal.org', 'text/xml', ?)",
+        (_metadata_xml(layer_items),),
+    )
     for name, frame in frames.items():
         db.execute(
             "INSERT INTO gpkg_metadata_reference VALUES ('table', ?, NULL, NULL, ?, 2, NULL)",
@@ -356,8 +392,12 @@ def _document(db: sqlite3.Connection, frames: Mapping[str, pd.DataFrame], stamp:
         fields = FIELDS.get(name, {})
         db.executemany(
             "INSERT INTO gpkg_data_columns VALUES (?, ?, ?, ?, ?, NULL, NULL)",
-            [(name, c, fields[c].title, fields[c].title, fields[c].description)
-             for c in frame.columns if c in fields])
+            [
+                (name, c, fields[c].title, fields[c].title, fields[c].description)
+                for c in frame.columns
+                if c in fields
+            ],
+        )
         _set_text_widths(db, name, _text_widths(name, frame))
         if not isinstance(frame, gpd.GeoDataFrame):
             continue
@@ -367,17 +407,23 @@ def _document(db: sqlite3.Connection, frames: Mapping[str, pd.DataFrame], stamp:
                 "INSERT INTO layer_styles (f_table_catalog, f_table_schema, f_table_name, "
                 "f_geometry_column, styleName, styleQML, styleSLD, useAsDefault, description, "
                 "owner, ui, update_time) VALUES ('', '', ?, ?, ?, ?, '', 1, ?, '', NULL, ?)",
-                (name, GEOMETRY_COLUMN, name, qml, "quartiere default style", stamp))
+                (name, GEOMETRY_COLUMN, name, qml, "quartiere default style", stamp),
+            )
     # QGIS registers layer_styles as an attributes table; do the same so GDAL lists it cleanly.
-    db.execute("INSERT INTO gpkg_contents (table_name, data_type, identifier, description, "
-               "last_change) VALUES ('layer_styles', 'attributes', 'layer_styles', "
-               "'QGIS default styles of the layers', ?)", (stamp,))
-    db.execute("INSERT INTO gpkg_ogr_contents VALUES ('layer_styles', "
-               "(SELECT count(*) FROM layer_styles))")
+    db.execute(
+        "INSERT INTO gpkg_contents (table_name, data_type, identifier, description, "
+        "last_change) VALUES ('layer_styles', 'attributes', 'layer_styles', "
+        "'QGIS default styles of the layers', ?)",
+        (stamp,),
+    )
+    db.execute(
+        "INSERT INTO gpkg_ogr_contents VALUES ('layer_styles', (SELECT count(*) FROM layer_styles))"
+    )
 
 
-def _items(edition: str, metadata: Mapping[str, Any], build_info: Mapping[str, str]
-           ) -> tuple[dict[str, str], dict[str, str]]:
+def _items(
+    edition: str, metadata: Mapping[str, Any], build_info: Mapping[str, str]
+) -> tuple[dict[str, str], dict[str, str]]:
     """Dataset-level and layer-level metadata items (GDAL metadata keys are upper case)."""
     attribution = str(metadata.get("attribution") or ATTRIBUTION)
     estimates = "\n".join(str(s) for s in metadata.get("estimates", ()))
@@ -412,8 +458,12 @@ def _remove_stale_workdirs(out: Path) -> None:
             continue
 
 
-def write_geopackage(out: Path, layers: Mapping[str, gpd.GeoDataFrame | pd.DataFrame],
-                     build_info: Mapping[str, str], metadata: Mapping[str, Any]) -> None:
+def write_geopackage(
+    out: Path,
+    layers: Mapping[str, gpd.GeoDataFrame | pd.DataFrame],
+    build_info: Mapping[str, str],
+    metadata: Mapping[str, Any],
+) -> None:
     """Write the layers atomically as a styled, documented GeoPackage 1.3.
 
     Parameters
@@ -442,7 +492,8 @@ def write_geopackage(out: Path, layers: Mapping[str, gpd.GeoDataFrame | pd.DataF
     frames = {name: _prepare(name, frame) for name, frame in layers.items()}
     if "build_info" not in frames:
         frames["build_info"] = pd.DataFrame(
-            {"key": list(build_info), "value": [str(v) for v in build_info.values()]})
+            {"key": list(build_info), "value": [str(v) for v in build_info.values()]}
+        )
         frames["build_info"] = _prepare("build_info", frames["build_info"])
     stamp = _iso(build_timestamp())
     dataset_items, layer_items = _items(str(metadata.get("edition", "")), metadata, build_info)
@@ -454,15 +505,24 @@ def write_geopackage(out: Path, layers: Mapping[str, gpd.GeoDataFrame | pd.DataF
         tmp = workdir / out.name
         for i, (name, frame) in enumerate(frames.items()):
             doc = LAYERS.get(name, LayerDoc(name, ""))
-            options: dict[str, Any] = {"IDENTIFIER": doc.identifier, "DESCRIPTION": doc.description,
-                                       "FID": FID_COLUMN}
+            options: dict[str, Any] = {
+                "IDENTIFIER": doc.identifier,
+                "DESCRIPTION": doc.description,
+                "FID": FID_COLUMN,
+            }
             kwargs: dict[str, Any] = {}
             if isinstance(frame, gpd.GeoDataFrame):
                 options.update(GEOMETRY_NAME=GEOMETRY_COLUMN, SPATIAL_INDEX="YES")
                 kwargs.update(geometry_type="MultiPolygon", promote_to_multi=True)
             pyogrio.write_dataframe(
-                frame, tmp, layer=name, driver="GPKG", layer_options=options,
-                dataset_options={"VERSION": GPKG_VERSION} if i == 0 else None, **kwargs)
+                frame,
+                tmp,
+                layer=name,
+                driver="GPKG",
+                layer_options=options,
+                dataset_options={"VERSION": GPKG_VERSION} if i == 0 else None,
+                **kwargs,
+            )
         db = sqlite3.connect(tmp, isolation_level=None)
         try:
             db.execute("PRAGMA journal_mode = DELETE")

@@ -126,8 +126,9 @@ def read_layer(
     for name in [spec.id, *wanted]:
         if name not in fields:
             role = "id field" if name == spec.id else "field"
-            raise InputError(f"{role} {name!r} not found; {suggest_column(name, fields)}", path,
-                             where)
+            raise InputError(
+                f"{role} {name!r} not found; {suggest_column(name, fields)}", path, where
+            )
     driver = "GeoJSON" if path.suffix.lower() in (".geojson", ".json") else None
 
     n = len(frame)
