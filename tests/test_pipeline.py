@@ -5,6 +5,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 import pytest
+import shapely
 
 from quartiere.config import load_config
 from quartiere.explain import explain
@@ -145,3 +146,90 @@ def test_layers_match_the_contract(result):
     assert (result.areas.set_index("hr_id")["n_plr"] == counted).all()
     assert result.areas.crs.to_epsg() == 25833
     assert pd.api.types.is_string_dtype(result.planning_areas["hr_id"])
+
+
+def test_delineation_invariants_on_real_data(result):
+    from quartiere.delineate import compile_rule
+
+    areas = result.areas
+    layer = result.planning_areas.set_index("plr_id")
+    assert 10 <= len(areas) <= 20
+    geoms = areas.geometry.to_numpy()
+    for row, geom in zip(areas.itertuples(), geoms, strict=True):
+        ids = row.plr_ids.split(",")
+        assert (layer.loc[ids, "hr_id"] == row.hr_id).all()
+        assert layer.loc[ids, "bezirk"].nunique() == 1, row.hr_id  # inside one district
+        assert geom.geom_type == "MultiPolygon"
+        assert shapely.get_num_geometries(geom) == 1, row.hr_id  # contiguous
+        union = shapely.union_all(layer.loc[ids].geometry.to_numpy())
+        assert shapely.symmetric_difference(geom, union).area < 1.0, row.hr_id  # m2
+    # disjoint
+    tree = shapely.STRtree(geoms)
+    left, right = tree.query(geoms, predicate="intersects")
+    pairs = left < right
+    overlap = shapely.area(shapely.intersection(geoms[left[pairs]], geoms[right[pairs]]))
+    assert (overlap < 1.0).all()
+    # every member is a seed, meets the join rule, or fills a hole
+    rules = result.config.delineation
+    flags = layer.loc[layer["hr_id"] != ""]
+    seed = compile_rule(rules.seed, "seed")(flags)
+    join = compile_rule(rules.join, "join")(flags)
+    hole = flags["decision"].str.contains("hole").to_numpy()
+    assert (seed | join | hole).all()
+    # exactly one area is in lettered parts
+    lettered = areas["hr_id"].str.fullmatch(r"\d\d[a-z]")
+    assert lettered.sum() >= 2 and areas.loc[lettered, "hr_id"].str[:2].nunique() == 1
+
+
+def test_official_lmb_tables_replace_the_estimate_by_configuration(tmp_path):
+    examples = ROOT / "tests/data/official_lmb"
+    per_catchment = tmp_path / "official.yaml"
+    per_catchment.write_text(
+        f"extends: {EDITIONS['default']}\n"
+        "catchments:\n  lmb_source: official\n  official:\n"
+        f"    path: {examples / 'lmb_by_catchment.csv'}\n    id: ESB\n    share: lmb_percent\n",
+        encoding="utf-8",
+    )
+    config = load_config(per_catchment)
+    result = compute(load_inputs(config), config)
+    catchments = result.catchments.set_index("esb_id")
+    assert (catchments["lmb_source"] == "official").all()
+    assert catchments.loc["0802", "lmb_share"] == 91.0
+    assert catchments.loc["0805", "flagged"] == 1  # exactly 75 % meets the threshold
+    assert catchments.loc["0803", "flagged"] == 0
+    assert catchments["lmb_share"].notna().sum() == 4  # the others: no data, not 0 %
+    flagged_area = result.harmonized.catchment_overlaps
+    covered = flagged_area[flagged_area["source"].isin(["0801", "0802", "0805"])]
+    expected = covered.groupby("target")["target_share"].sum()
+    qualifying = expected[expected >= 0.5].index
+    layer = result.planning_areas.set_index("plr_id")
+    assert (layer.loc[qualifying, "c_schools"] == 1).all()
+    assert (layer["c_schools"] == 1).sum() == len(qualifying)
+    assert "official table" in explain(result, qualifying[0])
+
+    per_school = tmp_path / "schools.yaml"
+    per_school.write_text(
+        f"extends: {per_catchment}\n"
+        "catchments:\n  official:\n"
+        f"    path: {examples / 'lmb_by_school.csv'}\n    id: school\n    catchment: ESB\n"
+        "    share: lmb_percent\n    pupils: pupils\n",
+        encoding="utf-8",
+    )
+    config = load_config(per_school)
+    schools = compute(load_inputs(config), config).catchments.set_index("esb_id")
+    assert schools.loc["0801", "lmb_share"] == pytest.approx(82.5)  # (300*80 + 100*90) / 400
+    assert schools.loc["0803", "lmb_share"] == pytest.approx(20.5)
+
+
+def test_two_builds_with_source_date_epoch_are_byte_identical(tmp_path, monkeypatch):
+    from quartiere.pipeline import build
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")
+    monkeypatch.chdir(ROOT)
+    first = tmp_path / "a" / "handlungsraeume.gpkg"
+    second = tmp_path / "b" / "handlungsraeume.gpkg"
+    build(EDITIONS["gi2018"], first)
+    build(EDITIONS["gi2018"], second)
+    assert first.read_bytes() == second.read_bytes()
+    assert first.with_suffix(".png").read_bytes() == second.with_suffix(".png").read_bytes()
+    assert (first.parent / "summary.md").read_text() == (second.parent / "summary.md").read_text()
