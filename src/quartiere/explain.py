@@ -17,6 +17,10 @@ def _fmt_int(value: float) -> str:
     return "unknown" if value is None or pd.isna(value) else f"{value:,.0f}"
 
 
+def _slivers(n: int) -> str:
+    return f"{n} boundary sliver{'s' if n != 1 else ''}"
+
+
 def _verdict(flag: Any) -> str:
     if flag is None or pd.isna(flag):
         return "NO DATA"
@@ -96,13 +100,20 @@ def explain(result: BuildResult, plr_id: str) -> str:
         )
     overlaps = harmonized.catchment_overlaps
     mine = overlaps[overlaps["target"] == plr_id].sort_values("target_share", ascending=False)
-    for _, o in mine.iterrows():
+    # Catchment and PLR boundaries do not quite match: slivers would only clutter the answer.
+    slivers = mine[mine["target_share"] < 0.005]
+    for _, o in mine[mine["target_share"] >= 0.005].iterrows():
         lmb = harmonized.lmb_share.get(o["source"], math.nan)
-        mark = ">= threshold" if lmb >= schools.lmb_threshold else "below threshold"
+        if pd.isna(lmb):
+            mark = "no lmb value"
+        else:
+            mark = ">= threshold" if lmb >= schools.lmb_threshold else "below threshold"
         lines.append(
             f"   - catchment {o['source']}: {o['target_share']:.0%} of the PLR, "
             f"lmb {lmb:.1f} % ({harmonized.lmb_source}, {mark})"
         )
+    if len(slivers):
+        lines.append(f"   (and {_slivers(len(slivers))} of other catchments, each < 0.5 %)")
     if harmonized.lmb_source == "estimate":
         assert config.catchments.estimate is not None
         lines.append(
@@ -139,22 +150,28 @@ def explain(result: BuildResult, plr_id: str) -> str:
             f"more disadvantaged{bound})"
         )
     if result.harmonized.atlas_overlaps is not None:
+        assert config.atlas.zones is not None
+        zones = config.atlas.zones.path
         ov = result.harmonized.atlas_overlaps
-        mine = ov[ov["target"] == plr_id].copy()
+        mine = ov[ov["target"] == plr_id]
         total = mine["weight"].sum()
         lines.append(
-            f"   transferred from {config.atlas.path.name} on "
-            f"{config.atlas.zones.path.name if config.atlas.zones else ''} "
-            f"({config.atlas.weight}-weighted mean of overlapping source PLR):"
+            f"   transferred from {config.atlas.path.name} on the planning areas of "
+            f"{zones.parent.name}/{zones.name} ({config.atlas.weight}-weighted mean of the "
+            "overlapping source PLR):"
         )
-        for _, o in mine.sort_values("weight", ascending=False).iterrows():
+        slivers = mine[mine["target_share"] < 0.005]
+        shown = mine[mine["target_share"] >= 0.005].sort_values("weight", ascending=False)
+        for _, o in shown.iterrows():
             v = result.inputs.atlas.get(o["source"], math.nan)
             w = o["weight"] / total if total > 0 else math.nan
-            shown = "no value" if pd.isna(v) else f"{v:.3f}"
+            value_text = "no value" if pd.isna(v) else f"value {v:.3f}"
             lines.append(
                 f"   - source PLR {o['source']}: weight {w:.1%}, "
-                f"{o['target_share']:.0%} of this PLR's area, value {shown}"
+                f"{o['target_share']:.0%} of this PLR's area, {value_text}"
             )
+        if len(slivers):
+            lines.append(f"   (and {_slivers(len(slivers))} of other source PLR, each < 0.5 %)")
     else:
         lines.append(f"   source: {config.atlas.path.name}, column {config.atlas.column}")
     lines.append("")

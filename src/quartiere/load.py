@@ -87,6 +87,9 @@ def load_planning_areas(config: Config) -> tuple[gpd.GeoDataFrame, LayerReport]:
     layer.index.name = "plr_id"
     for column in ("bezirk", "bzr_id", "pgr_id"):
         layer[column] = layer[column].astype(str).str.strip()
+    # Official names carry stray double blanks ("Südliche  Friedrichstadt").
+    for column in ("plr_name", "bzr_name", "pgr_name", "bezirk_name"):
+        layer[column] = layer[column].astype(str).str.split().str.join(" ")
     bad = layer.index[~layer.index.str.startswith(tuple(layer["bezirk"].unique()))]
     if len(bad):
         raise InputError(
