@@ -130,3 +130,17 @@ def test_failed_and_interrupted_builds_leave_the_previous_output_intact(tmp_path
 def test_help_documents_exit_codes():
     result = run("build", "--help")
     assert "bad configuration" in result.output and "bad input data" in result.output
+
+
+def test_official_lmb_table_with_an_unknown_catchment(tmp_path):
+    table = tmp_path / "lmb.csv"
+    table.write_text("ESB;lmb\n0801;80,5\n9999;12,0\n", encoding="cp1252")
+    path = edition(
+        tmp_path,
+        "catchments:\n  lmb_source: official\n  official:\n"
+        f"    path: {table}\n    id: ESB\n    share: lmb\n",
+    )
+    result = run("validate", "--config", str(path))
+    assert result.exit_code == 3
+    line = one_error_line(result)
+    assert "lmb.csv" in line and "'9999' matches no catchment in the catchment layer" in line

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import geopandas as gpd
 import pandas as pd
 
-from quartiere.config import Config, TableInput
+from quartiere.config import Config, OfficialLmbInput, TableInput
 from quartiere.errors import InputError
 from quartiere.io.layers import LayerReport, check_coverage, read_layer
 from quartiere.io.tables import read_table
@@ -51,16 +51,17 @@ def _match_ids(
     zone_label: str,
     notes: list[str],
     what: str,
+    column: str | None = None,
+    hint: str = "; is this table for another LOR edition?",
 ) -> None:
     """Refuse rows for unknown zones; note zones without a row (they become "no data")."""
     unknown = table.index.difference(zones)
     if len(unknown):
         more = f" (and {len(unknown) - 1} more)" if len(unknown) > 1 else ""
         raise InputError(
-            f"id {unknown[0]!r}{more} matches no {zone_label}; "
-            "is this table for another LOR edition?",
+            f"id {unknown[0]!r}{more} matches no {zone_label}{hint}",
             spec.path,
-            f"column '{spec.id}'",
+            f"column '{column or spec.id}'",
         )
     missing = zones.difference(table.index)
     if len(missing):
@@ -142,7 +143,7 @@ def load_inputs(config: Config) -> Inputs:
     catchments.index.name = "esb_id"
     reports.append(cat_report)
     official = None
-    if cat_spec.lmb_source == "official":
+    if cat_spec.lmb_source == "official" and cat_spec.official is not None:
         official = _load_official_lmb(cat_spec.official, catchments.index, notes)
 
     atlas_spec = config.atlas
@@ -200,7 +201,9 @@ def _check_share(values: pd.Series, spec: TableInput) -> None:
         raise InputError(f"share {bad.iloc[0]} is outside 0-100", spec.path, f"id {bad.index[0]}")
 
 
-def _load_official_lmb(spec, catchment_ids: pd.Index, notes: list[str]) -> pd.Series:
+def _load_official_lmb(
+    spec: OfficialLmbInput, catchment_ids: pd.Index, notes: list[str]
+) -> pd.Series:
     from quartiere.criteria import aggregate_school_lmb
 
     if spec.catchment is None:
@@ -221,17 +224,14 @@ def _load_official_lmb(spec, catchment_ids: pd.Index, notes: list[str]) -> pd.Se
         if spec.pupils:
             schools["pupils"] = table[spec.pupils]
         lmb = aggregate_school_lmb(schools)
-    unknown = lmb.index.difference(catchment_ids)
-    if len(unknown):
-        raise InputError(
-            f"catchment {unknown[0]!r} is not in the catchment layer",
-            spec.path,
-            f"{len(unknown)} unknown catchment ids",
-        )
-    missing = catchment_ids.difference(lmb.index)
-    if len(missing):
-        notes.append(
-            f"lmb: {len(missing)} of {len(catchment_ids)} catchments have no official "
-            "share; treated as no data"
-        )
+    _match_ids(
+        lmb.to_frame(),
+        spec,
+        catchment_ids,
+        "catchment",
+        notes,
+        "official lmb",
+        column=spec.catchment,
+        hint=" in the catchment layer",
+    )
     return lmb
