@@ -7,9 +7,7 @@ edges. Each stage is a function of frames that takes only the configuration valu
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
-import os
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -33,6 +31,7 @@ from quartiere.criteria import (
 )
 from quartiere.delineate import DelineationResult, delineate, renumber
 from quartiere.harmonize import overlay, overlay_weights, reverse, transfer_intensive, weigh
+from quartiere.io.gpkg import build_timestamp
 from quartiere.load import Inputs, load_inputs
 
 __all__ = ["BuildResult", "Harmonized", "harmonize", "compute", "build", "ATTRIBUTION"]
@@ -252,17 +251,6 @@ def display_path(path: Path) -> str:
         return Path(path).name
 
 
-def build_timestamp() -> str:
-    """UTC build time; SOURCE_DATE_EPOCH (reproducible builds) fixes it."""
-    epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    moment = (
-        dt.datetime.fromtimestamp(int(epoch), dt.UTC)
-        if epoch
-        else dt.datetime.now(dt.UTC).replace(microsecond=0)
-    )
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def estimates_text(result: BuildResult) -> list[str]:
     """Sentences saying which values are estimates or approximations."""
     config = result.config
@@ -297,7 +285,7 @@ def collect_build_info(result: BuildResult, previous: Path | None = None) -> dic
     config = result.config
     info: dict[str, str] = {
         "edition": config.edition,
-        "built_at": build_timestamp(),
+        "built_at": build_timestamp().strftime("%Y-%m-%dT%H:%M:%SZ"),
         "quartiere_version": __version__,
         "lor_generation": config.planning_areas.generation,
         "crs": config.crs,

@@ -32,6 +32,8 @@ import pandas as pd
 import pyogrio
 import shapely
 
+from quartiere.errors import ConfigError
+
 __all__ = [
     "ATTRIBUTION",
     "CRS",
@@ -212,8 +214,10 @@ def build_timestamp() -> datetime:
     datetime
         Timezone-aware UTC time.
     """
-    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
     if epoch:
+        if not epoch.isdigit():
+            raise ConfigError(f"SOURCE_DATE_EPOCH={epoch!r} is not a number of seconds since 1970")
         return datetime.fromtimestamp(int(epoch), tz=UTC)
     return datetime.now(tz=UTC)
 
