@@ -1,6 +1,7 @@
 """The command line: one clear line and an exit code for every user error, never a traceback."""
 
 import hashlib
+import os
 import signal
 import subprocess
 import sys
@@ -144,3 +145,59 @@ def test_official_lmb_table_with_an_unknown_catchment(tmp_path):
     assert result.exit_code == 3
     line = one_error_line(result)
     assert "lmb.csv" in line and "'9999' matches no catchment in the catchment layer" in line
+
+
+@pytest.mark.slow
+def test_disk_full_while_writing_keeps_the_previous_output(tmp_path, monkeypatch):
+    import errno
+
+    import quartiere.io.gpkg as gpkg
+
+    out = tmp_path / "handlungsraeume.gpkg"
+    assert run("build", "--config", str(GI2018), "--out", str(out)).exit_code == 0
+    before = digest(out)
+    names = sorted(p.name for p in tmp_path.iterdir())
+
+    def full(*_args, **_kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device", str(out))
+
+    monkeypatch.setattr(gpkg.os, "replace", full)
+    result = run("build", "--config", str(GI2018), "--out", str(out))
+    assert result.exit_code == 1
+    assert "No space left on device" in one_error_line(result)
+    assert digest(out) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == names  # no temporary files left
+
+
+@pytest.mark.slow
+def test_a_second_build_waits_for_the_first(tmp_path):
+    import fcntl
+
+    out = tmp_path / "handlungsraeume.gpkg"
+    holder = os.open(tmp_path, os.O_RDONLY)
+    fcntl.flock(holder, fcntl.LOCK_EX)  # as a running build does
+    try:
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "quartiere.cli",
+                "build",
+                "--config",
+                str(GI2018),
+                "--out",
+                str(out),
+            ],
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        assert proc.stderr is not None
+        first = proc.stderr.readline()
+        assert first.startswith("waiting for another build writing into")
+        time.sleep(0.5)
+        assert proc.poll() is None and not out.exists()
+    finally:
+        os.close(holder)
+    proc.stderr.read()
+    assert proc.wait(timeout=120) == 0
+    assert out.is_file()
