@@ -561,3 +561,26 @@ def test_renumber_gives_an_area_that_outgrew_its_group_a_number_of_its_own():
     assert grown["hr_id"] == "03"  # not "02", the group's number
     assert not grown["hr_name"].startswith("Rand (")  # its own name, not the part's
     assert "01" in set(stable.areas["hr_id"])
+
+
+def test_renumber_does_not_pass_a_big_areas_number_to_a_small_area_inside_it():
+    old_grid = " ".join(["2"] * 10 + ["."] * 11)
+    new_grid = " ".join(["2"] * 2 + ["."] * 4 + ["2"] * 15)
+    before = delineate(lattice(old_grid), rules())
+    assert list(before.areas["hr_id"]) == ["01"]
+    after = delineate(lattice(new_grid), rules())
+    stable = renumber(after, before.areas.assign(hr_name=["Alt"]), min_overlap=0.5)
+    by_ids = stable.areas.set_index("plr_ids")
+    small = by_ids.loc[f"{cell(0, 0)},{cell(0, 1)}"]
+    # The small area lies wholly inside old 01, but old 01's largest overlap is the other area
+    # (4 of its 10 planning areas, below the 50 % needed): neither continues 01.
+    assert small["hr_id"] != "01" and small["hr_name"] != "Alt"
+    assert "01" not in set(stable.areas["hr_id"])
+    assert "previous HR 01 (Alt) has no successor" in stable.lineage
+
+
+def test_renumber_keeps_numbers_retired_in_earlier_editions_retired():
+    before = delineate(lattice("2 . . 2"), rules())
+    after = delineate(lattice("2 . . 2 . . 2"), rules())
+    stable = renumber(after, before.areas, 0.5, retired=["01", "02", "03", "04", "05b"])
+    assert list(stable.areas["hr_id"]) == ["01", "02", "06"]

@@ -164,3 +164,20 @@ def test_cli_diff_refuses_a_file_that_is_not_a_build(tmp_path):
     result = CliRunner().invoke(main, ["diff", str(bogus), str(bogus)])
     assert result.exit_code == 3
     assert "bogus.gpkg" in result.output and "Traceback" not in result.output
+
+
+def test_a_number_once_used_is_never_given_to_a_new_area(history_run):
+    register: set[str] = set()
+    for edition in history_run.editions:
+        info = edition.build.info
+        used = set(info["hr_ids_used"].split(","))
+        ids = set(edition.build.areas["hr_id"])
+        assert register <= used and ids <= used
+        new = {
+            line.split()[1]
+            for key, line in info.items()
+            if key.startswith("lineage.") and " is new " in line
+        }
+        assert not new & register, (edition.key, sorted(new & register))
+        register = used
+    assert len(register) > len(history_run.editions[-1].build.areas)

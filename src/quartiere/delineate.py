@@ -21,7 +21,7 @@ from __future__ import annotations
 import ast
 import re
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 
 import geopandas as gpd
@@ -913,10 +913,44 @@ def _split_id(value: str) -> tuple[int, str]:
     return int(match.group(1)), match.group(2)
 
 
+def _match_areas(
+    new_geoms: np.ndarray,
+    old_geoms: np.ndarray,
+    new_is_part: list[bool],
+    old_is_part: list[bool],
+    min_overlap: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """One-to-one matches of new to old areas: mutual largest overlaps of the same kind.
+
+    Returns, per new area, the index of the old area it continues (-1: none) and the share of the
+    smaller of the two that their intersection covers.
+    """
+    match = np.full(len(new_geoms), -1, dtype=np.int64)
+    match_share = np.zeros(len(new_geoms))
+    if len(new_geoms) == 0 or len(old_geoms) == 0:
+        return match, match_share
+    a, b = shapely.STRtree(old_geoms).query(new_geoms, predicate="intersects")
+    same_kind = np.array(new_is_part, dtype=bool)[a] == np.array(old_is_part, dtype=bool)[b]
+    a, b = a[same_kind], b[same_kind]
+    inter = shapely.area(shapely.intersection(new_geoms[a], old_geoms[b]))
+    smaller = np.minimum(shapely.area(new_geoms[a]), shapely.area(old_geoms[b]))
+    share = np.divide(inter, smaller, out=np.zeros_like(inter), where=smaller > 0)
+    # The largest overlap of each new and of each old area; a pair matches when both agree, so a
+    # small part lying inside a big old area does not inherit it (containment is not identity).
+    best_new = pd.Series(inter).groupby(a).idxmax()
+    best_old = pd.Series(inter).groupby(b).idxmax()
+    for k in best_new.to_numpy():
+        if best_old[b[k]] == k and share[k] >= min_overlap:
+            match[a[k]] = b[k]
+            match_share[a[k]] = share[k]
+    return match, match_share
+
+
 def renumber(
     result: DelineationResult,
     previous: gpd.GeoDataFrame | None,
     min_overlap: float = 0.5,
+    retired: Collection[str] = (),
 ) -> DelineationResult:
     """Keep the numbers (and names) of areas that persist from a previous edition.
 
@@ -928,9 +962,12 @@ def renumber(
         The previous edition's ``handlungsraeume`` layer (hr_id, hr_name, geometry); reprojected to
         the CRS of ``result.areas`` when it differs. ``None`` returns ``result`` unchanged.
     min_overlap : float
-        An area continues a previous one when their intersection covers at least this share of the
-        smaller of the two (so an area that only grew or only shrank keeps its number). Pairs are
-        matched one-to-one, largest intersection first.
+        An area continues a previous one when each is the other's largest overlap among areas of
+        its kind (stand-alone or lettered part) and their intersection covers at least this share
+        of the smaller of the two (so an area that only grew or only shrank keeps its number).
+    retired : collection of str
+        hr_ids used by editions before the previous one (``build_info`` ``hr_ids_used``): their
+        numbers and letters are not handed to new areas either.
 
     Returns
     -------
@@ -955,39 +992,21 @@ def renumber(
         if "hr_name" in prev.columns
         else np.full(len(prev), "", dtype=object)
     )
-    tree = shapely.STRtree(old_geoms)
-    a, b = tree.query(new_geoms, predicate="intersects")
-    inter = shapely.area(shapely.intersection(new_geoms[a], old_geoms[b]))
-    smaller = np.minimum(shapely.area(new_geoms[a]), shapely.area(old_geoms[b]))
-    share = np.divide(inter, smaller, out=np.zeros_like(inter), where=smaller > 0)
-    ok = share >= min_overlap
-    a, b, inter, share = a[ok], b[ok], inter[ok], share[ok]
-    match = np.full(len(areas), -1, dtype=np.int64)
-    match_share = np.zeros(len(areas))
-    used: set[int] = set()
-    # Greedy one-to-one matching over the few candidate pairs (areas, not planning areas).
-    for i in np.argsort(-inter, kind="stable"):
-        if match[a[i]] < 0 and int(b[i]) not in used:
-            match[a[i]] = b[i]
-            match_share[a[i]] = share[i]
-            used.add(int(b[i]))
-
     current = [_split_id(v) for v in areas["hr_id"]]
     prev_split = [_split_id(v) for v in old_ids]
+    match, match_share = _match_areas(
+        new_geoms,
+        old_geoms,
+        [bool(c[1]) for c in current],
+        [bool(p[1]) for p in prev_split],
+        min_overlap,
+    )
+    kind_matches = match >= 0
     units: dict[int, list[int]] = {}
     for row, (num, _) in enumerate(current):
         units.setdefault(num, []).append(row)
     taken: set[int] = set()
     unit_number: dict[int, int] = {}
-    # A stand-alone area continues only a stand-alone one and a lettered part only a part: an area
-    # that grew out of a group (or shrank into one) gets a new number rather than a borrowed one.
-    kind_matches = np.array(
-        [
-            match[r] >= 0 and bool(current[r][1]) == bool(prev_split[match[r]][1])
-            for r in range(len(areas))
-        ],
-        dtype=bool,
-    )
     for num, rows in units.items():
         votes = Counter(prev_split[match[r]][0] for r in rows if kind_matches[r])
         for candidate, _ in sorted(votes.items(), key=lambda kv: (-kv[1], kv[0])):
@@ -995,7 +1014,10 @@ def renumber(
                 unit_number[num] = candidate
                 taken.add(candidate)
                 break
-    next_free = max([p for p, _ in prev_split] + list(taken)) + 1
+    # Numbers and letters of earlier editions stay retired, not only those of the previous one.
+    earlier = [_split_id(v) for v in retired if _ID.match(str(v))]
+    prev_split_all = prev_split + earlier
+    next_free = max([p for p, _ in prev_split_all] + list(taken)) + 1
     for num in units:
         if num not in unit_number:
             unit_number[num] = next_free
@@ -1018,7 +1040,7 @@ def renumber(
                     kept_letters[r] = p_letter
         # New parts get letters after every letter the number ever had: a retired part's letter
         # is not handed to a different place.
-        used_letters = {p_letter for p_num, p_letter in prev_split if p_num == unit_number[num]}
+        used_letters = {p_letter for p_num, p_letter in prev_split_all if p_num == unit_number[num]}
         used_letters |= set(kept_letters.values())
         counter = 0
         for r in rows:
@@ -1038,14 +1060,15 @@ def renumber(
     for r in range(len(areas)):
         if match[r] >= 0:
             lineage.append(
-                f"HR {new_ids[r]} continues previous HR {old_ids[match[r]]} "
-                f"({match_share[r]:.0%} overlap)"
+                f"HR {new_ids[r]} continues previous HR {old_ids[match[r]]} (their "
+                f"intersection covers {match_share[r]:.0%} of the smaller of the two)"
             )
         else:
             lineage.append(
-                f"HR {new_ids[r]} is new (no previous area overlaps it by "
-                f"{min_overlap:.0%} or more)"
+                f"HR {new_ids[r]} is new (no previous area of its kind is its largest overlap "
+                f"with {min_overlap:.0%} or more of the smaller in common)"
             )
+    used = {int(m) for m in match if m >= 0}
     for j in sorted(set(range(len(prev))) - used, key=lambda j: prev_split[j]):
         lineage.append(f"previous HR {old_ids[j]} ({old_names[j]}) has no successor")
 

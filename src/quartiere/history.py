@@ -38,6 +38,7 @@ from quartiere.diff import (
     diff_markdown,
 )
 from quartiere.errors import InputError
+from quartiere.io.builds import read_build
 
 __all__ = [
     "Edition",
@@ -62,55 +63,6 @@ BUILD_NAME = "handlungsraeume.gpkg"
 
 # --------------------------------------------------------------------------------------------
 # reading and writing
-
-
-def read_build(path: Path, label: str | None = None) -> Build:
-    """Read the layers a comparison needs from a GeoPackage written by ``quartiere build``.
-
-    Parameters
-    ----------
-    path
-        The GeoPackage (layers ``handlungsraeume``, ``planungsraeume``, ``build_info``).
-    label
-        How outputs name this build; defaults to the path as given.
-
-    Returns
-    -------
-    Build
-
-    Raises
-    ------
-    InputError
-        The file is missing or lacks a layer.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise InputError("build not found", path)
-    layers = {}
-    for layer in ("handlungsraeume", "planungsraeume", "build_info"):
-        try:
-            layers[layer] = gpd.read_file(path, layer=layer, engine="pyogrio")
-        except Exception as exc:  # pyogrio raises DataSourceError / DataLayerError
-            raise InputError(
-                f"cannot read layer {layer!r} ({exc}); is this a quartiere build?", path
-            ) from None
-    info_table = layers["build_info"]
-    info = dict(zip(info_table["key"].astype(str), info_table["value"].astype(str), strict=True))
-    for layer, columns in (
-        ("handlungsraeume", ("hr_id",)),
-        ("planungsraeume", ("plr_id", "hr_id")),
-    ):
-        missing = [c for c in columns if c not in layers[layer].columns]
-        if missing:
-            raise InputError(f"layer {layer!r} lacks column(s) {', '.join(missing)}", path)
-    planning_areas = layers["planungsraeume"]
-    planning_areas["hr_id"] = planning_areas["hr_id"].fillna("").astype(str)
-    return Build(
-        areas=layers["handlungsraeume"],
-        planning_areas=planning_areas,
-        info=info,
-        label=label if label is not None else str(path),
-    )
 
 
 def _write_text(out: Path, text: str) -> None:

@@ -8,6 +8,7 @@ edges. Each stage is a function of frames that takes only the configuration valu
 from __future__ import annotations
 
 import hashlib
+import re
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -30,7 +31,9 @@ from quartiere.criteria import (
     schools_criterion,
 )
 from quartiere.delineate import DelineationResult, delineate, renumber
+from quartiere.diff import Build
 from quartiere.harmonize import overlay, overlay_weights, reverse, transfer_intensive, weigh
+from quartiere.io.builds import read_build
 from quartiere.io.gpkg import build_timestamp
 from quartiere.load import Inputs, load_inputs
 
@@ -65,6 +68,7 @@ class BuildResult:
     catchments: gpd.GeoDataFrame
     areas: gpd.GeoDataFrame
     delineation: DelineationResult
+    hr_ids_used: list[str] = field(default_factory=list)
     build_info: dict[str, str] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
 
@@ -159,11 +163,11 @@ def compute(
     inputs: Inputs,
     config: Config,
     *,
-    previous: gpd.GeoDataFrame | None = None,
+    previous: Build | None = None,
     progress: Progress = lambda _: None,
     timings: dict[str, float] | None = None,
 ) -> BuildResult:
-    """Run the pure stages on loaded inputs."""
+    """Run the pure stages on loaded inputs; with ``previous``, keep its area numbers."""
     timings = {} if timings is None else timings
     with _stage("harmonize", timings, progress):
         harmonized = harmonize(inputs, config)
@@ -172,8 +176,14 @@ def compute(
         plr = inputs.planning_areas.join(inputs.population).join(flags)
     with _stage("delineate", timings, progress):
         result = delineate(plr.assign(plr_id=plr.index), config.delineation)
+        used = set(result.areas["hr_id"])
         if previous is not None:
-            result = renumber(result, previous, config.delineation.min_overlap)
+            # The register of every number used so far travels from build to build.
+            retired = [v for v in previous.info.get("hr_ids_used", "").split(",") if v]
+            result = renumber(
+                result, previous.areas, config.delineation.min_overlap, retired=retired
+            )
+            used = set(retired) | set(previous.areas["hr_id"]) | set(result.areas["hr_id"])
     planning_areas = _planning_area_layer(plr, result)
     catchments = _catchment_layer(inputs.catchments, harmonized, config)
     return BuildResult(
@@ -184,6 +194,7 @@ def compute(
         catchments=catchments,
         areas=result.areas,
         delineation=result,
+        hr_ids_used=sorted(used, key=lambda v: (int(re.sub(r"\D", "", v) or 0), v)),
         timings=timings,
     )
 
@@ -314,22 +325,11 @@ def collect_build_info(result: BuildResult, previous: Path | None = None) -> dic
     )
     if previous is not None:
         info["previous"] = f"{display_path(previous)} sha256:{sha256(previous)}"
-        for i, line in enumerate(getattr(result.delineation, "lineage", []) or []):
+        for i, line in enumerate(result.delineation.lineage):
             info[f"lineage.{i}"] = line
+    info["hr_ids_used"] = ",".join(result.hr_ids_used)
     info["attribution"] = ATTRIBUTION
     return info
-
-
-def read_previous_areas(path: Path) -> gpd.GeoDataFrame:
-    """The ``handlungsraeume`` layer of an earlier build (for stable numbering)."""
-    from quartiere.errors import InputError
-
-    if not Path(path).is_file():
-        raise InputError("previous build not found", path)
-    try:
-        return gpd.read_file(path, layer="handlungsraeume", engine="pyogrio")
-    except Exception as exc:  # pyogrio raises DataSourceError / DataLayerError
-        raise InputError(f"cannot read layer 'handlungsraeume': {exc}", path) from None
 
 
 def build(
@@ -348,10 +348,10 @@ def build(
         config = load_config(config_path)
     with _stage("load", timings, progress):
         inputs = load_inputs(config)
-        previous_areas = read_previous_areas(previous) if previous is not None else None
+        before = read_build(previous) if previous is not None else None
     for note in inputs.notes:
         progress(f"note: {note}")
-    result = compute(inputs, config, previous=previous_areas, progress=progress, timings=timings)
+    result = compute(inputs, config, previous=before, progress=progress, timings=timings)
     result.build_info = collect_build_info(result, previous)
     with _stage("export", timings, progress):
         info_table = pd.DataFrame(list(result.build_info.items()), columns=["key", "value"])
