@@ -201,3 +201,30 @@ def test_a_second_build_waits_for_the_first(tmp_path):
     proc.stderr.read()
     assert proc.wait(timeout=120) == 0
     assert out.is_file()
+
+
+def test_validate_checks_the_delineation_rules_and_mss_classes(tmp_path):
+    bad_rule = edition(tmp_path, 'delineation:\n  seed: "n_criteria => 2"\n')
+    result = run("validate", "--config", str(bad_rule))
+    assert result.exit_code == 2
+    assert "delineation.seed: 'n_criteria => 2' is not a valid expression" in one_error_line(result)
+
+    unknown_name = edition(tmp_path, 'delineation:\n  join: "c_msss or c_atlas"\n')
+    result = run("validate", "--config", str(unknown_name))
+    assert result.exit_code == 2
+    assert "c_msss" in one_error_line(result)
+
+    typo = edition(tmp_path, "criteria:\n  mss:\n    attention:\n      - status: [sehr niedig]\n")
+    result = run("validate", "--config", str(typo))
+    assert result.exit_code == 2
+    assert "['sehr niedig'] is not a status class of the MSS" in one_error_line(result)
+
+
+def test_an_unknown_class_in_the_mss_table_is_refused_not_read_as_not_met(tmp_path):
+    source = (ROOT / "data/raw/mss/mss2017_index.csv").read_text(encoding="utf-8")
+    table = tmp_path / "mss.csv"
+    table.write_text(source.replace("sehr niedrig", "sehr_niedrig", 1), encoding="utf-8")
+    result = run("validate", "--config", str(edition(tmp_path, f"mss:\n  path: {table}\n")))
+    assert result.exit_code == 3
+    line = one_error_line(result)
+    assert "mss.csv: id " in line and "status class 'sehr_niedrig' is none of" in line

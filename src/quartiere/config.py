@@ -92,6 +92,14 @@ class MssInput(TableInput):
         description="column with the status class (hoch/mittel/niedrig/sehr niedrig)"
     )
     dynamic: str = Field(description="column with the dynamic class (positiv/stabil/negativ)")
+    status_classes: list[str] = Field(
+        default_factory=lambda: ["hoch", "mittel", "niedrig", "sehr niedrig"],
+        description="the status classes a row may carry; anything else is refused",
+    )
+    dynamic_classes: list[str] = Field(
+        default_factory=lambda: ["positiv", "stabil", "negativ"],
+        description="the dynamic classes a row may carry; anything else is refused",
+    )
 
 
 class IndicatorInput(TableInput):
@@ -246,6 +254,18 @@ class NamingRule(_Model):
 class Delineation(_Model):
     seed: str = Field(description="boolean expression over c_mss, c_schools, c_atlas, n_criteria")
     join: str = Field(description="expression a neighbour must meet to join a seed cluster")
+
+    @field_validator("seed", "join")
+    @classmethod
+    def _expression(cls, value: str, info: Any) -> str:
+        from quartiere.delineate import compile_rule  # the stage owns the expression language
+
+        try:
+            compile_rule(value, info.field_name)
+        except ConfigError as exc:
+            raise ValueError(exc.message.split(": ", 1)[-1]) from None
+        return value
+
     rings: int = Field(1, ge=0)
     contiguity: Literal["rook", "queen"] = "rook"
     snap_tolerance_m: float = Field(0.0, ge=0)
@@ -283,6 +303,23 @@ class Config(_Model):
         except Exception as exc:  # pyproj raises its own CRSError
             raise ValueError(f"{value!r} is not a known CRS") from exc
         return value
+
+    @model_validator(mode="after")
+    def _rule_classes_exist(self) -> Config:
+        def norm(values: list[str]) -> set[str]:
+            return {" ".join(v.split()).lower() for v in values}
+
+        known = {"status": norm(self.mss.status_classes), "dynamic": norm(self.mss.dynamic_classes)}
+        for i, rule in enumerate(self.criteria.mss.attention):
+            for column in ("status", "dynamic"):
+                unknown = norm(getattr(rule, column) or []) - known[column]
+                if unknown:
+                    raise ValueError(
+                        f"criteria.mss.attention.{i}.{column}: {sorted(unknown)} is not a "
+                        f"{column} class of the MSS (mss.{column}_classes: "
+                        f"{', '.join(sorted(known[column]))})"
+                    )
+        return self
 
     def input_paths(self) -> list[Path]:
         """Every input file this configuration reads, in a stable order."""
@@ -394,6 +431,10 @@ def _describe(error: Any, data: dict[str, Any]) -> str:
         return f"{dotted}: unknown key{hint}"
     if error["type"] == "missing":
         return f"{dotted}: required key is missing"
+    if error["type"] == "value_error":
+        # Our own validators word their messages fully; a model-wide one names its key itself.
+        reason = str(error.get("ctx", {}).get("error", error["msg"]))
+        return f"{dotted}: {reason}" if dotted else reason
     value = error.get("input")
     shown = "" if isinstance(value, dict) else f": {value!r}"
     return f"{dotted}{shown} {error['msg'].lower()}"

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import geopandas as gpd
 import pandas as pd
 
-from quartiere.config import Config, OfficialLmbInput, TableInput
+from quartiere.config import Config, MssInput, OfficialLmbInput, TableInput
 from quartiere.errors import InputError
 from quartiere.io.layers import LayerReport, check_coverage, read_layer
 from quartiere.io.tables import read_table
@@ -130,6 +130,7 @@ def load_inputs(config: Config) -> Inputs:
     mss = read_table(mss_spec, columns=[mss_spec.status, mss_spec.dynamic], id_pattern=PLR_ID)
     _match_ids(mss, mss_spec, plr, "planning area", notes, f"MSS {mss_spec.edition}")
     mss = mss.rename(columns={mss_spec.status: "status", mss_spec.dynamic: "dynamic"})
+    _check_classes(mss, mss_spec)
 
     cp_spec = config.child_poverty
     cp_table = read_table(cp_spec, numeric=[cp_spec.column], id_pattern=PLR_ID)
@@ -193,6 +194,22 @@ def load_inputs(config: Config) -> Inputs:
         layer_reports=reports,
         notes=notes,
     )
+
+
+def _check_classes(mss: pd.DataFrame, spec: MssInput) -> None:
+    """Refuse MSS class texts outside the configured vocabulary (a typo would read as "not met")."""
+    for column, allowed in (("status", spec.status_classes), ("dynamic", spec.dynamic_classes)):
+        known = {" ".join(a.split()).lower() for a in allowed}
+        values = mss[column].astype("string").str.split().str.join(" ").str.lower()
+        bad = values[~values.isin(known) | values.isna()]
+        if len(bad):
+            source = spec.status if column == "status" else spec.dynamic
+            raise InputError(
+                f"{column} class {mss.loc[bad.index[0], column]!r} is none of "
+                f"{', '.join(allowed)} (mss.{column}_classes)",
+                spec.path,
+                f"id {bad.index[0]}, column '{source}'",
+            )
 
 
 def _check_share(values: pd.Series, spec: TableInput) -> None:
