@@ -181,3 +181,29 @@ def test_a_number_once_used_is_never_given_to_a_new_area(history_run):
         assert not new & register, (edition.key, sorted(new & register))
         register = used
     assert len(register) > len(history_run.editions[-1].build.areas)
+
+
+def test_explain_with_previous_agrees_with_the_built_file(history_run):
+    from click.testing import CliRunner
+
+    from quartiere.cli import main
+
+    editions = {e.key: e for e in history_run.editions}
+    before, built = editions["gi2018"], editions["mss2019"]
+    layer = built.build.planning_areas
+    # a member whose number differs from the one a fresh delineation would give
+    member = layer.loc[layer["hr_id"] != ""].iloc[-1]
+    result = CliRunner().invoke(
+        main,
+        [
+            "explain",
+            member["plr_id"],
+            "--config",
+            str(built.config),
+            "--previous",
+            str(before.path),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert f"Handlungsraum {member['hr_id']} " in result.output
+    assert member["decision"] in result.output

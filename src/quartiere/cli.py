@@ -103,6 +103,14 @@ config_option = click.option(
 )
 
 
+previous_option = click.option(
+    "--previous",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="An earlier build: keep the numbers of areas that persist.",
+)
+
+
 @click.group(epilog=EXIT_HELP)
 @click.option("--debug", is_flag=True, help="Show tracebacks of errors.")
 @click.version_option(package_name="quartiere")
@@ -119,12 +127,7 @@ def main(debug: bool) -> None:
     show_default=True,
     help="GeoPackage to write (atomically); a map PNG and a summary go beside it.",
 )
-@click.option(
-    "--previous",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="An earlier build: keep the numbers of areas that persist.",
-)
+@previous_option
 @click.option("-q", "--quiet", is_flag=True, help="Only errors.")
 @handle_errors
 def build(config_path: Path, out: Path, previous: Path | None, quiet: bool) -> None:
@@ -162,16 +165,22 @@ def validate(config_path: Path) -> None:
 @main.command(epilog=EXIT_HELP)
 @click.argument("plr_id")
 @config_option
+@previous_option
 @handle_errors
-def explain(plr_id: str, config_path: Path) -> None:
-    """Why is planning area PLR_ID in or out? Values, rules, verdicts and sources."""
+def explain(plr_id: str, config_path: Path, previous: Path | None) -> None:
+    """Why is planning area PLR_ID in or out? Values, rules, verdicts and sources.
+
+    Give the same --previous as the build did, so that area numbers match the built file.
+    """
     from quartiere.config import load_config
     from quartiere.explain import explain as explain_text
+    from quartiere.io.builds import read_build
     from quartiere.load import load_inputs
     from quartiere.pipeline import compute
 
     config = load_config(config_path)
-    result = compute(load_inputs(config), config)
+    before = read_build(previous) if previous is not None else None
+    result = compute(load_inputs(config), config, previous=before)
     click.echo(explain_text(result, plr_id.strip()))
 
 

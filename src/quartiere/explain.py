@@ -46,6 +46,12 @@ def explain(result: BuildResult, plr_id: str) -> str:
     if plr_id not in plr.index:
         close = [p for p in plr.index if p.startswith(plr_id[:6])][:3]
         hint = f"; nearby ids: {', '.join(close)}" if close else ""
+        zones, zones_spec = result.inputs.atlas_zones, config.atlas.zones
+        if zones is not None and zones_spec is not None and plr_id in zones.index:
+            hint = (
+                f"; it is a planning area of {zones_spec.path.parent.name}: explain it with an "
+                "edition on those planning areas (config/editions/)"
+            )
         raise InputError(
             f"no planning area {plr_id!r} in {config.planning_areas.generation} "
             f"(ids are 8 digits){hint}",
