@@ -233,3 +233,14 @@ def test_two_builds_with_source_date_epoch_are_byte_identical(tmp_path, monkeypa
     assert first.read_bytes() == second.read_bytes()
     assert first.with_suffix(".png").read_bytes() == second.with_suffix(".png").read_bytes()
     assert (first.parent / "summary.md").read_text() == (second.parent / "summary.md").read_text()
+
+
+def test_uninhabited_planning_areas_get_no_transferred_atlas_value():
+    config = load_config(EDITIONS["default"])
+    result = compute(load_inputs(config), config)
+    layer = result.planning_areas.set_index("plr_id")
+    uninhabited = layer.index[~(layer["population"].fillna(0) > 0)]
+    assert len(uninhabited) >= 1
+    assert layer.loc[uninhabited, "atlas_value"].isna().all()
+    assert layer.loc[uninhabited, "c_atlas"].isna().all()
+    assert "no inhabitants on record" in explain(result, uninhabited[0])

@@ -142,7 +142,13 @@ def explain(result: BuildResult, plr_id: str) -> str:
         f"{atlas.approximation_of}"
     )
     value = row["atlas_value"]
-    if pd.isna(value):
+    inhabited = pd.notna(row["population"]) and row["population"] > 0
+    if pd.isna(value) and result.harmonized.atlas_overlaps is not None and not inhabited:
+        lines.append(
+            f"   no {config.atlas.column} value: the PLR has no inhabitants on record, so a "
+            "value transferred from other planning areas would only describe its neighbours"
+        )
+    elif pd.isna(value):
         lines.append(f"   no {config.atlas.column} value for this PLR")
     else:
         strata = result.planning_areas.groupby("atlas_stratum")["atlas_value"].agg(["min", "max"])

@@ -8,6 +8,7 @@ edges. Each stage is a function of frames that takes only the configuration valu
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import time
 from collections.abc import Callable, Iterator
@@ -129,6 +130,10 @@ def harmonize(inputs: Inputs, config: Config) -> Harmonized:
         atlas = transfer_intensive(
             atlas_overlaps, inputs.atlas, plr.index, min_coverage=config.atlas.min_coverage
         )
+        # A planning area without inhabitants on record has no social index of its own: a
+        # transferred value would only describe its neighbours, and would skew the strata.
+        uninhabited = ~(inputs.population.reindex(plr.index) > 0)
+        atlas.loc[uninhabited.to_numpy(), "value"] = np.nan
     return Harmonized(
         lmb_share=lmb.rename("lmb_share"),
         lmb_source=source,
@@ -254,12 +259,14 @@ def sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def display_path(path: Path) -> str:
-    """A path as a user would name it: relative to the working directory when inside it."""
-    try:
-        return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return Path(path).name
+def source_files(config: Config) -> list[tuple[str, str]]:
+    """(name, SHA-256) of each configuration file and input, named relative to their common root.
+
+    Names do not depend on the working directory or on where the project lies on a machine.
+    """
+    paths = [*config.files, *config.input_paths()]
+    root = Path(os.path.commonpath([Path(p).resolve().parent for p in paths]))
+    return [(str(Path(p).resolve().relative_to(root)), sha256(p)) for p in paths]
 
 
 def estimates_text(result: BuildResult) -> list[str]:
@@ -289,7 +296,9 @@ def estimates_text(result: BuildResult) -> list[str]:
     return lines
 
 
-def collect_build_info(result: BuildResult, previous: Path | None = None) -> dict[str, str]:
+def collect_build_info(
+    result: BuildResult, files: list[tuple[str, str]], previous: Path | None = None
+) -> dict[str, str]:
     import pyogrio
     import shapely
 
@@ -301,10 +310,11 @@ def collect_build_info(result: BuildResult, previous: Path | None = None) -> dic
         "lor_generation": config.planning_areas.generation,
         "crs": config.crs,
     }
-    for i, path in enumerate(config.files):
-        info[f"config.{i}"] = f"{display_path(path)} sha256:{sha256(path)}"
-    for path in config.input_paths():
-        info[f"input:{display_path(path)}"] = f"sha256:{sha256(path)}"
+    n_config = len(config.files)
+    for i, (name, digest) in enumerate(files[:n_config]):
+        info[f"config.{i}"] = f"{name} sha256:{digest}"
+    for name, digest in files[n_config:]:
+        info[f"input:{name}"] = f"sha256:{digest}"
     info["versions"] = (
         f"geopandas {gpd.__version__}, shapely {shapely.__version__}, "
         f"pyogrio {pyogrio.__version__}, GDAL {pyogrio.__gdal_version_string__}, "
@@ -324,7 +334,7 @@ def collect_build_info(result: BuildResult, previous: Path | None = None) -> dic
         + f"; {len(result.areas)} Handlungsräume"
     )
     if previous is not None:
-        info["previous"] = f"{display_path(previous)} sha256:{sha256(previous)}"
+        info["previous"] = f"{Path(previous).name} sha256:{sha256(previous)}"
         for i, line in enumerate(result.delineation.lineage):
             info[f"lineage.{i}"] = line
     info["hr_ids_used"] = ",".join(result.hr_ids_used)
@@ -352,14 +362,15 @@ def build(
     for note in inputs.notes:
         progress(f"note: {note}")
     result = compute(inputs, config, previous=before, progress=progress, timings=timings)
-    result.build_info = collect_build_info(result, previous)
+    files = source_files(config)
+    result.build_info = collect_build_info(result, files, previous)
     with _stage("export", timings, progress):
         info_table = pd.DataFrame(list(result.build_info.items()), columns=["key", "value"])
         metadata: dict[str, Any] = {
             "edition": config.edition,
             "config": "\n---\n".join(Path(p).read_text(encoding="utf-8") for p in config.files),
             "inputs": [
-                {"path": display_path(p), "sha256": sha256(p)} for p in config.input_paths()
+                {"path": name, "sha256": digest} for name, digest in files[len(config.files) :]
             ],
             "attribution": ATTRIBUTION,
             "estimates": estimates_text(result),
