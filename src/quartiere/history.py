@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from quartiere import ATTRIBUTION
 from quartiere.diff import (
     CRS,
     Build,
@@ -516,8 +517,7 @@ def render_timeline(
     fig.text(
         0.99,
         0.005,
-        "Datenquelle: Amt für Statistik Berlin-Brandenburg / "
-        "Senatsverwaltungen Berlin, CC BY 3.0 DE",
+        ATTRIBUTION,
         fontsize=5,
         ha="right",
         va="bottom",

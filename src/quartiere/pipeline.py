@@ -21,7 +21,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from quartiere import __version__
+from quartiere import ATTRIBUTION, __version__
 from quartiere.config import Config, load_config
 from quartiere.criteria import (
     CRITERIA,
@@ -38,11 +38,8 @@ from quartiere.io.builds import read_build
 from quartiere.io.gpkg import build_timestamp
 from quartiere.load import Inputs, load_inputs
 
-__all__ = ["BuildResult", "Harmonized", "harmonize", "compute", "build", "ATTRIBUTION"]
+__all__ = ["BuildResult", "Harmonized", "harmonize", "compute", "build"]
 
-ATTRIBUTION = (
-    "Datenquelle: Amt für Statistik Berlin-Brandenburg / Senatsverwaltungen Berlin, CC BY 3.0 DE"
-)
 
 Progress = Callable[[str], None]
 

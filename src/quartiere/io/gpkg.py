@@ -32,6 +32,7 @@ import pandas as pd
 import pyogrio
 import shapely
 
+from quartiere import ATTRIBUTION
 from quartiere.errors import ConfigError
 
 __all__ = [
@@ -48,9 +49,6 @@ __all__ = [
 CRS = "EPSG:25833"
 """The one CRS of every geometry layer: ETRS89 / UTM zone 33N, metres."""
 
-ATTRIBUTION = (
-    "Datenquelle: Amt für Statistik Berlin-Brandenburg / Senatsverwaltungen Berlin, CC BY 3.0 DE"
-)
 """Attribution the CC BY 3.0 DE licence of Berlin's open data requires (``data/raw/SOURCES.md``)."""
 
 GPKG_VERSION = "1.3"
@@ -101,16 +99,16 @@ class Field:
 _CRITERIA = (
     "the three criteria are: MSS area needing particular attention (c_mss), primary-school "
     "catchments with a high share of pupils exempt from paying for learning materials (c_schools), "
-    "stratum 7 of the Sozialstrukturatlas (c_atlas)"
+    "the most disadvantaged stratum of the social atlas index, an approximation of "
+    "Sozialstrukturatlas 2013 Schicht 7 (c_atlas)"
 )
 
 LAYERS: dict[str, LayerDoc] = {
     "handlungsraeume": LayerDoc(
         "Handlungsräume",
         "Handlungsräume (focus areas) of the joint initiative for socially disadvantaged "
-        "neighbourhoods: dissolved planning areas, one row per area or part (e.g. 13a-13d). "
-        + _CRITERIA
-        + ". EPSG:25833.",
+        "neighbourhoods: dissolved planning areas, one row per area or lettered part of a group "
+        "(e.g. 12a, 12b). " + _CRITERIA + ". EPSG:25833.",
         ("hr_id",),
     ),
     "planungsraeume": LayerDoc(
@@ -139,7 +137,9 @@ _COUNT = "number of the area's planning areas that meet the {} criterion"
 FIELDS: dict[str, dict[str, Field]] = {
     "handlungsraeume": {
         "hr_id": Field(
-            "Nr.", "Handlungsraum number: '01'..'12', parts of 13 as '13a'..'13d'", "TEXT(4)"
+            "Nr.",
+            "Handlungsraum number: '01', '02' ...; parts of a group lettered: '12a', '12b' ...",
+            "TEXT(4)",
         ),
         "hr_name": Field("Name", "name of the Handlungsraum", "TEXT(80)"),
         "bezirk": Field("Bezirk", "district (Bezirk) the area lies in", "TEXT(40)"),
@@ -152,7 +152,11 @@ FIELDS: dict[str, dict[str, Field]] = {
         "n_c_atlas": Field("PLR mit Atlas", _COUNT.format("social atlas"), "SMALLINT"),
     },
     "planungsraeume": {
-        "plr_id": Field("PLR-Nr.", "planning area id (8 digits, LOR 2021)", "TEXT(8)"),
+        "plr_id": Field(
+            "PLR-Nr.",
+            "planning area id (8 digits; LOR generation in build_info lor_generation)",
+            "TEXT(8)",
+        ),
         "plr_name": Field("Planungsraum", "name of the planning area", "TEXT(80)"),
         "bzr_name": Field(
             "Bezirksregion", "name of its district region (Bezirksregion)", "TEXT(80)"
@@ -170,12 +174,22 @@ FIELDS: dict[str, dict[str, Field]] = {
         "c_schools": Field(
             "Kriterium Schulen", "1 = lies in catchments of flagged primary schools", "SMALLINT"
         ),
-        "atlas_value": Field("Atlas-Index", "Sozialstrukturatlas index value", "REAL"),
-        "atlas_stratum": Field("Atlas-Schicht", "Sozialstrukturatlas stratum (1..7)", "SMALLINT"),
-        "c_atlas": Field("Kriterium Atlas", "1 = Sozialstrukturatlas stratum 7", "SMALLINT"),
+        "atlas_value": Field(
+            "Atlas-Index", "social atlas index value (lower = more disadvantaged)", "REAL"
+        ),
+        "atlas_stratum": Field(
+            "Atlas-Schicht", "stratum of the atlas index (7 = most disadvantaged)", "SMALLINT"
+        ),
+        "c_atlas": Field(
+            "Kriterium Atlas",
+            "1 = flagged stratum: an approximation of Sozialstrukturatlas 2013 Schicht 7",
+            "SMALLINT",
+        ),
         "n_criteria": Field("Anzahl Kriterien", "number of criteria met (0..3)", "SMALLINT"),
         "hr_id": Field(
-            "Handlungsraum", "number of the Handlungsraum; empty when outside", "TEXT(4)"
+            "Handlungsraum",
+            "number of the Handlungsraum; empty text (not NULL) when outside",
+            "TEXT(4)",
         ),
         "decision": Field("Begründung", "why the planning area is in or out", "TEXT"),
     },
