@@ -31,7 +31,7 @@ $(STAMP): pyproject.toml
 # Real file dependencies: the build reruns only when the configuration, an input or the code changed.
 # Before rebuilding, the current result becomes $(PREVIOUS): the new build keeps the numbers of the
 # areas that persist (--previous), and the diff against it goes to $(dir $(OUT))changes.{md,json,gpkg}.
-$(OUT): $(STAMP) $(CONFIG) $(EDITIONS) $(INPUTS) $(CODE)
+$(OUT): $(STAMP) $(sort $(CONFIG) config/criteria.yaml) $(INPUTS) $(CODE)
 	@if [ -f $(OUT) ]; then cp -p $(OUT) $(PREVIOUS).tmp && mv $(PREVIOUS).tmp $(PREVIOUS); fi
 	@previous=$$(test -f $(PREVIOUS) && echo "--previous $(PREVIOUS)"); \
 	echo "$(BIN)/quartiere build --config $(CONFIG) --out $(OUT) $$previous"; \
@@ -39,7 +39,7 @@ $(OUT): $(STAMP) $(CONFIG) $(EDITIONS) $(INPUTS) $(CODE)
 	@if [ -f $(PREVIOUS) ]; then $(BIN)/quartiere diff $(PREVIOUS) $(OUT) --out $(dir $(OUT)); fi
 
 # Every edition in MSS order, each numbered against the one before, and the timeline.
-$(HISTORY)/timeline.md: $(STAMP) $(CONFIG) $(EDITIONS) $(INPUTS) $(CODE)
+$(HISTORY)/timeline.md: $(STAMP) config/criteria.yaml $(EDITIONS) $(INPUTS) $(CODE)
 	$(BIN)/quartiere history $(EDITIONS) --out $(HISTORY)
 
 test: $(STAMP)

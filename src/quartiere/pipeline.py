@@ -278,17 +278,25 @@ def estimates_text(result: BuildResult) -> list[str]:
             f"{result.harmonized.lmb_factor:.3f} so that the citywide mean is "
             f"{config.catchments.estimate.citywide_mean:g} %; no official lmb table was used."
         )
-    lines.append(
-        f"c_atlas is an APPROXIMATION of {config.criteria.atlas.approximation_of}: stratum "
-        f"{', '.join(map(str, config.criteria.atlas.flag_strata))} of "
-        f"{config.criteria.atlas.strata} "
-        f"({config.criteria.atlas.method}) of {config.atlas.label}"
-        + (
-            ", transferred from LOR 2006 by " + config.atlas.weight + "-weighted overlay"
-            if config.atlas.zones is not None
-            else ""
+        threshold = config.criteria.schools.lmb_threshold
+        n_flagged = int((result.catchments["flagged"] == 1).sum())
+        n_plr = int((result.planning_areas["c_schools"] == 1).sum())
+        lines.append(
+            f"Under this estimate {n_flagged} of {len(result.catchments)} catchments reach "
+            f"{threshold:g} % and {n_plr} planning areas meet c_schools: averaging over a "
+            "catchment evens out the extremes an official per-school table would show."
         )
-        + "."
+    atlas = config.criteria.atlas
+    transferred = ""
+    if config.atlas.zones is not None:
+        transferred = (
+            f", transferred from the planning areas of {config.atlas.zones.path.parent.name} "
+            f"by {config.atlas.weight}-weighted overlay"
+        )
+    lines.append(
+        f"c_atlas is an APPROXIMATION of {atlas.approximation_of}: stratum "
+        f"{', '.join(map(str, atlas.flag_strata))} of {atlas.strata} ({atlas.method}) of "
+        f"{config.atlas.label}{transferred}."
     )
     return lines
 
