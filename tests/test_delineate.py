@@ -136,8 +136,13 @@ def test_bad_expressions_raise_config_error_naming_the_key(expression, message):
 
 
 def test_bad_expression_in_rules_fails_before_any_work():
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="is not a valid expression"):
+        rules(join="n_criteria => 1")  # the configuration refuses it on load
+    unchecked = rules().model_copy(update={"join": "n_criteria => 1"})
     with pytest.raises(ConfigError, match="delineation.join"):
-        delineate(lattice("2 1"), rules(join="n_criteria => 1"))
+        delineate(lattice("2 1"), unchecked)
 
 
 # ------------------------------------------------------------------------------- contiguity
