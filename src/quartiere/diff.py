@@ -18,9 +18,9 @@ appeared    a new area linked to no old area
 vanished    an old area linked to no new area
 ==========  =====================================================================================
 
-Within a group, a one-to-one *match* (greedy by overlap area, at least ``min_overlap`` of either
-area) names which new area continues which old one, like the stable numbering of
-``quartiere build --previous`` does.
+Within a group, a one-to-one *match* (each the other's largest overlap, sharing at least
+``min_overlap`` of either area) names which new area continues which old one, like the stable
+numbering of ``quartiere build --previous`` does.
 
 Planning areas (Planungsräume, PLR) are compared by id only when both builds use the same LOR
 generation (``build_info`` key ``lor_generation``): criteria that flipped (``c_mss``, ``c_schools``,
@@ -286,7 +286,12 @@ def area_links(
 
 
 def match_areas(links: pd.DataFrame, min_overlap: float = 0.5) -> pd.Series:
-    """Greedy one-to-one matching of linked areas, largest overlap first.
+    """One-to-one matching of linked areas: mutual largest overlaps.
+
+    A pair matches when it is the largest overlap of its old area and of its new area (so a small
+    area lying inside a big old one does not continue it: containment is not identity), and its
+    intersection holds at least ``min_overlap`` of either area. This is the rule ``--previous``
+    numbering uses too.
 
     Parameters
     ----------
@@ -301,22 +306,18 @@ def match_areas(links: pd.DataFrame, min_overlap: float = 0.5) -> pd.Series:
     pandas.Series
         Boolean, indexed like ``links``: the pair is a match.
     """
+    if links.empty:
+        return pd.Series(False, index=links.index)
     order = links.sort_values(
         ["overlap_m2", "old_hr_id", "new_hr_id"], ascending=[False, True, True], kind="stable"
     )
-    eligible = np.maximum(order["share_of_old"], order["share_of_new"]) >= min_overlap
-    used_old: set[str] = set()
-    used_new: set[str] = set()
-    matched = pd.Series(False, index=links.index)
-    # A handful of pairs per build: a plain loop is clearer than any vectorised assignment.
-    for idx, old_id, new_id, ok in zip(
-        order.index, order["old_hr_id"], order["new_hr_id"], eligible, strict=True
-    ):
-        if ok and old_id not in used_old and new_id not in used_new:
-            matched[idx] = True
-            used_old.add(old_id)
-            used_new.add(new_id)
-    return matched
+    best_of_old = order.groupby("old_hr_id", sort=False).head(1).index
+    best_of_new = order.groupby("new_hr_id", sort=False).head(1).index
+    eligible = np.maximum(links["share_of_old"], links["share_of_new"]) >= min_overlap
+    return pd.Series(
+        links.index.isin(best_of_old) & links.index.isin(best_of_new) & np.asarray(eligible),
+        index=links.index,
+    )
 
 
 def _groups(

@@ -366,9 +366,9 @@ def timeline_markdown(
         last = editions[-1]
         lines += [
             "",
-            "Areas matched by geometry overlap (one-to-one, at least half of the smaller "
-            "area), never by number: numbers are kept when an area persists, and the LOR "
-            "generation changed in 2021.",
+            "Areas matched by geometry overlap (each the other's largest overlap, sharing at "
+            "least half of one of them), never by number: numbers are kept when an area "
+            "persists, and the LOR generation changed in 2021.",
         ]
         for e in editions[:-1]:
             lines.append(
