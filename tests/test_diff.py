@@ -313,6 +313,19 @@ def test_links_need_a_real_share_and_matches_are_one_to_one():
     assert links.set_index("old_hr_id")["match"].to_dict() == {"01": True, "02": False}
 
 
+def test_a_small_area_inside_a_big_old_one_does_not_continue_it():
+    old = gpd.GeoDataFrame({"hr_id": ["09"]}, geometry=[shapely.box(0, 0, 1000, 1000)], crs=CRS)
+    # the big new area shares 40 % of old 09; a small one lies wholly inside it
+    new = gpd.GeoDataFrame(
+        {"hr_id": ["10e", "12"]},
+        geometry=[shapely.box(0, 0, 100, 100), shapely.box(600, 0, 1600, 1000)],
+        crs=CRS,
+    )
+    links = area_links(old, new, min_link=0.0)
+    assert set(links["new_hr_id"]) == {"10e", "12"}
+    assert not links["match"].any()  # 12 shares too little, 10e is not 09's largest overlap
+
+
 # ------------------------------------------------------------------- stable numbering end to end
 
 
