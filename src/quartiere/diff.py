@@ -763,7 +763,7 @@ def _event_sentence(row: Mapping[Any, Any]) -> str:
             "unchanged": "same extent",
             "grew": "grew",
             "shrank": "shrank",
-            "reshaped": "gained and lost ground",
+            "reshaped": "reshaped (gained and lost ground)",
         }[row["extent"]]
         renamed = f" (was {row['old_name']})" if row["old_name"] != row["new_name"] else ""
         return (
