@@ -15,8 +15,6 @@ area lies inside one of that edition's Handlungsräume.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,6 +37,7 @@ from quartiere.diff import (
     diff_markdown,
 )
 from quartiere.errors import InputError
+from quartiere.io.atomic import write_atomically, write_text_atomically
 from quartiere.io.builds import read_build
 
 __all__ = [
@@ -64,21 +63,6 @@ BUILD_NAME = "handlungsraeume.gpkg"
 
 # --------------------------------------------------------------------------------------------
 # reading and writing
-
-
-def _write_text(out: Path, text: str) -> None:
-    """Write a text file atomically (temporary file beside it, then rename)."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    handle, name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(name, 0o666 & ~umask)
-        os.replace(name, out)
-    finally:
-        Path(name).unlink(missing_ok=True)
 
 
 def _write_layers(
@@ -123,12 +107,12 @@ def write_diff(diff: BuildDiff, out_dir: Path | None, json_path: Path | None = N
             info,
             f"{diff.old['edition']} -> {diff.new['edition']}",
         )
-        _write_text(out_dir / "changes.md", diff_markdown(diff))
+        write_text_atomically(out_dir / "changes.md", diff_markdown(diff))
         written += [out_dir / "changes.gpkg", out_dir / "changes.md"]
         if json_path is None:
             json_path = out_dir / "changes.json"
     if json_path is not None:
-        _write_text(Path(json_path), payload)
+        write_text_atomically(Path(json_path), payload)
         written.append(Path(json_path))
     return written
 
@@ -522,16 +506,7 @@ def render_timeline(
         ha="right",
         va="bottom",
     )
-    out_png = Path(out_png)
-    out_png.parent.mkdir(parents=True, exist_ok=True)
-    handle, name = tempfile.mkstemp(prefix=f".{out_png.name}.", suffix=".tmp", dir=out_png.parent)
-    os.close(handle)
-    try:
-        fig.savefig(name, dpi=dpi, format="png")
-        os.chmod(name, 0o644)
-        os.replace(name, out_png)
-    finally:
-        Path(name).unlink(missing_ok=True)
+    write_atomically(Path(out_png), lambda tmp: fig.savefig(tmp, dpi=dpi, format="png"))
 
 
 # --------------------------------------------------------------------------------------------
@@ -644,14 +619,15 @@ def run_history(
     matrix = persistence_matrix(builds, keys, options)
     plr = persistence(editions[-1].build.planning_areas, builds, keys, share=options.plr_share)
     progress("writing the timeline")
-    table.to_csv(out_dir / "timeline.csv.tmp", index=False)
-    os.replace(out_dir / "timeline.csv.tmp", out_dir / "timeline.csv")
-    pd.DataFrame(plr.drop(columns="geometry")).to_csv(out_dir / "persistence.csv.tmp", index=False)
-    os.replace(out_dir / "persistence.csv.tmp", out_dir / "persistence.csv")
+    write_atomically(out_dir / "timeline.csv", lambda tmp: table.to_csv(tmp, index=False))
+    write_atomically(
+        out_dir / "persistence.csv",
+        lambda tmp: pd.DataFrame(plr.drop(columns="geometry")).to_csv(tmp, index=False),
+    )
     history = History(
         editions=editions, timeline=table, matrix=matrix, persistence=plr, diffs=diffs, files=files
     )
-    _write_text(
+    write_text_atomically(
         out_dir / "timeline.json",
         json.dumps(history_json(history), ensure_ascii=False, indent=2) + "\n",
     )
@@ -664,7 +640,7 @@ def run_history(
     )
     render_timeline(editions, plr, out_dir / "history.png")
     # Last, because `make history` takes timeline.md as the sign that the history is complete.
-    _write_text(out_dir / "timeline.md", timeline_markdown(editions, table, matrix, plr))
+    write_text_atomically(out_dir / "timeline.md", timeline_markdown(editions, table, matrix, plr))
     files += [
         out_dir / n
         for n in (

@@ -8,11 +8,8 @@ a temporary file in the target directory, then :func:`os.replace`.
 
 from __future__ import annotations
 
-import os
-import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -25,6 +22,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
 
 from quartiere.delineate import coverage_union
+from quartiere.io.atomic import write_atomically
 
 __all__ = ["CRITERIA_COLOURS", "CRITERIA_LABELS", "render_map", "write_summary"]
 
@@ -41,23 +39,6 @@ CRITERIA_LABELS = {
 
 _CRITERIA = {"n_c_mss": "MSS", "n_c_schools": "schools", "n_c_atlas": "social atlas"}
 _HALO = [patheffects.withStroke(linewidth=2.5, foreground="white")]
-
-
-def _write_atomically(out: Path, write: Callable[[Path], Any]) -> None:
-    """Call ``write`` on a temporary file beside ``out``, then move it onto ``out``."""
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    handle, name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
-    os.close(handle)
-    tmp = Path(name)
-    try:
-        write(tmp)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600; give the file normal permissions
-        os.replace(tmp, out)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def _nice_length(span: float) -> float:
@@ -223,7 +204,7 @@ def render_map(
         fontsize=7,
         color="#333333",
     )
-    _write_atomically(
+    write_atomically(
         Path(out_png),
         lambda tmp: fig.savefig(tmp, format="png", facecolor="white", metadata={"Software": None}),
     )
@@ -314,4 +295,4 @@ def write_summary(
         Sentences saying which values are estimates or approximations.
     """
     text = _summary(areas, planning_areas, edition, estimates)
-    _write_atomically(Path(out_md), lambda tmp: tmp.write_text(text, encoding="utf-8"))
+    write_atomically(Path(out_md), lambda tmp: tmp.write_text(text, encoding="utf-8"))
