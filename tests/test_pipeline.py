@@ -244,3 +244,48 @@ def test_uninhabited_planning_areas_get_no_transferred_atlas_value():
     assert layer.loc[uninhabited, "atlas_value"].isna().all()
     assert layer.loc[uninhabited, "c_atlas"].isna().all()
     assert "no inhabitants on record" in explain(result, uninhabited[0])
+
+
+def test_inputs_in_other_formats_build_the_same_result(tmp_path):
+    """XLSX with a title row, a cp1252 CSV with ';' and decimal commas, a zipped shapefile in
+    another CRS: the same edition, the same planning-area layer."""
+    import zipfile
+
+    raw = ROOT / "data/raw"
+    index = pd.read_csv(raw / "mss/mss2017_index.csv", dtype=str)
+    xlsx = tmp_path / "mss2017.xlsx"
+    with pd.ExcelWriter(xlsx) as writer:
+        pd.DataFrame([["Monitoring Soziale Stadtentwicklung 2017, Tabelle 1"]]).to_excel(
+            writer, sheet_name="Tabelle 1", header=False, index=False
+        )
+        index.to_excel(writer, sheet_name="Tabelle 1", startrow=2, index=False)
+    indicators = pd.read_csv(raw / "mss/mss2017_indicators.csv", dtype={"id": str})
+    csv = tmp_path / "indicators.csv"
+    indicators.to_csv(csv, sep=";", decimal=",", index=False, encoding="cp1252")
+    esb = gpd.read_file(raw / "einschulungsbereiche/esb_2017_06.geojson").set_crs(
+        25833, allow_override=True
+    )
+    shp_dir = tmp_path / "shp"
+    shp_dir.mkdir()
+    esb.to_crs(4326).to_file(shp_dir / "esb.shp", engine="pyogrio")
+    archive = tmp_path / "esb.zip"
+    with zipfile.ZipFile(archive, "w") as zipped:
+        for part in shp_dir.iterdir():
+            zipped.write(part, part.name)
+    variant = tmp_path / "variant.yaml"
+    variant.write_text(
+        f"extends: {EDITIONS['gi2018']}\n"
+        f"mss:\n  path: {xlsx}\n  sheet: Tabelle 1\n  header_row: 2\n"
+        f"population:\n  path: {csv}\n"
+        f"child_poverty:\n  path: {csv}\n"
+        f"catchments:\n  path: {archive}\n  crs: null\n",
+        encoding="utf-8",
+    )
+    clean_config, variant_config = load_config(EDITIONS["gi2018"]), load_config(variant)
+    clean = compute(load_inputs(clean_config), clean_config).planning_areas
+    inputs = load_inputs(variant_config)
+    assert any("reprojected from EPSG:4326" in note for note in inputs.notes)
+    other = compute(inputs, variant_config).planning_areas
+    columns = ["plr_id", "population", "mss_status", "c_mss", "c_schools", "c_atlas", "hr_id"]
+    pd.testing.assert_frame_equal(clean[columns], other[columns])
+    assert (clean["lmb_area_share"] - other["lmb_area_share"]).abs().max() < 1e-3
