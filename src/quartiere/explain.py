@@ -114,9 +114,13 @@ def explain(result: BuildResult, plr_id: str) -> str:
             mark = "no lmb value"
         else:
             mark = ">= threshold" if lmb >= schools.lmb_threshold else "below threshold"
+        basis = ""
+        if harmonized.catchment_child_poverty is not None:
+            s4 = harmonized.catchment_child_poverty.get(o["source"], math.nan)
+            basis = f" from s4 {s4:.1f} %" if pd.notna(s4) else ""
         lines.append(
             f"   - catchment {o['source']}: {o['target_share']:.0%} of the PLR, "
-            f"lmb {lmb:.1f} % ({harmonized.lmb_source}, {mark})"
+            f"lmb {lmb:.1f} % ({harmonized.lmb_source}{basis}, {mark})"
         )
     if len(slivers):
         lines.append(f"   (and {_slivers(len(slivers))} of other catchments, each < 0.5 %)")

@@ -1,8 +1,8 @@
 """The build, stage by stage: load -> harmonize -> criteria -> delineate -> name -> export.
 
 :func:`compute` runs the pure stages on loaded inputs; :func:`build` adds reading and writing at
-the two
-edges. Each stage is a function of frames that takes only the configuration values it needs.
+the two edges. Each stage is a function of frames that takes only the configuration values it
+needs.
 """
 
 from __future__ import annotations
@@ -95,15 +95,12 @@ def harmonize(inputs: Inputs, config: Config) -> Harmonized:
         assert config.catchments.estimate is not None
         # PLR -> catchment: s4 is a share of a PLR's children, so weigh each overlap by the PLR's
         # inhabitants in it (population spread evenly over the PLR's area).
-        pop = inputs.population.where(inputs.child_poverty.reindex(plr.index).notna())
+        s4 = inputs.child_poverty.reindex(plr.index)
+        has = s4.notna() & inputs.population.notna()
+        pop = inputs.population.where(has)
         to_catchments = weigh(reverse(overlaps), "population", source_population=pop)
-        child_poverty = transfer_intensive(to_catchments, inputs.child_poverty, catchments.index)[
-            "value"
-        ]
-        has = inputs.child_poverty.reindex(plr.index).notna() & inputs.population.notna()
-        citywide = float(
-            np.average(inputs.child_poverty.reindex(plr.index)[has], weights=inputs.population[has])
-        )
+        child_poverty = transfer_intensive(to_catchments, s4, catchments.index)["value"]
+        citywide = float(np.average(s4[has], weights=pop[has]))
         lmb, factor = estimate_lmb(
             child_poverty, citywide, config.catchments.estimate.citywide_mean
         )
