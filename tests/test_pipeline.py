@@ -198,6 +198,7 @@ def test_official_lmb_tables_replace_the_estimate_by_configuration(tmp_path):
     assert catchments.loc["0805", "flagged"] == 1  # exactly 75 % meets the threshold
     assert catchments.loc["0803", "flagged"] == 0
     assert catchments["lmb_share"].notna().sum() == 4  # the others: no data, not 0 %
+    assert catchments["flagged"].isna().sum() == len(catchments) - 4
     flagged_area = result.harmonized.catchment_overlaps
     covered = flagged_area[flagged_area["source"].isin(["0801", "0802", "0805"])]
     expected = covered.groupby("target")["target_share"].sum()

@@ -234,7 +234,8 @@ def _catchment_layer(
             "esb_id": catchments.index.astype(str),
             "lmb_share": share.round(2),
             "lmb_source": harmonized.lmb_source,
-            "flagged": (share >= threshold).astype(int),
+            # unknown share: unknown flag (NULL), never "not flagged"
+            "flagged": (share >= threshold).astype("Int8").where(share.notna()),
         },
         index=catchments.index,
     )
