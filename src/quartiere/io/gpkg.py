@@ -97,7 +97,7 @@ class Field:
 
 
 _CRITERIA = (
-    "the three criteria are: MSS area needing particular attention (c_mss), primary-school "
+    "The three criteria are: MSS area needing particular attention (c_mss), primary-school "
     "catchments with a high share of pupils exempt from paying for learning materials (c_schools), "
     "the most disadvantaged stratum of the social atlas index, an approximation of "
     "Sozialstrukturatlas 2013 Schicht 7 (c_atlas)"
