@@ -36,7 +36,7 @@ import shapely
 from scipy import sparse
 from scipy.sparse import csgraph
 
-__all__ = ["Contiguity", "build_contiguity"]
+__all__ = ["Contiguity", "build_contiguity", "component_labels"]
 
 # Two boundaries closer than this (metres) are "the same line" even without a snapping tolerance:
 # survey coordinates carry at most millimetre precision, and a 1 mm grid keeps a city-sized extent
@@ -265,8 +265,7 @@ def build_contiguity(
     # Segments: consecutive coordinates of one ring (rings are closed, so this covers every edge).
     same_ring = coord_ring[1:] == coord_ring[:-1]
     start = np.flatnonzero(same_ring)
-    va, vb = vertex[start], vertex[start + 1]
-    start = start[va != vb]
+    start = start[vertex[start] != vertex[start + 1]]  # drop segments collapsed by the grid
     va, vb = vertex[start], vertex[start + 1]
     seg_owner = coord_owner[start]
     seg_key = np.minimum(va, vb) * n_vertices + np.maximum(va, vb)
@@ -310,9 +309,8 @@ def build_contiguity(
         shared.sum_duplicates()
         shared = shared.maximum(shared.T).tocoo()
         # With a tolerance, a corner contact yields a short band of overlap; demanding more than
-        # the tolerance keeps rook strict about corners.
-        min_length = tol if tolerance > 0 else _EPS
-        long_enough = shared.data > min_length
+        # the tolerance (at least _EPS) keeps rook strict about corners.
+        long_enough = shared.data > tol
         extra_rows.append(shared.row[long_enough].astype(np.int64))
         extra_cols.append(shared.col[long_enough].astype(np.int64))
         if kind == "queen":

@@ -32,6 +32,7 @@ from scipy import sparse
 
 from quartiere.config import Delineation
 from quartiere.contiguity import Contiguity, build_contiguity, component_labels
+from quartiere.criteria import CRITERIA
 from quartiere.errors import ConfigError
 
 __all__ = [
@@ -45,11 +46,18 @@ __all__ = [
 ]
 
 #: Names a seed or join expression may use.
-RULE_NAMES = ("c_mss", "c_schools", "c_atlas", "n_criteria")
+RULE_NAMES = (*CRITERIA, "n_criteria")
 #: Values of the ``role`` column of :attr:`DelineationResult.members`.
 ROLES = ("seed", "joined", "hole", "part", "dropped", "outside")
 
-_CRITERIA = {"c_mss": "MSS", "c_schools": "schools", "c_atlas": "atlas"}
+# How decisions name each criterion ("meets 2 criteria (MSS, atlas)").
+_CRITERION_LABELS = dict(zip(CRITERIA, ("MSS", "schools", "atlas"), strict=True))
+# Columns of the ``handlungsraeume`` layer (before geometry); the counts are integers.
+_COUNT_COLUMNS = ("n_plr", "population", *(f"n_{c}" for c in CRITERIA))
+_AREA_COLUMNS = (
+    *("hr_id", "hr_name", "bezirk", "n_plr", "population", "area_km2", "plr_ids"),
+    *(f"n_{c}" for c in CRITERIA),
+)
 _BORDER_LABEL = {"bezirk": "Bezirk", "prognoseraum": "Prognoseraum"}
 
 
@@ -332,6 +340,26 @@ def _holes(
     return _Holes(filled, enclosed_by, comp, size_n, size_km2, size_pop, reason)
 
 
+@dataclass
+class _Clusters:
+    """Per-cluster figures, indexed by cluster number."""
+
+    n_plr: np.ndarray  # PLR count
+    population: np.ndarray  # inhabitants
+    group: np.ndarray  # the declared group the cluster belongs to, -1 for none
+    group_min: np.ndarray  # inhabitants a part of that group needs (0 outside groups)
+    part: np.ndarray  # bool: a lettered part of a group
+    kept: np.ndarray  # bool: becomes an area (or a part of one)
+    below_pop: np.ndarray  # bool: fewer inhabitants than a stand-alone area needs
+    below_n: np.ndarray  # bool: fewer PLR than a stand-alone area needs
+
+    @classmethod
+    def inert(cls) -> _Clusters:
+        """One cluster that nothing refers to: keeps cluster-indexed lookups valid."""
+        no = np.zeros(1, dtype=bool)
+        return cls(np.zeros(1, int), np.zeros(1), np.full(1, -1), np.zeros(1), no, no, no, no)
+
+
 # --------------------------------------------------------------------------------------------
 # Naming, numbering, geometry
 # --------------------------------------------------------------------------------------------
@@ -393,10 +421,6 @@ def _fmt_int(values: np.ndarray) -> np.ndarray:
     return np.array([f"{v:,.0f}" for v in values], dtype=object)
 
 
-def _plural(count: np.ndarray, word: str, plural: str) -> np.ndarray:
-    return np.where(count == 1, word, plural).astype(object)
-
-
 # --------------------------------------------------------------------------------------------
 # The stage
 # --------------------------------------------------------------------------------------------
@@ -443,7 +467,7 @@ def delineate(planning_areas: gpd.GeoDataFrame, rules: Delineation) -> Delineati
     n_criteria = pd.to_numeric(frame["n_criteria"]).fillna(0).to_numpy(dtype=np.int64)
     flags = {
         c: pd.to_numeric(frame[c]).astype("Float64").fillna(0).to_numpy(float) == 1
-        for c in _CRITERIA
+        for c in CRITERIA
     }
 
     seed = compile_rule(rules.seed, "seed")(frame)
@@ -544,6 +568,7 @@ def delineate(planning_areas: gpd.GeoDataFrame, rules: Delineation) -> Delineati
         hit = hit[np.argsort(rank[hit])[::-1]]  # smallest id wins: written last
         c_name[cluster[hit]] = override.reindex(ids[hit]).to_numpy(dtype=object)
 
+    clusters = _Clusters(c_n, c_pop, c_group, group_min, c_part, kept, below_pop, below_n)
     members = _decisions(
         frame.index,
         ids,
@@ -560,13 +585,7 @@ def delineate(planning_areas: gpd.GeoDataFrame, rules: Delineation) -> Delineati
         holes,
         graph,
         within,
-        c_n,
-        c_pop,
-        c_group,
-        c_part,
-        kept,
-        below_pop,
-        below_n,
+        clusters if k else _Clusters.inert(),
     )
     areas = _areas(
         frame,
@@ -600,23 +619,9 @@ def _areas(
     c_name: np.ndarray,
 ) -> gpd.GeoDataFrame:
     """The ``handlungsraeume`` layer, one row per area in numbering order."""
-    columns = [
-        "hr_id",
-        "hr_name",
-        "bezirk",
-        "n_plr",
-        "population",
-        "area_km2",
-        "plr_ids",
-        "n_c_mss",
-        "n_c_schools",
-        "n_c_atlas",
-    ]
     if not area_order:
-        empty = gpd.GeoDataFrame({c: [] for c in columns}, geometry=[], crs=frame.crs)
-        return empty.astype(
-            {"n_plr": int, "population": int, "n_c_mss": int, "n_c_schools": int, "n_c_atlas": int}
-        )
+        empty = gpd.GeoDataFrame({c: [] for c in _AREA_COLUMNS}, geometry=[], crs=frame.crs)
+        return empty.astype(dict.fromkeys(_COUNT_COLUMNS, int))
     k = c_hr.size
     position = np.full(k, -1, dtype=np.int64)
     position[area_order] = np.arange(len(area_order))
@@ -656,7 +661,7 @@ def _areas(
                 f"n_{c}": np.bincount(
                     pos, weights=flags[c][members], minlength=len(area_order)
                 ).astype(int)
-                for c in _CRITERIA
+                for c in CRITERIA
             },
         }
     )
@@ -679,20 +684,12 @@ def _decisions(
     holes: _Holes,
     graph: Contiguity,
     within: sparse.csr_array,
-    c_n: np.ndarray,
-    c_pop: np.ndarray,
-    c_group: np.ndarray,
-    c_part: np.ndarray,
-    kept: np.ndarray,
-    below_pop: np.ndarray,
-    below_n: np.ndarray,
+    clusters: _Clusters,
 ) -> pd.DataFrame:
     """Role and one-sentence decision per PLR, built with array string operations."""
     n = ids.size
-    if c_n.size == 0:
-        # No cluster at all: one inert entry keeps the cluster-indexed lookups below valid.
-        c_n, c_pop, c_group = np.zeros(1, int), np.zeros(1), np.full(1, -1)
-        c_part, kept, below_pop, below_n = (np.zeros(1, dtype=bool) for _ in range(4))
+    c_n, c_pop, c_group, c_part = clusters.n_plr, clusters.population, clusters.group, clusters.part
+    kept, below_pop, below_n = clusters.kept, clusters.below_pop, clusters.below_n
     k = c_n.size
     cl = np.where(member, cluster, 0)
     in_area = hr_id != ""
@@ -706,7 +703,7 @@ def _decisions(
 
     # "meets ..." depends only on which criteria are met: a handful of distinct phrases, built
     # once and gathered, instead of string arithmetic over every planning area.
-    met_bits = sum(flags[c].astype(np.int64) << i for i, c in enumerate(_CRITERIA))
+    met_bits = sum(flags[c].astype(np.int64) << i for i, c in enumerate(CRITERIA))
     phrase_code = met_bits + 8 * np.clip(n_criteria, 0, None)
     codes, phrase_of = np.unique(phrase_code, return_inverse=True)
     phrases = np.array([_meets_phrase(int(c)) for c in codes], dtype=object)
@@ -745,12 +742,8 @@ def _decisions(
             "joined "
             + hr(is_hole)
             + " as an enclosed hole ("
-            + holes.size_n[hc].astype(str).astype(object)
-            + " PLR, "
-            + np.char.mod("%.2f", holes.size_km2[hc]).astype(object)
-            + " km², "
-            + _fmt_int(holes.size_pop[hc])
-            + " inhabitants); "
+            + _hole_size(holes, hc)
+            + "); "
             + meets[is_hole]
         ).astype(object)
 
@@ -758,37 +751,33 @@ def _decisions(
         "cluster of " + c_n.astype(str).astype(object) + " PLR, " + _fmt_int(c_pop) + " inhabitants"
     ).astype(object)
     minimum = rules.minimum
+    too_few = f"below {minimum.population:,.0f}", f"fewer than {minimum.n_plr} PLR"
     shortfall = np.full(k, "", dtype=object)
-    shortfall[below_pop] = f"below {minimum.population:,.0f}"
-    both = below_pop & below_n
-    shortfall[below_n & ~below_pop] = f"fewer than {minimum.n_plr} PLR"
-    shortfall[both] = f"below {minimum.population:,.0f} and fewer than {minimum.n_plr} PLR"
+    shortfall[below_pop] = too_few[0]
+    shortfall[below_n & ~below_pop] = too_few[1]
+    shortfall[below_pop & below_n] = " and ".join(too_few)
     group_name = np.array([g.name for g in rules.groups] + [""], dtype=object)[c_group]
     c_text = np.full(k, "", dtype=object)
-    grouped = (c_group >= 0) & kept
-    c_text[grouped & (shortfall != "")] = (
+    grouped_small = (c_group >= 0) & kept & (shortfall != "")
+    c_text[grouped_small] = (
         "; kept as part of group "
-        + group_name[grouped & (shortfall != "")]
+        + group_name[grouped_small]
         + " ("
-        + cluster_text[grouped & (shortfall != "")]
+        + cluster_text[grouped_small]
         + ", "
-        + shortfall[grouped & (shortfall != "")]
+        + shortfall[grouped_small]
         + " for a stand-alone area)"
     )
-    c_text[grouped & (shortfall == "")] = (
-        "; part of group "
-        + group_name[grouped & (shortfall == "")]
-        + " ("
-        + cluster_text[grouped & (shortfall == "")]
-        + ")"
+    grouped_big = (c_group >= 0) & kept & (shortfall == "")
+    c_text[grouped_big] = (
+        "; part of group " + group_name[grouped_big] + " (" + cluster_text[grouped_big] + ")"
     )
     dropped_part = (c_group >= 0) & ~kept
-    group_min = np.array([g.min_population for g in rules.groups] + [0.0])[c_group]
     c_text[dropped_part] = (
         "dropped: "
         + cluster_text[dropped_part]
         + ", below "
-        + _fmt_int(group_min[dropped_part])
+        + _fmt_int(clusters.group_min[dropped_part])
         + " for a part of "
         + group_name[dropped_part]
     )
@@ -797,7 +786,7 @@ def _decisions(
         "dropped: " + cluster_text[alone_dropped] + ", " + (shortfall[alone_dropped])
     )
 
-    decision = how
+    decision = how  # filled in place from here on
     decision[in_area] = (how[in_area] + c_text[cl[in_area]]).astype(object)
     dropped = member & ~in_area
     was = np.where(ring[dropped] > 0, "joined in ring " + ring[dropped].astype(str), "seed")
@@ -843,26 +832,21 @@ def _decisions(
         dtype=object,
     )
     decision[out_idx] = sentences[combo_of]
-    text = decision
 
     enclosed = outside & (holes.enclosed_by >= 0)
     if enclosed.any():
-        enclosing_hr = hr_id_of_cluster(hr_id, cluster, holes.enclosed_by[enclosed])
+        enclosing_hr = _hr_id_of_cluster(hr_id, cluster, holes.enclosed_by[enclosed])
         comp = holes.component[enclosed]
         show = enclosing_hr != ""
         sel = np.flatnonzero(enclosed)[show]
-        text[sel] = (
+        decision[sel] = (
             "outside: "
             + meets[sel]
             + "; enclosed by HR "
             + enclosing_hr[show]
             + " but the hole ("
-            + holes.size_n[comp[show]].astype(str).astype(object)
-            + " PLR, "
-            + np.char.mod("%.2f", holes.size_km2[comp[show]]).astype(object)
-            + " km², "
-            + _fmt_int(holes.size_pop[comp[show]])
-            + " inhabitants) is not filled: "
+            + _hole_size(holes, comp[show])
+            + ") is not filled: "
             + holes.reason[comp[show]]
         ).astype(object)
     return pd.DataFrame(
@@ -881,17 +865,29 @@ def _decisions(
     )
 
 
+def _hole_size(holes: _Holes, component: np.ndarray) -> np.ndarray:
+    """'2 PLR, 0.35 km², 1,200 inhabitants' for each hole component in ``component``."""
+    return (
+        holes.size_n[component].astype(str).astype(object)
+        + " PLR, "
+        + np.char.mod("%.2f", holes.size_km2[component]).astype(object)
+        + " km², "
+        + _fmt_int(holes.size_pop[component])
+        + " inhabitants"
+    ).astype(object)
+
+
 def _meets_phrase(code: int) -> str:
     """'meets 2 criteria (MSS, atlas)' from a code = criteria bit mask + 8 * n_criteria."""
     count = code // 8
-    names = [label for i, label in enumerate(_CRITERIA.values()) if code >> i & 1]
+    names = [label for i, label in enumerate(_CRITERION_LABELS.values()) if code >> i & 1]
     if count == 0:
         return "meets no criterion"
     listed = f" ({', '.join(names)})" if names else ""
     return f"meets {count} {'criterion' if count == 1 else 'criteria'}{listed}"
 
 
-def hr_id_of_cluster(hr_id: np.ndarray, cluster: np.ndarray, which: np.ndarray) -> np.ndarray:
+def _hr_id_of_cluster(hr_id: np.ndarray, cluster: np.ndarray, which: np.ndarray) -> np.ndarray:
     """hr_id of each cluster in ``which`` (``""`` when the cluster was dropped)."""
     lookup = np.full(int(cluster.max()) + 1, "", dtype=object)
     has = cluster >= 0
@@ -920,7 +916,11 @@ def _match_areas(
     old_is_part: list[bool],
     min_overlap: float,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """One-to-one matches of new to old areas: mutual largest overlaps of the same kind.
+    """One-to-one matches of new to old areas.
+
+    A new area continues an old one of the same kind (stand-alone or lettered part) when each is
+    the other's largest overlap among areas of that kind and their intersection covers at least
+    ``min_overlap`` of the smaller of the two (the rule of :func:`quartiere.diff.match_areas`).
 
     Returns, per new area, the index of the old area it continues (-1: none) and the share of the
     smaller of the two that their intersection covers.
@@ -937,12 +937,12 @@ def _match_areas(
     share = np.divide(inter, smaller, out=np.zeros_like(inter), where=smaller > 0)
     # The largest overlap of each new and of each old area; a pair matches when both agree, so a
     # small part lying inside a big old area does not inherit it (containment is not identity).
-    best_new = pd.Series(inter).groupby(a).idxmax()
-    best_old = pd.Series(inter).groupby(b).idxmax()
-    for k in best_new.to_numpy():
-        if best_old[b[k]] == k and share[k] >= min_overlap:
-            match[a[k]] = b[k]
-            match_share[a[k]] = share[k]
+    best_new = pd.Series(inter).groupby(a).idxmax().to_numpy()  # pair index per new area
+    best_old = pd.Series(inter).groupby(b).idxmax()  # pair index, indexed by old area
+    mutual = best_old.reindex(b[best_new]).to_numpy() == best_new
+    pair = best_new[mutual & (share[best_new] >= min_overlap)]
+    match[a[pair]] = b[pair]
+    match_share[a[pair]] = share[pair]
     return match, match_share
 
 
@@ -972,9 +972,9 @@ def renumber(
     Returns
     -------
     DelineationResult
-        Areas with kept or new ``hr_id`` (new areas get numbers after the largest previous one,
-        so a retired number is never reused), ``members.hr_id`` and the ``HR xx`` in decisions
-        updated, and ``lineage`` sentences.
+        Areas with kept or new ``hr_id`` (a new area gets a number after every number used so
+        far, in ``previous`` or in ``retired``; a new part gets a letter its number never had),
+        ``members.hr_id`` and the ``HR xx`` in decisions updated, and ``lineage`` sentences.
     """
     areas = result.areas
     if previous is None or len(previous) == 0 or len(areas) == 0:
@@ -1001,14 +1001,14 @@ def renumber(
         [bool(p[1]) for p in prev_split],
         min_overlap,
     )
-    kind_matches = match >= 0
+    continues = match >= 0
     units: dict[int, list[int]] = {}
     for row, (num, _) in enumerate(current):
         units.setdefault(num, []).append(row)
     taken: set[int] = set()
     unit_number: dict[int, int] = {}
     for num, rows in units.items():
-        votes = Counter(prev_split[match[r]][0] for r in rows if kind_matches[r])
+        votes = Counter(prev_split[match[r]][0] for r in rows if continues[r])
         for candidate, _ in sorted(votes.items(), key=lambda kv: (-kv[1], kv[0])):
             if candidate not in taken:
                 unit_number[num] = candidate
@@ -1034,7 +1034,7 @@ def renumber(
             continue
         kept_letters: dict[int, str] = {}
         for r in rows:
-            if kind_matches[r]:
+            if continues[r]:
                 p_num, p_letter = prev_split[match[r]]
                 if p_num == unit_number[num] and p_letter not in kept_letters.values():
                     kept_letters[r] = p_letter
@@ -1054,19 +1054,19 @@ def renumber(
     mapping = dict(zip(areas["hr_id"].astype(str), new_ids, strict=True))
     names = areas["hr_name"].astype(str).to_numpy(dtype=object)
     # Names persist with stand-alone areas (official names); a part's name follows its region.
-    keep_name = kind_matches & np.array([not c[1] for c in current], dtype=bool)
+    keep_name = continues & np.array([not c[1] for c in current], dtype=bool)
     names = np.where(keep_name, old_names[np.maximum(match, 0)], names)
     lineage = []
     for r in range(len(areas)):
-        if match[r] >= 0:
+        if continues[r]:
             lineage.append(
                 f"HR {new_ids[r]} continues previous HR {old_ids[match[r]]} (their "
                 f"intersection covers {match_share[r]:.0%} of the smaller of the two)"
             )
         else:
             lineage.append(
-                f"HR {new_ids[r]} is new (no previous area of its kind is its largest overlap "
-                f"with {min_overlap:.0%} or more of the smaller in common)"
+                f"HR {new_ids[r]} is new (no previous area of its kind and it are each other's "
+                f"largest overlap with at least {min_overlap:.0%} of the smaller in common)"
             )
     used = {int(m) for m in match if m >= 0}
     for j in sorted(set(range(len(prev))) - used, key=lambda j: prev_split[j]):
