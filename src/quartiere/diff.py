@@ -18,9 +18,10 @@ appeared    a new area linked to no old area
 vanished    an old area linked to no new area
 ==========  =====================================================================================
 
-Within a group, a one-to-one *match* (each the other's largest overlap, sharing at least
-``min_overlap`` of either area) names which new area continues which old one, like the stable
-numbering of ``quartiere build --previous`` does.
+Within a group, a one-to-one *match* (each the other's largest overlap, their intersection
+covering at least ``min_overlap`` of the smaller of the two) names which new area continues which
+old one, as the stable numbering of ``quartiere build --previous`` does (which in addition only
+matches areas of the same kind, stand-alone or lettered part).
 
 Planning areas (Planungsräume, PLR) are compared by id only when both builds use the same LOR
 generation (``build_info`` key ``lor_generation``): criteria that flipped (``c_mss``, ``c_schools``,
@@ -46,6 +47,8 @@ import shapely
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
+from quartiere.criteria import CRITERIA
+
 __all__ = [
     "CRITERIA",
     "Build",
@@ -55,16 +58,44 @@ __all__ = [
     "diff_builds",
     "diff_json",
     "diff_markdown",
+    "in_comparison_crs",
+    "markdown_table",
     "match_areas",
     "summary_lines",
 ]
 
-CRITERIA = ("c_mss", "c_schools", "c_atlas")
-"""The 0/1 criterion columns of the ``planungsraeume`` layer."""
-
 CRS = "EPSG:25833"
+"""The CRS builds are compared in (metres)."""
 
 _KIND_ORDER = ("persisted", "split", "merged", "regrouped", "appeared", "vanished")
+_EXTENTS = ("unchanged", "grew", "shrank", "reshaped")
+_EVENT_COLUMNS = [
+    "kind",
+    "old_hr_ids",
+    "new_hr_ids",
+    "old_name",
+    "new_name",
+    "old_names",
+    "new_names",
+    "continues",
+    "old_population",
+    "new_population",
+    "d_population",
+    "old_area_km2",
+    "new_area_km2",
+    "d_area_km2",
+    "overlap",
+    "gained_km2",
+    "lost_km2",
+    "extent",
+    "renumbered",
+    "changed",
+]
+
+
+def in_comparison_crs(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """``frame`` reprojected to :data:`CRS` (as is when it has no CRS or already that one)."""
+    return frame.to_crs(CRS) if frame.crs is not None and frame.crs != CRS else frame
 
 
 @dataclass(frozen=True)
@@ -181,22 +212,16 @@ class BuildDiff:
         kinds = self.areas["kind"].value_counts()
         out = {kind: int(kinds.get(kind, 0)) for kind in _KIND_ORDER}
         persisted = self.areas[self.areas["kind"] == "persisted"]
-        for extent in ("unchanged", "grew", "shrank", "reshaped"):
+        for extent in _EXTENTS:
             out[f"persisted_{extent}"] = int((persisted["extent"] == extent).sum())
         out["renumbered"] = int(self.areas["renumbered"].sum())
-        plr = self.planning_areas
+        plr = self.planning_areas  # empty, with every column, across LOR generations
         for membership in ("entered", "left", "moved"):
-            out[f"plr_{membership}"] = (
-                int((plr["membership"] == membership).sum()) if len(plr) else 0
-            )
+            out[f"plr_{membership}"] = int((plr["membership"] == membership).sum())
         for criterion in CRITERIA:
-            if len(plr):
-                old = plr[f"{criterion}_old"]
-                new = plr[f"{criterion}_new"]
-                out[f"{criterion}_now_met"] = int(((new == 1) & (old != 1)).sum())
-                out[f"{criterion}_no_longer_met"] = int(((old == 1) & (new != 1)).sum())
-            else:
-                out[f"{criterion}_now_met"] = out[f"{criterion}_no_longer_met"] = 0
+            old, new = plr[f"{criterion}_old"] == 1, plr[f"{criterion}_new"] == 1
+            out[f"{criterion}_now_met"] = int((new & ~old).sum())
+            out[f"{criterion}_no_longer_met"] = int((old & ~new).sum())
         return out
 
 
@@ -206,7 +231,7 @@ class BuildDiff:
 
 def _areas_frame(areas: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Areas with text ids, names, population and valid geometry, in the comparison CRS."""
-    frame = areas.to_crs(CRS) if areas.crs is not None and areas.crs != CRS else areas
+    frame = in_comparison_crs(areas)
     frame = frame[frame.geometry.notna() & ~frame.geometry.is_empty]
     out = gpd.GeoDataFrame(
         {
@@ -240,14 +265,15 @@ def area_links(
     min_link
         Minimum intersection, as a share of either area, for the pair to be linked.
     min_overlap
-        Minimum intersection, as a share of either area, for the new area to continue the old one.
+        Minimum intersection, as a share of the smaller of the two areas, for the new area to
+        continue the old one (see :func:`match_areas`).
 
     Returns
     -------
     pandas.DataFrame
         One row per linked pair: ``old_hr_id``, ``new_hr_id``, ``overlap_m2``, ``share_of_old``,
         ``share_of_new`` and ``match`` (bool, one-to-one: each old and each new area in at most one
-        match, largest overlaps first).
+        match), largest overlaps first.
 
     Examples
     --------
@@ -290,8 +316,9 @@ def match_areas(links: pd.DataFrame, min_overlap: float = 0.5) -> pd.Series:
 
     A pair matches when it is the largest overlap of its old area and of its new area (so a small
     area lying inside a big old one does not continue it: containment is not identity), and its
-    intersection holds at least ``min_overlap`` of either area. This is the rule ``--previous``
-    numbering uses too.
+    intersection holds at least ``min_overlap`` of either area, i.e. of the smaller of the two.
+    ``--previous`` numbering uses the same rule, but only between areas of the same kind
+    (stand-alone or lettered part); here any two linked areas can match.
 
     Parameters
     ----------
@@ -299,7 +326,7 @@ def match_areas(links: pd.DataFrame, min_overlap: float = 0.5) -> pd.Series:
         Linked pairs with ``old_hr_id``, ``new_hr_id``, ``overlap_m2``, ``share_of_old`` and
         ``share_of_new``.
     min_overlap
-        A pair can match when its intersection holds at least this share of either area.
+        A pair can match when its intersection holds at least this share of the smaller area.
 
     Returns
     -------
@@ -353,11 +380,10 @@ def _drop_slivers(geoms: np.ndarray, width: float, min_area: float) -> np.ndarra
     keep &= shapely.area(parts) >= min_area
     if width > 0:
         keep &= ~shapely.is_empty(shapely.buffer(parts, -width, quad_segs=2))
-    out = []
-    for k in range(len(geoms)):
-        kept = parts[(owner == k) & keep]
-        out.append(shapely.MultiPolygon(list(kept)) if len(kept) else shapely.MultiPolygon())
-    return np.array(out, dtype=object)
+    out = np.array([shapely.MultiPolygon()] * len(geoms), dtype=object)
+    # Geometries without a part kept stay the empty MultiPolygon already in ``out``.
+    shapely.multipolygons(parts[keep], indices=owner[keep], out=out)
+    return out
 
 
 def _difference(
@@ -391,9 +417,8 @@ def _apportion(
 ) -> tuple[np.ndarray, list[str]]:
     """Inhabitants (spread evenly over each PLR) and ids of the PLR mostly inside each piece."""
     population = np.zeros(len(pieces))
-    ids: list[list[str]] = [[] for _ in range(len(pieces))]
     if len(planning_areas) == 0 or len(pieces) == 0:
-        return population, ["" for _ in ids]
+        return population, [""] * len(pieces)
     geoms = np.asarray(planning_areas.geometry.values)
     pop = pd.to_numeric(planning_areas.get("population"), errors="coerce")
     pop = np.zeros(len(geoms)) if pop is None else pop.fillna(0).to_numpy(dtype=float)
@@ -403,9 +428,14 @@ def _apportion(
     )
     np.add.at(population, i_piece, pop[i_plr] * share)
     plr_ids = np.asarray(planning_areas["plr_id"].astype(str))
-    for p, q in zip(i_piece[share >= plr_share], i_plr[share >= plr_share], strict=True):
-        ids[p].append(plr_ids[q])
-    return population, [",".join(sorted(i)) for i in ids]
+    inside = share >= plr_share
+    ids = (
+        pd.Series(plr_ids[i_plr[inside]])
+        .groupby(i_piece[inside])
+        .agg(lambda v: ",".join(sorted(v)))
+        .reindex(range(len(pieces)), fill_value="")
+    )
+    return population, ids.tolist()
 
 
 def _changes_frame(
@@ -506,15 +536,12 @@ def _events(
         old_name, new_name = "; ".join(old_names), "; ".join(new_names)
         extent = ""
         if kind == "persisted":
-            extent = (
-                "unchanged"
-                if gain == 0 and loss == 0
-                else "grew"
-                if loss == 0
-                else "shrank"
-                if gain == 0
-                else "reshaped"
-            )
+            extent = {
+                (False, False): "unchanged",
+                (True, False): "grew",
+                (False, True): "shrank",
+                (True, True): "reshaped",
+            }[(gain > 0, loss > 0)]
         renumbered = kind == "persisted" and old_ids[0] != new_ids[0]
         unchanged = (
             kind == "persisted"
@@ -547,31 +574,7 @@ def _events(
                 "changed": not unchanged,
             }
         )
-    frame = pd.DataFrame(
-        rows,
-        columns=[
-            "kind",
-            "old_hr_ids",
-            "new_hr_ids",
-            "old_name",
-            "new_name",
-            "old_names",
-            "new_names",
-            "continues",
-            "old_population",
-            "new_population",
-            "d_population",
-            "old_area_km2",
-            "new_area_km2",
-            "d_area_km2",
-            "overlap",
-            "gained_km2",
-            "lost_km2",
-            "extent",
-            "renumbered",
-            "changed",
-        ],
-    )
+    frame = pd.DataFrame(rows, columns=_EVENT_COLUMNS)
     order = {k: i for i, k in enumerate(_KIND_ORDER)}
     frame["_order"] = frame["kind"].map(order)
     frame["_first"] = [
@@ -625,14 +628,10 @@ def _plr_changes(old: gpd.GeoDataFrame, new: gpd.GeoDataFrame, links: pd.DataFra
     joined["bezirk"] = joined["bezirk_new"].fillna(joined["bezirk_old"])
     joined["old_hr_id"] = joined["hr_id_old"].fillna("")
     joined["new_hr_id"] = joined["hr_id_new"].fillna("")
-    successors = set(zip(links["old_hr_id"], links["new_hr_id"], strict=True))
     was, now = joined["old_hr_id"] != "", joined["new_hr_id"] != ""
-    linked = pd.Series(
-        [
-            (o, n) in successors
-            for o, n in zip(joined["old_hr_id"], joined["new_hr_id"], strict=True)
-        ],
-        index=joined.index,
+    # Staying inside a linked successor is not a move, whatever its number.
+    linked = pd.MultiIndex.from_arrays([joined["old_hr_id"], joined["new_hr_id"]]).isin(
+        pd.MultiIndex.from_arrays([links["old_hr_id"], links["new_hr_id"]])
     )
     joined["membership"] = np.select(
         [~was & now, was & ~now, was & now & ~linked], ["entered", "left", "moved"], ""
@@ -694,18 +693,16 @@ def diff_builds(old: Build, new: Build, options: DiffOptions | None = None) -> B
     """
     options = options or DiffOptions()
     old_areas, new_areas = _areas_frame(old.areas), _areas_frame(new.areas)
-    old_plr = old.planning_areas.to_crs(CRS) if old.planning_areas.crs else old.planning_areas
-    new_plr = new.planning_areas.to_crs(CRS) if new.planning_areas.crs else new.planning_areas
+    old_plr, new_plr = in_comparison_crs(old.planning_areas), in_comparison_crs(new.planning_areas)
     links = area_links(
         old_areas, new_areas, min_link=options.min_link, min_overlap=options.min_overlap
     )
     same = old.generation is not None and old.generation == new.generation
     changes = _changes_frame(old_areas, new_areas, links, old_plr, new_plr, options)
     events = _events(old_areas, new_areas, links, changes, same)
-    plr = (
-        _plr_changes(old_plr, new_plr, links)
-        if same
-        else _plr_changes(old_plr.iloc[0:0], new_plr.iloc[0:0], links)
+    # Across LOR generations planning-area ids mean nothing: an empty frame with every column.
+    plr = _plr_changes(
+        old_plr if same else old_plr.iloc[:0], new_plr if same else new_plr.iloc[:0], links
     )
     return BuildDiff(
         old=_describe(old, old_areas),
@@ -724,6 +721,20 @@ def diff_builds(old: Build, new: Build, options: DiffOptions | None = None) -> B
 
 def _ids(ids: Sequence[str]) -> str:
     return ", ".join(ids) if ids else "-"
+
+
+def _arrow(old: Any, new: Any, spec: str = ",") -> str:
+    """``"38,852 -> 49,610"``: a before and after value, both formatted with ``spec``."""
+    return f"{old:{spec}} -> {new:{spec}}"
+
+
+def _event_counts(c: Mapping[str, int], renumbered: bool = False) -> str:
+    """``"10 persisted (1 unchanged, 4 grew, 3 shrank, 2 reshaped), 1 split, ..."``."""
+    extents = ", ".join(f"{c[f'persisted_{e}']} {e}" for e in _EXTENTS)
+    if renumbered:
+        extents += f"; {c['renumbered']} renumbered"
+    others = ", ".join(f"{c[kind]} {kind}" for kind in _KIND_ORDER[1:])
+    return f"{c['persisted']} persisted ({extents}), {others}"
 
 
 def _signed(value: float, digits: int = 0) -> str:
@@ -753,9 +764,9 @@ def _event_sentence(row: Mapping[Any, Any]) -> str:
     new_named = _named(new_ids, row["new_names"])
     kind = row["kind"]
     size = (
-        f"population {row['old_population']:,} -> {row['new_population']:,} "
-        f"({_signed(row['d_population'])}), area {row['old_area_km2']:.2f} -> "
-        f"{row['new_area_km2']:.2f} km2"
+        f"population {_arrow(row['old_population'], row['new_population'])} "
+        f"({_signed(row['d_population'])}), "
+        f"area {_arrow(row['old_area_km2'], row['new_area_km2'], '.2f')} km2"
     )
     if kind == "persisted":
         number = f"{old_ids[0]} -> {new_ids[0]}" if row["renumbered"] else new_ids[0]
@@ -799,11 +810,8 @@ def summary_lines(diff: BuildDiff) -> list[str]:
         lines.append(f"no changes: {diff.new['n_areas']} Handlungsräume, all unchanged")
         return lines
     lines.append(
-        f"Handlungsräume: {diff.old['n_areas']} -> {diff.new['n_areas']}; "
-        f"{c['persisted']} persisted ({c['persisted_unchanged']} unchanged, {c['persisted_grew']} "
-        f"grew, {c['persisted_shrank']} shrank, {c['persisted_reshaped']} reshaped), "
-        f"{c['split']} split, {c['merged']} merged, {c['regrouped']} regrouped, "
-        f"{c['appeared']} appeared, {c['vanished']} vanished"
+        f"Handlungsräume: {_arrow(diff.old['n_areas'], diff.new['n_areas'], '')}; "
+        + _event_counts(c)
     )
     if diff.same_generation:
         flips = ", ".join(f"{k} +{c[f'{k}_now_met']}/-{c[f'{k}_no_longer_met']}" for k in CRITERIA)
@@ -821,7 +829,8 @@ def summary_lines(diff: BuildDiff) -> list[str]:
     return lines
 
 
-def _md_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[str]:
+def markdown_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[str]:
+    """Lines of a Markdown table; a ``|`` inside a cell becomes ``/``."""
     out = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
     out += ["| " + " | ".join(str(v).replace("|", "/") for v in row) + " |" for row in rows]
     return out
@@ -872,26 +881,21 @@ def diff_markdown(diff: BuildDiff) -> str:
         return "\n".join(lines)
     lines.append(
         f"- Handlungsräume: {old['n_areas']} before, {new['n_areas']} now; "
-        f"population inside {old['population']:,} -> {new['population']:,}, area "
-        f"{old['area_km2']:.2f} -> {new['area_km2']:.2f} km²."
+        f"population inside {_arrow(old['population'], new['population'])}, "
+        f"area {_arrow(old['area_km2'], new['area_km2'], '.2f')} km²."
     )
-    lines.append(
-        f"- {c['persisted']} persisted ({c['persisted_unchanged']} unchanged, "
-        f"{c['persisted_grew']} grew, {c['persisted_shrank']} shrank, "
-        f"{c['persisted_reshaped']} gained and lost ground; {c['renumbered']} "
-        f"renumbered), {c['split']} split, {c['merged']} merged, {c['regrouped']} "
-        f"regrouped, {c['appeared']} appeared, {c['vanished']} vanished."
-    )
+    lines.append(f"- {_event_counts(c, renumbered=True)}.")
     if diff.same_generation:
         lines.append(
             f"- Planning areas: {c['plr_entered']} entered an area, {c['plr_left']} "
             f"left one, {c['plr_moved']} moved to another area."
         )
-        flips = [
-            f"`{k}` newly met by {c[f'{k}_now_met']}, no longer by {c[f'{k}_no_longer_met']}"
-            for k in CRITERIA
-        ]
-        lines.append("- Criteria: " + "; ".join(flips) + " planning areas.")
+        flips = [f"`{k}` {c[f'{k}_now_met']} / {c[f'{k}_no_longer_met']}" for k in CRITERIA]
+        lines.append(
+            "- Planning areas that newly meet / no longer meet a criterion: "
+            + "; ".join(flips)
+            + "."
+        )
     lines += ["", "## Handlungsräume", ""]
     rows = []
     for row in diff.areas.to_dict("records"):
@@ -902,11 +906,11 @@ def diff_markdown(diff: BuildDiff) -> str:
                 _ids(row["new_hr_ids"]),
                 row["new_name"] or row["old_name"],
                 f"{row['overlap']:.0%}" if row["old_hr_ids"] and row["new_hr_ids"] else "",
-                f"{row['old_population']:,} -> {row['new_population']:,}",
-                f"{row['old_area_km2']:.2f} -> {row['new_area_km2']:.2f}",
+                _arrow(row["old_population"], row["new_population"]),
+                _arrow(row["old_area_km2"], row["new_area_km2"], ".2f"),
             ]
         )
-    lines += _md_table(
+    lines += markdown_table(
         ["change", "old no.", "new no.", "name", "overlap", "population", "area km²"], rows
     )
     lines += ["", "Overlap: share of the old area's ground that lies inside the new area(s).", ""]
@@ -930,7 +934,7 @@ def diff_markdown(diff: BuildDiff) -> str:
             ]
             for p in pieces.drop(columns="geometry").to_dict("records")
         ]
-        lines += _md_table(
+        lines += markdown_table(
             ["kind", "area", "name", "from / to", "km²", "population", "planning areas"], rows
         )
         lines += [
@@ -945,7 +949,7 @@ def diff_markdown(diff: BuildDiff) -> str:
         moved = plr[plr["membership"] != ""]
         if len(moved):
             lines += ["## Planning areas that entered, left or moved", ""]
-            lines += _md_table(
+            lines += markdown_table(
                 ["PLR", "name", "Bezirk", "change", "before", "now"],
                 [
                     [
@@ -971,7 +975,7 @@ def diff_markdown(diff: BuildDiff) -> str:
             rows = []
             for r in flipped.to_dict("records"):
                 cells = [
-                    f"{_flag(r[f'{k}_old'])} -> {_flag(r[f'{k}_new'])}"
+                    _arrow(_flag(r[f"{k}_old"]), _flag(r[f"{k}_new"]), "")
                     if k in r["flipped"].split(",")
                     else ""
                     for k in CRITERIA
@@ -979,7 +983,7 @@ def diff_markdown(diff: BuildDiff) -> str:
                 rows.append(
                     [r["plr_id"], r["plr_name"], r["bezirk"], *cells, r["new_hr_id"] or "-"]
                 )
-            lines += _md_table(["PLR", "name", "Bezirk", *CRITERIA, "area now"], rows)
+            lines += markdown_table(["PLR", "name", "Bezirk", *CRITERIA, "area now"], rows)
             lines.append("")
     return "\n".join(lines)
 

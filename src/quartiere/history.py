@@ -35,6 +35,8 @@ from quartiere.diff import (
     diff_builds,
     diff_json,
     diff_markdown,
+    in_comparison_crs,
+    markdown_table,
 )
 from quartiere.errors import InputError
 from quartiere.io.atomic import write_atomically, write_text_atomically
@@ -163,7 +165,7 @@ def timeline(
     current: dict[str, str] = {}
     previous: gpd.GeoDataFrame | None = None
     for key, build in zip(keys, builds, strict=True):
-        areas = build.areas.to_crs(CRS) if build.areas.crs is not None else build.areas
+        areas = in_comparison_crs(build.areas)
         areas = areas.assign(hr_id=areas["hr_id"].astype(str))
         matched: dict[str, str] = {}
         if previous is not None:
@@ -257,7 +259,7 @@ def persistence(
         ``plr_id``, ``plr_name``, ``bezirk``, one 0/1 column ``in_<key>`` per edition,
         ``persistence`` (number of editions inside, 0..n), ``n_editions`` and geometry.
     """
-    target = planning_areas.to_crs(CRS) if planning_areas.crs is not None else planning_areas
+    target = in_comparison_crs(planning_areas)
     out = pd.DataFrame(
         {
             "plr_id": target["plr_id"].astype(str).to_numpy(),
@@ -293,16 +295,14 @@ def persistence_matrix(
     options = options or DiffOptions()
     empty = {k: pd.array([pd.NA] * len(keys), dtype="Int64") for k in keys}
     matrix = pd.DataFrame(empty, index=list(keys))
-    for i, (key_i, old) in enumerate(zip(keys, builds, strict=True)):
-        matrix.loc[key_i, key_i] = len(old.areas)
-        for key_j, new in list(zip(keys, builds, strict=True))[i + 1 :]:
+    areas = [in_comparison_crs(b.areas) for b in builds]
+    for i, key_i in enumerate(keys):
+        matrix.loc[key_i, key_i] = len(areas[i])
+        for j in range(i + 1, len(keys)):
             links = area_links(
-                old.areas.to_crs(CRS),
-                new.areas.to_crs(CRS),
-                min_link=options.min_link,
-                min_overlap=options.min_overlap,
+                areas[i], areas[j], min_link=options.min_link, min_overlap=options.min_overlap
             )
-            matrix.loc[key_i, key_j] = int(links["match"].sum())
+            matrix.loc[key_i, keys[j]] = int(links["match"].sum())
     return matrix
 
 
@@ -318,7 +318,11 @@ def matrix_counts(matrix: pd.DataFrame) -> dict[str, dict[str, int | None]]:
 
 
 def timeline_markdown(
-    editions: Sequence[Edition], table: pd.DataFrame, matrix: pd.DataFrame, plr: gpd.GeoDataFrame
+    editions: Sequence[Edition],
+    table: pd.DataFrame,
+    matrix: pd.DataFrame,
+    plr: gpd.GeoDataFrame,
+    min_overlap: float = 0.5,
 ) -> str:
     """The timeline as Markdown: the areas per edition, persistence between editions and per PLR.
 
@@ -332,13 +336,15 @@ def timeline_markdown(
         :func:`persistence_matrix`.
     plr
         :func:`persistence`.
+    min_overlap
+        The matching threshold the timeline and matrix were computed with (for the text).
 
     Returns
     -------
     str
     """
     keys = [e.key for e in editions]
-    counts = matrix_counts(matrix)
+    persist_into = matrix_counts(matrix)
     heads = [f"MSS {e.year} ({e.key})" for e in editions]
     lines = ["# Handlungsräume over the editions", ""]
     lines += [
@@ -348,31 +354,32 @@ def timeline_markdown(
     ]
     if len(editions) >= 2:
         last = editions[-1]
+        generations = list(dict.fromkeys(e.build.generation or "?" for e in editions))
         lines += [
             "",
-            "Areas matched by geometry overlap (each the other's largest overlap, sharing at "
-            "least half of one of them), never by number: numbers are kept when an area "
-            "persists, and the LOR generation changed in 2021.",
+            "Areas are matched by geometry overlap, never by number: an area persists into a "
+            "later edition when it and an area of that edition are each other's largest overlap "
+            f"and share at least {min_overlap:.0%} of the smaller of the two."
+            + (
+                " Planning areas are not compared by id: the editions use different LOR "
+                f"generations ({' -> '.join(generations)})."
+                if len(generations) > 1
+                else ""
+            ),
         ]
         for e in editions[:-1]:
             lines.append(
-                f"- {counts[e.key][last.key]} of the {len(e.build.areas)} areas of "
+                f"- {persist_into[e.key][last.key]} of the {len(e.build.areas)} areas of "
                 f"MSS {e.year} ({e.key}) persist into MSS {last.year} ({last.key})."
             )
-    lines += [
-        "",
-        "## Which areas existed in which edition",
-        "",
-        "| track | name | " + " | ".join(heads) + " | editions |",
-        "|---|---|" + "---|" * len(keys) + "---|",
-    ]
-    for row in table.to_dict("records"):
-        cells = [row[k] or "·" for k in keys]
-        lines.append(
-            f"| {row['track']} | {row['hr_name']} | "
-            + " | ".join(cells)
-            + f" | {row['n_editions']} |"
-        )
+    lines += ["", "## Which areas existed in which edition", ""]
+    lines += markdown_table(
+        ["track", "name", *heads, "editions"],
+        [
+            [row["track"], row["hr_name"], *(row[k] or "·" for k in keys), row["n_editions"]]
+            for row in table.to_dict("records")
+        ],
+    )
     lines += [
         "",
         "A track follows one area through the editions; the cells hold its number in "
@@ -383,14 +390,13 @@ def timeline_markdown(
         "Areas of the row's edition continued by an area of the column's edition "
         "(diagonal: number of areas).",
         "",
-        "| | " + " | ".join(keys) + " |",
-        "|---|" + "---|" * len(keys),
     ]
-    for key in keys:
-        cells = ["" if v is None else str(v) for v in counts[key].values()]
-        lines.append(f"| {key} | " + " | ".join(cells) + " |")
+    lines += markdown_table(
+        ["", *keys],
+        [[key, *("" if v is None else v for v in persist_into[key].values())] for key in keys],
+    )
     n = len(keys)
-    counts = plr["persistence"].value_counts().reindex(range(n + 1), fill_value=0)
+    per_count = plr["persistence"].value_counts().reindex(range(n + 1), fill_value=0)
     lines += [
         "",
         "## Persistence per planning area",
@@ -398,10 +404,10 @@ def timeline_markdown(
         f"On the {len(plr)} planning areas of the last edition ({keys[-1]}): in how many of "
         f"the {n} editions each lay inside a Handlungsraum (`persistence.csv`).",
         "",
-        "| editions inside | planning areas |",
-        "|---|---|",
     ]
-    lines += [f"| {k} | {int(v)} |" for k, v in counts.items()]
+    lines += markdown_table(
+        ["editions inside", "planning areas"], [[k, int(v)] for k, v in per_count.items()]
+    )
     core = plr[plr["persistence"] == n]
     if len(core):
         lines += [
@@ -450,8 +456,8 @@ def render_timeline(
     outline = gpd.GeoSeries([city], crs=CRS)
     axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
     for ax, edition in zip(axes, editions, strict=False):
-        areas = edition.build.areas.to_crs(CRS)
-        edition.build.planning_areas.to_crs(CRS).boundary.plot(
+        areas = in_comparison_crs(edition.build.areas)
+        in_comparison_crs(edition.build.planning_areas).boundary.plot(
             ax=ax, color="#dddddd", linewidth=0.2
         )
         outline.boundary.plot(ax=ax, color="#555555", linewidth=0.6)
@@ -640,7 +646,10 @@ def run_history(
     )
     render_timeline(editions, plr, out_dir / "history.png")
     # Last, because `make history` takes timeline.md as the sign that the history is complete.
-    write_text_atomically(out_dir / "timeline.md", timeline_markdown(editions, table, matrix, plr))
+    write_text_atomically(
+        out_dir / "timeline.md",
+        timeline_markdown(editions, table, matrix, plr, min_overlap=options.min_overlap),
+    )
     files += [
         out_dir / n
         for n in (
