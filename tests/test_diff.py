@@ -326,6 +326,16 @@ def test_a_small_area_inside_a_big_old_one_does_not_continue_it():
     assert not links["match"].any()  # 12 shares too little, 10e is not 09's largest overlap
 
 
+def test_a_stand_alone_area_and_a_lettered_part_do_not_match():
+    box = shapely.box(0, 0, 1000, 1000)
+    old = gpd.GeoDataFrame({"hr_id": ["05"]}, geometry=[box], crs=CRS)
+    new = gpd.GeoDataFrame({"hr_id": ["12a"]}, geometry=[box], crs=CRS)
+    links = area_links(old, new, min_link=0.2)
+    assert links["new_hr_id"].tolist() == ["12a"] and not links["match"].any()
+    same_kind = gpd.GeoDataFrame({"hr_id": ["12"]}, geometry=[box], crs=CRS)
+    assert area_links(old, same_kind, min_link=0.2)["match"].all()
+
+
 # ------------------------------------------------------------------- stable numbering end to end
 
 

@@ -317,8 +317,8 @@ def match_areas(links: pd.DataFrame, min_overlap: float = 0.5) -> pd.Series:
     A pair matches when it is the largest overlap of its old area and of its new area (so a small
     area lying inside a big old one does not continue it: containment is not identity), and its
     intersection holds at least ``min_overlap`` of either area, i.e. of the smaller of the two.
-    ``--previous`` numbering uses the same rule, but only between areas of the same kind
-    (stand-alone or lettered part); here any two linked areas can match.
+    Only areas of the same kind match (stand-alone, or a lettered part of a group): the rule of
+    ``--previous`` numbering, so that a diff and the numbers tell the same story.
 
     Parameters
     ----------
@@ -335,14 +335,22 @@ def match_areas(links: pd.DataFrame, min_overlap: float = 0.5) -> pd.Series:
     """
     if links.empty:
         return pd.Series(False, index=links.index)
-    order = links.sort_values(
+    is_part = {
+        "old": links["old_hr_id"].str.contains(r"[a-z]$"),
+        "new": links["new_hr_id"].str.contains(r"[a-z]$"),
+    }
+    same_kind = (is_part["old"] == is_part["new"]).to_numpy()
+    order = links[same_kind].sort_values(
         ["overlap_m2", "old_hr_id", "new_hr_id"], ascending=[False, True, True], kind="stable"
     )
     best_of_old = order.groupby("old_hr_id", sort=False).head(1).index
     best_of_new = order.groupby("new_hr_id", sort=False).head(1).index
     eligible = np.maximum(links["share_of_old"], links["share_of_new"]) >= min_overlap
     return pd.Series(
-        links.index.isin(best_of_old) & links.index.isin(best_of_new) & np.asarray(eligible),
+        links.index.isin(best_of_old)
+        & links.index.isin(best_of_new)
+        & np.asarray(eligible)
+        & same_kind,
         index=links.index,
     )
 
