@@ -80,6 +80,24 @@ def test_explain_unknown_id(tmp_path):
     assert "no planning area '99999999'" in one_error_line(result)
 
 
+def start_build(config: Path, out: Path) -> subprocess.Popen[str]:
+    """``quartiere build`` in a process of its own, its progress readable on stderr."""
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "quartiere.cli",
+            "build",
+            "--config",
+            str(config),
+            "--out",
+            str(out),
+        ],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
 def digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -100,21 +118,7 @@ def test_failed_and_interrupted_builds_leave_the_previous_output_intact(tmp_path
     assert digest(out) == before
 
     # a real process, terminated while it works
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "quartiere.cli",
-            "build",
-            "--config",
-            str(DEFAULT),
-            "--out",
-            str(out),
-        ],
-        stderr=subprocess.PIPE,
-        text=True,
-        cwd=tmp_path,
-    )
+    proc = start_build(DEFAULT, out)
     assert proc.stderr is not None
     for line in proc.stderr:
         if line.startswith("harmonize"):
@@ -177,20 +181,7 @@ def test_a_second_build_waits_for_the_first(tmp_path):
     holder = os.open(tmp_path, os.O_RDONLY)
     fcntl.flock(holder, fcntl.LOCK_EX)  # as a running build does
     try:
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "quartiere.cli",
-                "build",
-                "--config",
-                str(GI2018),
-                "--out",
-                str(out),
-            ],
-            stderr=subprocess.PIPE,
-            text=True,
-        )
+        proc = start_build(GI2018, out)
         assert proc.stderr is not None
         first = proc.stderr.readline()
         assert first.startswith("waiting for another build writing into")

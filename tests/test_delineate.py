@@ -8,23 +8,11 @@ import pandas as pd
 import pytest
 import shapely
 
+from contract import AREA_COLUMNS
 from quartiere.config import Delineation
 from quartiere.delineate import compile_rule, delineate, renumber
 from quartiere.errors import ConfigError
 
-AREA_COLUMNS = [
-    "hr_id",
-    "hr_name",
-    "bezirk",
-    "n_plr",
-    "population",
-    "area_km2",
-    "plr_ids",
-    "n_c_mss",
-    "n_c_schools",
-    "n_c_atlas",
-    "geometry",
-]
 NAMES = {"01": "Mitte", "02": "Kreuzberg", "03": "Pankow"}
 
 
@@ -447,7 +435,7 @@ def test_areas_layer_follows_the_contract():
     frame.loc[cell(1, 0), "c_atlas"] = pd.NA
     result = delineate(frame, rules())
     areas = result.areas
-    assert list(areas.columns) == AREA_COLUMNS
+    assert list(areas.columns) == [*AREA_COLUMNS, "geometry"]
     assert areas.crs.to_epsg() == 25833
     assert set(areas.geom_type) == {"MultiPolygon"}
     first = areas.iloc[0]
@@ -483,7 +471,7 @@ def test_every_member_meets_the_join_rule_or_is_a_seed_or_hole():
 def test_no_qualifying_planning_area_gives_an_empty_layer():
     result = delineate(lattice(". 1\n1 ."), rules())
     assert len(result.areas) == 0
-    assert list(result.areas.columns) == AREA_COLUMNS
+    assert list(result.areas.columns) == [*AREA_COLUMNS, "geometry"]
     assert set(result.members["role"]) == {"outside"}
 
 

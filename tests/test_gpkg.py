@@ -15,6 +15,7 @@ import pyogrio
 import pytest
 from shapely.geometry import box
 
+from contract import AREA_COLUMNS
 from quartiere.io import gpkg
 from quartiere.io.gpkg import ATTRIBUTION, write_geopackage
 
@@ -70,21 +71,7 @@ def synthetic_layers() -> dict[str, pd.DataFrame]:
         n_c_mss=[3, 3],
         n_c_schools=[3, 3],
         n_c_atlas=[1, 4],
-    )[
-        [
-            "hr_id",
-            "hr_name",
-            "bezirk",
-            "n_plr",
-            "population",
-            "area_km2",
-            "plr_ids",
-            "n_c_mss",
-            "n_c_schools",
-            "n_c_atlas",
-            "geometry",
-        ]
-    ]
+    )[[*AREA_COLUMNS, "geometry"]]
     catchments = gpd.GeoDataFrame(
         {
             "esb_id": ["E4", "E2", "E3", "E1"],

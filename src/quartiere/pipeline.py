@@ -35,7 +35,7 @@ from quartiere.delineate import DelineationResult, delineate, renumber
 from quartiere.diff import Build
 from quartiere.harmonize import overlay, overlay_weights, reverse, transfer_intensive, weigh
 from quartiere.io.builds import read_build
-from quartiere.io.gpkg import build_timestamp
+from quartiere.io.gpkg import build_timestamp, write_geopackage
 from quartiere.load import Inputs, load_inputs
 
 __all__ = ["BuildResult", "Harmonized", "harmonize", "compute", "build"]
@@ -354,8 +354,6 @@ def build(
     write_extras: bool = True,
 ) -> BuildResult:
     """Load, compute and export one edition; outputs are written atomically."""
-    from quartiere.io.gpkg import write_geopackage
-
     timings: dict[str, float] = {}
     with _stage("config", timings, progress):
         config = load_config(config_path)
