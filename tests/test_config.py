@@ -46,11 +46,11 @@ def test_out_of_range_value_is_named_with_its_path(tmp_path):
     path = write(
         tmp_path,
         f"extends: {ROOT / 'config/criteria.yaml'}\n"
-        "criteria:\n  schools:\n    min_area_share: 1.7\n",
+        "criteria:\n  schools:\n    min_area_share: 170\n",
     )
     with pytest.raises(ConfigError) as info:
         load_config(path)
-    assert "criteria.schools.min_area_share: 1.7" in str(info.value)
+    assert "criteria.schools.min_area_share: 170" in str(info.value)
     assert "less than or equal to 1" in str(info.value)
     assert str(path) in str(info.value)
 

@@ -122,7 +122,7 @@ def test_row_numbers_count_blank_lines_and_multiline_fields(tmp_path: Path) -> N
 
 def test_csv_header_row_skips_a_title(tmp_path: Path) -> None:
     path = write(tmp_path / "t.csv", "Tabelle 1: Index\n\nid;x\n01011101;1,5\n")
-    frame = read_table(spec(path, header_row=2), numeric=["x"])
+    frame = read_table(spec(path, header_row=3), numeric=["x"])
     assert frame.loc["01011101", "x"] == 1.5
 
 
@@ -130,7 +130,7 @@ def test_csv_wrong_header_row_hints_the_right_one(tmp_path: Path) -> None:
     path = write(tmp_path / "t.csv", "Tabelle 1: Index\nid;x\n01011101;1,5\n")
     message = read_error(spec(path), numeric=["x"])
     assert "header seems to be on row 2" in message
-    assert "`header_row: 1`" in message
+    assert "`header_row: 2`" in message
 
 
 @pytest.mark.parametrize(

@@ -265,7 +265,7 @@ def test_inputs_in_other_formats_build_the_same_result(tmp_path):
     variant = tmp_path / "variant.yaml"
     variant.write_text(
         f"extends: {EDITIONS['gi2018']}\n"
-        f"mss:\n  path: {xlsx}\n  sheet: Tabelle 1\n  header_row: 2\n"
+        f"mss:\n  path: {xlsx}\n  sheet: Tabelle 1\n  header_row: 3\n"
         f"population:\n  path: {csv}\n"
         f"child_poverty:\n  path: {csv}\n"
         f"catchments:\n  path: {archive}\n  crs: null\n",

@@ -118,22 +118,49 @@ def main(debug: bool) -> None:
     """Delineate Berlin's Handlungsräume from planning-area social data."""
 
 
+def edition_out(config_path: Path, out: Path | None) -> Path:
+    """Where a build goes: ``--out`` as given, checked; else the edition's own place.
+
+    The default configuration builds into ``data/processed/handlungsraeume.gpkg``; any other one,
+    without ``--out``, into ``data/processed/<config stem>/handlungsraeume.gpkg``, so that a build
+    of another edition never replaces the default result.
+    """
+    from quartiere.errors import ConfigError
+
+    if out is None:
+        if Path(config_path).resolve() == DEFAULT_CONFIG.resolve():
+            return DEFAULT_OUT
+        return DEFAULT_OUT.parent / Path(config_path).stem / DEFAULT_OUT.name
+    if out.is_dir():
+        raise ConfigError(f"--out {out}: is a directory; name a .gpkg file in it")
+    if out.suffix.lower() != ".gpkg":
+        raise ConfigError(f"--out {out}: must name a GeoPackage file ending in .gpkg")
+    ancestor = out.parent
+    while not ancestor.exists() and ancestor != ancestor.parent:
+        ancestor = ancestor.parent
+    if not ancestor.is_dir() or not os.access(ancestor, os.W_OK | os.X_OK):
+        raise ConfigError(f"--out {out}: directory {out.parent} cannot be created or written")
+    return out
+
+
 @main.command(epilog=EXIT_HELP)
 @config_option
 @click.option(
     "--out",
     type=click.Path(path_type=Path),
-    default=DEFAULT_OUT,
-    show_default=True,
-    help="GeoPackage to write (atomically); a map PNG and a summary go beside it.",
+    default=None,
+    help=f"GeoPackage to write (atomically); a map PNG and a summary go beside it. Default: "
+    f"{DEFAULT_OUT} for {DEFAULT_CONFIG}, else "
+    f"{DEFAULT_OUT.parent}/<config name>/{DEFAULT_OUT.name}.",
 )
 @previous_option
 @click.option("-q", "--quiet", is_flag=True, help="Only errors.")
 @handle_errors
-def build(config_path: Path, out: Path, previous: Path | None, quiet: bool) -> None:
+def build(config_path: Path, out: Path | None, previous: Path | None, quiet: bool) -> None:
     """Build one edition: criteria, delineation and the GeoPackage."""
     from quartiere.pipeline import build as run_build
 
+    out = edition_out(config_path, out)
     progress = (lambda _: None) if quiet else _say
     start = time.perf_counter()
     with output_lock(out):
@@ -141,6 +168,30 @@ def build(config_path: Path, out: Path, previous: Path | None, quiet: bool) -> N
     if not quiet:
         counts = result.build_info.get("counts", "")
         _say(f"wrote {out} ({counts}) in {time.perf_counter() - start:.1f} s")
+
+
+@main.command(epilog=EXIT_HELP)
+@config_option
+@click.option(
+    "--check-built",
+    "built",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Also print FORCE when this build is missing or was made from another configuration.",
+)
+@handle_errors
+def inputs(config_path: Path, built: Path | None) -> None:
+    """Print the files a build of CONFIG reads, one a line (for Make's dependencies)."""
+    from quartiere.config import load_config
+    from quartiere.pipeline import built_config_hash, config_hash
+
+    config = load_config(config_path)
+    cwd = Path.cwd().resolve()
+    for path in [*config.files, *config.input_paths()]:
+        path = Path(path).resolve()
+        click.echo(path.relative_to(cwd) if path.is_relative_to(cwd) else path)
+    if built is not None and built_config_hash(built) != config_hash(config):
+        click.echo("FORCE")
 
 
 @main.command(epilog=EXIT_HELP)

@@ -13,12 +13,26 @@ from __future__ import annotations
 
 import difflib
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from quartiere.errors import ConfigError
+from quartiere.units import as_fraction, as_percent
+
+# Units (docs/units-and-coverage.md): lmb shares and thresholds are percentages (0-100), every other
+# share is a fraction (0-1); "75 %" is accepted by both and converted.
+Percent = Annotated[float, BeforeValidator(as_percent)]
+Fraction = Annotated[float, BeforeValidator(as_fraction)]
 
 __all__ = [
     "Config",
@@ -39,7 +53,9 @@ class TableInput(_Model):
     path: Path
     id: str = Field(description="column holding the id (planning areas: 8-digit string)")
     sheet: str | int | None = Field(None, description="XLSX sheet name or 0-based index")
-    header_row: int = Field(0, ge=0, description="0-based row of the header in the sheet/file")
+    header_row: int = Field(
+        1, ge=1, description="row of the header, counted like a spreadsheet from 1"
+    )
     encoding: str | None = Field(
         None, description="force an encoding; default: detect UTF-8/cp1252"
     )
@@ -47,6 +63,15 @@ class TableInput(_Model):
     decimal: str | None = Field(None, description="force the decimal mark; default: detect . or ,")
     restore_leading_zeros: bool = Field(
         False, description="pad ids that a spreadsheet stored as numbers back to their width"
+    )
+    min_coverage: Fraction = Field(
+        0.9,
+        ge=0,
+        le=1,
+        description="share of the zones (planning areas, catchments) the table must give a value",
+    )
+    allow_partial: bool = Field(
+        False, description="build even below min_coverage (the coverage is reported all the same)"
     )
 
 
@@ -123,7 +148,7 @@ class OfficialLmbInput(TableInput):
 class LmbEstimate(_Model):
     """Stand-in lmb share per catchment from MSS child poverty (s4), documented in the README."""
 
-    citywide_mean: float = Field(
+    citywide_mean: Percent = Field(
         gt=0,
         le=100,
         description="population-weighted citywide lmb share (%) the estimate is scaled to",
@@ -164,7 +189,7 @@ class AtlasInput(TableInput):
         None, description="source planning areas when the table is on another LOR generation"
     )
     weight: Literal["area", "population"] = "population"
-    min_coverage: float = Field(
+    min_area_coverage: Fraction = Field(
         0.5, gt=0, le=1, description="share of a target area's weight that must carry a value"
     )
 
@@ -184,11 +209,11 @@ class MssCriterion(_Model):
 
 
 class SchoolsCriterion(_Model):
-    lmb_threshold: float = Field(ge=0, le=100, description="lmb share (%) a catchment must reach")
-    min_area_share: float = Field(
+    lmb_threshold: Percent = Field(ge=0, le=100, description="lmb share (%) a catchment must reach")
+    min_area_share: Fraction = Field(
         ge=0, le=1, description="share of the PLR's area covered by such catchments"
     )
-    min_coverage: float = Field(
+    min_coverage: Fraction = Field(
         0.5, gt=0, le=1, description="share of the PLR's area that catchments with data must cover"
     )
 
@@ -243,7 +268,7 @@ class GroupRule(_Model):
 
 class NamingRule(_Model):
     by: Literal["bzr", "pgr"] = "bzr"
-    second_name_share: float = Field(
+    second_name_share: Fraction = Field(
         0.35, ge=0, le=1, description="add a second name when it holds this population share"
     )
     overrides: dict[str, str] = Field(
@@ -274,7 +299,7 @@ class Delineation(_Model):
     minimum: MinimumSize = MinimumSize()
     groups: list[GroupRule] = Field(default_factory=list)
     naming: NamingRule = NamingRule()
-    min_overlap: float = Field(
+    min_overlap: Fraction = Field(
         0.5, gt=0, le=1, description="overlap share for an area to keep its number (--previous)"
     )
 

@@ -110,18 +110,18 @@ def explain(result: BuildResult, plr_id: str) -> str:
     slivers = mine[mine["target_share"] < 0.005]
     for _, o in mine[mine["target_share"] >= 0.005].iterrows():
         lmb = harmonized.lmb_share.get(o["source"], math.nan)
-        if pd.isna(lmb):
-            mark = "no lmb value"
-        else:
-            mark = ">= threshold" if lmb >= schools.lmb_threshold else "below threshold"
         basis = ""
         if harmonized.catchment_child_poverty is not None:
             s4 = harmonized.catchment_child_poverty.get(o["source"], math.nan)
             basis = f" from s4 {s4:.1f} %" if pd.notna(s4) else ""
-        lines.append(
-            f"   - catchment {o['source']}: {o['target_share']:.0%} of the PLR, "
-            f"lmb {lmb:.1f} % ({harmonized.lmb_source}{basis}, {mark})"
-        )
+        if pd.isna(lmb):
+            value = "no data (not in the table)"
+            if harmonized.lmb_source == "estimate":
+                value = "no data (no child poverty value to estimate from)"
+        else:
+            mark = ">= threshold" if lmb >= schools.lmb_threshold else "below threshold"
+            value = f"lmb {lmb:.1f} % ({harmonized.lmb_source}{basis}, {mark})"
+        lines.append(f"   - catchment {o['source']}: {o['target_share']:.0%} of the PLR, {value}")
     if len(slivers):
         lines.append(f"   (and {_slivers(len(slivers))} of other catchments, each < 0.5 %)")
     if harmonized.lmb_source == "estimate":
@@ -181,7 +181,7 @@ def explain(result: BuildResult, plr_id: str) -> str:
         for _, o in shown.iterrows():
             v = result.inputs.atlas.get(o["source"], math.nan)
             w = o["weight"] / total if total > 0 else math.nan
-            value_text = "no value" if pd.isna(v) else f"value {v:.3f}"
+            value_text = "no data (not in the table)" if pd.isna(v) else f"value {v:.3f}"
             lines.append(
                 f"   - source PLR {o['source']}: weight {w:.1%}, "
                 f"{o['target_share']:.0%} of this PLR's area, {value_text}"

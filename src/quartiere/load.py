@@ -20,6 +20,7 @@ from quartiere.config import Config, MssInput, OfficialLmbInput, TableInput
 from quartiere.errors import InputError
 from quartiere.io.layers import LayerReport, check_coverage, read_layer
 from quartiere.io.tables import read_table
+from quartiere.units import check_percent_column
 
 __all__ = ["Inputs", "load_inputs", "PLR_ID"]
 
@@ -213,9 +214,13 @@ def _check_classes(mss: pd.DataFrame, spec: MssInput) -> None:
 
 
 def _check_share(values: pd.Series, spec: TableInput) -> None:
+    """A share column is in percent (0-100); a column of fractions is refused, not misread."""
     bad = values[(values < 0) | (values > 100)]
     if len(bad):
         raise InputError(f"share {bad.iloc[0]} is outside 0-100", spec.path, f"id {bad.index[0]}")
+    fractions = check_percent_column(values.to_numpy())
+    if fractions:
+        raise InputError(fractions, spec.path, f"column {values.name!r}")
 
 
 def _load_official_lmb(
@@ -230,7 +235,13 @@ def _load_official_lmb(
         lmb.index.name = "esb_id"
     else:
         numeric = [spec.share] + ([spec.pupils] if spec.pupils else [])
-        table = read_table(spec, columns=[spec.catchment], numeric=numeric, id_pattern=None)
+        table = read_table(
+            spec,
+            columns=[spec.catchment],
+            numeric=numeric,
+            id_pattern=None,
+            key_patterns={spec.catchment: ESB_ID},
+        )
         _check_share(table[spec.share], spec)
         schools = pd.DataFrame(
             {

@@ -122,7 +122,7 @@ def harmonize(inputs: Inputs, config: Config) -> Harmonized:
             source_population=inputs.atlas_zone_population,
         )
         atlas = transfer_intensive(
-            atlas_overlaps, inputs.atlas, plr.index, min_coverage=config.atlas.min_coverage
+            atlas_overlaps, inputs.atlas, plr.index, min_coverage=config.atlas.min_area_coverage
         )
         # A planning area without inhabitants on record has no social index of its own: a
         # transferred value would only describe its neighbours, and would skew the strata.
@@ -264,6 +264,24 @@ def source_files(config: Config) -> list[tuple[str, str]]:
     return [(str(Path(p).resolve().relative_to(root)), sha256(p)) for p in paths]
 
 
+def config_hash(config: Config) -> str:
+    """SHA-256 over the contents of the configuration files (the edition file and its bases)."""
+    return hashlib.sha256("\n".join(sha256(Path(p)) for p in config.files).encode()).hexdigest()
+
+
+def built_config_hash(out: Path) -> str | None:
+    """The ``config_hash`` a build recorded in its ``build_info``; None when there is none."""
+    import pyogrio
+
+    if not Path(out).is_file():
+        return None
+    try:
+        table = pyogrio.read_dataframe(out, layer="build_info", where="key = 'config_hash'")
+    except Exception:  # not a GeoPackage, or no build_info layer: treat as not built
+        return None
+    return str(table["value"].iloc[0]) if len(table) else None
+
+
 def estimates_text(result: BuildResult) -> list[str]:
     """Sentences saying which values are estimates or approximations."""
     config = result.config
@@ -316,6 +334,9 @@ def collect_build_info(
     n_config = len(config.files)
     for i, (name, digest) in enumerate(files[:n_config]):
         info[f"config.{i}"] = f"{name} sha256:{digest}"
+    info["config_hash"] = hashlib.sha256(
+        "\n".join(digest for _, digest in files[:n_config]).encode()
+    ).hexdigest()
     for name, digest in files[n_config:]:
         info[f"input:{name}"] = f"sha256:{digest}"
     info["versions"] = (
@@ -378,7 +399,10 @@ def build(
         }
         layers = {
             "handlungsraeume": result.areas,
-            "planungsraeume": result.planning_areas,
+            # Outside every area hr_id is NULL, so that QGIS finds them with "hr_id" IS NULL.
+            "planungsraeume": result.planning_areas.assign(
+                hr_id=result.planning_areas["hr_id"].where(result.planning_areas["hr_id"] != "")
+            ),
             "einschulungsbereiche": result.catchments,
             "build_info": info_table,
         }

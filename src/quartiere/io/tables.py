@@ -20,6 +20,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -55,6 +56,7 @@ def read_table(
     columns: Sequence[str] = (),
     numeric: Sequence[str] = (),
     id_pattern: str | None = r"\d{8}",
+    key_patterns: dict[str, str] | None = None,
 ) -> pd.DataFrame:
     """Read a CSV or XLSX table keyed by an id column.
 
@@ -62,9 +64,9 @@ def read_table(
     ----------
     spec : TableInput
         Where the table is and how it is written: ``path``, ``id`` column, XLSX ``sheet``,
-        ``header_row`` (0-based), and optionally a forced ``encoding``, ``delimiter`` or ``decimal``
-        mark (detected otherwise: UTF-8 with or without BOM, else Windows-1252; ``,``, ``;``, tab or
-        ``|``; ``.`` or ``,``).
+        ``header_row`` (counted from 1, like a spreadsheet), and optionally a forced
+        ``encoding``, ``delimiter`` or ``decimal`` mark (detected otherwise: UTF-8 with or
+        without BOM, else Windows-1252; ``,``, ``;``, tab or ``|``; ``.`` or ``,``).
     columns : sequence of str
         Text columns to return, stripped of surrounding blanks; empty cells become missing.
     numeric : sequence of str
@@ -74,6 +76,9 @@ def read_table(
         accepts any non-empty id. Ids that look like numbers that lost their leading zeros
         (``1011101`` or ``1011101.0`` where 8 digits are expected) are padded back only when
         ``spec.restore_leading_zeros`` is true, and refused with a hint otherwise.
+    key_patterns : dict of str to str, optional
+        Text columns that hold ids of another table (a school's catchment), with their pattern:
+        checked, hinted and restored like the id column, but not required to be unique.
 
     Returns
     -------
@@ -108,7 +113,7 @@ def read_table(
         delimiter = None
     else:
         text = _decode(raw, spec.encoding, path)
-        delimiter = spec.delimiter or _detect_delimiter(text, spec.header_row)
+        delimiter = spec.delimiter or _detect_delimiter(text, spec.header_row - 1)
         records = _read_csv(text, delimiter)
         sheet_label = None
 
@@ -149,6 +154,16 @@ def read_table(
     data: dict[str, object] = {}
     for name in text_columns:
         data[name] = [_cell_text(v) or None for v in cells(name)]
+        if key_patterns and name in key_patterns:
+            data[name] = validate_ids(
+                [_cell_text(v) for v in cells(name)],
+                [where(line) for line in lines],
+                id_pattern=key_patterns[name],
+                restore_leading_zeros=spec.restore_leading_zeros,
+                path=path,
+                column=name,
+                unique=False,
+            )
     if numeric_columns:
         decimal = spec.decimal or _detect_decimal(
             {name: cells(name) for name in numeric_columns}, lines, delimiter, path, where
@@ -173,6 +188,7 @@ def validate_ids(
     restore_leading_zeros: bool,
     path: str | Path,
     column: str,
+    unique: bool = True,
 ) -> list[str]:
     """Check ids for emptiness, pattern and uniqueness; restore lost leading zeros on request.
 
@@ -191,6 +207,8 @@ def validate_ids(
         The file, for messages.
     column : str
         The id column or field, for messages.
+    unique : bool
+        Refuse an id that appears twice (false for a column of keys into another table).
 
     Returns
     -------
@@ -234,7 +252,7 @@ def validate_ids(
         for i, fixed in restorable.items():
             ids[i] = fixed
     seen: dict[str, int] = {}
-    for i, value in enumerate(ids):
+    for i, value in enumerate(ids if unique else []):
         if value in seen:
             j = seen[value]
             raise InputError(
@@ -401,11 +419,20 @@ def _read_xlsx(path: Path, sheet: str | int | None) -> tuple[list[_Record], str]
             name = sheet
         else:
             raise InputError(f"sheet {sheet!r} not found; {suggest_column(sheet, names)}", path)
-        rows = workbook[name].iter_rows(min_row=1, values_only=True)
-        records = [(i, list(row)) for i, row in enumerate(rows, start=1)]
+        rows = workbook[name].iter_rows(min_row=1)
+        records = [(i, [_xlsx_value(cell) for cell in row]) for i, row in enumerate(rows, start=1)]
     finally:
         workbook.close()
     return records, name
+
+
+def _xlsx_value(cell: Any) -> object:
+    """A cell's value; a number shown with a percent format (0.84 as ``84 %``) in percent."""
+    value = cell.value
+    number_format = getattr(cell, "number_format", None) or ""
+    if isinstance(value, int | float) and not isinstance(value, bool) and "%" in number_format:
+        return round(value * 100, 10)
+    return value
 
 
 def _is_blank(value: object) -> bool:
@@ -439,13 +466,11 @@ def _split_header(
     """The header (stripped names) and the non-blank rows below it; check the needed columns."""
     place = f"sheet {sheet!r}, " if sheet else ""
     by_line = {line: row for line, row in records}
-    header_line = spec.header_row + 1
+    header_line = spec.header_row
     if header_line not in by_line or all(_is_blank(v) for v in by_line[header_line]):
         found = _find_header(records, spec.id)
         hint = (
-            f"; the header seems to be on row {found} (set `header_row: {found - 1}`)"
-            if found
-            else ""
+            f"; the header seems to be on row {found} (set `header_row: {found}`)" if found else ""
         )
         raise InputError(f"header row is empty or missing{hint}", path, f"{place}row {header_line}")
     header = [_cell_text(v).removeprefix("\ufeff").strip() for v in by_line[header_line]]
@@ -465,7 +490,7 @@ def _split_header(
             if found and found != header_line:
                 hint = (
                     f"; the header seems to be on row {found}, not {header_line} "
-                    f"(set `header_row: {found - 1}`)"
+                    f"(set `header_row: {found}`)"
                 )
             else:
                 hint = "; " + suggest_column(name, header)
