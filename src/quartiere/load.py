@@ -17,6 +17,7 @@ import geopandas as gpd
 import pandas as pd
 
 from quartiere.config import Config, MssInput, OfficialLmbInput, TableInput
+from quartiere.coverage import Coverage, require_coverage, table_coverage
 from quartiere.errors import InputError
 from quartiere.io.layers import LayerReport, check_coverage, read_layer
 from quartiere.io.tables import read_table
@@ -43,6 +44,7 @@ class Inputs:
     atlas_zone_population: pd.Series | None
     layer_reports: list[LayerReport] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    coverage: list[Coverage] = field(default_factory=list)
 
 
 def _match_ids(
@@ -123,6 +125,7 @@ def load_inputs(config: Config) -> Inputs:
     population_table = read_table(pop_spec, numeric=[pop_spec.column], id_pattern=PLR_ID)
     _match_ids(population_table, pop_spec, plr, "planning area", notes, "population")
     population = population_table[pop_spec.column].reindex(plr).rename("population")
+    coverage = [_covered("population", population, plr, "planning areas", pop_spec)]
     if (population < 0).any():
         bad = population.index[population < 0][0]
         raise InputError("negative number of inhabitants", pop_spec.path, f"id {bad}")
@@ -132,6 +135,7 @@ def load_inputs(config: Config) -> Inputs:
     _match_ids(mss, mss_spec, plr, "planning area", notes, f"MSS {mss_spec.edition}")
     mss = mss.rename(columns={mss_spec.status: "status", mss_spec.dynamic: "dynamic"})
     _check_classes(mss, mss_spec)
+    coverage.append(_covered("mss", mss["status"], plr, "planning areas", mss_spec))
 
     cp_spec = config.child_poverty
     cp_table = read_table(cp_spec, numeric=[cp_spec.column], id_pattern=PLR_ID)
@@ -140,6 +144,7 @@ def load_inputs(config: Config) -> Inputs:
     _check_share(child_poverty, cp_spec)
     # The indicator table carries 0 for PLR the MSS does not index: that is "not computed", not 0 %.
     child_poverty = child_poverty.where(child_poverty.index.isin(mss.index)).rename("child_poverty")
+    coverage.append(_covered("child_poverty", child_poverty, plr, "planning areas", cp_spec))
 
     cat_spec = config.catchments
     catchments.index.name = "esb_id"
@@ -147,6 +152,9 @@ def load_inputs(config: Config) -> Inputs:
     official = None
     if cat_spec.lmb_source == "official" and cat_spec.official is not None:
         official = _load_official_lmb(cat_spec.official, catchments.index, notes)
+        coverage.append(
+            _covered("lmb", official, catchments.index, "catchments", cat_spec.official)
+        )
 
     atlas_spec = config.atlas
     atlas_table = read_table(atlas_spec, numeric=[atlas_spec.column], id_pattern=PLR_ID)
@@ -170,6 +178,12 @@ def load_inputs(config: Config) -> Inputs:
                 "population weighting needs 'atlas.zones.population'", config.source, "atlas.weight"
             )
     atlas = atlas_table[atlas_spec.column].rename("atlas_value")
+    atlas_zone_ids, atlas_label = (
+        (plr, "planning areas")
+        if atlas_zones is None
+        else (atlas_zones.index, f"{atlas_spec.zones.path.parent.name} planning areas")  # type: ignore[union-attr]
+    )
+    coverage.append(_covered("atlas", atlas, atlas_zone_ids, atlas_label, atlas_spec))
     n_missing = int(atlas.isna().sum())
     if n_missing:
         notes.append(
@@ -194,7 +208,17 @@ def load_inputs(config: Config) -> Inputs:
         atlas_zone_population=zone_population,
         layer_reports=reports,
         notes=notes,
+        coverage=coverage,
     )
+
+
+def _covered(
+    name: str, values: pd.Series, zones: pd.Index, label: str, spec: TableInput
+) -> Coverage:
+    """The coverage of one table, refused below its ``min_coverage`` unless ``allow_partial``."""
+    coverage = table_coverage(name, values, zones, label)
+    require_coverage(coverage, spec.min_coverage, spec.allow_partial, spec.path)
+    return coverage
 
 
 def _check_classes(mss: pd.DataFrame, spec: MssInput) -> None:

@@ -23,6 +23,7 @@ import pandas as pd
 
 from quartiere import ATTRIBUTION, __version__
 from quartiere.config import Config, load_config
+from quartiere.coverage import Coverage, table_coverage
 from quartiere.criteria import (
     CRITERIA,
     atlas_strata,
@@ -67,6 +68,7 @@ class BuildResult:
     areas: gpd.GeoDataFrame
     delineation: DelineationResult
     hr_ids_used: list[str] = field(default_factory=list)
+    coverage: list[Coverage] = field(default_factory=list)
     build_info: dict[str, str] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
 
@@ -185,6 +187,11 @@ def compute(
             used = set(retired) | set(previous.areas["hr_id"]) | set(result.areas["hr_id"])
     planning_areas = _planning_area_layer(plr, result)
     catchments = _catchment_layer(inputs.catchments, harmonized, config)
+    coverage = list(inputs.coverage)
+    if harmonized.lmb_source == "estimate":
+        coverage.append(
+            table_coverage("lmb", harmonized.lmb_share, inputs.catchments.index, "catchments")
+        )
     return BuildResult(
         config=config,
         inputs=inputs,
@@ -194,6 +201,7 @@ def compute(
         areas=result.areas,
         delineation=result,
         hr_ids_used=sorted(used, key=lambda v: (int(re.sub(r"\D", "", v) or 0), v)),
+        coverage=coverage,
         timings=timings,
     )
 
@@ -344,6 +352,8 @@ def collect_build_info(
         f"pyogrio {pyogrio.__version__}, GDAL {pyogrio.__gdal_version_string__}, "
         f"pandas {pd.__version__}"
     )
+    for coverage in result.coverage:
+        info[f"coverage.{coverage.input}"] = coverage.text().split(": ", 1)[1]
     info["lmb_source"] = result.harmonized.lmb_source
     if result.harmonized.lmb_factor is not None:
         info["lmb_estimate_factor"] = f"{result.harmonized.lmb_factor:.6f}"
@@ -419,6 +429,10 @@ def build(
                 out.with_suffix(".png"),
                 title=f"Handlungsräume: {config.edition}",
                 attribution=ATTRIBUTION,
+                notes=[
+                    *estimates_text(result),
+                    "Input coverage: " + "; ".join(c.text() for c in result.coverage) + ".",
+                ],
             )
             write_summary(
                 result.areas,
@@ -426,5 +440,6 @@ def build(
                 out.parent / "summary.md",
                 edition=config.edition,
                 estimates=estimates_text(result),
+                coverage=[c.text() for c in result.coverage],
             )
     return result

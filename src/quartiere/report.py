@@ -8,6 +8,7 @@ a temporary file in the target directory, then :func:`os.replace`.
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -115,6 +116,7 @@ def render_map(
     *,
     title: str,
     attribution: str,
+    notes: Sequence[str] = (),
 ) -> None:
     """Draw the Handlungsräume over district borders and shaded planning areas as a PNG.
 
@@ -130,10 +132,15 @@ def render_map(
         Map title.
     attribution
         Source attribution printed at the bottom (licence requirement).
+    notes
+        Caption lines above the attribution: the estimates and approximations of
+        ``summary.md`` and the input coverage, so that the map is never read without them.
     """
     fig = Figure(figsize=(11.69, 8.27), dpi=200)
     FigureCanvasAgg(fig)
-    ax = fig.add_axes((0.02, 0.06, 0.70, 0.86))
+    # Room at the bottom for the caption: one line per estimate note, each maybe wrapped once.
+    bottom = 0.06 + 0.022 * len(notes)
+    ax = fig.add_axes((0.02, bottom, 0.70, 0.92 - bottom))
     ax.set_axis_off()
     ax.set_aspect("equal")
 
@@ -195,6 +202,9 @@ def render_map(
     )
     fig.text(0.735, 0.52, table, ha="left", va="top", fontsize=7, linespacing=1.4)
     fig.suptitle(title, x=0.02, y=0.97, ha="left", fontsize=15, fontweight="bold")
+    caption = "\n".join(textwrap.fill(note, 190) for note in notes)
+    if caption:
+        fig.text(0.02, 0.045, caption, ha="left", va="bottom", fontsize=6, color="#333333")
     fig.text(
         0.02,
         0.025,
@@ -224,8 +234,11 @@ def _summary(
     planning_areas: gpd.GeoDataFrame,
     edition: str,
     estimates: Sequence[str],
+    coverage: Sequence[str] = (),
 ) -> str:
     lines = [f"# Handlungsräume: {edition}", ""]
+    if coverage:
+        lines += [f"Input coverage: {'; '.join(coverage)}.", ""]
     lines += [
         "| Nr. | Name | Bezirk | PLR | Population | Criteria met (PLR) |",
         "|---|---|---|---:|---:|---|",
@@ -278,6 +291,7 @@ def write_summary(
     *,
     edition: str,
     estimates: Sequence[str],
+    coverage: Sequence[str] = (),
 ) -> None:
     """Write ``summary.md``: each area with its planning areas and criteria, and citywide totals.
 
@@ -293,6 +307,8 @@ def write_summary(
         Edition label shown in the heading.
     estimates
         Sentences saying which values are estimates or approximations.
+    coverage
+        One phrase per input, e.g. ``"mss: 536 of 542 planning areas (98.9 %)"``, shown first.
     """
-    text = _summary(areas, planning_areas, edition, estimates)
+    text = _summary(areas, planning_areas, edition, estimates, coverage)
     write_atomically(Path(out_md), lambda tmp: tmp.write_text(text, encoding="utf-8"))

@@ -1,0 +1,60 @@
+"""Coverage of each input: the share of the zones (planning areas, catchments) it gives a value.
+
+A partial table is not a finding: "schools criterion: 5" means little when the lmb table covers 4 of
+346 catchments. Coverage is computed once per input, reported in ``build_info``, ``summary.md`` and
+the map caption, and a build stops below ``min_coverage`` unless ``allow_partial: true``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from quartiere.errors import InputError
+
+__all__ = ["Coverage", "table_coverage", "require_coverage"]
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """How many of ``total`` zones an input gives a value."""
+
+    input: str
+    n: int
+    total: int
+    zones: str  # plural label, e.g. "planning areas"
+
+    @property
+    def share(self) -> float:
+        return self.n / self.total if self.total else 0.0
+
+    def text(self) -> str:
+        """E.g. ``"mss: 536 of 542 planning areas (98.9 %)"``."""
+        return f"{self.input}: {self.n} of {self.total} {self.zones} ({self.share * 100:.1f} %)"
+
+
+def table_coverage(name: str, values: pd.Series, zones: pd.Index, label: str) -> Coverage:
+    """The zones of ``zones`` for which ``values`` (indexed by zone id) holds a value.
+
+    >>> table_coverage("lmb", pd.Series([80.0, None], index=["0801", "0802"]),
+    ...                pd.Index(["0801", "0802", "0803", "0804"]), "catchments").text()
+    'lmb: 1 of 4 catchments (25.0 %)'
+    """
+    known = values.reindex(zones).notna()
+    return Coverage(name, int(known.sum()), len(zones), label)
+
+
+def require_coverage(
+    coverage: Coverage, min_coverage: float, allow_partial: bool, path: Path | str
+) -> None:
+    """Refuse an input below ``min_coverage`` unless the analyst says ``allow_partial: true``."""
+    if coverage.share < min_coverage and not allow_partial:
+        raise InputError(
+            f"covers {coverage.n} of {coverage.total} {coverage.zones} "
+            f"({coverage.share * 100:.1f} %), "
+            f"below min_coverage {min_coverage:g}; complete the table, or set "
+            "`allow_partial: true` if a partial result is meant",
+            path,
+        )
