@@ -242,7 +242,7 @@ def _check_share(values: pd.Series, spec: TableInput) -> None:
     bad = values[(values < 0) | (values > 100)]
     if len(bad):
         raise InputError(f"share {bad.iloc[0]} is outside 0-100", spec.path, f"id {bad.index[0]}")
-    fractions = check_percent_column(values.to_numpy())
+    fractions = check_percent_column(values.tolist())
     if fractions:
         raise InputError(fractions, spec.path, f"column {values.name!r}")
 
