@@ -3,16 +3,23 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 CONFIG ?= config/criteria.yaml
-OUT ?= data/processed/handlungsraeume.gpkg
+# Each edition has its own place: the default configuration builds into data/processed/, any other
+# one into data/processed/<config name>/ (as `quartiere build` does without --out).
+OUT ?= $(if $(filter config/criteria.yaml,$(CONFIG)),data/processed,data/processed/$(basename $(notdir $(CONFIG))))/handlungsraeume.gpkg
 STAMP := $(VENV)/.installed
 # Scheduled use: the result before the latest rebuild is the baseline for numbering and the diff.
 PREVIOUS := $(dir $(OUT))previous.gpkg
 HISTORY ?= data/processed/history
 EDITIONS := $(sort $(wildcard config/editions/*.yaml))
+# The files the configuration names (and FORCE when $(OUT) is missing or was built from another
+# configuration: build_info records the configuration hash). Asked only for build and update.
+ifneq ($(filter build update,$(or $(MAKECMDGOALS),build)),)
+BUILD_INPUTS := $(shell $(BIN)/quartiere inputs --config $(CONFIG) --check-built $(OUT) 2>/dev/null || echo FORCE)
+endif
 INPUTS := $(shell find data/raw -type f 2>/dev/null)
 CODE := $(shell find src -name '*.py' -o -name '*.qml' 2>/dev/null)
 
-.PHONY: build update history test bench lint format clean
+.PHONY: build update history test bench lint format clean FORCE
 
 build: $(OUT)
 
@@ -28,15 +35,15 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $@
 
-# Real file dependencies: the build reruns only when the configuration, an input or the code changed.
-# Before rebuilding, the current result becomes $(PREVIOUS): the new build keeps the numbers of the
-# areas that persist (--previous), and the diff against it goes to $(dir $(OUT))changes.{md,json,gpkg}.
-$(OUT): $(STAMP) $(sort $(CONFIG) config/criteria.yaml) $(INPUTS) $(CODE)
-	@if [ -f $(OUT) ]; then cp -p $(OUT) $(PREVIOUS).tmp && mv $(PREVIOUS).tmp $(PREVIOUS); fi
-	@previous=$$(test -f $(PREVIOUS) && echo "--previous $(PREVIOUS)"); \
-	echo "$(BIN)/quartiere build --config $(CONFIG) --out $(OUT) $$previous"; \
-	$(BIN)/quartiere build --config $(CONFIG) --out $(OUT) $$previous
-	@if [ -f $(PREVIOUS) ]; then $(BIN)/quartiere diff $(PREVIOUS) $(OUT) --out $(dir $(OUT)); fi
+# Real file dependencies: the build reruns only when a file the configuration names or the code
+# changed, or $(OUT) was built from another configuration. `quartiere update` numbers the new build
+# against the current one; only when the result changed does the current one become $(PREVIOUS)
+# and the memo go to $(dir $(OUT))changes/<build time>/ (changes.md: the latest). SEED: an earlier
+# build to number the very first build against (docs/scheduled-use.md).
+$(OUT): $(STAMP) $(BUILD_INPUTS) $(CODE)
+	$(BIN)/quartiere update --config $(CONFIG) --out $(OUT) $(if $(SEED),--seed $(SEED))
+
+FORCE:
 
 # Every edition in MSS order, each numbered against the one before, and the timeline.
 $(HISTORY)/timeline.md: $(STAMP) config/criteria.yaml $(EDITIONS) $(INPUTS) $(CODE)

@@ -173,6 +173,35 @@ def build(config_path: Path, out: Path | None, previous: Path | None, quiet: boo
 @main.command(epilog=EXIT_HELP)
 @config_option
 @click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="The build to update (default as for build); previous.gpkg and changes/ go beside it.",
+)
+@click.option(
+    "--seed",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Number the very first build against this earlier build (e.g. a history's edition).",
+)
+@click.option("-q", "--quiet", is_flag=True, help="Only errors and the final line.")
+@handle_errors
+def update(config_path: Path, out: Path | None, seed: Path | None, quiet: bool) -> None:
+    """Rebuild for a scheduled job: keep numbers, and keep previous.gpkg and the dated change
+    memo unless the result changed."""
+    from quartiere.scheduled import update as run_update
+
+    out = edition_out(config_path, out)
+    with output_lock(out):
+        message = run_update(
+            config_path, out, seed=seed, progress=(lambda _: None) if quiet else _say
+        )
+    click.echo(message)
+
+
+@main.command(epilog=EXIT_HELP)
+@config_option
+@click.option(
     "--check-built",
     "built",
     type=click.Path(path_type=Path),

@@ -1,0 +1,69 @@
+"""Scheduled re-delineation (`quartiere update`, `make update`): rebuild, keep the record.
+
+One update, in one output directory ``D`` (``D/handlungsraeume.gpkg`` by default):
+
+1. the current build is copied aside and the edition is rebuilt, numbered against it;
+2. when the new result equals the current one (no area event, no planning-area change),
+   ``D/previous.gpkg`` and the last change memo stay as they are: they still describe the last
+   real change, and nothing a scheduled job found is lost;
+3. otherwise the current build becomes ``D/previous.gpkg`` and the memo goes to
+   ``D/changes/<build time>/changes.{md,json,gpkg}``; ``D/changes.md`` is the latest memo, headed
+   by the path of its dated copy.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+__all__ = ["update"]
+
+
+def update(
+    config_path: Path,
+    out: Path,
+    *,
+    seed: Path | None = None,
+    progress: Callable[[str], None] = lambda _: None,
+) -> str:
+    """Rebuild ``out`` from ``config_path``; return one line saying what happened.
+
+    ``seed``: an earlier build to number the very first build against (e.g. the same edition in a
+    ``history`` run, so that ``make build`` continues the history's lineage); ignored once ``out``
+    exists.
+    """
+    from quartiere.diff import diff_builds
+    from quartiere.history import write_diff
+    from quartiere.io.atomic import write_text_atomically
+    from quartiere.io.builds import read_build
+    from quartiere.pipeline import build
+
+    out = Path(out)
+    out_dir = out.parent
+    if not out.is_file():
+        build(config_path, out, previous=seed, progress=progress)
+        return f"first build: {out}" + (f" (numbered against {seed})" if seed else "")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".update-", dir=out_dir) as tmp:
+        current = Path(tmp) / "previous.gpkg"
+        shutil.copy2(out, current)
+        result = build(config_path, out, previous=current, progress=progress)
+        diff = diff_builds(
+            read_build(current, label="previous.gpkg"), read_build(out, label=out.name)
+        )
+        if not diff.changed:
+            return (
+                f"no change against the previous build: {out} rebuilt; previous.gpkg and "
+                "changes.md kept from the last change"
+            )
+        os.replace(current, out_dir / "previous.gpkg")
+    stamp = result.build_info["built_at"].replace(":", "").replace("-", "")
+    dated = out_dir / "changes" / stamp
+    write_diff(diff, dated)
+    memo = (dated / "changes.md").read_text(encoding="utf-8")
+    pointer = f"Latest change memo, kept as changes/{stamp}/changes.md (older ones beside it).\n\n"
+    write_text_atomically(out_dir / "changes.md", pointer + memo)
+    return f"changed: previous.gpkg updated, memo in {dated}/changes.md"
