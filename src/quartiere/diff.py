@@ -929,27 +929,42 @@ def diff_markdown(diff: BuildDiff) -> str:
     pieces = diff.changes
     if len(pieces):
         lines += ["## Ground gained and lost", ""]
-        rows = [
-            [
-                p["kind"],
-                p["hr_id"],
-                p["hr_name"],
-                (p["old_hr_id"] if p["kind"] in ("entered", "appeared") else p["new_hr_id"])
-                or "outside",
-                f"{p['area_km2']:.2f}",
-                f"{p['population']:,}",
-                p["plr_ids"] or "-",
-            ]
-            for p in pieces.drop(columns="geometry").to_dict("records")
-        ]
+        rows = []
+        for p in pieces.drop(columns="geometry").to_dict("records"):
+            gained = p["kind"] in ("entered", "appeared")
+            # Every number says which build it belongs to, every id list its LOR generation.
+            this, other = ("new", "old") if gained else ("old", "new")
+            other_id = p["old_hr_id"] if gained else p["new_hr_id"]
+            generation = new["lor_generation"] if gained else old["lor_generation"]
+            plr_ids = p["plr_ids"] or "-"
+            if not diff.same_generation and p["plr_ids"]:
+                plr_ids = f"{generation}: {plr_ids}"
+            rows.append(
+                [
+                    p["kind"],
+                    f"{this} {p['hr_id']}",
+                    p["hr_name"],
+                    f"{other} {other_id}" if other_id else "outside",
+                    f"{p['area_km2']:.2f}",
+                    f"{p['population']:,}",
+                    plr_ids,
+                ]
+            )
         lines += markdown_table(
             ["kind", "area", "name", "from / to", "km²", "population", "planning areas"], rows
         )
         lines += [
             "",
-            "From / to: the area of the other build that holds most of the piece; "
+            "Area: gained ground is shown with the new build's number, lost ground with the old "
+            "build's. From / to: the area of the other build that holds most of the piece; "
             "outside = no Handlungsraum. Population: planning-area inhabitants spread evenly "
-            "over their area. Planning areas: those at least half inside the piece.",
+            "over their area. Planning areas: those at least half inside the piece, of the build "
+            "that holds it"
+            + (
+                f" (gained: {new['lor_generation']}, lost: {old['lor_generation']})."
+                if not diff.same_generation
+                else "."
+            ),
         ]
         lines.append("")
     plr = diff.planning_areas
