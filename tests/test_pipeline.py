@@ -176,7 +176,8 @@ def test_official_lmb_tables_replace_the_estimate_by_configuration(tmp_path):
     per_catchment.write_text(
         f"extends: {EDITIONS['default']}\n"
         "catchments:\n  lmb_source: official\n  official:\n"
-        f"    path: {examples / 'lmb_by_catchment.csv'}\n    id: ESB\n    share: lmb_percent\n",
+        f"    path: {examples / 'lmb_by_catchment.csv'}\n    id: ESB\n    share: lmb_percent\n"
+        "    allow_partial: true\n",  # a few catchments only: a partial table, meant as such
         encoding="utf-8",
     )
     config = load_config(per_catchment)
