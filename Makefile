@@ -10,6 +10,9 @@ STAMP := $(VENV)/.installed
 # Scheduled use: the result before the latest rebuild is the baseline for numbering and the diff.
 PREVIOUS := $(dir $(OUT))previous.gpkg
 HISTORY ?= data/processed/history
+# The history's numbering is the lineage: the first build of an edition continues that edition's
+# build in $(HISTORY) when there is one (the default configuration is the history's mss2021).
+SEED ?= $(wildcard $(HISTORY)/$(if $(filter config/criteria.yaml,$(CONFIG)),mss2021,$(basename $(notdir $(CONFIG))))/handlungsraeume.gpkg)
 EDITIONS := $(sort $(wildcard config/editions/*.yaml))
 # The files the configuration names (and FORCE when $(OUT) is missing or was built from another
 # configuration: build_info records the configuration hash). Asked only for build and update.

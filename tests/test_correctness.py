@@ -338,3 +338,22 @@ def test_update_keeps_previous_and_memo_unless_the_result_changed(tmp_path):
     )
     assert {p: digest(p) for p in kept} == kept
     assert sorted((tmp_path / "processed" / "changes").glob("*/changes.md")) == memos
+
+
+@pytest.mark.slow
+def test_a_seeded_first_build_continues_the_history_numbers_and_names(tmp_path, history_run):
+    in_history = next(e for e in history_run.editions if e.key == "mss2021")
+    out = tmp_path / "processed" / "handlungsraeume.gpkg"
+    result = run(
+        "update", "-q", "--config", str(DEFAULT), "--out", str(out), "--seed", str(in_history.path)
+    )
+    assert result.exit_code == 0, result.output
+    columns = ["plr_ids", "hr_id", "hr_name"]
+    history = pyogrio.read_dataframe(
+        in_history.path, layer="handlungsraeume", columns=columns, read_geometry=False
+    ).sort_values("plr_ids")
+    built = pyogrio.read_dataframe(
+        out, layer="handlungsraeume", columns=columns, read_geometry=False
+    ).sort_values("plr_ids")
+    assert built.to_numpy().tolist() == history.to_numpy().tolist()
+    assert "Rixdorf" in set(built["hr_name"])  # the history's name, not a fresh one
