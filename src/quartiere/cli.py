@@ -235,6 +235,8 @@ def validate(config_path: Path) -> None:
     inputs = load_inputs(config)
     for note in inputs.notes:
         _say(f"note: {note}")
+    for coverage in inputs.coverage:
+        _say(f"coverage: {coverage.text()}")
     click.echo(
         f"ok: {config.edition}: {len(inputs.planning_areas)} planning areas, "
         f"{len(inputs.mss)} MSS rows, {len(inputs.catchments)} catchments, "
