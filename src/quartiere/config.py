@@ -19,6 +19,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from quartiere.errors import ConfigError
+from quartiere.model import CRS
+from quartiere.rules import compile_rule
 
 __all__ = [
     "Config",
@@ -258,8 +260,6 @@ class Delineation(_Model):
     @field_validator("seed", "join")
     @classmethod
     def _expression(cls, value: str, info: Any) -> str:
-        from quartiere.delineate import compile_rule  # the stage owns the expression language
-
         try:
             compile_rule(value, info.field_name)
         except ConfigError as exc:
@@ -281,7 +281,7 @@ class Delineation(_Model):
 
 class Config(_Model):
     edition: str = Field(description="label of this edition, shown in every output")
-    crs: str = "EPSG:25833"
+    crs: str = CRS
     planning_areas: PlanningAreasInput
     population: PopulationInput
     mss: MssInput

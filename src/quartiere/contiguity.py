@@ -67,23 +67,11 @@ class Contiguity:
     kind: Literal["rook", "queen"]
     tolerance: float
 
-    @property
-    def n(self) -> int:
-        """Number of polygons (nodes)."""
-        return int(self.adjacency.shape[0])
-
     def edges(self) -> np.ndarray:
         """Every neighbour pair once, as an ``(m, 2)`` int64 array with ``i < j``, sorted."""
         upper = sparse.triu(self.adjacency, k=1).tocoo()
         pairs = np.column_stack([upper.row, upper.col]).astype(np.int64)
         return pairs[np.lexsort((pairs[:, 1], pairs[:, 0]))]
-
-    def component_labels(self, mask: np.ndarray | None = None) -> np.ndarray:
-        """Connected component of each polygon, on the subgraph of ``mask`` (bool, ``(n,)``).
-
-        Returns an int64 array, ``-1`` where ``mask`` is False; labels are 0-based and arbitrary.
-        """
-        return component_labels(self.adjacency, mask)
 
 
 def component_labels(adjacency: sparse.csr_array, mask: np.ndarray | None = None) -> np.ndarray:

@@ -47,7 +47,7 @@ import shapely
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from quartiere.criteria import CRITERIA
+from quartiere.model import CRITERIA, CRS
 
 __all__ = [
     "CRITERIA",
@@ -64,8 +64,6 @@ __all__ = [
     "summary_lines",
 ]
 
-CRS = "EPSG:25833"
-"""The CRS builds are compared in (metres)."""
 
 _KIND_ORDER = ("persisted", "split", "merged", "regrouped", "appeared", "vanished")
 _EXTENTS = ("unchanged", "grew", "shrank", "reshaped")
