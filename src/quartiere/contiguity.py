@@ -67,6 +67,22 @@ class Contiguity:
     kind: Literal["rook", "queen"]
     tolerance: float
 
+    def cut(self, unit: np.ndarray) -> Contiguity:
+        """The same graph without the edges between different ``unit`` labels (a border cut).
+
+        Like libpysal's ``Graph.subgraph``: a new :class:`Contiguity`, never a bare matrix.
+
+        >>> from shapely import box
+        >>> g = build_contiguity(np.array([box(0, 0, 1, 1), box(1, 0, 2, 1)]), "rook", 0.0)
+        >>> int(g.adjacency.nnz), int(g.cut(np.array([0, 1])).adjacency.nnz)
+        (2, 0)
+        """
+        coo = self.adjacency.tocoo()
+        keep = unit[coo.row] == unit[coo.col]
+        shape = self.adjacency.shape
+        kept = sparse.csr_array((coo.data[keep], (coo.row[keep], coo.col[keep])), shape=shape)
+        return Contiguity(kept, self.exterior, self.kind, self.tolerance)
+
     def edges(self) -> np.ndarray:
         """Every neighbour pair once, as an ``(m, 2)`` int64 array with ``i < j``, sorted."""
         upper = sparse.triu(self.adjacency, k=1).tocoo()

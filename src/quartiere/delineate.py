@@ -84,13 +84,6 @@ class DelineationResult:
 # --------------------------------------------------------------------------------------------
 
 
-def _cut_borders(adjacency: sparse.csr_array, unit: np.ndarray) -> sparse.csr_array:
-    """Drop edges whose end points lie in different border units (district, forecast area)."""
-    coo = adjacency.tocoo()
-    keep = unit[coo.row] == unit[coo.col]
-    return sparse.csr_array((coo.data[keep], (coo.row[keep], coo.col[keep])), shape=adjacency.shape)
-
-
 def _first_neighbour(
     adjacency: sparse.csr_array, rows: np.ndarray, candidates: np.ndarray, rank: np.ndarray
 ) -> np.ndarray:
@@ -280,7 +273,9 @@ def _fmt_int(values: np.ndarray) -> np.ndarray:
 # --------------------------------------------------------------------------------------------
 
 
-def delineate(planning_areas: gpd.GeoDataFrame, rules: Delineation) -> DelineationResult:
+def delineate(
+    planning_areas: gpd.GeoDataFrame, rules: Delineation, graph: Contiguity | None = None
+) -> DelineationResult:
     """Delineate Handlungsräume from flagged planning areas.
 
     Parameters
@@ -292,6 +287,9 @@ def delineate(planning_areas: gpd.GeoDataFrame, rules: Delineation) -> Delineati
         as 0), c_mss, c_schools, c_atlas (nullable Int8: 1 met, 0 not met, NA no data), n_criteria.
     rules : quartiere.config.Delineation
         The ``delineation`` section of the configuration.
+    graph : Contiguity, optional
+        A prebuilt contiguity graph of ``planning_areas`` (same rows, same order), e.g. for many
+        runs on one city; built from the geometry with ``rules.contiguity`` when omitted.
 
     Returns
     -------
@@ -327,13 +325,14 @@ def delineate(planning_areas: gpd.GeoDataFrame, rules: Delineation) -> Delineati
     seed = compile_rule(rules.seed, "seed")(frame)
     join = compile_rule(rules.join, "join")(frame)
 
-    graph = build_contiguity(frame.geometry.values, rules.contiguity, rules.snap_tolerance_m)
+    if graph is None:
+        graph = build_contiguity(frame.geometry.values, rules.contiguity, rules.snap_tolerance_m)
     if rules.border == "none":
         unit = np.zeros(n, dtype=np.int64)
     else:
         column = "bezirk" if rules.border == "bezirk" else "pgr_id"
         unit = pd.factorize(frame[column].astype(str))[0].astype(np.int64)
-    within = _cut_borders(graph.adjacency, unit) if rules.border != "none" else graph.adjacency
+    within = graph.cut(unit).adjacency if rules.border != "none" else graph.adjacency
 
     ring, via = _grow(within, seed, join, rules.rings, rank)
     reached = ring >= 0
