@@ -138,7 +138,7 @@ def test_layers_match_the_contract(result):
 
 
 def test_delineation_invariants_on_real_data(result):
-    from quartiere.delineate import compile_rule
+    from quartiere.rules import compile_rule
 
     areas = result.areas
     layer = result.planning_areas.set_index("plr_id")

@@ -27,6 +27,8 @@ from pydantic import (
 )
 
 from quartiere.errors import ConfigError
+from quartiere.model import CRS
+from quartiere.rules import compile_rule
 from quartiere.units import as_fraction, as_percent
 
 # Units (docs/units-and-coverage.md): lmb shares and thresholds are percentages (0-100), every other
@@ -283,8 +285,6 @@ class Delineation(_Model):
     @field_validator("seed", "join")
     @classmethod
     def _expression(cls, value: str, info: Any) -> str:
-        from quartiere.delineate import compile_rule  # the stage owns the expression language
-
         try:
             compile_rule(value, info.field_name)
         except ConfigError as exc:
@@ -306,7 +306,7 @@ class Delineation(_Model):
 
 class Config(_Model):
     edition: str = Field(description="label of this edition, shown in every output")
-    crs: str = "EPSG:25833"
+    crs: str = CRS
     planning_areas: PlanningAreasInput
     population: PopulationInput
     mss: MssInput

@@ -67,23 +67,27 @@ class Contiguity:
     kind: Literal["rook", "queen"]
     tolerance: float
 
-    @property
-    def n(self) -> int:
-        """Number of polygons (nodes)."""
-        return int(self.adjacency.shape[0])
+    def cut(self, unit: np.ndarray) -> Contiguity:
+        """The same graph without the edges between different ``unit`` labels (a border cut).
+
+        Like libpysal's ``Graph.subgraph``: a new :class:`Contiguity`, never a bare matrix.
+
+        >>> from shapely import box
+        >>> g = build_contiguity(np.array([box(0, 0, 1, 1), box(1, 0, 2, 1)]), "rook", 0.0)
+        >>> int(g.adjacency.nnz), int(g.cut(np.array([0, 1])).adjacency.nnz)
+        (2, 0)
+        """
+        coo = self.adjacency.tocoo()
+        keep = unit[coo.row] == unit[coo.col]
+        shape = self.adjacency.shape
+        kept = sparse.csr_array((coo.data[keep], (coo.row[keep], coo.col[keep])), shape=shape)
+        return Contiguity(kept, self.exterior, self.kind, self.tolerance)
 
     def edges(self) -> np.ndarray:
         """Every neighbour pair once, as an ``(m, 2)`` int64 array with ``i < j``, sorted."""
         upper = sparse.triu(self.adjacency, k=1).tocoo()
         pairs = np.column_stack([upper.row, upper.col]).astype(np.int64)
         return pairs[np.lexsort((pairs[:, 1], pairs[:, 0]))]
-
-    def component_labels(self, mask: np.ndarray | None = None) -> np.ndarray:
-        """Connected component of each polygon, on the subgraph of ``mask`` (bool, ``(n,)``).
-
-        Returns an int64 array, ``-1`` where ``mask`` is False; labels are 0-based and arbitrary.
-        """
-        return component_labels(self.adjacency, mask)
 
 
 def component_labels(adjacency: sparse.csr_array, mask: np.ndarray | None = None) -> np.ndarray:

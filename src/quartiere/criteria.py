@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from quartiere.config import AtlasCriterion, MssRule
+from quartiere.model import CRITERIA
 
 __all__ = [
     "mss_attention",
@@ -29,8 +30,6 @@ __all__ = [
     "count_criteria",
     "CRITERIA",
 ]
-
-CRITERIA = ("c_mss", "c_schools", "c_atlas")
 
 
 def _flag(met: pd.Series, known: pd.Series) -> pd.Series:

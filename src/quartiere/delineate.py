@@ -18,10 +18,8 @@ All geometry stays in the input CRS (EPSG:25833, metres). PLR ids are 8-digit st
 
 from __future__ import annotations
 
-import ast
-import re
 from collections import Counter
-from collections.abc import Callable, Collection
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 import geopandas as gpd
@@ -32,8 +30,8 @@ from scipy import sparse
 
 from quartiere.config import Delineation
 from quartiere.contiguity import Contiguity, build_contiguity, component_labels
-from quartiere.criteria import CRITERIA
-from quartiere.errors import ConfigError
+from quartiere.model import CRITERIA, CRITERION_LABELS, is_hr_id, split_hr_id
+from quartiere.rules import RULE_NAMES, compile_rule
 
 __all__ = [
     "RULE_NAMES",
@@ -45,13 +43,9 @@ __all__ = [
     "renumber",
 ]
 
-#: Names a seed or join expression may use.
-RULE_NAMES = (*CRITERIA, "n_criteria")
 #: Values of the ``role`` column of :attr:`DelineationResult.members`.
 ROLES = ("seed", "joined", "hole", "part", "dropped", "outside")
 
-# How decisions name each criterion ("meets 2 criteria (MSS, atlas)").
-_CRITERION_LABELS = dict(zip(CRITERIA, ("MSS", "schools", "atlas"), strict=True))
 # Columns of the ``handlungsraeume`` layer (before geometry); the counts are integers.
 _COUNT_COLUMNS = ("n_plr", "population", *(f"n_{c}" for c in CRITERIA))
 _AREA_COLUMNS = (
@@ -86,155 +80,8 @@ class DelineationResult:
 
 
 # --------------------------------------------------------------------------------------------
-# Rule expressions
-# --------------------------------------------------------------------------------------------
-
-_COMPARE = {
-    ast.Eq: np.equal,
-    ast.NotEq: np.not_equal,
-    ast.Lt: np.less,
-    ast.LtE: np.less_equal,
-    ast.Gt: np.greater,
-    ast.GtE: np.greater_equal,
-}
-_ARITH = {ast.Add: np.add, ast.Sub: np.subtract}
-
-
-def _check_node(node: ast.AST, key: str, expression: str) -> None:
-    def bad(what: str) -> ConfigError:
-        return ConfigError(
-            f"delineation.{key}: {what} in {expression!r}; allowed: "
-            f"{', '.join(RULE_NAMES)}, numbers, comparisons, +, -, and/or/not"
-        )
-
-    for sub in ast.walk(node):
-        if isinstance(sub, ast.Name):
-            if sub.id not in RULE_NAMES:
-                raise bad(f"unknown name {sub.id!r}")
-        elif isinstance(sub, ast.Constant):
-            if isinstance(sub.value, str) or not isinstance(sub.value, int | float | bool):
-                raise bad(f"constant {sub.value!r} is not a number")
-        elif isinstance(sub, ast.Compare):
-            for op in sub.ops:
-                if type(op) not in _COMPARE:
-                    raise bad(f"comparison {type(op).__name__} is not allowed")
-        elif isinstance(sub, ast.BinOp):
-            if type(sub.op) not in _ARITH:
-                raise bad(f"operator {type(sub.op).__name__} is not allowed")
-        elif not isinstance(
-            sub,
-            ast.Expression
-            | ast.BoolOp
-            | ast.And
-            | ast.Or
-            | ast.UnaryOp
-            | ast.Not
-            | ast.Load
-            | ast.USub
-            | ast.cmpop
-            | ast.operator,
-        ):
-            raise bad(f"{type(sub).__name__} is not allowed")
-        if isinstance(sub, ast.UnaryOp) and not isinstance(sub.op, ast.Not | ast.USub):
-            raise bad(f"unary {type(sub.op).__name__} is not allowed")
-
-
-def _evaluate(node: ast.AST, values: dict[str, np.ndarray], n: int) -> np.ndarray:
-    if isinstance(node, ast.Expression):
-        return _evaluate(node.body, values, n)
-    if isinstance(node, ast.Name):
-        return values[node.id]
-    if isinstance(node, ast.Constant):
-        return np.full(n, node.value)
-    if isinstance(node, ast.BoolOp):
-        parts = [_truth(_evaluate(v, values, n)) for v in node.values]
-        reduce = np.logical_and if isinstance(node.op, ast.And) else np.logical_or
-        return reduce.reduce(parts)
-    if isinstance(node, ast.UnaryOp):
-        operand = _evaluate(node.operand, values, n)
-        return ~_truth(operand) if isinstance(node.op, ast.Not) else -operand
-    if isinstance(node, ast.BinOp):
-        op = _ARITH[type(node.op)]
-        return op(_evaluate(node.left, values, n), _evaluate(node.right, values, n))
-    if isinstance(node, ast.Compare):
-        # Chained comparisons (1 <= n_criteria <= 2) mean the conjunction of each link.
-        result = np.ones(n, dtype=bool)
-        left = _evaluate(node.left, values, n)
-        for link, comparator in zip(node.ops, node.comparators, strict=True):
-            right = _evaluate(comparator, values, n)
-            result &= _COMPARE[type(link)](left, right)
-            left = right
-        return result
-    raise TypeError(type(node).__name__)  # unreachable after _check_node
-
-
-def _truth(values: np.ndarray) -> np.ndarray:
-    return values if values.dtype == bool else values != 0
-
-
-def compile_rule(expression: str, key: str = "rule") -> Callable[[pd.DataFrame], np.ndarray]:
-    """Compile a seed or join expression into a function of the planning-area frame.
-
-    Parameters
-    ----------
-    expression : str
-        A Python-syntax boolean expression over :data:`RULE_NAMES`, numbers, comparisons, ``+``,
-        ``-``, ``and``, ``or``, ``not``; e.g. ``"n_criteria >= 2"`` or
-        ``"c_mss == 1 and (c_schools == 1 or c_atlas == 1)"``. A bare name means "equals 1 / is
-        non-zero". A criterion without data (``<NA>``) counts as not met (0).
-    key : str
-        The configuration key (``seed`` / ``join``), named in error messages.
-
-    Returns
-    -------
-    callable
-        ``f(frame) -> numpy bool array`` with one value per row.
-
-    Raises
-    ------
-    ConfigError
-        When the expression is not valid syntax or uses anything outside the whitelist.
-
-    Examples
-    --------
-    >>> frame = pd.DataFrame({"c_mss": pd.array([1, 0, None], dtype="Int8"),
-    ...                       "c_schools": pd.array([1, 1, 1], dtype="Int8"),
-    ...                       "c_atlas": pd.array([0, 0, 1], dtype="Int8"),
-    ...                       "n_criteria": [2, 1, 2]})
-    >>> compile_rule("c_mss and c_schools")(frame).tolist()
-    [True, False, False]
-    """
-    try:
-        tree = ast.parse(str(expression).strip(), mode="eval")
-    except SyntaxError as exc:
-        raise ConfigError(
-            f"delineation.{key}: {expression!r} is not a valid expression ({exc.msg})"
-        ) from None
-    _check_node(tree, key, expression)
-
-    def rule(frame: pd.DataFrame) -> np.ndarray:
-        missing = [name for name in RULE_NAMES if name not in frame.columns]
-        if missing:
-            raise KeyError(f"planning areas lack column(s) {', '.join(missing)}")
-        values = {
-            name: pd.to_numeric(frame[name]).astype("Float64").fillna(0).to_numpy(float)
-            for name in RULE_NAMES
-        }
-        return _truth(np.asarray(_evaluate(tree, values, len(frame))))
-
-    return rule
-
-
-# --------------------------------------------------------------------------------------------
 # Graph steps
 # --------------------------------------------------------------------------------------------
-
-
-def _cut_borders(adjacency: sparse.csr_array, unit: np.ndarray) -> sparse.csr_array:
-    """Drop edges whose end points lie in different border units (district, forecast area)."""
-    coo = adjacency.tocoo()
-    keep = unit[coo.row] == unit[coo.col]
-    return sparse.csr_array((coo.data[keep], (coo.row[keep], coo.col[keep])), shape=adjacency.shape)
 
 
 def _first_neighbour(
@@ -426,7 +273,9 @@ def _fmt_int(values: np.ndarray) -> np.ndarray:
 # --------------------------------------------------------------------------------------------
 
 
-def delineate(planning_areas: gpd.GeoDataFrame, rules: Delineation) -> DelineationResult:
+def delineate(
+    planning_areas: gpd.GeoDataFrame, rules: Delineation, graph: Contiguity | None = None
+) -> DelineationResult:
     """Delineate Handlungsräume from flagged planning areas.
 
     Parameters
@@ -438,6 +287,9 @@ def delineate(planning_areas: gpd.GeoDataFrame, rules: Delineation) -> Delineati
         as 0), c_mss, c_schools, c_atlas (nullable Int8: 1 met, 0 not met, NA no data), n_criteria.
     rules : quartiere.config.Delineation
         The ``delineation`` section of the configuration.
+    graph : Contiguity, optional
+        A prebuilt contiguity graph of ``planning_areas`` (same rows, same order), e.g. for many
+        runs on one city; built from the geometry with ``rules.contiguity`` when omitted.
 
     Returns
     -------
@@ -473,13 +325,14 @@ def delineate(planning_areas: gpd.GeoDataFrame, rules: Delineation) -> Delineati
     seed = compile_rule(rules.seed, "seed")(frame)
     join = compile_rule(rules.join, "join")(frame)
 
-    graph = build_contiguity(frame.geometry.values, rules.contiguity, rules.snap_tolerance_m)
+    if graph is None:
+        graph = build_contiguity(frame.geometry.values, rules.contiguity, rules.snap_tolerance_m)
     if rules.border == "none":
         unit = np.zeros(n, dtype=np.int64)
     else:
         column = "bezirk" if rules.border == "bezirk" else "pgr_id"
         unit = pd.factorize(frame[column].astype(str))[0].astype(np.int64)
-    within = _cut_borders(graph.adjacency, unit) if rules.border != "none" else graph.adjacency
+    within = graph.cut(unit).adjacency if rules.border != "none" else graph.adjacency
 
     ring, via = _grow(within, seed, join, rules.rings, rank)
     reached = ring >= 0
@@ -880,7 +733,7 @@ def _hole_size(holes: _Holes, component: np.ndarray) -> np.ndarray:
 def _meets_phrase(code: int) -> str:
     """'meets 2 criteria (MSS, atlas)' from a code = criteria bit mask + 8 * n_criteria."""
     count = code // 8
-    names = [label for i, label in enumerate(_CRITERION_LABELS.values()) if code >> i & 1]
+    names = [label for i, label in enumerate(CRITERION_LABELS.values()) if code >> i & 1]
     if count == 0:
         return "meets no criterion"
     listed = f" ({', '.join(names)})" if names else ""
@@ -898,15 +751,6 @@ def _hr_id_of_cluster(hr_id: np.ndarray, cluster: np.ndarray, which: np.ndarray)
 # --------------------------------------------------------------------------------------------
 # Stable numbering against a previous edition
 # --------------------------------------------------------------------------------------------
-
-_ID = re.compile(r"^(\d+)([a-z]*)$")
-
-
-def _split_id(value: str) -> tuple[int, str]:
-    match = _ID.match(str(value))
-    if match is None:
-        raise ValueError(f"hr_id {value!r} is not a number with optional letters")
-    return int(match.group(1)), match.group(2)
 
 
 def _match_areas(
@@ -992,8 +836,8 @@ def renumber(
         if "hr_name" in prev.columns
         else np.full(len(prev), "", dtype=object)
     )
-    current = [_split_id(v) for v in areas["hr_id"]]
-    prev_split = [_split_id(v) for v in old_ids]
+    current = [split_hr_id(v) for v in areas["hr_id"]]
+    prev_split = [split_hr_id(v) for v in old_ids]
     match, match_share = _match_areas(
         new_geoms,
         old_geoms,
@@ -1015,7 +859,7 @@ def renumber(
                 taken.add(candidate)
                 break
     # Numbers and letters of earlier editions stay retired, not only those of the previous one.
-    earlier = [_split_id(v) for v in retired if _ID.match(str(v))]
+    earlier = [split_hr_id(v) for v in retired if is_hr_id(v)]
     prev_split_all = prev_split + earlier
     next_free = max([p for p, _ in prev_split_all] + list(taken)) + 1
     for num in units:
@@ -1073,7 +917,7 @@ def renumber(
         lineage.append(f"previous HR {old_ids[j]} ({old_names[j]}) has no successor")
 
     out_areas = areas.assign(hr_id=new_ids.astype(str), hr_name=names.astype(str))
-    order = sorted(range(len(out_areas)), key=lambda r: _split_id(str(new_ids[r])))
+    order = sorted(range(len(out_areas)), key=lambda r: split_hr_id(str(new_ids[r])))
     out_areas = out_areas.iloc[order].reset_index(drop=True)
     members = result.members.copy()
     members["hr_id"] = members["hr_id"].map(lambda v: mapping.get(v, v)).astype(str)

@@ -47,7 +47,7 @@ import shapely
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from quartiere.criteria import CRITERIA
+from quartiere.model import CRITERIA, CRS
 
 __all__ = [
     "CRITERIA",
@@ -64,8 +64,6 @@ __all__ = [
     "summary_lines",
 ]
 
-CRS = "EPSG:25833"
-"""The CRS builds are compared in (metres)."""
 
 _KIND_ORDER = ("persisted", "split", "merged", "regrouped", "appeared", "vanished")
 _EXTENTS = ("unchanged", "grew", "shrank", "reshaped")
@@ -692,8 +690,9 @@ def diff_builds(old: Build, new: Build, options: DiffOptions | None = None) -> B
     >>> def build(hr_id, geom):
     ...     areas = gpd.GeoDataFrame({"hr_id": [hr_id], "hr_name": ["A"], "population": [10]},
     ...                              geometry=[geom], crs=CRS)
-    ...     plr = gpd.GeoDataFrame({"plr_id": ["01"], "hr_id": [hr_id], "c_mss": [1],
-    ...                             "c_schools": [1], "c_atlas": [0]}, geometry=[geom], crs=CRS)
+    ...     plr = gpd.GeoDataFrame({"plr_id": ["01"], "hr_id": [hr_id], "population": [10],
+    ...                             "c_mss": [1], "c_schools": [1], "c_atlas": [0]},
+    ...                            geometry=[geom], crs=CRS)
     ...     return Build(areas, plr, {"lor_generation": "lor2021"})
     >>> result = diff_builds(build("01", box(0, 0, 500, 500)), build("01", box(0, 0, 500, 500)))
     >>> result.changed

@@ -11,14 +11,12 @@ __all__ = [
     "QuartiereError",
     "ConfigError",
     "InputError",
-    "EXIT_OK",
     "EXIT_CONFIG",
     "EXIT_INPUT",
     "EXIT_INTERNAL",
     "EXIT_CHANGED",
 ]
 
-EXIT_OK = 0
 EXIT_INTERNAL = 1
 EXIT_CONFIG = 2
 EXIT_INPUT = 3

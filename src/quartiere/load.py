@@ -42,7 +42,6 @@ class Inputs:
     atlas: pd.Series
     atlas_zones: gpd.GeoDataFrame | None
     atlas_zone_population: pd.Series | None
-    layer_reports: list[LayerReport] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     coverage: list[Coverage] = field(default_factory=list)
 
@@ -206,7 +205,6 @@ def load_inputs(config: Config) -> Inputs:
         atlas=atlas,
         atlas_zones=atlas_zones,
         atlas_zone_population=zone_population,
-        layer_reports=reports,
         notes=notes,
         coverage=coverage,
     )

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -38,6 +37,7 @@ from quartiere.harmonize import overlay, overlay_weights, reverse, transfer_inte
 from quartiere.io.builds import read_build
 from quartiere.io.gpkg import build_timestamp, write_geopackage
 from quartiere.load import Inputs, load_inputs
+from quartiere.model import hr_id_key
 
 __all__ = ["BuildResult", "Harmonized", "harmonize", "compute", "build"]
 
@@ -200,7 +200,7 @@ def compute(
         catchments=catchments,
         areas=result.areas,
         delineation=result,
-        hr_ids_used=sorted(used, key=lambda v: (int(re.sub(r"\D", "", v) or 0), v)),
+        hr_ids_used=sorted(used, key=hr_id_key),
         coverage=coverage,
         timings=timings,
     )

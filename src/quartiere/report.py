@@ -24,6 +24,7 @@ from matplotlib.patches import Patch, Rectangle
 
 from quartiere.delineate import coverage_union
 from quartiere.io.atomic import write_atomically
+from quartiere.model import CRITERION_NAMES
 
 __all__ = ["CRITERIA_COLOURS", "CRITERIA_LABELS", "render_map", "write_summary"]
 
@@ -38,7 +39,7 @@ CRITERIA_LABELS = {
     3: "3 of 3 criteria met (MSS, schools and social atlas)",
 }
 
-_CRITERIA = {"n_c_mss": "MSS", "n_c_schools": "schools", "n_c_atlas": "social atlas"}
+_CRITERIA = {f"n_{c}": name for c, name in CRITERION_NAMES.items()}
 _HALO = [patheffects.withStroke(linewidth=2.5, foreground="white")]
 
 
@@ -271,7 +272,7 @@ def _summary(
         f"- Planning areas in a Handlungsraum: {len(members)} of {len(planning_areas)}",
         f"- Population in Handlungsräume: {area_pop:,} of {total_pop:,} ({share:.1f} %)",
     ]
-    for column, label in (("c_mss", "MSS"), ("c_schools", "schools"), ("c_atlas", "social atlas")):
+    for column, label in CRITERION_NAMES.items():
         if column in planning_areas:
             flagged = int((pd.to_numeric(planning_areas[column], errors="coerce") == 1).sum())
             lines.append(f"- Planning areas meeting the {label} criterion: {flagged}")

@@ -49,8 +49,6 @@ __all__ = [
 CRS = "EPSG:25833"
 """The one CRS of every geometry layer: ETRS89 / UTM zone 33N, metres."""
 
-"""Attribution the CC BY 3.0 DE licence of Berlin's open data requires (``data/raw/SOURCES.md``)."""
-
 GPKG_VERSION = "1.3"
 GEOMETRY_COLUMN = "geom"
 FID_COLUMN = "fid"

@@ -1,0 +1,159 @@
+"""The rule expression language: ``seed`` and ``join`` rules over the criterion flags.
+
+A rule is a small Python expression (``and``/``or``/``not``, comparisons, ``+``/``-``, integer
+constants) over the names in :data:`RULE_NAMES`. :func:`compile_rule` checks it once and returns a
+function of a flags frame. Kept apart from :mod:`quartiere.config` (which validates rules with it)
+and :mod:`quartiere.delineate` (which applies them), so neither imports the other.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+
+from quartiere.errors import ConfigError
+from quartiere.model import CRITERIA
+
+__all__ = ["RULE_NAMES", "compile_rule"]
+
+#: Names a seed or join expression may use.
+RULE_NAMES = (*CRITERIA, "n_criteria")
+
+
+_COMPARE = {
+    ast.Eq: np.equal,
+    ast.NotEq: np.not_equal,
+    ast.Lt: np.less,
+    ast.LtE: np.less_equal,
+    ast.Gt: np.greater,
+    ast.GtE: np.greater_equal,
+}
+_ARITH = {ast.Add: np.add, ast.Sub: np.subtract}
+
+
+def _check_node(node: ast.AST, key: str, expression: str) -> None:
+    def bad(what: str) -> ConfigError:
+        return ConfigError(
+            f"delineation.{key}: {what} in {expression!r}; allowed: "
+            f"{', '.join(RULE_NAMES)}, numbers, comparisons, +, -, and/or/not"
+        )
+
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Name):
+            if sub.id not in RULE_NAMES:
+                raise bad(f"unknown name {sub.id!r}")
+        elif isinstance(sub, ast.Constant):
+            if isinstance(sub.value, str) or not isinstance(sub.value, int | float | bool):
+                raise bad(f"constant {sub.value!r} is not a number")
+        elif isinstance(sub, ast.Compare):
+            for op in sub.ops:
+                if type(op) not in _COMPARE:
+                    raise bad(f"comparison {type(op).__name__} is not allowed")
+        elif isinstance(sub, ast.BinOp):
+            if type(sub.op) not in _ARITH:
+                raise bad(f"operator {type(sub.op).__name__} is not allowed")
+        elif not isinstance(
+            sub,
+            ast.Expression
+            | ast.BoolOp
+            | ast.And
+            | ast.Or
+            | ast.UnaryOp
+            | ast.Not
+            | ast.Load
+            | ast.USub
+            | ast.cmpop
+            | ast.operator,
+        ):
+            raise bad(f"{type(sub).__name__} is not allowed")
+        if isinstance(sub, ast.UnaryOp) and not isinstance(sub.op, ast.Not | ast.USub):
+            raise bad(f"unary {type(sub.op).__name__} is not allowed")
+
+
+def _evaluate(node: ast.AST, values: dict[str, np.ndarray], n: int) -> np.ndarray:
+    if isinstance(node, ast.Expression):
+        return _evaluate(node.body, values, n)
+    if isinstance(node, ast.Name):
+        return values[node.id]
+    if isinstance(node, ast.Constant):
+        return np.full(n, node.value)
+    if isinstance(node, ast.BoolOp):
+        parts = [_truth(_evaluate(v, values, n)) for v in node.values]
+        reduce = np.logical_and if isinstance(node.op, ast.And) else np.logical_or
+        return reduce.reduce(parts)
+    if isinstance(node, ast.UnaryOp):
+        operand = _evaluate(node.operand, values, n)
+        return ~_truth(operand) if isinstance(node.op, ast.Not) else -operand
+    if isinstance(node, ast.BinOp):
+        op = _ARITH[type(node.op)]
+        return op(_evaluate(node.left, values, n), _evaluate(node.right, values, n))
+    if isinstance(node, ast.Compare):
+        # Chained comparisons (1 <= n_criteria <= 2) mean the conjunction of each link.
+        result = np.ones(n, dtype=bool)
+        left = _evaluate(node.left, values, n)
+        for link, comparator in zip(node.ops, node.comparators, strict=True):
+            right = _evaluate(comparator, values, n)
+            result &= _COMPARE[type(link)](left, right)
+            left = right
+        return result
+    raise TypeError(type(node).__name__)  # unreachable after _check_node
+
+
+def _truth(values: np.ndarray) -> np.ndarray:
+    return values if values.dtype == bool else values != 0
+
+
+def compile_rule(expression: str, key: str = "rule") -> Callable[[pd.DataFrame], np.ndarray]:
+    """Compile a seed or join expression into a function of the planning-area frame.
+
+    Parameters
+    ----------
+    expression : str
+        A Python-syntax boolean expression over :data:`RULE_NAMES`, numbers, comparisons, ``+``,
+        ``-``, ``and``, ``or``, ``not``; e.g. ``"n_criteria >= 2"`` or
+        ``"c_mss == 1 and (c_schools == 1 or c_atlas == 1)"``. A bare name means "equals 1 / is
+        non-zero". A criterion without data (``<NA>``) counts as not met (0).
+    key : str
+        The configuration key (``seed`` / ``join``), named in error messages.
+
+    Returns
+    -------
+    callable
+        ``f(frame) -> numpy bool array`` with one value per row.
+
+    Raises
+    ------
+    ConfigError
+        When the expression is not valid syntax or uses anything outside the whitelist.
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"c_mss": pd.array([1, 0, None], dtype="Int8"),
+    ...                       "c_schools": pd.array([1, 1, 1], dtype="Int8"),
+    ...                       "c_atlas": pd.array([0, 0, 1], dtype="Int8"),
+    ...                       "n_criteria": [2, 1, 2]})
+    >>> compile_rule("c_mss and c_schools")(frame).tolist()
+    [True, False, False]
+    """
+    try:
+        tree = ast.parse(str(expression).strip(), mode="eval")
+    except SyntaxError as exc:
+        raise ConfigError(
+            f"delineation.{key}: {expression!r} is not a valid expression ({exc.msg})"
+        ) from None
+    _check_node(tree, key, expression)
+
+    def rule(frame: pd.DataFrame) -> np.ndarray:
+        missing = [name for name in RULE_NAMES if name not in frame.columns]
+        if missing:
+            raise KeyError(f"planning areas lack column(s) {', '.join(missing)}")
+        values = {
+            name: pd.to_numeric(frame[name]).astype("Float64").fillna(0).to_numpy(float)
+            for name in RULE_NAMES
+        }
+        return _truth(np.asarray(_evaluate(tree, values, len(frame))))
+
+    return rule
