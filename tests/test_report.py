@@ -13,8 +13,9 @@ try:
 except ImportError:  # tests/ imported as a package
     from tests.test_gpkg import synthetic_layers
 
-from quartiere import report
-from quartiere.report import CRITERIA_COLOURS, render_map, write_summary
+from quartiere.present import maps as report
+from quartiere.present.maps import CRITERIA_COLOURS, render_map
+from quartiere.present.summary import write_summary
 
 ATTRIBUTION = "Datenquelle: Amt für Statistik Berlin-Brandenburg / Senatsverwaltungen Berlin"
 

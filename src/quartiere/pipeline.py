@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from quartiere import ATTRIBUTION, __version__
+from quartiere.compare.build import Build
 from quartiere.config import Config, load_config
 from quartiere.criteria import (
     CRITERIA,
@@ -32,7 +33,6 @@ from quartiere.criteria import (
     schools_criterion,
 )
 from quartiere.delineate import DelineationResult, delineate, renumber
-from quartiere.diff import Build
 from quartiere.harmonize import overlay, overlay_weights, reverse, transfer_intensive, weigh
 from quartiere.io.builds import read_build
 from quartiere.io.gpkg import build_timestamp, write_geopackage
@@ -385,7 +385,8 @@ def build(
         Path(out).parent.mkdir(parents=True, exist_ok=True)
         write_geopackage(Path(out), layers, result.build_info, metadata)
     if write_extras:
-        from quartiere.report import render_map, write_summary  # matplotlib: only when needed
+        from quartiere.present.maps import render_map
+        from quartiere.present.summary import write_summary  # matplotlib: only when needed
 
         with _stage("report", timings, progress):
             out = Path(out)
