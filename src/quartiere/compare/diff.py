@@ -527,7 +527,8 @@ def diff_builds(old: Build, new: Build, options: DiffOptions | None = None) -> B
     ...     areas = gpd.GeoDataFrame({"hr_id": [hr_id], "hr_name": ["A"], "population": [10]},
     ...                              geometry=[geom], crs=CRS)
     ...     plr = gpd.GeoDataFrame({"plr_id": ["01"], "hr_id": [hr_id], "c_mss": [1],
-    ...                             "c_schools": [1], "c_atlas": [0]}, geometry=[geom], crs=CRS)
+    ...                             "c_schools": [1], "c_atlas": [0],
+    ...                             "population": [10]}, geometry=[geom], crs=CRS)
     ...     return Build(areas, plr, {"lor_generation": "lor2021"})
     >>> result = diff_builds(build("01", box(0, 0, 500, 500)), build("01", box(0, 0, 500, 500)))
     >>> result.changed
