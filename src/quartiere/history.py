@@ -20,8 +20,9 @@ from quartiere.compare.timeline import Edition, History, persistence, persistenc
 from quartiere.errors import InputError
 from quartiere.io.atomic import write_atomically, write_text_atomically
 from quartiere.io.builds import read_build
+from quartiere.io.figures import write_png
 from quartiere.present.diff_text import diff_json, diff_markdown
-from quartiere.present.maps import render_timeline
+from quartiere.present.maps import timeline_figure
 from quartiere.present.timeline_text import history_json, timeline_markdown
 
 Progress = Callable[[str], None]
@@ -45,7 +46,7 @@ def write_diff(diff: BuildDiff, out_dir: Path | None, json_path: Path | None = N
     Parameters
     ----------
     diff
-        The result of :func:`quartiere.diff.diff_builds`.
+        The result of :func:`quartiere.compare.diff.diff_builds`.
     out_dir
         Directory to write into (created when missing); ``None`` writes no directory outputs.
     json_path
@@ -196,7 +197,7 @@ def run_history(
     _write_layers(
         out_dir / "history.gpkg", {"persistence": plr}, info, f"history {keys[0]} .. {keys[-1]}"
     )
-    render_timeline(editions, plr, out_dir / "history.png")
+    write_png(out_dir / "history.png", timeline_figure(editions, plr), dpi=150)
     # Last, because `make history` takes timeline.md as the sign that the history is complete.
     write_text_atomically(
         out_dir / "timeline.md",

@@ -385,23 +385,27 @@ def build(
         Path(out).parent.mkdir(parents=True, exist_ok=True)
         write_geopackage(Path(out), layers, result.build_info, metadata)
     if write_extras:
-        from quartiere.present.maps import render_map
-        from quartiere.present.summary import write_summary  # matplotlib: only when needed
+        from quartiere.io.atomic import write_text_atomically
+        from quartiere.io.figures import write_png  # matplotlib: only when needed
+        from quartiere.present.maps import map_figure
+        from quartiere.present.summary import summary_markdown
 
         with _stage("report", timings, progress):
             out = Path(out)
-            render_map(
+            figure = map_figure(
                 result.areas,
                 result.planning_areas,
-                out.with_suffix(".png"),
                 title=f"Handlungsräume: {config.edition}",
                 attribution=ATTRIBUTION,
             )
-            write_summary(
+            write_png(
+                out.with_suffix(".png"), figure, facecolor="white", metadata={"Software": None}
+            )
+            summary = summary_markdown(
                 result.areas,
                 result.planning_areas,
-                out.parent / "summary.md",
                 edition=config.edition,
                 estimates=estimates_text(result),
             )
+            write_text_atomically(out.parent / "summary.md", summary)
     return result

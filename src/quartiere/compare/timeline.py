@@ -36,7 +36,8 @@ def timeline(
     """Which Handlungsraum existed in which edition, followed through the editions by overlap.
 
     An area continues the *track* of the area of the edition before that it matches one-to-one
-    (the matching of :func:`quartiere.diff.area_links`); any other area starts a new track.
+    (the matching of :func:`quartiere.compare.matching.area_links`); any other area starts a new
+    track.
 
     Parameters
     ----------

@@ -1,14 +1,14 @@
 """Maps (matplotlib, Agg, no pyplot state): the build map and the history map.
 
-:func:`render_map` draws a print-quality map of the Handlungsräume over district borders with the
-planning areas shaded by the number of criteria met; :func:`render_timeline` the persistence of
-planning areas across editions. Both write a PNG atomically via :mod:`quartiere.io.atomic`.
+:func:`map_figure` draws a print-quality map of the Handlungsräume over district borders with the
+planning areas shaded by the number of criteria met; :func:`timeline_figure` the persistence of
+planning areas across editions. Both return the figure;
+:func:`quartiere.io.figures.write_png` writes it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -25,12 +25,9 @@ from quartiere import ATTRIBUTION
 from quartiere.compare.matching import CRS, in_comparison_crs
 from quartiere.compare.timeline import Edition
 from quartiere.delineate import coverage_union
-from quartiere.io.atomic import write_atomically
 
 
-def render_timeline(
-    editions: Sequence[Edition], plr: gpd.GeoDataFrame, out_png: Path, dpi: int = 150
-) -> None:
+def timeline_figure(editions: Sequence[Edition], plr: gpd.GeoDataFrame) -> Figure:
     """Draw one panel per edition (areas with their numbers) and a persistence panel.
 
     Parameters
@@ -39,10 +36,11 @@ def render_timeline(
         The editions in order.
     plr
         :func:`persistence` (drawn in the last panel).
-    out_png
-        The PNG to write (atomically).
-    dpi
-        Resolution.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure, without a canvas until it is saved.
     """
     from matplotlib import colormaps, patheffects
     from matplotlib.figure import Figure
@@ -114,7 +112,7 @@ def render_timeline(
         ha="right",
         va="bottom",
     )
-    write_atomically(Path(out_png), lambda tmp: fig.savefig(tmp, dpi=dpi, format="png"))
+    return fig
 
 
 CRITERIA_COLOURS = {0: "#f0f0f0", 1: "#9bd93c", 2: "#21918c", 3: "#440154"}
@@ -200,14 +198,13 @@ def _north_arrow(ax) -> None:
     )
 
 
-def render_map(
+def map_figure(
     areas: gpd.GeoDataFrame,
     planning_areas: gpd.GeoDataFrame,
-    out_png: Path,
     *,
     title: str,
     attribution: str,
-) -> None:
+) -> Figure:
     """Draw the Handlungsräume over district borders and shaded planning areas as a PNG.
 
     Parameters
@@ -216,12 +213,15 @@ def render_map(
         Layer ``handlungsraeume`` (``hr_id``, ``hr_name``, geometry; EPSG:25833, metres).
     planning_areas
         Layer ``planungsraeume`` (``bezirk``, ``n_criteria`` 0..3, geometry; same CRS).
-    out_png
-        Target file, replaced atomically; A4 landscape at 200 dpi.
     title
         Map title.
     attribution
         Source attribution printed at the bottom (licence requirement).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        A4 landscape at 200 dpi.
     """
     fig = Figure(figsize=(11.69, 8.27), dpi=200)
     FigureCanvasAgg(fig)
@@ -296,7 +296,4 @@ def render_map(
         fontsize=7,
         color="#333333",
     )
-    write_atomically(
-        Path(out_png),
-        lambda tmp: fig.savefig(tmp, format="png", facecolor="white", metadata={"Software": None}),
-    )
+    return fig

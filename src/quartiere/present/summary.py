@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
-
-from quartiere.io.atomic import write_atomically
 
 _CRITERIA = {"n_c_mss": "MSS", "n_c_schools": "schools", "n_c_atlas": "social atlas"}
 
@@ -20,9 +17,6 @@ def _criteria_text(row: pd.Series, n_plr: int) -> str:
         if col in row.index and pd.notna(row[col]) and int(row[col]) > 0
     ]
     return ", ".join(met) if met else "none"
-
-
-_CRITERIA = {"n_c_mss": "MSS", "n_c_schools": "schools", "n_c_atlas": "social atlas"}
 
 
 def _summary(
@@ -77,18 +71,14 @@ def _summary(
     return "\n".join(lines) + "\n"
 
 
-_CRITERIA = {"n_c_mss": "MSS", "n_c_schools": "schools", "n_c_atlas": "social atlas"}
-
-
-def write_summary(
+def summary_markdown(
     areas: gpd.GeoDataFrame,
     planning_areas: gpd.GeoDataFrame,
-    out_md: Path,
     *,
     edition: str,
     estimates: Sequence[str],
-) -> None:
-    """Write ``summary.md``: each area with its planning areas and criteria, and citywide totals.
+) -> str:
+    """The text of ``summary.md``: each area with its planning areas and criteria, and totals.
 
     Parameters
     ----------
@@ -96,12 +86,9 @@ def write_summary(
         Layer ``handlungsraeume`` (hr_id, hr_name, bezirk, n_plr, population, n_c_* counts).
     planning_areas
         Layer ``planungsraeume`` (plr_id, plr_name, population, c_* flags, n_criteria, hr_id).
-    out_md
-        Target Markdown file, replaced atomically.
     edition
         Edition label shown in the heading.
     estimates
         Sentences saying which values are estimates or approximations.
     """
-    text = _summary(areas, planning_areas, edition, estimates)
-    write_atomically(Path(out_md), lambda tmp: tmp.write_text(text, encoding="utf-8"))
+    return _summary(areas, planning_areas, edition, estimates)
