@@ -14,7 +14,7 @@ EDITIONS = sorted((ROOT / "config" / "editions").glob("*.yaml"))
 def history_run(tmp_path_factory: pytest.TempPathFactory):
     """``quartiere history config/editions/*.yaml``: every shipped edition built once, in order.
 
-    Returns the :class:`quartiere.history.History`; each edition's GeoPackage is at
+    Returns the :class:`quartiere.compare.timeline.History`; each edition's GeoPackage is at
     ``edition.path`` (``<dir>/<key>/handlungsraeume.gpkg``), numbered against the one before.
     """
     from quartiere.history import run_history

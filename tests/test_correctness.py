@@ -278,21 +278,12 @@ def test_header_row_counts_from_one(tmp_path):
     assert "the header seems to be on row 2, not 1 (set `header_row: 2`)" in error_line(wrong)
 
 
-def test_the_map_caption_carries_the_estimate_notes(tmp_path, monkeypatch):
+def test_the_map_caption_carries_the_estimate_notes():
     import geopandas as gpd
-    from matplotlib.figure import Figure
     from shapely.geometry import box
 
-    from quartiere.report import render_map
+    from quartiere.present.maps import map_figure
 
-    drawn: list[str] = []
-    original = Figure.text
-
-    def spy(self, x, y, s, *args, **kwargs):
-        drawn.append(s)
-        return original(self, x, y, s, *args, **kwargs)
-
-    monkeypatch.setattr(Figure, "text", spy)
     plr = gpd.GeoDataFrame(
         {"bezirk": ["01"], "n_criteria": [1], "hr_id": [""]},
         geometry=[box(0, 0, 1000, 1000)],
@@ -300,9 +291,9 @@ def test_the_map_caption_carries_the_estimate_notes(tmp_path, monkeypatch):
     )
     areas = gpd.GeoDataFrame({"hr_id": [], "hr_name": []}, geometry=[], crs=25833)
     notes = ["lmb_share is an ESTIMATE", "c_atlas is an APPROXIMATION"]
-    render_map(areas, plr, tmp_path / "m.png", title="t", attribution="a", notes=notes)
-    assert (tmp_path / "m.png").is_file()
-    assert any(s == "lmb_share is an ESTIMATE\nc_atlas is an APPROXIMATION" for s in drawn)
+    figure = map_figure(areas, plr, title="t", attribution="a", notes=notes)
+    texts = [t.get_text() for t in figure.texts]
+    assert "lmb_share is an ESTIMATE\nc_atlas is an APPROXIMATION" in texts
 
 
 # --- scheduled runs keep their record -----------------------------------------------------------

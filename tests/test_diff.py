@@ -10,17 +10,12 @@ import pandas as pd
 import pytest
 import shapely
 
+from quartiere.compare.build import Build
+from quartiere.compare.diff import DiffOptions, diff_builds
+from quartiere.compare.matching import area_links
 from quartiere.config import Delineation
 from quartiere.delineate import delineate, renumber
-from quartiere.diff import (
-    Build,
-    DiffOptions,
-    area_links,
-    diff_builds,
-    diff_json,
-    diff_markdown,
-    summary_lines,
-)
+from quartiere.present.diff_text import diff_json, diff_markdown, summary_lines
 
 CRS = "EPSG:25833"
 SIZE = 200.0  # metres per lattice cell: 0.04 km², well above the sliver threshold

@@ -10,9 +10,9 @@ import pytest
 from click.testing import CliRunner
 
 from quartiere.cli import main
-from quartiere.diff import diff_builds
+from quartiere.compare.diff import diff_builds
 from quartiere.errors import EXIT_CHANGED
-from quartiere.history import read_build
+from quartiere.io.builds import read_build
 from quartiere.pipeline import sha256
 
 pytestmark = pytest.mark.slow

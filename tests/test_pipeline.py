@@ -9,10 +9,10 @@ import shapely
 
 from contract import AREA_COLUMNS
 from quartiere.config import load_config
-from quartiere.explain import explain
 from quartiere.harmonize import overlay_weights, transfer_extensive
 from quartiere.load import load_inputs
 from quartiere.pipeline import compute
+from quartiere.present.explain import explain
 
 ROOT = Path(__file__).resolve().parents[1]
 EDITIONS = {

@@ -13,22 +13,27 @@ try:
 except ImportError:  # tests/ imported as a package
     from tests.test_gpkg import synthetic_layers
 
-from quartiere import report
-from quartiere.report import CRITERIA_COLOURS, render_map, write_summary
+from quartiere.io.atomic import write_text_atomically
+from quartiere.io.figures import write_png
+from quartiere.present import maps as report
+from quartiere.present.maps import CRITERIA_COLOURS, map_figure
+from quartiere.present.summary import summary_markdown
 
 ATTRIBUTION = "Datenquelle: Amt für Statistik Berlin-Brandenburg / Senatsverwaltungen Berlin"
+
+
+def render_map(layers: dict, out: Path, title: str) -> None:
+    """Draw the map of ``layers`` and write it as the build does."""
+    figure = map_figure(
+        layers["handlungsraeume"], layers["planungsraeume"], title=title, attribution=ATTRIBUTION
+    )
+    write_png(out, figure, facecolor="white", metadata={"Software": None})
 
 
 def test_render_map_draws_every_class_colour(tmp_path: Path) -> None:
     layers = synthetic_layers()
     out = tmp_path / "map.png"
-    render_map(
-        layers["handlungsraeume"],
-        layers["planungsraeume"],
-        out,
-        title="Test",
-        attribution=ATTRIBUTION,
-    )
+    render_map(layers, out, "Test")
     image = imread(out)[..., :3]
     assert image.shape[0] >= 1600 and image.shape[1] >= 2300  # A4 landscape at 200 dpi
     rgb = (image * 255).round().astype(int)
@@ -50,13 +55,7 @@ def test_map_failure_keeps_previous_file(tmp_path: Path, monkeypatch: pytest.Mon
 
     monkeypatch.setattr("matplotlib.figure.Figure.savefig", fail)
     with pytest.raises(RuntimeError, match="disk full"):
-        render_map(
-            layers["handlungsraeume"],
-            layers["planungsraeume"],
-            out,
-            title="T",
-            attribution=ATTRIBUTION,
-        )
+        render_map(layers, out, "T")
     assert out.read_bytes() == b"old"
     assert [p.name for p in tmp_path.iterdir()] == ["map.png"]
 
@@ -64,13 +63,13 @@ def test_map_failure_keeps_previous_file(tmp_path: Path, monkeypatch: pytest.Mon
 def test_summary_lists_areas_and_totals(tmp_path: Path) -> None:
     layers = synthetic_layers()
     out = tmp_path / "summary.md"
-    write_summary(
+    text = summary_markdown(
         layers["handlungsraeume"],
         layers["planungsraeume"],
-        out,
         edition="test-2023",
         estimates=["lmb_share is an ESTIMATE."],
     )
+    write_text_atomically(out, text)
     text = out.read_text(encoding="utf-8")
     assert text.startswith("# Handlungsräume: test-2023\n")
     assert "| 01 | Nord | Mitte | 3 | 3,300 | MSS 3/3, schools 3/3, social atlas 1/3 |" in text

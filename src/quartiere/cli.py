@@ -255,10 +255,10 @@ def explain(plr_id: str, config_path: Path, previous: Path | None) -> None:
     Give the same --previous as the build did, so that area numbers match the built file.
     """
     from quartiere.config import load_config
-    from quartiere.explain import explain as explain_text
     from quartiere.io.builds import read_build
     from quartiere.load import load_inputs
     from quartiere.pipeline import compute
+    from quartiere.present.explain import explain as explain_text
 
     config = load_config(config_path)
     before = read_build(previous) if previous is not None else None
@@ -289,9 +289,11 @@ def diff(
     old: Path, new: Path, out_dir: Path | None, json_path: Path | None, fail_on_change: bool
 ) -> None:
     """What changed between two builds OLD.gpkg and NEW.gpkg (summary on stdout)."""
-    from quartiere.diff import diff_builds, summary_lines
+    from quartiere.compare.diff import diff_builds
     from quartiere.errors import EXIT_CHANGED
-    from quartiere.history import read_build, write_diff
+    from quartiere.history import write_diff
+    from quartiere.io.builds import read_build
+    from quartiere.present.diff_text import summary_lines
 
     result = diff_builds(read_build(old, label=str(old)), read_build(new, label=str(new)))
     for path in write_diff(result, out_dir, json_path) if out_dir or json_path else []:
@@ -315,7 +317,8 @@ def diff(
 @handle_errors
 def history(configs: tuple[Path, ...], out_dir: Path, quiet: bool) -> None:
     """Build each edition CONFIG... in MSS order, numbered against the one before; timeline."""
-    from quartiere.history import matrix_counts, run_history
+    from quartiere.compare.timeline import matrix_counts
+    from quartiere.history import run_history
 
     start = time.perf_counter()
     with output_lock(out_dir / "timeline.md"):

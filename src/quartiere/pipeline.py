@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from quartiere import ATTRIBUTION, __version__
+from quartiere.compare.build import Build
 from quartiere.config import Config, load_config
 from quartiere.coverage import Coverage, table_coverage
 from quartiere.criteria import (
@@ -32,7 +33,6 @@ from quartiere.criteria import (
     schools_criterion,
 )
 from quartiere.delineate import DelineationResult, delineate, renumber
-from quartiere.diff import Build
 from quartiere.harmonize import overlay, overlay_weights, reverse, transfer_intensive, weigh
 from quartiere.io.builds import read_build
 from quartiere.io.gpkg import build_timestamp, write_geopackage
@@ -419,14 +419,16 @@ def build(
         Path(out).parent.mkdir(parents=True, exist_ok=True)
         write_geopackage(Path(out), layers, result.build_info, metadata)
     if write_extras:
-        from quartiere.report import render_map, write_summary  # matplotlib: only when needed
+        from quartiere.io.atomic import write_text_atomically
+        from quartiere.io.figures import write_png  # matplotlib: only when needed
+        from quartiere.present.maps import map_figure
+        from quartiere.present.summary import summary_markdown
 
         with _stage("report", timings, progress):
             out = Path(out)
-            render_map(
+            figure = map_figure(
                 result.areas,
                 result.planning_areas,
-                out.with_suffix(".png"),
                 title=f"Handlungsräume: {config.edition}",
                 attribution=ATTRIBUTION,
                 notes=[
@@ -434,12 +436,15 @@ def build(
                     "Input coverage: " + "; ".join(c.text() for c in result.coverage) + ".",
                 ],
             )
-            write_summary(
+            write_png(
+                out.with_suffix(".png"), figure, facecolor="white", metadata={"Software": None}
+            )
+            summary = summary_markdown(
                 result.areas,
                 result.planning_areas,
-                out.parent / "summary.md",
                 edition=config.edition,
                 estimates=estimates_text(result),
                 coverage=[c.text() for c in result.coverage],
             )
+            write_text_atomically(out.parent / "summary.md", summary)
     return result

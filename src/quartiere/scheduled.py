@@ -35,7 +35,7 @@ def update(
     ``history`` run, so that ``make build`` continues the history's lineage); ignored once ``out``
     exists.
     """
-    from quartiere.diff import diff_builds
+    from quartiere.compare.diff import diff_builds
     from quartiere.history import write_diff
     from quartiere.io.atomic import write_text_atomically
     from quartiere.io.builds import read_build

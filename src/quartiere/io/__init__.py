@@ -1,7 +1,10 @@
-"""Reading inputs at the pipeline's edge: tables (CSV, XLSX) and polygon layers.
+"""Files at the pipeline's edge, reading and writing side by side per format.
 
-Every reader validates what it reads and raises :class:`quartiere.errors.InputError` with one line
-naming the file, the row or feature, and the problem.
+``tables`` reads CSV and XLSX tables; ``layers`` reads polygon layers; ``gpkg`` writes the styled,
+documented GeoPackage and ``builds`` reads one back as a :class:`quartiere.compare.build.Build`;
+``atomic`` is the one atomic writer every output goes through. Every reader validates what it reads
+and raises :class:`quartiere.errors.InputError` with one line naming the file, the row or feature,
+and the problem.
 """
 
 import pyogrio

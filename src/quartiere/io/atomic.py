@@ -1,35 +1,71 @@
-"""Atomic file writes: every output appears whole or not at all."""
+"""The one atomic writer: every output appears whole or not at all.
+
+A file is written into a fresh temporary folder beside its target (under the target's own name,
+so that writers which look at the suffix, like GDAL, and their side files such as SQLite journals
+stay inside it), flushed to disk, then renamed onto the target with :func:`os.replace`.
+"""
 
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-__all__ = ["write_atomically", "write_text_atomically"]
+__all__ = ["STALE_AFTER_S", "write_atomically", "write_text_atomically"]
+
+STALE_AFTER_S = 3600
+"""Age (seconds) after which a temporary folder left beside a target by a killed run is removed."""
+
+
+def _remove_stale_workdirs(out: Path) -> None:
+    """Remove temporary folders that a killed run (SIGKILL, power loss) left beside ``out``.
+
+    Only folders untouched for an hour go: a build never takes that long, so a concurrent writer's
+    folder is never removed.
+    """
+    now = datetime.now(UTC).timestamp()
+    for leftover in out.parent.glob(f".{out.name}.*.tmp"):
+        try:
+            if leftover.is_dir() and now - leftover.stat().st_mtime > STALE_AFTER_S:
+                shutil.rmtree(leftover, ignore_errors=True)
+        except OSError:
+            continue
 
 
 def write_atomically(out: Path, write: Callable[[Path], Any]) -> None:
-    """Call ``write`` on a temporary file beside ``out``, then rename it onto ``out``.
+    """Call ``write`` on a temporary path beside ``out``, then rename it onto ``out``.
 
-    A failure (or an interrupt) at any point leaves a previous ``out`` untouched and removes the
-    temporary file.
+    ``write`` receives a path with ``out``'s file name inside a temporary folder in ``out``'s
+    directory. A failure (or an interrupt) at any point leaves a previous ``out`` untouched and
+    removes the temporary folder.
+
+    >>> import tempfile
+    >>> target = Path(tempfile.mkdtemp()) / "a.txt"
+    >>> write_text_atomically(target, "hello")
+    >>> target.read_text(), [p.name for p in target.parent.iterdir()]
+    ('hello', ['a.txt'])
     """
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    handle, name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
-    os.close(handle)
-    tmp = Path(name)
+    _remove_stale_workdirs(out)
+    workdir = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
     try:
+        tmp = workdir / out.name
         write(tmp)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600; give the file normal permissions
+        with open(tmp, "rb") as handle:
+            os.fsync(handle.fileno())
         os.replace(tmp, out)
+        directory = os.open(out.parent, os.O_RDONLY)
+        try:
+            os.fsync(directory)
+        finally:
+            os.close(directory)
     finally:
-        tmp.unlink(missing_ok=True)
+        shutil.rmtree(workdir, ignore_errors=True)
 
 
 def write_text_atomically(out: Path, text: str) -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import geopandas as gpd
 
-from quartiere.diff import Build
+from quartiere.compare.build import Build
 from quartiere.errors import InputError
 
 __all__ = ["read_build"]

@@ -17,9 +17,7 @@ from __future__ import annotations
 import html
 import os
 import re
-import shutil
 import sqlite3
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -34,6 +32,7 @@ import shapely
 
 from quartiere import ATTRIBUTION
 from quartiere.errors import ConfigError
+from quartiere.io.atomic import write_atomically
 
 __all__ = [
     "ATTRIBUTION",
@@ -456,24 +455,6 @@ def _items(
     return dataset, layer
 
 
-STALE_AFTER_S = 3600
-
-
-def _remove_stale_workdirs(out: Path) -> None:
-    """Remove temporary folders that a killed build (SIGKILL, power loss) left beside ``out``.
-
-    Only folders untouched for an hour go: a build never takes that long, so a concurrent writer's
-    folder is never removed.
-    """
-    now = datetime.now(UTC).timestamp()
-    for leftover in out.parent.glob(f".{out.name}.*.tmp"):
-        try:
-            if leftover.is_dir() and now - leftover.stat().st_mtime > STALE_AFTER_S:
-                shutil.rmtree(leftover, ignore_errors=True)
-        except OSError:
-            continue
-
-
 def write_geopackage(
     out: Path,
     layers: Mapping[str, gpd.GeoDataFrame | pd.DataFrame],
@@ -514,11 +495,7 @@ def write_geopackage(
     stamp = _iso(build_timestamp())
     dataset_items, layer_items = _items(str(metadata.get("edition", "")), metadata, build_info)
 
-    out.parent.mkdir(parents=True, exist_ok=True)
-    _remove_stale_workdirs(out)
-    workdir = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
-    try:
-        tmp = workdir / out.name
+    def write(tmp: Path) -> None:
         for i, (name, frame) in enumerate(frames.items()):
             doc = LAYERS.get(name, LayerDoc(name, ""))
             options: dict[str, Any] = {
@@ -552,13 +529,5 @@ def write_geopackage(
                 raise RuntimeError(f"GeoPackage integrity check failed: {problems}")
         finally:
             db.close()
-        with open(tmp, "rb") as handle:
-            os.fsync(handle.fileno())
-        os.replace(tmp, out)
-        directory = os.open(out.parent, os.O_RDONLY)
-        try:
-            os.fsync(directory)
-        finally:
-            os.close(directory)
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+
+    write_atomically(out, write)

@@ -1,20 +1,20 @@
-"""The picture and the summary written beside the GeoPackage.
+"""Maps (matplotlib, Agg, no pyplot state): the build map and the history map.
 
-:func:`render_map` draws a print-quality map (matplotlib, Agg, no pyplot state) of the
-Handlungsräume over district borders with the planning areas shaded by the number of criteria met;
-:func:`write_summary` lists every area and the citywide totals as Markdown. Both write atomically:
-a temporary file in the target directory, then :func:`os.replace`.
+:func:`map_figure` draws a print-quality map of the Handlungsräume over district borders with the
+planning areas shaded by the number of criteria met; :func:`timeline_figure` the persistence of
+planning areas across editions. Both return the figure;
+:func:`quartiere.io.figures.write_png` writes it.
 """
 
 from __future__ import annotations
 
 import textwrap
 from collections.abc import Sequence
-from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 from matplotlib import patheffects
 from matplotlib.artist import Artist
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -22,15 +22,104 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
 
+from quartiere import ATTRIBUTION
+from quartiere.compare.matching import CRS, in_comparison_crs
+from quartiere.compare.timeline import Edition
 from quartiere.delineate import coverage_union
-from quartiere.io.atomic import write_atomically
-from quartiere.model import CRITERION_NAMES
 
-__all__ = ["CRITERIA_COLOURS", "CRITERIA_LABELS", "render_map", "write_summary"]
+
+def timeline_figure(editions: Sequence[Edition], plr: gpd.GeoDataFrame) -> Figure:
+    """Draw one panel per edition (areas with their numbers) and a persistence panel.
+
+    Parameters
+    ----------
+    editions
+        The editions in order.
+    plr
+        :func:`persistence` (drawn in the last panel).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure, without a canvas until it is saved.
+    """
+    from matplotlib import colormaps, patheffects
+    from matplotlib.figure import Figure
+
+    n_panels = len(editions) + 1
+    ncols = min(3, n_panels)
+    nrows = int(np.ceil(n_panels / ncols))
+    # No Agg canvas until savefig: geopandas calls draw_idle after every layer, which an Agg
+    # canvas would honour with a full (constrained-layout) redraw each time.
+    fig = Figure(figsize=(4.2 * ncols, 3.7 * nrows), layout="constrained")
+    halo = [patheffects.withStroke(linewidth=2, foreground="white")]
+    city = shapely.union_all(np.asarray(plr.geometry.values))
+    outline = gpd.GeoSeries([city], crs=CRS)
+    axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
+    for ax, edition in zip(axes, editions, strict=False):
+        areas = in_comparison_crs(edition.build.areas)
+        in_comparison_crs(edition.build.planning_areas).boundary.plot(
+            ax=ax, color="#dddddd", linewidth=0.2
+        )
+        outline.boundary.plot(ax=ax, color="#555555", linewidth=0.6)
+        areas.plot(ax=ax, color="#e66101", alpha=0.75, edgecolor="#7f2704", linewidth=0.4)
+        for hr_id, point in zip(areas["hr_id"], areas.geometry.representative_point(), strict=True):
+            ax.text(
+                point.x,
+                point.y,
+                str(hr_id),
+                fontsize=5.5,
+                ha="center",
+                va="center",
+                path_effects=halo,
+            )
+        population = int(pd.to_numeric(areas["population"]).sum())
+        ax.set_title(
+            f"MSS {edition.year} ({edition.key})\n{len(areas)} areas, {population:,} inhabitants",
+            fontsize=8,
+        )
+    ax = axes[len(editions)]
+    n = len(editions)
+    cmap = colormaps["YlOrRd"].resampled(n + 1)
+    plr.plot(
+        ax=ax,
+        column="persistence",
+        cmap=cmap,
+        vmin=-0.5,
+        vmax=n + 0.5,
+        edgecolor="#bbbbbb",
+        linewidth=0.1,
+        legend=True,
+        legend_kwds={
+            "shrink": 0.6,
+            "ticks": list(range(n + 1)),
+            "label": "editions inside an area",
+        },
+    )
+    outline.boundary.plot(ax=ax, color="#555555", linewidth=0.6)
+    colorbar = fig.axes[-1]
+    colorbar.tick_params(labelsize=7)
+    colorbar.yaxis.label.set_fontsize(7)
+    ax.set_title(f"Persistence on the planning areas of {editions[-1].key}", fontsize=8)
+    for ax in axes:
+        ax.set_axis_off()
+        ax.set_aspect("equal")
+    fig.suptitle("Handlungsräume over the MSS editions", fontsize=10)
+    fig.text(
+        0.99,
+        0.005,
+        ATTRIBUTION,
+        fontsize=5,
+        ha="right",
+        va="bottom",
+    )
+    return fig
+
 
 CRITERIA_COLOURS = {0: "#f0f0f0", 1: "#9bd93c", 2: "#21918c", 3: "#440154"}
 """Fill per number of criteria met: viridis, lightness falling with the count (greyscale-safe);
 the same colours as the QGIS style of layer ``planungsraeume``."""
+
 
 CRITERIA_LABELS = {
     0: "0 of 3 criteria met",
@@ -39,7 +128,7 @@ CRITERIA_LABELS = {
     3: "3 of 3 criteria met (MSS, schools and social atlas)",
 }
 
-_CRITERIA = {f"n_{c}": name for c, name in CRITERION_NAMES.items()}
+
 _HALO = [patheffects.withStroke(linewidth=2.5, foreground="white")]
 
 
@@ -110,15 +199,14 @@ def _north_arrow(ax) -> None:
     )
 
 
-def render_map(
+def map_figure(
     areas: gpd.GeoDataFrame,
     planning_areas: gpd.GeoDataFrame,
-    out_png: Path,
     *,
     title: str,
     attribution: str,
     notes: Sequence[str] = (),
-) -> None:
+) -> Figure:
     """Draw the Handlungsräume over district borders and shaded planning areas as a PNG.
 
     Parameters
@@ -127,8 +215,6 @@ def render_map(
         Layer ``handlungsraeume`` (``hr_id``, ``hr_name``, geometry; EPSG:25833, metres).
     planning_areas
         Layer ``planungsraeume`` (``bezirk``, ``n_criteria`` 0..3, geometry; same CRS).
-    out_png
-        Target file, replaced atomically; A4 landscape at 200 dpi.
     title
         Map title.
     attribution
@@ -136,6 +222,11 @@ def render_map(
     notes
         Caption lines above the attribution: the estimates and approximations of
         ``summary.md`` and the input coverage, so that the map is never read without them.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        A4 landscape at 200 dpi.
     """
     fig = Figure(figsize=(11.69, 8.27), dpi=200)
     FigureCanvasAgg(fig)
@@ -215,101 +306,4 @@ def render_map(
         fontsize=7,
         color="#333333",
     )
-    write_atomically(
-        Path(out_png),
-        lambda tmp: fig.savefig(tmp, format="png", facecolor="white", metadata={"Software": None}),
-    )
-
-
-def _criteria_text(row: pd.Series, n_plr: int) -> str:
-    met = [
-        f"{label} {int(row[col])}/{n_plr}"
-        for col, label in _CRITERIA.items()
-        if col in row.index and pd.notna(row[col]) and int(row[col]) > 0
-    ]
-    return ", ".join(met) if met else "none"
-
-
-def _summary(
-    areas: gpd.GeoDataFrame,
-    planning_areas: gpd.GeoDataFrame,
-    edition: str,
-    estimates: Sequence[str],
-    coverage: Sequence[str] = (),
-) -> str:
-    lines = [f"# Handlungsräume: {edition}", ""]
-    if coverage:
-        lines += [f"Input coverage: {'; '.join(coverage)}.", ""]
-    lines += [
-        "| Nr. | Name | Bezirk | PLR | Population | Criteria met (PLR) |",
-        "|---|---|---|---:|---:|---|",
-    ]
-    members = planning_areas[planning_areas["hr_id"].fillna("") != ""]
-    for _, row in areas.sort_values("hr_id", kind="stable").iterrows():
-        n_plr = int(row["n_plr"])
-        lines.append(
-            f"| {row['hr_id']} | {row['hr_name']} | {row['bezirk']} | {n_plr} | "
-            f"{int(row['population']):,} | {_criteria_text(row, n_plr)} |"
-        )
-    lines += ["", "## Planning areas per Handlungsraum", ""]
-    for _, row in areas.sort_values("hr_id", kind="stable").iterrows():
-        own = members[members["hr_id"] == row["hr_id"]].sort_values("plr_id")
-        listed = (
-            ", ".join(f"{p} {n}" for p, n in zip(own["plr_id"], own["plr_name"], strict=True))
-            if len(own)
-            else str(row.get("plr_ids", ""))
-        )
-        lines.append(f"- **{row['hr_id']} {row['hr_name']}**: {listed}")
-
-    total_pop = int(planning_areas["population"].sum())
-    area_pop = int(areas["population"].sum()) if len(areas) else 0
-    share = 100 * area_pop / total_pop if total_pop else 0.0
-    lines += [
-        "",
-        "## Citywide totals",
-        "",
-        f"- Handlungsräume (incl. parts): {len(areas)}",
-        f"- Planning areas in a Handlungsraum: {len(members)} of {len(planning_areas)}",
-        f"- Population in Handlungsräume: {area_pop:,} of {total_pop:,} ({share:.1f} %)",
-    ]
-    for column, label in CRITERION_NAMES.items():
-        if column in planning_areas:
-            flagged = int((pd.to_numeric(planning_areas[column], errors="coerce") == 1).sum())
-            lines.append(f"- Planning areas meeting the {label} criterion: {flagged}")
-    counts = pd.to_numeric(planning_areas["n_criteria"], errors="coerce").fillna(0).astype(int)
-    distribution = ", ".join(f"{k}: {int((counts == k).sum())}" for k in range(4))
-    lines.append(f"- Planning areas by number of criteria met: {distribution}")
-    if estimates:
-        lines += ["", "## Estimates and approximations", ""]
-        lines += [f"- {sentence}" for sentence in estimates]
-    return "\n".join(lines) + "\n"
-
-
-def write_summary(
-    areas: gpd.GeoDataFrame,
-    planning_areas: gpd.GeoDataFrame,
-    out_md: Path,
-    *,
-    edition: str,
-    estimates: Sequence[str],
-    coverage: Sequence[str] = (),
-) -> None:
-    """Write ``summary.md``: each area with its planning areas and criteria, and citywide totals.
-
-    Parameters
-    ----------
-    areas
-        Layer ``handlungsraeume`` (hr_id, hr_name, bezirk, n_plr, population, n_c_* counts).
-    planning_areas
-        Layer ``planungsraeume`` (plr_id, plr_name, population, c_* flags, n_criteria, hr_id).
-    out_md
-        Target Markdown file, replaced atomically.
-    edition
-        Edition label shown in the heading.
-    estimates
-        Sentences saying which values are estimates or approximations.
-    coverage
-        One phrase per input, e.g. ``"mss: 536 of 542 planning areas (98.9 %)"``, shown first.
-    """
-    text = _summary(areas, planning_areas, edition, estimates, coverage)
-    write_atomically(Path(out_md), lambda tmp: tmp.write_text(text, encoding="utf-8"))
+    return fig

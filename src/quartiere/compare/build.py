@@ -1,0 +1,44 @@
+"""The layers of one build as a plain value, the input of every comparison."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+
+
+@dataclass(frozen=True)
+class Build:
+    """The layers of one build that a comparison needs.
+
+    Parameters
+    ----------
+    areas
+        The ``handlungsraeume`` layer: ``hr_id`` (text, e.g. ``"01"``, ``"13a"``), ``hr_name``,
+        ``population`` and MultiPolygon geometry in EPSG:25833 (metres).
+    planning_areas
+        The ``planungsraeume`` layer: ``plr_id`` (8-digit text), ``plr_name``, ``bezirk``,
+        ``population``, ``c_mss``, ``c_schools``, ``c_atlas`` (0/1, empty = no data), ``hr_id``
+        (empty when outside) and geometry.
+    info
+        The ``build_info`` key -> value table (``edition``, ``lor_generation``, ``built_at`` ...).
+    label
+        How outputs name this build (e.g. its file name); defaults to the edition.
+    """
+
+    areas: gpd.GeoDataFrame
+    planning_areas: gpd.GeoDataFrame
+    info: Mapping[str, str] = field(default_factory=dict)
+    label: str = ""
+
+    @property
+    def edition(self) -> str:
+        """The edition label recorded in ``build_info`` (or the build's label)."""
+        return str(self.info.get("edition") or self.label or "?")
+
+    @property
+    def generation(self) -> str | None:
+        """The LOR generation of the planning areas (``lor2006``, ``lor2021``), if recorded."""
+        value = self.info.get("lor_generation")
+        return str(value) if value else None

@@ -1,0 +1,1 @@
+"""Presentation: text, Markdown, JSON and maps of builds and comparisons."""
