@@ -9,7 +9,15 @@ GeoPackage version 1.3 is written on purpose: the GDAL that pyogrio bundles woul
 Debian's GDAL 3.6 / QGIS 3.22 open only with a warning.
 
 With ``SOURCE_DATE_EPOCH`` set, every timestamp in the file is that instant, and two writes of the
-same frames are byte-identical.
+same frames are byte-identical. Two things make that hold every time, not only usually:
+
+- GDAL stamps ``gpkg_contents.last_change`` with the wall clock and skips the UPDATE when the stamp
+  has not changed since its previous write, so the number of write transactions (and with it
+  SQLite's file change counter, header bytes 24-27 and 92-95) depended on whether a millisecond
+  boundary fell between two layer writes. GDAL is given the build instant (``OGR_CURRENT_DATE``).
+- After the last connection is closed, the change counter and its "version-valid-for" copy are
+  set to 1. They only tell other open connections that the file changed; nobody has the
+  temporary file open, and keeping the two equal keeps the in-header page count valid.
 """
 
 from __future__ import annotations
@@ -20,7 +28,8 @@ import re
 import shutil
 import sqlite3
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
@@ -518,6 +527,43 @@ def write_geopackage(
 
     out.parent.mkdir(parents=True, exist_ok=True)
     _remove_stale_workdirs(out)
+    with _gdal_current_date(stamp):
+        _write(out, frames, stamp, dataset_items, layer_items)
+
+
+@contextmanager
+def _gdal_current_date(stamp: str) -> Iterator[None]:
+    """Let GDAL's own timestamps be the build instant while the layers are written."""
+    before = pyogrio.get_gdal_config_option("OGR_CURRENT_DATE")
+    pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": stamp})
+    try:
+        yield
+    finally:
+        pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": before})
+
+
+CHANGE_COUNTER_OFFSETS = (24, 92)
+"""SQLite header: file change counter and the "version-valid-for" number that must equal it."""
+
+
+def _normalise_header(path: Path) -> None:
+    """Set SQLite's file change counter (and its copy) to 1 in a closed database file."""
+    with open(path, "r+b") as handle:
+        for offset in CHANGE_COUNTER_OFFSETS:
+            handle.seek(offset)
+            handle.write((1).to_bytes(4, "big"))
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def _write(
+    out: Path,
+    frames: Mapping[str, pd.DataFrame],
+    stamp: str,
+    dataset_items: Mapping[str, str],
+    layer_items: Mapping[str, str],
+) -> None:
+    """Write, document, check and move the file into place (see :func:`write_geopackage`)."""
     workdir = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
     try:
         tmp = workdir / out.name
@@ -554,8 +600,7 @@ def write_geopackage(
                 raise RuntimeError(f"GeoPackage integrity check failed: {problems}")
         finally:
             db.close()
-        with open(tmp, "rb") as handle:
-            os.fsync(handle.fileno())
+        _normalise_header(tmp)
         os.replace(tmp, out)
         directory = os.open(out.parent, os.O_RDONLY)
         try:
