@@ -42,8 +42,9 @@ $(OUT): $(STAMP) $(sort $(CONFIG) config/criteria.yaml) $(INPUTS) $(CODE)
 $(HISTORY)/timeline.md: $(STAMP) config/criteria.yaml $(EDITIONS) $(INPUTS) $(CODE)
 	$(BIN)/quartiere history $(EDITIONS) --out $(HISTORY)
 
+# PYTEST_ARGS: e.g. make test PYTEST_ARGS='tests/test_gpkg.py -x'
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python scripts/bench.py

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import shutil
 import sqlite3
 import subprocess
 from pathlib import Path
@@ -16,13 +15,12 @@ import pyogrio
 import pytest
 from shapely.geometry import box
 
+from conftest import CLIENT_PYTHON
 from contract import AREA_COLUMNS
 from quartiere.io import gpkg
 from quartiere.io.gpkg import ATTRIBUTION, write_geopackage
 
 CRS = "EPSG:25833"
-DEBIAN_PYTHON = Path("/usr/bin/python3")
-INSTALL_HINT = "install with: apt-get install -y python3-qgis gdal-bin python3-gdal"
 
 
 def synthetic_layers() -> dict[str, pd.DataFrame]:
@@ -367,25 +365,11 @@ def test_upper_case_field_names_are_lowered(tmp_path: Path) -> None:
     assert "esb_id" in pyogrio.read_info(out, layer="einschulungsbereiche")["fields"]
 
 
-def _debian_gdal() -> bool:
-    if not (shutil.which("ogrinfo") and DEBIAN_PYTHON.exists()):
-        return False
-    probe = subprocess.run(
-        [str(DEBIAN_PYTHON), "-c", "import osgeo_utils.samples.validate_gpkg"], capture_output=True
-    )
-    return probe.returncode == 0
-
-
-needs_gdal = pytest.mark.skipif(
-    not _debian_gdal(), reason=f"Debian's GDAL (ogrinfo, python3-gdal) missing; {INSTALL_HINT}"
-)
-
-
 @pytest.mark.qgis
-@needs_gdal
+@pytest.mark.client("gdal")
 def test_gdal_validator_and_ogrinfo_are_clean(built: Path) -> None:
     check = subprocess.run(
-        [str(DEBIAN_PYTHON), "-m", "osgeo_utils.samples.validate_gpkg", str(built)],
+        [str(CLIENT_PYTHON), "-m", "osgeo_utils.samples.validate_gpkg", str(built)],
         capture_output=True,
         text=True,
     )
