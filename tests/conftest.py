@@ -97,6 +97,7 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
             pytest.fail(f"{REQUIRE_CLIENTS}=1 but {reason}", pytrace=False)
         pytest.skip(reason)
 
+
 ROOT = Path(__file__).resolve().parents[1]
 EDITIONS = sorted((ROOT / "config" / "editions").glob("*.yaml"))
 
