@@ -12,7 +12,7 @@ EDITIONS := $(sort $(wildcard config/editions/*.yaml))
 INPUTS := $(shell find data/raw -type f 2>/dev/null)
 CODE := $(shell find src -name '*.py' -o -name '*.qml' 2>/dev/null)
 
-.PHONY: build update history test bench lint format clean
+.PHONY: build update history test bench lint format clean mutation
 
 build: $(OUT)
 
@@ -45,6 +45,11 @@ $(HISTORY)/timeline.md: $(STAMP) config/criteria.yaml $(EDITIONS) $(INPUTS) $(CO
 # PYTEST_ARGS: e.g. make test PYTEST_ARGS='tests/test_gpkg.py -x'
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Mutation testing of the rule modules (docs/testing.md); slow, not part of `make test` or CI.
+mutation: $(STAMP)
+	$(BIN)/python -m pip install --quiet 'mutmut>=3.8'
+	$(BIN)/python scripts/mutation.py
 
 bench: $(STAMP)
 	$(BIN)/python scripts/bench.py

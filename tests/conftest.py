@@ -12,9 +12,10 @@ then it fails, so CI cannot go green without opening the output in the real clie
 
 Hypothesis
 ----------
-Profiles ``dev`` (default: random examples) and ``ci`` (derandomised: the same examples every run,
-so a failure replays; ``print_blob`` prints the reproduction decorator). ``HYPOTHESIS_PROFILE=ci``
-selects it; ``.ci/run`` does.
+Profiles ``dev`` (default: 60 random examples per property), ``ci`` (the same 60 examples every
+run, derandomised, so a failure replays; ``print_blob`` prints the reproduction decorator) and
+``mutation`` (derandomised, 15 examples: each mutant reruns the covering tests, see
+``scripts/mutation.py``). ``HYPOTHESIS_PROFILE`` selects one; ``.ci/run`` sets ``ci``.
 """
 
 from __future__ import annotations
@@ -34,14 +35,16 @@ CLIENT_PYTHON = Path(os.environ.get("QUARTIERE_CLIENT_PYTHON", "/usr/bin/python3
 CLIENT_ENV = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "XDG_RUNTIME_DIR": "/tmp"}
 INSTALL_HINT = "install with: apt-get install -y python3-qgis gdal-bin python3-gdal"
 
-settings.register_profile("dev")
+settings.register_profile("dev", max_examples=60)
 settings.register_profile(
     "ci",
+    max_examples=60,
     derandomize=True,
     deadline=None,
     print_blob=True,
     suppress_health_check=[HealthCheck.too_slow],
 )
+settings.register_profile("mutation", parent=settings.get_profile("ci"), max_examples=15)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
 
