@@ -20,6 +20,9 @@ cache); by default ``mutants/`` is removed first, so the run is complete.
 from __future__ import annotations
 
 import argparse
+import ast
+import contextlib
+import difflib
 import json
 import os
 import re
@@ -52,6 +55,32 @@ def equivalents() -> dict[str, str]:
     return out
 
 
+def mutant_diffs(meta: Path) -> dict[str, str]:
+    """Mutant name -> the changed lines ("- old | + new"), read from mutmut's mutated copy."""
+    source = meta.with_suffix("")  # x.py.meta -> x.py
+    text = source.read_text(encoding="utf-8")
+    lines = text.splitlines()
+    functions = {
+        node.name: "\n".join(lines[node.lineno - 1 : node.end_lineno])
+        for node in ast.walk(ast.parse(text))
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+    }
+    prefix = module_of(meta) + "."
+    out = {}
+    for name in json.loads(meta.read_text(encoding="utf-8"))["exit_code_by_key"]:
+        local = name.removeprefix(prefix)
+        function = re.sub(r"__mutmut_\d+$", "", local)
+        original = functions.get(function + "__mutmut_orig", "").splitlines()[1:]
+        mutated = functions.get(local.split(".")[-1], "").splitlines()[1:]
+        changed = [
+            f"{line[0]} {line[1:].strip()}"
+            for line in difflib.unified_diff(original, mutated, lineterm="", n=0)
+            if line[:1] in "+-" and not line.startswith(("+++", "---"))
+        ]
+        out[name] = " | ".join(changed)
+    return out
+
+
 def module_of(meta: Path) -> str:
     relative = meta.relative_to(MUTANTS / "src").with_suffix("").with_suffix("")
     return ".".join(relative.parts)
@@ -62,7 +91,12 @@ def main() -> int:
     parser.add_argument("--keep", action="store_true", help="reuse mutmut's cached results")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--goal", type=float, default=0.9)
+    parser.add_argument(
+        "--report", action="store_true", help="only report the results in mutants/, run nothing"
+    )
     args = parser.parse_args()
+    if args.report:
+        return report(args.goal, args.jobs, minutes=None)
 
     if not args.keep and MUTANTS.exists():
         shutil.rmtree(MUTANTS)
@@ -78,17 +112,24 @@ def main() -> int:
     if run.returncode != 0:
         print(f"mutmut run failed (exit {run.returncode})", file=sys.stderr)
         return run.returncode
+    return report(args.goal, args.jobs, minutes)
 
+
+def report(goal: float, jobs: int, minutes: float | None) -> int:
+    """Print the score per module from mutmut's results; 1 when a module is below ``goal``."""
     equivalent = equivalents()
     seen: set[str] = set()
     rows = []
     survivors: dict[str, list[str]] = defaultdict(list)
     failed = False
+    diffs: dict[str, str] = {}
     for meta in sorted((MUTANTS / "src").rglob("*.py.meta")):
         codes = json.loads(meta.read_text(encoding="utf-8"))["exit_code_by_key"]
         if not codes:
             continue
         module = module_of(meta)
+        with contextlib.suppress(OSError, SyntaxError, ValueError):
+            diffs.update(mutant_diffs(meta))  # else the listing shows names only
         count: Counter[str] = Counter()
         for name, code in codes.items():
             if name in equivalent:
@@ -99,21 +140,25 @@ def main() -> int:
             elif code in SURVIVED or code in NO_TESTS:
                 count["survived" if code in SURVIVED else "no tests"] += 1
                 survivors[module].append(name)
+            elif code is None:
+                count["not checked"] += 1  # an interrupted run: left out of the score
             else:
-                count["other"] += 1  # not checked, skipped, suspicious, crashed
+                count["other"] += 1  # skipped, suspicious, crashed
                 survivors[module].append(f"{name} (exit {code})")
-        counted = len(codes) - count["equivalent"]
+        counted = len(codes) - count["equivalent"] - count["not checked"]
         score = count["killed"] / counted if counted else 1.0
-        failed |= score < args.goal
+        failed |= score < goal
         rows.append((module, len(codes), count, score))
 
-    print(f"\nmutation score per module (mutmut, {minutes:.1f} min, {args.jobs} jobs)\n")
+    took = f"{minutes:.1f} min, {jobs} jobs" if minutes is not None else "results in mutants/"
+    print(f"\nmutation score per module (mutmut, {took})\n")
     header = ("module", "mutants", "killed", "survived", "no tests", "other", "equiv.", "score")
-    print("{:<34} {:>7} {:>7} {:>8} {:>8} {:>5} {:>6} {:>7}".format(*header))
+    print("{:<34} {:>7} {:>7} {:>8} {:>8} {:>5} {:>6} {:>7}".format(*header), " not checked")
     for module, total, c, score in rows:
         print(
             f"{module:<34} {total:>7} {c['killed']:>7} {c['survived']:>8} {c['no tests']:>8} "
-            f"{c['other']:>5} {c['equivalent']:>6} {score:>7.1%}"
+            f"{c['other']:>5} {c['equivalent']:>6} {score:>7.1%}",
+            f" {c['not checked']}" if c["not checked"] else "",
         )
     stale = sorted(set(equivalent) - seen)
     if stale:
@@ -122,13 +167,16 @@ def main() -> int:
             print(f"  {name}")
     listing = MUTANTS / "survivors.txt"
     lines = [name for module in sorted(survivors) for name in survivors[module]]
-    listing.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    listing.write_text(
+        "".join(f"{name}    {diffs.get(name.split()[0], '')}\n" for name in lines),
+        encoding="utf-8",
+    )
     print(f"\nsurvivors ({len(lines)}; `mutmut show NAME` prints one, all in {listing.name}):")
     by_function = Counter(re.sub(r"__mutmut_\d+.*$", "", name) for name in lines)
     for function, n in by_function.most_common():
         print(f"  {n:>4}  {function}")
     if failed:
-        print(f"\nbelow the goal of {args.goal:.0%} in at least one module")
+        print(f"\nbelow the goal of {goal:.0%} in at least one module")
     return 1 if failed else 0
 
 
