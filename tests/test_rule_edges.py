@@ -427,3 +427,28 @@ def test_mss_class_texts_in_mixed_case_and_stray_blanks_are_matched_and_normalis
     assert out["c_mss"].tolist() == [1, 1, 0, 0]
     assert out["mss_status"].tolist() == ["sehr niedrig", "niedrig", "mittel", "niedrig"]
     assert out["mss_dynamic"].tolist() == ["negativ", "negativ", "negativ", "stabil"]
+
+
+def tilted_frame(gap: float) -> list[shapely.Geometry]:
+    """A 100 m cell in a frame whose hole's top edge rises from the cell's top-left corner to
+    ``gap`` metres above its top-right corner: the gap widens linearly along the edge."""
+    hole = [(100, 100), (200, 100), (200, 200 + gap), (100, 200)]
+    frame = shapely.Polygon(shapely.box(0, 0, 300, 300).exterior.coords, [hole])
+    return [frame, shapely.box(100, 100, 200, 200)]
+
+
+@pytest.mark.parametrize(
+    "gap, tolerance, exposed",
+    [(0.9, 1.0, False), (1.5, 1.0, True), (3.0, 1.0, True), (3.0, 2.5, True), (2.4, 2.5, False)],
+)
+def test_a_boundary_diverging_at_an_angle_is_shared_while_within_the_tolerance(
+    gap: float, tolerance: float, exposed: bool
+) -> None:
+    """The gap stays within the tolerance for ``100 * tolerance / gap`` metres; the rest of the
+    cell's top edge faces nobody and puts the cell on an outline when longer than the tolerance.
+    Exercises the sloped-segment band of the contiguity overlap."""
+    graph = build_contiguity(np.array(tilted_frame(gap), dtype=object), tolerance=tolerance)
+    assert bool(graph.exterior[1]) is exposed
+    assert {(int(i), int(j)) for i, j in graph.edges()} == {(0, 1)}
+    assert graph.component_labels().tolist() == [0, 0]
+    assert graph.component_labels(np.array([False, True])).tolist() == [-1, 0]
