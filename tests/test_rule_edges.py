@@ -452,3 +452,14 @@ def test_a_boundary_diverging_at_an_angle_is_shared_while_within_the_tolerance(
     assert {(int(i), int(j)) for i, j in graph.edges()} == {(0, 1)}
     assert graph.component_labels().tolist() == [0, 0]
     assert graph.component_labels(np.array([False, True])).tolist() == [-1, 0]
+
+
+def test_edges_are_int64_pairs_sorted_by_first_then_second_node() -> None:
+    """Pairs (0, 3) and (1, 2): sorted by the first node, not by the second."""
+    cells = [shapely.box(0, 0, 1, 1), shapely.box(5, 0, 6, 1), shapely.box(6, 0, 7, 1)]
+    cells.append(shapely.box(1, 0, 2, 1))
+    graph = build_contiguity(np.array(cells, dtype=object))
+    edges = graph.edges()
+    assert edges.dtype == np.int64
+    assert edges.tolist() == [[0, 3], [1, 2]]
+    assert graph.component_labels().tolist() in ([0, 1, 1, 0], [1, 0, 0, 1])
