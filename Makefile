@@ -22,7 +22,7 @@ endif
 INPUTS := $(shell find data/raw -type f 2>/dev/null)
 CODE := $(shell find src -name '*.py' -o -name '*.qml' 2>/dev/null)
 
-.PHONY: build update history test bench lint format clean FORCE
+.PHONY: build update history test bench lint format clean mutation FORCE
 
 build: $(OUT)
 
@@ -52,8 +52,14 @@ FORCE:
 $(HISTORY)/timeline.md: $(STAMP) config/criteria.yaml $(EDITIONS) $(INPUTS) $(CODE)
 	$(BIN)/quartiere history $(EDITIONS) --out $(HISTORY)
 
+# PYTEST_ARGS: e.g. make test PYTEST_ARGS='tests/test_gpkg.py -x'
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Mutation testing of the rule modules (docs/testing.md); slow, not part of `make test` or CI.
+mutation: $(STAMP)
+	$(BIN)/python -m pip install --quiet 'mutmut>=3.8'
+	$(BIN)/python scripts/mutation.py
 
 bench: $(STAMP)
 	$(BIN)/python scripts/bench.py

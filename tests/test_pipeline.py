@@ -33,6 +33,16 @@ EXPECTED = {  # from ../shared/data/berlin/README.md: PLR counts and MSS attenti
     "lor2021": {"plr": 542, "mss": 129, "mss_rows": 536},
     "lor2006": {"plr": 448, "mss": 111, "mss_rows": 436},
 }
+PINNED = {"lor2021": "default", "lor2006": "gi2018"}  # tests/pinned/<edition>.yaml
+
+
+def pinned_areas(result) -> dict[str, str]:
+    """The reviewed Handlungsräume of the edition (hr_id -> member ids), see test_pinned.py."""
+    import yaml
+
+    edition = PINNED[result.config.planning_areas.generation]
+    text = (ROOT / "tests" / "pinned" / f"{edition}.yaml").read_text(encoding="utf-8")
+    return yaml.safe_load(text)["areas"]
 
 
 def test_counts_of_planning_areas_and_attention_areas(result):
@@ -142,7 +152,7 @@ def test_delineation_invariants_on_real_data(result):
 
     areas = result.areas
     layer = result.planning_areas.set_index("plr_id")
-    assert 10 <= len(areas) <= 20
+    assert sorted(areas["hr_id"]) == list(pinned_areas(result))  # exact count and numbers
     geoms = areas.geometry.to_numpy()
     for row, geom in zip(areas.itertuples(), geoms, strict=True):
         ids = row.plr_ids.split(",")

@@ -33,7 +33,7 @@ def cases(draw):
     return lattice(flags, districts), config
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])  # examples: conftest profile
 @given(cases())
 def test_delineation_invariants(case):
     plr, config = case

@@ -18,7 +18,8 @@ import html
 import os
 import re
 import sqlite3
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
@@ -529,5 +530,36 @@ def write_geopackage(
                 raise RuntimeError(f"GeoPackage integrity check failed: {problems}")
         finally:
             db.close()
+        _normalise_header(tmp)
 
-    write_atomically(out, write)
+    with _gdal_current_date(stamp):
+        write_atomically(out, write)
+
+
+@contextmanager
+def _gdal_current_date(stamp: str) -> Iterator[None]:
+    """Let GDAL's own timestamps be the build instant while the layers are written."""
+    before = pyogrio.get_gdal_config_option("OGR_CURRENT_DATE")
+    pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": stamp})
+    try:
+        yield
+    finally:
+        pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": before})
+
+
+CHANGE_COUNTER_OFFSETS = (24, 92)
+"""SQLite header: file change counter and the "version-valid-for" number that must equal it."""
+
+
+def _normalise_header(path: Path) -> None:
+    """Set SQLite's file change counter (and its copy) to 1 in a closed database file.
+
+    GDAL skips a timestamp update when the millisecond has not changed, so the number of write
+    transactions, and with it the counter, depended on timing; the counter carries no content.
+    """
+    with open(path, "r+b") as handle:
+        for offset in CHANGE_COUNTER_OFFSETS:
+            handle.seek(offset)
+            handle.write((1).to_bytes(4, "big"))
+        handle.flush()
+        os.fsync(handle.fileno())
