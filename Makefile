@@ -12,7 +12,7 @@ EDITIONS := $(sort $(wildcard config/editions/*.yaml))
 INPUTS := $(shell find data/raw -type f 2>/dev/null)
 CODE := $(shell find src -name '*.py' -o -name '*.qml' 2>/dev/null)
 
-.PHONY: build update history test bench lint format clean
+.PHONY: build update history sensitivity test bench lint format clean
 
 build: $(OUT)
 
@@ -21,6 +21,11 @@ build: $(OUT)
 update: $(OUT)
 
 history: $(HISTORY)/timeline.md
+
+# Robustness atlas over the plan's rule sets (docs/sensitivity.md); SCHEDULER=tcp://HOST:8786 for a cluster.
+SENSITIVITY ?= data/processed/sensitivity
+sensitivity: $(STAMP)
+	$(BIN)/quartiere sensitivity --config $(CONFIG) --plan config/sensitivity.yaml --out $(SENSITIVITY) $(if $(SCHEDULER),--scheduler $(SCHEDULER))
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

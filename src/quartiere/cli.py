@@ -251,5 +251,59 @@ def history(configs: tuple[Path, ...], out_dir: Path, quiet: bool) -> None:
     )
 
 
+@main.command(epilog=EXIT_HELP)
+@config_option
+@click.option(
+    "--plan",
+    "plan_path",
+    type=click.Path(path_type=Path),
+    default=Path("config/sensitivity.yaml"),
+    show_default=True,
+    help="Sensitivity plan: uncertain configuration keys with ranges or choices.",
+)
+@click.option("--samples", type=int, default=None, help="Saltelli base samples (power of two).")
+@click.option("--seed", type=int, default=None, help="Sampling seed (default: the plan's).")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), required=True, help="DIR.")
+@click.option("--scheduler", default=None, help="Existing dask scheduler, tcp://HOST:8786.")
+@click.option(
+    "--workers", type=int, default=None, help="Local worker processes (0: in-process)."
+)
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+@handle_errors
+def sensitivity(
+    config_path: Path,
+    plan_path: Path,
+    samples: int | None,
+    seed: int | None,
+    out_dir: Path,
+    scheduler: str | None,
+    workers: int | None,
+    quiet: bool,
+) -> None:
+    """Robustness atlas: every planning area and area across thousands of plausible rule sets."""
+    from quartiere.sensitivity.atlas import run_sensitivity
+
+    if scheduler is not None and workers is not None:
+        raise click.UsageError("give --scheduler or --workers, not both")
+    start = time.perf_counter()
+    atlas = run_sensitivity(
+        config_path,
+        plan_path,
+        out_dir,
+        samples=samples,
+        seed=seed,
+        scheduler=scheduler,
+        workers=workers,
+        progress=not quiet,
+        say=(lambda _: None) if quiet else _say,
+    )
+    counts = atlas.plr["class"].value_counts()
+    click.echo(
+        f"wrote {out_dir}/sensitivity.gpkg, sensitivity.md, sensitivity.png, scenarios.csv, "
+        f"sensitivity.json ({len(atlas.rows):,} scenarios; {counts.get('robust_in', 0)} robust in, "
+        f"{counts.get('contested', 0)} contested) in {time.perf_counter() - start:.1f} s"
+    )
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -159,6 +159,8 @@ def _label(value: Any) -> str:
     plain = value.model_dump(exclude_none=True) if isinstance(value, BaseModel) else value
     if isinstance(plain, list):
         plain = [v.model_dump(exclude_none=True) if isinstance(v, BaseModel) else v for v in plain]
+    if not isinstance(plain, list | dict):
+        return str(plain)
     return yaml.safe_dump(plain, default_flow_style=True, allow_unicode=True, width=10_000).strip()
 
 
