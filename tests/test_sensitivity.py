@@ -408,3 +408,18 @@ def test_cluster_run_equals_local_run(default_atlas, tmp_path):
     for data in (local, remote):
         data.pop("elapsed_s")
     assert remote == local
+
+
+@pytest.mark.slow
+def test_explain_adds_the_atlas(default_atlas):
+    data = json.loads((default_atlas / "sensitivity.json").read_text(encoding="utf-8"))
+    plr_id, entry = next(
+        (k, v) for k, v in data["planning_areas"].items() if v["class"] == "contested"
+    )
+    result = run_cli("explain", plr_id, "--sensitivity", str(default_atlas))
+    assert result.returncode == 0, result.stderr
+    assert f"in a Handlungsraum in {entry['inclusion']:.1%} of scenarios (contested)" in result.stdout
+    top = max(entry["flips"], key=lambda k: entry["flips"][k])
+    assert f"    {top} (" in result.stdout
+    missing = run_cli("explain", plr_id, "--sensitivity", str(default_atlas / "nope"))
+    assert missing.returncode == 3 and "no atlas here" in missing.stderr

@@ -166,8 +166,15 @@ def validate(config_path: Path) -> None:
 @click.argument("plr_id")
 @config_option
 @previous_option
+@click.option(
+    "--sensitivity",
+    "atlas_dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="A `quartiere sensitivity` output DIR: add inclusion frequency and what flips it.",
+)
 @handle_errors
-def explain(plr_id: str, config_path: Path, previous: Path | None) -> None:
+def explain(plr_id: str, config_path: Path, previous: Path | None, atlas_dir: Path | None) -> None:
     """Why is planning area PLR_ID in or out? Values, rules, verdicts and sources.
 
     Give the same --previous as the build did, so that area numbers match the built file.
@@ -182,6 +189,10 @@ def explain(plr_id: str, config_path: Path, previous: Path | None) -> None:
     before = read_build(previous) if previous is not None else None
     result = compute(load_inputs(config), config, previous=before)
     click.echo(explain_text(result, plr_id.strip()))
+    if atlas_dir is not None:
+        from quartiere.sensitivity.explain import sensitivity_lines
+
+        click.echo("\n".join(["", *sensitivity_lines(atlas_dir, plr_id.strip())]))
 
 
 @main.command(epilog=EXIT_HELP)

@@ -307,7 +307,7 @@ def memo(atlas: Atlas, edition: str, elapsed: float) -> str:
     for r in contested.itertuples():
         ref = "yes" if r.in_reference else "no"
         out.append(
-            f"| {r.plr_id} | {r.plr_name} | {r.bezirk} | {r.inclusion:.0%} | {ref} | "
+            f"| {r.plr_id} | {r.plr_name} | {r.bezirk} | {r.inclusion:.1%} | {ref} | "
             f"{r.flipped_by} |"
         )
     out += ["", f"Data: {ATTRIBUTION}", ""]
@@ -607,9 +607,11 @@ def run_sensitivity(
         f"{'scheduler ' + scheduler if scheduler else 'local'}"
     )
     bar = Progress(len(rows), enabled=progress)
+    started = time.perf_counter()
     results = run_scenarios(
         ctx, plan, rows, scheduler=scheduler, workers=workers, progress=bar.update
     )
+    scenario_seconds = time.perf_counter() - started
     atlas = analyse(
         plan,
         rows,
@@ -620,6 +622,6 @@ def run_sensitivity(
         plan.seed,
     )
     elapsed = time.perf_counter() - start
-    atlas.info["elapsed_s"] = elapsed
+    atlas.info.update(elapsed_s=elapsed, scenario_seconds=scenario_seconds)
     write_outputs(out_dir, atlas, plr_geom, area_geom, config.edition, elapsed)
     return atlas
