@@ -232,7 +232,8 @@ def _sensitivity(samples: int = 1024, workers: int | None = None) -> None:
         f"whole run with loading, analysis and outputs: {total:.1f} s"
     )
     print(
-        f"  10,000 scenarios: {per_10k:.1f} s (target < 60 s: {'met' if per_10k < 60 else 'MISSED'})"
+        f"  10,000 scenarios: {per_10k:.1f} s "
+        f"(target < 60 s: {'met' if per_10k < 60 else 'MISSED'})"
         f"; peak memory, all processes: {peak[0] / 2**30:.2f} GB "
         f"(target < 2 GB: {'met' if peak[0] < 2 * 2**30 else 'MISSED'})"
     )

@@ -56,7 +56,10 @@ def plan_file(tmp_path: Path, text: str) -> Path:
             "unknown key path: criteria.schools has no 'lmb_treshold'; did you mean "
             "'lmb_threshold'?",
         ),
-        ("parameters:\n  - key: criteria.schools.lmb_threshold\n    range: [80, 80]\n", "empty range"),
+        (
+            "parameters:\n  - key: criteria.schools.lmb_threshold\n    range: [80, 80]\n",
+            "empty range",
+        ),
         (
             "parameters:\n  - key: criteria.atlas.flag_strata\n    choices: [[7], [8]]\n",
             "choice '[8]' is refused by the configuration: criteria.atlas: flag_strata [8] "
@@ -67,7 +70,8 @@ def plan_file(tmp_path: Path, text: str) -> Path:
             "range bound '1.5' is refused by the configuration",
         ),
         (
-            "parameters:\n  - key: delineation.seed\n    choices: ['n_criteria >= 2', 'import os']\n",
+            "parameters:\n  - key: delineation.seed\n"
+            "    choices: ['n_criteria >= 2', 'import os']\n",
             "is refused by the configuration",
         ),
         ("parameters:\n  - key: planning_areas.id\n    choices: [a, b]\n", "cannot vary"),
@@ -165,7 +169,11 @@ def lattice_context(config) -> Context:
     flagged, its catchment at 70 % lmb (in iff the threshold is at most 70); all else out."""
     rows, cols = 3, 4
     ids = [f"{r:02d}{c:02d}0000" for r in range(rows) for c in range(cols)]
-    boxes = [shapely.box(c * 100, r * 100, (c + 1) * 100, (r + 1) * 100) for r in range(rows) for c in range(cols)]
+    boxes = [
+        shapely.box(c * 100, r * 100, (c + 1) * 100, (r + 1) * 100)
+        for r in range(rows)
+        for c in range(cols)
+    ]
     index = pd.Index(ids, name="plr_id")
     geometry = gpd.GeoSeries(boxes, index=index, crs="EPSG:25833")
     unit_id = f"{UNIT[1]:02d}{UNIT[0]:02d}0000"
@@ -309,7 +317,9 @@ def test_outputs_are_complete_and_styled(default_atlas):
     assert len(plr) == 542 and len(areas) > 0
     assert plr["inclusion"].between(0, 1).all() and areas["stability"].between(0, 1).all()
     expected = np.where(
-        plr["inclusion"] >= 0.9, "robust_in", np.where(plr["inclusion"] <= 0.1, "robust_out", "contested")
+        plr["inclusion"] >= 0.9,
+        "robust_in",
+        np.where(plr["inclusion"] <= 0.1, "robust_out", "contested"),
     )
     assert (plr["class"].to_numpy() == expected).all()
     with sqlite3.connect(default_atlas / "sensitivity.gpkg") as db:
@@ -372,8 +382,18 @@ def test_cluster_run_equals_local_run(default_atlas, tmp_path):
         for _ in range(2):
             procs.append(
                 subprocess.Popen(
-                    [dask, "worker", address, "--nthreads", "1", "--nworkers", "1",
-                     "--no-dashboard", "--host", "127.0.0.1"],
+                    [
+                        dask,
+                        "worker",
+                        address,
+                        "--nthreads",
+                        "1",
+                        "--nworkers",
+                        "1",
+                        "--no-dashboard",
+                        "--host",
+                        "127.0.0.1",
+                    ],
                     stdout=subprocess.DEVNULL,
                     stderr=subprocess.DEVNULL,
                 )
@@ -418,7 +438,9 @@ def test_explain_adds_the_atlas(default_atlas):
     )
     result = run_cli("explain", plr_id, "--sensitivity", str(default_atlas))
     assert result.returncode == 0, result.stderr
-    assert f"in a Handlungsraum in {entry['inclusion']:.1%} of scenarios (contested)" in result.stdout
+    assert (
+        f"in a Handlungsraum in {entry['inclusion']:.1%} of scenarios (contested)" in result.stdout
+    )
     top = max(entry["flips"], key=lambda k: entry["flips"][k])
     assert f"    {top} (" in result.stdout
     missing = run_cli("explain", plr_id, "--sensitivity", str(default_atlas / "nope"))

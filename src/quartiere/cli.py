@@ -276,9 +276,7 @@ def history(configs: tuple[Path, ...], out_dir: Path, quiet: bool) -> None:
 @click.option("--seed", type=int, default=None, help="Sampling seed (default: the plan's).")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), required=True, help="DIR.")
 @click.option("--scheduler", default=None, help="Existing dask scheduler, tcp://HOST:8786.")
-@click.option(
-    "--workers", type=int, default=None, help="Local worker processes (0: in-process)."
-)
+@click.option("--workers", type=int, default=None, help="Local worker processes (0: in-process).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @handle_errors
 def sensitivity(

@@ -88,7 +88,10 @@ def sobol_indices(plan: Plan, y: np.ndarray, seed: int) -> pd.DataFrame:
             plan.problem(), y, calc_second_order=False, num_resamples=200, seed=seed
         )
     return pd.DataFrame(
-        {k: np.nan_to_num(np.asarray(res[k], dtype=float)) for k in ("S1", "S1_conf", "ST", "ST_conf")},
+        {
+            k: np.nan_to_num(np.asarray(res[k], dtype=float))
+            for k in ("S1", "S1_conf", "ST", "ST_conf")
+        },
         index=plan.names,
     )
 
@@ -139,7 +142,8 @@ def analyse(
     """Frequencies, classes, area stability and Sobol' indices from the scenario arrays.
 
     ``reference_plr`` has one row per PLR in context order (plr_id, plr_name, bezirk, in_reference);
-    ``reference_areas`` one row per area of the reference build (hr_id, hr_name, members: positions).
+    ``reference_areas`` one row per area of the reference build (hr_id, hr_name, members:
+    positions).
     """
     inside = results["inside"]
     d = len(plan.parameters)
@@ -155,9 +159,7 @@ def analyse(
     plr["class"] = classify(freq)
     order = np.argsort(-flips, axis=0, kind="stable")
     plr["flipped_by"] = [
-        ", ".join(
-            f"{plan.names[k]} ({flips[k, j]:.0%})" for k in order[:3, j] if flips[k, j] > 0
-        )
+        ", ".join(f"{plan.names[k]} ({flips[k, j]:.0%})" for k in order[:3, j] if flips[k, j] > 0)
         for j in range(inside.shape[1])
     ]
 
@@ -192,7 +194,9 @@ def scenarios_table(atlas: Atlas) -> str:
         cells = [str(i)]
         for p, v in zip(plan.parameters, decoded, strict=True):
             text = p.label(v)
-            cells.append('"' + text.replace('"', '""') + '"' if ("," in text or '"' in text) else text)
+            cells.append(
+                '"' + text.replace('"', '""') + '"' if ("," in text or '"' in text) else text
+            )
         cells += [
             str(int(atlas.results["n_areas"][i])),
             f"{atlas.results['population'][i]:.0f}",
@@ -358,12 +362,18 @@ def atlas_json(atlas: Atlas, edition: str, elapsed: float) -> dict[str, Any]:
             for j, (_, r) in enumerate(atlas.plr.iterrows())
         },
         "areas": {
-            str(a.hr_id): {
-                "name": a.hr_name,
-                "stability": round(float(a.stability), 4),
-                "mean_jaccard": round(float(a.mean_jaccard), 4),
+            str(hr_id): {
+                "name": str(name),
+                "stability": round(float(stability), 4),
+                "mean_jaccard": round(float(jaccard), 4),
             }
-            for a in atlas.areas.itertuples()
+            for hr_id, name, stability, jaccard in zip(
+                atlas.areas["hr_id"],
+                atlas.areas["hr_name"],
+                atlas.areas["stability"],
+                atlas.areas["mean_jaccard"],
+                strict=True,
+            )
         },
     }
 

@@ -94,11 +94,11 @@ def run_scenarios(
     local_only = scheduler is None and (workers == 0 or (workers is None and n < IN_PROCESS_BELOW))
     if local_only:
         size = batch_size or 64
-        parts = []
+        done = []
         for part in _batches(n, size):
-            parts.append(evaluate_batch(ctx, plan, rows[part]))
+            done.append(evaluate_batch(ctx, plan, rows[part]))
             report(part.stop - part.start)
-        return _stack(parts)
+        return _stack(done)
 
     from distributed import Client, LocalCluster, as_completed
 
@@ -127,7 +127,12 @@ def run_scenarios(
         index = {}
         for i, part in enumerate(batches):
             future = client.submit(
-                evaluate_batch, shared, plan_future, rows[part], pure=False, key=f"quartiere-scenarios-{token}-{i}"
+                evaluate_batch,
+                shared,
+                plan_future,
+                rows[part],
+                pure=False,
+                key=f"quartiere-scenarios-{token}-{i}",
             )
             futures.append(future)
             index[future.key] = i

@@ -139,9 +139,9 @@ def _check_path(data: dict[str, Any], key: str) -> str | None:
     node: Any = data
     walked: list[str] = []
     for part in _split(key):
-        if isinstance(node, dict) and part in node:
-            node = node[part]
-        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+        in_dict = isinstance(node, dict) and part in node
+        in_list = isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+        if in_dict or in_list:
             node = node[part]
         else:
             options = [str(k) for k in node] if isinstance(node, dict) else []
@@ -179,7 +179,9 @@ def load_plan(path: str | Path, config: Config) -> Plan:
         raise ConfigError("expected a mapping with 'parameters'", path)
     unknown = sorted(set(raw) - _PLAN_KEYS)
     if unknown:
-        raise ConfigError(f"unknown key '{unknown[0]}'; valid keys: samples, seed, parameters", path)
+        raise ConfigError(
+            f"unknown key '{unknown[0]}'; valid keys: samples, seed, parameters", path
+        )
     samples = raw.get("samples", 256)
     seed = raw.get("seed", 0)
     for key, value, low in (("samples", samples, 1), ("seed", seed, 0)):
@@ -187,7 +189,9 @@ def load_plan(path: str | Path, config: Config) -> Plan:
             raise ConfigError(f"{key}: {value!r} must be an integer >= {low}", path)
     entries = raw.get("parameters")
     if not isinstance(entries, list) or not entries:
-        raise ConfigError("parameters: a non-empty list of {key, range | choices} is required", path)
+        raise ConfigError(
+            "parameters: a non-empty list of {key, range | choices} is required", path
+        )
 
     base = config.model_dump(mode="python", exclude={"source", "files"})
     parameters: list[Parameter] = []
@@ -202,9 +206,7 @@ def load_plan(path: str | Path, config: Config) -> Plan:
     return Plan(tuple(parameters), samples, seed, str(path))
 
 
-def _parameter(
-    i: int, entry: Any, base: dict[str, Any], config: Config, path: Path
-) -> Parameter:
+def _parameter(i: int, entry: Any, base: dict[str, Any], config: Config, path: Path) -> Parameter:
     where = f"parameters[{i}]"
     if not isinstance(entry, dict) or "key" not in entry:
         raise ConfigError(f"{where}: expected a mapping with 'key' and 'range' or 'choices'", path)
@@ -247,13 +249,13 @@ def _parameter(
         numeric = numeric and all(
             isinstance(b, int | float) and not isinstance(b, bool) for b in bounds
         )
-        if not numeric or not (
-            isinstance(current, int | float) and not isinstance(current, bool)
-        ):
+        if not numeric or not (isinstance(current, int | float) and not isinstance(current, bool)):
             raise ConfigError(f"{where}: range must be [low, high] of a numeric key", path)
         low, high = bounds
         if not low < high:
-            raise ConfigError(f"{where}: empty range [{low}, {high}] (low must be below high)", path)
+            raise ConfigError(
+                f"{where}: empty range [{low}, {high}] (low must be below high)", path
+            )
         kind = "int" if isinstance(current, int) else "float"
         if kind == "int" and not (float(low).is_integer() and float(high).is_integer()):
             raise ConfigError(f"{where}: {key} is an integer; the range needs integer bounds", path)

@@ -22,7 +22,15 @@ import pandas as pd
 from quartiere.config import Config
 from quartiere.contiguity import Contiguity, build_contiguity, component_labels
 from quartiere.criteria import atlas_strata, estimate_lmb, mss_attention
-from quartiere.delineate import _cut_borders, _dominant, _evaluate, _grow, _holes, _truth, compile_rule
+from quartiere.delineate import (
+    _cut_borders,
+    _dominant,
+    _evaluate,
+    _grow,
+    _holes,
+    _truth,
+    compile_rule,
+)
 
 __all__ = ["Context", "ScenarioResult", "prepare_context", "evaluate_scenario", "evaluate_batch"]
 
@@ -122,8 +130,8 @@ def _schools_arrays(ctx: Context) -> tuple[np.ndarray, np.ndarray, np.ndarray, n
     def make() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         overlaps = ctx.catchment_overlaps
         catchments = pd.Index(ctx.lmb_share.index)
-        source = catchments.get_indexer(overlaps["source"])
-        target = ctx.plr_index.get_indexer(overlaps["target"])
+        source = catchments.get_indexer(pd.Index(overlaps["source"]))
+        target = ctx.plr_index.get_indexer(pd.Index(overlaps["target"]))
         keep = target >= 0
         return (
             source[keep],
@@ -191,9 +199,7 @@ def cluster(ctx: Context, flags: dict[str, np.ndarray], config: Config) -> Scena
     within = _cached(
         ctx,
         ("within", rules.contiguity, rules.border),
-        lambda: graph.adjacency
-        if rules.border == "none"
-        else _cut_borders(graph.adjacency, unit),
+        lambda: graph.adjacency if rules.border == "none" else _cut_borders(graph.adjacency, unit),
     )
     rank = np.arange(n, dtype=np.int64)  # the PLR index is sorted by id
     population = _cached(
