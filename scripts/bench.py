@@ -182,7 +182,7 @@ def _sensitivity(samples: int = 1024, workers: int | None = None) -> None:
 
     import psutil
 
-    from quartiere.sensitivity.atlas import run_sensitivity
+    from quartiere.sensitivity.run import run_sensitivity
 
     cli = Path(sys.executable).with_name("quartiere")
     with tempfile.TemporaryDirectory() as tmp:
@@ -215,7 +215,6 @@ def _sensitivity(samples: int = 1024, workers: int | None = None) -> None:
             Path(tmp) / "atlas",
             samples=samples,
             workers=workers,
-            progress=False,
         )
         total = time.perf_counter() - start
         stop.set()

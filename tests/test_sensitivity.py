@@ -23,8 +23,9 @@ from quartiere.cli import main
 from quartiere.config import load_config
 from quartiere.contiguity import build_contiguity
 from quartiere.errors import ConfigError
-from quartiere.sensitivity.atlas import analyse, sample, scenarios_table
+from quartiere.sensitivity.atlas import analyse, sample
 from quartiere.sensitivity.engine import run_scenarios
+from quartiere.sensitivity.outputs import scenarios_table
 from quartiere.sensitivity.plan import apply_values, load_plan
 from quartiere.sensitivity.scenario import Context, evaluate_scenario
 
@@ -445,3 +446,29 @@ def test_explain_adds_the_atlas(default_atlas):
     assert f"    {top} (" in result.stdout
     missing = run_cli("explain", plr_id, "--sensitivity", str(default_atlas / "nope"))
     assert missing.returncode == 3 and "no atlas here" in missing.stderr
+
+
+@pytest.mark.slow
+def test_interrupt_leaves_no_partial_output(tmp_path):
+    import signal
+
+    out = tmp_path / "atlas"
+    out.mkdir()
+    (out / "scenarios.csv").write_text("previous\n", encoding="utf-8")
+    proc = subprocess.Popen(
+        [str(BIN / "quartiere"), "sensitivity", "--samples", "64", "--workers", "0"]
+        + ["--out", str(out)],
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
+        cwd=ROOT,
+    )
+    assert proc.stderr is not None
+    for line in proc.stderr:
+        if line.startswith("scenarios ["):  # running scenarios: interrupt now
+            proc.send_signal(signal.SIGINT)
+            break
+    assert proc.wait(timeout=120) == 130
+    assert sorted(p.name for p in out.iterdir()) == ["scenarios.csv"]
+    assert (out / "scenarios.csv").read_text(encoding="utf-8") == "previous\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["atlas"]  # no staging directory left

@@ -290,7 +290,7 @@ def sensitivity(
     quiet: bool,
 ) -> None:
     """Robustness atlas: every planning area and area across thousands of plausible rule sets."""
-    from quartiere.sensitivity.atlas import run_sensitivity
+    from quartiere.sensitivity.run import run_sensitivity
 
     if scheduler is not None and workers is not None:
         raise click.UsageError("give --scheduler or --workers, not both")
@@ -303,8 +303,7 @@ def sensitivity(
         seed=seed,
         scheduler=scheduler,
         workers=workers,
-        progress=not quiet,
-        say=(lambda _: None) if quiet else _say,
+        say=None if quiet else _say,
     )
     counts = atlas.plr["class"].value_counts()
     click.echo(

@@ -1,0 +1,1 @@
+"""Robustness atlas: the delineation across thousands of plausible rule sets (docs/sensitivity.md)."""
