@@ -1,1 +1,1 @@
-"""Robustness atlas: the delineation across thousands of plausible rule sets (docs/sensitivity.md)."""
+"""Robustness atlas: the delineation across plausible rule sets (docs/sensitivity.md)."""

@@ -74,7 +74,7 @@ def sobol_indices(plan: Plan, y: np.ndarray, seed: int) -> pd.DataFrame:
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
         res = sobol.analyze(
-            plan.problem(), y, calc_second_order=False, num_resamples=200, seed=seed
+            plan.problem(), y, calc_second_order=False, num_resamples=100, seed=seed
         )
     return pd.DataFrame(
         {

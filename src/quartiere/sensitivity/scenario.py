@@ -21,7 +21,7 @@ import pandas as pd
 
 from quartiere.config import Config
 from quartiere.contiguity import Contiguity, build_contiguity, component_labels
-from quartiere.criteria import atlas_strata, estimate_lmb, mss_attention
+from quartiere.criteria import atlas_strata, mss_attention
 from quartiere.delineate import (
     _cut_borders,
     _dominant,
@@ -164,14 +164,19 @@ def criteria_flags(ctx: Context, config: Config) -> dict[str, np.ndarray]:
         ("atlas", repr(rules.atlas)),
         lambda: as_array(atlas_strata(ctx.atlas_values, ctx.population, rules.atlas)["c_atlas"]),
     )
-    lmb = ctx.lmb_share
+    lmb = _cached(ctx, "lmb", lambda: ctx.lmb_share.to_numpy(dtype=float))
     if ctx.child_poverty is not None and config.catchments.estimate is not None:
         assert ctx.citywide_child_poverty is not None
-        lmb, _ = estimate_lmb(
-            ctx.child_poverty, ctx.citywide_child_poverty, config.catchments.estimate.citywide_mean
+        # quartiere.criteria.estimate_lmb on arrays: one scaling factor, capped at 100 %
+        child_poverty = _cached(
+            ctx,
+            "child_poverty",
+            lambda: ctx.child_poverty.reindex(ctx.lmb_share.index).to_numpy(dtype=float),
         )
+        factor = config.catchments.estimate.citywide_mean / ctx.citywide_child_poverty
+        lmb = np.minimum(child_poverty * factor, 100.0)
     source, target, area, plr_area = _schools_arrays(ctx)
-    share = lmb.to_numpy(dtype=float)[source]
+    share = lmb[source]
     known = ~np.isnan(share)
     flagged = known & (np.nan_to_num(share) >= rules.schools.lmb_threshold)
     n = ctx.n
