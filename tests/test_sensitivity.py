@@ -4,6 +4,7 @@ lattice, determinism, outputs, and a real dask cluster on loopback."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import socket
 import sqlite3
@@ -462,6 +463,8 @@ def test_interrupt_leaves_no_partial_output(tmp_path):
         stdout=subprocess.DEVNULL,
         text=True,
         cwd=ROOT,
+        # a job started in the background inherits an ignored SIGINT: Ctrl-C must reach it
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     assert proc.stderr is not None
     for line in proc.stderr:
@@ -472,3 +475,55 @@ def test_interrupt_leaves_no_partial_output(tmp_path):
     assert sorted(p.name for p in out.iterdir()) == ["scenarios.csv"]
     assert (out / "scenarios.csv").read_text(encoding="utf-8") == "previous\n"
     assert [p.name for p in tmp_path.iterdir()] == ["atlas"]  # no staging directory left
+
+
+QGIS_SCRIPT = r"""
+import json, sys
+from qgis.core import QgsApplication, QgsVectorLayer
+app = QgsApplication([], False)
+app.initQgis()
+out = {}
+for name in ["planungsraeume", "handlungsraeume"]:
+    layer = QgsVectorLayer(f"{sys.argv[1]}|layername={name}", name, "ogr")
+    r = layer.renderer() if layer.isValid() else None
+    cat = r is not None and r.type() == "categorizedSymbol"
+    out[name] = {
+        "valid": layer.isValid(),
+        "features": layer.featureCount(),
+        "renderer": r.type() if r else None,
+        "attr": r.classAttribute() if cat else None,
+        "values": [c.value() for c in r.categories()] if cat else [],
+    }
+print(json.dumps(out))
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.qgis
+def test_qgis_opens_the_atlas_styled(default_atlas):
+    debian = Path("/usr/bin/python3")
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "XDG_RUNTIME_DIR": "/tmp"}
+    if (
+        not debian.exists()
+        or subprocess.run(
+            [str(debian), "-c", "import qgis.core"], capture_output=True, env=env
+        ).returncode
+    ):
+        pytest.skip("QGIS (python3-qgis) is not installed")
+    result = subprocess.run(
+        [str(debian), "-c", QGIS_SCRIPT, str(default_atlas / "sensitivity.gpkg")],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    plr, areas = report["planungsraeume"], report["handlungsraeume"]
+    assert plr["valid"] and plr["features"] == 542
+    assert (plr["renderer"], plr["attr"]) == ("categorizedSymbol", "class")
+    assert plr["values"] == ["robust_in", "contested", "robust_out"]
+    assert areas["valid"] and (areas["renderer"], areas["attr"]) == (
+        "categorizedSymbol",
+        "stability_class",
+    )

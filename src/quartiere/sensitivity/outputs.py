@@ -3,6 +3,7 @@ the end so that a failed or interrupted run leaves DIR as it was."""
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import shutil
@@ -250,7 +251,8 @@ def _fill_symbol(name: str, colour: str, alpha: float = 1.0) -> str:
 def _categorized_qml(attr: str, categories: list[tuple[str, str, str]], alpha: float) -> str:
     """A QGIS style: one fill colour per value of ``attr`` (value, label, colour)."""
     cats = "".join(
-        f'      <category symbol="{i}" value="{v}" label="{label}" render="true"/>\n'
+        f'      <category symbol="{i}" value="{html.escape(v)}" label="{html.escape(label)}" '
+        'render="true"/>\n'
         for i, (v, label, _) in enumerate(categories)
     )
     symbols = "".join(_fill_symbol(str(i), c, alpha) for i, (_, _, c) in enumerate(categories))
@@ -292,7 +294,9 @@ def write_gpkg(out: Path, plr: gpd.GeoDataFrame, areas: gpd.GeoDataFrame) -> Non
             layer=name,
             driver="GPKG",
             promote_to_multi=True,
-            layer_options={"SPATIAL_INDEX": "YES"},
+            layer_options={"SPATIAL_INDEX": "YES", "GEOMETRY_NAME": "geom"},
+            # 1.3: the bundled GDAL writes 1.4, which QGIS 3.22 opens only with a warning
+            dataset_options={"VERSION": "1.3"} if name == "planungsraeume" else None,
             append=name != "planungsraeume",
         )
     db = sqlite3.connect(out)
@@ -311,6 +315,11 @@ def write_gpkg(out: Path, plr: gpd.GeoDataFrame, areas: gpd.GeoDataFrame) -> Non
                 "VALUES ('', '', ?, 'geom', ?, ?, '', 1, ?)",
                 (name, name, qml, "quartiere sensitivity default style"),
             )
+        # QGIS reads the styles through GDAL, which lists only tables registered as contents.
+        db.execute(
+            "INSERT INTO gpkg_contents (table_name, data_type, identifier, description) "
+            "VALUES ('layer_styles', 'attributes', 'layer_styles', 'QGIS default styles')"
+        )
         db.commit()
     finally:
         db.close()
