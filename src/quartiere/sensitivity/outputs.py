@@ -120,15 +120,18 @@ def memo(atlas: Atlas, edition: str, elapsed: float) -> str:
         "",
         f"Stability = share of scenarios with an area covering at least {STABLE_OVERLAP:.0%} of "
         "the reference area (by surface); mean Jaccard = average best overlap / union. Drivers: "
-        "parameters with the largest total index ST of the area's existence.",
+        "parameters with the largest total index ST (at least 0.05) of the area's existence.",
         "",
-        "| Nr. | Name | stability | mean Jaccard | drivers (ST) |",
+        "| Nr. | Name | stability | mean Jaccard | drivers (S1, ST) |",
         "|---|---|---:|---:|---|",
     ]
     for _, area in atlas.areas.iterrows():
         table = atlas.drivers[f"area {area['hr_id']}"].sort_values("ST", ascending=False)
         table = table[table["ST"] >= 0.05].head(3)
-        drivers = ", ".join(f"{n} {r.ST:.2f} ± {r.ST_conf:.2f}" for n, r in table.iterrows())
+        drivers = "; ".join(
+            f"{n} S1 {r.S1:.2f} ± {r.S1_conf:.2f}, ST {r.ST:.2f} ± {r.ST_conf:.2f}"
+            for n, r in table.iterrows()
+        )
         out.append(
             f"| {area['hr_id']} | {area['hr_name']} | {area['stability']:.0%} | "
             f"{area['mean_jaccard']:.2f} | {drivers or '-'} |"
