@@ -22,7 +22,7 @@ endif
 INPUTS := $(shell find data/raw -type f 2>/dev/null)
 CODE := $(shell find src -name '*.py' -o -name '*.qml' 2>/dev/null)
 
-.PHONY: build update history test bench lint format clean mutation FORCE
+.PHONY: build update history sensitivity test bench lint format clean mutation FORCE
 
 build: $(OUT)
 
@@ -31,6 +31,11 @@ build: $(OUT)
 update: $(OUT)
 
 history: $(HISTORY)/timeline.md
+
+# Robustness atlas over the plan's rule sets (docs/sensitivity.md); SCHEDULER=tcp://HOST:8786 for a cluster.
+SENSITIVITY ?= data/processed/sensitivity
+sensitivity: $(STAMP)
+	$(BIN)/quartiere sensitivity --config $(CONFIG) --plan config/sensitivity.yaml --out $(SENSITIVITY) $(if $(SCHEDULER),--scheduler $(SCHEDULER))
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

@@ -171,11 +171,80 @@ def _berlin(runs: int = 3) -> None:
     )
 
 
+# ------------------------------------------------------------------------------------------
+# Robustness atlas (issue 11): scenarios per second on Berlin against one `quartiere build`.
+# Goal: 10,000 scenarios in under 60 s on 2 cores, peak memory (all processes) under 2 GB.
+# ------------------------------------------------------------------------------------------
+
+
+def _sensitivity(samples: int = 1024, workers: int | None = None) -> None:
+    import threading
+
+    import psutil
+
+    from quartiere.sensitivity.run import run_sensitivity
+
+    cli = Path(sys.executable).with_name("quartiere")
+    with tempfile.TemporaryDirectory() as tmp:
+        start = time.perf_counter()
+        subprocess.run(
+            [str(cli), "build", "--config", str(CONFIG), "--out", f"{tmp}/b.gpkg", "-q"],
+            check=True,
+        )
+        build_seconds = time.perf_counter() - start
+
+        me = psutil.Process()
+        peak = [0]
+        stop = threading.Event()
+
+        def sample_rss() -> None:
+            while not stop.is_set():
+                try:
+                    procs = [me, *me.children(recursive=True)]
+                    peak[0] = max(peak[0], sum(p.memory_info().rss for p in procs))
+                except psutil.Error:
+                    pass
+                time.sleep(0.2)
+
+        thread = threading.Thread(target=sample_rss, daemon=True)
+        thread.start()
+        start = time.perf_counter()
+        atlas = run_sensitivity(
+            CONFIG,
+            ROOT / "config" / "sensitivity.yaml",
+            Path(tmp) / "atlas",
+            samples=samples,
+            workers=workers,
+        )
+        total = time.perf_counter() - start
+        stop.set()
+        thread.join()
+    n = len(atlas.rows)
+    seconds = atlas.info["scenario_seconds"]
+    rate = n / seconds
+    per_10k = 10_000 / rate
+    print(f"\nRobustness atlas (config/sensitivity.yaml, {samples} samples, {n:,} scenarios):")
+    print(f"  one `quartiere build` (process, with map and summary): {build_seconds:.2f} s")
+    print(
+        f"  scenarios: {seconds:.1f} s = {rate:,.0f} scenarios/s "
+        f"({rate * build_seconds:,.0f} x faster than a build per scenario); "
+        f"whole run with loading, analysis and outputs: {total:.1f} s"
+    )
+    print(
+        f"  10,000 scenarios: {per_10k:.1f} s "
+        f"(target < 60 s: {'met' if per_10k < 60 else 'MISSED'})"
+        f"; peak memory, all processes: {peak[0] / 2**30:.2f} GB "
+        f"(target < 2 GB: {'met' if peak[0] < 2 * 2**30 else 'MISSED'})"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="*", default=[10**4, 10**5, 10**6])
     parser.add_argument("--worker", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--no-berlin", action="store_true", help="skip the real Berlin build")
+    parser.add_argument("--no-sensitivity", action="store_true", help="skip the atlas benchmark")
+    parser.add_argument("--sensitivity-samples", type=int, default=1024, help="Saltelli samples")
     args = parser.parse_args(argv)
     if args.worker:
         _worker(args.worker)
@@ -208,6 +277,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"10^6 target (< {TARGET_SECONDS:.0f} s, < 6 GB peak): {'met' if ok else 'MISSED'}")
     if not args.no_berlin:
         _berlin()
+    if not args.no_sensitivity:
+        _sensitivity(args.sensitivity_samples)
     return 0 if ok else 1
 
 

@@ -248,8 +248,15 @@ def validate(config_path: Path) -> None:
 @click.argument("plr_id")
 @config_option
 @previous_option
+@click.option(
+    "--sensitivity",
+    "atlas_dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="A `quartiere sensitivity` output DIR: add inclusion frequency and what flips it.",
+)
 @handle_errors
-def explain(plr_id: str, config_path: Path, previous: Path | None) -> None:
+def explain(plr_id: str, config_path: Path, previous: Path | None, atlas_dir: Path | None) -> None:
     """Why is planning area PLR_ID in or out? Values, rules, verdicts and sources.
 
     Give the same --previous as the build did, so that area numbers match the built file.
@@ -264,6 +271,10 @@ def explain(plr_id: str, config_path: Path, previous: Path | None) -> None:
     before = read_build(previous) if previous is not None else None
     result = compute(load_inputs(config), config, previous=before)
     click.echo(explain_text(result, plr_id.strip()))
+    if atlas_dir is not None:
+        from quartiere.sensitivity.explain import sensitivity_lines
+
+        click.echo("\n".join(["", *sensitivity_lines(atlas_dir, plr_id.strip())]))
 
 
 @main.command(epilog=EXIT_HELP)
@@ -333,6 +344,57 @@ def history(configs: tuple[Path, ...], out_dir: Path, quiet: bool) -> None:
     click.echo(
         f"wrote {out_dir}/timeline.md, timeline.csv, persistence.csv, history.png "
         f"({len(result.editions)} editions) in {time.perf_counter() - start:.1f} s"
+    )
+
+
+@main.command(epilog=EXIT_HELP)
+@config_option
+@click.option(
+    "--plan",
+    "plan_path",
+    type=click.Path(path_type=Path),
+    default=Path("config/sensitivity.yaml"),
+    show_default=True,
+    help="Sensitivity plan: uncertain configuration keys with ranges or choices.",
+)
+@click.option("--samples", type=int, default=None, help="Saltelli base samples (power of two).")
+@click.option("--seed", type=int, default=None, help="Sampling seed (default: the plan's).")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), required=True, help="DIR.")
+@click.option("--scheduler", default=None, help="Existing dask scheduler, tcp://HOST:8786.")
+@click.option("--workers", type=int, default=None, help="Local worker processes (0: in-process).")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+@handle_errors
+def sensitivity(
+    config_path: Path,
+    plan_path: Path,
+    samples: int | None,
+    seed: int | None,
+    out_dir: Path,
+    scheduler: str | None,
+    workers: int | None,
+    quiet: bool,
+) -> None:
+    """Robustness atlas: every planning area and area across thousands of plausible rule sets."""
+    from quartiere.sensitivity.run import run_sensitivity
+
+    if scheduler is not None and workers is not None:
+        raise click.UsageError("give --scheduler or --workers, not both")
+    start = time.perf_counter()
+    atlas = run_sensitivity(
+        config_path,
+        plan_path,
+        out_dir,
+        samples=samples,
+        seed=seed,
+        scheduler=scheduler,
+        workers=workers,
+        say=None if quiet else _say,
+    )
+    counts = atlas.plr["class"].value_counts()
+    click.echo(
+        f"wrote {out_dir}/sensitivity.gpkg, sensitivity.md, sensitivity.png, scenarios.csv, "
+        f"sensitivity.json ({len(atlas.rows):,} scenarios; {counts.get('robust_in', 0)} robust in, "
+        f"{counts.get('contested', 0)} contested) in {time.perf_counter() - start:.1f} s"
     )
 
 

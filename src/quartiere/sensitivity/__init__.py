@@ -1,0 +1,1 @@
+"""Robustness atlas: the delineation across plausible rule sets (docs/sensitivity.md)."""

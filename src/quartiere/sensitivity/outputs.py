@@ -1,0 +1,405 @@
+"""The atlas's outputs: styled GeoPackage, memo, map, scenarios.csv and JSON, moved into DIR at
+the end so that a failed or interrupted run leaves DIR as it was."""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import shutil
+import sqlite3
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from quartiere import ATTRIBUTION
+from quartiere.sensitivity.atlas import (
+    CLASSES,
+    ROBUST_IN,
+    ROBUST_OUT,
+    STABLE_OVERLAP,
+    Atlas,
+)
+
+__all__ = ["scenarios_table", "memo", "atlas_json", "write_gpkg", "write_outputs"]
+
+# --------------------------------------------------------------------------------------------
+# Outputs
+# --------------------------------------------------------------------------------------------
+
+
+def scenarios_table(atlas: Atlas) -> str:
+    """scenarios.csv: every scenario's parameter values and summary figures, byte-stable."""
+    plan = atlas.plan
+    lines = [",".join(["scenario", *plan.names, "n_areas", "population", "n_plr"])]
+    for i, decoded in enumerate(atlas.decoded):
+        cells = [str(i)]
+        for p, v in zip(plan.parameters, decoded, strict=True):
+            text = p.label(v)
+            cells.append(
+                '"' + text.replace('"', '""') + '"' if ("," in text or '"' in text) else text
+            )
+        cells += [
+            str(int(atlas.results["n_areas"][i])),
+            f"{atlas.results['population'][i]:.0f}",
+            str(int(atlas.results["inside"][i].sum())),
+        ]
+        lines.append(",".join(cells))
+    return "\n".join(lines) + "\n"
+
+
+def _driver_rows(table: pd.DataFrame, top: int | None = None) -> list[str]:
+    table = table.sort_values("ST", ascending=False, kind="stable")
+    if top:
+        table = table.head(top)
+    return [
+        f"| {name} | {r.S1:.2f} ± {r.S1_conf:.2f} | {r.ST:.2f} ± {r.ST_conf:.2f} |"
+        for name, r in table.iterrows()
+    ]
+
+
+def memo(atlas: Atlas, edition: str, elapsed: float) -> str:
+    """sensitivity.md: robust core, contested areas, and what drives the result."""
+    plan = atlas.plan
+    plr = atlas.plr
+    n_scen = len(atlas.rows)
+    core = plr[plr["class"] == "robust_in"]
+    contested = plr[plr["class"] == "contested"].sort_values("inclusion", ascending=False)
+    out = [
+        f"# Robustness atlas: {edition}",
+        "",
+        f"{n_scen:,} scenarios ({plan.samples} Saltelli base samples x ({len(plan.parameters)} "
+        f"parameters + 2), seed {plan.seed}), run in {elapsed:.1f} s. Each scenario is one "
+        "plausible rule set from the plan; a planning area's inclusion frequency is the share of "
+        "scenarios in which it belongs to a Handlungsraum.",
+        "",
+        "## Parameters",
+        "",
+        "| parameter | key | varied over |",
+        "|---|---|---|",
+    ]
+    for p in plan.parameters:
+        span = (
+            " / ".join(f"`{label}`" for label in p.labels)
+            if p.kind == "choice"
+            else f"{p.low:g} .. {p.high:g}"
+        )
+        out.append(f"| {p.name} | `{p.key}` | {span} |")
+    figures = atlas.results
+    out += [
+        "",
+        "## Summary",
+        "",
+        f"- Number of areas: median {np.median(figures['n_areas']):.0f}, range "
+        f"{figures['n_areas'].min()}-{figures['n_areas'].max()}.",
+        f"- Population covered: median {np.median(figures['population']):,.0f}, range "
+        f"{figures['population'].min():,.0f}-{figures['population'].max():,.0f}.",
+        f"- Robust core (in >= {ROBUST_IN:.0%} of scenarios): {len(core)} planning areas, "
+        f"{core['population'].sum():,.0f} inhabitants.",
+        f"- Contested ({ROBUST_OUT:.0%} < inclusion < {ROBUST_IN:.0%}): {len(contested)} planning "
+        "areas.",
+        f"- Robustly out (in <= {ROBUST_OUT:.0%}): {int((plr['class'] == 'robust_out').sum())} "
+        "planning areas.",
+        "",
+        "## What drives the result",
+        "",
+        "Sobol' indices: S1 = share of the output's variance due to the parameter alone, ST = "
+        "including its interactions (± 95 % confidence half-width). ST near 0: the parameter does "
+        "not matter for this output.",
+    ]
+    for title, key in (("Number of areas", "n_areas"), ("Population covered", "population")):
+        out += ["", f"### {title}", "", "| parameter | S1 | ST |", "|---|---:|---:|"]
+        out += _driver_rows(atlas.drivers[key])
+    out += [
+        "",
+        "## Reference areas",
+        "",
+        f"Stability = share of scenarios with an area covering at least {STABLE_OVERLAP:.0%} of "
+        "the reference area (by surface); mean Jaccard = average best overlap / union. Drivers: "
+        "parameters with the largest total index ST (at least 0.05) of the area's existence.",
+        "",
+        "| Nr. | Name | stability | mean Jaccard | drivers (S1, ST) |",
+        "|---|---|---:|---:|---|",
+    ]
+    for _, area in atlas.areas.iterrows():
+        table = atlas.drivers[f"area {area['hr_id']}"].sort_values("ST", ascending=False)
+        table = table[table["ST"] >= 0.05].head(3)
+        drivers = "; ".join(
+            f"{n} S1 {r.S1:.2f} ± {r.S1_conf:.2f}, ST {r.ST:.2f} ± {r.ST_conf:.2f}"
+            for n, r in table.iterrows()
+        )
+        out.append(
+            f"| {area['hr_id']} | {area['hr_name']} | {area['stability']:.0%} | "
+            f"{area['mean_jaccard']:.2f} | {drivers or '-'} |"
+        )
+    out += [
+        "",
+        "## Robust core",
+        "",
+        f"{len(core)} planning areas are in a Handlungsraum in at least {ROBUST_IN:.0%} of the "
+        "scenarios:",
+        "",
+    ]
+    for bezirk, group in core.groupby("bezirk", sort=True):
+        names = ", ".join(f"{r.plr_id} {r.plr_name}" for r in group.itertuples())
+        out.append(f"- **{bezirk}** ({len(group)}): {names}")
+    out += [
+        "",
+        "## Contested planning areas",
+        "",
+        "Their fate hinges on the rules. 'Flipped by': share of paired scenarios in which changing "
+        "only that parameter moves the area in or out.",
+        "",
+        "| PLR | Name | Bezirk | inclusion | in reference build | flipped by |",
+        "|---|---|---|---:|---|---|",
+    ]
+    for r in contested.itertuples():
+        ref = "yes" if r.in_reference else "no"
+        out.append(
+            f"| {r.plr_id} | {r.plr_name} | {r.bezirk} | {r.inclusion:.1%} | {ref} | "
+            f"{r.flipped_by} |"
+        )
+    out += ["", f"Data: {ATTRIBUTION}", ""]
+    return "\n".join(out)
+
+
+def atlas_json(atlas: Atlas, edition: str, elapsed: float) -> dict[str, Any]:
+    plan = atlas.plan
+    return {
+        "edition": edition,
+        "plan": plan.source and Path(plan.source).name,
+        "samples": plan.samples,
+        "seed": plan.seed,
+        "n_scenarios": len(atlas.rows),
+        "elapsed_s": round(elapsed, 2),
+        "thresholds": {"robust_in": ROBUST_IN, "robust_out": ROBUST_OUT},
+        "parameters": [
+            {
+                "name": p.name,
+                "key": p.key,
+                "kind": p.kind,
+                **(
+                    {"choices": list(p.labels)}
+                    if p.kind == "choice"
+                    else {"range": [p.low, p.high]}
+                ),
+            }
+            for p in plan.parameters
+        ],
+        "drivers": {
+            key: {
+                name: {k: round(float(v), 4) for k, v in row.items()}
+                for name, row in table.iterrows()
+            }
+            for key, table in atlas.drivers.items()
+        },
+        "planning_areas": {
+            str(r["plr_id"]): {
+                "inclusion": round(float(r["inclusion"]), 4),
+                "seed_frequency": round(float(r["seed_frequency"]), 4),
+                "class": str(r["class"]),
+                "flips": {
+                    name: round(float(atlas.flips[k, j]), 4)
+                    for k, name in enumerate(plan.names)
+                    if atlas.flips[k, j] > 0
+                },
+            }
+            for j, (_, r) in enumerate(atlas.plr.iterrows())
+        },
+        "areas": {
+            str(hr_id): {
+                "name": str(name),
+                "stability": round(float(stability), 4),
+                "mean_jaccard": round(float(jaccard), 4),
+            }
+            for hr_id, name, stability, jaccard in zip(
+                atlas.areas["hr_id"],
+                atlas.areas["hr_name"],
+                atlas.areas["stability"],
+                atlas.areas["mean_jaccard"],
+                strict=True,
+            )
+        },
+    }
+
+
+_CLASS_COLOURS = {"robust_in": "#b2182b", "contested": "#fdae61", "robust_out": "#e0e0e0"}
+_CLASS_LABELS = {
+    "robust_in": f"robust in (>= {ROBUST_IN:.0%} of scenarios)",
+    "contested": "contested",
+    "robust_out": f"robust out (<= {ROBUST_OUT:.0%})",
+}
+
+
+def _fill_symbol(name: str, colour: str, alpha: float = 1.0) -> str:
+    r, g, b = (int(colour[i : i + 2], 16) for i in (1, 3, 5))
+    return (
+        f'      <symbol type="fill" name="{name}" alpha="{alpha}" clip_to_extent="1" '
+        'force_rhr="0">\n'
+        '        <layer class="SimpleFill" enabled="1" locked="0" pass="0">\n'
+        f'          <prop k="color" v="{r},{g},{b},255"/>\n'
+        '          <prop k="outline_color" v="90,90,90,255"/>\n'
+        '          <prop k="outline_width" v="0.15"/>\n'
+        '          <prop k="outline_width_unit" v="MM"/>\n'
+        '          <prop k="style" v="solid"/>\n'
+        "        </layer>\n"
+        "      </symbol>\n"
+    )
+
+
+def _categorized_qml(attr: str, categories: list[tuple[str, str, str]], alpha: float) -> str:
+    """A QGIS style: one fill colour per value of ``attr`` (value, label, colour)."""
+    cats = "".join(
+        f'      <category symbol="{i}" value="{html.escape(v)}" label="{html.escape(label)}" '
+        'render="true"/>\n'
+        for i, (v, label, _) in enumerate(categories)
+    )
+    symbols = "".join(_fill_symbol(str(i), c, alpha) for i, (_, _, c) in enumerate(categories))
+    return (
+        "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n"
+        '<qgis version="3.22.0" styleCategories="Symbology">\n'
+        f'  <renderer-v2 type="categorizedSymbol" attr="{attr}" forceraster="0" '
+        'symbollevels="0" enableorderby="0">\n'
+        f"    <categories>\n{cats}    </categories>\n"
+        f"    <symbols>\n{symbols}    </symbols>\n"
+        "  </renderer-v2>\n"
+        "</qgis>\n"
+    )
+
+
+def _styles() -> dict[str, str]:
+    plr = _categorized_qml(
+        "class", [(k, _CLASS_LABELS[k], _CLASS_COLOURS[k]) for k in CLASSES], 1.0
+    )
+    areas = _categorized_qml(
+        "stability_class",
+        [
+            ("stable", f"stable (kept in >= {ROBUST_IN:.0%} of scenarios)", "#2166ac"),
+            ("fragile", "fragile", "#f4a582"),
+        ],
+        0.6,
+    )
+    return {"planungsraeume": plr, "handlungsraeume": areas}
+
+
+def write_gpkg(out: Path, plr: gpd.GeoDataFrame, areas: gpd.GeoDataFrame) -> None:
+    """The two layers with their default QGIS styles (table ``layer_styles``)."""
+    import pyogrio
+
+    for name, frame in (("planungsraeume", plr), ("handlungsraeume", areas)):
+        pyogrio.write_dataframe(
+            frame,
+            out,
+            layer=name,
+            driver="GPKG",
+            promote_to_multi=True,
+            layer_options={"SPATIAL_INDEX": "YES", "GEOMETRY_NAME": "geom"},
+            # 1.3: the bundled GDAL writes 1.4, which QGIS 3.22 opens only with a warning
+            dataset_options={"VERSION": "1.3"} if name == "planungsraeume" else None,
+            append=name != "planungsraeume",
+        )
+    db = sqlite3.connect(out)
+    try:
+        db.execute(
+            "CREATE TABLE layer_styles (id INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL, "
+            "f_table_catalog TEXT(256), f_table_schema TEXT(256), f_table_name TEXT(256), "
+            "f_geometry_column TEXT(256), styleName TEXT(30), styleQML TEXT, styleSLD TEXT, "
+            "useAsDefault BOOLEAN, description TEXT, owner TEXT(30), ui TEXT(30), "
+            "update_time DATETIME DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')))"
+        )
+        for name, qml in _styles().items():
+            db.execute(
+                "INSERT INTO layer_styles (f_table_catalog, f_table_schema, f_table_name, "
+                "f_geometry_column, styleName, styleQML, styleSLD, useAsDefault, description) "
+                "VALUES ('', '', ?, 'geom', ?, ?, '', 1, ?)",
+                (name, name, qml, "quartiere sensitivity default style"),
+            )
+        # QGIS reads the styles through GDAL, which lists only tables registered as contents.
+        db.execute(
+            "INSERT INTO gpkg_contents (table_name, data_type, identifier, description) "
+            "VALUES ('layer_styles', 'attributes', 'layer_styles', 'QGIS default styles')"
+        )
+        db.commit()
+    finally:
+        db.close()
+
+
+def render_frequency_map(plr: gpd.GeoDataFrame, out: Path, title: str) -> None:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(11.69, 8.27), dpi=150)
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot(1, 1, 1)
+    plr.plot(
+        column="inclusion",
+        ax=ax,
+        cmap="YlOrRd",
+        vmin=0,
+        vmax=1,
+        edgecolor="#808080",
+        linewidth=0.1,
+        legend=True,
+        legend_kwds={"label": "inclusion frequency (share of scenarios)", "shrink": 0.6},
+    )
+    plr[plr["class"] == "robust_in"].boundary.plot(ax=ax, color="black", linewidth=0.6)
+    ax.set_title(title, fontsize=12)
+    ax.set_axis_off()
+    ax.set_aspect("equal")
+    fig.text(0.01, 0.01, f"Black outline: robust core. {ATTRIBUTION}", fontsize=6)
+    fig.savefig(out, format="png")
+
+
+def write_outputs(
+    out_dir: Path,
+    atlas: Atlas,
+    plr_geometry: gpd.GeoSeries,
+    area_geometry: gpd.GeoSeries,
+    edition: str,
+    elapsed: float,
+) -> None:
+    """Write the five outputs into a staging directory, then move them into ``out_dir``.
+
+    An error or Ctrl-C before the move leaves ``out_dir`` as it was.
+    """
+    out_dir = Path(out_dir)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    stage = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".tmp", dir=out_dir.parent))
+    try:
+        plr = gpd.GeoDataFrame(
+            atlas.plr.drop(columns=["in_reference"]).assign(
+                in_reference=atlas.plr["in_reference"].astype(int),
+                inclusion=atlas.plr["inclusion"].round(4),
+                seed_frequency=atlas.plr["seed_frequency"].round(4),
+            ),
+            geometry=plr_geometry.to_numpy(),
+            crs=plr_geometry.crs,
+        )
+        areas = gpd.GeoDataFrame(
+            atlas.areas.assign(
+                stability=atlas.areas["stability"].round(4),
+                mean_jaccard=atlas.areas["mean_jaccard"].round(4),
+                stability_class=np.where(
+                    atlas.areas["stability"] >= ROBUST_IN - 1e-12, "stable", "fragile"
+                ),
+            ),
+            geometry=area_geometry.to_numpy(),
+            crs=area_geometry.crs,
+        )
+        write_gpkg(stage / "sensitivity.gpkg", plr, areas)
+        render_frequency_map(plr, stage / "sensitivity.png", f"Inclusion frequency: {edition}")
+        (stage / "sensitivity.md").write_text(memo(atlas, edition, elapsed), encoding="utf-8")
+        (stage / "scenarios.csv").write_text(scenarios_table(atlas), encoding="utf-8")
+        (stage / "sensitivity.json").write_text(
+            json.dumps(atlas_json(atlas, edition, elapsed), indent=1, ensure_ascii=False) + "\n",
+            encoding="utf-8",
+        )
+        out_dir.mkdir(parents=True, exist_ok=True)
+        for path in sorted(stage.iterdir()):
+            os.replace(path, out_dir / path.name)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)

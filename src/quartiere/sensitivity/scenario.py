@@ -1,0 +1,281 @@
+"""Work once, vary cheaply: the prepared context and one scenario's evaluation.
+
+:class:`Context` holds everything a scenario needs and nothing it can recompute cheaply: the
+inputs after the zone transfer (catchment x PLR overlaps, per-catchment child poverty, atlas values
+per PLR) and the contiguity graphs (rook and queen, built once each). It carries no geometry and
+pickles small, so a dask cluster receives it once.
+
+:func:`evaluate_scenario` is the single adapter between the atlas and the delineation stage: it
+recomputes the criteria flags and the clustering for one configuration and returns compact
+arrays (per PLR: in an area, seed, cluster label; per scenario: number of areas, population).
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+
+from quartiere.config import Config
+from quartiere.contiguity import Contiguity, build_contiguity, component_labels
+from quartiere.criteria import atlas_strata, mss_attention
+from quartiere.delineate import _dominant, _grow, _holes
+
+try:  # the expression language moves to quartiere.rules with the architecture issue
+    from quartiere.rules import _evaluate, _truth, compile_rule  # type: ignore[import-not-found]
+except ImportError:  # pragma: no cover - before that move
+    from quartiere.delineate import _evaluate, _truth, compile_rule  # type: ignore[no-redef]
+
+__all__ = ["Context", "ScenarioResult", "prepare_context", "evaluate_scenario", "evaluate_batch"]
+
+
+@dataclass
+class ScenarioResult:
+    inside: np.ndarray  # bool per PLR: member of a kept area
+    seed: np.ndarray  # bool per PLR: a seed of a kept area
+    label: np.ndarray  # int16 per PLR: the area (cluster) it belongs to, -1 outside
+    n_areas: int
+    population: float
+
+
+@dataclass
+class Context:
+    """Inputs after the zone transfer, and the graphs: prepared once, shared by every scenario."""
+
+    config: Config
+    plr_index: pd.Index
+    population: pd.Series  # inhabitants per PLR (NaN unknown)
+    plr_area_m2: pd.Series
+    mss: pd.DataFrame
+    catchment_overlaps: pd.DataFrame
+    lmb_share: pd.Series  # the base build's lmb share per catchment
+    child_poverty: pd.Series | None  # estimate: s4 per catchment
+    citywide_child_poverty: float | None
+    atlas_values: pd.Series
+    units: dict[str, np.ndarray]  # border -> unit per PLR
+    district: np.ndarray  # district code per PLR
+    graphs: dict[str, Contiguity]  # "rook" / "queen"
+    _cache: dict[Any, Any] = field(default_factory=dict, repr=False)
+
+    @property
+    def n(self) -> int:
+        return len(self.plr_index)
+
+
+def prepare_context(config: Config, inputs: Any = None, harmonized: Any = None) -> Context:
+    """Load the inputs, transfer zones and build both contiguity graphs, once."""
+    from quartiere.load import load_inputs
+    from quartiere.pipeline import harmonize
+
+    inputs = load_inputs(config) if inputs is None else inputs
+    harmonized = harmonize(inputs, config) if harmonized is None else harmonized
+    plr = inputs.planning_areas
+    tolerance = config.delineation.snap_tolerance_m
+    graphs = {k: build_contiguity(plr.geometry.values, k, tolerance) for k in ("rook", "queen")}
+    n = len(plr)
+    units = {
+        "none": np.zeros(n, dtype=np.int64),
+        "bezirk": pd.factorize(plr["bezirk"].astype(str))[0].astype(np.int64),
+        "prognoseraum": pd.factorize(plr["pgr_id"].astype(str))[0].astype(np.int64),
+    }
+    citywide = None
+    if harmonized.lmb_factor is not None:
+        assert config.catchments.estimate is not None
+        citywide = config.catchments.estimate.citywide_mean / harmonized.lmb_factor
+    return Context(
+        config=config,
+        plr_index=plr.index,
+        population=inputs.population.reindex(plr.index),
+        plr_area_m2=plr.geometry.area,
+        mss=inputs.mss,
+        catchment_overlaps=harmonized.catchment_overlaps,
+        lmb_share=harmonized.lmb_share,
+        child_poverty=harmonized.catchment_child_poverty,
+        citywide_child_poverty=citywide,
+        atlas_values=harmonized.atlas["value"],
+        units=units,
+        district=plr["bezirk"].astype(str).to_numpy(dtype=object),
+        graphs=graphs,
+    )
+
+
+def _cut_borders(adjacency: sparse.csr_array, unit: np.ndarray) -> sparse.csr_array:
+    """Drop edges whose end points lie in different border units (district, forecast area)."""
+    coo = adjacency.tocoo()
+    keep = unit[coo.row] == unit[coo.col]
+    return sparse.csr_array((coo.data[keep], (coo.row[keep], coo.col[keep])), shape=adjacency.shape)
+
+
+def _cached(ctx: Context, key: Any, make: Any) -> Any:
+    try:
+        return ctx._cache[key]
+    except KeyError:
+        value = ctx._cache[key] = make()
+        return value
+
+
+def _rule(ctx: Context, expression: str, key: str) -> Any:
+    """The seed or join rule as a function of the flag arrays (validated by ``compile_rule``)."""
+
+    def make() -> Any:
+        compile_rule(expression, key)  # validates; the tree below is the same expression
+        tree = ast.parse(str(expression).strip(), mode="eval")
+        return lambda values: _truth(np.asarray(_evaluate(tree, values, ctx.n)))
+
+    return _cached(ctx, ("rule", expression), make)
+
+
+def _schools_arrays(ctx: Context) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Catchment position, PLR position and area of each overlap, and each PLR's area."""
+
+    def make() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        overlaps = ctx.catchment_overlaps
+        catchments = pd.Index(ctx.lmb_share.index)
+        source = catchments.get_indexer(pd.Index(overlaps["source"]))
+        target = ctx.plr_index.get_indexer(pd.Index(overlaps["target"]))
+        keep = target >= 0
+        return (
+            source[keep],
+            target[keep],
+            overlaps["area_m2"].to_numpy(dtype=float)[keep],
+            ctx.plr_area_m2.to_numpy(dtype=float),
+        )
+
+    return _cached(ctx, "schools", make)
+
+
+def criteria_flags(ctx: Context, config: Config) -> dict[str, np.ndarray]:
+    """c_mss, c_schools, c_atlas (1.0 met, 0.0 not met or no data) and n_criteria per PLR.
+
+    MSS and atlas flags come from :mod:`quartiere.criteria` (cached per rule); the schools flag is
+    :func:`quartiere.criteria.schools_criterion` on arrays (the test suite checks they agree).
+    """
+    rules = config.criteria
+
+    def as_array(flag: pd.Series) -> np.ndarray:
+        return pd.to_numeric(flag).astype("Float64").fillna(0).to_numpy(float)
+
+    mss = _cached(
+        ctx,
+        ("mss", repr(rules.mss.attention)),
+        lambda: as_array(mss_attention(ctx.mss, rules.mss.attention, ctx.plr_index)["c_mss"]),
+    )
+    atlas = _cached(
+        ctx,
+        ("atlas", repr(rules.atlas)),
+        lambda: as_array(atlas_strata(ctx.atlas_values, ctx.population, rules.atlas)["c_atlas"]),
+    )
+    lmb = _cached(ctx, "lmb", lambda: ctx.lmb_share.to_numpy(dtype=float))
+    if ctx.child_poverty is not None and config.catchments.estimate is not None:
+        assert ctx.citywide_child_poverty is not None
+        # quartiere.criteria.estimate_lmb on arrays: one scaling factor, capped at 100 %
+        child_poverty = _cached(
+            ctx,
+            "child_poverty",
+            lambda: ctx.child_poverty.reindex(ctx.lmb_share.index).to_numpy(dtype=float),
+        )
+        factor = config.catchments.estimate.citywide_mean / ctx.citywide_child_poverty
+        lmb = np.minimum(child_poverty * factor, 100.0)
+    source, target, area, plr_area = _schools_arrays(ctx)
+    share = lmb[source]
+    known = ~np.isnan(share)
+    flagged = known & (np.nan_to_num(share) >= rules.schools.lmb_threshold)
+    n = ctx.n
+    area_share = np.minimum(np.bincount(target, np.where(flagged, area, 0.0), n) / plr_area, 1.0)
+    coverage = np.minimum(np.bincount(target, np.where(known, area, 0.0), n) / plr_area, 1.0)
+    has_data = coverage >= rules.schools.min_coverage
+    schools = (has_data & (area_share >= rules.schools.min_area_share - 1e-9)).astype(float)
+    return {
+        "c_mss": mss,
+        "c_schools": schools,
+        "c_atlas": atlas,
+        "n_criteria": mss + schools + atlas,
+    }
+
+
+def cluster(ctx: Context, flags: dict[str, np.ndarray], config: Config) -> ScenarioResult:
+    """The delineation's clustering without geometry, names or text (same steps as
+    :func:`quartiere.delineate.delineate`)."""
+    rules = config.delineation
+    n = ctx.n
+    seed = _rule(ctx, rules.seed, "seed")(flags)
+    join = _rule(ctx, rules.join, "join")(flags)
+    graph = ctx.graphs[rules.contiguity]
+    unit = ctx.units[rules.border]
+    within = _cached(
+        ctx,
+        ("within", rules.contiguity, rules.border),
+        lambda: graph.adjacency if rules.border == "none" else _cut_borders(graph.adjacency, unit),
+    )
+    rank = np.arange(n, dtype=np.int64)  # the PLR index is sorted by id
+    population = _cached(
+        ctx, "population", lambda: ctx.population.astype(float).fillna(0.0).to_numpy()
+    )
+    area_km2 = _cached(ctx, "area_km2", lambda: ctx.plr_area_m2.to_numpy(dtype=float) / 1e6)
+    ring, _ = _grow(within, seed, join, rules.rings, rank)
+    labels = component_labels(within, ring >= 0)
+    if (labels >= 0).any():
+        holes = _holes(graph, labels, unit, area_km2, population, rules)
+        labels = np.where(holes.filled, holes.enclosed_by, labels)
+    member = labels >= 0
+    k = int(labels.max()) + 1 if member.any() else 0
+    midx = np.flatnonzero(member)
+    c_n = np.bincount(labels[midx], minlength=k)
+    c_pop = np.bincount(labels[midx], weights=population[midx], minlength=k)
+    below = (c_pop < rules.minimum.population) | (c_n < rules.minimum.n_plr)
+    c_group = np.full(k, -1, dtype=np.int64)
+    for g, group in enumerate(rules.groups):
+        in_districts = np.ones(k, dtype=bool)
+        if group.bezirke is not None:
+            # a cluster's district is its dominant one by population, as the stage decides it
+            dom = _dominant(labels[midx], ctx.district[midx], population[midx] + 1e-9)
+            c_district = dom["first"].reindex(range(k)).to_numpy(dtype=object)
+            in_districts = np.isin(c_district, [str(b) for b in group.bezirke])
+        qualifies = in_districts & (below if group.which == "below_minimum" else True)
+        c_group[(c_group < 0) & qualifies] = g
+    group_min = np.array([g.min_population for g in rules.groups] + [0.0])[c_group]
+    kept = np.where(c_group >= 0, c_pop >= group_min, ~below)
+    inside = member.copy()
+    inside[midx] = kept[labels[midx]]
+    label = np.where(inside, labels, -1).astype(np.int16)
+    return ScenarioResult(
+        inside=inside,
+        seed=seed & inside,
+        label=label,
+        n_areas=int(kept.sum()),
+        population=float(population[inside].sum()),
+    )
+
+
+def evaluate_scenario(ctx: Context, config: Config) -> ScenarioResult:
+    """One scenario: criteria flags, then the clustering. The one place the atlas calls the
+    delineation stage."""
+    flags = criteria_flags(ctx, config)
+    return cluster(ctx, flags, config)
+
+
+def evaluate_batch(ctx: Context, plan: Any, rows: np.ndarray) -> dict[str, np.ndarray]:
+    """Evaluate a batch of sample rows (unit-interval values, one row per scenario)."""
+    from quartiere.sensitivity.plan import apply_values
+
+    m = len(rows)
+    out = {
+        "inside": np.zeros((m, ctx.n), dtype=bool),
+        "seed": np.zeros((m, ctx.n), dtype=bool),
+        "label": np.zeros((m, ctx.n), dtype=np.int16),
+        "n_areas": np.zeros(m, dtype=np.int32),
+        "population": np.zeros(m, dtype=np.float64),
+    }
+    for i, row in enumerate(rows):
+        config = apply_values(ctx.config, plan.values(plan.decode(row)))
+        result = evaluate_scenario(ctx, config)
+        out["inside"][i] = result.inside
+        out["seed"][i] = result.seed
+        out["label"][i] = result.label
+        out["n_areas"][i] = result.n_areas
+        out["population"][i] = result.population
+    return out
