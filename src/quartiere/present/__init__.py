@@ -1,0 +1,1 @@
+"""Documents made from a build: profiles (Bestandsaufnahme) per Handlungsraum."""
