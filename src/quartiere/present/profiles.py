@@ -181,6 +181,28 @@ def _schools(
     return header, rows, t("schools_from_catchments")
 
 
+def _simplified(build: data.Build, tolerance_m: float = 4.0) -> data.Build:
+    """The build with its polygons simplified for drawing (a map at 1:25,000 shows no 4 m detail;
+    the pages get small). Planning areas as a coverage, so neighbours keep their shared edges."""
+    import shapely
+
+    def simple(frame: gpd.GeoDataFrame, coverage: bool = False) -> gpd.GeoDataFrame:
+        geoms = frame.geometry.to_numpy()
+        if coverage:
+            simplified = shapely.coverage_simplify(geoms, tolerance_m)
+        else:
+            simplified = shapely.simplify(geoms, tolerance_m, preserve_topology=True)
+        return frame.set_geometry(gpd.GeoSeries(simplified, index=frame.index, crs=frame.crs))
+
+    return data.Build(
+        areas=simple(build.areas),
+        planning_areas=simple(build.planning_areas, coverage=True),
+        catchments=simple(build.catchments),
+        schools=build.schools,
+        info=build.info,
+    )
+
+
 def _pct(value: float, t: Messages, decimals: int = 1) -> str:
     return t.number(value, decimals)
 
@@ -196,7 +218,8 @@ def profile_context(
     key = data.key_figures(build)
     indicators = data.read_indicators(config)
     means = data.indicator_means(build, indicators, key)
-    districts = build.planning_areas.dissolve(by="bezirk").geometry
+    drawn = _simplified(build)
+    districts = drawn.planning_areas.dissolve(by="bezirk").geometry
     threshold = config.criteria.schools.lmb_threshold
     pages = []
     for area in build.areas.itertuples():
@@ -206,7 +229,7 @@ def profile_context(
             "plr_id"
         )
         map_uri, *_ = _data_uri(
-            area_map(hr_id, build.areas, build.planning_areas, build.catchments, build.schools,
+            area_map(hr_id, drawn.areas, drawn.planning_areas, drawn.catchments, build.schools,
                      districts, threshold, t)
         )
         key_rows = [
@@ -397,8 +420,9 @@ def write_profiles(
             path = stage / f"{page['hr_id']}.html"
             path.write_text(profile.render(a=page, **common), encoding="utf-8")
             written.append(path)
-        districts = build.planning_areas.dissolve(by="bezirk").geometry
-        overview, *_ = _data_uri(overview_map(build.areas, build.planning_areas, districts, t))
+        drawn = _simplified(build, 25.0)
+        districts = drawn.planning_areas.dissolve(by="bezirk").geometry
+        overview, *_ = _data_uri(overview_map(drawn.areas, drawn.planning_areas, districts, t))
         (stage / "index.html").write_text(
             env.get_template("index.html").render(overview=overview, rows=pages, **common),
             encoding="utf-8",
