@@ -8,11 +8,12 @@ STAMP := $(VENV)/.installed
 # Scheduled use: the result before the latest rebuild is the baseline for numbering and the diff.
 PREVIOUS := $(dir $(OUT))previous.gpkg
 HISTORY ?= data/processed/history
+PROFILES ?= data/processed/profiles
 EDITIONS := $(sort $(wildcard config/editions/*.yaml))
 INPUTS := $(shell find data/raw -type f 2>/dev/null)
-CODE := $(shell find src -name '*.py' -o -name '*.qml' 2>/dev/null)
+CODE := $(shell find src -name '*.py' -o -name '*.qml' -o -name '*.html' -o -name '*.css' 2>/dev/null)
 
-.PHONY: build update history test bench lint format clean
+.PHONY: build update history profiles test bench lint format clean
 
 build: $(OUT)
 
@@ -41,6 +42,12 @@ $(OUT): $(STAMP) $(sort $(CONFIG) config/criteria.yaml) $(INPUTS) $(CODE)
 # Every edition in MSS order, each numbered against the one before, and the timeline.
 $(HISTORY)/timeline.md: $(STAMP) config/criteria.yaml $(EDITIONS) $(INPUTS) $(CODE)
 	$(BIN)/quartiere history $(EDITIONS) --out $(HISTORY)
+
+# Profiles (Bestandsaufnahme) of every area of the default build: offline HTML + A4 PDF (Chromium).
+profiles: $(PROFILES)/index.html
+
+$(PROFILES)/index.html: $(OUT) $(sort $(CONFIG) config/criteria.yaml) $(EDITIONS) $(INPUTS) $(CODE)
+	$(BIN)/quartiere profiles --config $(CONFIG) --build $(OUT) --out $(PROFILES)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

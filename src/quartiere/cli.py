@@ -294,7 +294,7 @@ def profiles(
         editions=tuple(editions_beside(config_path)),
         pdf=not no_pdf,
     )
-    with output_lock(out_dir / "index.html"):
+    with output_lock(out_dir):
         written = write_profiles(options, config, progress=(lambda _: None) if quiet else _say)
     click.echo(f"wrote {len(written)} files into {out_dir} in {time.perf_counter() - start:.1f} s")
 
