@@ -121,7 +121,7 @@ class OfficialLmbInput(TableInput):
 
 
 class LmbEstimate(_Model):
-    """Stand-in lmb share per catchment from MSS child poverty (s4), documented in the README."""
+    """Stand-in lmb share per catchment from MSS child poverty (s4), documented in docs/method.md."""
 
     citywide_mean: float = Field(
         gt=0,
