@@ -171,11 +171,53 @@ def _berlin(runs: int = 3) -> None:
     )
 
 
+PROFILES_TARGET = 15.0
+
+
+def _profiles() -> None:
+    """`quartiere profiles` for every area of the default build: HTML and PDF (issue 12)."""
+    from quartiere.present.profiles import find_chromium
+
+    cli = Path(sys.executable).with_name("quartiere")
+    with tempfile.TemporaryDirectory() as tmp:
+        gpkg = Path(tmp) / "handlungsraeume.gpkg"
+        subprocess.run(
+            [str(cli), "build", "-q", "--config", str(CONFIG), "--out", str(gpkg)], check=True
+        )
+        pdf = find_chromium() is not None
+        start = time.perf_counter()
+        subprocess.run(
+            [
+                str(cli),
+                "profiles",
+                "-q",
+                "--config",
+                str(CONFIG),
+                "--build",
+                str(gpkg),
+                "--out",
+                str(Path(tmp) / "profiles"),
+            ]
+            + ([] if pdf else ["--no-pdf"]),
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+        seconds = time.perf_counter() - start
+        files = list((Path(tmp) / "profiles").iterdir())
+    what = "HTML + PDF" if pdf else "HTML only (no Chromium found)"
+    print(
+        f"\n`quartiere profiles` ({what}, {len(files)} files): {seconds:.1f} s "
+        f"= {seconds / PROFILES_TARGET:.2f} x the {PROFILES_TARGET:.0f} s target "
+        f"({'met' if seconds < PROFILES_TARGET else 'MISSED'})"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="*", default=[10**4, 10**5, 10**6])
     parser.add_argument("--worker", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--no-berlin", action="store_true", help="skip the real Berlin build")
+    parser.add_argument("--no-profiles", action="store_true", help="skip `quartiere profiles`")
     args = parser.parse_args(argv)
     if args.worker:
         _worker(args.worker)
@@ -208,6 +250,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"10^6 target (< {TARGET_SECONDS:.0f} s, < 6 GB peak): {'met' if ok else 'MISSED'}")
     if not args.no_berlin:
         _berlin()
+    if not args.no_profiles:
+        _profiles()
     return 0 if ok else 1
 
 

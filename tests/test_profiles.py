@@ -117,8 +117,16 @@ def _sensitivity_dir(tmp: Path, build_layers) -> Path:
 def test_html_offline_german_with_robustness(tmp_path: Path, default_build: Path, build_layers):
     sensitivity = _sensitivity_dir(tmp_path, build_layers)
     out = tmp_path / "profiles"
-    _run("--build", str(default_build), "--sensitivity", str(sensitivity), "--out", str(out),
-         "--no-pdf", "-q")
+    _run(
+        "--build",
+        str(default_build),
+        "--sensitivity",
+        str(sensitivity),
+        "--out",
+        str(out),
+        "--no-pdf",
+        "-q",
+    )
     pages = sorted(out.glob("*.html"))
     assert len(pages) == len(build_layers.areas) + 1
     for page in pages:
@@ -129,7 +137,7 @@ def test_html_offline_german_with_robustness(tmp_path: Path, default_build: Path
         assert "<script" not in html and "<link" not in html
         assert not re.search(r"url\(\s*['\"]?http", html)
         # the only http(s) references are plain links in the sources section
-        head, _, sources = html.partition('<h2>Quellen, Lizenzen und Ausgabe</h2>')
+        head, _, sources = html.partition("<h2>Quellen, Lizenzen und Ausgabe</h2>")
         assert "http" not in re.sub(r'src="data:[^"]*"', "", head)
     first = (out / "01.html").read_text(encoding="utf-8")
     population = int(build_layers.areas.set_index("hr_id").at["01", "population"])
@@ -149,8 +157,9 @@ def test_english_by_configuration(tmp_path: Path, default_build: Path) -> None:
         f"extends: {ROOT / 'config' / 'criteria.yaml'}\nlanguage: en\n", encoding="utf-8"
     )
     out = tmp_path / "en"
-    _run("--config", str(config), "--build", str(default_build), "--out", str(out), "--no-pdf",
-         "-q")
+    _run(
+        "--config", str(config), "--build", str(default_build), "--out", str(out), "--no-pdf", "-q"
+    )
     html = (out / "01.html").read_text(encoding="utf-8")
     assert '<html lang="en">' in html and "Key figures" in html and "Kennzahlen" not in html
 
@@ -162,8 +171,16 @@ def test_missing_inputs_are_one_line(tmp_path: Path, default_build: Path) -> Non
     assert result.exit_code == 3 and "make build" in result.output
     result = CliRunner().invoke(
         main,
-        ["profiles", "--build", str(default_build), "--sensitivity", str(tmp_path),
-         "--out", str(tmp_path / "o"), "--no-pdf"],
+        [
+            "profiles",
+            "--build",
+            str(default_build),
+            "--sensitivity",
+            str(tmp_path),
+            "--out",
+            str(tmp_path / "o"),
+            "--no-pdf",
+        ],
     )
     assert result.exit_code == 3 and "sensitivity.gpkg" in result.output
     assert not (tmp_path / "o").exists()

@@ -261,12 +261,27 @@ def history(configs: tuple[Path, ...], out_dir: Path, quiet: bool) -> None:
     show_default=True,
     help="The build's GeoPackage.",
 )
-@click.option("--history", "history_dir", type=click.Path(path_type=Path), default=None,
-              help="A `quartiere history` run: adds each edition's Handlungsraum share to the trend.")
-@click.option("--sensitivity", "sensitivity_dir", type=click.Path(path_type=Path), default=None,
-              help="A `quartiere sensitivity` run (DIR/sensitivity.gpkg): the Robustness section.")
-@click.option("--out", "out_dir", type=click.Path(path_type=Path), required=True,
-              help="Directory: index.html, <hr_id>.html and <hr_id>.pdf.")
+@click.option(
+    "--history",
+    "history_dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="A `quartiere history` run: adds each edition's Handlungsraum share to the trend.",
+)
+@click.option(
+    "--sensitivity",
+    "sensitivity_dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="A `quartiere sensitivity` run (DIR/sensitivity.gpkg): the Robustness section.",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="Directory: index.html, <hr_id>.html and <hr_id>.pdf.",
+)
 @click.option("--no-pdf", is_flag=True, help="HTML only (no Chromium needed).")
 @click.option("-q", "--quiet", is_flag=True, help="Only errors and the final line.")
 @handle_errors

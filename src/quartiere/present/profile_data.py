@@ -236,7 +236,9 @@ def load_editions(paths: list[Path]) -> list[Edition]:
 def _apportion(weights: pd.DataFrame, values: pd.Series, targets: pd.Index) -> pd.Series:
     """Sum of each source's count times the share of its area inside each target."""
     part = values.reindex(weights["source"]).fillna(0.0).to_numpy() * weights["weight"].to_numpy()
-    return pd.Series(part).groupby(weights["target"].to_numpy()).sum().reindex(targets, fill_value=0.0)
+    return (
+        pd.Series(part).groupby(weights["target"].to_numpy()).sum().reindex(targets, fill_value=0.0)
+    )
 
 
 def trend(areas: gpd.GeoDataFrame, editions: list[Edition]) -> Trend:
@@ -275,9 +277,12 @@ def trend(areas: gpd.GeoDataFrame, editions: list[Edition]) -> Trend:
                 / per_area["population"]
             )
         if edition.in_area is not None:
-            per_area["in_area_share"] = 100 * transfer_intensive(
-                area_weights, edition.in_area.astype(float), footprints.index
-            )["value"]
+            per_area["in_area_share"] = (
+                100
+                * transfer_intensive(area_weights, edition.in_area.astype(float), footprints.index)[
+                    "value"
+                ]
+            )
         per_area["year"] = edition.year
         rows.append(per_area.reset_index())
         city = _weighted(edition.indicators, indexed_pop)

@@ -68,15 +68,45 @@ def _scale_bar(ax, extent: tuple[float, float, float, float], t: Messages) -> No
             )
         )
     label = f"{t.number(length / 1000, 1 if length < 1000 else 0)} km"
-    ax.text(x0 + length / 2, y0 + height * 1.6, label, ha="center", va="bottom", fontsize=7,
-            zorder=10, path_effects=HALO)
+    ax.text(
+        x0 + length / 2,
+        y0 + height * 1.6,
+        label,
+        ha="center",
+        va="bottom",
+        fontsize=7,
+        zorder=10,
+        path_effects=HALO,
+    )
 
 
 def _north_arrow(ax) -> None:
-    ax.add_patch(FancyArrow(0.95, 0.86, 0, 0.08, width=0.012, head_width=0.035, head_length=0.04,
-                            transform=ax.transAxes, color="black", zorder=10))
-    ax.text(0.95, 0.8, "N", transform=ax.transAxes, ha="center", va="center", fontsize=9,
-            fontweight="bold", zorder=10, path_effects=HALO)
+    ax.add_patch(
+        FancyArrow(
+            0.95,
+            0.86,
+            0,
+            0.08,
+            width=0.012,
+            head_width=0.035,
+            head_length=0.04,
+            transform=ax.transAxes,
+            color="black",
+            zorder=10,
+        )
+    )
+    ax.text(
+        0.95,
+        0.8,
+        "N",
+        transform=ax.transAxes,
+        ha="center",
+        va="center",
+        fontsize=9,
+        fontweight="bold",
+        zorder=10,
+        path_effects=HALO,
+    )
 
 
 def _districts(planning_areas: gpd.GeoDataFrame) -> gpd.GeoSeries:
@@ -128,8 +158,17 @@ def area_map(
         others.boundary.plot(ax=ax, color=AREA_COLOUR, linewidth=1.0, linestyle="--")
         for other, point in zip(others["hr_id"], others.representative_point(), strict=True):
             if window[0] < point.x < window[2] and window[1] < point.y < window[3]:
-                ax.text(point.x, point.y, str(other), ha="center", va="center", fontsize=8,
-                        color=AREA_COLOUR, path_effects=HALO, zorder=9)
+                ax.text(
+                    point.x,
+                    point.y,
+                    str(other),
+                    ha="center",
+                    va="center",
+                    fontsize=8,
+                    color=AREA_COLOUR,
+                    path_effects=HALO,
+                    zorder=9,
+                )
     own.boundary.plot(ax=ax, color="white", linewidth=4.0)
     own.boundary.plot(ax=ax, color=AREA_COLOUR, linewidth=2.2)
     handles: list[Artist] = []
@@ -137,30 +176,55 @@ def area_map(
         shown = clip(schools)
         if len(shown):
             shown.plot(ax=ax, color="black", markersize=14, marker="^", zorder=8)
-            handles.append(Line2D([], [], color="black", marker="^", linestyle="none",
-                                  label=t("legend_school")))
+            handles.append(
+                Line2D(
+                    [], [], color="black", marker="^", linestyle="none", label=t("legend_school")
+                )
+            )
     ax.set_xlim(extent[0], extent[2])
     ax.set_ylim(extent[1], extent[3])
     _scale_bar(ax, extent, t)
     _north_arrow(ax)
-    handles = [
-        Patch(facecolor=CRITERIA_COLOURS[k], edgecolor="#808080", label=t(f"criteria_{k}"))
-        for k in range(4)
-    ] + [
-        Patch(facecolor="none", edgecolor="#555555", hatch="///", linestyle="--",
-              label=t("legend_catchment", threshold=t.number(lmb_threshold))),
-        Line2D([], [], color=AREA_COLOUR, linewidth=2.2, label=t("legend_area") + f" {hr_id}"),
-        Line2D([], [], color=AREA_COLOUR, linewidth=1.0, linestyle="--",
-               label=t("legend_neighbour")),
-        Line2D([], [], color="#222222", linewidth=1.6, label=t("legend_district")),
-    ] + handles
-    fig.legend(handles=handles, loc="lower left", bbox_to_anchor=(0.0, 0.0), ncols=2,
-               frameon=False, fontsize=7)
+    handles = (
+        [
+            Patch(facecolor=CRITERIA_COLOURS[k], edgecolor="#808080", label=t(f"criteria_{k}"))
+            for k in range(4)
+        ]
+        + [
+            Patch(
+                facecolor="none",
+                edgecolor="#555555",
+                hatch="///",
+                linestyle="--",
+                label=t("legend_catchment", threshold=t.number(lmb_threshold)),
+            ),
+            Line2D([], [], color=AREA_COLOUR, linewidth=2.2, label=t("legend_area") + f" {hr_id}"),
+            Line2D(
+                [],
+                [],
+                color=AREA_COLOUR,
+                linewidth=1.0,
+                linestyle="--",
+                label=t("legend_neighbour"),
+            ),
+            Line2D([], [], color="#222222", linewidth=1.6, label=t("legend_district")),
+        ]
+        + handles
+    )
+    fig.legend(
+        handles=handles,
+        loc="lower left",
+        bbox_to_anchor=(0.0, 0.0),
+        ncols=2,
+        frameon=False,
+        fontsize=7,
+    )
     return _svg(fig)
 
 
-def overview_map(areas: gpd.GeoDataFrame, planning_areas: gpd.GeoDataFrame,
-                 districts: gpd.GeoSeries, t: Messages) -> str:
+def overview_map(
+    areas: gpd.GeoDataFrame, planning_areas: gpd.GeoDataFrame, districts: gpd.GeoSeries, t: Messages
+) -> str:
     """Berlin with the numbered areas over district borders."""
     fig = Figure(figsize=(7.0, 5.4))
     ax = fig.add_axes((0.0, 0.0, 1.0, 1.0))
@@ -171,8 +235,17 @@ def overview_map(areas: gpd.GeoDataFrame, planning_areas: gpd.GeoDataFrame,
     areas.boundary.plot(ax=ax, color="white", linewidth=2.6)
     areas.boundary.plot(ax=ax, color=AREA_COLOUR, linewidth=1.3)
     for hr_id, point in zip(areas["hr_id"], areas.representative_point(), strict=True):
-        ax.text(point.x, point.y, str(hr_id), ha="center", va="center", fontsize=8,
-                fontweight="bold", path_effects=HALO, zorder=9)
+        ax.text(
+            point.x,
+            point.y,
+            str(hr_id),
+            ha="center",
+            va="center",
+            fontsize=8,
+            fontweight="bold",
+            path_effects=HALO,
+            zorder=9,
+        )
     xmin, ymin, xmax, ymax = planning_areas.total_bounds
     extent = (xmin - 500, ymin - 500, xmax + 500, ymax + 500)
     ax.set_xlim(extent[0], extent[2])
@@ -189,10 +262,23 @@ def trend_chart(area: pd.DataFrame, berlin: pd.DataFrame, name: str, t: Messages
     for code, (colour, marker, dash) in LINE_STYLES.items():
         if code not in area.columns or area[code].isna().all():
             continue
-        ax.plot(area.index, area[code], color=colour, marker=marker, linestyle=dash,
-                label=f"{t(code).split(' (')[0]}: {name}")
-        ax.plot(berlin.index, berlin[code], color=colour, linestyle=dash, linewidth=0.8,
-                alpha=0.7, label=f"{code}: {t('berlin')}")
+        ax.plot(
+            area.index,
+            area[code],
+            color=colour,
+            marker=marker,
+            linestyle=dash,
+            label=f"{t(code).split(' (')[0]}: {name}",
+        )
+        ax.plot(
+            berlin.index,
+            berlin[code],
+            color=colour,
+            linestyle=dash,
+            linewidth=0.8,
+            alpha=0.7,
+            label=f"{code}: {t('berlin')}",
+        )
     ax.set_xticks(list(area.index))
     ax.set_ylabel("%")
     ax.set_ylim(bottom=0)

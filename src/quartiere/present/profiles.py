@@ -101,7 +101,9 @@ def _read_sensitivity(directory: Path | None) -> tuple[pd.DataFrame, pd.DataFram
         return None
     gpkg = Path(directory) / "sensitivity.gpkg"
     if not gpkg.is_file():
-        raise InputError("no sensitivity.gpkg here (make it with `quartiere sensitivity`)", directory)
+        raise InputError(
+            "no sensitivity.gpkg here (make it with `quartiere sensitivity`)", directory
+        )
     try:
         areas = gpd.read_file(gpkg, layer="handlungsraeume", engine="pyogrio", ignore_geometry=True)
         plr = gpd.read_file(gpkg, layer="planungsraeume", engine="pyogrio", ignore_geometry=True)
@@ -225,12 +227,18 @@ def profile_context(
     for area in build.areas.itertuples():
         hr_id = str(area.hr_id)
         k = key.loc[hr_id]
-        members = build.planning_areas[build.planning_areas["hr_id"] == hr_id].sort_values(
-            "plr_id"
-        )
+        members = build.planning_areas[build.planning_areas["hr_id"] == hr_id].sort_values("plr_id")
         map_uri, *_ = _data_uri(
-            area_map(hr_id, drawn.areas, drawn.planning_areas, drawn.catchments, build.schools,
-                     districts, threshold, t)
+            area_map(
+                hr_id,
+                drawn.areas,
+                drawn.planning_areas,
+                drawn.catchments,
+                build.schools,
+                districts,
+                threshold,
+                t,
+            )
         )
         key_rows = [
             (t("inhabitants"), [t.number(k[f"{p}population"]) for p in ("", "bezirk_", "berlin_")]),
@@ -256,9 +264,7 @@ def profile_context(
             own = trend.areas.loc[hr_id]
             years = list(own.index)
             codes = [c for c in ("s1", "s2", "s3", "s4") if c in own.columns]
-            rows = [
-                (t(c).split(" (")[0], [_pct(v, t) for v in own[c]]) for c in codes
-            ] + [
+            rows = [(t(c).split(" (")[0], [_pct(v, t) for v in own[c]]) for c in codes] + [
                 (
                     f"{t(c).split(' (')[0]}: {t('berlin')}",
                     [_pct(v, t) for v in trend.berlin[c].reindex(years)],
@@ -331,34 +337,46 @@ def _notes(build: data.Build, t: Messages) -> list[str]:
 
 
 def _build_facts(info: dict[str, str]) -> list[tuple[str, str]]:
-    keep = re.compile(r"^(edition|built_at|quartiere_version|lor_generation|config\.\d+|input:.*"
-                      r"|lmb_source|lmb_estimate_factor|versions)$")
+    keep = re.compile(
+        r"^(edition|built_at|quartiere_version|lor_generation|config\.\d+|input:.*"
+        r"|lmb_source|lmb_estimate_factor|versions)$"
+    )
     return [(k, v) for k, v in info.items() if keep.match(k)]
 
 
-def print_pdfs(pages: list[Path], chromium: str) -> None:
+def print_pdfs(pages: list[Path], chromium: str, parallel: int = 2) -> None:
     """Print each HTML page to a PDF beside it (A4, the page's print stylesheet) with one
-    headless Chromium driven by playwright."""
-    from playwright.sync_api import sync_playwright
+    headless Chromium driven by playwright, ``parallel`` pages at a time; nothing but ``file:``
+    and ``data:`` URLs is loaded."""
+    import asyncio
 
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
-        try:
-            context = browser.new_context()
-            context.route(
-                re.compile(r"^(?!file:|data:).*"), lambda route: route.abort()
-            )  # offline by construction: nothing but the file itself
-            page = context.new_page()
-            for html in pages:
-                page.goto(html.resolve().as_uri())
-                page.pdf(
-                    path=str(html.with_suffix(".pdf")),
-                    format="A4",
-                    print_background=True,
-                    prefer_css_page_size=True,
-                )
-        finally:
-            browser.close()
+    from playwright.async_api import async_playwright
+
+    async def run() -> None:
+        async with async_playwright() as pw:
+            browser = await pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+            try:
+                context = await browser.new_context()
+                await context.route(re.compile(r"^(?!file:|data:).*"), lambda r: r.abort())
+                queue = list(pages)
+
+                async def worker() -> None:
+                    page = await context.new_page()
+                    while queue:
+                        html = queue.pop(0)
+                        await page.goto(html.resolve().as_uri())
+                        await page.pdf(
+                            path=str(html.with_suffix(".pdf")),
+                            format="A4",
+                            print_background=True,
+                            prefer_css_page_size=True,
+                        )
+
+                await asyncio.gather(*(worker() for _ in range(max(1, parallel))))
+            finally:
+                await browser.close()
+
+    asyncio.run(run())
 
 
 def write_profiles(
@@ -402,8 +420,9 @@ def write_profiles(
         "mss_year": config.mss.edition,
         "notes": _notes(build, t),
         "build_facts": _build_facts(build.info),
-        "trend_heading": t("trend", first=min(years), last=max(years)) if years else t("trend",
-                                                                                       first="", last=""),
+        "trend_heading": t("trend", first=min(years), last=max(years))
+        if years
+        else t("trend", first="", last=""),
         "robustness_absent": t("robustness_absent"),
         "map_width": 672,
         "map_height": 538,
