@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import math
 from datetime import date, datetime
-from typing import Literal
+from typing import Any, Literal
 
+import numpy as np
 from babel.dates import format_date
 from babel.numbers import format_decimal
 
@@ -317,9 +318,9 @@ class Messages:
         text = MESSAGES[key][self.language]
         return text.format(**values) if values else text
 
-    def number(self, value: float | int | None, decimals: int = 0) -> str:
+    def number(self, value: Any, decimals: int = 0) -> str:
         """A number as this language writes it (``1.234,5``); an en dash for no data."""
-        if value is None or (isinstance(value, float) and math.isnan(value)):
+        if value is None or (isinstance(value, float | np.floating) and math.isnan(value)):
             return "–"
         fmt = "#,##0" + ("." + "0" * decimals if decimals else "")
         return str(format_decimal(round(float(value), decimals), format=fmt, locale=self.language))

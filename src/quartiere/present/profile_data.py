@@ -129,7 +129,7 @@ def key_figures(build: Build) -> pd.DataFrame:
                 "bezirk": bezirk,
                 "bezirk_population": by_bezirk.at[bezirk, "population"],
                 "bezirk_area_km2": by_bezirk.at[bezirk, "area_km2"],
-                "bezirk_n_plr": int(by_bezirk.at[bezirk, "n_plr"]),
+                "bezirk_n_plr": int(by_bezirk.loc[bezirk, "n_plr"])  # type: ignore[arg-type],
                 "berlin_population": frame["population"].sum(),
                 "berlin_area_km2": frame["area_km2"].sum(),
                 "berlin_n_plr": len(frame),
@@ -149,9 +149,9 @@ def read_indicators(config: Config, context: bool = True) -> pd.DataFrame:
     """
     spec = config.child_poverty
     tables = [TableInput(path=spec.path, id=spec.id)]
-    context = Path(spec.path).with_name(Path(spec.path).name.replace("indicators", "context"))
-    if context and context != Path(spec.path) and context.is_file():
-        tables.append(TableInput(path=context, id=spec.id))
+    beside = Path(spec.path).with_name(Path(spec.path).name.replace("indicators", "context"))
+    if context and beside != Path(spec.path) and beside.is_file():
+        tables.append(TableInput(path=beside, id=spec.id))
     parts = []
     for i, table in enumerate(tables):
         header = pd.read_csv(table.path, nrows=0, sep=None, engine="python").columns
@@ -192,8 +192,8 @@ def read_edition(config: Config, cache: dict[Path, gpd.GeoSeries] | None = None)
         layer, _ = read_layer(spec, target_crs=config.crs)
         cache[spec.path] = layer.geometry
     geometry = cache[spec.path]
-    population = read_table(config.population, numeric=[config.population.column])
-    population = population[config.population.column].reindex(geometry.index)
+    table = read_table(config.population, numeric=[config.population.column])
+    population = table[config.population.column].reindex(geometry.index)
     mss = read_table(config.mss, columns=[config.mss.status, config.mss.dynamic])
     mss.columns = ["status", "dynamic"]
     attention = mss_attention(mss, config.criteria.mss.attention, geometry.index)["c_mss"]

@@ -205,7 +205,7 @@ def _simplified(build: data.Build, tolerance_m: float = 4.0) -> data.Build:
     )
 
 
-def _pct(value: float, t: Messages, decimals: int = 1) -> str:
+def _pct(value: Any, t: Messages, decimals: int = 1) -> str:
     return t.number(value, decimals)
 
 
@@ -227,6 +227,7 @@ def profile_context(
     for area in build.areas.itertuples():
         hr_id = str(area.hr_id)
         k = key.loc[hr_id]
+        bezirk = str(k["bezirk"])
         members = build.planning_areas[build.planning_areas["hr_id"] == hr_id].sort_values("plr_id")
         map_uri, *_ = _data_uri(
             area_map(
@@ -251,7 +252,7 @@ def profile_context(
             rows = [
                 (
                     t(code) if code in data_messages() else code,
-                    [_pct(means.at[code, c], t) for c in (hr_id, k["bezirk"], "Berlin")],
+                    [_pct(means.loc[code, c], t) for c in (hr_id, bezirk, "Berlin")],
                 )
                 for code in means.index
                 if code.startswith(prefix)
@@ -261,7 +262,8 @@ def profile_context(
         trend_block = None
         chart = None
         if not trend.areas.empty and hr_id in trend.areas.index.get_level_values(0):
-            own = trend.areas.loc[hr_id]
+            own = trend.areas.xs(hr_id, level="hr_id")
+            assert isinstance(own, pd.DataFrame)
             years = list(own.index)
             codes = [c for c in ("s1", "s2", "s3", "s4") if c in own.columns]
             rows = [(t(c).split(" (")[0], [_pct(v, t) for v in own[c]]) for c in codes] + [
@@ -299,7 +301,7 @@ def profile_context(
             {
                 "hr_id": hr_id,
                 "name": str(area.hr_name),
-                "bezirk": k["bezirk"],
+                "bezirk": bezirk,
                 "map": map_uri,
                 "key": key_rows,
                 "indicators": groups,
