@@ -129,7 +129,7 @@ def key_figures(build: Build) -> pd.DataFrame:
                 "bezirk": bezirk,
                 "bezirk_population": by_bezirk.at[bezirk, "population"],
                 "bezirk_area_km2": by_bezirk.at[bezirk, "area_km2"],
-                "bezirk_n_plr": int(by_bezirk.loc[bezirk, "n_plr"])  # type: ignore[arg-type],
+                "bezirk_n_plr": int(by_bezirk["n_plr"].loc[bezirk]),
                 "berlin_population": frame["population"].sum(),
                 "berlin_area_km2": frame["area_km2"].sum(),
                 "berlin_n_plr": len(frame),
