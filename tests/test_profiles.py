@@ -249,3 +249,30 @@ def test_every_page_in_chromium(tmp_path_factory, default_build: Path, build_lay
         text = " ".join(" ".join((p.extract_text() or "").split()) for p in reader.pages)
         assert " ".join(name.split()) in text, hr_id
     shutil.rmtree(out, ignore_errors=True)
+
+
+def test_schools_layer_is_shown_when_present(tmp_path: Path, default_build: Path, build_layers):
+    """A build with a ``schulen`` point layer lists the area's schools instead of catchments."""
+    gpkg = tmp_path / "with_schools.gpkg"
+    shutil.copy(default_build, gpkg)
+    inside = build_layers.areas.set_index("hr_id").geometry["01"].representative_point()
+    outside = build_layers.areas.set_index("hr_id").geometry["02"].representative_point()
+    schools = gpd.GeoDataFrame(
+        {
+            "bsn": ["01G99", "02G98"],
+            "name": ["Testschule Wedding", "Testschule Kreuzberg"],
+            "lmb_share": [81.25, 40.0],
+            "lmb_source": ["estimate", "official"],
+            "flagged": [1, 0],
+        },
+        geometry=[inside, outside],
+        crs=build_layers.areas.crs,
+    )
+    schools.to_file(gpkg, layer="schulen")
+    out = tmp_path / "p"
+    _run("--build", str(gpkg), "--out", str(out), "--no-pdf", "-q")
+    first = (out / "01.html").read_text(encoding="utf-8")
+    assert "01G99 Testschule Wedding" in first and "81,2" in first
+    assert "Testschule Kreuzberg" not in first
+    assert "Testschule Kreuzberg" in (out / "02.html").read_text(encoding="utf-8")
+    assert "Thomas Tursics" in first

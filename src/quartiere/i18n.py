@@ -228,6 +228,16 @@ MESSAGES: dict[str, dict[str, str]] = {
         ),
     },
     "school": {"de": "Schule", "en": "School"},
+    "schools_note": {
+        "de": (
+            "Schulliste: Thomas Tursics (MIT), nach Drucksache 18/17293. Die lmb-Anteile der "
+            "Schulen sind Schätzungen, soweit nicht als amtlich gekennzeichnet."
+        ),
+        "en": (
+            "School list: Thomas Tursics (MIT), after Drucksache 18/17293. The schools' lmb "
+            "shares are estimates unless marked official."
+        ),
+    },
     "catchment": {"de": "Einschulungsbereich", "en": "School catchment"},
     "lmb_share": {"de": "lmb-Anteil (%)", "en": "lmb share (%)"},
     "lmb_source": {"de": "Quelle", "en": "Source"},

@@ -142,6 +142,12 @@ def _robustness(
     }
 
 
+def _yes_no(value: Any, t: Messages) -> str:
+    if value is None or pd.isna(value):
+        return "–"
+    return t("yes") if int(value) == 1 else t("no")
+
+
 def _schools(
     hr_id: str,
     geometry: Any,
@@ -151,17 +157,26 @@ def _schools(
     """The area's schools (from a ``schulen`` layer) or else the catchments touching it."""
     if build.schools is not None and len(build.schools):
         schools = build.schools[build.schools.intersects(geometry)]
-        name = next((c for c in ("name", "school_name", "schulname") if c in schools), None)
-        number = next((c for c in ("bsn", "school_id", "id") if c in schools), None)
-        share = next((c for c in ("lmb_share", "lmb_estimate") if c in schools), None)
-        source = next((c for c in ("lmb_source",) if c in schools), None)
-        header = [(t("school"), False), (t("lmb_share"), True), (t("lmb_source"), False)]
+        header = [
+            (t("school"), False),
+            (t("lmb_share"), True),
+            (t("lmb_source"), False),
+            (t("flagged"), False),
+        ]
         rows = []
-        for _, s in schools.sort_values(name or schools.columns[0]).iterrows():
-            label = " ".join(str(s[c]) for c in (number, name) if c is not None)
-            value = t.number(s[share], 1) if share is not None else "–"
-            kind = str(s[source]) if source is not None else "estimate"
-            rows.append([label, value, t(kind) if kind in ("estimate", "official") else kind])
+        for s in schools.sort_values(
+            "bsn" if "bsn" in schools else schools.columns[0]
+        ).itertuples():
+            label = " ".join(str(getattr(s, c)) for c in ("bsn", "name") if hasattr(s, c))
+            source = str(getattr(s, "lmb_source", "estimate"))
+            rows.append(
+                [
+                    label,
+                    t.number(getattr(s, "lmb_share", None), 1),
+                    t(source) if source in ("estimate", "official") else source,
+                    _yes_no(getattr(s, "flagged", None), t),
+                ]
+            )
         return header, rows, None
     catchments = build.catchments[build.catchments.intersects(geometry)]
     catchments = catchments[catchments.intersection(geometry).area > 1e4]
@@ -176,7 +191,7 @@ def _schools(
             str(c.esb_id),
             t.number(c.lmb_share, 1),
             t(str(c.lmb_source)) if str(c.lmb_source) in ("estimate", "official") else "",
-            t("yes") if int(c.flagged or 0) == 1 else t("no"),
+            _yes_no(c.flagged, t),
         ]
         for c in catchments.sort_values("esb_id").itertuples()
     ]
@@ -331,6 +346,8 @@ def data_messages() -> set[str]:
 
 def _notes(build: data.Build, t: Messages) -> list[str]:
     notes = []
+    if build.schools is not None:
+        notes.append(t("schools_note"))
     if "estimate" in set(build.catchments["lmb_source"].astype(str)):
         notes.append(t("lmb_estimate_note"))
     notes.append(t("atlas_note"))
