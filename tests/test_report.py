@@ -70,6 +70,7 @@ def test_summary_lists_areas_and_totals(tmp_path: Path) -> None:
         out,
         edition="test-2023",
         estimates=["lmb_share is an ESTIMATE."],
+        language="en",
     )
     text = out.read_text(encoding="utf-8")
     assert text.startswith("# Handlungsräume: test-2023\n")
@@ -81,6 +82,18 @@ def test_summary_lists_areas_and_totals(tmp_path: Path) -> None:
     assert "- Planning areas meeting the MSS criterion: 6" in text
     assert "- Planning areas by number of criteria met: 0: 4, 1: 1, 2: 4, 3: 3" in text
     assert "- lmb_share is an ESTIMATE." in text
+
+
+def test_summary_is_german_by_default(tmp_path: Path) -> None:
+    layers = synthetic_layers()
+    out = tmp_path / "summary.md"
+    write_summary(
+        layers["handlungsraeume"], layers["planungsraeume"], out, edition="t", estimates=[]
+    )
+    text = out.read_text(encoding="utf-8")
+    assert "| 01 | Nord | Mitte | 3 | 3.300 | MSS 3/3, Schulen 3/3, Sozialatlas 1/3 |" in text
+    assert "- Einwohner in Handlungsräumen: 10.700 von 18.600 (57,5 %)" in text
+    assert "- Planungsräume, die das Kriterium MSS erfüllen: 6" in text
 
 
 def test_nice_scale_bar_lengths() -> None:

@@ -312,6 +312,42 @@ MESSAGES: dict[str, dict[str, str]] = {
         "de": "Erstellt mit quartiere {version}.",
         "en": "Made with quartiere {version}.",
     },
+    # summary.md and the build's map
+    "summary_title": {"de": "Handlungsräume: {edition}", "en": "Handlungsräume: {edition}"},
+    "summary_columns": {
+        "de": "| Nr. | Name | Bezirk | PLR | Einwohner | Erfüllte Kriterien (PLR) |",
+        "en": "| Nr. | Name | Bezirk | PLR | Population | Criteria met (PLR) |",
+    },
+    "summary_none": {"de": "keine", "en": "none"},
+    "summary_members": {
+        "de": "Planungsräume je Handlungsraum",
+        "en": "Planning areas per Handlungsraum",
+    },
+    "summary_totals": {"de": "Gesamtstadt", "en": "Citywide totals"},
+    "summary_n_areas": {
+        "de": "Handlungsräume (mit Teilgebieten): {n}",
+        "en": "Handlungsräume (incl. parts): {n}",
+    },
+    "summary_n_plr": {
+        "de": "Planungsräume in einem Handlungsraum: {n} von {total}",
+        "en": "Planning areas in a Handlungsraum: {n} of {total}",
+    },
+    "summary_population": {
+        "de": "Einwohner in Handlungsräumen: {n} von {total} ({share} %)",
+        "en": "Population in Handlungsräume: {n} of {total} ({share} %)",
+    },
+    "summary_criterion": {
+        "de": "Planungsräume, die das Kriterium {label} erfüllen: {n}",
+        "en": "Planning areas meeting the {label} criterion: {n}",
+    },
+    "summary_distribution": {
+        "de": "Planungsräume nach Zahl erfüllter Kriterien: {distribution}",
+        "en": "Planning areas by number of criteria met: {distribution}",
+    },
+    "summary_estimates": {
+        "de": "Schätzungen und Näherungen",
+        "en": "Estimates and approximations",
+    },
 }
 
 

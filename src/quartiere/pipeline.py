@@ -395,6 +395,7 @@ def build(
                 out.with_suffix(".png"),
                 title=f"Handlungsräume: {config.edition}",
                 attribution=ATTRIBUTION,
+                language=config.language,
             )
             write_summary(
                 result.areas,
@@ -402,5 +403,6 @@ def build(
                 out.parent / "summary.md",
                 edition=config.edition,
                 estimates=estimates_text(result),
+                language=config.language,
             )
     return result

@@ -22,6 +22,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
 
 from quartiere.delineate import coverage_union
+from quartiere.i18n import Messages
 from quartiere.io.atomic import write_atomically
 
 __all__ = ["CRITERIA_COLOURS", "CRITERIA_LABELS", "render_map", "write_summary"]
@@ -115,6 +116,7 @@ def render_map(
     *,
     title: str,
     attribution: str,
+    language: str = "de",
 ) -> None:
     """Draw the Handlungsräume over district borders and shaded planning areas as a PNG.
 
@@ -130,7 +132,10 @@ def render_map(
         Map title.
     attribution
         Source attribution printed at the bottom (licence requirement).
+    language
+        Language of the legend (``de`` or ``en``, :mod:`quartiere.i18n`).
     """
+    t = Messages(language)
     fig = Figure(figsize=(11.69, 8.27), dpi=200)
     FigureCanvasAgg(fig)
     ax = fig.add_axes((0.02, 0.06, 0.70, 0.86))
@@ -173,12 +178,12 @@ def render_map(
     _north_arrow(ax)
 
     handles: list[Artist] = [
-        Patch(facecolor=CRITERIA_COLOURS[k], edgecolor="#808080", label=CRITERIA_LABELS[k])
+        Patch(facecolor=CRITERIA_COLOURS[k], edgecolor="#808080", label=t(f"criteria_{k}"))
         for k in range(4)
     ]
     handles += [
-        Line2D([], [], color="#d95f02", linewidth=1.6, label="Handlungsraum (number)"),
-        Line2D([], [], color="#3c3c3c", linewidth=0.9, label="district border (Bezirk)"),
+        Line2D([], [], color="#d95f02", linewidth=1.6, label=t("legend_area")),
+        Line2D([], [], color="#3c3c3c", linewidth=0.9, label=t("legend_district")),
     ]
     fig.legend(
         handles=handles,
@@ -186,7 +191,7 @@ def render_map(
         bbox_to_anchor=(0.73, 0.88),
         frameon=False,
         fontsize=8,
-        title="Planning areas (Planungsräume)",
+        title=t("legend_title"),
         title_fontsize=9,
         alignment="left",
     )
@@ -198,7 +203,7 @@ def render_map(
     fig.text(
         0.02,
         0.025,
-        f"{attribution}. Map: EPSG:25833 (ETRS89 / UTM 33N).",
+        f"{attribution}. {t('map_crs')}",
         ha="left",
         va="bottom",
         fontsize=7,
@@ -210,13 +215,13 @@ def render_map(
     )
 
 
-def _criteria_text(row: pd.Series, n_plr: int) -> str:
+def _criteria_text(row: pd.Series, n_plr: int, t: Messages) -> str:
     met = [
-        f"{label} {int(row[col])}/{n_plr}"
-        for col, label in _CRITERIA.items()
+        f"{t(col[2:])} {int(row[col])}/{n_plr}"
+        for col in _CRITERIA
         if col in row.index and pd.notna(row[col]) and int(row[col]) > 0
     ]
-    return ", ".join(met) if met else "none"
+    return ", ".join(met) if met else t("summary_none")
 
 
 def _summary(
@@ -224,20 +229,18 @@ def _summary(
     planning_areas: gpd.GeoDataFrame,
     edition: str,
     estimates: Sequence[str],
+    t: Messages,
 ) -> str:
-    lines = [f"# Handlungsräume: {edition}", ""]
-    lines += [
-        "| Nr. | Name | Bezirk | PLR | Population | Criteria met (PLR) |",
-        "|---|---|---|---:|---:|---|",
-    ]
+    lines = [f"# {t('summary_title', edition=edition)}", ""]
+    lines += [t("summary_columns"), "|---|---|---|---:|---:|---|"]
     members = planning_areas[planning_areas["hr_id"].fillna("") != ""]
     for _, row in areas.sort_values("hr_id", kind="stable").iterrows():
         n_plr = int(row["n_plr"])
         lines.append(
             f"| {row['hr_id']} | {row['hr_name']} | {row['bezirk']} | {n_plr} | "
-            f"{int(row['population']):,} | {_criteria_text(row, n_plr)} |"
+            f"{t.number(row['population'])} | {_criteria_text(row, n_plr, t)} |"
         )
-    lines += ["", "## Planning areas per Handlungsraum", ""]
+    lines += ["", f"## {t('summary_members')}", ""]
     for _, row in areas.sort_values("hr_id", kind="stable").iterrows():
         own = members[members["hr_id"] == row["hr_id"]].sort_values("plr_id")
         listed = (
@@ -252,21 +255,27 @@ def _summary(
     share = 100 * area_pop / total_pop if total_pop else 0.0
     lines += [
         "",
-        "## Citywide totals",
+        f"## {t('summary_totals')}",
         "",
-        f"- Handlungsräume (incl. parts): {len(areas)}",
-        f"- Planning areas in a Handlungsraum: {len(members)} of {len(planning_areas)}",
-        f"- Population in Handlungsräume: {area_pop:,} of {total_pop:,} ({share:.1f} %)",
+        f"- {t('summary_n_areas', n=len(areas))}",
+        f"- {t('summary_n_plr', n=len(members), total=len(planning_areas))}",
+        "- "
+        + t(
+            "summary_population",
+            n=t.number(area_pop),
+            total=t.number(total_pop),
+            share=t.number(share, 1),
+        ),
     ]
-    for column, label in (("c_mss", "MSS"), ("c_schools", "schools"), ("c_atlas", "social atlas")):
+    for column in ("c_mss", "c_schools", "c_atlas"):
         if column in planning_areas:
             flagged = int((pd.to_numeric(planning_areas[column], errors="coerce") == 1).sum())
-            lines.append(f"- Planning areas meeting the {label} criterion: {flagged}")
+            lines.append(f"- {t('summary_criterion', label=t(column), n=flagged)}")
     counts = pd.to_numeric(planning_areas["n_criteria"], errors="coerce").fillna(0).astype(int)
     distribution = ", ".join(f"{k}: {int((counts == k).sum())}" for k in range(4))
-    lines.append(f"- Planning areas by number of criteria met: {distribution}")
+    lines.append(f"- {t('summary_distribution', distribution=distribution)}")
     if estimates:
-        lines += ["", "## Estimates and approximations", ""]
+        lines += ["", f"## {t('summary_estimates')}", ""]
         lines += [f"- {sentence}" for sentence in estimates]
     return "\n".join(lines) + "\n"
 
@@ -278,6 +287,7 @@ def write_summary(
     *,
     edition: str,
     estimates: Sequence[str],
+    language: str = "de",
 ) -> None:
     """Write ``summary.md``: each area with its planning areas and criteria, and citywide totals.
 
@@ -293,6 +303,8 @@ def write_summary(
         Edition label shown in the heading.
     estimates
         Sentences saying which values are estimates or approximations.
+    language
+        ``de`` (default) or ``en`` (:mod:`quartiere.i18n`).
     """
-    text = _summary(areas, planning_areas, edition, estimates)
+    text = _summary(areas, planning_areas, edition, estimates, Messages(language))
     write_atomically(Path(out_md), lambda tmp: tmp.write_text(text, encoding="utf-8"))
