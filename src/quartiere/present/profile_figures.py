@@ -252,6 +252,25 @@ def overview_map(
     ax.set_ylim(extent[1], extent[3])
     _scale_bar(ax, extent, t)
     _north_arrow(ax)
+    handles: list[Artist] = [
+        Patch(facecolor=CRITERIA_COLOURS[k], edgecolor="#808080", label=t(f"criteria_{k}"))
+        for k in range(4)
+    ] + [
+        Line2D([], [], color=AREA_COLOUR, linewidth=1.3, label=t("legend_area")),
+        Line2D([], [], color="#222222", linewidth=0.9, label=t("legend_district")),
+    ]
+    fig.legend(
+        handles=handles,
+        loc="lower right",
+        bbox_to_anchor=(1.0, 0.0),
+        frameon=True,
+        framealpha=0.9,
+        edgecolor="none",
+        fontsize=6.5,
+        title=t("legend_title"),
+        title_fontsize=7,
+        alignment="left",
+    )
     return _svg(fig)
 
 
