@@ -14,6 +14,7 @@ import os
 import re
 import shutil
 import tempfile
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -412,6 +413,7 @@ def write_profiles(
     chromium = find_chromium() if options.pdf else None
     if options.pdf and chromium is None:
         raise QuartiereError(f"PDF profiles need headless Chromium: {INSTALL_HINT}; or --no-pdf")
+    start = time.perf_counter()
     t = Messages(config.language)
     build = data.read_build_layers(options.build)
     sensitivity = _read_sensitivity(options.sensitivity)
@@ -419,7 +421,7 @@ def write_profiles(
     if options.history is not None:
         data.read_history(options.history, editions)
     trend = data.trend(build.areas, editions)
-    progress(f"trend over {len(editions)} editions")
+    progress(f"trend over {len(editions)} editions {time.perf_counter() - start:6.2f} s")
     pages, key = profile_context(build, config, trend, sensitivity, t)
     env, css = _template_env()
     built = build.info.get("built_at", "")
@@ -465,10 +467,10 @@ def write_profiles(
             env.get_template("index.html").render(overview=overview, rows=pages, **common),
             encoding="utf-8",
         )
-        progress(f"{len(pages)} pages written")
+        progress(f"{len(pages)} pages written      {time.perf_counter() - start:6.2f} s")
         if chromium is not None:
             print_pdfs(written, chromium)
-            progress(f"{len(pages)} PDFs printed")
+            progress(f"{len(pages)} PDFs printed       {time.perf_counter() - start:6.2f} s")
         out.mkdir(parents=True, exist_ok=True)
         for old in out.glob("*"):
             if old.suffix in (".html", ".pdf") and not (stage / old.name).exists():
