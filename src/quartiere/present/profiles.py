@@ -225,6 +225,39 @@ def _pct(value: Any, t: Messages, decimals: int = 1) -> str:
     return t.number(value, decimals)
 
 
+_MAP_STATE: dict[str, Any] = {}
+"""What the map workers draw from: set before they are forked, so only ids cross processes."""
+
+
+def _draw_map(hr_id: str) -> str:
+    state = _MAP_STATE
+    svg = area_map(
+        hr_id,
+        state["areas"],
+        state["planning_areas"],
+        state["catchments"],
+        state["schools"],
+        state["districts"],
+        state["threshold"],
+        state["t"],
+    )
+    return _data_uri(svg)[0]
+
+
+def _draw_maps(hr_ids: list[str]) -> dict[str, str]:
+    """Every area's map as a data URI, drawn by forked workers on all cores (matplotlib is
+    single-threaded; drawing is most of a profile's time)."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    workers = min(os.cpu_count() or 1, len(hr_ids))
+    if workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        return {hr_id: _draw_map(hr_id) for hr_id in hr_ids}
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(workers, mp_context=context) as pool:
+        return dict(zip(hr_ids, pool.map(_draw_map, hr_ids), strict=True))
+
+
 def profile_context(
     build: data.Build,
     config: Config,
@@ -238,25 +271,23 @@ def profile_context(
     means = data.indicator_means(build, indicators, key)
     drawn = _simplified(build)
     districts = drawn.planning_areas.dissolve(by="bezirk").geometry
-    threshold = config.criteria.schools.lmb_threshold
+    _MAP_STATE.update(
+        areas=drawn.areas,
+        planning_areas=drawn.planning_areas,
+        catchments=drawn.catchments,
+        schools=build.schools,
+        districts=districts,
+        threshold=config.criteria.schools.lmb_threshold,
+        t=t,
+    )
+    maps = _draw_maps([str(h) for h in build.areas["hr_id"]])
     pages = []
     for area in build.areas.itertuples():
         hr_id = str(area.hr_id)
         k = key.loc[hr_id]
         bezirk = str(k["bezirk"])
         members = build.planning_areas[build.planning_areas["hr_id"] == hr_id].sort_values("plr_id")
-        map_uri, *_ = _data_uri(
-            area_map(
-                hr_id,
-                drawn.areas,
-                drawn.planning_areas,
-                drawn.catchments,
-                build.schools,
-                districts,
-                threshold,
-                t,
-            )
-        )
+        map_uri = maps[hr_id]
         key_rows = [
             (t("inhabitants"), [t.number(k[f"{p}population"]) for p in ("", "bezirk_", "berlin_")]),
             (t("area_km2"), [t.number(k[f"{p}area_km2"], 1) for p in ("", "bezirk_", "berlin_")]),
