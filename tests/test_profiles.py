@@ -276,3 +276,34 @@ def test_schools_layer_is_shown_when_present(tmp_path: Path, default_build: Path
     assert "Testschule Kreuzberg" not in first
     assert "Testschule Kreuzberg" in (out / "02.html").read_text(encoding="utf-8")
     assert "Thomas Tursics" in first
+
+
+def test_history_run_adds_the_share_inside_an_area(
+    tmp_path: Path, default_build: Path, build_layers
+):
+    """With a history run, the trend shows which share of the footprint lay inside a Handlungsraum
+    of each edition: 100 % for the build's own edition, less where an edition drew it smaller."""
+    from quartiere.present import profile_data as data
+
+    history = tmp_path / "history" / "mss2021"
+    history.mkdir(parents=True)
+    shutil.copy(default_build, history / "handlungsraeume.gpkg")
+    editions = data.load_editions([ROOT / "config" / "editions" / "mss2021.yaml"])
+    data.read_history(tmp_path / "history", editions)
+    assert editions[0].in_area is not None and int(editions[0].in_area.sum()) == int(
+        (build_layers.planning_areas["hr_id"] != "").sum()
+    )
+    trend = data.trend(build_layers.areas, editions)
+    assert np.allclose(trend.areas["in_area_share"], 100.0)
+    out = tmp_path / "p"
+    _run(
+        "--build",
+        str(default_build),
+        "--history",
+        str(tmp_path / "history"),
+        "--out",
+        str(out),
+        "--no-pdf",
+        "-q",
+    )
+    assert "Anteil der Fläche in einem Handlungsraum" in (out / "01.html").read_text("utf-8")
