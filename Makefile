@@ -13,6 +13,7 @@ HISTORY ?= data/processed/history
 # The history's numbering is the lineage: the first build of an edition continues that edition's
 # build in $(HISTORY) when there is one (the default configuration is the history's mss2021).
 SEED ?= $(wildcard $(HISTORY)/$(if $(filter config/criteria.yaml,$(CONFIG)),mss2021,$(basename $(notdir $(CONFIG))))/handlungsraeume.gpkg)
+PROFILES ?= data/processed/profiles
 EDITIONS := $(sort $(wildcard config/editions/*.yaml))
 # The files the configuration names (and FORCE when $(OUT) is missing or was built from another
 # configuration: build_info records the configuration hash). Asked only for build and update.
@@ -20,9 +21,9 @@ ifneq ($(filter build update,$(or $(MAKECMDGOALS),build)),)
 BUILD_INPUTS := $(shell $(BIN)/quartiere inputs --config $(CONFIG) --check-built $(OUT) 2>/dev/null || echo FORCE)
 endif
 INPUTS := $(shell find data/raw -type f 2>/dev/null)
-CODE := $(shell find src -name '*.py' -o -name '*.qml' 2>/dev/null)
+CODE := $(shell find src -name '*.py' -o -name '*.qml' -o -name '*.html' -o -name '*.css' 2>/dev/null)
 
-.PHONY: build update history sensitivity test bench lint format clean mutation FORCE
+.PHONY: build update history sensitivity profiles test bench lint format clean mutation FORCE
 
 build: $(OUT)
 
@@ -56,6 +57,12 @@ FORCE:
 # Every edition in MSS order, each numbered against the one before, and the timeline.
 $(HISTORY)/timeline.md: $(STAMP) config/criteria.yaml $(EDITIONS) $(INPUTS) $(CODE)
 	$(BIN)/quartiere history $(EDITIONS) --out $(HISTORY)
+
+# Profiles (Bestandsaufnahme) of every area of the default build: offline HTML + A4 PDF (Chromium).
+profiles: $(PROFILES)/index.html
+
+$(PROFILES)/index.html: $(OUT) $(sort $(CONFIG) config/criteria.yaml) $(EDITIONS) $(INPUTS) $(CODE)
+	$(BIN)/quartiere profiles --config $(CONFIG) --build $(OUT) --out $(PROFILES)
 
 # PYTEST_ARGS: e.g. make test PYTEST_ARGS='tests/test_gpkg.py -x'
 test: $(STAMP)

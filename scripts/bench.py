@@ -238,6 +238,47 @@ def _sensitivity(samples: int = 1024, workers: int | None = None) -> None:
     )
 
 
+PROFILES_TARGET = 15.0
+
+
+def _profiles() -> None:
+    """`quartiere profiles` for every area of the default build: HTML and PDF (issue 12)."""
+    from quartiere.present.profiles import find_chromium
+
+    cli = Path(sys.executable).with_name("quartiere")
+    with tempfile.TemporaryDirectory() as tmp:
+        gpkg = Path(tmp) / "handlungsraeume.gpkg"
+        subprocess.run(
+            [str(cli), "build", "-q", "--config", str(CONFIG), "--out", str(gpkg)], check=True
+        )
+        pdf = find_chromium() is not None
+        start = time.perf_counter()
+        subprocess.run(
+            [
+                str(cli),
+                "profiles",
+                "-q",
+                "--config",
+                str(CONFIG),
+                "--build",
+                str(gpkg),
+                "--out",
+                str(Path(tmp) / "profiles"),
+            ]
+            + ([] if pdf else ["--no-pdf"]),
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+        seconds = time.perf_counter() - start
+        files = list((Path(tmp) / "profiles").iterdir())
+    what = "HTML + PDF" if pdf else "HTML only (no Chromium found)"
+    print(
+        f"\n`quartiere profiles` ({what}, {len(files)} files): {seconds:.1f} s "
+        f"= {seconds / PROFILES_TARGET:.2f} x the {PROFILES_TARGET:.0f} s target "
+        f"({'met' if seconds < PROFILES_TARGET else 'MISSED'})"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="*", default=[10**4, 10**5, 10**6])
@@ -245,6 +286,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-berlin", action="store_true", help="skip the real Berlin build")
     parser.add_argument("--no-sensitivity", action="store_true", help="skip the atlas benchmark")
     parser.add_argument("--sensitivity-samples", type=int, default=1024, help="Saltelli samples")
+    parser.add_argument("--no-profiles", action="store_true", help="skip `quartiere profiles`")
     args = parser.parse_args(argv)
     if args.worker:
         _worker(args.worker)
@@ -279,6 +321,8 @@ def main(argv: list[str] | None = None) -> int:
         _berlin()
     if not args.no_sensitivity:
         _sensitivity(args.sensitivity_samples)
+    if not args.no_profiles:
+        _profiles()
     return 0 if ok else 1
 
 

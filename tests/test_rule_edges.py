@@ -14,11 +14,11 @@ import pandas as pd
 import pytest
 import shapely
 
+from quartiere.compare.matching import area_links
 from quartiere.config import AtlasCriterion, MssRule
 from quartiere.contiguity import build_contiguity
 from quartiere.criteria import atlas_strata, mss_attention, schools_criterion
 from quartiere.delineate import delineate, renumber
-from quartiere.compare.matching import area_links
 from quartiere.harmonize import transfer_intensive
 from test_delineate import RING, cell, lattice, rules
 

@@ -398,5 +398,68 @@ def sensitivity(
     )
 
 
+@main.command(epilog=EXIT_HELP)
+@config_option
+@click.option(
+    "--build",
+    "build_path",
+    type=click.Path(path_type=Path),
+    default=DEFAULT_OUT,
+    show_default=True,
+    help="The build's GeoPackage.",
+)
+@click.option(
+    "--history",
+    "history_dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="A `quartiere history` run: adds each edition's Handlungsraum share to the trend.",
+)
+@click.option(
+    "--sensitivity",
+    "sensitivity_dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="A `quartiere sensitivity` run (DIR/sensitivity.gpkg): the Robustness section.",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="Directory: index.html, <hr_id>.html and <hr_id>.pdf.",
+)
+@click.option("--no-pdf", is_flag=True, help="HTML only (no Chromium needed).")
+@click.option("-q", "--quiet", is_flag=True, help="Only errors and the final line.")
+@handle_errors
+def profiles(
+    config_path: Path,
+    build_path: Path,
+    history_dir: Path | None,
+    sensitivity_dir: Path | None,
+    out_dir: Path,
+    no_pdf: bool,
+    quiet: bool,
+) -> None:
+    """Profiles (Bestandsaufnahme) of every Handlungsraum: offline HTML and A4 PDF."""
+    from quartiere.config import load_config
+    from quartiere.present.profile_data import editions_beside
+    from quartiere.present.profiles import ProfileOptions, write_profiles
+
+    start = time.perf_counter()
+    config = load_config(config_path)
+    options = ProfileOptions(
+        build=build_path,
+        out=out_dir,
+        history=history_dir,
+        sensitivity=sensitivity_dir,
+        editions=tuple(editions_beside(config_path)),
+        pdf=not no_pdf,
+    )
+    with output_lock(out_dir):
+        written = write_profiles(options, config, progress=(lambda _: None) if quiet else _say)
+    click.echo(f"wrote {len(written)} files into {out_dir} in {time.perf_counter() - start:.1f} s")
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

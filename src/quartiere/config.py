@@ -306,6 +306,9 @@ class Delineation(_Model):
 
 class Config(_Model):
     edition: str = Field(description="label of this edition, shown in every output")
+    language: Literal["de", "en"] = Field(
+        "de", description="language of profiles, map legend and summary (de or en)"
+    )
     crs: str = CRS
     planning_areas: PlanningAreasInput
     population: PopulationInput

@@ -1,1 +1,1 @@
-"""Presentation: text, Markdown, JSON and maps of builds and comparisons."""
+"""Presentation: text, Markdown, JSON, maps and profiles of builds and comparisons."""

@@ -1,0 +1,319 @@
+"""The numbers of a profile (Bestandsaufnahme) per Handlungsraum, from a build and the MSS tables.
+
+Everything here is frames in, frames out; the files are read by :func:`read_profile_inputs`.
+Population-weighted means use the planning areas the MSS indexes (more than 300 inhabitants): the
+indicator tables carry 0 for the others, which is not a measurement.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from quartiere.config import Config, TableInput, load_config
+from quartiere.criteria import mss_attention
+from quartiere.errors import InputError
+from quartiere.harmonize import overlay_weights, transfer_intensive
+from quartiere.io.layers import read_layer
+from quartiere.io.tables import read_table
+
+__all__ = [
+    "Build",
+    "Edition",
+    "key_figures",
+    "indicator_means",
+    "trend",
+    "read_build_layers",
+    "read_indicators",
+    "read_edition",
+]
+
+INDICATOR = re.compile(r"^(s[1-4]|k\d\d)_")
+
+
+@dataclass
+class Build:
+    """The layers of a build GeoPackage a profile reads (EPSG:25833)."""
+
+    areas: gpd.GeoDataFrame
+    planning_areas: gpd.GeoDataFrame
+    catchments: gpd.GeoDataFrame
+    schools: gpd.GeoDataFrame | None
+    info: dict[str, str]
+
+
+@dataclass
+class Edition:
+    """One MSS edition on its own planning areas: year, geometry, inhabitants, indicators."""
+
+    year: int
+    generation: str
+    planning_areas: gpd.GeoSeries  # indexed by plr_id
+    population: pd.Series
+    indicators: pd.DataFrame  # s1..s4 (as present), % per PLR; NaN where not indexed
+    attention: pd.Series  # c_mss 0/1/<NA>
+    in_area: pd.Series | None = None  # from a history run: PLR inside a Handlungsraum (0/1)
+
+
+@dataclass
+class Trend:
+    """Per area and edition: the indicators on the area's footprint, and Berlin beside it."""
+
+    areas: pd.DataFrame  # index (hr_id, year), columns s1.., attention_share, in_area_share
+    berlin: pd.DataFrame  # index year
+    transferred: dict[int, bool] = field(default_factory=dict)
+
+
+def read_build_layers(path: Path) -> Build:
+    """Read the layers of a build; a missing file or layer is an :class:`InputError`."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError("build not found; make it with `make build` or `quartiere build`", path)
+    import pyogrio
+
+    names = {str(row[0]) for row in pyogrio.list_layers(path)}
+    needed = ("handlungsraeume", "planungsraeume", "einschulungsbereiche", "build_info")
+    missing = [n for n in needed if n not in names]
+    if missing:
+        raise InputError(f"lacks layer(s) {', '.join(missing)}; is this a quartiere build?", path)
+    layers = {n: gpd.read_file(path, layer=n, engine="pyogrio") for n in needed}
+    schools = gpd.read_file(path, layer="schulen", engine="pyogrio") if "schulen" in names else None
+    plr = layers["planungsraeume"]
+    plr["hr_id"] = plr["hr_id"].fillna("").astype(str)
+    info_table = layers["build_info"]
+    info = dict(zip(info_table["key"].astype(str), info_table["value"].astype(str), strict=True))
+    return Build(layers["handlungsraeume"], plr, layers["einschulungsbereiche"], schools, info)
+
+
+def _weighted(values: pd.DataFrame, weights: pd.Series) -> pd.Series:
+    """Weighted mean per column, leaving out NaN values."""
+    w = weights.reindex(values.index).fillna(0.0).to_numpy(dtype=float)
+    out = {}
+    for column in values.columns:
+        v = values[column].to_numpy(dtype=float)
+        has = ~np.isnan(v) & (w > 0)
+        out[column] = float(np.average(v[has], weights=w[has])) if has.any() else np.nan
+    return pd.Series(out, dtype=float)
+
+
+def key_figures(build: Build) -> pd.DataFrame:
+    """Inhabitants, km², planning areas and density per area, with its Bezirk and Berlin.
+
+    Returns one row per area (index ``hr_id``) with columns ``population``, ``area_km2``,
+    ``n_plr``, ``density`` and the same with prefixes ``bezirk_`` and ``berlin_``.
+    """
+    plr = build.planning_areas
+    km2 = plr.geometry.area / 1e6
+    frame = pd.DataFrame(
+        {"population": plr["population"].fillna(0.0), "area_km2": km2, "bezirk": plr["bezirk"]}
+    )
+    by_bezirk = frame.groupby("bezirk").agg(
+        population=("population", "sum"), area_km2=("area_km2", "sum"), n_plr=("area_km2", "size")
+    )
+    rows = []
+    for area in build.areas.itertuples():
+        members = plr["hr_id"] == area.hr_id
+        own = frame[members]
+        bezirk = own.groupby("bezirk")["population"].sum().idxmax()
+        rows.append(
+            {
+                "hr_id": area.hr_id,
+                "population": own["population"].sum(),
+                "area_km2": own["area_km2"].sum(),
+                "n_plr": int(members.sum()),
+                "bezirk": bezirk,
+                "bezirk_population": by_bezirk.at[bezirk, "population"],
+                "bezirk_area_km2": by_bezirk.at[bezirk, "area_km2"],
+                "bezirk_n_plr": int(by_bezirk["n_plr"].loc[bezirk]),
+                "berlin_population": frame["population"].sum(),
+                "berlin_area_km2": frame["area_km2"].sum(),
+                "berlin_n_plr": len(frame),
+            }
+        )
+    out = pd.DataFrame(rows).set_index("hr_id")
+    for prefix in ("", "bezirk_", "berlin_"):
+        out[f"{prefix}density"] = out[f"{prefix}population"] / out[f"{prefix}area_km2"]
+    return out
+
+
+def read_indicators(config: Config, context: bool = True) -> pd.DataFrame:
+    """The edition's MSS indicators per PLR: s1-s4 from the indicator table of ``child_poverty``,
+    and k01-k17 from the context table beside it (``mssYYYY_context.csv``) when there is one.
+
+    Columns are named by their code (``s1``, ``k01``); values in % (k11-k13 per 100 inhabitants).
+    """
+    spec = config.child_poverty
+    tables = [TableInput(path=spec.path, id=spec.id)]
+    beside = Path(spec.path).with_name(Path(spec.path).name.replace("indicators", "context"))
+    if context and beside != Path(spec.path) and beside.is_file():
+        tables.append(TableInput(path=beside, id=spec.id))
+    parts = []
+    for i, table in enumerate(tables):
+        header = pd.read_csv(table.path, nrows=0, sep=None, engine="python").columns
+        wanted = [c for c in header if INDICATOR.match(c)]
+        if i == 0:
+            frame = read_table(table, numeric=wanted)
+        else:  # the context tables write "-" where a value is withheld
+            frame = read_table(table, columns=wanted).apply(pd.to_numeric, errors="coerce")
+        frame.columns = [INDICATOR.match(c).group(1) for c in wanted]  # type: ignore[union-attr]
+        parts.append(frame)
+    return pd.concat(parts, axis=1)
+
+
+def indicator_means(build: Build, indicators: pd.DataFrame, key: pd.DataFrame) -> pd.DataFrame:
+    """Population-weighted indicator means per area, its Bezirk and Berlin.
+
+    Returns a frame indexed by indicator code with one column per ``hr_id``, plus a column per
+    Bezirk name and ``Berlin``.
+    """
+    plr = build.planning_areas.set_index("plr_id")
+    indexed = plr["mss_status"].notna()
+    values = indicators.reindex(plr.index)
+    weights = plr["population"].where(indexed, 0.0).astype(float)
+    columns = {"Berlin": _weighted(values, weights)}
+    for bezirk, members in plr.groupby("bezirk").groups.items():
+        columns[str(bezirk)] = _weighted(values.loc[members], weights)
+    for hr_id in key.index:
+        members = plr.index[plr["hr_id"] == hr_id]
+        columns[hr_id] = _weighted(values.loc[members], weights)
+    return pd.DataFrame(columns)
+
+
+def read_edition(config: Config, cache: dict[Path, gpd.GeoSeries] | None = None) -> Edition:
+    """One MSS edition's planning areas, inhabitants, index indicators and attention flag."""
+    cache = {} if cache is None else cache
+    spec = config.planning_areas
+    if spec.path not in cache:
+        layer, _ = read_layer(spec, target_crs=config.crs)
+        cache[spec.path] = layer.geometry
+    geometry = cache[spec.path]
+    table = read_table(config.population, numeric=[config.population.column])
+    population = table[config.population.column].reindex(geometry.index)
+    mss = read_table(config.mss, columns=[config.mss.status, config.mss.dynamic])
+    mss.columns = ["status", "dynamic"]
+    attention = mss_attention(mss, config.criteria.mss.attention, geometry.index)["c_mss"]
+    indicators = read_indicators(config, context=False)
+    index_cols = [c for c in indicators.columns if c.startswith("s")]
+    indicators = indicators[index_cols].reindex(geometry.index)
+    indexed = mss.reindex(geometry.index)["status"].notna()
+    indicators = indicators.loc[indexed.to_numpy()].reindex(geometry.index)
+    return Edition(
+        year=config.mss.edition,
+        generation=spec.generation,
+        planning_areas=geometry,
+        population=population,
+        indicators=indicators,
+        attention=attention,
+    )
+
+
+def editions_beside(config_path: Path) -> list[Path]:
+    """The edition files shipped with a configuration: ``editions/*.yaml`` beside it (or the
+    directory of an edition file itself)."""
+    config_path = Path(config_path)
+    folder = config_path.parent / "editions"
+    if not folder.is_dir():
+        folder = config_path.parent
+    return sorted(folder.glob("*.yaml"))
+
+
+def load_editions(paths: list[Path]) -> list[Edition]:
+    """Read every edition once, in MSS order; editions sharing a year are read once."""
+    cache: dict[Path, gpd.GeoSeries] = {}
+    editions: dict[int, Edition] = {}
+    for path in paths:
+        config = load_config(path)
+        if config.mss.edition not in editions:
+            editions[config.mss.edition] = read_edition(config, cache)
+    return [editions[y] for y in sorted(editions)]
+
+
+def _apportion(weights: pd.DataFrame, values: pd.Series, targets: pd.Index) -> pd.Series:
+    """Sum of each source's count times the share of its area inside each target."""
+    part = values.reindex(weights["source"]).fillna(0.0).to_numpy() * weights["weight"].to_numpy()
+    return (
+        pd.Series(part).groupby(weights["target"].to_numpy()).sum().reindex(targets, fill_value=0.0)
+    )
+
+
+def trend(areas: gpd.GeoDataFrame, editions: list[Edition]) -> Trend:
+    """Each edition's indicators on each area's present footprint, and Berlin.
+
+    Editions on another geometry (LOR 2006) are moved onto the footprint by the project's zone
+    transfer (:mod:`quartiere.harmonize`): index indicators population-weighted (inhabitants
+    spread evenly over each source planning area), inhabitants apportioned and summed.
+    """
+    footprints = areas.set_index("hr_id").geometry
+    rows, berlin_rows, transferred = [], [], {}
+    for edition in editions:
+        pop = edition.population.fillna(0.0)
+        weights = overlay_weights(
+            edition.planning_areas, footprints, weight="population", source_population=pop
+        )
+        # The footprints do not cover Berlin: apportion a count by the overlap's share of the
+        # source's own area (transfer_extensive would hand a source's whole count to its overlaps).
+        area_weights = weights.assign(weight=weights["source_share"])
+        transferred[edition.year] = bool((weights["source_share"] < 0.999).any())
+        indexed_pop = pop.where(edition.indicators.notna().any(axis=1), 0.0)
+        w_indexed = overlay_weights(
+            edition.planning_areas, footprints, weight="population", source_population=indexed_pop
+        )
+        per_area = pd.DataFrame(index=footprints.index)
+        for column in edition.indicators.columns:
+            per_area[column] = transfer_intensive(
+                w_indexed, edition.indicators[column], footprints.index
+            )["value"]
+        per_area["population"] = _apportion(area_weights, pop, footprints.index)
+        attention_pop = pop.where(edition.attention.fillna(0).astype(int) == 1, 0.0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            per_area["attention_share"] = (
+                100
+                * _apportion(area_weights, attention_pop, footprints.index)
+                / per_area["population"]
+            )
+        if edition.in_area is not None:
+            per_area["in_area_share"] = (
+                100
+                * transfer_intensive(area_weights, edition.in_area.astype(float), footprints.index)[
+                    "value"
+                ]
+            )
+        per_area["year"] = edition.year
+        rows.append(per_area.reset_index())
+        city = _weighted(edition.indicators, indexed_pop)
+        city["population"] = float(pop.sum())
+        city["attention_share"] = 100 * float(attention_pop.sum()) / float(pop.sum())
+        city["year"] = edition.year
+        berlin_rows.append(city)
+    if not rows:
+        return Trend(pd.DataFrame(), pd.DataFrame(), {})
+    table = pd.concat(rows, ignore_index=True).set_index(["hr_id", "year"]).sort_index()
+    berlin = pd.DataFrame(berlin_rows).astype({"year": int}).set_index("year").sort_index()
+    return Trend(table, berlin, transferred)
+
+
+def read_history(history_dir: Path, editions: list[Edition]) -> None:
+    """Add each edition's membership (inside a Handlungsraum) from a ``quartiere history`` run.
+
+    ``history_dir`` holds ``<edition>/handlungsraeume.gpkg``; an edition is matched by the MSS
+    year its ``build_info`` names in ``edition`` ("MSS 2019 / ...").
+    """
+    history_dir = Path(history_dir)
+    if not history_dir.is_dir():
+        raise InputError("history run not found (make it with `make history`)", history_dir)
+    by_year = {e.year: e for e in editions}
+    for gpkg in sorted(history_dir.glob("*/handlungsraeume.gpkg")):
+        info = gpd.read_file(gpkg, layer="build_info", engine="pyogrio")
+        label = dict(zip(info["key"], info["value"], strict=True)).get("edition", "")
+        match = re.search(r"MSS (\d{4})", str(label))
+        if not match or int(match.group(1)) not in by_year:
+            continue
+        plr = gpd.read_file(gpkg, layer="planungsraeume", engine="pyogrio", ignore_geometry=True)
+        edition = by_year[int(match.group(1))]
+        inside = plr.set_index("plr_id")["hr_id"].fillna("").astype(str) != ""
+        edition.in_area = inside.reindex(edition.planning_areas.index).fillna(False).astype(int)

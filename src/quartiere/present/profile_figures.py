@@ -1,0 +1,308 @@
+"""Maps and charts of the profiles as SVG text (matplotlib, no pyplot state, text as paths).
+
+Each function returns the SVG document as a string; the page embeds it as a data URI, so a page
+needs no other file and no font.
+"""
+
+from __future__ import annotations
+
+import io
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from matplotlib import patheffects
+from matplotlib.artist import Artist
+from matplotlib.backends.backend_svg import FigureCanvasSVG
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import FancyArrow, Patch, Rectangle
+
+from quartiere.i18n import Messages
+
+__all__ = ["CRITERIA_COLOURS", "area_map", "overview_map", "trend_chart"]
+
+CRITERIA_COLOURS = {0: "#f0f0f0", 1: "#9bd93c", 2: "#21918c", 3: "#440154"}
+"""Fill per number of criteria met: viridis, lightness falling with the count (greyscale-safe);
+the colours of the GeoPackage style and the build's map."""
+
+AREA_COLOUR = "#d95f02"
+HALO = [patheffects.withStroke(linewidth=2.5, foreground="white")]
+# Okabe-Ito colours, each line also with its own marker and dash (readable in greyscale).
+LINE_STYLES = {
+    "s1": ("#0072b2", "o", "-"),
+    "s2": ("#009e73", "^", ":"),
+    "s3": ("#e69f00", "s", "--"),
+    "s4": ("#cc79a7", "D", "-."),
+}
+
+
+def _svg(fig: Figure) -> str:
+    FigureCanvasSVG(fig)
+    buffer = io.StringIO()
+    fig.savefig(buffer, format="svg", facecolor="white", metadata={"Date": None})
+    return buffer.getvalue()
+
+
+def _nice_length(span: float) -> float:
+    target = span / 4
+    power = 10 ** np.floor(np.log10(target))
+    return float(max(m * power for m in (1, 2, 5) if m * power <= target))
+
+
+def _scale_bar(ax, extent: tuple[float, float, float, float], t: Messages) -> None:
+    xmin, ymin, xmax, ymax = extent
+    length = _nice_length(xmax - xmin)
+    height = (ymax - ymin) * 0.012
+    x0, y0 = xmin + (xmax - xmin) * 0.04, ymin + (ymax - ymin) * 0.04
+    for i in range(2):
+        ax.add_patch(
+            Rectangle(
+                (x0 + i * length / 2, y0),
+                length / 2,
+                height,
+                facecolor="black" if i % 2 == 0 else "white",
+                edgecolor="black",
+                linewidth=0.6,
+                zorder=10,
+            )
+        )
+    label = f"{t.number(length / 1000, 1 if length < 1000 else 0)} km"
+    ax.text(
+        x0 + length / 2,
+        y0 + height * 1.6,
+        label,
+        ha="center",
+        va="bottom",
+        fontsize=7,
+        zorder=10,
+        path_effects=HALO,
+    )
+
+
+def _north_arrow(ax) -> None:
+    ax.add_patch(
+        FancyArrow(
+            0.95,
+            0.86,
+            0,
+            0.08,
+            width=0.012,
+            head_width=0.035,
+            head_length=0.04,
+            transform=ax.transAxes,
+            color="black",
+            zorder=10,
+        )
+    )
+    ax.text(
+        0.95,
+        0.8,
+        "N",
+        transform=ax.transAxes,
+        ha="center",
+        va="center",
+        fontsize=9,
+        fontweight="bold",
+        zorder=10,
+        path_effects=HALO,
+    )
+
+
+def _districts(planning_areas: gpd.GeoDataFrame) -> gpd.GeoSeries:
+    return planning_areas.dissolve(by="bezirk").geometry
+
+
+def _shade(ax, planning_areas: gpd.GeoDataFrame, linewidth: float) -> None:
+    counts = pd.to_numeric(planning_areas["n_criteria"], errors="coerce").fillna(0).astype(int)
+    colours = counts.clip(0, 3).map(CRITERIA_COLOURS)
+    planning_areas.plot(ax=ax, color=colours.to_numpy(), edgecolor="#9a9a9a", linewidth=linewidth)
+
+
+def area_map(
+    hr_id: str,
+    areas: gpd.GeoDataFrame,
+    planning_areas: gpd.GeoDataFrame,
+    catchments: gpd.GeoDataFrame,
+    schools: gpd.GeoDataFrame | None,
+    districts: gpd.GeoSeries,
+    lmb_threshold: float,
+    t: Messages,
+) -> str:
+    """The area's planning areas shaded by criteria met, catchments above the lmb threshold,
+    schools, neighbouring areas and district borders; scale bar, north arrow, attribution."""
+    own = areas[areas["hr_id"] == hr_id]
+    xmin, ymin, xmax, ymax = own.total_bounds
+    span = max(xmax - xmin, ymax - ymin) * 1.25 + 400
+    cx, cy = (xmin + xmax) / 2, (ymin + ymax) / 2
+    extent = (cx - span / 2, cy - span / 2 * 0.75, cx + span / 2, cy + span / 2 * 0.75)
+    window = gpd.GeoSeries.from_xy([extent[0], extent[2]], [extent[1], extent[3]]).total_bounds
+
+    def clip(frame):
+        return frame.cx[window[0] : window[2], window[1] : window[3]]
+
+    fig = Figure(figsize=(7.0, 5.6))
+    ax = fig.add_axes((0.0, 0.2, 1.0, 0.8))
+    ax.set_axis_off()
+    ax.set_aspect("equal")
+    _shade(ax, clip(planning_areas), 0.4)
+    flagged = clip(catchments)
+    flagged = flagged[flagged["flagged"].fillna(0).astype(int) == 1]
+    if len(flagged):
+        flagged.boundary.plot(ax=ax, color="#555555", linewidth=0.9, linestyle=(0, (4, 2)))
+        flagged.plot(ax=ax, facecolor="none", edgecolor="#555555", hatch="///", linewidth=0)
+    clip(districts).boundary.plot(ax=ax, color="#222222", linewidth=1.6)
+    others = clip(areas[areas["hr_id"] != hr_id])
+    if len(others):
+        others.boundary.plot(ax=ax, color="white", linewidth=2.6)
+        others.boundary.plot(ax=ax, color=AREA_COLOUR, linewidth=1.0, linestyle="--")
+        for other, point in zip(others["hr_id"], others.representative_point(), strict=True):
+            if window[0] < point.x < window[2] and window[1] < point.y < window[3]:
+                ax.text(
+                    point.x,
+                    point.y,
+                    str(other),
+                    ha="center",
+                    va="center",
+                    fontsize=8,
+                    color=AREA_COLOUR,
+                    path_effects=HALO,
+                    zorder=9,
+                )
+    own.boundary.plot(ax=ax, color="white", linewidth=4.0)
+    own.boundary.plot(ax=ax, color=AREA_COLOUR, linewidth=2.2)
+    handles: list[Artist] = []
+    if schools is not None and len(schools):
+        shown = clip(schools)
+        if len(shown):
+            shown.plot(ax=ax, color="black", markersize=14, marker="^", zorder=8)
+            handles.append(
+                Line2D(
+                    [], [], color="black", marker="^", linestyle="none", label=t("legend_school")
+                )
+            )
+    ax.set_xlim(extent[0], extent[2])
+    ax.set_ylim(extent[1], extent[3])
+    _scale_bar(ax, extent, t)
+    _north_arrow(ax)
+    handles = (
+        [
+            Patch(facecolor=CRITERIA_COLOURS[k], edgecolor="#808080", label=t(f"criteria_{k}"))
+            for k in range(4)
+        ]
+        + [
+            Patch(
+                facecolor="none",
+                edgecolor="#555555",
+                hatch="///",
+                linestyle="--",
+                label=t("legend_catchment", threshold=t.number(lmb_threshold)),
+            ),
+            Line2D([], [], color=AREA_COLOUR, linewidth=2.2, label=t("legend_area") + f" {hr_id}"),
+            Line2D(
+                [],
+                [],
+                color=AREA_COLOUR,
+                linewidth=1.0,
+                linestyle="--",
+                label=t("legend_neighbour"),
+            ),
+            Line2D([], [], color="#222222", linewidth=1.6, label=t("legend_district")),
+        ]
+        + handles
+    )
+    fig.legend(
+        handles=handles,
+        loc="lower left",
+        bbox_to_anchor=(0.0, 0.0),
+        ncols=2,
+        frameon=False,
+        fontsize=7,
+    )
+    return _svg(fig)
+
+
+def overview_map(
+    areas: gpd.GeoDataFrame, planning_areas: gpd.GeoDataFrame, districts: gpd.GeoSeries, t: Messages
+) -> str:
+    """Berlin with the numbered areas over district borders."""
+    fig = Figure(figsize=(7.0, 5.4))
+    ax = fig.add_axes((0.0, 0.0, 1.0, 1.0))
+    ax.set_axis_off()
+    ax.set_aspect("equal")
+    _shade(ax, planning_areas, 0.1)
+    districts.boundary.plot(ax=ax, color="#222222", linewidth=0.9)
+    areas.boundary.plot(ax=ax, color="white", linewidth=2.6)
+    areas.boundary.plot(ax=ax, color=AREA_COLOUR, linewidth=1.3)
+    for hr_id, point in zip(areas["hr_id"], areas.representative_point(), strict=True):
+        ax.text(
+            point.x,
+            point.y,
+            str(hr_id),
+            ha="center",
+            va="center",
+            fontsize=8,
+            fontweight="bold",
+            path_effects=HALO,
+            zorder=9,
+        )
+    xmin, ymin, xmax, ymax = planning_areas.total_bounds
+    extent = (xmin - 500, ymin - 500, xmax + 500, ymax + 500)
+    ax.set_xlim(extent[0], extent[2])
+    ax.set_ylim(extent[1], extent[3])
+    _scale_bar(ax, extent, t)
+    _north_arrow(ax)
+    handles: list[Artist] = [
+        Patch(facecolor=CRITERIA_COLOURS[k], edgecolor="#808080", label=t(f"criteria_{k}"))
+        for k in range(4)
+    ] + [
+        Line2D([], [], color=AREA_COLOUR, linewidth=1.3, label=t("legend_area")),
+        Line2D([], [], color="#222222", linewidth=0.9, label=t("legend_district")),
+    ]
+    fig.legend(
+        handles=handles,
+        loc="lower right",
+        bbox_to_anchor=(1.0, 0.0),
+        frameon=True,
+        framealpha=0.9,
+        edgecolor="none",
+        fontsize=6.5,
+        title=t("legend_title"),
+        title_fontsize=7,
+        alignment="left",
+    )
+    return _svg(fig)
+
+
+def trend_chart(area: pd.DataFrame, berlin: pd.DataFrame, name: str, t: Messages) -> str:
+    """Index indicators per MSS edition: the area (solid, with markers) and Berlin (thin, grey)."""
+    fig = Figure(figsize=(6.4, 2.6))
+    ax = fig.add_axes((0.08, 0.14, 0.6, 0.8))
+    for code, (colour, marker, dash) in LINE_STYLES.items():
+        if code not in area.columns or area[code].isna().all():
+            continue
+        ax.plot(
+            area.index,
+            area[code],
+            color=colour,
+            marker=marker,
+            linestyle=dash,
+            label=f"{t(code).split(' (')[0]}: {name}",
+        )
+        ax.plot(
+            berlin.index,
+            berlin[code],
+            color=colour,
+            linestyle=dash,
+            linewidth=0.8,
+            alpha=0.7,
+            label=f"{code}: {t('berlin')}",
+        )
+    ax.set_xticks(list(area.index))
+    ax.set_ylabel("%")
+    ax.set_ylim(bottom=0)
+    ax.grid(axis="y", color="#dddddd", linewidth=0.5)
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.tick_params(labelsize=7)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), frameon=False, fontsize=6.5)
+    return _svg(fig)

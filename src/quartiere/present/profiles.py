@@ -1,0 +1,515 @@
+"""Profiles (Bestandsaufnahme) of every Handlungsraum: offline HTML pages and A4 PDFs.
+
+:func:`write_profiles` reads a build, the edition's MSS tables and the shipped editions (for the
+trend), renders ``index.html`` and one ``<hr_id>.html`` per area (inline CSS, images as SVG data
+URIs: nothing is fetched), and prints each page to PDF with headless Chromium. The directory is
+written beside the target and moved into place at the end, so a failed run leaves the previous
+profiles intact.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import re
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+from jinja2 import Environment, select_autoescape
+
+from quartiere import ATTRIBUTION, __version__
+from quartiere.config import Config
+from quartiere.errors import InputError, QuartiereError
+from quartiere.i18n import Messages
+from quartiere.present import profile_data as data
+from quartiere.present.profile_figures import area_map, overview_map, trend_chart
+
+__all__ = ["ProfileOptions", "write_profiles", "find_chromium", "print_pdfs"]
+
+SVG_SIZE = re.compile(r'<svg[^>]*\bwidth="([\d.]+)pt"[^>]*\bheight="([\d.]+)pt"')
+CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+INSTALL_HINT = "apt-get install chromium (or set QUARTIERE_CHROMIUM to a Chromium binary)"
+
+
+@dataclass(frozen=True)
+class ProfileOptions:
+    build: Path
+    out: Path
+    history: Path | None = None
+    sensitivity: Path | None = None
+    editions: tuple[Path, ...] = ()
+    pdf: bool = True
+
+
+def find_chromium() -> str | None:
+    """The Chromium binary to print with: ``QUARTIERE_CHROMIUM`` or the first on ``PATH``."""
+    configured = os.environ.get("QUARTIERE_CHROMIUM")
+    if configured:
+        return configured if Path(configured).is_file() else None
+    for name in CHROMIUM_NAMES:
+        found = shutil.which(name)
+        if found:
+            return found
+    return None
+
+
+def _data_uri(svg: str) -> tuple[str, float, float]:
+    match = SVG_SIZE.search(svg)
+    width, height = (float(match.group(1)), float(match.group(2))) if match else (500.0, 400.0)
+    encoded = base64.b64encode(svg.encode("utf-8")).decode("ascii")
+    return f"data:image/svg+xml;base64,{encoded}", width * 4 / 3, height * 4 / 3
+
+
+def _template_env() -> tuple[Environment, str]:
+    files = resources.files("quartiere.present") / "templates"
+    templates = {
+        name: (files / name).read_text(encoding="utf-8") for name in ("profile.html", "index.html")
+    }
+    from jinja2 import DictLoader
+
+    env = Environment(
+        loader=DictLoader(templates), autoescape=select_autoescape(default=True), trim_blocks=False
+    )
+    return env, (files / "profile.css").read_text(encoding="utf-8")
+
+
+def _flag(value: Any, t: Messages) -> str:
+    if value is None or pd.isna(value):
+        return t("no_data")
+    return t("met") if int(value) == 1 else t("not_met")
+
+
+def _read_sensitivity(directory: Path | None) -> tuple[pd.DataFrame, pd.DataFrame] | None:
+    """Layers ``handlungsraeume`` and ``planungsraeume`` of ``DIR/sensitivity.gpkg``, or None."""
+    if directory is None:
+        return None
+    gpkg = Path(directory) / "sensitivity.gpkg"
+    if not gpkg.is_file():
+        raise InputError(
+            "no sensitivity.gpkg here (make it with `quartiere sensitivity`)", directory
+        )
+    try:
+        areas = gpd.read_file(gpkg, layer="handlungsraeume", engine="pyogrio", ignore_geometry=True)
+        plr = gpd.read_file(gpkg, layer="planungsraeume", engine="pyogrio", ignore_geometry=True)
+    except Exception as exc:  # pyogrio raises DataLayerError
+        raise InputError(f"cannot read sensitivity layers ({exc})", gpkg) from None
+    for frame, columns, layer in (
+        (areas, ("hr_id", "stability", "mean_jaccard"), "handlungsraeume"),
+        (plr, ("plr_id", "inclusion", "class"), "planungsraeume"),
+    ):
+        missing = [c for c in columns if c not in frame.columns]
+        if missing:
+            raise InputError(f"layer {layer!r} lacks column(s) {', '.join(missing)}", gpkg)
+    return areas, plr
+
+
+def _robustness(
+    hr_id: str, members: pd.DataFrame, sensitivity: tuple[pd.DataFrame, pd.DataFrame], t: Messages
+) -> dict[str, Any] | None:
+    areas, plr = sensitivity
+    row = areas[areas["hr_id"].astype(str) == hr_id]
+    if row.empty:
+        return None
+    by_id = plr.assign(plr_id=plr["plr_id"].astype(str)).set_index("plr_id")
+    # Contested planning areas of the area itself and at its edge (its neighbours in the layer
+    # are not known here: the area's own members and those named in the layer with its hr_id).
+    own = by_id.reindex(members["plr_id"].astype(str))
+    contested = own[own["class"] == "contested"].sort_values("inclusion", ascending=False)
+    names = members.set_index("plr_id")["plr_name"]
+    return {
+        "stability": t.number(100 * float(row["stability"].iloc[0]), 0) + " %",
+        "jaccard": t.number(float(row["mean_jaccard"].iloc[0]), 2),
+        "contested": [
+            (f"{pid} {names.get(pid, '')}", t.number(100 * float(r["inclusion"]), 0))
+            for pid, r in contested.iterrows()
+        ],
+    }
+
+
+def _yes_no(value: Any, t: Messages) -> str:
+    if value is None or pd.isna(value):
+        return "–"
+    return t("yes") if int(value) == 1 else t("no")
+
+
+def _schools(
+    hr_id: str,
+    geometry: Any,
+    build: data.Build,
+    t: Messages,
+) -> tuple[list[tuple[str, bool]], list[list[str]], str | None]:
+    """The area's schools (from a ``schulen`` layer) or else the catchments touching it."""
+    if build.schools is not None and len(build.schools):
+        schools = build.schools[build.schools.intersects(geometry)]
+        header = [
+            (t("school"), False),
+            (t("lmb_share"), True),
+            (t("lmb_source"), False),
+            (t("flagged"), False),
+        ]
+        rows = []
+        for s in schools.sort_values(
+            "bsn" if "bsn" in schools else schools.columns[0]
+        ).itertuples():
+            label = " ".join(str(getattr(s, c)) for c in ("bsn", "name") if hasattr(s, c))
+            source = str(getattr(s, "lmb_source", "estimate"))
+            rows.append(
+                [
+                    label,
+                    t.number(getattr(s, "lmb_share", None), 1),
+                    t(source) if source in ("estimate", "official") else source,
+                    _yes_no(getattr(s, "flagged", None), t),
+                ]
+            )
+        return header, rows, None
+    catchments = build.catchments[build.catchments.intersects(geometry)]
+    catchments = catchments[catchments.intersection(geometry).area > 1e4]
+    header = [
+        (t("catchment"), False),
+        (t("lmb_share"), True),
+        (t("lmb_source"), False),
+        (t("flagged"), False),
+    ]
+    rows = [
+        [
+            str(c.esb_id),
+            t.number(c.lmb_share, 1),
+            t(str(c.lmb_source)) if str(c.lmb_source) in ("estimate", "official") else "",
+            _yes_no(c.flagged, t),
+        ]
+        for c in catchments.sort_values("esb_id").itertuples()
+    ]
+    return header, rows, t("schools_from_catchments")
+
+
+def _simplified(build: data.Build, tolerance_m: float = 4.0) -> data.Build:
+    """The build with its polygons simplified for drawing (a map at 1:25,000 shows no 4 m detail;
+    the pages get small). Planning areas as a coverage, so neighbours keep their shared edges."""
+    import shapely
+
+    def simple(frame: gpd.GeoDataFrame, coverage: bool = False) -> gpd.GeoDataFrame:
+        geoms = frame.geometry.to_numpy()
+        if coverage:
+            simplified = shapely.coverage_simplify(geoms, tolerance_m)
+        else:
+            simplified = shapely.simplify(geoms, tolerance_m, preserve_topology=True)
+        return frame.set_geometry(gpd.GeoSeries(simplified, index=frame.index, crs=frame.crs))
+
+    return data.Build(
+        areas=simple(build.areas),
+        planning_areas=simple(build.planning_areas, coverage=True),
+        catchments=simple(build.catchments),
+        schools=build.schools,
+        info=build.info,
+    )
+
+
+def _pct(value: Any, t: Messages, decimals: int = 1) -> str:
+    return t.number(value, decimals)
+
+
+_MAP_STATE: dict[str, Any] = {}
+"""What the map workers draw from: set before they are forked, so only ids cross processes."""
+
+
+def _draw_map(hr_id: str) -> str:
+    state = _MAP_STATE
+    svg = area_map(
+        hr_id,
+        state["areas"],
+        state["planning_areas"],
+        state["catchments"],
+        state["schools"],
+        state["districts"],
+        state["threshold"],
+        state["t"],
+    )
+    return _data_uri(svg)[0]
+
+
+def _draw_maps(hr_ids: list[str]) -> dict[str, str]:
+    """Every area's map as a data URI, drawn by forked workers on all cores (matplotlib is
+    single-threaded; drawing is most of a profile's time)."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    workers = min(os.cpu_count() or 1, len(hr_ids))
+    if workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        return {hr_id: _draw_map(hr_id) for hr_id in hr_ids}
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(workers, mp_context=context) as pool:
+        return dict(zip(hr_ids, pool.map(_draw_map, hr_ids), strict=True))
+
+
+def profile_context(
+    build: data.Build,
+    config: Config,
+    trend: data.Trend,
+    sensitivity: tuple[pd.DataFrame, pd.DataFrame] | None,
+    t: Messages,
+) -> tuple[list[dict[str, Any]], pd.DataFrame]:
+    """Everything each area's page shows, as display strings."""
+    key = data.key_figures(build)
+    indicators = data.read_indicators(config)
+    means = data.indicator_means(build, indicators, key)
+    drawn = _simplified(build)
+    districts = drawn.planning_areas.dissolve(by="bezirk").geometry
+    _MAP_STATE.update(
+        areas=drawn.areas,
+        planning_areas=drawn.planning_areas,
+        catchments=drawn.catchments,
+        schools=build.schools,
+        districts=districts,
+        threshold=config.criteria.schools.lmb_threshold,
+        t=t,
+    )
+    maps = _draw_maps([str(h) for h in build.areas["hr_id"]])
+    pages = []
+    for area in build.areas.itertuples():
+        hr_id = str(area.hr_id)
+        k = key.loc[hr_id]
+        bezirk = str(k["bezirk"])
+        members = build.planning_areas[build.planning_areas["hr_id"] == hr_id].sort_values("plr_id")
+        map_uri = maps[hr_id]
+        key_rows = [
+            (t("inhabitants"), [t.number(k[f"{p}population"]) for p in ("", "bezirk_", "berlin_")]),
+            (t("area_km2"), [t.number(k[f"{p}area_km2"], 1) for p in ("", "bezirk_", "berlin_")]),
+            (t("n_plr"), [t.number(k[f"{p}n_plr"]) for p in ("", "bezirk_", "berlin_")]),
+            (t("density"), [t.number(k[f"{p}density"]) for p in ("", "bezirk_", "berlin_")]),
+        ]
+        groups = []
+        for heading, prefix in ((t("index_indicators"), "s"), (t("context_indicators"), "k")):
+            rows = [
+                (
+                    t(code) if code in data_messages() else code,
+                    [_pct(means.loc[code, c], t) for c in (hr_id, bezirk, "Berlin")],
+                )
+                for code in means.index
+                if code.startswith(prefix)
+            ]
+            if rows:
+                groups.append((heading, rows))
+        trend_block = None
+        chart = None
+        if not trend.areas.empty and hr_id in trend.areas.index.get_level_values(0):
+            own = trend.areas.xs(hr_id, level="hr_id")
+            assert isinstance(own, pd.DataFrame)
+            years = list(own.index)
+            codes = [c for c in ("s1", "s2", "s3", "s4") if c in own.columns]
+            rows = [(t(c).split(" (")[0], [_pct(v, t) for v in own[c]]) for c in codes] + [
+                (
+                    f"{t(c).split(' (')[0]}: {t('berlin')}",
+                    [_pct(v, t) for v in trend.berlin[c].reindex(years)],
+                )
+                for c in codes
+            ]
+            rows.append((t("inhabitants"), [t.number(v) for v in own["population"]]))
+            rows.append((t("attention_share"), [_pct(v, t, 0) for v in own["attention_share"]]))
+            if "in_area_share" in own.columns:
+                rows.append((t("in_area_share"), [_pct(v, t, 0) for v in own["in_area_share"]]))
+            trend_block = {
+                "years": years,
+                "rows": rows,
+                "transferred": [trend.transferred.get(y, False) for y in years],
+            }
+            chart, *_ = _data_uri(trend_chart(own, trend.berlin, str(area.hr_name), t))
+        plr_rows = [
+            {
+                "id": p.plr_id,
+                "name": p.plr_name,
+                "mss": f"{p.mss_status or '–'} / {p.mss_dynamic or '–'} ({_flag(p.c_mss, t)})",
+                "schools": f"{_pct(p.lmb_area_share, t, 0)} ({_flag(p.c_schools, t)})",
+                "atlas": f"{t.number(p.atlas_value, 2)} / "
+                f"{t.number(p.atlas_stratum)} ({_flag(p.c_atlas, t)})",
+                "population": t.number(p.population),
+                "decision": p.decision,
+            }
+            for p in members.itertuples()
+        ]
+        schools_header, schools, schools_note = _schools(hr_id, area.geometry, build, t)
+        pages.append(
+            {
+                "hr_id": hr_id,
+                "name": str(area.hr_name),
+                "bezirk": bezirk,
+                "map": map_uri,
+                "key": key_rows,
+                "indicators": groups,
+                "trend": trend_block,
+                "trend_chart": chart,
+                "plr": plr_rows,
+                "schools_header": schools_header,
+                "schools": schools,
+                "schools_note": schools_note,
+                "robustness": (
+                    _robustness(hr_id, members, sensitivity, t) if sensitivity is not None else None
+                ),
+                "population": t.number(k["population"]),
+                "area": t.number(k["area_km2"], 1),
+                "n_plr": t.number(k["n_plr"]),
+                "density": t.number(k["density"]),
+            }
+        )
+    return pages, key
+
+
+def data_messages() -> set[str]:
+    from quartiere.i18n import MESSAGES
+
+    return set(MESSAGES)
+
+
+def _notes(build: data.Build, t: Messages) -> list[str]:
+    notes = []
+    if build.schools is not None:
+        notes.append(t("schools_note"))
+    if "estimate" in set(build.catchments["lmb_source"].astype(str)):
+        notes.append(t("lmb_estimate_note"))
+    notes.append(t("atlas_note"))
+    notes.append(t("trend_approx_note"))
+    return notes
+
+
+def _build_facts(info: dict[str, str]) -> list[tuple[str, str]]:
+    keep = re.compile(
+        r"^(edition|built_at|quartiere_version|lor_generation|config\.\d+|input:.*"
+        r"|lmb_source|lmb_estimate_factor|versions)$"
+    )
+    return [(k, v) for k, v in info.items() if keep.match(k)]
+
+
+def print_pdfs(pages: list[Path], chromium: str, parallel: int = 2) -> None:
+    """Print each HTML page to a PDF beside it (A4, the page's print stylesheet) with one
+    headless Chromium driven by playwright, ``parallel`` pages at a time; nothing but ``file:``
+    and ``data:`` URLs is loaded."""
+    import asyncio
+
+    from playwright.async_api import async_playwright
+
+    async def run() -> None:
+        async with async_playwright() as pw:
+            browser = await pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+            try:
+                context = await browser.new_context()
+                await context.route(re.compile(r"^(?!file:|data:).*"), lambda r: r.abort())
+                queue = list(pages)
+
+                async def worker() -> None:
+                    page = await context.new_page()
+                    while queue:
+                        html = queue.pop(0)
+                        await page.goto(html.resolve().as_uri())
+                        await page.pdf(
+                            path=str(html.with_suffix(".pdf")),
+                            format="A4",
+                            print_background=True,
+                            prefer_css_page_size=True,
+                        )
+
+                await asyncio.gather(*(worker() for _ in range(max(1, parallel))))
+            finally:
+                await browser.close()
+
+    asyncio.run(run())
+
+
+def write_profiles(
+    options: ProfileOptions,
+    config: Config,
+    progress: Callable[[str], None] = lambda _m: None,
+) -> list[Path]:
+    """Write ``index.html`` and per area ``<hr_id>.html`` and ``<hr_id>.pdf`` into ``options.out``.
+
+    Returns the files written. Raises :class:`InputError` for a missing build, history or
+    sensitivity directory, and :class:`QuartiereError` when PDFs are wanted but no Chromium is
+    installed.
+    """
+    chromium = find_chromium() if options.pdf else None
+    if options.pdf and chromium is None:
+        raise QuartiereError(f"PDF profiles need headless Chromium: {INSTALL_HINT}; or --no-pdf")
+    start = time.perf_counter()
+    t = Messages(config.language)
+    build = data.read_build_layers(options.build)
+    sensitivity = _read_sensitivity(options.sensitivity)
+    editions = data.load_editions(list(options.editions))
+    if options.history is not None:
+        data.read_history(options.history, editions)
+    trend = data.trend(build.areas, editions)
+    progress(f"trend over {len(editions)} editions {time.perf_counter() - start:6.2f} s")
+    pages, key = profile_context(build, config, trend, sensitivity, t)
+    env, css = _template_env()
+    built = build.info.get("built_at", "")
+    try:
+        when = datetime.fromisoformat(built.replace("Z", "+00:00"))
+    except ValueError:
+        when = datetime.now(UTC)
+    years = [e.year for e in editions]
+    common = {
+        "t": t,
+        "lang": config.language,
+        "css": css,
+        "edition": build.info.get("edition", config.edition),
+        "today": t.date(when),
+        "attribution": ATTRIBUTION,
+        "version": __version__,
+        "mss_year": config.mss.edition,
+        "notes": _notes(build, t),
+        "build_facts": _build_facts(build.info),
+        "trend_heading": t("trend", first=min(years), last=max(years))
+        if years
+        else t("trend", first="", last=""),
+        "robustness_absent": t("robustness_absent"),
+        "map_width": 672,
+        "map_height": 538,
+        "chart_width": 614,
+        "chart_height": 250,
+    }
+    out = Path(options.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
+    try:
+        written = []
+        profile = env.get_template("profile.html")
+        for page in pages:
+            path = stage / f"{page['hr_id']}.html"
+            path.write_text(profile.render(a=page, **common), encoding="utf-8")
+            written.append(path)
+        drawn = _simplified(build, 25.0)
+        districts = drawn.planning_areas.dissolve(by="bezirk").geometry
+        overview, *_ = _data_uri(overview_map(drawn.areas, drawn.planning_areas, districts, t))
+        (stage / "index.html").write_text(
+            env.get_template("index.html").render(overview=overview, rows=pages, **common),
+            encoding="utf-8",
+        )
+        progress(f"{len(pages)} pages written      {time.perf_counter() - start:6.2f} s")
+        if chromium is not None:
+            print_pdfs(written, chromium)
+            progress(f"{len(pages)} PDFs printed       {time.perf_counter() - start:6.2f} s")
+        out.mkdir(parents=True, exist_ok=True)
+        for old in out.glob("*"):
+            if old.suffix in (".html", ".pdf") and not (stage / old.name).exists():
+                old.unlink()
+        result = []
+        for path in sorted(stage.iterdir()):
+            os.replace(path, out / path.name)
+            result.append(out / path.name)
+        return result
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)

@@ -1,0 +1,309 @@
+"""Profiles per Handlungsraum: numbers, languages, robustness, and every page in a real browser."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+from shapely.geometry import box
+
+from quartiere.cli import main
+from quartiere.i18n import MESSAGES, Messages
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM_HINT = "Chromium is absent; install with: apt-get install -y chromium chromium-driver"
+
+
+def _chromium() -> str:
+    """The system Chromium, or skip (fail under ``QUARTIERE_REQUIRE_CLIENTS=1``)."""
+    from quartiere.present.profiles import find_chromium
+
+    found = find_chromium()
+    if found is None:
+        if os.environ.get("QUARTIERE_REQUIRE_CLIENTS") == "1":
+            pytest.fail(f"QUARTIERE_REQUIRE_CLIENTS=1 but {CHROMIUM_HINT}", pytrace=False)
+        pytest.skip(CHROMIUM_HINT)
+    return found
+
+
+def _run(*args: str) -> str:
+    result = CliRunner().invoke(main, ["profiles", *args])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_messages_complete_and_formats() -> None:
+    for key, texts in MESSAGES.items():
+        assert set(texts) == {"de", "en"}, key
+        assert all(texts.values()), key
+    de, en = Messages("de"), Messages("en")
+    assert de.number(1234.5, 1) == "1.234,5"
+    assert de.number(3768531) == "3.768.531"
+    assert en.number(1234.5, 1) == "1,234.5"
+    assert de.number(float("nan")) == "–"
+    from datetime import date
+
+    assert de.date(date(2026, 11, 28)) == "28. November 2026"
+    assert de("trend", first=2013, last=2021).endswith("2013 bis 2021")
+
+
+@pytest.fixture(scope="module")
+def build_layers(default_build: Path):
+    from quartiere.present.profile_data import read_build_layers
+
+    return read_build_layers(default_build)
+
+
+def test_key_figures_and_trend_match_the_build(build_layers) -> None:
+    from quartiere.config import load_config
+    from quartiere.present import profile_data as data
+
+    key = data.key_figures(build_layers)
+    areas = build_layers.areas.set_index("hr_id")
+    # the planning areas' sums are the area's own figures in the handlungsraeume layer
+    assert np.allclose(key["population"], areas["population"].reindex(key.index))
+    assert np.allclose(key["area_km2"], areas["area_km2"].reindex(key.index), atol=0.001)
+    assert (key["berlin_n_plr"] == 542).all()
+    assert key["berlin_population"].iloc[0] == pytest.approx(3768531, rel=1e-6)
+    config = load_config(ROOT / "config" / "criteria.yaml")
+    means = data.indicator_means(build_layers, data.read_indicators(config), key)
+    editions = data.load_editions(data.editions_beside(ROOT / "config" / "criteria.yaml"))
+    assert [e.year for e in editions] == [2013, 2015, 2017, 2019, 2021]
+    trend = data.trend(build_layers.areas, editions)
+    # 2021 is the build's own edition on the same planning areas: no transfer, the same means
+    assert not trend.transferred[2021] and trend.transferred[2013]
+    for hr_id in key.index:
+        row = trend.areas.loc[(hr_id, 2021)]
+        assert row["s4"] == pytest.approx(means.at["s4", hr_id], rel=1e-9)
+        assert row["population"] == pytest.approx(key.at[hr_id, "population"], rel=1e-9)
+    # inhabitants moved from LOR 2006 onto the footprints never exceed Berlin's total
+    total_2013 = trend.berlin.at[2013, "population"]
+    assert trend.areas.xs(2013, level="year")["population"].sum() < total_2013
+    # an area full of MSS attention areas today has a high share of them in 2021
+    assert trend.areas.loc[("01", 2021), "attention_share"] > 90
+
+
+def _sensitivity_dir(tmp: Path, build_layers) -> Path:
+    """A small sensitivity output of the shape `quartiere sensitivity` writes."""
+    plr = build_layers.planning_areas
+    members = plr[plr["hr_id"] == "01"]["plr_id"].tolist()
+    frame = pd.DataFrame({"plr_id": plr["plr_id"], "plr_name": plr["plr_name"]})
+    frame["inclusion"] = np.where(frame["plr_id"].isin(members), 1.0, 0.0)
+    frame.loc[frame["plr_id"] == members[0], "inclusion"] = 0.42
+    frame["class"] = np.where(frame["inclusion"] >= 0.9, "robust-in", "robust-out")
+    frame.loc[frame["plr_id"] == members[0], "class"] = "contested"
+    directory = tmp / "sensitivity"
+    directory.mkdir()
+    gpkg = directory / "sensitivity.gpkg"
+    gpd.GeoDataFrame(frame, geometry=plr.geometry.to_numpy(), crs=plr.crs).to_file(
+        gpkg, layer="planungsraeume"
+    )
+    areas = build_layers.areas[["hr_id", "hr_name"]].assign(stability=0.5, mean_jaccard=0.5)
+    areas.loc[areas["hr_id"] == "01", ["stability", "mean_jaccard"]] = [0.874, 0.91]
+    gpd.GeoDataFrame(areas, geometry=[box(0, 0, 1, 1)] * len(areas), crs=plr.crs).to_file(
+        gpkg, layer="handlungsraeume"
+    )
+    (directory / "sensitivity.json").write_text("{}", encoding="utf-8")
+    return directory
+
+
+def test_html_offline_german_with_robustness(tmp_path: Path, default_build: Path, build_layers):
+    sensitivity = _sensitivity_dir(tmp_path, build_layers)
+    out = tmp_path / "profiles"
+    _run(
+        "--build",
+        str(default_build),
+        "--sensitivity",
+        str(sensitivity),
+        "--out",
+        str(out),
+        "--no-pdf",
+        "-q",
+    )
+    pages = sorted(out.glob("*.html"))
+    assert len(pages) == len(build_layers.areas) + 1
+    for page in pages:
+        html = page.read_text(encoding="utf-8")
+        assert '<html lang="de">' in html
+        # nothing is fetched: every src is a data URI, no stylesheet or script reference
+        assert not re.search(r'src="(?!data:)', html)
+        assert "<script" not in html and "<link" not in html
+        assert not re.search(r"url\(\s*['\"]?http", html)
+        # the only http(s) references are plain links in the sources section
+        head, _, sources = html.partition("<h2>Quellen, Lizenzen und Ausgabe</h2>")
+        assert "http" not in re.sub(r'src="data:[^"]*"', "", head)
+    first = (out / "01.html").read_text(encoding="utf-8")
+    population = int(build_layers.areas.set_index("hr_id").at["01", "population"])
+    assert f"{population:,}".replace(",", ".") in first
+    assert "Stabilität" in first and "87 %" in first
+    contested = build_layers.planning_areas.query("hr_id == '01'").sort_values("plr_id").iloc[0]
+    assert re.search(rf"{contested.plr_id} [^<]*</th><td class=\"num\">42</td>", first)
+    # a page without sensitivity says so instead of inventing numbers
+    other = tmp_path / "plain"
+    _run("--build", str(default_build), "--out", str(other), "--no-pdf", "-q")
+    assert "Keine Sensitivitätsanalyse angegeben" in (other / "01.html").read_text("utf-8")
+
+
+def test_english_by_configuration(tmp_path: Path, default_build: Path) -> None:
+    config = tmp_path / "en.yaml"
+    config.write_text(
+        f"extends: {ROOT / 'config' / 'criteria.yaml'}\nlanguage: en\n", encoding="utf-8"
+    )
+    out = tmp_path / "en"
+    _run(
+        "--config", str(config), "--build", str(default_build), "--out", str(out), "--no-pdf", "-q"
+    )
+    html = (out / "01.html").read_text(encoding="utf-8")
+    assert '<html lang="en">' in html and "Key figures" in html and "Kennzahlen" not in html
+
+
+def test_missing_inputs_are_one_line(tmp_path: Path, default_build: Path) -> None:
+    result = CliRunner().invoke(
+        main, ["profiles", "--build", str(tmp_path / "none.gpkg"), "--out", str(tmp_path / "o")]
+    )
+    assert result.exit_code == 3 and "make build" in result.output
+    result = CliRunner().invoke(
+        main,
+        [
+            "profiles",
+            "--build",
+            str(default_build),
+            "--sensitivity",
+            str(tmp_path),
+            "--out",
+            str(tmp_path / "o"),
+            "--no-pdf",
+        ],
+    )
+    assert result.exit_code == 3 and "sensitivity.gpkg" in result.output
+    assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.slow
+def test_every_page_in_chromium(tmp_path_factory, default_build: Path, build_layers) -> None:
+    chromium = _chromium()
+    from playwright.sync_api import sync_playwright
+    from pypdf import PdfReader
+
+    from quartiere.present.profiles import CHROMIUM_ARGS
+
+    out = tmp_path_factory.mktemp("profiles")
+    _run("--build", str(default_build), "--out", str(out), "-q")
+    areas = build_layers.areas.set_index("hr_id")
+    problems: list[str] = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        context = browser.new_context()
+        external: list[str] = []
+
+        def block(route):
+            external.append(route.request.url)
+            route.abort()
+
+        context.route(re.compile(r"^(?!file:|data:).*"), block)
+        page = context.new_page()
+        page.on("console", lambda m: m.type == "error" and problems.append(f"console: {m.text}"))
+        page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+        page.on("requestfailed", lambda r: problems.append(f"failed: {r.url}"))
+        page.goto((out / "index.html").as_uri())
+        links = page.eval_on_selector_all("a[href]", "els => els.map(e => e.href)")
+        local = sorted({link for link in links if link.startswith("file:")})
+        assert {Path(link[7:]).name for link in local} == {
+            f"{hr_id}.{ext}" for hr_id in areas.index for ext in ("html", "pdf")
+        }
+        for link in [(out / "index.html").as_uri()] + [lk for lk in local if lk.endswith(".html")]:
+            response = page.goto(link)
+            assert response is not None and response.ok, link
+            page.wait_for_load_state("load")
+            broken = page.eval_on_selector_all(
+                "img", "els => els.filter(i => !(i.complete && i.naturalWidth > 0)).length"
+            )
+            assert page.eval_on_selector_all("img", "els => els.length") >= 1, link
+            assert broken == 0, link
+            assert page.eval_on_selector_all("img:not([alt])", "els => els.length") == 0
+            levels = page.eval_on_selector_all("h1, h2, h3", "els => els.map(e => e.tagName)")
+            assert levels[0] == "H1" and all(
+                int(b[1]) - int(a[1]) <= 1 for a, b in zip(levels, levels[1:], strict=False)
+            ), link
+            if link.endswith("index.html"):
+                continue
+            hr_id = Path(link).stem
+            assert page.inner_text("#hr-id") == hr_id
+            assert page.inner_text("#hr-name") == areas.at[hr_id, "hr_name"]
+            shown = page.inner_text("#inhabitants")
+            assert shown == f"{int(areas.at[hr_id, 'population']):,}".replace(",", "."), shown
+            assert page.locator("#inhabitants").is_visible()
+        browser.close()
+    assert not problems, problems
+    assert not external, external
+    for hr_id, name in areas["hr_name"].items():
+        reader = PdfReader(out / f"{hr_id}.pdf")
+        assert 1 <= len(reader.pages) <= 4, (hr_id, len(reader.pages))
+        text = " ".join(" ".join((p.extract_text() or "").split()) for p in reader.pages)
+        assert " ".join(name.split()) in text, hr_id
+    shutil.rmtree(out, ignore_errors=True)
+
+
+def test_schools_layer_is_shown_when_present(tmp_path: Path, default_build: Path, build_layers):
+    """A build with a ``schulen`` point layer lists the area's schools instead of catchments."""
+    gpkg = tmp_path / "with_schools.gpkg"
+    shutil.copy(default_build, gpkg)
+    inside = build_layers.areas.set_index("hr_id").geometry["01"].representative_point()
+    outside = build_layers.areas.set_index("hr_id").geometry["02"].representative_point()
+    schools = gpd.GeoDataFrame(
+        {
+            "bsn": ["01G99", "02G98"],
+            "name": ["Testschule Wedding", "Testschule Kreuzberg"],
+            "lmb_share": [81.25, 40.0],
+            "lmb_source": ["estimate", "official"],
+            "flagged": [1, 0],
+        },
+        geometry=[inside, outside],
+        crs=build_layers.areas.crs,
+    )
+    schools.to_file(gpkg, layer="schulen")
+    out = tmp_path / "p"
+    _run("--build", str(gpkg), "--out", str(out), "--no-pdf", "-q")
+    first = (out / "01.html").read_text(encoding="utf-8")
+    assert "01G99 Testschule Wedding" in first and "81,2" in first
+    assert "Testschule Kreuzberg" not in first
+    assert "Testschule Kreuzberg" in (out / "02.html").read_text(encoding="utf-8")
+    assert "Thomas Tursics" in first
+
+
+def test_history_run_adds_the_share_inside_an_area(
+    tmp_path: Path, default_build: Path, build_layers
+):
+    """With a history run, the trend shows which share of the footprint lay inside a Handlungsraum
+    of each edition: 100 % for the build's own edition, less where an edition drew it smaller."""
+    from quartiere.present import profile_data as data
+
+    history = tmp_path / "history" / "mss2021"
+    history.mkdir(parents=True)
+    shutil.copy(default_build, history / "handlungsraeume.gpkg")
+    editions = data.load_editions([ROOT / "config" / "editions" / "mss2021.yaml"])
+    data.read_history(tmp_path / "history", editions)
+    assert editions[0].in_area is not None and int(editions[0].in_area.sum()) == int(
+        (build_layers.planning_areas["hr_id"] != "").sum()
+    )
+    trend = data.trend(build_layers.areas, editions)
+    assert np.allclose(trend.areas["in_area_share"], 100.0)
+    out = tmp_path / "p"
+    _run(
+        "--build",
+        str(default_build),
+        "--history",
+        str(tmp_path / "history"),
+        "--out",
+        str(out),
+        "--no-pdf",
+        "-q",
+    )
+    assert "Anteil der Fläche in einem Handlungsraum" in (out / "01.html").read_text("utf-8")
