@@ -24,11 +24,7 @@ from quartiere.config import Config
 from quartiere.contiguity import Contiguity, build_contiguity, component_labels
 from quartiere.criteria import atlas_strata, mss_attention
 from quartiere.delineate import _dominant, _grow, _holes
-
-try:  # the expression language moves to quartiere.rules with the architecture issue
-    from quartiere.rules import _evaluate, _truth, compile_rule  # type: ignore[import-not-found]
-except ImportError:  # pragma: no cover - before that move
-    from quartiere.delineate import _evaluate, _truth, compile_rule  # type: ignore[no-redef]
+from quartiere.rules import _evaluate, _truth, compile_rule
 
 __all__ = ["Context", "ScenarioResult", "prepare_context", "evaluate_scenario", "evaluate_batch"]
 
