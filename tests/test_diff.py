@@ -13,8 +13,9 @@ import shapely
 from quartiere.compare.build import Build
 from quartiere.compare.diff import DiffOptions, diff_builds
 from quartiere.compare.matching import area_links
+from quartiere.compare.numbering import renumber
 from quartiere.config import Delineation
-from quartiere.delineate import delineate, renumber
+from quartiere.delineate import delineate
 from quartiere.present.diff_text import diff_json, diff_markdown, summary_lines
 
 CRS = "EPSG:25833"

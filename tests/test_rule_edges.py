@@ -15,10 +15,11 @@ import pytest
 import shapely
 
 from quartiere.compare.matching import area_links
+from quartiere.compare.numbering import renumber
 from quartiere.config import AtlasCriterion, MssRule
 from quartiere.contiguity import build_contiguity
 from quartiere.criteria import atlas_strata, mss_attention, schools_criterion
-from quartiere.delineate import delineate, renumber
+from quartiere.delineate import delineate
 from quartiere.harmonize import transfer_intensive
 from test_delineate import RING, cell, lattice, rules
 

@@ -22,6 +22,7 @@ import pandas as pd
 
 from quartiere import ATTRIBUTION, __version__
 from quartiere.compare.build import Build
+from quartiere.compare.numbering import renumber
 from quartiere.config import Config, load_config
 from quartiere.coverage import Coverage, table_coverage
 from quartiere.criteria import (
@@ -32,7 +33,7 @@ from quartiere.criteria import (
     mss_attention,
     schools_criterion,
 )
-from quartiere.delineate import DelineationResult, delineate, renumber
+from quartiere.delineate import DelineationResult, delineate
 from quartiere.harmonize import overlay, overlay_weights, reverse, transfer_intensive, weigh
 from quartiere.io.builds import read_build
 from quartiere.io.gpkg import build_timestamp, write_geopackage
