@@ -23,13 +23,17 @@ def _fmt_int(values: np.ndarray) -> np.ndarray:
     return np.array([f"{v:,.0f}" for v in values], dtype=object)
 
 
-def _meets_phrase(code: int) -> str:
-    """'meets 2 criteria (MSS, atlas)' from a code = criteria bit mask + 8 * n_criteria.
+# A phrase code: the bit mask of the criteria met, plus _COUNT_UNIT * n_criteria.
+_COUNT_UNIT = 1 << len(CRITERIA)
 
-    >>> _meets_phrase(0b101 + 8 * 2)
+
+def _meets_phrase(code: int) -> str:
+    """'meets 2 criteria (MSS, atlas)' from a code = criteria bit mask + _COUNT_UNIT * n_criteria.
+
+    >>> _meets_phrase(0b101 + _COUNT_UNIT * 2)
     'meets 2 criteria (MSS, atlas)'
     """
-    count = code // 8
+    count = code // _COUNT_UNIT
     names = [label for i, label in enumerate(CRITERION_LABELS.values()) if code >> i & 1]
     if count == 0:
         return "meets no criterion"
@@ -42,7 +46,7 @@ def _meets(clustering: Clustering) -> tuple[np.ndarray, np.ndarray]:
     values = clustering.values
     met_bits = sum((values[c] == 1).astype(np.int64) << i for i, c in enumerate(CRITERIA))
     n_criteria = np.clip(values["n_criteria"].astype(np.int64), 0, None)
-    codes, phrase_of = np.unique(met_bits + 8 * n_criteria, return_inverse=True)
+    codes, phrase_of = np.unique(met_bits + _COUNT_UNIT * n_criteria, return_inverse=True)
     phrases = np.array([_meets_phrase(int(c)) for c in codes], dtype=object)
     return phrases[phrase_of], n_criteria >= 1
 
