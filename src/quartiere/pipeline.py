@@ -30,6 +30,7 @@ from quartiere.criteria import (
     atlas_strata,
     count_criteria,
     estimate_lmb,
+    extra_criteria,
     mss_attention,
     schools_criterion,
 )
@@ -157,6 +158,9 @@ def evaluate_criteria(inputs: Inputs, harmonized: Harmonized, config: Config) ->
     )
     atlas = atlas_strata(harmonized.atlas["value"], inputs.population, rules.atlas)
     flags = pd.concat([mss, schools, atlas], axis=1)
+    if rules.extra:
+        frame = plr.join(inputs.population).join(flags)
+        flags = flags.join(extra_criteria(frame, rules.extra))
     flags["n_criteria"] = count_criteria(flags)
     return flags
 

@@ -18,10 +18,39 @@ import pandas as pd
 from quartiere.errors import ConfigError
 from quartiere.model import CRITERIA
 
-__all__ = ["RULE_NAMES", "compile_rule", "evaluate_rule", "rule_values"]
+__all__ = [
+    "RULE_NAMES",
+    "compile_rule",
+    "evaluate_rule",
+    "register_rule_name",
+    "rule_names",
+    "rule_values",
+]
 
-#: Names a seed or join expression may use.
+#: Names a seed or join expression may use: the built-in criteria and their count.
 RULE_NAMES = (*CRITERIA, "n_criteria")
+
+# Flags of criteria registered beyond the built-in ones (quartiere.criteria.register_criterion).
+_EXTRA_NAMES: list[str] = []
+
+
+def register_rule_name(name: str) -> None:
+    """Let seed and join rules use the flag ``name`` (a registered criterion)."""
+    if name not in RULE_NAMES and name not in _EXTRA_NAMES:
+        _EXTRA_NAMES.append(name)
+        _parsed.cache_clear()
+
+
+def unregister_rule_name(name: str) -> None:
+    """Undo :func:`register_rule_name` (tests)."""
+    if name in _EXTRA_NAMES:
+        _EXTRA_NAMES.remove(name)
+        _parsed.cache_clear()
+
+
+def rule_names() -> tuple[str, ...]:
+    """Every name a rule may use: :data:`RULE_NAMES` and the registered criteria."""
+    return (*RULE_NAMES, *_EXTRA_NAMES)
 
 
 _COMPARE = {
@@ -39,12 +68,12 @@ def _check_node(node: ast.AST, key: str, expression: str) -> None:
     def bad(what: str) -> ConfigError:
         return ConfigError(
             f"delineation.{key}: {what} in {expression!r}; allowed: "
-            f"{', '.join(RULE_NAMES)}, numbers, comparisons, +, -, and/or/not"
+            f"{', '.join(rule_names())}, numbers, comparisons, +, -, and/or/not"
         )
 
     for sub in ast.walk(node):
         if isinstance(sub, ast.Name):
-            if sub.id not in RULE_NAMES:
+            if sub.id not in rule_names():
                 raise bad(f"unknown name {sub.id!r}")
         elif isinstance(sub, ast.Constant):
             if isinstance(sub.value, str) or not isinstance(sub.value, int | float | bool):
@@ -164,7 +193,8 @@ def _parsed(expression: str, key: str) -> ast.Expression:
 
 
 def rule_values(flags: pd.DataFrame | Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """The values rules see: each of :data:`RULE_NAMES` as floats, no data (NA, NaN) as 0.
+    """The values rules see: each of :data:`RULE_NAMES` (and of the registered criteria the flags
+    hold) as floats, no data (NA, NaN) as 0.
 
     >>> rule_values({"c_mss": [1, None], "c_schools": [0, 1], "c_atlas": [0, 0],
     ...              "n_criteria": [1, 1]})["c_mss"].tolist()
@@ -174,7 +204,7 @@ def rule_values(flags: pd.DataFrame | Mapping[str, np.ndarray]) -> dict[str, np.
     if missing:
         raise KeyError(f"planning areas lack column(s) {', '.join(missing)}")
     out = {}
-    for name in RULE_NAMES:
+    for name in (*RULE_NAMES, *(n for n in _EXTRA_NAMES if n in flags)):
         column = flags[name]
         if isinstance(column, np.ndarray) and column.dtype.kind in "fiub":
             out[name] = np.nan_to_num(column.astype(float), nan=0.0)
