@@ -71,7 +71,7 @@ test: $(STAMP)
 # Mutation testing of the rule modules (docs/testing.md); slow, not part of `make test` or CI.
 mutation: $(STAMP)
 	$(BIN)/python -m pip install --quiet 'mutmut>=3.8'
-	$(BIN)/python scripts/mutation.py
+	$(BIN)/python scripts/mutation.py $(MODULES)
 
 bench: $(STAMP)
 	$(BIN)/python scripts/bench.py

@@ -26,6 +26,11 @@ from quartiere.compare.matching import (
 )
 
 
+def bools(text: str) -> list[bool]:
+    """ "TFF" -> [True, False, False]."""
+    return [c == "T" for c in text]
+
+
 def frame(areas: dict, crs: str | None = CRS, **columns) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(
         {"hr_id": list(areas), **columns}, geometry=list(areas.values()), crs=crs
@@ -57,7 +62,12 @@ NEW = frame(
 def test_links_of_every_pair_with_a_share_of_at_least_min_link_largest_first():
     links = area_links(OLD, NEW)
     assert list(links.columns) == [
-        "old_hr_id", "new_hr_id", "overlap_m2", "share_of_old", "share_of_new", "match"
+        "old_hr_id",
+        "new_hr_id",
+        "overlap_m2",
+        "share_of_old",
+        "share_of_new",
+        "match",
     ]
     assert list(links.index) == list(range(8))
     rows = [
@@ -112,7 +122,12 @@ def test_links_with_an_empty_side_are_an_empty_frame_of_the_right_columns(side):
     links = area_links(empty, NEW) if side == "old" else area_links(OLD, empty)
     assert links.empty
     assert list(links.columns) == [
-        "old_hr_id", "new_hr_id", "overlap_m2", "share_of_old", "share_of_new", "match"
+        "old_hr_id",
+        "new_hr_id",
+        "overlap_m2",
+        "share_of_old",
+        "share_of_new",
+        "match",
     ]
     assert links.dtypes.astype(str).to_dict() == {
         "old_hr_id": "object",
@@ -136,21 +151,15 @@ def test_mutual_best_needs_the_largest_overlap_of_both_sides():
     new = np.array(["x", "y", "s", "t", "n", "n", "p", "q"])
     overlap = np.array([9.0, 1.0, 4.0, 50.0, 5.0, 5.0, 3.0, 3.0])
     share = np.array([0.9, 1.0, 1.0, 0.6, 0.5, 0.5, 0.7, 0.7])
-    assert mutual_best(old, new, overlap, share, 0.5).tolist() == [
-        True, False, False, True, True, False, True, False
-    ]
+    assert mutual_best(old, new, overlap, share, 0.5).tolist() == bools("TFFTTFTF")
     # the same pairs in another order: the tie still goes to the smaller keys
     order = np.array([7, 6, 5, 4, 3, 2, 1, 0])
-    assert mutual_best(old[order], new[order], overlap[order], share[order], 0.5).tolist() == [
-        False, True, False, True, True, False, False, True
-    ]
+    assert mutual_best(old[order], new[order], overlap[order], share[order], 0.5).tolist() == bools(
+        "FTFTTFFT"
+    )
     # min_overlap at and around a share
-    assert mutual_best(old, new, overlap, share, 0.6).tolist() == [
-        True, False, False, True, False, False, True, False
-    ]
-    assert mutual_best(old, new, overlap, share, 0.6000001).tolist() == [
-        True, False, False, False, False, False, True, False
-    ]
+    assert mutual_best(old, new, overlap, share, 0.6).tolist() == bools("TFFTFFTF")
+    assert mutual_best(old, new, overlap, share, 0.6000001).tolist() == bools("TFFFFFTF")
 
 
 def test_mutual_best_of_no_pairs_is_an_empty_bool_array():
@@ -160,9 +169,7 @@ def test_mutual_best_of_no_pairs_is_an_empty_bool_array():
 
 
 def test_match_frames_matches_areas_of_the_same_kind_ordered_by_the_new_area():
-    old = frame(
-        {"05": box(0, 0, 10, 10), "13a": box(10, 0, 20, 10), "13b": box(20, 0, 30, 10)}
-    )
+    old = frame({"05": box(0, 0, 10, 10), "13a": box(10, 0, 20, 10), "13b": box(20, 0, 30, 10)})
     new = frame(
         {
             "x2": box(20, 0, 30, 10),  # the old 13b's ground, but a stand-alone area now
@@ -175,10 +182,22 @@ def test_match_frames_matches_areas_of_the_same_kind_ordered_by_the_new_area():
     matches = match_frames(old, new)
     assert list(matches.columns) == ["old", "new", "old_hr_id", "new_hr_id", "overlap_m2", "share"]
     assert matches.to_dict("records") == [
-        {"old": 1, "new": 1, "old_hr_id": "13a", "new_hr_id": "x1", "overlap_m2": 100.0,
-         "share": 1.0},
-        {"old": 0, "new": 2, "old_hr_id": "05", "new_hr_id": "x3", "overlap_m2": 90.0,
-         "share": 1.0},
+        {
+            "old": 1,
+            "new": 1,
+            "old_hr_id": "13a",
+            "new_hr_id": "x1",
+            "overlap_m2": 100.0,
+            "share": 1.0,
+        },
+        {
+            "old": 0,
+            "new": 2,
+            "old_hr_id": "05",
+            "new_hr_id": "x3",
+            "overlap_m2": 90.0,
+            "share": 1.0,
+        },
     ]
     # without is_part every new id reads as a stand-alone area ("x1" ends in a digit)
     plain = match_frames(old, new.drop(columns="is_part"))
@@ -186,7 +205,9 @@ def test_match_frames_matches_areas_of_the_same_kind_ordered_by_the_new_area():
     # is_part on the old side overrides its ids too
     old_flags = old.assign(is_part=[False, False, False])
     assert match_frames(old_flags, new.drop(columns="is_part"))["new_hr_id"].tolist() == [
-        "x2", "x1", "x3"
+        "x2",
+        "x1",
+        "x3",
     ]
 
 

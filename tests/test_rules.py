@@ -77,7 +77,10 @@ def test_each_operator_on_values_that_tell_it_from_its_neighbours(expression, ex
 @pytest.mark.parametrize(
     ("expression", "expected"),
     [
-        ("c_mss and c_schools and c_atlas", [False, False, False, False, False, False, False, True]),
+        (
+            "c_mss and c_schools and c_atlas",
+            [False, False, False, False, False, False, False, True],
+        ),
         ("c_mss or c_schools or c_atlas", [False, True, True, True, True, True, True, True]),
         ("c_mss and c_schools or c_atlas", [False, True, False, True, False, True, True, True]),
         ("c_mss and (c_schools or c_atlas)", [False, False, False, False, False, True, True, True]),
@@ -88,7 +91,9 @@ def test_and_or_not_over_three_flags(expression, expected):
     # the eight combinations of (c_mss, c_schools, c_atlas), c_atlas the lowest bit
     combos = [(m, s, a) for m in (0, 1) for s in (0, 1) for a in (0, 1)]
     frame = flags(
-        c_mss=[c[0] for c in combos], c_schools=[c[1] for c in combos], c_atlas=[c[2] for c in combos]
+        c_mss=[c[0] for c in combos],
+        c_schools=[c[1] for c in combos],
+        c_atlas=[c[2] for c in combos],
     )
     assert compile_rule(expression)(frame).tolist() == expected
 
@@ -167,7 +172,8 @@ def test_the_key_named_in_messages_defaults_to_rule():
 def test_invalid_syntax_names_the_key_and_the_parser_message():
     with pytest.raises(ConfigError) as info:
         compile_rule("c_mss >", key="seed")
-    assert str(info.value) == "delineation.seed: 'c_mss >' is not a valid expression (invalid syntax)"
+    expected = "delineation.seed: 'c_mss >' is not a valid expression (invalid syntax)"
+    assert str(info.value) == expected
     assert info.value.__cause__ is None
     assert info.value.__suppress_context__
 
