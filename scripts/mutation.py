@@ -70,7 +70,12 @@ MODULES: dict[str, tuple[str, list[str]]] = {
     ),
     "clustering": (
         "src/quartiere/delineate/clustering.py",
-        ["tests/test_clustering.py", "tests/test_delineate.py", "tests/test_rule_edges.py"],
+        [
+            "tests/test_clustering_phases.py",
+            "tests/test_clustering.py",
+            "tests/test_delineate.py",
+            "tests/test_rule_edges.py",
+        ],
     ),
     "matching": (
         "src/quartiere/compare/matching.py",

@@ -1,0 +1,357 @@
+"""Each phase of the clustering (quartiere.delineate.clustering) on its own, with known answers.
+
+Small box lattices whose cluster labels are given, so every figure a phase returns (rings and the
+member joined through, hole components with their sizes and the first reason that applies, the
+dominant district, the minimum, group membership, kept clusters and lettered parts) can be
+checked exactly, including ties and values at a threshold.
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import shapely
+
+from quartiere.config import Delineation
+from quartiere.contiguity import build_contiguity
+from quartiere.delineate.clustering import (
+    Reason,
+    Territory,
+    _first_neighbour,
+    cluster_districts,
+    dominant,
+    groups,
+    holes,
+    minimum,
+    rings,
+)
+
+
+def grid(labels: str):
+    """Contiguity graph of a picture of 100 m cells and its cluster labels (``.`` = -1)."""
+    rows = [line.split() for line in labels.strip().splitlines()]
+    cells = [shapely.box(c * 100, -r * 100, c * 100 + 100, -r * 100 + 100)
+             for r, line in enumerate(rows) for c, _ in enumerate(line)]  # fmt: skip
+    values = [-1 if t == "." else int(t) for line in rows for t in line]
+    return build_contiguity(np.array(cells, dtype=object)), np.array(values, dtype=np.int64)
+
+
+def rules(**overrides) -> Delineation:
+    return Delineation.model_validate(
+        {"seed": "n_criteria >= 2", "join": "n_criteria >= 1", **overrides}
+    )
+
+
+def chain(n: int):
+    return build_contiguity(shapely.box(np.arange(n), 0, np.arange(n) + 1, 1)).adjacency
+
+
+# ------------------------------------------------------------------------------- territory
+
+
+def test_territory_of_arrays_defaults_to_one_district_no_borders_and_position_rank():
+    population = np.array([1.0, np.nan, 3.0])
+    territory = Territory.of(population=population, area_km2=[1, 2, 3])
+    assert territory.rank.dtype == np.int64 and territory.rank.tolist() == [0, 1, 2]
+    assert territory.population.tolist() == [1.0, 0.0, 3.0]
+    assert territory.area_km2.dtype == np.float64 and territory.area_km2.tolist() == [1, 2, 3]
+    assert territory.district.dtype == object and territory.district.tolist() == ["", "", ""]
+    assert list(territory.units) == ["none"]
+    assert territory.units["none"].dtype == np.int64 and territory.units["none"].tolist() == [0] * 3
+    population[0] = 9.0  # the territory holds its own copy
+    assert territory.population[0] == 1.0
+    for array in (territory.rank, territory.population, territory.area_km2, territory.district):
+        with pytest.raises(ValueError, match="read-only"):
+            array[0] = 0
+    with pytest.raises(ValueError, match="read-only"):
+        territory.units["none"][0] = 1
+    with pytest.raises(TypeError):
+        territory.units["bezirk"] = np.zeros(3)  # type: ignore[index]
+
+
+def test_territory_of_arrays_keeps_given_districts_units_and_rank():
+    territory = Territory.of(
+        population=[1, 2, 3],
+        area_km2=[0.5, 0.5, 0.5],
+        district=np.array(["01", "02", "01"]),
+        units={"bezirk": [5, 6, 5], "prognoseraum": np.array([1.0, 2.0, 3.0])},
+        rank=[2, 0, 1],
+    )
+    assert territory.rank.tolist() == [2, 0, 1]
+    assert territory.district.dtype == object and territory.district.tolist() == ["01", "02", "01"]
+    assert list(territory.units) == ["none", "bezirk", "prognoseraum"]
+    assert territory.units["bezirk"].tolist() == [5, 6, 5]
+    assert territory.units["prognoseraum"].dtype == np.int64
+    assert territory.units["prognoseraum"].tolist() == [1, 2, 3]
+
+
+def test_territory_from_a_frame_ranks_by_id_and_factorises_its_borders():
+    frame = gpd.GeoDataFrame(
+        {
+            "plr_id": ["03", "01", "02"],
+            "population": ["1000", None, 250.5],
+            "bezirk": ["02", "01", "02"],
+            "pgr_id": ["02B", "01A", "02A"],
+        },
+        geometry=[
+            shapely.box(0, 0, 100, 100),
+            shapely.box(100, 0, 300, 100),
+            shapely.box(0, 0, 1, 1),
+        ],
+    )
+    territory = Territory.from_frame(frame, frame["plr_id"].to_numpy(dtype=object))
+    assert territory.rank.tolist() == [2, 0, 1]
+    assert territory.population.tolist() == [1000.0, 0.0, 250.5]
+    assert territory.area_km2.tolist() == pytest.approx([0.01, 0.02, 1e-6])
+    assert territory.district.tolist() == ["02", "01", "02"]
+    assert list(territory.units) == ["none", "bezirk", "prognoseraum"]
+    assert territory.units["bezirk"].tolist() == [0, 1, 0]
+    assert territory.units["prognoseraum"].tolist() == [0, 1, 2]
+    ordered = Territory.from_frame(
+        frame.iloc[[1, 2, 0]], np.array(["01", "02", "03"], dtype=object)
+    )
+    assert ordered.rank.tolist() == [0, 1, 2]
+    without_pgr = Territory.from_frame(frame.drop(columns="pgr_id"), np.array(["1", "2", "3"]))
+    assert list(without_pgr.units) == ["none", "bezirk"]
+
+
+# ----------------------------------------------------------------------------------- rings
+
+
+def test_first_neighbour_is_the_candidate_of_the_smallest_rank():
+    adjacency = chain(7)  # 0-1-2-3-4-5-6
+    rank = np.array([3, 9, 1, 9, 0, 9, 9])
+    best = _first_neighbour(adjacency, np.array([1, 3, 6]), np.array([0, 2, 4]), rank)
+    assert best.dtype == np.int64
+    assert best.tolist() == [2, 4, -1]  # 1: ranks 3 and 1; 3: ranks 1 and 0; 6: no candidate
+    by_position = _first_neighbour(adjacency, np.array([1, 3]), np.array([0, 2, 4]), np.arange(7))
+    assert by_position.tolist() == [0, 2]
+
+
+def test_rings_grow_one_neighbour_per_ring_through_the_join_rule():
+    adjacency = chain(7)
+    seed = np.array([False, False, True, False, False, False, False])
+    join = np.array([True, True, False, True, True, True, False])
+    rank = np.arange(7)
+    ring, via = rings(adjacency, seed, join, 2, rank)
+    assert ring.dtype == np.int64 and via.dtype == np.int64
+    assert ring.tolist() == [2, 1, 0, 1, 2, -1, -1]
+    assert via.tolist() == [1, 2, -1, 2, 3, -1, -1]
+    ring, via = rings(adjacency, seed, join, 10, rank)
+    assert ring.tolist() == [2, 1, 0, 1, 2, 3, -1]  # 6 does not meet the join rule
+    assert via.tolist() == [1, 2, -1, 2, 3, 4, -1]
+    ring, via = rings(adjacency, seed, join, 0, rank)
+    assert ring.tolist() == [-1, -1, 0, -1, -1, -1, -1]
+    assert via.tolist() == [-1] * 7
+
+
+def test_rings_record_the_joined_member_of_the_smallest_rank():
+    adjacency = chain(3)
+    seed = np.array([True, False, True])
+    join = np.ones(3, dtype=bool)
+    assert rings(adjacency, seed, join, 1, np.array([0, 1, 2]))[1].tolist() == [-1, 0, -1]
+    assert rings(adjacency, seed, join, 1, np.array([2, 1, 0]))[1].tolist() == [-1, 2, -1]
+
+
+# ----------------------------------------------------------------------------------- holes
+
+TWO_RINGS = """
+0 0 0 . 1 1 1
+0 . 0 . 1 . 1
+0 0 0 . 1 1 1
+"""
+
+
+def territory_of(labels: np.ndarray, population: dict[int, float] | None = None, unit=None):
+    pop = np.full(labels.size, 1000.0)
+    for i, p in (population or {}).items():
+        pop[i] = p
+    units = {"bezirk": unit} if unit is not None else None
+    return Territory.of(population=pop, area_km2=np.full(labels.size, 0.01), units=units)
+
+
+def run_holes(picture, population=None, unit=None, **hole_rule):
+    graph, labels = grid(picture)
+    territory = territory_of(labels, population, unit)
+    border = "none" if unit is None else "bezirk"
+    config = rules(holes=hole_rule, border=border)
+    return holes(graph, labels, territory.units[border], territory, config)
+
+
+def test_holes_enclosed_by_one_cluster_are_filled_the_open_gap_is_not():
+    result = run_holes(TWO_RINGS, population={8: 500.0, 12: 2000.0})
+    # components in position order: the open column (3, 10, 17), 8 inside 0, 12 inside 1
+    assert result.component.tolist() == [
+        -1, -1, -1, 0, -1, -1, -1,
+        -1, 1, -1, 0, -1, 2, -1,
+        -1, -1, -1, 0, -1, -1, -1,
+    ]  # fmt: skip
+    assert np.flatnonzero(result.filled).tolist() == [8, 12]
+    assert result.enclosed_by.tolist() == [-1] * 8 + [0] + [-1] * 3 + [1] + [-1] * 8
+    assert result.size_n.tolist() == [3, 1, 1]
+    assert result.size_km2.tolist() == pytest.approx([0.03, 0.01, 0.01])
+    assert result.size_pop.tolist() == [3000.0, 500.0, 2000.0]
+    assert result.reason.tolist() == [Reason.IN_AREA] * 3
+
+
+@pytest.mark.parametrize(
+    ("hole_rule", "reasons"),
+    [
+        ({"max_population": 1000}, ["IN_AREA", "IN_AREA", "HOLE_TOO_POPULOUS"]),
+        ({"max_population": 2000}, ["IN_AREA", "IN_AREA", "IN_AREA"]),
+        ({"max_population": 499.9}, ["IN_AREA", "HOLE_TOO_POPULOUS", "HOLE_TOO_POPULOUS"]),
+        ({"max_area_km2": 0.01}, ["IN_AREA", "IN_AREA", "IN_AREA"]),
+        ({"max_area_km2": 0.0099}, ["IN_AREA", "HOLE_TOO_LARGE", "HOLE_TOO_LARGE"]),
+        (
+            {"max_area_km2": 0.0099, "max_population": 0},
+            ["IN_AREA", "HOLE_TOO_LARGE", "HOLE_TOO_LARGE"],
+        ),
+        (
+            {"fill": False, "max_area_km2": 0.0099, "max_population": 0},
+            ["IN_AREA", "HOLES_NOT_FILLED", "HOLES_NOT_FILLED"],
+        ),
+    ],
+)
+def test_the_first_hole_reason_that_applies(hole_rule, reasons):
+    result = run_holes(TWO_RINGS, population={8: 500.0, 12: 2000.0}, **hole_rule)
+    assert [Reason(r).name for r in result.reason] == reasons
+    filled = [i for i, name in ((8, reasons[1]), (12, reasons[2])) if name == "IN_AREA"]
+    assert np.flatnonzero(result.filled).tolist() == filled
+    # enclosed either way, filled or not
+    assert result.enclosed_by[8] == 0 and result.enclosed_by[12] == 1
+
+
+def test_a_hole_in_another_unit_than_its_cluster_is_not_filled():
+    unit = np.array([0, 0, 0, 0, 1, 1, 1] * 3)  # cluster 0 in unit 0, cluster 1 in unit 1
+    same = run_holes(TWO_RINGS, unit=unit)
+    assert np.flatnonzero(same.filled).tolist() == [8, 12]
+    unit[12] = 0  # 1's hole lies in unit 0
+    other = run_holes(TWO_RINGS, unit=unit)
+    assert np.flatnonzero(other.filled).tolist() == [8]
+    assert [Reason(r).name for r in other.reason] == ["IN_AREA", "IN_AREA", "HOLE_IN_OTHER_UNIT"]
+    populous = run_holes(TWO_RINGS, population={12: 5000.0}, unit=unit, max_population=4000)
+    assert Reason(populous.reason[2]) is Reason.HOLE_TOO_POPULOUS
+
+
+def test_a_gap_bounded_by_two_clusters_or_on_the_outline_is_not_enclosed():
+    between = run_holes("0 0 0 0\n0 . . 1\n1 1 1 1")
+    assert between.filled.tolist() == [False] * 12
+    assert between.enclosed_by.tolist() == [-1] * 12
+    assert between.size_n.tolist() == [2]
+    on_outline = run_holes("0 . 0\n0 0 0")
+    assert on_outline.filled.tolist() == [False] * 6
+    assert on_outline.enclosed_by.tolist() == [-1] * 6
+
+
+def test_holes_without_members_or_without_gaps():
+    nobody = run_holes(". .\n. .")
+    assert nobody.component.tolist() == [0, 0, 0, 0]
+    assert nobody.filled.tolist() == [False] * 4 and nobody.enclosed_by.tolist() == [-1] * 4
+    everybody = run_holes("0 0\n1 1")
+    assert everybody.component.tolist() == [-1] * 4
+    assert everybody.size_n.size == 0 and everybody.reason.size == 0
+
+
+# ------------------------------------------------------------------------ dominant district
+
+
+def test_dominant_label_by_total_weight_ties_to_the_smaller_label():
+    out = dominant(
+        np.array([0, 0, 0, 1, 1, 2, 3, 3, 3]),
+        np.array(["b", "a", "c", "x", "y", "z", "p", "q", "p"]),
+        np.array([5.0, 5.0, 2.0, 0.0, 0.0, 3.0, 1.0, 3.0, 3.0]),
+    )
+    assert out.index.tolist() == [0, 1, 2, 3]
+    assert list(out.columns) == ["first", "second", "second_share"]
+    assert out["first"].tolist() == ["a", "x", "z", "p"]
+    assert out["second"].tolist()[:2] == ["b", "y"] and out["second"].tolist()[3] == "q"
+    assert out["second"].isna().tolist() == [False, False, True, False]
+    assert out["second_share"].tolist() == pytest.approx([5 / 12, 0.0, 0.0, 3 / 7])
+
+
+def test_cluster_districts_by_population_with_members_only():
+    labels = np.array([0, 0, 1, -1, 1, 2, 3, 3, 3, 3])
+    district = np.array(["01", "02", "02", "03", "03", "01", "01", "01", "01", "02"], dtype=object)
+    population = np.array([100, 300, 0, 999, 0, 0, 0, 0, 0, 2], dtype=float)
+    out = cluster_districts(labels, district, population)
+    assert out.dtype == object
+    # 3: three uninhabited in 01, two inhabitants in 02
+    assert out.tolist() == ["02", "02", "01", "02"]
+    assert cluster_districts(np.array([-1, -1]), district[:2], population[:2]).tolist() == []
+    # uninhabited clusters go by the count of their members
+    assert cluster_districts(
+        np.array([0, 0, 0]), np.array(["02", "01", "02"]), np.zeros(3)
+    ).tolist() == ["02"]
+
+
+# ----------------------------------------------------------------------------- the minimum
+
+
+def test_minimum_counts_and_inhabitants_per_cluster_strictly_below():
+    labels = np.array([0, 0, 1, -1, 2, 1])
+    population = np.array([100.0, 200.0, 300.0, 999.0, 50.0, 0.0])
+    config = rules(minimum={"population": 300, "n_plr": 2})
+    c_n, c_pop, below_pop, below_n = minimum(labels, population, config)
+    assert c_n.tolist() == [2, 2, 1]
+    assert c_pop.tolist() == [300.0, 300.0, 50.0]
+    assert below_pop.tolist() == [False, False, True]
+    assert below_n.tolist() == [False, False, True]
+    empty = minimum(np.array([-1, -1]), population[:2], config)
+    assert [part.size for part in empty] == [0, 0, 0, 0]
+
+
+# ---------------------------------------------------------------------------------- groups
+
+GROUPS = [
+    {"name": "G1", "bezirke": ["02"], "which": "below_minimum", "min_population": 100},
+    {"name": "G2", "which": "all", "min_population": 50},
+]
+
+
+def group_territory():
+    # clusters 0 and 3 in district 01, 1 and 2 in 02 (by population)
+    return Territory.of(
+        population=np.array([500.0, 150.0, 100.0, 40.0, 1.0]),
+        area_km2=np.ones(5),
+        district=np.array(["01", "02", "02", "01", "01"]),
+    )
+
+
+def test_groups_take_the_first_group_a_cluster_qualifies_for():
+    labels = np.array([0, 1, 2, 3, 1])
+    c_pop = np.array([500.0, 151.0, 100.0, 40.0])
+    below = np.array([False, True, True, True])
+    c_group, group_min, kept, part = groups(
+        labels, c_pop, below, group_territory(), rules(groups=GROUPS)
+    )
+    assert c_group.tolist() == [1, 0, 0, 1]
+    assert group_min.tolist() == [50.0, 100.0, 100.0, 50.0]
+    assert kept.tolist() == [True, True, True, False]  # 100 is enough for G1, 40 not for G2
+    assert part.tolist() == [False, True, True, False]  # G1 has two kept parts, G2 one
+
+
+def test_one_kept_part_of_a_group_is_no_lettered_part():
+    labels = np.array([0, 1, 2, 3, 1])
+    c_pop = np.array([500.0, 151.0, 99.0, 40.0])
+    below = np.array([False, True, True, True])
+    _, _, kept, part = groups(labels, c_pop, below, group_territory(), rules(groups=GROUPS))
+    assert kept.tolist() == [True, True, False, False]
+    assert part.tolist() == [False, False, False, False]
+
+
+def test_below_minimum_groups_of_every_district_and_no_groups():
+    labels = np.array([0, 1, 2, 3, 1])
+    c_pop = np.array([500.0, 151.0, 100.0, 40.0])
+    below = np.array([False, True, False, True])
+    config = rules(groups=[{"name": "G", "min_population": 40}])
+    c_group, group_min, kept, part = groups(labels, c_pop, below, group_territory(), config)
+    assert c_group.tolist() == [-1, 0, -1, 0]
+    assert group_min.tolist() == [0.0, 40.0, 0.0, 40.0]
+    assert kept.tolist() == [True, True, True, True]
+    assert part.tolist() == [False, True, False, True]
+    c_group, group_min, kept, part = groups(labels, c_pop, below, group_territory(), rules())
+    assert c_group.tolist() == [-1, -1, -1, -1]
+    assert group_min.tolist() == [0.0] * 4
+    assert kept.tolist() == [True, False, True, False]
+    assert part.tolist() == [False] * 4
