@@ -53,6 +53,7 @@ MODULES: dict[str, tuple[str, list[str]]] = {
         [
             "tests/test_criteria.py",
             "tests/test_criteria_harmonize_contracts.py",
+            "tests/test_extend.py",
             "tests/test_rule_edges.py",
         ],
     ),

@@ -200,6 +200,7 @@ def test_no_polygons_or_only_missing_ones_give_an_empty_graph():
     assert graph.adjacency.shape == (3, 3)
     assert graph.adjacency.nnz == 0
     assert graph.adjacency.dtype == bool
+    assert graph.exterior.dtype == bool
     assert graph.exterior.tolist() == [False, False, False]
     assert (graph.kind, graph.tolerance) == ("queen", 2.0)
     assert isinstance(graph.tolerance, float)
@@ -269,13 +270,20 @@ def test_cut_keeps_only_edges_within_a_unit_and_everything_else():
     assert (cut.kind, cut.tolerance) == ("queen", 0.5)
     assert cut.adjacency.shape == (4, 4)
     assert cut.adjacency.dtype == bool
+    # the last node loses every edge: the graph still has all four nodes
+    alone = graph.cut(np.array([7, 7, 7, 8]))
+    assert alone.adjacency.shape == (4, 4)
+    assert alone.edges().tolist() == [[0, 1], [1, 2]]
 
 
-def test_edges_of_a_graph_with_unsorted_storage():
+def test_edges_of_a_graph_with_unsorted_storage_are_pairs_of_two_nodes():
     adjacency = sparse.csr_array(
-        (np.ones(6, dtype=bool), (np.array([3, 1, 2, 0, 2, 1]), np.array([2, 0, 1, 1, 3, 2]))),
+        (
+            np.ones(7, dtype=bool),
+            (np.array([3, 1, 2, 0, 2, 1, 1]), np.array([2, 0, 1, 1, 3, 2, 1])),
+        ),
         shape=(4, 4),
-    )
+    )  # and a stray loop (1, 1): not a pair of neighbours
     graph = Contiguity(adjacency, np.zeros(4, dtype=bool), "rook", 0.0)
     assert graph.edges().tolist() == [[0, 1], [1, 2], [2, 3]]
 

@@ -206,3 +206,73 @@ def test_intensive_transfer_keeps_target_order_and_marks_unreached_targets() -> 
     assert out.loc["T1", "value"] == 20.0 and out.loc["T1", "coverage"] == 1.0
     assert np.isnan(out.loc["T2", "value"]) and out.loc["T2", "coverage"] == 0.0  # only no data
     assert np.isnan(out.loc["T3", "value"]) and out.loc["T3", "coverage"] == 0.0  # no overlap
+
+
+# ------------------------------------------------------------------- registered criteria
+
+
+def _half(planning_areas: pd.DataFrame, entry) -> list[int | None]:
+    """A toy criterion: the entry's list of flags, as a plain list (aligned by position)."""
+    return entry["flags"]
+
+
+def test_registering_a_criterion_checks_its_name_and_undoes_cleanly() -> None:
+    from quartiere.criteria import REGISTERED, register_criterion
+    from quartiere.rules import rule_names
+
+    for bad in ("toy", "c_mss", "C_toy"):
+        with pytest.raises(ValueError) as info:
+            register_criterion(bad, _half)
+        assert str(info.value) == f"a criterion's flag is c_<name>, not a built-in one: {bad!r}"
+    register_criterion("c_half", _half)
+    try:
+        assert REGISTERED["c_half"] is _half
+        assert rule_names()[-1] == "c_half"
+    finally:
+        register_criterion("c_half", None)
+    assert "c_half" not in REGISTERED
+    assert "c_half" not in rule_names()
+    register_criterion("c_half", None)  # unregistering twice is harmless
+
+
+def test_extra_criteria_are_int8_flags_on_the_planning_areas_index() -> None:
+    from quartiere.criteria import extra_criteria, register_criterion
+    from quartiere.errors import ConfigError
+
+    areas = pd.DataFrame({"population": [10.0, 20.0, 30.0]}, index=["P3", "P1", "P2"])
+    with pytest.raises(ConfigError) as info:
+        extra_criteria(areas, {"c_zzz": {}, "c_aaa": {}})
+    assert str(info.value) == (
+        "criteria.extra: no criterion registered as c_aaa, c_zzz (registered: none)"
+    )
+    register_criterion("c_half", _half)
+    try:
+        with pytest.raises(ConfigError) as info:
+            extra_criteria(areas, {"c_zzz": {}})
+        assert str(info.value).endswith("as c_zzz (registered: c_half)")
+        flags = extra_criteria(areas, {"c_half": {"flags": [1, None, 0]}})
+        assert list(flags.columns) == ["c_half"]
+        assert flags.index.tolist() == ["P3", "P1", "P2"]
+        assert str(flags["c_half"].dtype) == "Int8"
+        assert flags["c_half"].tolist() == [1, pd.NA, 0]
+        assert flags["c_half"].name == "c_half"
+        empty = extra_criteria(areas, {})
+        assert empty.shape == (3, 0) and empty.index.tolist() == ["P3", "P1", "P2"]
+        counted = count_criteria(
+            pd.DataFrame(
+                {
+                    "c_mss": pd.array([1, None, 0], dtype="Int8"),
+                    "c_schools": pd.array([1, 1, None], dtype="Int8"),
+                    "c_atlas": pd.array([0, 0, 0], dtype="Int8"),
+                    "c_half": pd.array([1, None, 1], dtype="Int8"),
+                    "c_other": [1, 1, 1],  # not registered: not counted
+                }
+            )
+        )
+        assert counted.tolist() == [3, 1, 1] and counted.name == "n_criteria"
+        # a registered criterion the flags lack is simply not counted
+        assert count_criteria(
+            pd.DataFrame({"c_mss": [1], "c_schools": [1], "c_atlas": [1]})
+        ).tolist() == [3]
+    finally:
+        register_criterion("c_half", None)
