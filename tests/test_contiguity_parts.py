@@ -49,6 +49,12 @@ def test_vertex_ids_of_a_huge_extent_take_the_two_column_path_with_the_same_ids(
     assert _vertex_ids(line, 1.0).tolist() == [1, 0, 3, 1, 2]
 
 
+def test_vertex_ids_keep_points_apart_whose_key_exceeds_a_float_mantissa():
+    # keys near 2**60: distinct as int64, equal as float64
+    far = np.array([[0.0, 0.0], [0.0, 2.0**30], [2.0**30, 0.0], [2.0**30, 1.0]])
+    assert _vertex_ids(far, 1.0).tolist() == [0, 1, 2, 3]
+
+
 def test_vertex_ids_snap_to_the_grid():
     coords = np.array([[1.0, 1.0], [1.0004, 0.9996], [1.0006, 1.0], [1.0, 1.0011]])
     assert _vertex_ids(coords, 1e-3).tolist() == [0, 0, 2, 1]
@@ -89,6 +95,8 @@ P = ((0, 0), (10, 0))
         (((-10, -1), (10, 1)), 0.5, 5.0),  # band u in [-5, 5], clipped to [0, 5]
         (((5, -1), (5, 1)), 1.0, 0.0),  # perpendicular: a point, no length
         (((3, 0), (3, 0)), 1.0, 0.0),  # q a point
+        (((2, 0), (2.5, 0)), 1.0, 0.5),  # q shorter than a metre
+        (((0, -0.4), (10, 0.4)), 0.2, 5.0),  # gently sloped: |v| <= 0.2 for u in [2.5, 7.5]
     ],
 )
 def test_overlap_along_a_segment(q, tol, expected):
@@ -101,6 +109,11 @@ def test_overlap_along_a_sloped_segment_counts_only_collinear_ones_when_asked():
     assert overlap(P, ((2, 0.5), (5, 0.5)), 0.5, collinear=True) == pytest.approx(3.0)
     assert overlap(P, ((2, 0.5), (5, 0.6)), 0.5, collinear=True) == 0.0
     assert overlap(P, ((2, -0.6), (5, -0.5)), 0.5, collinear=True) == 0.0
+
+
+def test_overlap_along_a_segment_shorter_than_a_metre():
+    assert overlap(((0, 0), (0.5, 0)), ((0.1, 0), (0.3, 0)), 0.01) == pytest.approx(0.2)
+    assert overlap(((0, 0), (0, 0.5)), ((0, 0.6), (0, 0.2)), 0.01) == pytest.approx(0.3)
 
 
 def test_overlap_along_a_point_segment_is_zero():
@@ -210,6 +223,7 @@ def test_a_missing_polygon_is_an_isolated_node():
     cells = np.array([shapely.box(0, 0, 1, 1), None, shapely.box(1, 0, 2, 1)], dtype=object)
     graph = build_contiguity(cells)
     assert graph.edges().tolist() == [[0, 2]]
+    assert graph.exterior.dtype == bool
     assert graph.exterior.tolist() == [True, False, True]
     assert graph.adjacency.dtype == bool
 
@@ -303,3 +317,33 @@ def test_component_labels_with_and_without_a_mask():
         -1,
         1,
     ]
+
+
+def test_a_t_junction_on_a_diagonal_boundary():
+    # A's diagonal is one segment; B and C split it at (5, 5): only the overlap path pairs them
+    a = shapely.Polygon([(0, 0), (10, 0), (10, 10)])
+    b = shapely.Polygon([(0, 0), (5, 5), (0, 5)])
+    c = shapely.Polygon([(0, 5), (5, 5), (10, 10), (0, 10)])
+    graph = build_contiguity(np.array([a, b, c]))
+    assert graph.edges().tolist() == [[0, 1], [0, 2], [1, 2]]
+    assert graph.exterior.tolist() == [True, True, True]
+
+
+def test_a_segment_collapsed_by_the_grid_is_dropped_and_the_next_one_kept():
+    # A's right edge has a 0.1 mm step at its foot: one vertex on the 1 mm grid
+    a = shapely.Polygon([(0, 0), (10, 0), (10, 0.0001), (10, 10), (0, 10)])
+    graph = build_contiguity(np.array([a, shapely.box(10, 0, 20, 10)]))
+    assert graph.edges().tolist() == [[0, 1]]
+    framed = shapely.Polygon(
+        shapely.box(-5, -5, 25, 15).exterior.coords, [[(0, 0), (20, 0), (20, 10), (0, 10)]]
+    )
+    inside = build_contiguity(np.array([a, shapely.box(10, 0, 20, 10), framed]))
+    assert inside.exterior.tolist() == [False, False, True]
+
+
+@pytest.mark.parametrize(("notch", "exposed"), [(0.99, False), (1.0, False), (1.01, True)])
+def test_outline_needs_more_than_the_tolerance_unshared_at_the_exact_value(notch, exposed):
+    from test_rule_edges import framed_cell
+
+    graph = build_contiguity(np.array(framed_cell(notch), dtype=object), tolerance=1.0)
+    assert bool(graph.exterior[1]) is exposed

@@ -245,6 +245,16 @@ def test_rule_values_of_a_bool_array_and_of_strings_of_digits():
     assert out["c_schools"].tolist() == [1.0, 0.0]
     assert out["c_atlas"].tolist() == [1.0, 0.0]
     assert out["n_criteria"].tolist() == [2.0, 0.0]
+    # an object array holding pandas' NA goes through pandas, not numpy's float cast
+    with_na = rule_values(
+        {
+            "c_mss": np.array([1, pd.NA], dtype=object),
+            "c_schools": np.zeros(2),
+            "c_atlas": np.zeros(2),
+            "n_criteria": np.ones(2),
+        }
+    )
+    assert with_na["c_mss"].tolist() == [1.0, 0.0]
 
 
 def test_evaluate_rule_takes_the_row_count_from_the_values():
