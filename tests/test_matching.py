@@ -13,6 +13,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+import shapely
 from shapely import box
 
 from quartiere.compare.matching import (
@@ -43,6 +44,7 @@ OLD = frame(
         "02": box(10, 0, 20, 10),
         "03": box(0, 20, 10, 30),
         "04": box(0, 40, 10, 50),
+        "05": box(0, 60, 10, 70),
     }
 )
 NEW = frame(
@@ -55,6 +57,7 @@ NEW = frame(
         "13": box(5, 20, 10, 30),
         "14": box(10, 0, 11, 10),  # 10 of 02 (0.1 of it, all of itself); touches 01
         "16": box(0, 48, 10, 60),  # 20 of 04: share of the old exactly min_link, of itself 1/6
+        "17": box(0, 69, 2, 74),  # 2 of 05: share of itself exactly min_link, of the old 0.02
     }
 )
 
@@ -69,7 +72,7 @@ def test_links_of_every_pair_with_a_share_of_at_least_min_link_largest_first():
         "share_of_new",
         "match",
     ]
-    assert list(links.index) == list(range(8))
+    assert list(links.index) == list(range(9))
     rows = [
         (r.old_hr_id, r.new_hr_id, r.overlap_m2, r.share_of_old, round(r.share_of_new, 6), r.match)
         for r in links.itertuples()
@@ -83,6 +86,7 @@ def test_links_of_every_pair_with_a_share_of_at_least_min_link_largest_first():
         ("02", "08", 20.0, 0.2, 0.5, False),
         ("04", "16", 20.0, 0.2, round(1 / 6, 6), False),
         ("02", "14", 10.0, 0.1, 1.0, False),
+        ("05", "17", 2.0, 0.02, 0.2, False),
     ]
     assert links["match"].dtype == bool
 
@@ -94,6 +98,7 @@ def test_min_link_and_min_overlap_are_options():
     assert ("01", "14") not in pairs  # touching: no overlap, never linked
     # 0.8 of the old 02 and 0.44 of the new 09: below 0.9 of the smaller
     assert [k for k, v in pairs.items() if v] == [("01", "07"), ("03", "12")]
+    assert ("05", "17") in pairs
     strict = area_links(OLD, NEW, min_link=0.2000001, min_overlap=0.8)
     assert sorted(zip(strict["old_hr_id"], strict["new_hr_id"], strict["match"], strict=True)) == [
         ("01", "07", True),
@@ -227,6 +232,7 @@ def test_match_frames_with_an_empty_side_is_empty_with_its_columns(side):
     out = match_frames(empty, NEW) if side == "old" else match_frames(OLD, empty)
     assert out.empty
     assert list(out.columns) == ["old", "new", "old_hr_id", "new_hr_id", "overlap_m2", "share"]
+    assert out.dtypes.astype(str).tolist() == ["object"] * 6
 
 
 def test_match_areas_keeps_the_links_index_and_matches_only_the_same_kind():
@@ -267,3 +273,33 @@ def test_frames_are_compared_in_etrs89_utm33():
     assert moved.crs == CRS
     x, y = moved.geometry.iloc[0].centroid.coords[0]
     assert 390_000 < x < 395_000 and 5_815_000 < y < 5_822_000
+
+
+# an L whose bounding box holds a box it does not touch
+ELL = box(0, 0, 10, 10).difference(box(5, 5, 10, 10))
+NOTCH = box(6, 6, 9, 9)
+
+
+def test_only_areas_that_intersect_are_candidates_not_bounding_boxes():
+    old = frame({"01": ELL})
+    new = frame({"02": NOTCH})
+    assert area_links(old, new, min_link=0.0).empty
+    assert match_frames(old, new, min_overlap=0.0).empty
+    touching = frame({"02": box(5, 5, 9, 9)})  # touches the L at its inner corner
+    links = area_links(old, touching, min_link=0.0)
+    assert links[["old_hr_id", "new_hr_id", "overlap_m2"]].values.tolist() == [["01", "02", 0.0]]
+
+
+def test_a_share_of_an_area_without_area_is_zero():
+    # a line has no area: its share is 0, not 0/0, so with min_overlap 0 it still matches
+    old = frame({"01": box(0, 0, 10, 10)})
+    line = gpd.GeoDataFrame({"hr_id": ["02"]}, geometry=[shapely.LineString([(1, 1), (2, 2)])])
+    matches = match_frames(old, line, min_overlap=0.0)
+    assert matches[["old_hr_id", "new_hr_id", "share"]].values.tolist() == [["01", "02", 0.0]]
+    assert match_frames(old, line, min_overlap=1e-9).empty
+
+
+def test_shares_of_areas_smaller_than_a_square_metre():
+    old = frame({"01": box(0, 0, 1, 1)})
+    new = frame({"02": box(0, 0, 0.5, 1)})
+    assert match_frames(old, new)["share"].tolist() == [1.0]
