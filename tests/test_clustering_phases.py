@@ -270,6 +270,12 @@ def test_dominant_label_by_total_weight_ties_to_the_smaller_label():
     assert out["second_share"].tolist() == pytest.approx([5 / 12, 0.0, 0.0, 3 / 7])
 
 
+def test_dominant_share_of_weights_below_one():
+    out = dominant(np.array([0, 0, 0]), np.array(["a", "b", "c"]), np.array([0.5, 0.2, 0.1]))
+    assert out["first"].tolist() == ["a"] and out["second"].tolist() == ["b"]
+    assert out["second_share"].tolist() == pytest.approx([0.25])
+
+
 def test_cluster_districts_by_population_with_members_only():
     labels = np.array([0, 0, 1, -1, 1, 2, 3, 3, 3, 3])
     district = np.array(["01", "02", "02", "03", "03", "01", "01", "01", "01", "02"], dtype=object)
@@ -355,3 +361,107 @@ def test_below_minimum_groups_of_every_district_and_no_groups():
     assert group_min.tolist() == [0.0] * 4
     assert kept.tolist() == [True, False, True, False]
     assert part.tolist() == [False] * 4
+
+
+# ------------------------------------------------------------------------- the whole run
+
+EVERY_ROLE = """
+    2 . . . . . .
+    . 2 2 2 1 . 2
+    . 2 . 2 1 1 .
+    . 2 2 2 . . .
+    2 . . . 1 . 2
+"""
+EVERY_ROLE_DISTRICTS = """
+    1 1 1 1 1 1 1
+    1 1 1 1 2 1 2
+    1 1 1 1 1 1 1
+    1 1 1 1 1 1 1
+    1 1 1 1 1 1 1
+"""
+EVERY_ROLE_POPULATION = """
+    2 1 1 1 1 1 1
+    1 1 1 1 1 1 1
+    1 1 1 1 1 1 1
+    1 1 1 1 1 1 1
+    1 1 1 1 1 1 2
+"""
+
+
+def test_a_run_with_every_role_phase_and_reason_and_the_types_it_returns():
+    from quartiere.delineate.clustering import Phase, Role, cluster
+    from test_delineate import lattice
+
+    frame = lattice(EVERY_ROLE, EVERY_ROLE_DISTRICTS, population=EVERY_ROLE_POPULATION)
+    config = rules(
+        rings=1,
+        border="bezirk",
+        minimum={"population": 3000, "n_plr": 1},
+        groups=[{"name": "G", "bezirke": ["01"], "min_population": 1500}],
+    )
+    graph = build_contiguity(frame.geometry.values)
+    result = cluster(frame, config, graph, Territory.from_frame(frame, frame.index.to_numpy()))
+
+    def at(r: int, c: int) -> int:
+        return r * 7 + c
+
+    roles = {i: Role(r).name for i, r in enumerate(result.role) if r != Role.OUTSIDE}
+    ring_seeds = [at(1, 1), at(1, 2), at(1, 3), at(2, 1), at(2, 3), at(3, 1), at(3, 2), at(3, 3)]
+    assert roles == {
+        at(0, 0): "PART",
+        **{i: "SEED" for i in ring_seeds},
+        at(2, 4): "JOINED",
+        at(2, 2): "HOLE",
+        at(1, 6): "DROPPED",
+        at(4, 0): "DROPPED",
+        at(4, 6): "PART",
+    }
+    phases = {i: Phase(p).name for i, p in enumerate(result.phase) if p != Phase.RINGS}
+    assert phases == {
+        at(0, 0): "SEEDS",
+        **{i: "SEEDS" for i in ring_seeds},
+        at(2, 2): "HOLES",
+        at(1, 6): "MINIMUM",
+        at(4, 0): "GROUPS",
+        at(4, 6): "SEEDS",
+    }
+    reasons = {i: Reason(r).name for i, r in enumerate(result.reason) if r != Reason.JOIN_NOT_MET}
+    members = [at(0, 0), *ring_seeds, at(2, 4), at(2, 2), at(4, 6)]
+    assert reasons == {
+        **{i: "IN_AREA" for i in members},
+        at(1, 6): "BELOW_MINIMUM",
+        at(4, 0): "BELOW_GROUP_MINIMUM",
+        at(1, 4): "ACROSS_BORDER",
+        at(2, 5): "BEYOND_RINGS",
+        at(4, 4): "NO_SEED_NEARBY",
+    }
+    assert result.cluster[at(2, 2)] == result.cluster[at(1, 1)] == 1
+    assert result.ring[at(2, 4)] == 1 and result.via[at(2, 4)] == at(2, 3)
+    assert result.n_plr.tolist() == [1, 10, 1, 1, 1]
+    assert result.population.tolist() == [2000.0, 10000.0, 1000.0, 1000.0, 2000.0]
+    assert result.group.tolist() == [0, -1, -1, 0, 0]
+    assert result.group_min.tolist() == [1500.0, 0.0, 0.0, 1500.0, 1500.0]
+    assert result.below_pop.tolist() == [True, False, True, True, True]
+    assert result.below_n.tolist() == [False] * 5
+    assert result.kept.tolist() == [True, True, False, False, True]
+    assert result.part.tolist() == [True, False, False, False, True]
+    assert result.n_areas == 3
+    assert int(result.in_area.sum()) == 12
+    dtypes = {
+        name: str(getattr(result, name).dtype)
+        for name in (
+            "seed", "join", "ring", "via", "cluster", "role", "phase", "reason", "hole",
+            "enclosed_by", "n_plr", "population", "group", "group_min", "below_pop", "below_n",
+            "kept", "part", "hole_n", "hole_km2", "hole_pop",
+        )
+    }  # fmt: skip
+    assert dtypes == {
+        "seed": "bool", "join": "bool", "ring": "int64", "via": "int64", "cluster": "int64",
+        "role": "int8", "phase": "int8", "reason": "int8", "hole": "int64",
+        "enclosed_by": "int64", "n_plr": "int64", "population": "float64", "group": "int64",
+        "group_min": "float64", "below_pop": "bool", "below_n": "bool", "kept": "bool",
+        "part": "bool", "hole_n": "int64", "hole_km2": "float64", "hole_pop": "float64",
+    }  # fmt: skip
+    assert {name: str(v.dtype) for name, v in result.values.items()} == {
+        "c_mss": "float64", "c_schools": "float64", "c_atlas": "float64", "n_criteria": "float64"
+    }  # fmt: skip
