@@ -56,8 +56,11 @@ def test_lmb_estimate_scales_caps_names_and_refuses_zero_poverty() -> None:
     assert factor == 60.0
     assert estimate.name == "lmb_share"
     assert estimate.tolist() == [100.0, 100.0]  # 600 % and 2400 % capped
-    with pytest.raises(ValueError, match="citywide child poverty must be positive"):
+    with pytest.raises(ValueError) as info:
         estimate_lmb(s4, citywide_child_poverty=0.0, citywide_mean=30.0)
+    assert str(info.value) == (
+        "citywide child poverty must be positive to calibrate the lmb estimate"
+    )
 
 
 def test_school_lmb_per_catchment_weighted_only_when_every_school_has_pupils() -> None:
@@ -250,6 +253,11 @@ def test_extra_criteria_are_int8_flags_on_the_planning_areas_index() -> None:
         with pytest.raises(ConfigError) as info:
             extra_criteria(areas, {"c_zzz": {}})
         assert str(info.value).endswith("as c_zzz (registered: c_half)")
+        register_criterion("c_another", _half)
+        with pytest.raises(ConfigError) as info:
+            extra_criteria(areas, {"c_zzz": {}})
+        assert str(info.value).endswith("as c_zzz (registered: c_another, c_half)")
+        register_criterion("c_another", None)
         flags = extra_criteria(areas, {"c_half": {"flags": [1, None, 0]}})
         assert list(flags.columns) == ["c_half"]
         assert flags.index.tolist() == ["P3", "P1", "P2"]
