@@ -172,6 +172,15 @@ def test_overlay_keeps_overlaps_of_at_least_min_area_sorted_by_target_then_sourc
     assert out["area_m2"].tolist() == pytest.approx([1.0, 10.0, 10.0])
     assert len(overlay(source, target, min_area_m2=1.01)) == 2
     assert len(overlay_weights(source, target, min_area_m2=1.01)) == 2
+    assert len(overlay_weights(source, target)) == 3  # the default minimum is 1 m²
+
+
+def test_overlay_pairs_only_zones_that_intersect_not_bounding_boxes() -> None:
+    ell = shapely.box(0, 0, 10, 10).difference(shapely.box(5, 5, 10, 10))
+    source = gpd.GeoSeries([ell], index=["L"], crs=CRS)
+    target = layer({"N": (6, 6, 9, 9), "E": (5, 5, 9, 9)})  # in the notch; touching its corner
+    out = overlay(source, target, min_area_m2=0.0)
+    assert list(zip(out["target"], out["source"], out["area_m2"], strict=True)) == [("E", "L", 0.0)]
 
 
 def test_overlay_refuses_two_different_crs_but_accepts_one_missing() -> None:
@@ -194,8 +203,12 @@ def test_weigh_defaults_to_area_and_weighs_unknown_population_zero() -> None:
     assert weigh(overlaps)["weight"].tolist() == [4.0, 6.0]
     by_pop = weigh(overlaps, "population", pd.Series({"A": 100.0}))
     assert by_pop["weight"].tolist() == [50.0, 0.0]
-    with pytest.raises(ValueError, match="population weighting needs source_population"):
+    with pytest.raises(ValueError) as info:
         weigh(overlaps, "population")
+    assert str(info.value) == "population weighting needs source_population"
+    with pytest.raises(ValueError) as info:
+        weigh(overlaps, "volume")  # type: ignore[arg-type]
+    assert str(info.value) == "unknown weight 'volume'"
 
 
 def test_intensive_transfer_keeps_target_order_and_marks_unreached_targets() -> None:
@@ -209,6 +222,10 @@ def test_intensive_transfer_keeps_target_order_and_marks_unreached_targets() -> 
     assert out.loc["T1", "value"] == 20.0 and out.loc["T1", "coverage"] == 1.0
     assert np.isnan(out.loc["T2", "value"]) and out.loc["T2", "coverage"] == 0.0  # only no data
     assert np.isnan(out.loc["T3", "value"]) and out.loc["T3", "coverage"] == 0.0  # no overlap
+    # a quarter of the weight with a value: a value under the default min_coverage of 0
+    partial = pd.DataFrame({"source": ["A", "C"], "target": ["T4", "T4"], "weight": [1.0, 3.0]})
+    out = transfer_intensive(partial, values, pd.Index(["T4"]))
+    assert out.loc["T4", "value"] == 10.0 and out.loc["T4", "coverage"] == 0.25
 
 
 # ------------------------------------------------------------------- registered criteria
