@@ -58,6 +58,25 @@ def test_without_registration_the_name_is_unknown(toy: str) -> None:
         extra_criteria(lattice("."), {toy: {"min_population": 1}})
 
 
+def test_an_unregistered_extra_criterion_fails_when_the_configuration_loads(
+    tmp_path: Path, toy: str
+) -> None:
+    # `quartiere validate` only loads the configuration and the inputs: the check must be there,
+    # not after harmonizing (where the build found it, exit 2 without the file's name).
+    edition = tmp_path / "typo.yaml"
+    edition.write_text(
+        f"extends: {ROOT / 'config' / 'criteria.yaml'}\n"
+        "criteria:\n  extra:\n    c_tyo: {min_population: 10000}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ConfigError, match="extra: no criterion registered as c_tyo") as err:
+        load_config(edition)
+    assert "registered: c_toy" in str(err.value) and "typo.yaml" in str(err.value)
+    ok = tmp_path / "toy.yaml"
+    ok.write_text(edition.read_text(encoding="utf-8").replace("c_tyo", toy), encoding="utf-8")
+    assert set(load_config(ok).criteria.extra) == {toy}
+
+
 @pytest.mark.slow
 def test_one_config_entry_switches_it_on_in_the_build(tmp_path: Path, toy: str) -> None:
     from quartiere.load import load_inputs

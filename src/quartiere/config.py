@@ -28,7 +28,7 @@ from pydantic import (
 
 from quartiere.errors import ConfigError
 from quartiere.model import CRS
-from quartiere.rules import compile_rule
+from quartiere.rules import RULE_NAMES, compile_rule, rule_names
 from quartiere.units import as_fraction, as_percent
 
 # Units (docs/units-and-coverage.md): lmb shares and thresholds are percentages (0-100), every other
@@ -251,6 +251,20 @@ class Criteria(_Model):
         description="registered criteria beyond the three (quartiere.criteria.register_criterion):"
         " flag name -> its parameters",
     )
+
+    @field_validator("extra")
+    @classmethod
+    def _registered(cls, value: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        # Checked here, not after loading every input: `validate` must catch it.
+        registered = [name for name in rule_names() if name not in RULE_NAMES]
+        unknown = sorted(set(value) - set(registered))
+        if unknown:
+            raise ValueError(
+                f"no criterion registered as {', '.join(unknown)}"
+                f" (registered: {', '.join(sorted(registered)) or 'none'};"
+                " see quartiere.criteria.register_criterion)"
+            )
+        return value
 
 
 class HoleRule(_Model):
