@@ -219,3 +219,13 @@ def test_an_unknown_class_in_the_mss_table_is_refused_not_read_as_not_met(tmp_pa
     assert result.exit_code == 3
     line = one_error_line(result)
     assert "mss.csv: id " in line and "status class 'sehr_niedrig' is none of" in line
+
+
+def test_profiles_of_a_file_that_is_no_geopackage_is_an_input_error(tmp_path):
+    # A plausible slip: --build names the map next to the GeoPackage.
+    png = tmp_path / "handlungsraeume.png"
+    png.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(64))
+    result = run("profiles", "--build", str(png), "--out", str(tmp_path / "p"), "--no-pdf")
+    assert result.exit_code == 3
+    line = one_error_line(result)
+    assert "handlungsraeume.png: not a GeoPackage; is this a quartiere build?" in line
