@@ -50,6 +50,24 @@ def test_a_registered_criterion_flags_counts_and_seeds_on_a_lattice(toy: str) ->
     assert result.members["decision"].iloc[0].startswith("seed of HR 01: meets 1 criterion")
 
 
+def test_a_criterion_result_counts_by_plr_id_and_a_positional_series_is_refused() -> None:
+    frame = lattice(". . .", population="3 1 2")
+    backwards = frame.index[::-1]
+    register_criterion("c_rev", lambda pa, _e: pd.Series([0, 1, 1], index=backwards))
+    register_criterion("c_pos", lambda pa, _e: pd.Series([1, 0, 1]))  # RangeIndex, not plr_id
+    register_criterion("c_arr", lambda pa, _e: (pa["population"] >= 2000).to_numpy())
+    try:
+        flags = extra_criteria(frame, {"c_rev": {}, "c_arr": {}})
+        assert flags["c_rev"].tolist() == [1, 1, 0]  # by label, not by position
+        assert flags["c_arr"].tolist() == [1, 0, 1]
+        # Reindexed, it would be NA everywhere: silently no data instead of the criterion.
+        with pytest.raises(ValueError, match="c_pos: its Series lacks plr_id"):
+            extra_criteria(frame, {"c_pos": {}})
+    finally:
+        for name in ("c_rev", "c_pos", "c_arr"):
+            register_criterion(name, None)
+
+
 def test_without_registration_the_name_is_unknown(toy: str) -> None:
     register_criterion(toy, None)
     with pytest.raises(ValueError, match="unknown name 'c_toy'"):
