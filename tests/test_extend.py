@@ -95,6 +95,22 @@ def test_an_unregistered_extra_criterion_fails_when_the_configuration_loads(
     assert set(load_config(ok).criteria.extra) == {toy}
 
 
+def test_a_rule_naming_a_registered_criterion_that_is_not_switched_on_fails_on_load(
+    tmp_path: Path, toy: str
+) -> None:
+    # Registered but not under criteria.extra: its flag is never computed, and the seed rule
+    # failed in the delineation with a bare KeyError (exit 1, "internal error").
+    edition = tmp_path / "off.yaml"
+    edition.write_text(
+        f"extends: {ROOT / 'config' / 'criteria.yaml'}\n"
+        "delineation:\n  seed: 'c_toy == 1 and n_criteria >= 2'\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ConfigError, match="seed: c_toy in .* is not switched on") as err:
+        load_config(edition)
+    assert "off.yaml" in str(err.value)
+
+
 @pytest.mark.slow
 def test_one_config_entry_switches_it_on_in_the_build(tmp_path: Path, toy: str) -> None:
     from quartiere.load import load_inputs

@@ -28,7 +28,7 @@ from pydantic import (
 
 from quartiere.errors import ConfigError
 from quartiere.model import CRS
-from quartiere.rules import RULE_NAMES, compile_rule, rule_names
+from quartiere.rules import RULE_NAMES, compile_rule, names_in, rule_names
 from quartiere.units import as_fraction, as_percent
 
 # Units (docs/units-and-coverage.md): lmb shares and thresholds are percentages (0-100), every other
@@ -366,6 +366,19 @@ class Config(_Model):
                         f"{column} class of the MSS (mss.{column}_classes: "
                         f"{', '.join(sorted(known[column]))})"
                     )
+        return self
+
+    @model_validator(mode="after")
+    def _rule_criteria_configured(self) -> Config:
+        # A registered criterion's flag exists only when criteria.extra switches it on.
+        for key in ("seed", "join"):
+            expression = getattr(self.delineation, key)
+            off = sorted(names_in(expression, key) - set(RULE_NAMES) - set(self.criteria.extra))
+            if off:
+                raise ValueError(
+                    f"delineation.{key}: {', '.join(off)} in {expression!r} is not switched on"
+                    f" (add it under criteria.extra)"
+                )
         return self
 
     def input_paths(self) -> list[Path]:
