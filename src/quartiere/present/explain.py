@@ -126,8 +126,8 @@ def explain(result: BuildResult, plr_id: str) -> str:
     if len(slivers):
         lines.append(f"   (and {_slivers(len(slivers))} of other catchments, each < 0.5 %)")
     if harmonized.schools is not None:
-        shown = [str(c) for c in mine[mine["target_share"] >= 0.005]["source"]]
-        lines += school_lines(result, plr_id, shown)
+        esb_shown = [str(c) for c in mine[mine["target_share"] >= 0.005]["source"]]
+        lines += school_lines(result, plr_id, esb_shown)
     elif harmonized.lmb_source == "estimate":
         assert config.catchments.estimate is not None
         lines.append(

@@ -15,7 +15,7 @@ import pandas as pd
 
 from quartiere.config import IndicatorInput, TableInput
 from quartiere.config_schools import SchoolsInput
-from quartiere.errors import InputError
+from quartiere.errors import ConfigError, InputError
 from quartiere.io.tables import read_table
 
 __all__ = ["SchoolList", "load_schools", "flag_column"]
@@ -61,6 +61,13 @@ def load_schools(spec: SchoolsInput, planning_areas: gpd.GeoDataFrame, crs: str)
             f"(types found: {', '.join(present)})",
             spec.path,
         )
+    for anchor in spec.estimate.anchors if spec.estimate else []:
+        if anchor.count is not None and anchor.count > len(counted):
+            raise ConfigError(
+                f"schools.estimate.anchors: calibration count {anchor.count} at "
+                f"{anchor.share:g} % is larger than the {len(counted)} schools of type "
+                f"{', '.join(spec.types)} in {spec.path.name}"
+            )
     points = _points(counted, spec)
     frame = gpd.GeoDataFrame(
         {"name": counted[spec.name].astype(str), "type": counted[spec.type].astype(str)},
