@@ -173,6 +173,10 @@ FIELDS: dict[str, dict[str, Field]] = {
         "c_schools": Field(
             "Kriterium Schulen", "1 = lies in catchments of flagged primary schools", "SMALLINT"
         ),
+        "n_schools": Field("Schulen", "counted schools standing in the planning area", "SMALLINT"),
+        "n_schools_flagged": Field(
+            "Schulen markiert", "of them with lmb share at or above the threshold", "SMALLINT"
+        ),
         "atlas_value": Field(
             "Atlas-Index", "social atlas index value (lower = more disadvantaged)", "REAL"
         ),
