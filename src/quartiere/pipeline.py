@@ -342,6 +342,7 @@ def estimates_text(result: BuildResult) -> list[str]:
             config.schools,
             config.criteria.schools.lmb_threshold,
             f"MSS {config.mss.edition}, catchments {config.catchments.school_year}",
+            catchments_from_schools=config.catchments.lmb_source == "schools",
         )
     elif result.harmonized.lmb_source == "estimate":
         assert config.catchments.estimate is not None

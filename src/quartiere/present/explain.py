@@ -125,7 +125,7 @@ def explain(result: BuildResult, plr_id: str) -> str:
         lines.append(f"   - catchment {o['source']}: {o['target_share']:.0%} of the PLR, {value}")
     if len(slivers):
         lines.append(f"   (and {_slivers(len(slivers))} of other catchments, each < 0.5 %)")
-    if harmonized.schools is not None:
+    if harmonized.schools is not None and config.catchments.lmb_source == "schools":
         esb_shown = [str(c) for c in mine[mine["target_share"] >= 0.005]["source"]]
         lines += school_lines(result, plr_id, esb_shown)
     elif harmonized.lmb_source == "estimate":

@@ -9,7 +9,11 @@ __all__ = ["schools_text"]
 
 
 def schools_text(
-    result: SchoolsResult, spec: SchoolsInput, threshold: float, edition_year: str
+    result: SchoolsResult,
+    spec: SchoolsInput,
+    threshold: float,
+    edition_year: str,
+    catchments_from_schools: bool = True,
 ) -> list[str]:
     """What the school values are, where they come from, how well they match the flags."""
     n = len(result.schools)
@@ -46,7 +50,12 @@ def schools_text(
             f"{flag.share:g} %' ({v.n} schools, {v.n_flagged} flagged; "
             f"{result.validation_method.split(';')[0]})."
         )
-    lines.append(
-        "Catchment lmb_share is the mean of its schools' values; " + "; ".join(result.notes) + "."
-    )
+    if catchments_from_schools:
+        lines.append(
+            "Catchment lmb_share is the mean of its schools' values; "
+            + "; ".join(result.notes)
+            + "."
+        )
+    else:
+        lines.append("The criterion reads the catchments' own lmb table, not these school values.")
     return lines
