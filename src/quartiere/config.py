@@ -26,9 +26,10 @@ from pydantic import (
     model_validator,
 )
 
+from quartiere.config_schools import SchoolsInput
 from quartiere.errors import ConfigError
 from quartiere.model import CRS
-from quartiere.rules import compile_rule
+from quartiere.rules import RULE_NAMES, compile_rule, names_in, rule_names
 from quartiere.units import as_fraction, as_percent
 
 # Units (docs/units-and-coverage.md): lmb shares and thresholds are percentages (0-100), every other
@@ -161,7 +162,9 @@ class CatchmentsInput(LayerInput):
     """Einschulungsbereiche (primary school catchments)."""
 
     school_year: str
-    lmb_source: Literal["estimate", "official"] = "estimate"
+    lmb_source: Literal["estimate", "official", "schools"] = Field(
+        "estimate", description="schools: the mean of the per-school values of `schools:`"
+    )
     estimate: LmbEstimate | None = None
     official: OfficialLmbInput | None = None
 
@@ -212,6 +215,10 @@ class MssCriterion(_Model):
 
 class SchoolsCriterion(_Model):
     lmb_threshold: Percent = Field(ge=0, le=100, description="lmb share (%) a catchment must reach")
+    by: Literal["catchment_area", "school_location"] = Field(
+        "catchment_area",
+        description="a PLR meets it by its area in flagged catchments, or by holding such a school",
+    )
     min_area_share: Fraction = Field(
         ge=0, le=1, description="share of the PLR's area covered by such catchments"
     )
@@ -251,6 +258,20 @@ class Criteria(_Model):
         description="registered criteria beyond the three (quartiere.criteria.register_criterion):"
         " flag name -> its parameters",
     )
+
+    @field_validator("extra")
+    @classmethod
+    def _registered(cls, value: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        # Checked here, not after loading every input: `validate` must catch it.
+        registered = [name for name in rule_names() if name not in RULE_NAMES]
+        unknown = sorted(set(value) - set(registered))
+        if unknown:
+            raise ValueError(
+                f"no criterion registered as {', '.join(unknown)}"
+                f" (registered: {', '.join(sorted(registered)) or 'none'};"
+                " see quartiere.criteria.register_criterion)"
+            )
+        return value
 
 
 class HoleRule(_Model):
@@ -320,6 +341,7 @@ class Config(_Model):
     mss: MssInput
     child_poverty: IndicatorInput
     catchments: CatchmentsInput
+    schools: SchoolsInput | None = Field(None, description="per-school list (docs/schools.md)")
     atlas: AtlasInput
     criteria: Criteria
     delineation: Delineation
@@ -338,6 +360,14 @@ class Config(_Model):
         return value
 
     @model_validator(mode="after")
+    def _schools_present(self) -> Config:
+        if self.catchments.lmb_source == "schools" and self.schools is None:
+            raise ValueError("catchments.lmb_source is 'schools' but no 'schools' input is given")
+        if self.criteria.schools.by == "school_location" and self.schools is None:
+            raise ValueError("criteria.schools.by is 'school_location' but no 'schools' input")
+        return self
+
+    @model_validator(mode="after")
     def _rule_classes_exist(self) -> Config:
         def norm(values: list[str]) -> set[str]:
             return {" ".join(v.split()).lower() for v in values}
@@ -354,6 +384,19 @@ class Config(_Model):
                     )
         return self
 
+    @model_validator(mode="after")
+    def _rule_criteria_configured(self) -> Config:
+        # A registered criterion's flag exists only when criteria.extra switches it on.
+        for key in ("seed", "join"):
+            expression = getattr(self.delineation, key)
+            off = sorted(names_in(expression, key) - set(RULE_NAMES) - set(self.criteria.extra))
+            if off:
+                raise ValueError(
+                    f"delineation.{key}: {', '.join(off)} in {expression!r} is not switched on"
+                    f" (add it under criteria.extra)"
+                )
+        return self
+
     def input_paths(self) -> list[Path]:
         """Every input file this configuration reads, in a stable order."""
         paths = [
@@ -366,6 +409,12 @@ class Config(_Model):
         ]
         if self.catchments.official is not None and self.catchments.lmb_source == "official":
             paths.append(self.catchments.official.path)
+        if self.schools is not None:
+            paths.append(self.schools.path)
+            estimate = self.schools.estimate
+            paths.extend(e.path for e in (estimate.extra if estimate else []))
+            if self.schools.key is not None:
+                paths.append(self.schools.key.path)
         if self.atlas.zones is not None:
             paths.append(self.atlas.zones.path)
             if self.atlas.zones.population is not None:

@@ -29,6 +29,7 @@ __all__ = [
     "estimate_lmb",
     "aggregate_school_lmb",
     "schools_criterion",
+    "schools_by_location",
     "atlas_strata",
     "count_criteria",
     "CRITERIA",
@@ -70,12 +71,24 @@ def extra_criteria(
             f" (registered: {', '.join(sorted(REGISTERED)) or 'none'})"
         )
     flags = {
-        name: pd.Series(REGISTERED[name](planning_areas, entry), index=planning_areas.index)
-        .astype("Int8")
-        .rename(name)
+        name: _aligned(name, REGISTERED[name](planning_areas, entry), planning_areas.index)
         for name, entry in entries.items()
     }
     return pd.DataFrame(flags, index=planning_areas.index)
+
+
+def _aligned(name: str, flag: Any, index: pd.Index) -> pd.Series:
+    """A criterion's result as an Int8 column on ``index``: a Series by its labels (it must carry
+    every plr_id; reindexing a positional one would read as no data everywhere), else by
+    position."""
+    if isinstance(flag, pd.Series):
+        if not index.isin(flag.index).all():
+            raise ValueError(
+                f"criterion {name}: its Series lacks plr_id(s) of the planning areas, e.g."
+                f" {index[~index.isin(flag.index)][0]!r} (index it like the planning areas)"
+            )
+        return flag.reindex(index).astype("Int8").rename(name)
+    return pd.Series(flag, index=index).astype("Int8").rename(name)
 
 
 def _flag(met: pd.Series, known: pd.Series) -> pd.Series:
@@ -231,6 +244,26 @@ def schools_criterion(
             "c_schools": _flag(met, has_data),
         },
         index=plr_area_m2.index,
+    )
+
+
+def schools_by_location(
+    school_plr: pd.Series, school_flagged: pd.Series, plr_ids: pd.Index
+) -> pd.DataFrame:
+    """Schools per PLR and those flagged; ``c_schools_location`` = 1 where a flagged school stands.
+
+    ``school_plr`` is the PLR id each school stands in, ``school_flagged`` its 0/1 flag.
+    """
+    frame = pd.DataFrame({"plr": school_plr, "flagged": school_flagged.astype(int)})
+    n = frame.groupby("plr").size().reindex(plr_ids, fill_value=0)
+    flagged = frame.groupby("plr")["flagged"].sum().reindex(plr_ids, fill_value=0)
+    return pd.DataFrame(
+        {
+            "n_schools": n.astype(int),
+            "n_schools_flagged": flagged.astype(int),
+            "c_schools_location": _flag(flagged > 0, pd.Series(True, index=plr_ids)),
+        },
+        index=plr_ids,
     )
 
 
