@@ -301,3 +301,41 @@ def test_extra_criteria_are_int8_flags_on_the_planning_areas_index() -> None:
         ).tolist() == [3]
     finally:
         register_criterion("c_half", None)
+
+
+def test_a_criterion_returning_a_series_is_aligned_by_its_labels() -> None:
+    from quartiere.criteria import extra_criteria, register_criterion
+
+    areas = pd.DataFrame({"population": [10.0, 20.0, 30.0]}, index=["P3", "P1", "P2"])
+    register_criterion("c_half", _half)
+    try:
+        by_label = extra_criteria(
+            areas, {"c_half": {"flags": pd.Series([1, 0, None], index=["P1", "P2", "P3"])}}
+        )
+        assert by_label["c_half"].tolist() == [pd.NA, 1, 0]
+        assert str(by_label["c_half"].dtype) == "Int8" and by_label["c_half"].name == "c_half"
+        with pytest.raises(ValueError) as info:
+            extra_criteria(areas, {"c_half": {"flags": pd.Series([1, 0], index=["P1", "P3"])}})
+        assert str(info.value) == (
+            "criterion c_half: its Series lacks plr_id(s) of the planning areas, e.g. 'P2'"
+            " (index it like the planning areas)"
+        )
+    finally:
+        register_criterion("c_half", None)
+
+
+def test_schools_by_location_counts_schools_and_flags_where_a_flagged_one_stands() -> None:
+    from quartiere.criteria import schools_by_location
+
+    school_plr = pd.Series(["P1", "P1", "P3", "P9"], index=["s1", "s2", "s3", "s4"])
+    flagged = pd.Series([1, 0, 0, 1], index=["s1", "s2", "s3", "s4"])
+    out = schools_by_location(school_plr, flagged, pd.Index(["P3", "P2", "P1"]))
+    assert list(out.columns) == ["n_schools", "n_schools_flagged", "c_schools_location"]
+    assert out.index.tolist() == ["P3", "P2", "P1"]
+    assert out["n_schools"].tolist() == [1, 0, 2]
+    assert out["n_schools_flagged"].tolist() == [0, 0, 1]
+    assert out["c_schools_location"].tolist() == [0, 0, 1]
+    assert str(out["c_schools_location"].dtype) == "Int8"
+    assert out["n_schools"].dtype == int and out["n_schools_flagged"].dtype == int
+    bools = schools_by_location(school_plr, flagged.astype(bool), pd.Index(["P1"]))
+    assert bools["n_schools_flagged"].tolist() == [1]

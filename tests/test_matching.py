@@ -303,3 +303,14 @@ def test_shares_of_areas_smaller_than_a_square_metre():
     old = frame({"01": box(0, 0, 1, 1)})
     new = frame({"02": box(0, 0, 0.5, 1)})
     assert match_frames(old, new)["share"].tolist() == [1.0]
+
+
+def test_match_frames_gives_equal_overlaps_to_the_smaller_id_whatever_the_row_order():
+    # the new area overlaps both old ones by 50 m²; "01" comes second in the file
+    old = frame({"02": box(10, 0, 20, 10), "01": box(0, 0, 10, 10)})
+    new = frame({"07": box(5, 0, 15, 10)})
+    assert match_frames(old, new)[["old", "old_hr_id"]].values.tolist() == [[1, "01"]]
+    # and an old area overlapped equally by two new ones goes to the smaller new id
+    one = frame({"01": box(0, 0, 10, 10)})
+    two = frame({"08": box(5, 0, 15, 10), "07": box(-5, 0, 5, 10)})
+    assert match_frames(one, two)[["new", "new_hr_id"]].values.tolist() == [[1, "07"]]

@@ -263,3 +263,16 @@ def test_evaluate_rule_takes_the_row_count_from_the_values():
     assert evaluate_rule("c_mss and n_criteria >= 2", vals).tolist() == [True, False, False]
     assert evaluate_rule("n_criteria - c_mss", vals).tolist() == [True, True, True]
     assert evaluate_rule("n_criteria - c_mss - 1", vals).tolist() == [False, True, True]
+
+
+def test_names_in_an_expression():
+    from quartiere.rules import names_in
+
+    assert names_in("c_mss and n_criteria >= 2 or not c_mss") == {"c_mss", "n_criteria"}
+    assert names_in("1") == set()
+    with pytest.raises(ConfigError) as info:
+        names_in("c_foo")
+    assert str(info.value).startswith("delineation.rule: unknown name 'c_foo'")
+    with pytest.raises(ConfigError) as info:
+        names_in("c_foo", key="join")
+    assert str(info.value).startswith("delineation.join: unknown name 'c_foo'")
