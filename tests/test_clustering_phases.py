@@ -103,7 +103,7 @@ def test_territory_from_a_frame_ranks_by_id_and_factorises_its_borders():
     territory = Territory.from_frame(frame, frame["plr_id"].to_numpy(dtype=object))
     assert territory.rank.tolist() == [2, 0, 1]
     assert territory.population.tolist() == [1000.0, 0.0, 250.5]
-    assert territory.area_km2.tolist() == pytest.approx([0.01, 0.02, 1e-6])
+    assert territory.area_km2.tolist() == [0.01, 0.02, 1e-6]
     assert territory.district.tolist() == ["02", "01", "02"]
     assert list(territory.units) == ["none", "bezirk", "prognoseraum"]
     assert territory.units["bezirk"].tolist() == [0, 1, 0]
@@ -144,6 +144,28 @@ def test_rings_grow_one_neighbour_per_ring_through_the_join_rule():
     ring, via = rings(adjacency, seed, join, 0, rank)
     assert ring.tolist() == [-1, -1, 0, -1, -1, -1, -1]
     assert via.tolist() == [-1] * 7
+
+
+def test_without_rings_a_join_cell_beside_a_seed_is_outside_for_that_reason():
+    from quartiere.delineate.clustering import Role, cluster
+
+    graph = build_contiguity(shapely.box(np.arange(4), 0, np.arange(4) + 1, 1))
+    flags = {
+        "c_mss": np.array([1.0, 1, 0, 1]),
+        "c_schools": np.array([1.0, 0, 0, 0]),
+        "c_atlas": np.zeros(4),
+        "n_criteria": np.array([2.0, 1, 0, 1]),
+    }
+    territory = Territory.of(population=np.full(4, 1000.0), area_km2=np.full(4, 0.01))
+    result = cluster(flags, rules(rings=0, border="none"), graph, territory)
+    assert [Role(r).name for r in result.role] == ["SEED", "OUTSIDE", "OUTSIDE", "OUTSIDE"]
+    assert [Reason(r).name for r in result.reason] == [
+        "IN_AREA", "NO_RINGS", "JOIN_NOT_MET", "NO_RINGS"
+    ]  # fmt: skip
+    one = cluster(flags, rules(rings=1, border="none"), graph, territory)
+    assert [Reason(r).name for r in one.reason] == [
+        "IN_AREA", "IN_AREA", "JOIN_NOT_MET", "NO_SEED_NEARBY"
+    ]  # fmt: skip
 
 
 def test_rings_record_the_joined_member_of_the_smallest_rank():
