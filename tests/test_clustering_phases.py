@@ -86,6 +86,21 @@ def test_territory_of_arrays_keeps_given_districts_units_and_rank():
     assert territory.units["prognoseraum"].tolist() == [1, 2, 3]
 
 
+def test_territory_of_arrays_owns_copies_and_casts_to_its_types():
+    district = np.array(["01", "02"], dtype=object)
+    bezirk = np.array([4, 5], dtype=np.int64)
+    rank = np.array([1.0, 0.0])
+    territory = Territory.of(
+        population=[1, 2], area_km2=np.array([0.5, 0.5]), district=district,
+        units={"bezirk": bezirk}, rank=rank,
+    )  # fmt: skip
+    district[0], bezirk[0] = "zz", 9
+    assert territory.district.tolist() == ["01", "02"]
+    assert territory.units["bezirk"].tolist() == [4, 5]
+    assert territory.rank.dtype == np.int64 and territory.rank.tolist() == [1, 0]
+    assert territory.population.dtype == np.float64 and territory.population.tolist() == [1.0, 2.0]
+
+
 def test_territory_from_a_frame_ranks_by_id_and_factorises_its_borders():
     frame = gpd.GeoDataFrame(
         {
@@ -215,6 +230,7 @@ def test_holes_enclosed_by_one_cluster_are_filled_the_open_gap_is_not():
     assert result.size_km2.tolist() == pytest.approx([0.03, 0.01, 0.01])
     assert result.size_pop.tolist() == [3000.0, 500.0, 2000.0]
     assert result.reason.tolist() == [Reason.IN_AREA] * 3
+    assert result.reason.dtype == np.int8
 
 
 @pytest.mark.parametrize(
