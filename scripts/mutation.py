@@ -96,17 +96,18 @@ def toml_value(value: object) -> str:
 
 
 def prepare(module: str, keep: bool) -> Path:
-    """``mutants/<module>/``: links to src/ and tests/, and a pyproject.toml for this module."""
+    """``mutants/<module>/``: links to src/, tests/ and the ``also_copy`` paths, and a
+    pyproject.toml for this module."""
     work = MUTANTS / module
     if not keep and work.exists():
         shutil.rmtree(work)
     work.mkdir(parents=True, exist_ok=True)
-    for name in ("src", "tests"):
+    text = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    settings = tomllib.loads(text)["tool"]["mutmut"]
+    for name in ("src", "tests", *settings.get("also_copy", [])):
         link = work / name
         if not link.exists():
             link.symlink_to(Path("..", "..", name))
-    text = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
-    settings = tomllib.loads(text)["tool"]["mutmut"]
     source, tests = MODULES[module]
     settings = {**settings, "only_mutate": [source], "pytest_add_cli_args_test_selection": tests}
     own = "[tool.mutmut]\n" + "".join(f"{k} = {toml_value(v)}\n" for k, v in settings.items())
