@@ -1,5 +1,8 @@
 # quartiere: `make build` sets everything up and builds the default edition; `make test` runs the tests.
-PYTHON ?= python3.11
+# The first of python3.13, python3.12, python3.11 and python3 that is at least 3.11 (PYTHON=... to choose).
+ifeq ($(origin PYTHON),undefined)
+PYTHON := $(firstword $(foreach p,python3.13 python3.12 python3.11 python3,$(shell command -v $(p) >/dev/null 2>&1 && $(p) -c 'import sys; print("$(p)" if sys.version_info >= (3, 11) else "")' 2>/dev/null)))
+endif
 VENV := .venv
 BIN := $(VENV)/bin
 CONFIG ?= config/criteria.yaml
@@ -39,6 +42,7 @@ sensitivity: $(STAMP)
 	$(BIN)/quartiere sensitivity --config $(CONFIG) --plan config/sensitivity.yaml --out $(SENSITIVITY) $(if $(SCHEDULER),--scheduler $(SCHEDULER))
 
 $(STAMP): pyproject.toml
+	@test -x $(BIN)/python || test -n "$(PYTHON)" || { echo 'error: no Python 3.11 or newer found (tried python3.13, python3.12, python3.11, python3); install one or run make PYTHON=/path/to/python3.x' >&2; exit 2; }
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
