@@ -34,9 +34,11 @@ from quartiere.criteria import (
 )
 from quartiere.delineate import DelineationResult, delineate, renumber
 from quartiere.harmonize import overlay, overlay_weights, reverse, transfer_intensive, weigh
+from quartiere.derived import Derived, derived_inputs
 from quartiere.io.builds import read_build
+from quartiere.io.cache import default_cache
 from quartiere.io.gpkg import build_timestamp, write_geopackage
-from quartiere.load import Inputs, load_inputs
+from quartiere.load import Inputs
 from quartiere.model import hr_id_key
 
 __all__ = ["BuildResult", "Harmonized", "harmonize", "compute", "build"]
@@ -167,16 +169,21 @@ def compute(
     previous: Build | None = None,
     progress: Progress = lambda _: None,
     timings: dict[str, float] | None = None,
+    derived: Derived | None = None,
 ) -> BuildResult:
-    """Run the pure stages on loaded inputs; with ``previous``, keep its area numbers."""
+    """Run the pure stages on loaded inputs; with ``previous``, keep its area numbers.
+
+    ``derived``: the harmonized values and contiguity graph of these inputs (from the cache).
+    """
     timings = {} if timings is None else timings
     with _stage("harmonize", timings, progress):
-        harmonized = harmonize(inputs, config)
+        harmonized = harmonize(inputs, config) if derived is None else derived.harmonized
     with _stage("criteria", timings, progress):
         flags = evaluate_criteria(inputs, harmonized, config)
         plr = inputs.planning_areas.join(inputs.population).join(flags)
     with _stage("delineate", timings, progress):
-        result = delineate(plr.assign(plr_id=plr.index), config.delineation)
+        graph = None if derived is None else derived.graph
+        result = delineate(plr.assign(plr_id=plr.index), config.delineation, graph=graph)
         used = set(result.areas["hr_id"])
         if previous is not None:
             # The register of every number used so far travels from build to build.
@@ -389,11 +396,14 @@ def build(
     with _stage("config", timings, progress):
         config = load_config(config_path)
     with _stage("load", timings, progress):
-        inputs = load_inputs(config)
+        derived = derived_inputs(config, default_cache(), harmonize)
+        inputs = derived.inputs
         before = read_build(previous) if previous is not None else None
     for note in inputs.notes:
         progress(f"note: {note}")
-    result = compute(inputs, config, previous=before, progress=progress, timings=timings)
+    result = compute(
+        inputs, config, previous=before, progress=progress, timings=timings, derived=derived
+    )
     files = source_files(config)
     result.build_info = collect_build_info(result, files, previous)
     with _stage("export", timings, progress):
