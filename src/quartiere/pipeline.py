@@ -33,8 +33,8 @@ from quartiere.criteria import (
     schools_criterion,
 )
 from quartiere.delineate import DelineationResult, delineate, renumber
-from quartiere.harmonize import overlay, overlay_weights, reverse, transfer_intensive, weigh
 from quartiere.derived import Derived, derived_inputs
+from quartiere.harmonize import overlay, overlay_weights, reverse, transfer_intensive, weigh
 from quartiere.io.builds import read_build
 from quartiere.io.cache import default_cache
 from quartiere.io.gpkg import build_timestamp, write_geopackage
@@ -391,7 +391,30 @@ def build(
     progress: Progress = lambda _: None,
     write_extras: bool = True,
 ) -> BuildResult:
-    """Load, compute and export one edition; outputs are written atomically."""
+    """Load, compute and export one edition; outputs are written atomically.
+
+    The GeoPackage, the map and the summary replace their previous versions together, once all
+    three are written; the map is drawn in a second process meanwhile (:mod:`quartiere.report`).
+    """
+    from quartiere.report import MapProcess
+
+    drawer = MapProcess() if write_extras else None
+    try:
+        return _build(config_path, Path(out), previous, progress, drawer)
+    finally:
+        if drawer is not None:
+            drawer.close()
+
+
+def _build(
+    config_path: Path,
+    out: Path,
+    previous: Path | None,
+    progress: Progress,
+    drawer: Any,
+) -> BuildResult:
+    from quartiere.report import staging
+
     timings: dict[str, float] = {}
     with _stage("config", timings, progress):
         config = load_config(config_path)
@@ -406,55 +429,57 @@ def build(
     )
     files = source_files(config)
     result.build_info = collect_build_info(result, files, previous)
-    with _stage("export", timings, progress):
-        info_table = pd.DataFrame(list(result.build_info.items()), columns=["key", "value"])
-        metadata: dict[str, Any] = {
-            "edition": config.edition,
-            "config": "\n---\n".join(Path(p).read_text(encoding="utf-8") for p in config.files),
-            "inputs": [
-                {"path": name, "sha256": digest} for name, digest in files[len(config.files) :]
-            ],
-            "attribution": ATTRIBUTION,
-            "estimates": estimates_text(result),
-        }
-        layers = {
-            "handlungsraeume": result.areas,
-            # Outside every area hr_id is NULL, so that QGIS finds them with "hr_id" IS NULL.
-            "planungsraeume": result.planning_areas.assign(
-                hr_id=result.planning_areas["hr_id"].where(result.planning_areas["hr_id"] != "")
-            ),
-            "einschulungsbereiche": result.catchments,
-            "build_info": info_table,
-        }
-        Path(out).parent.mkdir(parents=True, exist_ok=True)
-        write_geopackage(Path(out), layers, result.build_info, metadata)
-    if write_extras:
-        from quartiere.io.atomic import write_text_atomically
-        from quartiere.io.figures import write_png  # matplotlib: only when needed
-        from quartiere.present.maps import map_figure
-        from quartiere.present.summary import summary_markdown
+    with staging(out) as workdir:
+        if drawer is not None:
+            drawer.draw(
+                workdir / out.with_suffix(".png").name,
+                {
+                    "areas": result.areas,
+                    "planning_areas": result.planning_areas,
+                    "title": f"Handlungsräume: {config.edition}",
+                    "attribution": ATTRIBUTION,
+                    "notes": [
+                        *estimates_text(result),
+                        "Input coverage: " + "; ".join(c.text() for c in result.coverage) + ".",
+                    ],
+                },
+            )
+        with _stage("export", timings, progress):
+            _export(result, files, workdir / out.name)
+        if drawer is not None:
+            from quartiere.io.atomic import write_text_atomically
+            from quartiere.present.summary import summary_markdown
 
-        with _stage("report", timings, progress):
-            out = Path(out)
-            figure = map_figure(
-                result.areas,
-                result.planning_areas,
-                title=f"Handlungsräume: {config.edition}",
-                attribution=ATTRIBUTION,
-                notes=[
-                    *estimates_text(result),
-                    "Input coverage: " + "; ".join(c.text() for c in result.coverage) + ".",
-                ],
-            )
-            write_png(
-                out.with_suffix(".png"), figure, facecolor="white", metadata={"Software": None}
-            )
-            summary = summary_markdown(
-                result.areas,
-                result.planning_areas,
-                edition=config.edition,
-                estimates=estimates_text(result),
-                coverage=[c.text() for c in result.coverage],
-            )
-            write_text_atomically(out.parent / "summary.md", summary)
+            with _stage("report", timings, progress):
+                summary = summary_markdown(
+                    result.areas,
+                    result.planning_areas,
+                    edition=config.edition,
+                    estimates=estimates_text(result),
+                    coverage=[c.text() for c in result.coverage],
+                )
+                write_text_atomically(workdir / "summary.md", summary)
+                drawer.wait()
     return result
+
+
+def _export(result: BuildResult, files: list[tuple[str, str]], out: Path) -> None:
+    config = result.config
+    info_table = pd.DataFrame(list(result.build_info.items()), columns=["key", "value"])
+    metadata: dict[str, Any] = {
+        "edition": config.edition,
+        "config": "\n---\n".join(Path(p).read_text(encoding="utf-8") for p in config.files),
+        "inputs": [{"path": name, "sha256": digest} for name, digest in files[len(config.files) :]],
+        "attribution": ATTRIBUTION,
+        "estimates": estimates_text(result),
+    }
+    layers = {
+        "handlungsraeume": result.areas,
+        # Outside every area hr_id is NULL, so that QGIS finds them with "hr_id" IS NULL.
+        "planungsraeume": result.planning_areas.assign(
+            hr_id=result.planning_areas["hr_id"].where(result.planning_areas["hr_id"] != "")
+        ),
+        "einschulungsbereiche": result.catchments,
+        "build_info": info_table,
+    }
+    write_geopackage(out, layers, result.build_info, metadata)

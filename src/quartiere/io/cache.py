@@ -22,6 +22,7 @@ import json
 import os
 import pickle
 from collections.abc import Callable
+from contextlib import suppress
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, TypeVar
@@ -89,10 +90,8 @@ class Cache:
         except Exception:  # noqa: BLE001 - damaged: rebuild, never trust
             path.unlink(missing_ok=True)
             return None
-        try:
+        with suppress(OSError):
             os.utime(path)  # least recently used goes first
-        except OSError:
-            pass
         return value
 
     def put(self, kind: str, key: str, value: Any) -> None:
