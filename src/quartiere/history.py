@@ -129,6 +129,7 @@ def run_history(
     History
     """
     from quartiere.pipeline import build
+    from quartiere.reuse import build_is_current
 
     options = options or DiffOptions()
     out_dir = Path(out_dir)
@@ -141,12 +142,11 @@ def run_history(
         progress(
             f"[{key}] building {label}" + (f", numbered against {previous.key}" if previous else "")
         )
-        build(
-            config_path,
-            target,
-            previous=previous.path if previous else None,
-            progress=lambda _msg: None,
-        )
+        before = previous.path if previous else None
+        if build_is_current(config_path, target, before):
+            progress(f"[{key}] up to date: inputs, configuration and code unchanged")
+        else:
+            build(config_path, target, previous=before, progress=lambda _msg: None)
         edition = Edition(
             key=key,
             year=year,

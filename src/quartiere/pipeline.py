@@ -36,7 +36,7 @@ from quartiere.delineate import DelineationResult, delineate, renumber
 from quartiere.derived import Derived, derived_inputs
 from quartiere.harmonize import overlay, overlay_weights, reverse, transfer_intensive, weigh
 from quartiere.io.builds import read_build
-from quartiere.io.cache import default_cache
+from quartiere.io.cache import code_version, default_cache
 from quartiere.io.gpkg import build_timestamp, write_geopackage
 from quartiere.load import Inputs
 from quartiere.model import hr_id_key
@@ -343,6 +343,7 @@ def collect_build_info(
         "edition": config.edition,
         "built_at": build_timestamp().strftime("%Y-%m-%dT%H:%M:%SZ"),
         "quartiere_version": __version__,
+        "code_version": code_version(),
         "lor_generation": config.planning_areas.generation,
         "crs": config.crs,
     }
