@@ -175,9 +175,8 @@ def test_derived_inputs_hit_and_rebuild_a_damaged_entry(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_outputs_equal_with_and_without_cache(tmp_path: Path, monkeypatch) -> None:
-    from test_golden import LAYERS, info_table, layer_table
-
     from quartiere.pipeline import build
+    from test_golden import LAYERS, info_table, layer_table
 
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")
     outs = {}
