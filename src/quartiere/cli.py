@@ -262,14 +262,16 @@ def explain(plr_id: str, config_path: Path, previous: Path | None, atlas_dir: Pa
     Give the same --previous as the build did, so that area numbers match the built file.
     """
     from quartiere.config import load_config
+    from quartiere.derived import derived_inputs
     from quartiere.io.builds import read_build
-    from quartiere.load import load_inputs
-    from quartiere.pipeline import compute
+    from quartiere.io.cache import default_cache
+    from quartiere.pipeline import compute, harmonize
     from quartiere.present.explain import explain as explain_text
 
     config = load_config(config_path)
     before = read_build(previous) if previous is not None else None
-    result = compute(load_inputs(config), config, previous=before)
+    derived = derived_inputs(config, default_cache(), harmonize)
+    result = compute(derived.inputs, config, previous=before, derived=derived)
     click.echo(explain_text(result, plr_id.strip()))
     if atlas_dir is not None:
         from quartiere.sensitivity.explain import sensitivity_lines

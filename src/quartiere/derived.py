@@ -17,23 +17,20 @@ value is computed as before; outputs are equal either way (``tests/test_cache.py
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from quartiere.io.cache import Cache, cache_key
+from quartiere.io.cache import Cache, cache_key, file_digest
 
 if TYPE_CHECKING:
     from quartiere.config import Config
     from quartiere.contiguity import Contiguity
     from quartiere.load import Inputs
 
-__all__ = ["Derived", "derived_inputs", "file_digest"]
+__all__ = ["Derived", "derived_inputs"]
 
 _INPUT_SECTIONS = ("crs", "planning_areas", "population", "mss", "child_poverty", "catchments")
-_digests: dict[tuple[str, int, int], str] = {}
 
 
 @dataclass
@@ -44,19 +41,6 @@ class Derived:
     harmonized: Any  # quartiere.pipeline.Harmonized
     graph: Contiguity
     keys: dict[str, str]
-
-
-def file_digest(path: Path) -> str:
-    """SHA-256 of a file, remembered per (path, size, mtime) within one process."""
-    stat = Path(path).stat()
-    memo = (str(Path(path).resolve()), stat.st_size, stat.st_mtime_ns)
-    if memo not in _digests:
-        digest = hashlib.sha256()
-        with open(path, "rb") as handle:
-            for chunk in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(chunk)
-        _digests[memo] = digest.hexdigest()
-    return _digests[memo]
 
 
 def _keys(config: Config) -> dict[str, str]:

@@ -29,7 +29,15 @@ from typing import Any, TypeVar
 
 from quartiere.io.atomic import write_atomically
 
-__all__ = ["Cache", "cache_key", "code_version", "default_cache", "MAX_BYTES"]
+__all__ = [
+    "Cache",
+    "cache_key",
+    "cached",
+    "code_version",
+    "default_cache",
+    "file_digest",
+    "MAX_BYTES",
+]
 
 MAX_BYTES = 256 * 2**20
 """Default bound of the cache directory (bytes); least recently used entries go first."""
@@ -39,6 +47,20 @@ _MAGIC = b"quartiere-cache 1 "
 _SUFFIX = ".pkl"
 
 T = TypeVar("T")
+_digests: dict[tuple[str, int, int], str] = {}
+
+
+def file_digest(path: Path) -> str:
+    """SHA-256 of a file, remembered per (path, size, mtime) within one process."""
+    stat = Path(path).stat()
+    memo = (str(Path(path).resolve()), stat.st_size, stat.st_mtime_ns)
+    if memo not in _digests:
+        digest = hashlib.sha256()
+        with open(path, "rb") as handle:
+            for chunk in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(chunk)
+        _digests[memo] = digest.hexdigest()
+    return _digests[memo]
 
 
 @lru_cache(maxsize=1)
@@ -138,3 +160,11 @@ def default_cache() -> Cache | None:
     if setting.lower() in ("off", "0", "no", "false"):
         return None
     return Cache(Path(setting) if setting else DEFAULT_DIR)
+
+
+def cached(kind: str, files: list[Path], parts: Any, make: Callable[[], T]) -> T:
+    """``make()`` through :func:`default_cache`, keyed by the files' hashes and ``parts``."""
+    cache = default_cache()
+    if cache is None:
+        return make()
+    return cache.fetch(kind, cache_key(kind, [file_digest(p) for p in files], parts), make)
