@@ -19,8 +19,9 @@ SEED ?= $(wildcard $(HISTORY)/$(if $(filter config/criteria.yaml,$(CONFIG)),mss2
 PROFILES ?= data/processed/profiles
 EDITIONS := $(sort $(wildcard config/editions/*.yaml))
 # The files the configuration names (and FORCE when $(OUT) is missing or was built from another
-# configuration: build_info records the configuration hash). Asked only for build and update.
-ifneq ($(filter build update,$(or $(MAKECMDGOALS),build)),)
+# configuration: build_info records the configuration hash). Asked only for build, update and
+# profiles. `quartiere inputs` lists the whole `extends:` chain of an edition, to any depth.
+ifneq ($(filter build update profiles,$(or $(MAKECMDGOALS),build)),)
 BUILD_INPUTS := $(shell $(BIN)/quartiere inputs --config $(CONFIG) --check-built $(OUT) 2>/dev/null || echo FORCE)
 endif
 INPUTS := $(shell find data/raw -type f 2>/dev/null)
@@ -65,7 +66,7 @@ $(HISTORY)/timeline.md: $(STAMP) config/criteria.yaml $(EDITIONS) $(INPUTS) $(CO
 # Profiles (Bestandsaufnahme) of every area of the default build: offline HTML + A4 PDF (Chromium).
 profiles: $(PROFILES)/index.html
 
-$(PROFILES)/index.html: $(OUT) $(sort $(CONFIG) config/criteria.yaml) $(EDITIONS) $(INPUTS) $(CODE)
+$(PROFILES)/index.html: $(OUT) $(sort $(CONFIG) config/criteria.yaml $(filter-out FORCE,$(BUILD_INPUTS))) $(EDITIONS) $(INPUTS) $(CODE)
 	$(BIN)/quartiere profiles --config $(CONFIG) --build $(OUT) --out $(PROFILES)
 
 # PYTEST_ARGS: e.g. make test PYTEST_ARGS='tests/test_gpkg.py -x'

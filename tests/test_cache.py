@@ -229,3 +229,29 @@ def test_build_is_current_and_a_failing_map_keeps_previous_outputs(
     with pytest.raises(QuartiereError, match="map not drawn: RuntimeError: no ink"):
         build(edition, out)
     assert {p.name: p.read_bytes() for p in out.parent.iterdir()} == before
+
+
+@pytest.mark.slow
+def test_history_reuses_up_to_date_editions(tmp_path: Path, monkeypatch) -> None:
+    from quartiere.history import run_history
+
+    monkeypatch.setenv("QUARTIERE_CACHE", str(tmp_path / "cache"))
+    editions = [ROOT / "config" / "editions" / f"{k}.yaml" for k in ("gi2018", "mss2021")]
+    run_history(editions, tmp_path / "h")
+    built = {p: p.stat().st_mtime_ns for p in (tmp_path / "h").rglob("handlungsraeume.*")}
+    memo = (tmp_path / "h" / "mss2021" / "changes.md").read_text()
+    said: list[str] = []
+    again = run_history(editions, tmp_path / "h", progress=said.append)
+    assert [s for s in said if "up to date" in s] == [
+        "[gi2018] up to date: inputs, configuration and code unchanged",
+        "[mss2021] up to date: inputs, configuration and code unchanged",
+    ]
+    assert {p: p.stat().st_mtime_ns for p in built} == built  # nothing rebuilt
+    assert (tmp_path / "h" / "mss2021" / "changes.md").read_text() == memo
+    assert len(again.editions[-1].build.areas) == 15
+
+    # a changed base edition is rebuilt, and so is the edition numbered against it
+    (tmp_path / "h" / "gi2018" / "handlungsraeume.png").unlink()
+    said.clear()
+    run_history(editions, tmp_path / "h", progress=said.append)
+    assert not [s for s in said if "up to date" in s]

@@ -396,15 +396,18 @@ def build(
     previous: Path | None = None,
     progress: Progress = lambda _: None,
     write_extras: bool = True,
+    drawer: Any = None,
 ) -> BuildResult:
     """Load, compute and export one edition; outputs are written atomically.
 
     The GeoPackage, the map and the summary replace their previous versions together, once all
-    three are written; the map is drawn in a second process meanwhile (:mod:`quartiere.report`).
+    three are written; the map is drawn in a second process meanwhile (:mod:`quartiere.report`):
+    ``drawer``, a :class:`quartiere.report.MapProcess` started early, or one started here.
     """
     from quartiere.report import MapProcess
 
-    drawer = MapProcess() if write_extras else None
+    if drawer is None and write_extras:
+        drawer = MapProcess()
     try:
         return _build(config_path, Path(out), previous, progress, drawer)
     finally:

@@ -1,7 +1,8 @@
 """The build's map, drawn in a second process while the GeoPackage is written.
 
-:class:`MapProcess` forks at the start of a build: the child imports matplotlib and the map code
-while the parent loads and computes, then draws the map it is sent into a temporary file. The
+:class:`MapProcess` forks at the start of a build (``quartiere build`` forks before it imports
+the pipeline): the child imports matplotlib and the map code while the parent imports, loads and
+computes, then draws the map it is sent into a temporary file. The
 parent writes the GeoPackage and the summary meanwhile, waits for the child and only then moves
 every new output into place (:func:`commit`). Any failure of the child fails the build with one
 line (:class:`~quartiere.errors.QuartiereError`) and leaves the previous outputs as they were.
@@ -14,6 +15,7 @@ import multiprocessing
 import os
 import shutil
 import tempfile
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from multiprocessing.connection import Connection
@@ -65,6 +67,7 @@ class MapProcess:
         self._conn: Connection | None = None
         self._proc: Any = None
         self._job: tuple[Path, dict[str, Any]] | None = None
+        self._sender: threading.Thread | None = None
         if "fork" in multiprocessing.get_all_start_methods():
             ctx = multiprocessing.get_context("fork")
             self._conn, child = ctx.Pipe()
@@ -76,8 +79,15 @@ class MapProcess:
         if self._conn is None:
             self._job = (png, payload)  # drawn in this process by wait()
             return
-        with suppress(OSError):  # the child died: wait() reports it
-            self._conn.send((png, payload))
+        conn = self._conn
+
+        def send() -> None:
+            with suppress(OSError):  # the child died: wait() reports it
+                conn.send((png, payload))
+
+        # The pipe holds little: send beside the build rather than wait for the child to read.
+        self._sender = threading.Thread(target=send, daemon=True)
+        self._sender.start()
 
     def wait(self) -> None:
         """Block until the map is drawn; raise one line when it could not be."""
@@ -88,6 +98,8 @@ class MapProcess:
                 except Exception as exc:  # noqa: BLE001
                     raise QuartiereError(f"map not drawn: {type(exc).__name__}: {exc}") from None
             return
+        if self._sender is not None:
+            self._sender.join()
         try:
             error = self._conn.recv()
         except (EOFError, OSError):
