@@ -158,21 +158,13 @@ def edition_out(config_path: Path, out: Path | None) -> Path:
 @handle_errors
 def build(config_path: Path, out: Path | None, previous: Path | None, quiet: bool) -> None:
     """Build one edition: criteria, delineation and the GeoPackage."""
-    from quartiere.report import MapProcess
+    from quartiere.pipeline import build as run_build
 
-    drawer = MapProcess()  # forked before the heavy imports: it imports matplotlib meanwhile
-    try:
-        from quartiere.pipeline import build as run_build
-
-        out = edition_out(config_path, out)
-        progress = (lambda _: None) if quiet else _say
-        start = time.perf_counter()
-        with output_lock(out):
-            result = run_build(
-                config_path, out, previous=previous, progress=progress, drawer=drawer
-            )
-    finally:
-        drawer.close()
+    out = edition_out(config_path, out)
+    progress = (lambda _: None) if quiet else _say
+    start = time.perf_counter()
+    with output_lock(out):
+        result = run_build(config_path, out, previous=previous, progress=progress)
     if not quiet:
         counts = result.build_info.get("counts", "")
         _say(f"wrote {out} ({counts}) in {time.perf_counter() - start:.1f} s")

@@ -1,11 +1,11 @@
 """The build's map, drawn in a second process while the GeoPackage is written.
 
-:class:`MapProcess` forks at the start of a build (``quartiere build`` forks before it imports
-the pipeline): the child imports matplotlib and the map code while the parent imports, loads and
-computes, then draws the map it is sent into a temporary file. The
-parent writes the GeoPackage and the summary meanwhile, waits for the child and only then moves
-every new output into place (:func:`commit`). Any failure of the child fails the build with one
-line (:class:`~quartiere.errors.QuartiereError`) and leaves the previous outputs as they were.
+:class:`MapProcess` forks at the start of a build, once the pipeline (geopandas) is imported and
+shared with the child: the child imports matplotlib and the map code while the parent loads and
+computes, then draws the map it is sent into a temporary file. The parent writes the GeoPackage and
+the summary meanwhile, waits for the child and only then moves every new output into place
+(:func:`staging`). Any failure of the child fails the build with one line
+(:class:`~quartiere.errors.QuartiereError`) and leaves the previous outputs as they were.
 Where ``fork`` is not available the map is drawn in the build's own process.
 """
 
