@@ -4,10 +4,10 @@ Each value has its own key (:func:`quartiere.io.cache.cache_key`) made of exactl
 on, so that a changed input or rule invalidates only what depends on it:
 
 * **inputs** (:func:`quartiere.load.load_inputs`): the SHA-256 of every input file and the
-  configuration of the inputs (paths, fields, coverage rules, the CRS), not the criteria or the
-  delineation rules, nor the lmb estimate's scaling;
-* **harmonized** (:func:`quartiere.pipeline.harmonize`): the inputs key, the lmb estimate and the
-  atlas transfer (weight, minimum coverage);
+  configuration of the inputs (paths, fields, coverage rules, the CRS, the school list), not the
+  criteria or the delineation rules, nor the lmb estimate's scaling;
+* **harmonized** (:func:`quartiere.pipeline.harmonize`): the inputs key, the lmb estimate, the
+  atlas transfer (weight, minimum coverage) and the per-school estimate (``schools:``);
 * **contiguity** (:func:`quartiere.contiguity.build_contiguity`): the planning-area file and its
   configuration, the contiguity kind and the snap tolerance.
 
@@ -30,7 +30,15 @@ if TYPE_CHECKING:
 
 __all__ = ["Derived", "derived_inputs"]
 
-_INPUT_SECTIONS = ("crs", "planning_areas", "population", "mss", "child_poverty", "catchments")
+_INPUT_SECTIONS = (
+    "crs",
+    "planning_areas",
+    "population",
+    "mss",
+    "child_poverty",
+    "catchments",
+    "schools",
+)
 
 
 @dataclass
@@ -58,6 +66,7 @@ def _keys(config: Config) -> dict[str, str]:
         dump["catchments"].get("estimate"),
         dump["atlas"]["weight"],
         dump["atlas"]["min_area_coverage"],
+        dump.get("schools"),  # the per-school estimate (quartiere.schools.assess)
     )
     rules = dump["delineation"]
     graph = cache_key(

@@ -34,6 +34,7 @@ import shapely
 from quartiere import ATTRIBUTION
 from quartiere.errors import ConfigError
 from quartiere.io.atomic import write_atomically
+from quartiere.io.school_layer import POINT_LAYERS, school_docs
 
 __all__ = [
     "ATTRIBUTION",
@@ -172,6 +173,10 @@ FIELDS: dict[str, dict[str, Field]] = {
         "c_schools": Field(
             "Kriterium Schulen", "1 = lies in catchments of flagged primary schools", "SMALLINT"
         ),
+        "n_schools": Field("Schulen", "counted schools standing in the planning area", "SMALLINT"),
+        "n_schools_flagged": Field(
+            "Schulen markiert", "of them with lmb share at or above the threshold", "SMALLINT"
+        ),
         "atlas_value": Field(
             "Atlas-Index", "social atlas index value (lower = more disadvantaged)", "REAL"
         ),
@@ -209,6 +214,7 @@ FIELDS: dict[str, dict[str, Field]] = {
     },
 }
 """Field documentation per known layer; undocumented fields keep the type pyogrio gives them."""
+LAYERS["schulen"], FIELDS["schulen"] = school_docs(LayerDoc, Field)
 
 _PANDAS_TYPE: dict[str, Any] = {
     "SMALLINT": "Int16",
@@ -256,7 +262,9 @@ def _prepare(name: str, frame: pd.DataFrame) -> pd.DataFrame:
             raise ValueError(f"layer {name}: CRS must be {CRS}, got {frame.crs}")
         present = frame.geometry[frame.geometry.notna()].to_numpy()
         types = set(shapely.get_type_id(present).tolist())
-        if not types <= {3, 6}:  # Polygon, MultiPolygon
+        if name in POINT_LAYERS and not types <= {0}:  # Point
+            raise ValueError(f"layer {name}: geometries must be Points")
+        if name not in POINT_LAYERS and not types <= {3, 6}:  # Polygon, MultiPolygon
             raise ValueError(f"layer {name}: geometries must be (Multi)Polygon")
     for column, field in FIELDS.get(name, {}).items():
         if column not in frame.columns:
@@ -508,6 +516,8 @@ def write_geopackage(
             if isinstance(frame, gpd.GeoDataFrame):
                 options.update(GEOMETRY_NAME=GEOMETRY_COLUMN, SPATIAL_INDEX="YES")
                 kwargs.update(geometry_type="MultiPolygon", promote_to_multi=True)
+                if name in POINT_LAYERS:
+                    kwargs = {"geometry_type": "Point"}
             pyogrio.write_dataframe(
                 frame,
                 tmp,
