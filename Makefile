@@ -78,8 +78,9 @@ mutation: $(STAMP)
 	$(BIN)/python -m pip install --quiet 'mutmut>=3.8'
 	$(BIN)/python scripts/mutation.py
 
+# BENCH_ARGS: e.g. make bench BENCH_ARGS='--sizes --no-sensitivity --no-profiles' (build and history only)
 bench: $(STAMP)
-	$(BIN)/python scripts/bench.py
+	$(BIN)/python scripts/bench.py $(BENCH_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests scripts
