@@ -498,51 +498,56 @@ def _build(
     files = source_files(config)
     result.build_info = collect_build_info(result, files, previous)
     with staging(out) as workdir:
-        if drawer is not None:
-            drawer.draw(
-                workdir / out.with_suffix(".png").name,
-                {
-                    "areas": result.areas,
-                    "planning_areas": result.planning_areas,
-                    "title": f"Handlungsräume: {config.edition}",
-                    "attribution": attribution(config),
-                    "notes": [
-                        *estimates_text(result),
-                        "Input coverage: " + "; ".join(c.text() for c in result.coverage) + ".",
-                    ],
-                },
-            )
-        with _stage("export", timings, progress):
-            _export(result, files, workdir / out.name)
-        if drawer is not None:
-            from quartiere.io.atomic import write_text_atomically
-            from quartiere.present.summary import summary_markdown
-
-            with _stage("report", timings, progress):
-                summary = summary_markdown(
-                    result.areas,
-                    result.planning_areas,
-                    edition=config.edition,
-                    estimates=estimates_text(result),
-                    coverage=[c.text() for c in result.coverage],
+        try:
+            if drawer is not None:
+                drawer.draw(
+                    workdir / out.with_suffix(".png").name,
+                    {
+                        "areas": result.areas,
+                        "planning_areas": result.planning_areas,
+                        "title": f"Handlungsräume: {config.edition}",
+                        "attribution": attribution(config),
+                        "notes": [
+                            *estimates_text(result),
+                            "Input coverage: " + "; ".join(c.text() for c in result.coverage) + ".",
+                        ],
+                    },
                 )
-                write_text_atomically(workdir / "summary.md", summary)
-                if result.harmonized.schools is not None and config.schools is not None:
-                    from quartiere.io.figures import write_png
-                    from quartiere.present.schools_chart import calibration_figure
+            with _stage("export", timings, progress):
+                _export(result, files, workdir / out.name)
+            if drawer is not None:
+                from quartiere.io.atomic import write_text_atomically
+                from quartiere.present.summary import summary_markdown
 
-                    chart = calibration_figure(
-                        result.harmonized.schools,
-                        config.schools,
-                        config.criteria.schools.lmb_threshold,
+                with _stage("report", timings, progress):
+                    summary = summary_markdown(
+                        result.areas,
+                        result.planning_areas,
+                        edition=config.edition,
+                        estimates=estimates_text(result),
+                        coverage=[c.text() for c in result.coverage],
                     )
-                    write_png(
-                        workdir / (out.stem + "_lmb.png"),
-                        chart,
-                        facecolor="white",
-                        metadata={"Software": None},
-                    )
-                drawer.wait()
+                    write_text_atomically(workdir / "summary.md", summary)
+                    if result.harmonized.schools is not None and config.schools is not None:
+                        from quartiere.io.figures import write_png
+                        from quartiere.present.schools_chart import calibration_figure
+
+                        chart = calibration_figure(
+                            result.harmonized.schools,
+                            config.schools,
+                            config.criteria.schools.lmb_threshold,
+                        )
+                        write_png(
+                            workdir / (out.stem + "_lmb.png"),
+                            chart,
+                            facecolor="white",
+                            metadata={"Software": None},
+                        )
+                    drawer.wait()
+        except BaseException:
+            if drawer is not None:
+                drawer.close(kill=True)  # it writes into workdir: stop it before cleanup
+            raise
     return result
 
 

@@ -109,8 +109,10 @@ class MapProcess:
         if error is not None:
             raise QuartiereError(f"map not drawn: {error}; the previous outputs are untouched")
 
-    def close(self) -> None:
-        """End the child (no job, or an interrupted build)."""
+    def close(self, kill: bool = False) -> None:
+        """End the child: let it finish (no job, or done), or with ``kill`` stop it at once."""
+        if kill and self._proc is not None and self._proc.is_alive():
+            self._proc.terminate()
         if self._conn is not None:
             with suppress(OSError):
                 self._conn.send(None)
