@@ -511,6 +511,7 @@ def _build(
                             *estimates_text(result),
                             "Input coverage: " + "; ".join(c.text() for c in result.coverage) + ".",
                         ],
+                        "chart": _chart_job(result, workdir / (out.stem + "_lmb.png")),
                     },
                 )
             with _stage("export", timings, progress):
@@ -528,27 +529,20 @@ def _build(
                         coverage=[c.text() for c in result.coverage],
                     )
                     write_text_atomically(workdir / "summary.md", summary)
-                    if result.harmonized.schools is not None and config.schools is not None:
-                        from quartiere.io.figures import write_png
-                        from quartiere.present.schools_chart import calibration_figure
-
-                        chart = calibration_figure(
-                            result.harmonized.schools,
-                            config.schools,
-                            config.criteria.schools.lmb_threshold,
-                        )
-                        write_png(
-                            workdir / (out.stem + "_lmb.png"),
-                            chart,
-                            facecolor="white",
-                            metadata={"Software": None},
-                        )
                     drawer.wait()
         except BaseException:
             if drawer is not None:
                 drawer.close(kill=True)  # it writes into workdir: stop it before cleanup
             raise
     return result
+
+
+def _chart_job(result: BuildResult, png: Path) -> tuple[Any, ...] | None:
+    """The lmb calibration chart for the map process, when the build has a school list."""
+    config = result.config
+    if result.harmonized.schools is None or config.schools is None:
+        return None
+    return (png, result.harmonized.schools, config.schools, config.criteria.schools.lmb_threshold)
 
 
 def _export(result: BuildResult, files: list[tuple[str, str]], out: Path) -> None:

@@ -28,7 +28,8 @@ __all__ = ["MapProcess", "draw_map", "staging"]
 
 
 def draw_map(png: Path, payload: dict[str, Any]) -> None:
-    """Draw the build's map (:func:`quartiere.present.maps.map_figure`) into ``png``."""
+    """Draw the build's map (:func:`quartiere.present.maps.map_figure`) into ``png``, and the lmb
+    calibration chart when the payload has one."""
     from quartiere.io.figures import write_png
     from quartiere.present.maps import map_figure
 
@@ -40,6 +41,12 @@ def draw_map(png: Path, payload: dict[str, Any]) -> None:
         notes=payload["notes"],
     )
     write_png(png, figure, facecolor="white", metadata={"Software": None})
+    if payload.get("chart") is not None:  # the lmb calibration chart, with a school list
+        from quartiere.present.schools_chart import calibration_figure
+
+        chart_png, schools, spec, threshold = payload["chart"]
+        chart = calibration_figure(schools, spec, threshold)
+        write_png(chart_png, chart, facecolor="white", metadata={"Software": None})
 
 
 def _serve(conn: Connection) -> None:
