@@ -222,7 +222,9 @@ def test_explain_numbers_as_the_build_does(history_run, tmp_path, monkeypatch):
     runner = CliRunner()
     monkeypatch.chdir(tmp_path)  # no edition build here: a fresh delineation numbers differently
     last = members.iloc[-1]
-    fresh = runner.invoke(main, ["explain", last["plr_id"], "--config", str(built.config.resolve())])
+    fresh = runner.invoke(
+        main, ["explain", last["plr_id"], "--config", str(built.config.resolve())]
+    )
     assert fresh.exit_code == 0, fresh.output
     assert f"Handlungsraum {last['hr_id']} " not in fresh.output
     checked = 0
@@ -236,11 +238,19 @@ def test_explain_numbers_as_the_build_does(history_run, tmp_path, monkeypatch):
     assert checked == members["hr_id"].nunique() > 5
     other = {e.key: e for e in history_run.editions}["gi2018"]
     refused = runner.invoke(
-        main, ["explain", member["plr_id"], "--config", str(built.config), "--build", str(other.path)]
+        main,
+        ["explain", member["plr_id"], "--config", str(built.config), "--build", str(other.path)],
     )
     assert refused.exit_code == 2 and "not built from" in refused.output
     missing = runner.invoke(
         main,
-        ["explain", member["plr_id"], "--config", str(built.config), "--build", str(tmp_path / "x.gpkg")],
+        [
+            "explain",
+            member["plr_id"],
+            "--config",
+            str(built.config),
+            "--build",
+            str(tmp_path / "x.gpkg"),
+        ],
     )
     assert missing.exit_code == 2 and "no such file" in missing.output
