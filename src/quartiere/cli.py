@@ -143,6 +143,15 @@ def edition_out(config_path: Path, out: Path | None) -> Path:
     return out
 
 
+def _out_dir(out: Path) -> Path:
+    """An output directory ``--out``, checked: not an existing file (was "File exists", exit 1)."""
+    from quartiere.errors import ConfigError
+
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"--out {out}: is a file; name a directory")
+    return out
+
+
 @main.command(epilog=EXIT_HELP)
 @config_option
 @click.option(
@@ -255,20 +264,47 @@ def validate(config_path: Path) -> None:
     default=None,
     help="A `quartiere sensitivity` output DIR: add inclusion frequency and what flips it.",
 )
+@click.option(
+    "--build",
+    "built",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Number the areas as this build of the same configuration does "
+    "(default: the edition's build, when there is one).",
+)
 @handle_errors
-def explain(plr_id: str, config_path: Path, previous: Path | None, atlas_dir: Path | None) -> None:
+def explain(
+    plr_id: str,
+    config_path: Path,
+    previous: Path | None,
+    atlas_dir: Path | None,
+    built: Path | None,
+) -> None:
     """Why is planning area PLR_ID in or out? Values, rules, verdicts and sources.
 
-    Give the same --previous as the build did, so that area numbers match the built file.
+    Area numbers and names are those of the edition's build (or --build), so that they match the
+    built file; --previous numbers a fresh delineation against another build instead.
     """
     from quartiere.config import load_config
     from quartiere.derived import derived_inputs
+    from quartiere.errors import ConfigError
     from quartiere.io.builds import read_build
     from quartiere.io.cache import default_cache
-    from quartiere.pipeline import compute, harmonize
+    from quartiere.pipeline import built_config_hash, compute, config_hash, harmonize
     from quartiere.present.explain import explain as explain_text
 
     config = load_config(config_path)
+    if previous is not None and built is not None:
+        raise ConfigError("--previous and --build: give one of them")
+    if previous is None:
+        path = built if built is not None else edition_out(config_path, None)
+        if path.is_file() and built_config_hash(path) == config_hash(config):
+            previous = path
+            _say(f"note: area numbers as in {path}")
+        elif built is not None and not built.is_file():
+            raise ConfigError(f"--build {built}: no such file; run `quartiere build` first")
+        elif built is not None:
+            raise ConfigError(f"--build {built}: not built from {config_path}")
     before = read_build(previous) if previous is not None else None
     derived = derived_inputs(config, default_cache(), harmonize)
     result = compute(derived.inputs, config, previous=before, derived=derived)
@@ -308,6 +344,8 @@ def diff(
     from quartiere.io.builds import read_build
     from quartiere.present.diff_text import summary_lines
 
+    if out_dir is not None:
+        _out_dir(out_dir)
     result = diff_builds(read_build(old, label=str(old)), read_build(new, label=str(new)))
     for path in write_diff(result, out_dir, json_path) if out_dir or json_path else []:
         _say(f"wrote {path}")
@@ -334,6 +372,7 @@ def history(configs: tuple[Path, ...], out_dir: Path, quiet: bool) -> None:
     from quartiere.history import run_history
 
     start = time.perf_counter()
+    _out_dir(out_dir)
     with output_lock(out_dir / "timeline.md"):
         result = run_history(list(configs), out_dir, progress=(lambda _: None) if quiet else _say)
     last = result.editions[-1]
@@ -379,6 +418,7 @@ def sensitivity(
     """Robustness atlas: every planning area and area across thousands of plausible rule sets."""
     from quartiere.sensitivity.run import run_sensitivity
 
+    _out_dir(out_dir)
     if scheduler is not None and workers is not None:
         raise click.UsageError("give --scheduler or --workers, not both")
     start = time.perf_counter()
@@ -449,6 +489,7 @@ def profiles(
     from quartiere.present.profiles import ProfileOptions, write_profiles
 
     start = time.perf_counter()
+    _out_dir(out_dir)
     config = load_config(config_path)
     options = ProfileOptions(
         build=build_path,
