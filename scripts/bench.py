@@ -171,6 +171,36 @@ def _berlin(runs: int = 3) -> None:
     )
 
 
+def _cluster_berlin(calls: int = 2000) -> float:
+    """Seconds per :func:`quartiere.delineate.cluster` call on Berlin's 542 planning areas, one
+    prebuilt graph (issue 9: well under 10 ms, so 10^4 calls take under 60 s)."""
+    from quartiere.config import load_config
+    from quartiere.contiguity import build_contiguity
+    from quartiere.delineate import Territory, cluster
+    from quartiere.load import load_inputs
+    from quartiere.pipeline import evaluate_criteria, harmonize
+    from quartiere.rules import rule_values
+
+    config = load_config(CONFIG)
+    inputs = load_inputs(config)
+    flags = evaluate_criteria(inputs, harmonize(inputs, config), config)
+    plr = inputs.planning_areas.join(inputs.population).join(flags)
+    rules = config.delineation
+    graph = build_contiguity(plr.geometry.values, rules.contiguity, rules.snap_tolerance_m)
+    territory = Territory.from_frame(plr, plr.index.to_numpy(dtype=object))
+    values = rule_values(flags)  # as a sensitivity run holds them: float arrays
+    cluster(values, rules, graph, territory)  # warm-up
+    start = time.perf_counter()
+    for _ in range(calls):
+        result = cluster(values, rules, graph, territory)
+    per_call = (time.perf_counter() - start) / calls
+    print(
+        f"\ncluster(...) on Berlin ({len(plr)} PLR, prebuilt graph): {per_call * 1e3:.2f} ms per "
+        f"call over {calls} calls ({result.n_areas} areas); 10^4 calls: {per_call * 1e4:.1f} s"
+    )
+    return per_call
+
+
 # ------------------------------------------------------------------------------------------
 # Robustness atlas (issue 11): scenarios per second on Berlin against one `quartiere build`.
 # Goal: 10,000 scenarios in under 60 s on 2 cores, peak memory (all processes) under 2 GB.
@@ -319,6 +349,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"10^6 target (< {TARGET_SECONDS:.0f} s, < 6 GB peak): {'met' if ok else 'MISSED'}")
     if not args.no_berlin:
         _berlin()
+        _cluster_berlin()
     if not args.no_sensitivity:
         _sensitivity(args.sensitivity_samples)
     if not args.no_profiles:

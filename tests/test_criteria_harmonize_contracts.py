@@ -23,7 +23,6 @@ from quartiere.harmonize import (
     intersection_area,
     overlay,
     overlay_weights,
-    transfer_extensive,
     transfer_intensive,
     weigh,
 )
@@ -207,19 +206,3 @@ def test_intensive_transfer_keeps_target_order_and_marks_unreached_targets() -> 
     assert out.loc["T1", "value"] == 20.0 and out.loc["T1", "coverage"] == 1.0
     assert np.isnan(out.loc["T2", "value"]) and out.loc["T2", "coverage"] == 0.0  # only no data
     assert np.isnan(out.loc["T3", "value"]) and out.loc["T3", "coverage"] == 0.0  # no overlap
-
-
-def test_extensive_transfer_zero_for_unreached_targets_and_missing_values() -> None:
-    weights = pd.DataFrame(
-        {
-            "source": ["A", "A", "B", "C"],
-            "target": ["T1", "T2", "T2", "T1"],
-            "weight": [1.0, 3.0, 2.0, 0.0],
-        }
-    )
-    values = pd.Series({"A": 100.0, "B": np.nan, "C": 50.0}, name="population")
-    out = transfer_extensive(weights, values, pd.Index(["T3", "T2", "T1"]))
-    assert out.name == "population"
-    assert list(out.index) == ["T3", "T2", "T1"]
-    # C has no weight at all: its 50 go nowhere; B has no value: it adds 0, not 1
-    assert out.tolist() == [0.0, 75.0, 25.0]

@@ -9,8 +9,9 @@ import pytest
 import shapely
 
 from contract import AREA_COLUMNS
+from quartiere.compare.numbering import renumber
 from quartiere.config import Delineation
-from quartiere.delineate import compile_rule, delineate, renumber
+from quartiere.delineate import compile_rule, delineate
 from quartiere.errors import ConfigError
 
 NAMES = {"01": "Mitte", "02": "Kreuzberg", "03": "Pankow"}

@@ -13,8 +13,9 @@ import shapely
 from quartiere.compare.build import Build
 from quartiere.compare.diff import DiffOptions, diff_builds
 from quartiere.compare.matching import area_links
+from quartiere.compare.numbering import renumber
 from quartiere.config import Delineation
-from quartiere.delineate import delineate, renumber
+from quartiere.delineate import delineate
 from quartiere.present.diff_text import diff_json, diff_markdown, summary_lines
 
 CRS = "EPSG:25833"
@@ -124,6 +125,23 @@ def test_an_area_that_grows_persists_and_its_new_ground_entered():
     # c_mss went 0 -> 1 with the membership (default picture: flagged inside)
     assert set(plr["flipped"]) == {"c_mss"}
     assert result.changed
+
+
+def test_planning_areas_without_population_count_no_inhabitants_in_changed_ground():
+    after = """
+01 01 01 . . .
+01 01 01 . 02 02
+. . . . 02 02
+"""
+    old, new = build(BASE), build(after)
+    bare = Build(new.areas, new.planning_areas.drop(columns="population"), new.info, new.label)
+    result = diff_builds(old, bare)
+    piece = only(result.changes)
+    assert (piece["kind"], piece["plr_ids"]) == ("entered", f"{plr_id(0, 2)},{plr_id(1, 2)}")
+    assert piece["population"] == 0  # 2000 with the column (test above)
+    # the areas still carry their own population
+    grown = only(event(result, "persisted")[lambda f: f["new_hr_ids"] == ("01",)])
+    assert grown["d_population"] == 2000
 
 
 def test_an_area_that_shrinks_persists_and_the_lost_ground_left():

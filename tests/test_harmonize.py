@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 import shapely
 
-from quartiere.harmonize import overlay_weights, transfer_extensive, transfer_intensive
+from quartiere.harmonize import overlay_weights, transfer_intensive
 
 
 def layer(boxes: dict[str, tuple[float, float, float, float]]) -> gpd.GeoSeries:
@@ -53,16 +53,6 @@ def test_intensive_no_data_below_min_coverage():
     assert np.isnan(out.loc["T0", "value"])
     lenient = transfer_intensive(w, values, TARGET.index, min_coverage=0.2)
     assert lenient.loc["T1", "value"] == pytest.approx(50)
-
-
-def test_extensive_keeps_the_total_and_apportions_by_area():
-    w = overlay_weights(SOURCE, TARGET, weight="area")
-    counts = pd.Series({"A": 1000.0, "B": 400.0}, name="population")
-    out = transfer_extensive(w, counts, TARGET.index)
-    assert out.sum() == pytest.approx(1400)
-    assert out["T0"] == pytest.approx(250)
-    assert out["T1"] == pytest.approx(750 + 100)
-    assert out["T2"] == pytest.approx(300)
 
 
 def test_reverse_equals_overlay_the_other_way():

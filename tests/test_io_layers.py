@@ -91,7 +91,6 @@ def test_clean_reference_reads_as_written() -> None:
         source_crs="EPSG:25833",
         reprojected=False,
         repaired=0,
-        dropped_z=False,
     )
 
 
@@ -103,7 +102,7 @@ def test_readable_variant_reads_like_the_clean_file(case: dict[str, Any]) -> Non
     )
     assert_same_layer(frame, expected, tolerance=0.05 if case.get("reprojected") else 1e-6)
     assert report.reprojected is case.get("reprojected", False)
-    assert report.dropped_z is case.get("dropped_z", False)
+    assert not frame.geometry.has_z.any()  # Z dropped (with_z.geojson has it)
     assert report.repaired == 0
     assert report.source_crs == ("EPSG:4326" if case.get("reprojected") else "EPSG:25833")
 

@@ -9,7 +9,6 @@ import shapely
 
 from contract import AREA_COLUMNS
 from quartiere.config import load_config
-from quartiere.harmonize import overlay_weights, transfer_extensive
 from quartiere.load import load_inputs
 from quartiere.pipeline import compute
 from quartiere.present.explain import explain
@@ -94,19 +93,6 @@ def test_lmb_estimate_is_calibrated_and_labelled(result):
     mean = (h.lmb_share.reindex(per_catchment.index) * per_catchment).sum() / per_catchment.sum()
     assert mean == pytest.approx(33.0, abs=1.0)
     assert (catchments["flagged"] == (catchments["lmb_share"] >= 75)).all()
-
-
-def test_population_transferred_from_lor2006_keeps_the_citywide_total():
-    default = load_config(EDITIONS["default"])
-    inputs = load_inputs(default)
-    zones = inputs.atlas_zones
-    assert zones is not None and inputs.atlas_zone_population is not None
-    weights = overlay_weights(zones.geometry, inputs.planning_areas.geometry)
-    moved = transfer_extensive(weights, inputs.atlas_zone_population, inputs.planning_areas.index)
-    total = inputs.atlas_zone_population.sum()
-    assert moved.sum() == pytest.approx(total, rel=1e-3)
-    # and it lands roughly where people live (area weights also put some into parks)
-    assert moved.corr(inputs.population) > 0.8
 
 
 def test_explain_tells_the_whole_story(result):

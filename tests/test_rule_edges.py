@@ -15,10 +15,11 @@ import pytest
 import shapely
 
 from quartiere.compare.matching import area_links
+from quartiere.compare.numbering import renumber
 from quartiere.config import AtlasCriterion, MssRule
-from quartiere.contiguity import build_contiguity
+from quartiere.contiguity import build_contiguity, component_labels
 from quartiere.criteria import atlas_strata, mss_attention, schools_criterion
-from quartiere.delineate import delineate, renumber
+from quartiere.delineate import delineate
 from quartiere.harmonize import transfer_intensive
 from test_delineate import RING, cell, lattice, rules
 
@@ -450,6 +451,8 @@ def test_a_boundary_diverging_at_an_angle_is_shared_while_within_the_tolerance(
     graph = build_contiguity(np.array(tilted_frame(gap), dtype=object), tolerance=tolerance)
     assert bool(graph.exterior[1]) is exposed
     assert {(int(i), int(j)) for i, j in graph.edges()} == {(0, 1)}
+    assert component_labels(graph.adjacency).tolist() == [0, 0]
+    assert component_labels(graph.adjacency, np.array([False, True])).tolist() == [-1, 0]
 
 
 def test_edges_are_int64_pairs_sorted_by_first_then_second_node() -> None:
@@ -460,3 +463,4 @@ def test_edges_are_int64_pairs_sorted_by_first_then_second_node() -> None:
     edges = graph.edges()
     assert edges.dtype == np.int64
     assert edges.tolist() == [[0, 3], [1, 2]]
+    assert component_labels(graph.adjacency).tolist() in ([0, 1, 1, 0], [1, 0, 0, 1])

@@ -246,6 +246,11 @@ class Criteria(_Model):
     mss: MssCriterion
     schools: SchoolsCriterion
     atlas: AtlasCriterion
+    extra: dict[str, dict[str, Any]] = Field(
+        default_factory=dict,
+        description="registered criteria beyond the three (quartiere.criteria.register_criterion):"
+        " flag name -> its parameters",
+    )
 
 
 class HoleRule(_Model):

@@ -13,13 +13,16 @@ of
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from quartiere.config import AtlasCriterion, MssRule
+from quartiere.errors import ConfigError
 from quartiere.model import CRITERIA
+from quartiere.rules import register_rule_name, unregister_rule_name
 
 __all__ = [
     "mss_attention",
@@ -29,7 +32,50 @@ __all__ = [
     "atlas_strata",
     "count_criteria",
     "CRITERIA",
+    "REGISTERED",
+    "extra_criteria",
+    "register_criterion",
 ]
+
+#: A criterion beyond the built-in three: a function of the planning areas (indexed by plr_id,
+#: with population and the built-in flags) and its configuration entry, returning the flag per
+#: PLR (nullable Int8: 1 met, 0 not met, NA no data).
+CriterionFunction = Callable[[pd.DataFrame, Mapping[str, Any]], pd.Series]
+
+#: Registered criteria by flag name (``c_<name>``), see :func:`register_criterion`.
+REGISTERED: dict[str, CriterionFunction] = {}
+
+
+def register_criterion(name: str, function: CriterionFunction | None) -> None:
+    """Register (or, with ``None``, unregister) a criterion: its flag ``name`` becomes a rule name
+    and counts in ``n_criteria``; ``criteria.extra.<name>`` in the configuration switches it on."""
+    if not name.startswith("c_") or name in CRITERIA:
+        raise ValueError(f"a criterion's flag is c_<name>, not a built-in one: {name!r}")
+    if function is None:
+        REGISTERED.pop(name, None)
+        unregister_rule_name(name)
+    else:
+        REGISTERED[name] = function
+        register_rule_name(name)
+
+
+def extra_criteria(
+    planning_areas: pd.DataFrame, entries: Mapping[str, Mapping[str, Any]]
+) -> pd.DataFrame:
+    """The flags of the configured extra criteria (``criteria.extra``), one column each."""
+    unknown = sorted(set(entries) - set(REGISTERED))
+    if unknown:
+        raise ConfigError(
+            f"criteria.extra: no criterion registered as {', '.join(unknown)}"
+            f" (registered: {', '.join(sorted(REGISTERED)) or 'none'})"
+        )
+    flags = {
+        name: pd.Series(REGISTERED[name](planning_areas, entry), index=planning_areas.index)
+        .astype("Int8")
+        .rename(name)
+        for name, entry in entries.items()
+    }
+    return pd.DataFrame(flags, index=planning_areas.index)
 
 
 def _flag(met: pd.Series, known: pd.Series) -> pd.Series:
@@ -229,5 +275,6 @@ def atlas_strata(values: pd.Series, population: pd.Series, rule: AtlasCriterion)
 
 
 def count_criteria(flags: pd.DataFrame) -> pd.Series:
-    """Number of criteria met (no-data counts as not met) per PLR."""
-    return flags[list(CRITERIA)].fillna(0).astype(int).sum(axis=1).rename("n_criteria")
+    """Number of criteria met (no-data counts as not met) per PLR, registered ones included."""
+    names = [*CRITERIA, *(c for c in REGISTERED if c in flags.columns)]
+    return flags[names].fillna(0).astype(int).sum(axis=1).rename("n_criteria")

@@ -36,7 +36,6 @@ __all__ = [
     "weigh",
     "overlay_weights",
     "transfer_intensive",
-    "transfer_extensive",
 ]
 
 Weighting = Literal["area", "population"]
@@ -184,20 +183,3 @@ def transfer_intensive(
         coverage = (sums["w_has"] / sums["w_all"]).fillna(0.0)
     value = value.where((sums["w_has"] > 0) & (coverage >= min_coverage))
     return pd.DataFrame({"value": value, "coverage": coverage}, index=targets)
-
-
-def transfer_extensive(weights: pd.DataFrame, values: pd.Series, targets: pd.Index) -> pd.Series:
-    """Apportion an extensive source variable (a count) onto target zones.
-
-    Each source value is split over its overlaps in proportion to their weight within that source
-    (area weights: the overlap's share of the source's area), and summed per target.
-    """
-    w = weights["weight"].to_numpy(dtype=float)
-    total_per_source = pd.Series(w).groupby(weights["source"].to_numpy()).transform("sum")
-    with np.errstate(invalid="ignore", divide="ignore"):
-        share = np.where(total_per_source > 0, w / total_per_source.to_numpy(), 0.0)
-    src_values = values.reindex(weights["source"]).fillna(0.0).to_numpy(dtype=float)
-    parts = pd.Series(share * src_values).groupby(weights["target"].to_numpy()).sum()
-    out = parts.reindex(targets, fill_value=0.0)
-    out.name = values.name
-    return out

@@ -22,6 +22,7 @@ import pandas as pd
 
 from quartiere import ATTRIBUTION, __version__
 from quartiere.compare.build import Build
+from quartiere.compare.numbering import renumber
 from quartiere.config import Config, load_config
 from quartiere.coverage import Coverage, table_coverage
 from quartiere.criteria import (
@@ -29,10 +30,11 @@ from quartiere.criteria import (
     atlas_strata,
     count_criteria,
     estimate_lmb,
+    extra_criteria,
     mss_attention,
     schools_criterion,
 )
-from quartiere.delineate import DelineationResult, delineate, renumber
+from quartiere.delineate import DelineationResult, delineate
 from quartiere.harmonize import overlay, overlay_weights, reverse, transfer_intensive, weigh
 from quartiere.io.builds import read_build
 from quartiere.io.gpkg import build_timestamp, write_geopackage
@@ -156,6 +158,9 @@ def evaluate_criteria(inputs: Inputs, harmonized: Harmonized, config: Config) ->
     )
     atlas = atlas_strata(harmonized.atlas["value"], inputs.population, rules.atlas)
     flags = pd.concat([mss, schools, atlas], axis=1)
+    if rules.extra:
+        frame = plr.join(inputs.population).join(flags)
+        flags = flags.join(extra_criteria(frame, rules.extra))
     flags["n_criteria"] = count_criteria(flags)
     return flags
 

@@ -9,7 +9,8 @@ and :mod:`quartiere.delineate` (which applies them), so neither imports the othe
 from __future__ import annotations
 
 import ast
-from collections.abc import Callable
+import functools
+from collections.abc import Callable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -17,10 +18,39 @@ import pandas as pd
 from quartiere.errors import ConfigError
 from quartiere.model import CRITERIA
 
-__all__ = ["RULE_NAMES", "compile_rule"]
+__all__ = [
+    "RULE_NAMES",
+    "compile_rule",
+    "evaluate_rule",
+    "register_rule_name",
+    "rule_names",
+    "rule_values",
+]
 
-#: Names a seed or join expression may use.
+#: Names a seed or join expression may use: the built-in criteria and their count.
 RULE_NAMES = (*CRITERIA, "n_criteria")
+
+# Flags of criteria registered beyond the built-in ones (quartiere.criteria.register_criterion).
+_EXTRA_NAMES: list[str] = []
+
+
+def register_rule_name(name: str) -> None:
+    """Let seed and join rules use the flag ``name`` (a registered criterion)."""
+    if name not in RULE_NAMES and name not in _EXTRA_NAMES:
+        _EXTRA_NAMES.append(name)
+        _parsed.cache_clear()
+
+
+def unregister_rule_name(name: str) -> None:
+    """Undo :func:`register_rule_name` (tests)."""
+    if name in _EXTRA_NAMES:
+        _EXTRA_NAMES.remove(name)
+        _parsed.cache_clear()
+
+
+def rule_names() -> tuple[str, ...]:
+    """Every name a rule may use: :data:`RULE_NAMES` and the registered criteria."""
+    return (*RULE_NAMES, *_EXTRA_NAMES)
 
 
 _COMPARE = {
@@ -38,12 +68,12 @@ def _check_node(node: ast.AST, key: str, expression: str) -> None:
     def bad(what: str) -> ConfigError:
         return ConfigError(
             f"delineation.{key}: {what} in {expression!r}; allowed: "
-            f"{', '.join(RULE_NAMES)}, numbers, comparisons, +, -, and/or/not"
+            f"{', '.join(rule_names())}, numbers, comparisons, +, -, and/or/not"
         )
 
     for sub in ast.walk(node):
         if isinstance(sub, ast.Name):
-            if sub.id not in RULE_NAMES:
+            if sub.id not in rule_names():
                 raise bad(f"unknown name {sub.id!r}")
         elif isinstance(sub, ast.Constant):
             if isinstance(sub.value, str) or not isinstance(sub.value, int | float | bool):
@@ -73,7 +103,7 @@ def _check_node(node: ast.AST, key: str, expression: str) -> None:
             raise bad(f"unary {type(sub.op).__name__} is not allowed")
 
 
-def _evaluate(node: ast.AST, values: dict[str, np.ndarray], n: int) -> np.ndarray:
+def _evaluate(node: ast.AST, values: Mapping[str, np.ndarray], n: int) -> np.ndarray:
     if isinstance(node, ast.Expression):
         return _evaluate(node.body, values, n)
     if isinstance(node, ast.Name):
@@ -138,22 +168,59 @@ def compile_rule(expression: str, key: str = "rule") -> Callable[[pd.DataFrame],
     >>> compile_rule("c_mss and c_schools")(frame).tolist()
     [True, False, False]
     """
-    try:
-        tree = ast.parse(str(expression).strip(), mode="eval")
-    except SyntaxError as exc:
-        raise ConfigError(
-            f"delineation.{key}: {expression!r} is not a valid expression ({exc.msg})"
-        ) from None
-    _check_node(tree, key, expression)
+    tree = _parsed(str(expression), key)
 
     def rule(frame: pd.DataFrame) -> np.ndarray:
         missing = [name for name in RULE_NAMES if name not in frame.columns]
         if missing:
             raise KeyError(f"planning areas lack column(s) {', '.join(missing)}")
-        values = {
-            name: pd.to_numeric(frame[name]).astype("Float64").fillna(0).to_numpy(float)
-            for name in RULE_NAMES
-        }
-        return _truth(np.asarray(_evaluate(tree, values, len(frame))))
+        return _truth(np.asarray(_evaluate(tree, rule_values(frame), len(frame))))
 
     return rule
+
+
+@functools.lru_cache(maxsize=512)
+def _parsed(expression: str, key: str) -> ast.Expression:
+    """The checked syntax tree of an expression (parsed once per expression)."""
+    try:
+        tree = ast.parse(expression.strip(), mode="eval")
+    except SyntaxError as exc:
+        raise ConfigError(
+            f"delineation.{key}: {expression!r} is not a valid expression ({exc.msg})"
+        ) from None
+    _check_node(tree, key, expression)
+    return tree
+
+
+def rule_values(flags: pd.DataFrame | Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The values rules see: each of :data:`RULE_NAMES` (and of the registered criteria the flags
+    hold) as floats, no data (NA, NaN) as 0.
+
+    >>> rule_values({"c_mss": [1, None], "c_schools": [0, 1], "c_atlas": [0, 0],
+    ...              "n_criteria": [1, 1]})["c_mss"].tolist()
+    [1.0, 0.0]
+    """
+    missing = [name for name in RULE_NAMES if name not in flags]
+    if missing:
+        raise KeyError(f"planning areas lack column(s) {', '.join(missing)}")
+    out = {}
+    for name in (*RULE_NAMES, *(n for n in _EXTRA_NAMES if n in flags)):
+        column = flags[name]
+        if isinstance(column, np.ndarray) and column.dtype.kind in "fiub":
+            out[name] = np.nan_to_num(column.astype(float), nan=0.0)
+        else:
+            out[name] = pd.to_numeric(pd.Series(column)).astype("Float64").fillna(0).to_numpy(float)
+    return out
+
+
+def evaluate_rule(
+    expression: str, values: Mapping[str, np.ndarray], key: str = "rule"
+) -> np.ndarray:
+    """A seed or join expression over :func:`rule_values` output: a bool array (cached parse).
+
+    >>> values = {"c_mss": np.array([1.0, 0.0]), "n_criteria": np.array([2.0, 1.0])}
+    >>> evaluate_rule("c_mss and n_criteria >= 2", values).tolist()
+    [True, False]
+    """
+    n = len(next(iter(values.values())))
+    return _truth(np.asarray(_evaluate(_parsed(str(expression), key), values, n)))

@@ -261,13 +261,20 @@ def _majority_id(pieces: np.ndarray, areas: gpd.GeoDataFrame) -> np.ndarray:
 def _apportion(
     pieces: np.ndarray, planning_areas: gpd.GeoDataFrame, plr_share: float
 ) -> tuple[np.ndarray, list[str]]:
-    """Inhabitants (spread evenly over each PLR) and ids of the PLR mostly inside each piece."""
+    """Inhabitants (spread evenly over each PLR) and ids of the PLR mostly inside each piece.
+
+    Planning areas without a ``population`` column (or with unknown values) count 0 inhabitants,
+    as areas without one do in :func:`_areas_frame`.
+    """
     population = np.zeros(len(pieces))
     if len(planning_areas) == 0 or len(pieces) == 0:
         return population, [""] * len(pieces)
     geoms = np.asarray(planning_areas.geometry.values)
-    pop = pd.to_numeric(planning_areas.get("population"), errors="coerce")
-    pop = np.zeros(len(geoms)) if pop is None else pop.fillna(0).to_numpy(dtype=float)
+    if "population" in planning_areas.columns:
+        pop = pd.to_numeric(planning_areas["population"], errors="coerce").fillna(0)
+        pop = pop.to_numpy(dtype=float)
+    else:
+        pop = np.zeros(len(geoms))
     i_piece, i_plr = shapely.STRtree(geoms).query(pieces, predicate="intersects")
     share = shapely.area(shapely.intersection(pieces[i_piece], geoms[i_plr])) / shapely.area(
         geoms[i_plr]

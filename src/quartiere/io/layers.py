@@ -50,8 +50,8 @@ class LayerReport:
         Whether the geometries were transformed to the target CRS.
     repaired : int
         Invalid geometries repaired with ``shapely.make_valid`` (polygonal parts kept).
-    dropped_z : bool
-        Whether Z (or M) coordinates were dropped.
+
+    Z (or M) coordinates are always dropped: the layers are 2D.
     """
 
     path: str
@@ -59,7 +59,6 @@ class LayerReport:
     source_crs: str
     reprojected: bool
     repaired: int
-    dropped_z: bool
 
 
 def read_layer(
@@ -143,8 +142,7 @@ def read_layer(
     geoms = np.asarray(frame.geometry.array, dtype=object)
     _check_geometry_kinds(geoms, ids, path)
 
-    dropped_z = bool(shapely.has_z(geoms).any())
-    if dropped_z:
+    if shapely.has_z(geoms).any():
         geoms = shapely.force_2d(geoms)
 
     source_crs = _source_crs(frame.crs, driver, shapely.total_bounds(geoms), spec, path)
@@ -167,7 +165,6 @@ def read_layer(
         source_crs=_crs_label(source_crs),
         reprojected=reprojected,
         repaired=repaired,
-        dropped_z=dropped_z,
     )
     return result, report
 

@@ -12,19 +12,17 @@ arrays (per PLR: in an area, seed, cluster label; per scenario: number of areas,
 
 from __future__ import annotations
 
-import ast
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import sparse
 
 from quartiere.config import Config
-from quartiere.contiguity import Contiguity, build_contiguity, component_labels
+from quartiere.contiguity import Contiguity, build_contiguity
 from quartiere.criteria import atlas_strata, mss_attention
-from quartiere.delineate import _dominant, _grow, _holes
-from quartiere.rules import _evaluate, _truth, compile_rule
+from quartiere.delineate import clustering
+from quartiere.delineate.clustering import Territory
 
 __all__ = ["Context", "ScenarioResult", "prepare_context", "evaluate_scenario", "evaluate_batch"]
 
@@ -99,30 +97,12 @@ def prepare_context(config: Config, inputs: Any = None, harmonized: Any = None) 
     )
 
 
-def _cut_borders(adjacency: sparse.csr_array, unit: np.ndarray) -> sparse.csr_array:
-    """Drop edges whose end points lie in different border units (district, forecast area)."""
-    coo = adjacency.tocoo()
-    keep = unit[coo.row] == unit[coo.col]
-    return sparse.csr_array((coo.data[keep], (coo.row[keep], coo.col[keep])), shape=adjacency.shape)
-
-
 def _cached(ctx: Context, key: Any, make: Any) -> Any:
     try:
         return ctx._cache[key]
     except KeyError:
         value = ctx._cache[key] = make()
         return value
-
-
-def _rule(ctx: Context, expression: str, key: str) -> Any:
-    """The seed or join rule as a function of the flag arrays (validated by ``compile_rule``)."""
-
-    def make() -> Any:
-        compile_rule(expression, key)  # validates; the tree below is the same expression
-        tree = ast.parse(str(expression).strip(), mode="eval")
-        return lambda values: _truth(np.asarray(_evaluate(tree, values, ctx.n)))
-
-    return _cached(ctx, ("rule", expression), make)
 
 
 def _schools_arrays(ctx: Context) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -193,57 +173,32 @@ def criteria_flags(ctx: Context, config: Config) -> dict[str, np.ndarray]:
     }
 
 
-def cluster(ctx: Context, flags: dict[str, np.ndarray], config: Config) -> ScenarioResult:
-    """The delineation's clustering without geometry, names or text (same steps as
-    :func:`quartiere.delineate.delineate`)."""
-    rules = config.delineation
-    n = ctx.n
-    seed = _rule(ctx, rules.seed, "seed")(flags)
-    join = _rule(ctx, rules.join, "join")(flags)
-    graph = ctx.graphs[rules.contiguity]
-    unit = ctx.units[rules.border]
-    within = _cached(
+def territory(ctx: Context) -> Territory:
+    """Population, area, districts and border units of the context's planning areas (cached)."""
+    return _cached(
         ctx,
-        ("within", rules.contiguity, rules.border),
-        lambda: graph.adjacency if rules.border == "none" else _cut_borders(graph.adjacency, unit),
+        "territory",
+        lambda: Territory.of(
+            population=ctx.population.astype(float).fillna(0.0).to_numpy(),
+            area_km2=ctx.plr_area_m2.to_numpy(dtype=float) / 1e6,
+            district=ctx.district,
+            units=ctx.units,
+        ),  # rank = position: the PLR index is sorted by id
     )
-    rank = np.arange(n, dtype=np.int64)  # the PLR index is sorted by id
-    population = _cached(
-        ctx, "population", lambda: ctx.population.astype(float).fillna(0.0).to_numpy()
-    )
-    area_km2 = _cached(ctx, "area_km2", lambda: ctx.plr_area_m2.to_numpy(dtype=float) / 1e6)
-    ring, _ = _grow(within, seed, join, rules.rings, rank)
-    labels = component_labels(within, ring >= 0)
-    if (labels >= 0).any():
-        holes = _holes(graph, labels, unit, area_km2, population, rules)
-        labels = np.where(holes.filled, holes.enclosed_by, labels)
-    member = labels >= 0
-    k = int(labels.max()) + 1 if member.any() else 0
-    midx = np.flatnonzero(member)
-    c_n = np.bincount(labels[midx], minlength=k)
-    c_pop = np.bincount(labels[midx], weights=population[midx], minlength=k)
-    below = (c_pop < rules.minimum.population) | (c_n < rules.minimum.n_plr)
-    c_group = np.full(k, -1, dtype=np.int64)
-    for g, group in enumerate(rules.groups):
-        in_districts = np.ones(k, dtype=bool)
-        if group.bezirke is not None:
-            # a cluster's district is its dominant one by population, as the stage decides it
-            dom = _dominant(labels[midx], ctx.district[midx], population[midx] + 1e-9)
-            c_district = dom["first"].reindex(range(k)).to_numpy(dtype=object)
-            in_districts = np.isin(c_district, [str(b) for b in group.bezirke])
-        qualifies = in_districts & (below if group.which == "below_minimum" else True)
-        c_group[(c_group < 0) & qualifies] = g
-    group_min = np.array([g.min_population for g in rules.groups] + [0.0])[c_group]
-    kept = np.where(c_group >= 0, c_pop >= group_min, ~below)
-    inside = member.copy()
-    inside[midx] = kept[labels[midx]]
-    label = np.where(inside, labels, -1).astype(np.int16)
+
+
+def cluster(ctx: Context, flags: dict[str, np.ndarray], config: Config) -> ScenarioResult:
+    """The delineation's clustering (:func:`quartiere.delineate.cluster`) as compact arrays."""
+    rules = config.delineation
+    result = clustering.cluster(flags, rules, ctx.graphs[rules.contiguity], territory(ctx))
+    inside = result.in_area
+    label = np.where(inside, result.cluster, -1).astype(np.int16)
     return ScenarioResult(
         inside=inside,
-        seed=seed & inside,
+        seed=result.seed & inside,
         label=label,
-        n_areas=int(kept.sum()),
-        population=float(population[inside].sum()),
+        n_areas=result.n_areas,
+        population=float(territory(ctx).population[inside].sum()),
     )
 
 

@@ -1,0 +1,170 @@
+"""Numbering against a previous edition (``quartiere build --previous``): persisting areas keep
+their numbers and names.
+
+Which new area continues which old one is decided by
+:func:`quartiere.compare.matching.match_frames`, the rule ``quartiere diff`` and ``quartiere
+history`` use too, so the numbering and the change memo tell the same story by construction.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Collection
+
+import geopandas as gpd
+import numpy as np
+
+from quartiere.compare.matching import match_frames
+from quartiere.delineate import DelineationResult
+from quartiere.delineate.numbering import letters
+from quartiere.model import is_hr_id, split_hr_id
+
+__all__ = ["renumber"]
+
+
+def renumber(
+    result: DelineationResult,
+    previous: gpd.GeoDataFrame | None,
+    min_overlap: float = 0.5,
+    retired: Collection[str] = (),
+) -> DelineationResult:
+    """Keep the numbers (and names) of areas that persist from a previous edition.
+
+    Parameters
+    ----------
+    result : DelineationResult
+        A fresh delineation (numbers from :func:`quartiere.delineate.delineate`).
+    previous : geopandas.GeoDataFrame or None
+        The previous edition's ``handlungsraeume`` layer (hr_id, hr_name, geometry); reprojected to
+        the CRS of ``result.areas`` when it differs. ``None`` returns ``result`` unchanged.
+    min_overlap : float
+        An area continues a previous one by the one matching rule,
+        :func:`quartiere.compare.matching.mutual_best` (as ``quartiere diff`` and ``history``):
+        each is the other's largest overlap among areas of its kind (stand-alone or lettered part)
+        and their intersection covers at least this share of the smaller of the two (so an area
+        that only grew or only shrank keeps its number).
+    retired : collection of str
+        hr_ids used by editions before the previous one (``build_info`` ``hr_ids_used``): their
+        numbers and letters are not handed to new areas either.
+
+    Returns
+    -------
+    DelineationResult
+        Areas with kept or new ``hr_id`` (a new area gets a number after every number used so
+        far, in ``previous`` or in ``retired``; a new part gets a letter its number never had),
+        ``members.hr_id`` and the ``HR xx`` in decisions updated, and ``lineage`` sentences.
+    """
+    areas = result.areas
+    if previous is None or len(previous) == 0 or len(areas) == 0:
+        return result
+    prev = (
+        previous
+        if previous.crs == areas.crs or previous.crs is None
+        else previous.to_crs(areas.crs)
+    )
+    new_geoms = np.asarray(areas.geometry.values, dtype=object)
+    old_geoms = np.asarray(prev.geometry.values, dtype=object)
+    old_ids = prev["hr_id"].astype(str).to_numpy()
+    old_names = (
+        prev["hr_name"].astype(str).to_numpy()
+        if "hr_name" in prev.columns
+        else np.full(len(prev), "", dtype=object)
+    )
+    current = [split_hr_id(v) for v in areas["hr_id"]]
+    prev_split = [split_hr_id(v) for v in old_ids]
+    matches = match_frames(
+        gpd.GeoDataFrame(
+            {"hr_id": old_ids, "is_part": [bool(p[1]) for p in prev_split]}, geometry=old_geoms
+        ),
+        gpd.GeoDataFrame(
+            {"hr_id": areas["hr_id"].astype(str), "is_part": [bool(c[1]) for c in current]},
+            geometry=new_geoms,
+        ),
+        min_overlap,
+    )
+    match = np.full(len(areas), -1, dtype=np.int64)
+    match_share = np.zeros(len(areas))
+    match[matches["new"].to_numpy(dtype=np.int64)] = matches["old"].to_numpy(dtype=np.int64)
+    match_share[matches["new"].to_numpy(dtype=np.int64)] = matches["share"].to_numpy(dtype=float)
+    continues = match >= 0
+    units: dict[int, list[int]] = {}
+    for row, (num, _) in enumerate(current):
+        units.setdefault(num, []).append(row)
+    taken: set[int] = set()
+    unit_number: dict[int, int] = {}
+    for num, rows in units.items():
+        votes = Counter(prev_split[match[r]][0] for r in rows if continues[r])
+        for candidate, _ in sorted(votes.items(), key=lambda kv: (-kv[1], kv[0])):
+            if candidate not in taken:
+                unit_number[num] = candidate
+                taken.add(candidate)
+                break
+    # Numbers and letters of earlier editions stay retired, not only those of the previous one.
+    earlier = [split_hr_id(v) for v in retired if is_hr_id(v)]
+    prev_split_all = prev_split + earlier
+    next_free = max([p for p, _ in prev_split_all] + list(taken)) + 1
+    for num in units:
+        if num not in unit_number:
+            unit_number[num] = next_free
+            taken.add(next_free)
+            next_free += 1
+    width = max(2, len(str(max(unit_number.values()))))
+
+    new_ids = np.empty(len(areas), dtype=object)
+    for num, rows in units.items():
+        base = f"{unit_number[num]:0{width}d}"
+        lettered = any(current[r][1] for r in rows)
+        if not lettered:
+            new_ids[rows] = base
+            continue
+        kept_letters: dict[int, str] = {}
+        for r in rows:
+            if continues[r]:
+                p_num, p_letter = prev_split[match[r]]
+                if p_num == unit_number[num] and p_letter not in kept_letters.values():
+                    kept_letters[r] = p_letter
+        # New parts get letters after every letter the number ever had: a retired part's letter
+        # is not handed to a different place.
+        used_letters = {p_letter for p_num, p_letter in prev_split_all if p_num == unit_number[num]}
+        used_letters |= set(kept_letters.values())
+        counter = 0
+        for r in rows:
+            if r not in kept_letters:
+                while letters(counter) in used_letters:
+                    counter += 1
+                kept_letters[r] = letters(counter)
+                used_letters.add(kept_letters[r])
+            new_ids[r] = base + kept_letters[r]
+
+    mapping = dict(zip(areas["hr_id"].astype(str), new_ids, strict=True))
+    names = areas["hr_name"].astype(str).to_numpy(dtype=object)
+    # Names persist with stand-alone areas (official names); a part's name follows its region.
+    keep_name = continues & np.array([not c[1] for c in current], dtype=bool)
+    names = np.where(keep_name, old_names[np.maximum(match, 0)], names)
+    lineage = []
+    for r in range(len(areas)):
+        if continues[r]:
+            lineage.append(
+                f"HR {new_ids[r]} continues previous HR {old_ids[match[r]]} (their "
+                f"intersection covers {match_share[r]:.0%} of the smaller of the two)"
+            )
+        else:
+            lineage.append(
+                f"HR {new_ids[r]} is new (no previous area of its kind and it are each other's "
+                f"largest overlap with at least {min_overlap:.0%} of the smaller in common)"
+            )
+    used = {int(m) for m in match if m >= 0}
+    for j in sorted(set(range(len(prev))) - used, key=lambda j: prev_split[j]):
+        lineage.append(f"previous HR {old_ids[j]} ({old_names[j]}) has no successor")
+
+    out_areas = areas.assign(hr_id=new_ids.astype(str), hr_name=names.astype(str))
+    order = sorted(range(len(out_areas)), key=lambda r: split_hr_id(str(new_ids[r])))
+    out_areas = out_areas.iloc[order].reset_index(drop=True)
+    members = result.members.copy()
+    members["hr_id"] = members["hr_id"].map(lambda v: mapping.get(v, v)).astype(str)
+    members["decision"] = members["decision"].str.replace(
+        r"\bHR (\w+)", lambda m: f"HR {mapping.get(m.group(1), m.group(1))}", regex=True
+    )
+    return DelineationResult(
+        members=members, areas=out_areas, lineage=lineage, clustering=result.clustering
+    )

@@ -1,0 +1,81 @@
+"""A fourth criterion takes one function and one configuration entry.
+
+The toy criterion flags planning areas with at least ``min_population`` inhabitants. Registered,
+it is a rule name, counts in ``n_criteria``, and seeds areas; switched on by ``criteria.extra``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from quartiere.config import load_config
+from quartiere.criteria import count_criteria, extra_criteria, register_criterion
+from quartiere.delineate import delineate
+from quartiere.errors import ConfigError
+from test_delineate import cell, lattice, rules
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def populous(planning_areas: pd.DataFrame, entry: Mapping[str, Any]) -> pd.Series:
+    """The one function: 1 where at least ``min_population`` people live, NA where unknown."""
+    population = pd.to_numeric(planning_areas["population"])
+    met = (population >= entry["min_population"]).astype("Int8")
+    return met.mask(population.isna())
+
+
+@pytest.fixture
+def toy() -> Iterator[str]:
+    register_criterion("c_toy", populous)
+    yield "c_toy"
+    register_criterion("c_toy", None)
+
+
+def test_a_registered_criterion_flags_counts_and_seeds_on_a_lattice(toy: str) -> None:
+    # No built-in criterion anywhere; population 3000, 1000, 2000, 1000, 4000.
+    frame = lattice(". . . . .", population="3 1 2 1 4")
+    flags = extra_criteria(frame, {toy: {"min_population": 2000}})
+    assert flags[toy].tolist() == [1, 0, 1, 0, 1]
+    frame = frame.join(flags)
+    frame["n_criteria"] = count_criteria(frame)
+    assert frame["n_criteria"].tolist() == [1, 0, 1, 0, 1]
+    result = delineate(frame, rules(seed="c_toy == 1", join="n_criteria >= 1", rings=1))
+    assert result.members["role"].tolist() == ["seed", "outside", "seed", "outside", "seed"]
+    assert result.areas["plr_ids"].tolist() == [cell(0, 0), cell(0, 2), cell(0, 4)]
+    assert result.members["decision"].iloc[0].startswith("seed of HR 01: meets 1 criterion")
+
+
+def test_without_registration_the_name_is_unknown(toy: str) -> None:
+    register_criterion(toy, None)
+    with pytest.raises(ValueError, match="unknown name 'c_toy'"):
+        rules(seed="c_toy == 1")
+    with pytest.raises(ConfigError, match="no criterion registered as c_toy"):
+        extra_criteria(lattice("."), {toy: {"min_population": 1}})
+
+
+@pytest.mark.slow
+def test_one_config_entry_switches_it_on_in_the_build(tmp_path: Path, toy: str) -> None:
+    from quartiere.load import load_inputs
+    from quartiere.pipeline import compute
+
+    edition = tmp_path / "toy.yaml"
+    edition.write_text(
+        f"extends: {ROOT / 'config' / 'criteria.yaml'}\n"
+        "criteria:\n  extra:\n    c_toy: {min_population: 10000}\n"
+        "delineation:\n  seed: 'c_toy == 1 and n_criteria >= 2'\n",
+        encoding="utf-8",
+    )
+    config = load_config(edition)
+    result = compute(load_inputs(config), config)
+    layer = result.planning_areas.set_index("plr_id")
+    population = result.inputs.population.reindex(layer.index)
+    builtin = layer[["c_mss", "c_schools", "c_atlas"]].fillna(0).astype(int).sum(axis=1)
+    assert (layer["n_criteria"] == builtin + (population >= 10000)).all()
+    seeds = layer.index[result.delineation.members["role"].reindex(layer.index) == "seed"]
+    assert len(seeds) > 0
+    assert (population[seeds] >= 10000).all() and (builtin[seeds] >= 1).all()
