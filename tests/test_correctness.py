@@ -170,6 +170,22 @@ def test_minimum_coverage_is_a_fraction_key(tmp_path):
     )
 
 
+def test_renamed_atlas_key_is_refused_not_reinterpreted(tmp_path):
+    # atlas.min_coverage once meant the per-area weight share; since the rename it would have
+    # been read as the table's coverage: refused, naming the new key and its unit
+    config = edition(tmp_path, "atlas:\n  min_coverage: 0.3\n")
+    result = run("validate", "--config", str(config))
+    assert result.exit_code == 2
+    assert error_line(result).endswith(
+        "atlas.min_coverage: renamed to atlas.min_area_coverage, a fraction 0-1 (0.5 means half) "
+        "of a planning area's weight that must carry a value; the atlas table's own coverage is "
+        "atlas.min_table_coverage"
+    )
+    config = edition(tmp_path, "atlas:\n  min_area_coverage: 0.3\n  min_table_coverage: 0.95\n")
+    loaded = load_config(config)
+    assert (loaded.atlas.min_area_coverage, loaded.atlas.min_coverage) == (0.3, 0.95)
+
+
 # --- one edition, one place -------------------------------------------------------------------
 
 
