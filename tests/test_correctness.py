@@ -152,8 +152,8 @@ def test_a_partial_table_allowed_is_reported_everywhere(tmp_path):
     assert info["coverage.lmb"] == "4 of 346 catchments (1.2 %)"
     assert info["coverage.mss"] == "536 of 542 planning areas (98.9 %)"
     summary = (out.parent / "summary.md").read_text(encoding="utf-8").splitlines()
-    assert summary[2].startswith("Input coverage: population: 536 of 542 planning areas")
-    assert "lmb: 4 of 346 catchments (1.2 %)" in summary[2]
+    assert summary[2].startswith("Abdeckung der Eingaben: population: 536 von 542 Planungsräumen")
+    assert "lmb: 4 von 346 Einschulungsbereichen (1,2 %)" in summary[2]
     # 08100101 Hasenheide lies in catchments the small table does not list
     explained = run("explain", "08100101", "--config", str(config))
     assert explained.exit_code == 0, explained.output

@@ -60,26 +60,88 @@ def test_map_failure_keeps_previous_file(tmp_path: Path, monkeypatch: pytest.Mon
     assert [p.name for p in tmp_path.iterdir()] == ["map.png"]
 
 
-def test_summary_lists_areas_and_totals(tmp_path: Path) -> None:
+SUMMARY_LINES = {
+    "de": [
+        "| 01 | Nord | Mitte | 3 | 3.300 | MSS 3/3, Schulen 3/3, Sozialatlas 1/3 |",
+        "| 02 | Süd | Neukölln | 4 | 7.400 | MSS 3/4, Schulen 3/4, Sozialatlas 4/4 |",
+        "- **01 Nord**: 11000001 Planungsraum 1, 11000002 Planungsraum 2, 11000003",
+        "- Planungsräume in einem Handlungsraum: 7 von 12",
+        "- Einwohner in Handlungsräumen: 10.700 von 18.600 (57,5 %)",
+        "- Planungsräume, die das Kriterium MSS erfüllen: 6",
+        "- Planungsräume nach Zahl erfüllter Kriterien: 0: 4, 1: 1, 2: 4, 3: 3",
+        "## Schätzungen und Näherungen\n\n- lmb_share ist eine SCHÄTZUNG.",
+    ],
+    "en": [
+        "| 01 | Nord | Mitte | 3 | 3,300 | MSS 3/3, schools 3/3, social atlas 1/3 |",
+        "| 02 | Süd | Neukölln | 4 | 7,400 | MSS 3/4, schools 3/4, social atlas 4/4 |",
+        "- **01 Nord**: 11000001 Planungsraum 1, 11000002 Planungsraum 2, 11000003",
+        "- Planning areas in a Handlungsraum: 7 of 12",
+        "- Population in Handlungsräume: 10,700 of 18,600 (57.5 %)",
+        "- Planning areas meeting the MSS criterion: 6",
+        "- Planning areas by number of criteria met: 0: 4, 1: 1, 2: 4, 3: 3",
+        "## Estimates and approximations\n\n- lmb_share ist eine SCHÄTZUNG.",
+    ],
+}
+
+
+@pytest.mark.parametrize("language", ["de", "en"])
+def test_summary_lists_areas_and_totals(tmp_path: Path, language: str) -> None:
     layers = synthetic_layers()
     out = tmp_path / "summary.md"
     text = summary_markdown(
         layers["handlungsraeume"],
         layers["planungsraeume"],
         edition="test-2023",
-        estimates=["lmb_share is an ESTIMATE."],
+        estimates=["lmb_share ist eine SCHÄTZUNG."],
+        coverage=["mss: 12 of 12"],
+        language=language,
     )
     write_text_atomically(out, text)
     text = out.read_text(encoding="utf-8")
     assert text.startswith("# Handlungsräume: test-2023\n")
-    assert "| 01 | Nord | Mitte | 3 | 3,300 | MSS 3/3, schools 3/3, social atlas 1/3 |" in text
-    assert "| 02 | Süd | Neukölln | 4 | 7,400 | MSS 3/4, schools 3/4, social atlas 4/4 |" in text
-    assert "- **01 Nord**: 11000001 Planungsraum 1, 11000002 Planungsraum 2, 11000003" in text
-    assert "- Planning areas in a Handlungsraum: 7 of 12" in text
-    assert "- Population in Handlungsräume: 10,700 of 18,600 (57.5 %)" in text
-    assert "- Planning areas meeting the MSS criterion: 6" in text
-    assert "- Planning areas by number of criteria met: 0: 4, 1: 1, 2: 4, 3: 3" in text
-    assert "- lmb_share is an ESTIMATE." in text
+    coverage = {"de": "Abdeckung der Eingaben", "en": "Input coverage"}[language]
+    assert text.splitlines()[2] == f"{coverage}: mss: 12 of 12."
+    for line in SUMMARY_LINES[language]:
+        assert line in text, line
+
+
+def test_summary_is_german_by_default() -> None:
+    layers = synthetic_layers()
+    args = (layers["handlungsraeume"], layers["planungsraeume"])
+    german = summary_markdown(*args, edition="e", estimates=[])
+    assert german == summary_markdown(*args, edition="e", estimates=[], language="de")
+    assert german != summary_markdown(*args, edition="e", estimates=[], language="en")
+
+
+@pytest.mark.parametrize(
+    ("language", "legend"),
+    [
+        ("de", ["Planungsräume", "0 von 3 Kriterien erfüllt", "Bezirksgrenze"]),
+        (
+            "en",
+            ["Planning areas (Planungsräume)", "0 of 3 criteria met", "district border (Bezirk)"],
+        ),
+    ],
+)
+def test_map_legend_follows_the_language(language: str, legend: list[str]) -> None:
+    layers = synthetic_layers()
+    figure = map_figure(
+        layers["handlungsraeume"],
+        layers["planungsraeume"],
+        title="T",
+        attribution=ATTRIBUTION,
+        language=language,
+    )
+    (drawn,) = figure.legends
+    assert [
+        drawn.get_title().get_text(),
+        drawn.texts[0].get_text(),
+        drawn.texts[-1].get_text(),
+    ] == (legend)
+    crs = {"de": "Karte: EPSG:25833", "en": "Map: EPSG:25833"}[language]
+    assert any(
+        text.get_text() == f"{ATTRIBUTION}. {crs} (ETRS89 / UTM 33N)." for text in figure.texts
+    )
 
 
 def test_nice_scale_bar_lengths() -> None:

@@ -36,6 +36,7 @@ from quartiere.criteria import (
 )
 from quartiere.delineate import DelineationResult, delineate
 from quartiere.harmonize import overlay, overlay_weights, reverse, transfer_intensive, weigh
+from quartiere.i18n import Messages
 from quartiere.io.builds import read_build
 from quartiere.io.gpkg import build_timestamp, write_geopackage
 from quartiere.load import Inputs, load_inputs
@@ -295,37 +296,53 @@ def built_config_hash(out: Path) -> str | None:
     return str(table["value"].iloc[0]) if len(table) else None
 
 
-def estimates_text(result: BuildResult) -> list[str]:
-    """Sentences saying which values are estimates or approximations."""
+def estimates_text(result: BuildResult, t: Messages | None = None) -> list[str]:
+    """Sentences saying which values are estimates or approximations, in the language of ``t``
+    (English without, as recorded in ``build_info``)."""
+    t = t or Messages("en")
     config = result.config
+
+    def short(value: float) -> str:  # like :g, in the language's number format
+        return t.number(value, 0 if float(value).is_integer() else 2)
+
     lines = []
     if result.harmonized.lmb_source == "estimate":
         assert config.catchments.estimate is not None
         lines.append(
-            f"lmb_share is an ESTIMATE (lmb_source = 'estimate'): MSS {config.mss.edition} child "
-            f"poverty (s4), population-weighted per catchment, scaled by "
-            f"{result.harmonized.lmb_factor:.3f} so that the citywide mean is "
-            f"{config.catchments.estimate.citywide_mean:g} %; no official lmb table was used."
+            t(
+                "estimate_lmb",
+                edition=config.mss.edition,
+                factor=t.number(result.harmonized.lmb_factor, 3),
+                mean=short(config.catchments.estimate.citywide_mean),
+            )
         )
-        threshold = config.criteria.schools.lmb_threshold
-        n_flagged = int((result.catchments["flagged"] == 1).sum())
-        n_plr = int((result.planning_areas["c_schools"] == 1).sum())
         lines.append(
-            f"Under this estimate {n_flagged} of {len(result.catchments)} catchments reach "
-            f"{threshold:g} % and {n_plr} planning areas meet c_schools: averaging over a "
-            "catchment evens out the extremes an official per-school table would show."
+            t(
+                "estimate_lmb_flagged",
+                n_flagged=int((result.catchments["flagged"] == 1).sum()),
+                n_catchments=len(result.catchments),
+                threshold=short(config.criteria.schools.lmb_threshold),
+                n_plr=int((result.planning_areas["c_schools"] == 1).sum()),
+            )
         )
     atlas = config.criteria.atlas
     transferred = ""
     if config.atlas.zones is not None:
-        transferred = (
-            f", transferred from the planning areas of {config.atlas.zones.path.parent.name} "
-            f"by {config.atlas.weight}-weighted overlay"
+        transferred = t(
+            "atlas_transferred",
+            generation=config.atlas.zones.path.parent.name,
+            weight=t(f"weight_{config.atlas.weight}"),
         )
     lines.append(
-        f"c_atlas is an APPROXIMATION of {atlas.approximation_of}: stratum "
-        f"{', '.join(map(str, atlas.flag_strata))} of {atlas.strata} ({atlas.method}) of "
-        f"{config.atlas.label}{transferred}."
+        t(
+            "approximation_atlas",
+            approximation_of=atlas.approximation_of,
+            flag_strata=", ".join(map(str, atlas.flag_strata)),
+            strata=atlas.strata,
+            method=atlas.method,
+            label=config.atlas.label,
+            transferred=transferred,
+        )
     )
     return lines
 
@@ -410,7 +427,8 @@ def build(
                 {"path": name, "sha256": digest} for name, digest in files[len(config.files) :]
             ],
             "attribution": ATTRIBUTION,
-            "estimates": estimates_text(result),
+            "estimates": estimates_text(result, Messages(config.language)),
+            "language": config.language,
         }
         layers = {
             "handlungsraeume": result.areas,
@@ -431,15 +449,18 @@ def build(
 
         with _stage("report", timings, progress):
             out = Path(out)
+            t = Messages(config.language)
+            coverage = [c.text(t) for c in result.coverage]
             figure = map_figure(
                 result.areas,
                 result.planning_areas,
-                title=f"Handlungsräume: {config.edition}",
+                title=t("summary_title", edition=config.edition),
                 attribution=ATTRIBUTION,
                 notes=[
-                    *estimates_text(result),
-                    "Input coverage: " + "; ".join(c.text() for c in result.coverage) + ".",
+                    *estimates_text(result, t),
+                    t("summary_coverage", items="; ".join(coverage)),
                 ],
+                language=config.language,
             )
             write_png(
                 out.with_suffix(".png"), figure, facecolor="white", metadata={"Software": None}
@@ -448,8 +469,9 @@ def build(
                 result.areas,
                 result.planning_areas,
                 edition=config.edition,
-                estimates=estimates_text(result),
-                coverage=[c.text() for c in result.coverage],
+                estimates=estimates_text(result, t),
+                coverage=coverage,
+                language=config.language,
             )
             write_text_atomically(out.parent / "summary.md", summary)
     return result

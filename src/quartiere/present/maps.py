@@ -26,6 +26,7 @@ from quartiere import ATTRIBUTION
 from quartiere.compare.matching import CRS, in_comparison_crs
 from quartiere.compare.timeline import Edition
 from quartiere.delineate import coverage_union
+from quartiere.i18n import Messages
 
 
 def timeline_figure(editions: Sequence[Edition], plr: gpd.GeoDataFrame) -> Figure:
@@ -121,14 +122,6 @@ CRITERIA_COLOURS = {0: "#f0f0f0", 1: "#9bd93c", 2: "#21918c", 3: "#440154"}
 the same colours as the QGIS style of layer ``planungsraeume``."""
 
 
-CRITERIA_LABELS = {
-    0: "0 of 3 criteria met",
-    1: "1 of 3 criteria met",
-    2: "2 of 3 criteria met",
-    3: "3 of 3 criteria met (MSS, schools and social atlas)",
-}
-
-
 _HALO = [patheffects.withStroke(linewidth=2.5, foreground="white")]
 
 
@@ -206,6 +199,7 @@ def map_figure(
     title: str,
     attribution: str,
     notes: Sequence[str] = (),
+    language: str = "de",
 ) -> Figure:
     """Draw the Handlungsräume over district borders and shaded planning areas as a PNG.
 
@@ -222,12 +216,15 @@ def map_figure(
     notes
         Caption lines above the attribution: the estimates and approximations of
         ``summary.md`` and the input coverage, so that the map is never read without them.
+    language
+        ``de`` (default) or ``en``: of the legend and the CRS note (:mod:`quartiere.i18n`).
 
     Returns
     -------
     matplotlib.figure.Figure
         A4 landscape at 200 dpi.
     """
+    t = Messages(language)
     fig = Figure(figsize=(11.69, 8.27), dpi=200)
     FigureCanvasAgg(fig)
     # Room at the bottom for the caption: one line per estimate note, each maybe wrapped once.
@@ -272,12 +269,16 @@ def map_figure(
     _north_arrow(ax)
 
     handles: list[Artist] = [
-        Patch(facecolor=CRITERIA_COLOURS[k], edgecolor="#808080", label=CRITERIA_LABELS[k])
+        Patch(
+            facecolor=CRITERIA_COLOURS[k],
+            edgecolor="#808080",
+            label=textwrap.fill(t(f"criteria_{k}"), 36),
+        )
         for k in range(4)
     ]
     handles += [
-        Line2D([], [], color="#d95f02", linewidth=1.6, label="Handlungsraum (number)"),
-        Line2D([], [], color="#3c3c3c", linewidth=0.9, label="district border (Bezirk)"),
+        Line2D([], [], color="#d95f02", linewidth=1.6, label=t("legend_area")),
+        Line2D([], [], color="#3c3c3c", linewidth=0.9, label=t("legend_district")),
     ]
     fig.legend(
         handles=handles,
@@ -285,7 +286,7 @@ def map_figure(
         bbox_to_anchor=(0.73, 0.88),
         frameon=False,
         fontsize=8,
-        title="Planning areas (Planungsräume)",
+        title=t("legend_title"),
         title_fontsize=9,
         alignment="left",
     )
@@ -300,7 +301,7 @@ def map_figure(
     fig.text(
         0.02,
         0.025,
-        f"{attribution}. Map: EPSG:25833 (ETRS89 / UTM 33N).",
+        f"{attribution}. {t('map_crs')}",
         ha="left",
         va="bottom",
         fontsize=7,
