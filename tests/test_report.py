@@ -148,3 +148,34 @@ def test_nice_scale_bar_lengths() -> None:
     assert report._nice_length(40_000) == 5000
     assert report._nice_length(4_000) == 500
     assert report._nice_length(12_000) == 2000
+
+
+@pytest.mark.slow
+def test_a_build_with_language_en_writes_english_beside_the_german_default(tmp_path: Path) -> None:
+    import sqlite3
+
+    from click.testing import CliRunner
+
+    from quartiere.cli import main
+
+    root = Path(__file__).resolve().parents[1]
+    config = tmp_path / "en.yaml"
+    config.write_text(f"extends: {root / 'config/criteria.yaml'}\nlanguage: en\n", encoding="utf-8")
+    out = tmp_path / "en" / "handlungsraeume.gpkg"
+    result = CliRunner().invoke(main, ["build", "--config", str(config), "--out", str(out), "-q"])
+    assert result.exit_code == 0, result.output
+    english = (out.parent / "summary.md").read_text(encoding="utf-8")
+    german = (root / "tests/golden/default/summary.md").read_text(encoding="utf-8")
+    # the same computed figures, each written as its language writes numbers
+    assert "- Population in Handlungsräume: 692,841 of 3,768,531 (18.4 %)" in english
+    assert "- Einwohner in Handlungsräumen: 692.841 von 3.768.531 (18,4 %)" in german
+    assert "| 01 | Wedding Zentrum | Mitte | 21 | 184,383 | MSS 20/21, schools 5/21," in english
+    assert "| 01 | Wedding Zentrum | Mitte | 21 | 184.383 | MSS 20/21, Schulen 5/21," in german
+    assert "- lmb_share is an ESTIMATE (lmb_source = 'estimate')" in english
+    assert "- c_atlas is an APPROXIMATION of Sozialstrukturatlas 2013 Schicht 7" in english
+    with sqlite3.connect(out) as db:
+        (description,) = db.execute(
+            "SELECT description FROM gpkg_data_columns "
+            "WHERE table_name = 'planungsraeume' AND column_name = 'hr_id'"
+        ).fetchone()
+    assert description == "number of the Handlungsraum; NULL when outside every area"
