@@ -15,8 +15,8 @@ except ImportError:  # tests/ imported as a package
 
 from quartiere.io.atomic import write_text_atomically
 from quartiere.io.figures import write_png
-from quartiere.present import maps as report
-from quartiere.present.maps import CRITERIA_COLOURS, map_figure
+from quartiere.present.cartography import CRITERIA_COLOURS, nice_length
+from quartiere.present.maps import map_figure
 from quartiere.present.summary import summary_markdown
 
 ATTRIBUTION = "Datenquelle: Amt für Statistik Berlin-Brandenburg / Senatsverwaltungen Berlin"
@@ -145,9 +145,9 @@ def test_map_legend_follows_the_language(language: str, legend: list[str]) -> No
 
 
 def test_nice_scale_bar_lengths() -> None:
-    assert report._nice_length(40_000) == 5000
-    assert report._nice_length(4_000) == 500
-    assert report._nice_length(12_000) == 2000
+    assert nice_length(40_000, 5) == 5000
+    assert nice_length(4_000, 5) == 500
+    assert nice_length(12_000, 5) == 2000
 
 
 @pytest.mark.slow

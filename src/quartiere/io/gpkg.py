@@ -257,9 +257,11 @@ def _style_qml(name: str, columns: Sequence[str], t: Messages) -> str | None:
     qml = resource.read_text(encoding="utf-8")
     labels = LEGEND_LABELS.get(name, ())
     qml = _LEGEND_ENTRY.sub(
-        lambda m: m.group(1) + html.escape(t(labels[int(m.group(2))])) + m.group(3)
-        if int(m.group(2)) < len(labels)
-        else m.group(0),
+        lambda m: (
+            m.group(1) + html.escape(t(labels[int(m.group(2))])) + m.group(3)
+            if int(m.group(2)) < len(labels)
+            else m.group(0)
+        ),
         qml,
     )
     fields = FIELDS.get(name, {})

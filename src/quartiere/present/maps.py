@@ -20,13 +20,14 @@ from matplotlib.artist import Artist
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from matplotlib.patches import Patch, Rectangle
+from matplotlib.patches import Patch
 
 from quartiere import ATTRIBUTION
 from quartiere.compare.matching import CRS, in_comparison_crs
 from quartiere.compare.timeline import Edition
 from quartiere.delineate import coverage_union
 from quartiere.i18n import Messages
+from quartiere.present.cartography import CRITERIA_COLOURS, HALO, checker_bar, nice_length
 
 
 def timeline_figure(editions: Sequence[Edition], plr: gpd.GeoDataFrame) -> Figure:
@@ -44,7 +45,7 @@ def timeline_figure(editions: Sequence[Edition], plr: gpd.GeoDataFrame) -> Figur
     matplotlib.figure.Figure
         The figure, without a canvas until it is saved.
     """
-    from matplotlib import colormaps, patheffects
+    from matplotlib import colormaps
     from matplotlib.figure import Figure
 
     n_panels = len(editions) + 1
@@ -117,38 +118,12 @@ def timeline_figure(editions: Sequence[Edition], plr: gpd.GeoDataFrame) -> Figur
     return fig
 
 
-CRITERIA_COLOURS = {0: "#f0f0f0", 1: "#9bd93c", 2: "#21918c", 3: "#440154"}
-"""Fill per number of criteria met: viridis, lightness falling with the count (greyscale-safe);
-the same colours as the QGIS style of layer ``planungsraeume``."""
-
-
-_HALO = [patheffects.withStroke(linewidth=2.5, foreground="white")]
-
-
-def _nice_length(span: float) -> float:
-    """A round scale-bar length (1, 2 or 5 times a power of ten) near a fifth of ``span``."""
-    target = span / 5
-    power = 10 ** np.floor(np.log10(target))
-    return float(max(m * power for m in (1, 2, 5) if m * power <= target))
-
-
 def _scale_bar(ax, extent: tuple[float, float, float, float]) -> None:
     xmin, ymin, xmax, ymax = extent
-    length = _nice_length(xmax - xmin)
+    length = nice_length(xmax - xmin, 5)
     height = (ymax - ymin) * 0.008
     x0, y0 = xmin + (xmax - xmin) * 0.03, ymin + (ymax - ymin) * 0.04
-    for i in range(4):
-        ax.add_patch(
-            Rectangle(
-                (x0 + i * length / 4, y0),
-                length / 4,
-                height,
-                zorder=10,
-                facecolor="black" if i % 2 == 0 else "white",
-                edgecolor="black",
-                linewidth=0.6,
-            )
-        )
+    checker_bar(ax, (x0, y0), length, height, 4)
     unit, factor = ("km", 1000) if length >= 1000 else ("m", 1)
     for x, value in ((x0, 0), (x0 + length, length)):
         ax.text(
@@ -159,7 +134,7 @@ def _scale_bar(ax, extent: tuple[float, float, float, float]) -> None:
             va="bottom",
             fontsize=7,
             zorder=10,
-            path_effects=_HALO,
+            path_effects=HALO,
         )
     ax.text(
         x0 + length + (xmax - xmin) * 0.01,
@@ -169,7 +144,7 @@ def _scale_bar(ax, extent: tuple[float, float, float, float]) -> None:
         va="bottom",
         fontsize=7,
         zorder=10,
-        path_effects=_HALO,
+        path_effects=HALO,
     )
 
 
@@ -257,7 +232,7 @@ def map_figure(
                 fontsize=8,
                 fontweight="bold",
                 zorder=9,
-                path_effects=_HALO,
+                path_effects=HALO,
             )
 
     xmin, ymin, xmax, ymax = planning_areas.total_bounds

@@ -9,25 +9,19 @@ from __future__ import annotations
 import io
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
-from matplotlib import patheffects
 from matplotlib.artist import Artist
 from matplotlib.backends.backend_svg import FigureCanvasSVG
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from matplotlib.patches import FancyArrow, Patch, Rectangle
+from matplotlib.patches import FancyArrow, Patch
 
 from quartiere.i18n import Messages
+from quartiere.present.cartography import CRITERIA_COLOURS, HALO, checker_bar, nice_length
 
 __all__ = ["CRITERIA_COLOURS", "area_map", "overview_map", "trend_chart"]
 
-CRITERIA_COLOURS = {0: "#f0f0f0", 1: "#9bd93c", 2: "#21918c", 3: "#440154"}
-"""Fill per number of criteria met: viridis, lightness falling with the count (greyscale-safe);
-the colours of the GeoPackage style and the build's map."""
-
 AREA_COLOUR = "#d95f02"
-HALO = [patheffects.withStroke(linewidth=2.5, foreground="white")]
 # Okabe-Ito colours, each line also with its own marker and dash (readable in greyscale).
 LINE_STYLES = {
     "s1": ("#0072b2", "o", "-"),
@@ -44,29 +38,12 @@ def _svg(fig: Figure) -> str:
     return buffer.getvalue()
 
 
-def _nice_length(span: float) -> float:
-    target = span / 4
-    power = 10 ** np.floor(np.log10(target))
-    return float(max(m * power for m in (1, 2, 5) if m * power <= target))
-
-
 def _scale_bar(ax, extent: tuple[float, float, float, float], t: Messages) -> None:
     xmin, ymin, xmax, ymax = extent
-    length = _nice_length(xmax - xmin)
+    length = nice_length(xmax - xmin, 4)
     height = (ymax - ymin) * 0.012
     x0, y0 = xmin + (xmax - xmin) * 0.04, ymin + (ymax - ymin) * 0.04
-    for i in range(2):
-        ax.add_patch(
-            Rectangle(
-                (x0 + i * length / 2, y0),
-                length / 2,
-                height,
-                facecolor="black" if i % 2 == 0 else "white",
-                edgecolor="black",
-                linewidth=0.6,
-                zorder=10,
-            )
-        )
+    checker_bar(ax, (x0, y0), length, height, 2)
     label = f"{t.number(length / 1000, 1 if length < 1000 else 0)} km"
     ax.text(
         x0 + length / 2,
