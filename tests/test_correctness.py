@@ -51,6 +51,16 @@ def official(tmp_path: Path, table: Path, extra: str = "", **keys: str) -> Path:
     )
 
 
+def refused_build(config: Path, built: Path, status: int) -> str:
+    """Build ``config`` onto the previous result ``built``: it must exit with ``status``, leave
+    ``built`` untouched, and say why in one line, which is returned."""
+    before = digest(built)
+    result = run("build", "--config", str(config), "--out", str(built))
+    assert result.exit_code == status, result.output
+    assert digest(built) == before
+    return error_line(result)
+
+
 @pytest.fixture
 def built(tmp_path: Path, default_build: Path) -> Path:
     """A copy of the default build, as a previous result that a failed run must leave alone."""
@@ -65,14 +75,10 @@ def built(tmp_path: Path, default_build: Path) -> Path:
 
 def test_a_fraction_for_a_percentage_threshold_is_refused_with_a_hint(tmp_path, built):
     config = edition(tmp_path, "criteria:\n  schools:\n    lmb_threshold: 0.75\n")
-    before = digest(built)
-    result = run("build", "--config", str(config), "--out", str(built))
-    assert result.exit_code == 2
-    assert error_line(result) == (
+    assert refused_build(config, built, 2) == (
         f"error: {config}: criteria.schools.lmb_threshold: 0.75 looks like a fraction; this key "
         "is a percentage: did you mean 75?"
     )
-    assert digest(built) == before
 
 
 def test_a_percentage_for_a_fraction_key_is_refused_with_a_hint(tmp_path):
@@ -97,14 +103,10 @@ def test_an_explicit_unit_reads_as_the_plain_number(tmp_path):
 def test_an_official_table_of_fractions_is_refused(tmp_path, built):
     table = tmp_path / "lmb.csv"
     table.write_text("ESB,lmb_percent\n0801,0.825\n0802,0.91\n", encoding="utf-8")
-    before = digest(built)
-    result = run("build", "--config", str(official(tmp_path, table)), "--out", str(built))
-    assert result.exit_code == 3
-    assert error_line(result) == (
+    assert refused_build(official(tmp_path, table), built, 3) == (
         f"error: {table}: column 'lmb_percent': all values lie in 0-1 (largest 0.91); this "
         "column is a percentage (0-100): write 91 for 91 %"
     )
-    assert digest(built) == before
 
 
 def test_xlsx_cells_formatted_as_percent_read_as_percent(tmp_path):
@@ -131,14 +133,10 @@ def test_xlsx_cells_formatted_as_percent_read_as_percent(tmp_path):
 
 def test_a_partial_official_table_stops_the_build(tmp_path, built):
     table = OFFICIAL / "lmb_by_catchment.csv"
-    before = digest(built)
-    result = run("build", "--config", str(official(tmp_path, table)), "--out", str(built))
-    assert result.exit_code == 3
-    assert error_line(result) == (
+    assert refused_build(official(tmp_path, table), built, 3) == (
         f"error: {table}: covers 4 of 346 catchments (1.2 %), below min_coverage 0.9; complete "
         "the table, or set `allow_partial: true` if a partial result is meant"
     )
-    assert digest(built) == before
 
 
 @pytest.mark.slow
