@@ -183,7 +183,14 @@ class ZonesInput(LayerInput):
 
 
 class AtlasInput(TableInput):
-    """The social atlas index per planning area (lower = more disadvantaged)."""
+    """The social atlas index per planning area (lower = more disadvantaged).
+
+    The table's own coverage is written ``min_table_coverage``: ``atlas.min_coverage`` once meant
+    what is now ``min_area_coverage`` and is refused in a configuration file (:data:`RENAMED`); by
+    field name it is accepted only from a validated model's dump (the sensitivity scenarios).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
     column: str
     label: str = Field(description="what the index is, shown in outputs")
