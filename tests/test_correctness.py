@@ -61,6 +61,13 @@ def refused_build(config: Path, built: Path, status: int) -> str:
     return error_line(result)
 
 
+def refused_config(tmp_path: Path, text: str) -> str:
+    """``validate`` an edition of ``text`` over the default: exit status 2 and the one line."""
+    result = run("validate", "--config", str(edition(tmp_path, text)))
+    assert result.exit_code == 2, result.output
+    return error_line(result)
+
+
 @pytest.fixture
 def built(tmp_path: Path, default_build: Path) -> Path:
     """A copy of the default build, as a previous result that a failed run must leave alone."""
@@ -82,10 +89,7 @@ def test_a_fraction_for_a_percentage_threshold_is_refused_with_a_hint(tmp_path, 
 
 
 def test_a_percentage_for_a_fraction_key_is_refused_with_a_hint(tmp_path):
-    config = edition(tmp_path, "criteria:\n  schools:\n    min_area_share: 50\n")
-    result = run("validate", "--config", str(config))
-    assert result.exit_code == 2
-    assert error_line(result).endswith(
+    assert refused_config(tmp_path, "criteria:\n  schools:\n    min_area_share: 50\n").endswith(
         "criteria.schools.min_area_share: 50 looks like a percentage; this key is a fraction: "
         "did you mean 0.5?"
     )
@@ -160,10 +164,7 @@ def test_a_partial_table_allowed_is_reported_everywhere(tmp_path):
 
 
 def test_minimum_coverage_is_a_fraction_key(tmp_path):
-    config = edition(tmp_path, "mss:\n  min_coverage: 90\n")
-    result = run("validate", "--config", str(config))
-    assert result.exit_code == 2
-    assert error_line(result).endswith(
+    assert refused_config(tmp_path, "mss:\n  min_coverage: 90\n").endswith(
         "mss.min_coverage: 90 looks like a percentage; this key is a fraction: did you mean 0.9?"
     )
 
@@ -171,10 +172,7 @@ def test_minimum_coverage_is_a_fraction_key(tmp_path):
 def test_renamed_atlas_key_is_refused_not_reinterpreted(tmp_path):
     # atlas.min_coverage once meant the per-area weight share; since the rename it would have
     # been read as the table's coverage: refused, naming the new key and its unit
-    config = edition(tmp_path, "atlas:\n  min_coverage: 0.3\n")
-    result = run("validate", "--config", str(config))
-    assert result.exit_code == 2
-    assert error_line(result).endswith(
+    assert refused_config(tmp_path, "atlas:\n  min_coverage: 0.3\n").endswith(
         "atlas.min_coverage: renamed to atlas.min_area_coverage, a fraction 0-1 (0.5 means half) "
         "of a planning area's weight that must carry a value; the atlas table's own coverage is "
         "atlas.min_table_coverage"
