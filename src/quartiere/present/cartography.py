@@ -4,11 +4,15 @@ length and checker bar."""
 
 from __future__ import annotations
 
+import textwrap
+
 import numpy as np
 from matplotlib import patheffects
-from matplotlib.patches import Rectangle
+from matplotlib.patches import Patch, Rectangle
 
-__all__ = ["CRITERIA_COLOURS", "HALO", "checker_bar", "nice_length"]
+from quartiere.i18n import Messages
+
+__all__ = ["CRITERIA_COLOURS", "HALO", "checker_bar", "criteria_patches", "nice_length"]
 
 CRITERIA_COLOURS = {0: "#f0f0f0", 1: "#9bd93c", 2: "#21918c", 3: "#440154"}
 """Fill per number of criteria met: viridis, lightness falling with the count (greyscale-safe);
@@ -46,3 +50,15 @@ def checker_bar(
                 zorder=10,
             )
         )
+
+
+def criteria_patches(t: Messages, width: int | None = None) -> list[Patch]:
+    """Legend entries of the criteria classes 0..3, labels wrapped at ``width`` characters."""
+    return [
+        Patch(
+            facecolor=CRITERIA_COLOURS[k],
+            edgecolor="#808080",
+            label=textwrap.fill(t(f"criteria_{k}"), width) if width else t(f"criteria_{k}"),
+        )
+        for k in range(4)
+    ]

@@ -20,14 +20,19 @@ from matplotlib.artist import Artist
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from matplotlib.patches import Patch
 
 from quartiere import ATTRIBUTION
 from quartiere.compare.matching import CRS, in_comparison_crs
 from quartiere.compare.timeline import Edition
 from quartiere.delineate import coverage_union
 from quartiere.i18n import Messages
-from quartiere.present.cartography import CRITERIA_COLOURS, HALO, checker_bar, nice_length
+from quartiere.present.cartography import (
+    CRITERIA_COLOURS,
+    HALO,
+    checker_bar,
+    criteria_patches,
+    nice_length,
+)
 
 
 def timeline_figure(editions: Sequence[Edition], plr: gpd.GeoDataFrame) -> Figure:
@@ -243,14 +248,7 @@ def map_figure(
     _scale_bar(ax, extent)
     _north_arrow(ax)
 
-    handles: list[Artist] = [
-        Patch(
-            facecolor=CRITERIA_COLOURS[k],
-            edgecolor="#808080",
-            label=textwrap.fill(t(f"criteria_{k}"), 36),
-        )
-        for k in range(4)
-    ]
+    handles: list[Artist] = [*criteria_patches(t, width=36)]
     handles += [
         Line2D([], [], color="#d95f02", linewidth=1.6, label=t("legend_area")),
         Line2D([], [], color="#3c3c3c", linewidth=0.9, label=t("legend_district")),

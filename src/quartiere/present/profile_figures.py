@@ -17,7 +17,13 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import FancyArrow, Patch
 
 from quartiere.i18n import Messages
-from quartiere.present.cartography import CRITERIA_COLOURS, HALO, checker_bar, nice_length
+from quartiere.present.cartography import (
+    CRITERIA_COLOURS,
+    HALO,
+    checker_bar,
+    criteria_patches,
+    nice_length,
+)
 
 __all__ = ["CRITERIA_COLOURS", "area_map", "overview_map", "trend_chart"]
 
@@ -55,6 +61,14 @@ def _scale_bar(ax, extent: tuple[float, float, float, float], t: Messages) -> No
         zorder=10,
         path_effects=HALO,
     )
+
+
+def _frame(ax, extent: tuple[float, float, float, float], t: Messages) -> None:
+    """Limit the axes to ``extent`` and draw the scale bar and the north arrow."""
+    ax.set_xlim(extent[0], extent[2])
+    ax.set_ylim(extent[1], extent[3])
+    _scale_bar(ax, extent, t)
+    _north_arrow(ax)
 
 
 def _north_arrow(ax) -> None:
@@ -158,15 +172,9 @@ def area_map(
                     [], [], color="black", marker="^", linestyle="none", label=t("legend_school")
                 )
             )
-    ax.set_xlim(extent[0], extent[2])
-    ax.set_ylim(extent[1], extent[3])
-    _scale_bar(ax, extent, t)
-    _north_arrow(ax)
+    _frame(ax, extent, t)
     handles = (
-        [
-            Patch(facecolor=CRITERIA_COLOURS[k], edgecolor="#808080", label=t(f"criteria_{k}"))
-            for k in range(4)
-        ]
+        [*criteria_patches(t)]
         + [
             Patch(
                 facecolor="none",
@@ -225,14 +233,8 @@ def overview_map(
         )
     xmin, ymin, xmax, ymax = planning_areas.total_bounds
     extent = (xmin - 500, ymin - 500, xmax + 500, ymax + 500)
-    ax.set_xlim(extent[0], extent[2])
-    ax.set_ylim(extent[1], extent[3])
-    _scale_bar(ax, extent, t)
-    _north_arrow(ax)
-    handles: list[Artist] = [
-        Patch(facecolor=CRITERIA_COLOURS[k], edgecolor="#808080", label=t(f"criteria_{k}"))
-        for k in range(4)
-    ] + [
+    _frame(ax, extent, t)
+    handles: list[Artist] = [*criteria_patches(t)] + [
         Line2D([], [], color=AREA_COLOUR, linewidth=1.3, label=t("legend_area")),
         Line2D([], [], color="#222222", linewidth=0.9, label=t("legend_district")),
     ]
