@@ -5,14 +5,24 @@ length and checker bar."""
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Sequence
+from typing import Any
 
+import geopandas as gpd
 import numpy as np
 from matplotlib import patheffects
 from matplotlib.patches import Patch, Rectangle
 
 from quartiere.i18n import Messages
 
-__all__ = ["CRITERIA_COLOURS", "HALO", "checker_bar", "criteria_patches", "nice_length"]
+__all__ = [
+    "CRITERIA_COLOURS",
+    "HALO",
+    "checker_bar",
+    "criteria_patches",
+    "label_areas",
+    "nice_length",
+]
 
 CRITERIA_COLOURS = {0: "#f0f0f0", 1: "#9bd93c", 2: "#21918c", 3: "#440154"}
 """Fill per number of criteria met: viridis, lightness falling with the count (greyscale-safe);
@@ -62,3 +72,26 @@ def criteria_patches(t: Messages, width: int | None = None) -> list[Patch]:
         )
         for k in range(4)
     ]
+
+
+def label_areas(
+    ax,
+    areas: gpd.GeoDataFrame,
+    window: Sequence[float] | None = None,
+    **style: Any,
+) -> None:
+    """Write each area's ``hr_id`` at its representative point, with a halo, in ``style``
+    (matplotlib text properties); only the points inside ``window`` when one is given."""
+    for hr_id, point in zip(areas["hr_id"], areas.geometry.representative_point(), strict=True):
+        if window is None or (window[0] < point.x < window[2] and window[1] < point.y < window[3]):
+            ax.text(
+                point.x,
+                point.y,
+                str(hr_id),
+                ha="center",
+                va="center",
+                fontsize=8,
+                zorder=9,
+                path_effects=HALO,
+                **style,
+            )

@@ -31,6 +31,7 @@ from quartiere.present.cartography import (
     HALO,
     checker_bar,
     criteria_patches,
+    label_areas,
     nice_length,
 )
 
@@ -226,19 +227,7 @@ def map_figure(
         outline = areas.boundary
         outline.plot(ax=ax, color="white", linewidth=3.0)
         outline.plot(ax=ax, color="#d95f02", linewidth=1.6)
-        points = areas.geometry.representative_point()
-        for hr_id, point in zip(areas["hr_id"], points, strict=True):
-            ax.text(
-                point.x,
-                point.y,
-                str(hr_id),
-                ha="center",
-                va="center",
-                fontsize=8,
-                fontweight="bold",
-                zorder=9,
-                path_effects=HALO,
-            )
+        label_areas(ax, areas, fontweight="bold")
 
     xmin, ymin, xmax, ymax = planning_areas.total_bounds
     pad = 0.02 * max(xmax - xmin, ymax - ymin)

@@ -22,6 +22,7 @@ from quartiere.present.cartography import (
     HALO,
     checker_bar,
     criteria_patches,
+    label_areas,
     nice_length,
 )
 
@@ -147,19 +148,7 @@ def area_map(
     if len(others):
         others.boundary.plot(ax=ax, color="white", linewidth=2.6)
         others.boundary.plot(ax=ax, color=AREA_COLOUR, linewidth=1.0, linestyle="--")
-        for other, point in zip(others["hr_id"], others.representative_point(), strict=True):
-            if window[0] < point.x < window[2] and window[1] < point.y < window[3]:
-                ax.text(
-                    point.x,
-                    point.y,
-                    str(other),
-                    ha="center",
-                    va="center",
-                    fontsize=8,
-                    color=AREA_COLOUR,
-                    path_effects=HALO,
-                    zorder=9,
-                )
+        label_areas(ax, others, window, color=AREA_COLOUR)
     own.boundary.plot(ax=ax, color="white", linewidth=4.0)
     own.boundary.plot(ax=ax, color=AREA_COLOUR, linewidth=2.2)
     handles: list[Artist] = []
@@ -219,18 +208,7 @@ def overview_map(
     districts.boundary.plot(ax=ax, color="#222222", linewidth=0.9)
     areas.boundary.plot(ax=ax, color="white", linewidth=2.6)
     areas.boundary.plot(ax=ax, color=AREA_COLOUR, linewidth=1.3)
-    for hr_id, point in zip(areas["hr_id"], areas.representative_point(), strict=True):
-        ax.text(
-            point.x,
-            point.y,
-            str(hr_id),
-            ha="center",
-            va="center",
-            fontsize=8,
-            fontweight="bold",
-            path_effects=HALO,
-            zorder=9,
-        )
+    label_areas(ax, areas, fontweight="bold")
     xmin, ymin, xmax, ymax = planning_areas.total_bounds
     extent = (xmin - 500, ymin - 500, xmax + 500, ymax + 500)
     _frame(ax, extent, t)
