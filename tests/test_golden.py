@@ -26,7 +26,7 @@ EDITIONS = {
     "default": ROOT / "config" / "criteria.yaml",
     "gi2018": ROOT / "config" / "editions" / "gi2018.yaml",
 }
-LAYERS = ("handlungsraeume", "planungsraeume", "einschulungsbereiche")
+LAYERS = ("handlungsraeume", "planungsraeume", "einschulungsbereiche", "schulen")
 VOLATILE_INFO = ("built_at", "versions", "quartiere_version", "previous")
 FLOAT_RTOL = 1e-9
 GEOMETRY_ATOL = 1e-6

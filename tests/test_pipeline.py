@@ -82,17 +82,21 @@ def test_atlas_stratum_7_is_the_lowest_seventh(result):
 def test_lmb_estimate_is_calibrated_and_labelled(result):
     catchments = result.catchments
     assert (catchments["lmb_source"] == "estimate").all()
-    assert catchments["lmb_share"].between(0, 100).all()
-    # the scaling makes the population-weighted citywide mean the configured 33 %
-    inputs, h = result.inputs, result.harmonized
-    weights = h.catchment_overlaps.merge(
-        inputs.population.rename("pop"), left_on="target", right_index=True
-    )
-    weights["w"] = weights["pop"].fillna(0) * weights["target_share"]
-    per_catchment = weights.groupby("source")["w"].sum()
-    mean = (h.lmb_share.reindex(per_catchment.index) * per_catchment).sum() / per_catchment.sum()
-    assert mean == pytest.approx(33.0, abs=1.0)
-    assert (catchments["flagged"] == (catchments["lmb_share"] >= 75)).all()
+    known = catchments["lmb_share"].dropna()
+    assert known.between(0, 100).all()
+    # per school: exactly as many primary schools reach 75 % and 50 % as the anchors state
+    schools = result.harmonized.schools
+    assert schools is not None
+    shares = schools.schools["lmb_share"]
+    assert (shares >= 75).sum() == 46
+    assert (shares >= 50).sum() == schools.schools["flag_brennpunktschule_2018"].sum() == 138
+    # a catchment's value is the mean of its schools'
+    by_esb = schools.schools.groupby("esb_id")["lmb_share"].mean()
+    table = catchments.set_index("esb_id")["lmb_share"]
+    assert table.reindex(by_esb.index).to_numpy() == pytest.approx(by_esb.round(2).to_numpy())
+    assert table.drop(by_esb.index).isna().all()
+    flagged = catchments["lmb_share"].notna()
+    assert (catchments.loc[flagged, "flagged"] == (known >= 75)).all()
 
 
 def test_explain_tells_the_whole_story(result):
@@ -289,7 +293,11 @@ def test_estimate_notes_in_both_languages(result):
     assert len(english) == len(german)
     assert english[-1].startswith("c_atlas is an APPROXIMATION of Sozialstrukturatlas 2013")
     assert german[-1].startswith("c_atlas ist eine NÄHERUNG an Sozialstrukturatlas 2013")
-    if result.harmonized.lmb_source == "estimate":
+    if result.harmonized.schools is not None:
+        # the per-school sentences (quartiere.schools.report) are English in either language
+        assert german[:-1] == english[:-1]
+        assert any(line.startswith("lmb_share per school is an ESTIMATE") for line in german)
+    elif result.harmonized.lmb_source == "estimate":
         factor = result.harmonized.lmb_factor
         assert english[0].startswith("lmb_share is an ESTIMATE")
         assert f"scaled by {factor:.3f} so" in english[0]

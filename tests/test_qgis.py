@@ -32,7 +32,7 @@ app = QgsApplication([], False)
 app.initQgis()
 path, png = sys.argv[1], sys.argv[2]
 report, spatial = {}, []
-for name in ["handlungsraeume", "planungsraeume", "einschulungsbereiche", "build_info"]:
+for name in ["schulen", "handlungsraeume", "planungsraeume", "einschulungsbereiche", "build_info"]:
     layer = QgsVectorLayer(f"{path}|layername={name}", name, "ogr")
     info = {"valid": layer.isValid()}
     if layer.isValid():
@@ -137,4 +137,11 @@ def test_qgis_opens_real_build_styled(tmp_path: Path, default_build: Path) -> No
     }
     assert counts["planungsraeume"] == 542  # LOR 2021
     png = tmp_path / "qgis_real.png"
-    check_styled(open_in_qgis(default_build, png), counts, png)
+    report = open_in_qgis(default_build, png)
+    check_styled(report, counts, png)
+    schools = report["schulen"]
+    assert schools["valid"] and schools["count"] == 357 and schools["crs"] == "EPSG:25833"
+    assert schools["renderer"] == "RuleRenderer"
+    assert "lmb-Anteil ≥ Schwelle (Schätzung: hohl)" in schools["legend"]
+    assert "lmb-Anteil ≥ Schwelle (amtlich)" in schools["legend"]
+    assert schools["aliases"]["bsn"] == "BSN"

@@ -103,7 +103,7 @@ def test_default_plan_covers_the_uncertain_rules(config):
     plan = load_plan(PLAN, config)
     keys = {p.key for p in plan.parameters}
     assert {
-        "catchments.estimate.citywide_mean",
+        "schools.estimate.anchors.0.count",
         "criteria.schools.lmb_threshold",
         "criteria.schools.min_area_share",
         "criteria.atlas.flag_strata",
@@ -139,7 +139,7 @@ def berlin(config):
     [
         {},
         {"delineation.contiguity": "queen", "delineation.rings": 2},
-        {"criteria.schools.lmb_threshold": 62.0, "catchments.estimate.citywide_mean": 37.0},
+        {"criteria.schools.lmb_threshold": 62.0, "schools.estimate.anchors.0.count": 58},
         {"delineation.minimum.population": 15000.0, "delineation.join": "n_criteria >= 2"},
         {"delineation.rings": 0, "delineation.groups.0.min_population": 2500.0},
     ],

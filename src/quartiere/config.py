@@ -26,6 +26,7 @@ from pydantic import (
     model_validator,
 )
 
+from quartiere.config_schools import SchoolsInput
 from quartiere.errors import ConfigError
 from quartiere.model import CRS
 from quartiere.rules import compile_rule
@@ -161,7 +162,9 @@ class CatchmentsInput(LayerInput):
     """Einschulungsbereiche (primary school catchments)."""
 
     school_year: str
-    lmb_source: Literal["estimate", "official"] = "estimate"
+    lmb_source: Literal["estimate", "official", "schools"] = Field(
+        "estimate", description="schools: the mean of the per-school values of `schools:`"
+    )
     estimate: LmbEstimate | None = None
     official: OfficialLmbInput | None = None
 
@@ -226,6 +229,10 @@ class MssCriterion(_Model):
 
 class SchoolsCriterion(_Model):
     lmb_threshold: Percent = Field(ge=0, le=100, description="lmb share (%) a catchment must reach")
+    by: Literal["catchment_area", "school_location"] = Field(
+        "catchment_area",
+        description="a PLR meets it by its area in flagged catchments, or by holding such a school",
+    )
     min_area_share: Fraction = Field(
         ge=0, le=1, description="share of the PLR's area covered by such catchments"
     )
@@ -334,6 +341,7 @@ class Config(_Model):
     mss: MssInput
     child_poverty: IndicatorInput
     catchments: CatchmentsInput
+    schools: SchoolsInput | None = Field(None, description="per-school list (docs/schools.md)")
     atlas: AtlasInput
     criteria: Criteria
     delineation: Delineation
@@ -350,6 +358,14 @@ class Config(_Model):
         except Exception as exc:  # pyproj raises its own CRSError
             raise ValueError(f"{value!r} is not a known CRS") from exc
         return value
+
+    @model_validator(mode="after")
+    def _schools_present(self) -> Config:
+        if self.catchments.lmb_source == "schools" and self.schools is None:
+            raise ValueError("catchments.lmb_source is 'schools' but no 'schools' input is given")
+        if self.criteria.schools.by == "school_location" and self.schools is None:
+            raise ValueError("criteria.schools.by is 'school_location' but no 'schools' input")
+        return self
 
     @model_validator(mode="after")
     def _rule_classes_exist(self) -> Config:
@@ -380,6 +396,12 @@ class Config(_Model):
         ]
         if self.catchments.official is not None and self.catchments.lmb_source == "official":
             paths.append(self.catchments.official.path)
+        if self.schools is not None:
+            paths.append(self.schools.path)
+            estimate = self.schools.estimate
+            paths.extend(e.path for e in (estimate.extra if estimate else []))
+            if self.schools.key is not None:
+                paths.append(self.schools.key.path)
         if self.atlas.zones is not None:
             paths.append(self.atlas.zones.path)
             if self.atlas.zones.population is not None:

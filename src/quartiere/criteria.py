@@ -29,6 +29,7 @@ __all__ = [
     "estimate_lmb",
     "aggregate_school_lmb",
     "schools_criterion",
+    "schools_by_location",
     "atlas_strata",
     "count_criteria",
     "CRITERIA",
@@ -231,6 +232,26 @@ def schools_criterion(
             "c_schools": _flag(met, has_data),
         },
         index=plr_area_m2.index,
+    )
+
+
+def schools_by_location(
+    school_plr: pd.Series, school_flagged: pd.Series, plr_ids: pd.Index
+) -> pd.DataFrame:
+    """Schools per PLR and those flagged; ``c_schools_location`` = 1 where a flagged school stands.
+
+    ``school_plr`` is the PLR id each school stands in, ``school_flagged`` its 0/1 flag.
+    """
+    frame = pd.DataFrame({"plr": school_plr, "flagged": school_flagged.astype(int)})
+    n = frame.groupby("plr").size().reindex(plr_ids, fill_value=0)
+    flagged = frame.groupby("plr")["flagged"].sum().reindex(plr_ids, fill_value=0)
+    return pd.DataFrame(
+        {
+            "n_schools": n.astype(int),
+            "n_schools_flagged": flagged.astype(int),
+            "c_schools_location": _flag(flagged > 0, pd.Series(True, index=plr_ids)),
+        },
+        index=plr_ids,
     )
 
 

@@ -21,6 +21,7 @@ from quartiere.coverage import Coverage, require_coverage, table_coverage
 from quartiere.errors import InputError
 from quartiere.io.layers import LayerReport, check_coverage, read_layer
 from quartiere.io.tables import read_table
+from quartiere.schools.load import SchoolList, load_extra, load_schools
 from quartiere.units import check_percent_column
 
 __all__ = ["Inputs", "load_inputs", "PLR_ID"]
@@ -44,6 +45,7 @@ class Inputs:
     atlas_zone_population: pd.Series | None
     notes: list[str] = field(default_factory=list)
     coverage: list[Coverage] = field(default_factory=list)
+    schools: SchoolList | None = None  # the per-school list (config ``schools:``)
 
 
 def _match_ids(
@@ -155,6 +157,13 @@ def load_inputs(config: Config) -> Inputs:
             _covered("lmb", official, catchments.index, "catchments", cat_spec.official)
         )
 
+    schools = None
+    if config.schools is not None:
+        schools = load_schools(config.schools, planning_areas, config.crs)
+        # Like s4, the context tables carry 0 for PLR the MSS does not index: not computed.
+        extra = load_extra(config.schools, plr)
+        schools.extra = {k: v.where(v.index.isin(mss.index)) for k, v in extra.items()}
+
     atlas_spec = config.atlas
     atlas_table = read_table(atlas_spec, numeric=[atlas_spec.column], id_pattern=PLR_ID)
     atlas_zones = None
@@ -207,6 +216,7 @@ def load_inputs(config: Config) -> Inputs:
         atlas_zone_population=zone_population,
         notes=notes,
         coverage=coverage,
+        schools=schools,
     )
 
 

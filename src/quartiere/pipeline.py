@@ -32,6 +32,7 @@ from quartiere.criteria import (
     estimate_lmb,
     extra_criteria,
     mss_attention,
+    schools_by_location,
     schools_criterion,
 )
 from quartiere.delineate import DelineationResult, delineate
@@ -41,6 +42,7 @@ from quartiere.io.builds import read_build
 from quartiere.io.gpkg import build_timestamp, write_geopackage
 from quartiere.load import Inputs, load_inputs
 from quartiere.model import hr_id_key
+from quartiere.schools import SchoolInputs, SchoolsResult, assess
 
 __all__ = ["BuildResult", "Harmonized", "harmonize", "compute", "build"]
 
@@ -59,6 +61,7 @@ class Harmonized:
     catchment_overlaps: pd.DataFrame  # catchment (source) x PLR (target), area weights
     atlas: pd.DataFrame  # per PLR: value, coverage
     atlas_overlaps: pd.DataFrame | None  # source PLR x target PLR (when transferred)
+    schools: SchoolsResult | None = None  # per-school values (config ``schools:``)
 
 
 @dataclass
@@ -93,7 +96,23 @@ def harmonize(inputs: Inputs, config: Config) -> Harmonized:
 
     factor = None
     child_poverty = None
-    if inputs.official_lmb is not None:
+    schools = None
+    if inputs.schools is not None and config.schools is not None:
+        schools = assess(
+            SchoolInputs(
+                spec=config.schools,
+                schools=inputs.schools,
+                planning_areas=plr,
+                catchments=catchments,
+                child_poverty=inputs.child_poverty,
+                population=inputs.population,
+                extra=inputs.schools.extra,
+            )
+        )
+    if config.catchments.lmb_source == "schools":
+        assert schools is not None
+        lmb, source = schools.catchment_lmb, schools.lmb_source
+    elif inputs.official_lmb is not None:
         lmb = inputs.official_lmb.reindex(catchments.index)
         source = "official"
     else:
@@ -141,6 +160,7 @@ def harmonize(inputs: Inputs, config: Config) -> Harmonized:
         catchment_overlaps=overlaps,
         atlas=atlas,
         atlas_overlaps=atlas_overlaps,
+        schools=schools,
     )
 
 
@@ -157,6 +177,14 @@ def evaluate_criteria(inputs: Inputs, harmonized: Harmonized, config: Config) ->
         min_area_share=rules.schools.min_area_share,
         min_coverage=rules.schools.min_coverage,
     )
+    if harmonized.schools is not None:
+        table = harmonized.schools.schools
+        located = schools_by_location(
+            table["plr_id"], harmonized.schools.flagged(rules.schools.lmb_threshold), plr.index
+        )
+        if rules.schools.by == "school_location":
+            schools["c_schools"] = located["c_schools_location"]
+        schools = schools.join(located[["n_schools", "n_schools_flagged"]])
     atlas = atlas_strata(harmonized.atlas["value"], inputs.population, rules.atlas)
     flags = pd.concat([mss, schools, atlas], axis=1)
     if rules.extra:
@@ -194,7 +222,7 @@ def compute(
     planning_areas = _planning_area_layer(plr, result)
     catchments = _catchment_layer(inputs.catchments, harmonized, config)
     coverage = list(inputs.coverage)
-    if harmonized.lmb_source == "estimate":
+    if harmonized.lmb_source == "estimate" or config.catchments.lmb_source == "schools":
         coverage.append(
             table_coverage("lmb", harmonized.lmb_share, inputs.catchments.index, "catchments")
         )
@@ -226,6 +254,7 @@ def _planning_area_layer(plr: gpd.GeoDataFrame, result: DelineationResult) -> gp
             "c_mss": plr["c_mss"],
             "lmb_area_share": plr["lmb_area_share"].round(4),
             "c_schools": plr["c_schools"],
+            **{k: plr[k] for k in ("n_schools", "n_schools_flagged") if k in plr},
             "atlas_value": plr["atlas_value"].round(4),
             "atlas_stratum": plr["atlas_stratum"],
             "c_atlas": plr["c_atlas"],
@@ -258,6 +287,17 @@ def _catchment_layer(
         .sort_index()
         .reset_index(drop=True)
     )
+
+
+def _school_layer(result: BuildResult) -> dict[str, gpd.GeoDataFrame]:
+    """Layer ``schulen`` when the build has a school list, else nothing."""
+    from quartiere.io.school_layer import school_layer
+
+    schools, config = result.harmonized.schools, result.config
+    if schools is None or config.schools is None:
+        return {}
+    flags = [f.column for f in config.schools.flags]
+    return {"schulen": school_layer(schools.schools, flags, config.criteria.schools.lmb_threshold)}
 
 
 def sha256(path: Path) -> str:
@@ -306,7 +346,17 @@ def estimates_text(result: BuildResult, t: Messages | None = None) -> list[str]:
         return t.number(value, 0 if float(value).is_integer() else 2)
 
     lines = []
-    if result.harmonized.lmb_source == "estimate":
+    if result.harmonized.schools is not None and config.schools is not None:
+        from quartiere.schools.report import schools_text
+
+        lines += schools_text(
+            result.harmonized.schools,
+            config.schools,
+            config.criteria.schools.lmb_threshold,
+            f"MSS {config.mss.edition}, catchments {config.catchments.school_year}",
+            catchments_from_schools=config.catchments.lmb_source == "schools",
+        )
+    elif result.harmonized.lmb_source == "estimate":
         assert config.catchments.estimate is not None
         lines.append(
             t(
@@ -377,6 +427,10 @@ def collect_build_info(
     for coverage in result.coverage:
         info[f"coverage.{coverage.input}"] = coverage.text().split(": ", 1)[1]
     info["lmb_source"] = result.harmonized.lmb_source
+    if result.harmonized.schools is not None and config.schools is not None:
+        from quartiere.schools import lmb_info
+
+        info.update(lmb_info(result.harmonized.schools, config.schools))
     if result.harmonized.lmb_factor is not None:
         info["lmb_estimate_factor"] = f"{result.harmonized.lmb_factor:.6f}"
     for i, line in enumerate(estimates_text(result)):
@@ -394,8 +448,13 @@ def collect_build_info(
         for i, line in enumerate(result.delineation.lineage):
             info[f"lineage.{i}"] = line
     info["hr_ids_used"] = ",".join(result.hr_ids_used)
-    info["attribution"] = ATTRIBUTION
+    info["attribution"] = attribution(config)
     return info
+
+
+def attribution(config: Config) -> str:
+    """The attribution of the build's data: the Berlin open data, and the school list if used."""
+    return ATTRIBUTION + (f"; {config.schools.attribution}" if config.schools else "")
 
 
 def build(
@@ -426,7 +485,7 @@ def build(
             "inputs": [
                 {"path": name, "sha256": digest} for name, digest in files[len(config.files) :]
             ],
-            "attribution": ATTRIBUTION,
+            "attribution": attribution(config),
             "estimates": estimates_text(result, Messages(config.language)),
             "language": config.language,
         }
@@ -437,6 +496,7 @@ def build(
                 hr_id=result.planning_areas["hr_id"].where(result.planning_areas["hr_id"] != "")
             ),
             "einschulungsbereiche": result.catchments,
+            **_school_layer(result),
             "build_info": info_table,
         }
         Path(out).parent.mkdir(parents=True, exist_ok=True)
@@ -455,7 +515,7 @@ def build(
                 result.areas,
                 result.planning_areas,
                 title=t("summary_title", edition=config.edition),
-                attribution=ATTRIBUTION,
+                attribution=attribution(config),
                 notes=[
                     *estimates_text(result, t),
                     t("summary_coverage", items="; ".join(coverage)),
@@ -474,4 +534,18 @@ def build(
                 language=config.language,
             )
             write_text_atomically(out.parent / "summary.md", summary)
+            if result.harmonized.schools is not None and config.schools is not None:
+                from quartiere.present.schools_chart import calibration_figure
+
+                chart = calibration_figure(
+                    result.harmonized.schools,
+                    config.schools,
+                    config.criteria.schools.lmb_threshold,
+                )
+                write_png(
+                    out.with_name(out.stem + "_lmb.png"),
+                    chart,
+                    facecolor="white",
+                    metadata={"Software": None},
+                )
     return result

@@ -35,6 +35,7 @@ from quartiere import ATTRIBUTION
 from quartiere.errors import ConfigError
 from quartiere.i18n import MESSAGES, Messages
 from quartiere.io.atomic import write_atomically
+from quartiere.io.school_layer import POINT_LAYERS, school_docs
 
 __all__ = [
     "ATTRIBUTION",
@@ -126,6 +127,8 @@ FIELDS: dict[str, dict[str, Field]] = {
         "c_mss": Field("Kriterium MSS", "SMALLINT"),
         "lmb_area_share": Field("lmb-Flächenanteil", "REAL"),
         "c_schools": Field("Kriterium Schulen", "SMALLINT"),
+        "n_schools": Field("Schulen", "SMALLINT"),
+        "n_schools_flagged": Field("Schulen markiert", "SMALLINT"),
         "atlas_value": Field("Atlas-Index", "REAL"),
         "atlas_stratum": Field("Atlas-Schicht", "SMALLINT"),
         "c_atlas": Field("Kriterium Atlas", "SMALLINT"),
@@ -146,6 +149,11 @@ FIELDS: dict[str, dict[str, Field]] = {
 }
 """Alias and type per field of each known layer; undocumented fields keep the type pyogrio gives
 them. The descriptions are in the message catalogue (:func:`field_description`)."""
+# The school layer's aliases, types and order; its descriptions are in the catalogue too.
+LAYERS["schulen"], FIELDS["schulen"] = school_docs(
+    lambda title, description, sort_by: sort_by,
+    lambda title, description, sql_type: Field(title, sql_type),
+)
 
 _PANDAS_TYPE: dict[str, Any] = {
     "SMALLINT": "Int16",
@@ -193,7 +201,9 @@ def _prepare(name: str, frame: pd.DataFrame) -> pd.DataFrame:
             raise ValueError(f"layer {name}: CRS must be {CRS}, got {frame.crs}")
         present = frame.geometry[frame.geometry.notna()].to_numpy()
         types = set(shapely.get_type_id(present).tolist())
-        if not types <= {3, 6}:  # Polygon, MultiPolygon
+        if name in POINT_LAYERS and not types <= {0}:  # Point
+            raise ValueError(f"layer {name}: geometries must be Points")
+        if name not in POINT_LAYERS and not types <= {3, 6}:  # Polygon, MultiPolygon
             raise ValueError(f"layer {name}: geometries must be (Multi)Polygon")
     for column, field in FIELDS.get(name, {}).items():
         if column not in frame.columns:
@@ -241,6 +251,7 @@ LEGEND_LABELS: dict[str, tuple[str, ...]] = {
         "qml_lmb_none",
         "qml_lmb_estimate",
     ),
+    "schulen": ("qml_school_0", "qml_school_1", "qml_school_2", "qml_school_3", "qml_lmb_none"),
 }
 """Message key of each legend entry of a shipped style, by its ``symbol`` number: the QML files
 hold the English labels QGIS wrote, replaced here in the configured language."""
@@ -475,6 +486,8 @@ def write_geopackage(
             if isinstance(frame, gpd.GeoDataFrame):
                 options.update(GEOMETRY_NAME=GEOMETRY_COLUMN, SPATIAL_INDEX="YES")
                 kwargs.update(geometry_type="MultiPolygon", promote_to_multi=True)
+                if name in POINT_LAYERS:
+                    kwargs = {"geometry_type": "Point"}
             pyogrio.write_dataframe(
                 frame,
                 tmp,

@@ -9,6 +9,7 @@ import pandas as pd
 
 from quartiere.errors import InputError
 from quartiere.pipeline import BuildResult
+from quartiere.present.explain_schools import school_lines
 
 __all__ = ["explain"]
 
@@ -124,7 +125,10 @@ def explain(result: BuildResult, plr_id: str) -> str:
         lines.append(f"   - catchment {o['source']}: {o['target_share']:.0%} of the PLR, {value}")
     if len(slivers):
         lines.append(f"   (and {_slivers(len(slivers))} of other catchments, each < 0.5 %)")
-    if harmonized.lmb_source == "estimate":
+    if harmonized.schools is not None and config.catchments.lmb_source == "schools":
+        esb_shown = [str(c) for c in mine[mine["target_share"] >= 0.005]["source"]]
+        lines += school_lines(result, plr_id, esb_shown)
+    elif harmonized.lmb_source == "estimate":
         assert config.catchments.estimate is not None
         lines.append(
             f"   lmb source: ESTIMATE from MSS {mss.edition} child poverty (s4, "

@@ -36,6 +36,9 @@ __all__ = ["Parameter", "Plan", "load_plan", "apply_values", "VARIABLE_PREFIXES"
 VARIABLE_PREFIXES = (
     "criteria.",
     "catchments.estimate.citywide_mean",
+    "schools.estimate.anchors",
+    "schools.estimate.top_share",
+    "schools.estimate.bottom_share",
     "delineation.seed",
     "delineation.join",
     "delineation.rings",
@@ -220,7 +223,7 @@ def _parameter(i: int, entry: Any, base: dict[str, Any], config: Config, path: P
         raise ConfigError(f"{where}: {problem}", path)
     if not any(key == p or key.startswith(p) for p in VARIABLE_PREFIXES):
         raise ConfigError(
-            f"{where}: cannot vary per scenario (only criteria, the lmb estimate's citywide_mean "
+            f"{where}: cannot vary per scenario (only criteria, the lmb calibration "
             "and the delineation rules; inputs and geometry are loaded once)",
             path,
         )

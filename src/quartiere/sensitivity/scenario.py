@@ -53,6 +53,7 @@ class Context:
     units: dict[str, np.ndarray]  # border -> unit per PLR
     district: np.ndarray  # district code per PLR
     graphs: dict[str, Contiguity]  # "rook" / "queen"
+    schools: Any = None  # SchoolsResult of the base build: the per-school ranking, recalibrated
     _cache: dict[Any, Any] = field(default_factory=dict, repr=False)
 
     @property
@@ -94,6 +95,7 @@ def prepare_context(config: Config, inputs: Any = None, harmonized: Any = None) 
         units=units,
         district=plr["bezirk"].astype(str).to_numpy(dtype=object),
         graphs=graphs,
+        schools=harmonized.schools,
     )
 
 
@@ -122,6 +124,29 @@ def _schools_arrays(ctx: Context) -> tuple[np.ndarray, np.ndarray, np.ndarray, n
         )
 
     return _cached(ctx, "schools", make)
+
+
+def _school_lmb(ctx: Context, config: Config) -> np.ndarray:
+    """lmb per catchment from the base ranking, recalibrated to the scenario's anchors (cached
+    per anchor set: the quantile mapping and the catchment means, as in the build)."""
+    from quartiere.schools import anchors_of
+    from quartiere.schools.calibrate import quantile_calibration
+    from quartiere.schools.link import catchment_shares
+
+    spec = config.schools
+    assert spec is not None and spec.estimate is not None
+    estimate = spec.estimate
+
+    def make() -> np.ndarray:
+        table = ctx.schools.schools
+        calibration = quantile_calibration(
+            table["score"], anchors_of(spec, table), estimate.top_share, estimate.bottom_share
+        )
+        shares = catchment_shares(calibration.shares, table["esb_id"], ctx.lmb_share.index)
+        return shares.to_numpy(dtype=float)
+
+    key = ("school_lmb", repr(estimate.anchors), estimate.top_share, estimate.bottom_share)
+    return _cached(ctx, key, make)  # type: ignore[no-any-return]
 
 
 def criteria_flags(ctx: Context, config: Config) -> dict[str, np.ndarray]:
@@ -156,6 +181,8 @@ def criteria_flags(ctx: Context, config: Config) -> dict[str, np.ndarray]:
         )
         factor = config.catchments.estimate.citywide_mean / ctx.citywide_child_poverty
         lmb = np.minimum(child_poverty * factor, 100.0)
+    if ctx.schools is not None and ctx.schools.lmb_source == "estimate" and config.schools:
+        lmb = _school_lmb(ctx, config)
     source, target, area, plr_area = _schools_arrays(ctx)
     share = lmb[source]
     known = ~np.isnan(share)

@@ -1,0 +1,77 @@
+"""The calibration chart: estimated lmb share per school against the per-school flag."""
+
+from __future__ import annotations
+
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+from quartiere.config_schools import SchoolsInput
+from quartiere.schools import SchoolsResult
+from quartiere.schools.load import flag_column
+
+__all__ = ["calibration_figure"]
+
+
+def calibration_figure(result: SchoolsResult, spec: SchoolsInput, threshold: float) -> Figure:
+    """Schools ordered by their lmb share (line), flagged schools marked; anchors as levels."""
+    table = result.schools.dropna(subset=["lmb_share"]).sort_values("lmb_share", ascending=False)
+    fig = Figure(figsize=(8.0, 3.6), dpi=150)
+    ax, right = fig.subplots(1, 2, width_ratios=[3, 2])
+    position = range(1, len(table) + 1)
+    ax.plot(
+        position,
+        table["lmb_share"],
+        color="#444444",
+        lw=1.2,
+        label=f"lmb_share ({result.lmb_source})",
+    )
+    if spec.flags:
+        flag = spec.flags[0]
+        marked = table[flag_column(flag.column)].to_numpy() == 1
+        ax.scatter(
+            [p for p, m in zip(position, marked, strict=True) if m],
+            table["lmb_share"][marked],
+            s=6,
+            color="#d95f02",
+            label=f"{flag.column} ({flag.means})",
+            zorder=3,
+        )
+        ax.axhline(flag.share, color="#d95f02", lw=0.6, ls="--")
+        _flag_rate(right, table["lmb_share"].to_numpy(), marked, flag.share)
+    ax.axhline(threshold, color="#1b9e77", lw=0.6, ls="--", label=f"criterion {threshold:g} %")
+    if result.calibration is not None:
+        for a in result.calibration.anchors:
+            ax.plot([a.count], [a.share], marker="o", color="black", ms=4)
+    title = f"{len(table)} schools ({spec.school_year})"
+    if result.validation is not None:
+        v = result.validation
+        title += f": AUC {v.auc:.3f}, balanced accuracy {v.balanced_accuracy:.3f}"
+    ax.set_title(title, fontsize=8)
+    ax.set_xlabel("school, ordered by lmb_share", fontsize=7)
+    ax.set_ylabel("lmb share %", fontsize=7)
+    ax.set_ylim(0, 100)
+    ax.tick_params(labelsize=6)
+    ax.legend(fontsize=6, loc="lower left")
+    right.tick_params(labelsize=6)
+    fig.text(0.99, 0.005, spec.attribution, fontsize=5, ha="right", va="bottom")
+    fig.tight_layout()
+    return fig
+
+
+def _flag_rate(ax: Axes, share: np.ndarray, marked: np.ndarray, level: float) -> None:
+    """Share of flagged schools per 10-point band of the estimate: the calibration check."""
+    edges = np.arange(0, 101, 10)
+    band = np.clip(np.digitize(share, edges) - 1, 0, len(edges) - 2)
+    rate = [marked[band == b].mean() * 100 if (band == b).any() else np.nan for b in range(10)]
+    count = [int((band == b).sum()) for b in range(10)]
+    ax.bar(edges[:-1] + 5, rate, width=8, color="#d95f02", alpha=0.7)
+    for x, r, n in zip(edges[:-1] + 5, rate, count, strict=True):
+        if n:
+            ax.text(x, (0 if np.isnan(r) else r) + 2, str(n), ha="center", fontsize=5)
+    ax.axvline(level, color="#d95f02", lw=0.6, ls="--")
+    ax.set_xlim(0, 100)
+    ax.set_ylim(0, 105)
+    ax.set_xlabel("estimated lmb share % (10-point bands; n above bars)", fontsize=7)
+    ax.set_ylabel("flagged schools %", fontsize=7)
+    ax.set_title("flag rate by estimate", fontsize=8)

@@ -1,0 +1,188 @@
+"""The school criterion on real schools: the public per-school list, a calibrated lmb estimate per
+school, and its validation against the per-school flags (docs/schools.md).
+
+:func:`assess` runs the pure part on loaded inputs (:class:`SchoolInputs`) and returns a
+:class:`SchoolsResult`: the per-school table (the ``schulen`` layer), the lmb share per catchment
+the criterion reads, the calibration and the validation figures.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+import pandas as pd
+
+from quartiere.config_schools import SchoolsInput
+from quartiere.errors import ConfigError
+from quartiere.schools.calibrate import Anchor, Calibration, quantile_calibration
+from quartiere.schools.link import catchment_shares, link_schools
+from quartiere.schools.load import SchoolList, flag_column
+from quartiere.schools.rank import kernel_mean, ranking_score
+from quartiere.schools.validate import Metrics, by_group, metrics, out_of_fold
+
+__all__ = ["SchoolInputs", "SchoolsResult", "assess", "anchors_of", "lmb_info"]
+
+
+@dataclass(frozen=True)
+class SchoolInputs:
+    """What :func:`assess` reads: the school list and the planning-area data around the schools."""
+
+    spec: SchoolsInput
+    schools: SchoolList
+    planning_areas: gpd.GeoDataFrame  # with bezirk_name
+    catchments: gpd.GeoDataFrame
+    child_poverty: pd.Series
+    population: pd.Series
+    extra: dict[str, pd.Series] = field(default_factory=dict)
+
+
+@dataclass
+class SchoolsResult:
+    schools: gpd.GeoDataFrame
+    catchment_lmb: pd.Series
+    lmb_source: str
+    calibration: Calibration | None
+    validation: Metrics | None
+    validation_by_bezirk: dict[str, Metrics]
+    validation_method: str
+    notes: list[str]
+
+    def flagged(self, threshold: float) -> pd.Series:
+        return (self.schools["lmb_share"] >= threshold).fillna(False)
+
+
+def anchors_of(spec: SchoolsInput, schools: gpd.GeoDataFrame) -> list[Anchor]:
+    """The configured anchors as counts: a flag anchor counts the counted schools it marks."""
+    assert spec.estimate is not None
+    flags = {f.column: f for f in spec.flags}
+    out = []
+    for a in spec.estimate.anchors:
+        if a.flag is not None:
+            count = int(schools[flag_column(a.flag)].sum())
+            if count == 0:
+                raise ConfigError(f"schools: no counted school carries the flag {a.flag!r}")
+            out.append(Anchor(share=flags[a.flag].share, count=count, source=a.source))
+        else:
+            assert a.share is not None and a.count is not None
+            out.append(Anchor(share=a.share, count=a.count, source=a.source))
+    return out
+
+
+def _score(data: SchoolInputs) -> pd.Series:
+    spec = data.spec
+    assert spec.estimate is not None
+    plr = data.planning_areas
+    centroids = plr.geometry.centroid
+    points = data.schools.schools.geometry
+    bw = spec.estimate.bandwidth_m
+    indicators = {"s4": kernel_mean(points, centroids, data.child_poverty, data.population, bw)}
+    weights = {"s4": 1.0}
+    for extra in spec.estimate.extra:
+        values = data.extra[extra.label]
+        indicators[extra.label] = kernel_mean(points, centroids, values, data.population, bw)
+        weights[extra.label] = extra.weight
+    return ranking_score(indicators, weights)
+
+
+def assess(data: SchoolInputs) -> SchoolsResult:
+    spec = data.spec
+    frame = data.schools.schools.copy()
+    esb, notes = link_schools(frame, data.catchments, data.schools.key, str(spec.path))
+    frame["esb_id"] = esb
+    frame["bezirk"] = data.planning_areas["bezirk_name"].reindex(frame["plr_id"]).to_numpy()
+    calibration = None
+    if spec.lmb_source == "official":
+        frame["score"] = frame["official_share"]
+        frame["lmb_share"] = frame["official_share"]
+    else:
+        assert spec.estimate is not None
+        frame["score"] = _score(data)
+        anchors = anchors_of(spec, frame)
+        calibration = quantile_calibration(
+            frame["score"], anchors, spec.estimate.top_share, spec.estimate.bottom_share
+        )
+        frame["lmb_share"] = calibration.shares
+    frame["lmb_source"] = spec.lmb_source
+    validation: Metrics | None = None
+    per_bezirk: dict[str, Metrics] = {}
+    method = ""
+    if spec.flags:
+        validation, per_bezirk, method = _validate(spec, frame)
+    return SchoolsResult(
+        schools=frame,
+        catchment_lmb=catchment_shares(frame["lmb_share"], frame["esb_id"], data.catchments.index),
+        lmb_source=spec.lmb_source,
+        calibration=calibration,
+        validation=validation,
+        validation_by_bezirk=per_bezirk,
+        validation_method=method,
+        notes=notes,
+    )
+
+
+def _validate(
+    spec: SchoolsInput, frame: gpd.GeoDataFrame
+) -> tuple[Metrics, dict[str, Metrics], str]:
+    flag = spec.flags[0]
+    known = frame["lmb_share"].notna()
+    f = frame[known]
+    truth = f[flag_column(flag.column)].astype(bool)
+    anchored = spec.estimate is not None and any(
+        a.flag == flag.column for a in spec.estimate.anchors
+    )
+    if spec.lmb_source == "estimate" and anchored:
+        predicted = out_of_fold(f["score"], truth, f["bezirk"])
+        method = (
+            f"out of fold by Bezirk: the {flag.share:g} % level of each Bezirk's schools is "
+            f"calibrated on the flag count of the other Bezirke; against {flag.column} "
+            f"({flag.means}, {flag.year})"
+        )
+    else:
+        predicted = f["lmb_share"] >= flag.share
+        method = (
+            f"in sample (the flags fit nothing); against {flag.column} ({flag.means}, {flag.year})"
+        )
+    citywide = metrics(truth.to_numpy(), predicted.to_numpy(), f["score"].to_numpy())
+    per = by_group(truth, predicted, f["score"], f["bezirk"])
+    return citywide, per, method
+
+
+def lmb_info(result: SchoolsResult, spec: SchoolsInput) -> dict[str, str]:
+    """``build_info`` keys ``lmb_calibration.*`` and ``lmb_validation.*``."""
+    info: dict[str, str] = {
+        "schools.list": f"{spec.path.name}, school year {spec.school_year}, "
+        f"{len(result.schools)} schools of type {', '.join(spec.types)}",
+        "schools.attribution": spec.attribution,
+    }
+    if result.calibration is not None:
+        assert spec.estimate is not None
+        cal = result.calibration
+        info["lmb_calibration.method"] = (
+            f"{spec.estimate.method}: piecewise linear in the schools' rank through the anchors"
+        )
+        info["lmb_calibration.ranking"] = (
+            "percentile rank of s4 (weight 1) "
+            + "".join(f"+ {e.label} (weight {e.weight:g}) " for e in spec.estimate.extra)
+            + f"around each school, Gaussian kernel {spec.estimate.bandwidth_m:g} m, "
+            "population-weighted"
+        )
+        info["lmb_calibration.knots"] = "; ".join(f"position {c}: {p:g} %" for c, p in cal.knots)
+        for i, a in enumerate(cal.anchors):
+            reached = int((cal.shares >= a.share).sum())
+            info[f"lmb_calibration.anchor.{i}"] = (
+                f"{a.count} schools >= {a.share:g} % (estimate: {reached}); source: {a.source}"
+            )
+    if result.validation is not None:
+        v = result.validation
+        info["lmb_validation.method"] = result.validation_method
+        info["lmb_validation.auc"] = f"{v.auc:.4f}"
+        info["lmb_validation.balanced_accuracy"] = f"{v.balanced_accuracy:.4f}"
+        info["lmb_validation.precision"] = f"{v.precision:.4f}"
+        info["lmb_validation.recall"] = f"{v.recall:.4f}"
+        info["lmb_validation.n"] = (
+            f"{v.n} schools, {v.n_flagged} flagged, {v.n_predicted} predicted"
+        )
+        for name, m in result.validation_by_bezirk.items():
+            info[f"lmb_validation.bezirk.{name}"] = m.text()
+    return info

@@ -1,0 +1,149 @@
+"""Read the per-school list (CSV/XLSX with coordinate columns) and the extra MSS indicators.
+
+Every problem is one line naming file, school and column: duplicate school numbers, missing or
+non-numeric coordinates, coordinates outside the planning areas (e.g. lat/lng swapped), a
+configured type or flag column that is absent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from quartiere.config import IndicatorInput, TableInput
+from quartiere.config_schools import SchoolsInput
+from quartiere.errors import ConfigError, InputError
+from quartiere.io.tables import read_table
+
+__all__ = ["SchoolList", "load_schools", "flag_column"]
+
+# Planning areas and points are both exact; a school on a boundary line still counts as inside.
+_INSIDE_TOLERANCE_M = 1.0
+
+
+@dataclass
+class SchoolList:
+    """The counted schools (configured types), points in the target CRS, indexed by school number.
+
+    Columns: ``name``, ``type``, ``plr_id`` (the planning area it stands in), one 0/1 column per
+    flag (:func:`flag_column`), ``official_share`` (%, only with ``lmb_source: official``).
+    ``extra`` holds each extra indicator per planning area, keyed by its label.
+    """
+
+    schools: gpd.GeoDataFrame
+    n_rows: int
+    extra: dict[str, pd.Series] = field(default_factory=dict)
+    key: pd.Series | None = None  # school number -> catchment id, when a key table is given
+
+
+def flag_column(column: str) -> str:
+    """Output field of a flag column: ``Brennpunktschule-2018`` -> ``flag_brennpunktschule_...``."""
+    clean = "".join(c if c.isalnum() else "_" for c in column.lower()).strip("_")
+    return f"flag_{clean}"
+
+
+def load_schools(spec: SchoolsInput, planning_areas: gpd.GeoDataFrame, crs: str) -> SchoolList:
+    table_spec = TableInput(path=spec.path, id=spec.id, delimiter=spec.delimiter)
+    flags = [f.column for f in spec.flags]
+    text = [spec.name, spec.type, spec.x, spec.y, *flags]
+    numeric = [spec.official_share] if spec.lmb_source == "official" and spec.official_share else []
+    table = read_table(table_spec, columns=text, numeric=numeric, id_pattern=None)
+    n_rows = len(table)
+    kinds = table[spec.type].astype("string").str.strip()
+    counted = table[kinds.isin(spec.types).fillna(False).to_numpy()]
+    if counted.empty:
+        present = sorted(kinds.dropna().unique())[:5]
+        raise InputError(
+            f"no school of type {', '.join(spec.types)} in column '{spec.type}' "
+            f"(types found: {', '.join(present)})",
+            spec.path,
+        )
+    for anchor in spec.estimate.anchors if spec.estimate else []:
+        if anchor.count is not None and anchor.count > len(counted):
+            raise ConfigError(
+                f"schools.estimate.anchors: calibration count {anchor.count} at "
+                f"{anchor.share:g} % is larger than the {len(counted)} schools of type "
+                f"{', '.join(spec.types)} in {spec.path.name}"
+            )
+    points = _points(counted, spec)
+    frame = gpd.GeoDataFrame(
+        {"name": counted[spec.name].astype(str), "type": counted[spec.type].astype(str)},
+        geometry=points,
+        crs=spec.crs,
+        index=counted.index.rename("bsn"),
+    ).to_crs(crs)
+    frame["plr_id"] = _locate(frame, planning_areas, spec)
+    for flag in spec.flags:
+        cells = counted[flag.column].astype("string").str.strip()
+        frame[flag_column(flag.column)] = (cells == flag.value).fillna(False).astype(int).to_numpy()
+    if numeric:
+        frame["official_share"] = counted[numeric[0]].to_numpy(dtype=float)
+    key = _read_key(spec) if spec.key is not None else None
+    return SchoolList(schools=frame, n_rows=n_rows, key=key)
+
+
+def _points(table: pd.DataFrame, spec: SchoolsInput) -> gpd.GeoSeries:
+    coords = {}
+    for column in (spec.x, spec.y):
+        cells = table[column].astype("string").str.strip().str.replace(",", ".", regex=False)
+        missing = cells.isna() | (cells == "")
+        if missing.any():
+            raise InputError(
+                f"school {table.index[missing.to_numpy()][0]}: missing coordinate",
+                spec.path,
+                f"column '{column}'",
+            )
+        values = pd.to_numeric(cells, errors="coerce")
+        bad = values.isna().to_numpy()
+        if bad.any():
+            raise InputError(
+                f"school {table.index[bad][0]}: coordinate {cells[bad].iloc[0]!r} is not a number",
+                spec.path,
+                f"column '{column}'",
+            )
+        coords[column] = values.to_numpy(dtype=float)
+    return gpd.GeoSeries(gpd.points_from_xy(coords[spec.x], coords[spec.y]), index=table.index)
+
+
+def _locate(
+    schools: gpd.GeoDataFrame, planning_areas: gpd.GeoDataFrame, spec: SchoolsInput
+) -> np.ndarray:
+    """The planning area each school stands in; refuse a school outside every one."""
+    plr = planning_areas.geometry
+    hits = plr.sindex.query(schools.geometry, predicate="dwithin", distance=_INSIDE_TOLERANCE_M)
+    out = np.full(len(schools), None, dtype=object)
+    # The first hit per school: planning areas form a coverage, a point lies in one of them.
+    for school, area in zip(hits[0][::-1], hits[1][::-1], strict=True):
+        out[school] = plr.index[area]
+    outside = np.flatnonzero(pd.isna(out))
+    if len(outside):
+        i = outside[0]
+        more = f" (and {len(outside) - 1} more)" if len(outside) > 1 else ""
+        raise InputError(
+            f"school {schools.index[i]}: coordinates ({spec.x}, {spec.y}) lie outside every "
+            f"planning area{more}; are {spec.x}/{spec.y} swapped or is the CRS not {spec.crs}?",
+            spec.path,
+        )
+    return out
+
+
+def _read_key(spec: SchoolsInput) -> pd.Series:
+    assert spec.key is not None
+    key_spec = TableInput(path=spec.key.path, id=spec.key.id)
+    table = read_table(key_spec, columns=[spec.key.catchment], id_pattern=None)
+    return table[spec.key.catchment].astype(str).str.strip()
+
+
+def load_extra(spec: SchoolsInput, plr_ids: pd.Index) -> dict[str, pd.Series]:
+    """The extra indicators of the ranking, per planning area (NaN where a value is withheld)."""
+    out = {}
+    for extra in spec.estimate.extra if spec.estimate else []:
+        table_spec = IndicatorInput(path=extra.path, id=extra.id, column=extra.column)
+        cells = read_table(table_spec, columns=[extra.column])[extra.column]
+        # MSS context tables write '-' where a value is withheld.
+        values = pd.to_numeric(cells.where(cells != "-"), errors="coerce")
+        out[extra.label] = values.reindex(plr_ids)
+    return out

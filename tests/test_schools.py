@@ -1,0 +1,255 @@
+"""The school criterion on real schools (issue 10): calibration, validation, both ``by:`` modes on
+a lattice, and one clear line for every bad school list."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+from click.testing import CliRunner
+
+from quartiere.cli import main
+from quartiere.config_schools import SchoolsInput
+from quartiere.criteria import schools_by_location, schools_criterion
+from quartiere.errors import ConfigError
+from quartiere.harmonize import overlay, weigh
+from quartiere.schools import SchoolInputs, assess
+from quartiere.schools.calibrate import Anchor, quantile_calibration
+from quartiere.schools.load import SchoolList
+from quartiere.schools.validate import auc, metrics, out_of_fold
+
+ROOT = Path(__file__).resolve().parents[1]
+GI2018 = ROOT / "config/editions/gi2018.yaml"
+SCHOOLS = ROOT / "data/raw/schools/schulen_2018_19.csv"
+
+# ------------------------------------------------------------------------------ calibration
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_calibration_meets_every_count_exactly_and_is_monotone(seed: int) -> None:
+    """Catches: an off-by-one at the anchor position, ties counted twice, a non-monotone map."""
+    rng = np.random.default_rng(seed)
+    # ties on purpose: 40 schools, scores on a coarse grid
+    score = pd.Series(rng.integers(0, 12, 40) / 10, index=[f"{i:02d}G01" for i in range(40)])
+    anchors = [Anchor(75, 7, "a"), Anchor(50, 19, "b")]
+    cal = quantile_calibration(score, anchors, top_share=95, bottom_share=2)
+    assert (cal.shares >= 75).sum() == 7
+    assert (cal.shares >= 50).sum() == 19
+    assert cal.shares.max() == 95 and cal.shares.min() == 2
+    order = np.argsort(-score.to_numpy(), kind="stable")
+    assert np.all(np.diff(cal.shares.to_numpy()[order]) <= 1e-12)  # higher score, never lower
+    # equal scores: the lower school number comes first
+    assert cal.knots == ((1, 95), (7, 75), (19, 50), (40, 2))
+
+
+def test_calibration_count_larger_than_the_schools_is_refused() -> None:
+    score = pd.Series([0.1, 0.2, 0.3], index=["a", "b", "c"])
+    with pytest.raises(ConfigError, match="calibration count 4 at 75 % is larger than the 3"):
+        quantile_calibration(score, [Anchor(75, 4, "x")], 95, 2)
+    with pytest.raises(ConfigError, match="more schools need a lower share"):
+        quantile_calibration(score, [Anchor(75, 2, "x"), Anchor(80, 3, "y")], 95, 2)
+
+
+# ------------------------------------------------------------------------------- validation
+
+
+def test_validation_metrics_match_hand_computed_values() -> None:
+    flag = np.array([1, 1, 0, 0, 1, 0])
+    predicted = np.array([1, 0, 0, 1, 1, 0])
+    score = np.array([0.9, 0.4, 0.1, 0.5, 0.8, 0.2])
+    m = metrics(flag, predicted, score)
+    # tp 2, fp 1, fn 1, tn 2; AUC: 8 of the 9 positive/negative pairs are ordered right
+    assert (m.precision, m.recall, m.balanced_accuracy) == pytest.approx((2 / 3, 2 / 3, 2 / 3))
+    assert m.auc == pytest.approx(8 / 9)
+    assert auc(np.array([1, 0]), np.array([0.5, 0.5])) == 0.5  # ties count half
+    assert (m.n, m.n_flagged, m.n_predicted) == (6, 3, 3)
+
+
+def test_out_of_fold_threshold_comes_from_the_other_groups() -> None:
+    """Catches: the held-out group's own flags leaking into its threshold."""
+    score = pd.Series([0.9, 0.8, 0.1, 0.7, 0.6, 0.5])
+    flag = pd.Series([1, 1, 0, 1, 0, 0])
+    group = pd.Series(["a", "a", "a", "b", "b", "b"])
+    predicted = out_of_fold(score, flag, group)
+    # for b: the 2 flagged of a set the threshold at a's 2nd best score 0.8 -> nothing in b
+    # for a: b has 1 flag -> threshold 0.7 -> 0.9 and 0.8 predicted
+    assert predicted.tolist() == [True, True, False, False, False, False]
+
+
+# ------------------------------------------------------------------------- by: on a lattice
+
+
+def _square(x: int, w: int = 1) -> shapely.Polygon:
+    return shapely.box(x * 1000, 0, (x + w) * 1000, 1000)
+
+
+def _lattice_result():
+    """Four planning areas A-D in a row; catchment X = A+B with one school in A (80 %),
+    catchment Y = C+D with schools in C (60 %) and D (85 %): mean 72.5 %."""
+    plr = gpd.GeoDataFrame(
+        {"bezirk_name": ["W", "W", "E", "E"]},
+        geometry=[_square(i) for i in range(4)],
+        index=pd.Index(["01000001", "01000002", "01000003", "01000004"]),
+        crs="EPSG:25833",
+    )
+    catchments = gpd.GeoDataFrame(
+        geometry=[_square(0, 2), _square(2, 2)], index=pd.Index(["0001", "0002"]), crs=plr.crs
+    )
+    points = [shapely.Point(500, 500), shapely.Point(2500, 500), shapely.Point(3500, 500)]
+    schools = gpd.GeoDataFrame(
+        {
+            "name": ["a", "c", "d"],
+            "type": "Grundschule",
+            "plr_id": ["01000001", "01000003", "01000004"],
+            "official_share": [80.0, 60.0, 85.0],
+        },
+        geometry=points,
+        index=pd.Index(["01G01", "03G01", "04G01"], name="bsn"),
+        crs=plr.crs,
+    )
+    spec = SchoolsInput(
+        path=Path("toy.csv"),
+        school_year="2018/19",
+        attribution="toy",
+        x="x",
+        y="y",
+        lmb_source="official",
+        official_share="share",
+    )
+    data = SchoolInputs(
+        spec=spec,
+        schools=SchoolList(schools=schools, n_rows=3),
+        planning_areas=plr,
+        catchments=catchments,
+        child_poverty=pd.Series(dtype=float),
+        population=pd.Series(dtype=float),
+    )
+    return plr, catchments, assess(data)
+
+
+def test_both_by_modes_decide_as_described() -> None:
+    plr, catchments, result = _lattice_result()
+    assert result.catchment_lmb.to_dict() == {"0001": 80.0, "0002": 72.5}
+    overlaps = weigh(overlay(catchments.geometry, plr.geometry), "area")
+    by_area = schools_criterion(
+        overlaps,
+        result.catchment_lmb,
+        plr.geometry.area,
+        lmb_threshold=75,
+        min_area_share=0.5,
+        min_coverage=0.5,
+    )
+    # catchment_area: A and B lie in the flagged catchment X; B holds no school of its own
+    assert by_area["c_schools"].tolist() == [1, 1, 0, 0]
+    by_location = schools_by_location(result.schools["plr_id"], result.flagged(75), plr.index)
+    # school_location: A and D hold a school at >= 75 %; D's catchment mean stays below
+    assert by_location["c_schools_location"].tolist() == [1, 0, 0, 1]
+    assert by_location["n_schools"].tolist() == [1, 0, 1, 1]
+    assert by_location["n_schools_flagged"].tolist() == [1, 0, 0, 1]
+    assert result.validation is None  # no flags configured
+
+
+def test_school_location_mode_on_real_data(tmp_path: Path) -> None:
+    from quartiere.config import load_config
+    from quartiere.load import load_inputs
+    from quartiere.pipeline import compute
+
+    path = tmp_path / "edition.yaml"
+    path.write_text(f"extends: {GI2018}\ncriteria:\n  schools:\n    by: school_location\n")
+    config = load_config(path)
+    result = compute(load_inputs(config), config)
+    layer = result.planning_areas
+    assert ((layer["c_schools"] == 1) == (layer["n_schools_flagged"] > 0)).all()
+    assert layer["n_schools"].sum() == 357
+    assert layer["n_schools_flagged"].sum() == 46  # the 75 % anchor
+
+
+# ------------------------------------------------------------------------------- bad input
+
+
+def _edition(tmp_path: Path, csv: str | None = None, extra: str = "") -> Path:
+    lines = []
+    if csv is not None:
+        (tmp_path / "schools.csv").write_text(csv, encoding="utf-8")
+        lines.append(f"  path: {tmp_path / 'schools.csv'}")
+    text = f"extends: {GI2018}\nschools:\n" + "\n".join(lines) + "\n" + extra
+    path = tmp_path / "edition.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _rows() -> list[str]:
+    return SCHOOLS.read_text(encoding="utf-8").splitlines()
+
+
+def _first_grundschule(rows: list[str]) -> int:
+    return next(i for i, r in enumerate(rows) if ";Grundschule;" in r)
+
+
+def _error(path: Path) -> tuple[int, str]:
+    result = CliRunner().invoke(main, ["validate", "--config", str(path)])
+    assert "Traceback" not in result.output
+    errors = [line for line in result.output.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 1, result.output
+    return result.exit_code, errors[0]
+
+
+def _edit(column: str, value: str) -> str:
+    rows = _rows()
+    header = rows[0].split(";")
+    i = _first_grundschule(rows)
+    cells = rows[i].split(";")
+    cells[header.index(column)] = value
+    rows[i] = ";".join(cells)
+    return "\n".join(rows) + "\n"
+
+
+def test_duplicate_school_number(tmp_path: Path) -> None:
+    rows = _rows()
+    csv = "\n".join([*rows, rows[_first_grundschule(rows)]]) + "\n"
+    code, line = _error(_edition(tmp_path, csv))
+    assert code == 3 and "duplicate" in line and "BSN" in line
+
+
+def test_missing_coordinate(tmp_path: Path) -> None:
+    code, line = _error(_edition(tmp_path, _edit("lat", "")))
+    assert code == 3 and "missing coordinate" in line and "column 'lat'" in line
+
+
+def test_non_numeric_coordinate(tmp_path: Path) -> None:
+    code, line = _error(_edition(tmp_path, _edit("lng", "13,4x")))
+    assert code == 3 and "'13.4x' is not a number" in line and "column 'lng'" in line
+
+
+def test_swapped_coordinates_lie_outside_the_planning_areas(tmp_path: Path) -> None:
+    code, line = _error(_edition(tmp_path, extra="  x: lat\n  y: lng\n"))
+    assert code == 3
+    assert "lie outside every planning area (and 356 more)" in line and "swapped" in line
+
+
+def test_absent_type_column(tmp_path: Path) -> None:
+    code, line = _error(_edition(tmp_path, extra="  type: Schulform\n"))
+    assert code == 3 and "Schulform" in line
+
+
+def test_absent_flag_column(tmp_path: Path) -> None:
+    extra = (
+        "  flags:\n    - {column: Brennpunktschule-2019, share: 50, means: m, year: '2019'}\n"
+        "  estimate:\n    anchors:\n      - {share: 75, count: 46, source: s}\n"
+    )
+    code, line = _error(_edition(tmp_path, extra=extra))
+    assert code == 3 and "Brennpunktschule-2019" in line
+
+
+def test_calibration_count_larger_than_the_schools(tmp_path: Path) -> None:
+    extra = (
+        "  estimate:\n    anchors:\n      - {share: 75, count: 400, source: s}\n"
+        "      - {flag: Brennpunktschule-2018, source: s}\n"
+    )
+    code, line = _error(_edition(tmp_path, extra=extra))
+    assert code == 2
+    assert "calibration count 400 at 75 % is larger than the 357 schools" in line
