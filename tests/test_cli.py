@@ -219,3 +219,33 @@ def test_an_unknown_class_in_the_mss_table_is_refused_not_read_as_not_met(tmp_pa
     assert result.exit_code == 3
     line = one_error_line(result)
     assert "mss.csv: id " in line and "status class 'sehr_niedrig' is none of" in line
+
+
+def test_profiles_of_a_file_that_is_no_geopackage_is_an_input_error(tmp_path):
+    # A plausible slip: --build names the map next to the GeoPackage.
+    png = tmp_path / "handlungsraeume.png"
+    png.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(64))
+    result = run("profiles", "--build", str(png), "--out", str(tmp_path / "p"), "--no-pdf")
+    assert result.exit_code == 3
+    line = one_error_line(result)
+    assert "handlungsraeume.png: not a GeoPackage; is this a quartiere build?" in line
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["diff", "OLD", "OLD"],
+        ["history", str(GI2018)],
+        ["profiles", "--no-pdf"],
+        ["sensitivity", "--samples", "2"],
+    ],
+)
+def test_an_output_directory_that_is_a_file_is_a_configuration_error(tmp_path, command):
+    # A plausible slip: --out names the map (or any file) where a directory is wanted.
+    taken = tmp_path / "handlungsraeume.png"
+    taken.write_bytes(b"not a directory")
+    args = [str(taken) if a == "OLD" else a for a in command]
+    result = run(*args, "--out", str(taken))
+    assert result.exit_code == 2  # was 1, "File exists", after the work was done
+    assert one_error_line(result) == f"error: --out {taken}: is a file; name a directory"
+    assert taken.read_bytes() == b"not a directory"

@@ -578,3 +578,15 @@ def test_renumber_keeps_numbers_retired_in_earlier_editions_retired():
     after = delineate(lattice("2 . . 2 . . 2"), rules())
     stable = renumber(after, before.areas, 0.5, retired=["01", "02", "03", "04", "05b"])
     assert list(stable.areas["hr_id"]) == ["01", "02", "06"]
+
+
+def test_renumber_breaks_an_exact_tie_in_overlap_by_the_smaller_old_number():
+    # Old 01 and 02 (two planning areas each) merge into one area that covers both wholly: the
+    # overlaps are equal, so the smaller old number continues, whatever the row order of the file.
+    before = delineate(lattice("2 2 . 2 2"), rules())
+    assert list(before.areas["hr_id"]) == ["01", "02"]
+    after = delineate(lattice("2 2 1 2 2"), rules())
+    for previous in (before.areas, before.areas.iloc[::-1]):
+        stable = renumber(after, previous, min_overlap=0.5)
+        assert list(stable.areas["hr_id"]) == ["01"]
+        assert "previous HR 02 (Region A) has no successor" in stable.lineage

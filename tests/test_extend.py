@@ -50,12 +50,65 @@ def test_a_registered_criterion_flags_counts_and_seeds_on_a_lattice(toy: str) ->
     assert result.members["decision"].iloc[0].startswith("seed of HR 01: meets 1 criterion")
 
 
+def test_a_criterion_result_counts_by_plr_id_and_a_positional_series_is_refused() -> None:
+    frame = lattice(". . .", population="3 1 2")
+    backwards = frame.index[::-1]
+    register_criterion("c_rev", lambda pa, _e: pd.Series([0, 1, 1], index=backwards))
+    register_criterion("c_pos", lambda pa, _e: pd.Series([1, 0, 1]))  # RangeIndex, not plr_id
+    register_criterion("c_arr", lambda pa, _e: (pa["population"] >= 2000).to_numpy())
+    try:
+        flags = extra_criteria(frame, {"c_rev": {}, "c_arr": {}})
+        assert flags["c_rev"].tolist() == [1, 1, 0]  # by label, not by position
+        assert flags["c_arr"].tolist() == [1, 0, 1]
+        # Reindexed, it would be NA everywhere: silently no data instead of the criterion.
+        with pytest.raises(ValueError, match="c_pos: its Series lacks plr_id"):
+            extra_criteria(frame, {"c_pos": {}})
+    finally:
+        for name in ("c_rev", "c_pos", "c_arr"):
+            register_criterion(name, None)
+
+
 def test_without_registration_the_name_is_unknown(toy: str) -> None:
     register_criterion(toy, None)
     with pytest.raises(ValueError, match="unknown name 'c_toy'"):
         rules(seed="c_toy == 1")
     with pytest.raises(ConfigError, match="no criterion registered as c_toy"):
         extra_criteria(lattice("."), {toy: {"min_population": 1}})
+
+
+def test_an_unregistered_extra_criterion_fails_when_the_configuration_loads(
+    tmp_path: Path, toy: str
+) -> None:
+    # `quartiere validate` only loads the configuration and the inputs: the check must be there,
+    # not after harmonizing (where the build found it, exit 2 without the file's name).
+    edition = tmp_path / "typo.yaml"
+    edition.write_text(
+        f"extends: {ROOT / 'config' / 'criteria.yaml'}\n"
+        "criteria:\n  extra:\n    c_tyo: {min_population: 10000}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ConfigError, match="extra: no criterion registered as c_tyo") as err:
+        load_config(edition)
+    assert "registered: c_toy" in str(err.value) and "typo.yaml" in str(err.value)
+    ok = tmp_path / "toy.yaml"
+    ok.write_text(edition.read_text(encoding="utf-8").replace("c_tyo", toy), encoding="utf-8")
+    assert set(load_config(ok).criteria.extra) == {toy}
+
+
+def test_a_rule_naming_a_registered_criterion_that_is_not_switched_on_fails_on_load(
+    tmp_path: Path, toy: str
+) -> None:
+    # Registered but not under criteria.extra: its flag is never computed, and the seed rule
+    # failed in the delineation with a bare KeyError (exit 1, "internal error").
+    edition = tmp_path / "off.yaml"
+    edition.write_text(
+        f"extends: {ROOT / 'config' / 'criteria.yaml'}\n"
+        "delineation:\n  seed: 'c_toy == 1 and n_criteria >= 2'\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ConfigError, match="seed: c_toy in .* is not switched on") as err:
+        load_config(edition)
+    assert "off.yaml" in str(err.value)
 
 
 @pytest.mark.slow

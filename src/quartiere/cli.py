@@ -143,6 +143,15 @@ def edition_out(config_path: Path, out: Path | None) -> Path:
     return out
 
 
+def _out_dir(out: Path) -> Path:
+    """An output directory ``--out``, checked: not an existing file (was "File exists", exit 1)."""
+    from quartiere.errors import ConfigError
+
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"--out {out}: is a file; name a directory")
+    return out
+
+
 @main.command(epilog=EXIT_HELP)
 @config_option
 @click.option(
@@ -306,6 +315,8 @@ def diff(
     from quartiere.io.builds import read_build
     from quartiere.present.diff_text import summary_lines
 
+    if out_dir is not None:
+        _out_dir(out_dir)
     result = diff_builds(read_build(old, label=str(old)), read_build(new, label=str(new)))
     for path in write_diff(result, out_dir, json_path) if out_dir or json_path else []:
         _say(f"wrote {path}")
@@ -332,6 +343,7 @@ def history(configs: tuple[Path, ...], out_dir: Path, quiet: bool) -> None:
     from quartiere.history import run_history
 
     start = time.perf_counter()
+    _out_dir(out_dir)
     with output_lock(out_dir / "timeline.md"):
         result = run_history(list(configs), out_dir, progress=(lambda _: None) if quiet else _say)
     last = result.editions[-1]
@@ -377,6 +389,7 @@ def sensitivity(
     """Robustness atlas: every planning area and area across thousands of plausible rule sets."""
     from quartiere.sensitivity.run import run_sensitivity
 
+    _out_dir(out_dir)
     if scheduler is not None and workers is not None:
         raise click.UsageError("give --scheduler or --workers, not both")
     start = time.perf_counter()
@@ -439,6 +452,7 @@ def profiles(
     from quartiere.present.profiles import ProfileOptions, write_profiles
 
     start = time.perf_counter()
+    _out_dir(out_dir)
     config = load_config(config_path)
     options = ProfileOptions(
         build=build_path,

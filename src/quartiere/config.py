@@ -29,7 +29,7 @@ from pydantic import (
 from quartiere.config_schools import SchoolsInput
 from quartiere.errors import ConfigError
 from quartiere.model import CRS
-from quartiere.rules import compile_rule
+from quartiere.rules import RULE_NAMES, compile_rule, names_in, rule_names
 from quartiere.units import as_fraction, as_percent
 
 # Units (docs/units-and-coverage.md): lmb shares and thresholds are percentages (0-100), every other
@@ -273,6 +273,20 @@ class Criteria(_Model):
         " flag name -> its parameters",
     )
 
+    @field_validator("extra")
+    @classmethod
+    def _registered(cls, value: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        # Checked here, not after loading every input: `validate` must catch it.
+        registered = [name for name in rule_names() if name not in RULE_NAMES]
+        unknown = sorted(set(value) - set(registered))
+        if unknown:
+            raise ValueError(
+                f"no criterion registered as {', '.join(unknown)}"
+                f" (registered: {', '.join(sorted(registered)) or 'none'};"
+                " see quartiere.criteria.register_criterion)"
+            )
+        return value
+
 
 class HoleRule(_Model):
     fill: bool = True
@@ -382,6 +396,19 @@ class Config(_Model):
                         f"{column} class of the MSS (mss.{column}_classes: "
                         f"{', '.join(sorted(known[column]))})"
                     )
+        return self
+
+    @model_validator(mode="after")
+    def _rule_criteria_configured(self) -> Config:
+        # A registered criterion's flag exists only when criteria.extra switches it on.
+        for key in ("seed", "join"):
+            expression = getattr(self.delineation, key)
+            off = sorted(names_in(expression, key) - set(RULE_NAMES) - set(self.criteria.extra))
+            if off:
+                raise ValueError(
+                    f"delineation.{key}: {', '.join(off)} in {expression!r} is not switched on"
+                    f" (add it under criteria.extra)"
+                )
         return self
 
     def input_paths(self) -> list[Path]:

@@ -71,12 +71,24 @@ def extra_criteria(
             f" (registered: {', '.join(sorted(REGISTERED)) or 'none'})"
         )
     flags = {
-        name: pd.Series(REGISTERED[name](planning_areas, entry), index=planning_areas.index)
-        .astype("Int8")
-        .rename(name)
+        name: _aligned(name, REGISTERED[name](planning_areas, entry), planning_areas.index)
         for name, entry in entries.items()
     }
     return pd.DataFrame(flags, index=planning_areas.index)
+
+
+def _aligned(name: str, flag: Any, index: pd.Index) -> pd.Series:
+    """A criterion's result as an Int8 column on ``index``: a Series by its labels (it must carry
+    every plr_id; reindexing a positional one would read as no data everywhere), else by
+    position."""
+    if isinstance(flag, pd.Series):
+        if not index.isin(flag.index).all():
+            raise ValueError(
+                f"criterion {name}: its Series lacks plr_id(s) of the planning areas, e.g."
+                f" {index[~index.isin(flag.index)][0]!r} (index it like the planning areas)"
+            )
+        return flag.reindex(index).astype("Int8").rename(name)
+    return pd.Series(flag, index=index).astype("Int8").rename(name)
 
 
 def _flag(met: pd.Series, known: pd.Series) -> pd.Series:

@@ -22,6 +22,7 @@ __all__ = [
     "RULE_NAMES",
     "compile_rule",
     "evaluate_rule",
+    "names_in",
     "register_rule_name",
     "rule_names",
     "rule_values",
@@ -190,6 +191,16 @@ def _parsed(expression: str, key: str) -> ast.Expression:
         ) from None
     _check_node(tree, key, expression)
     return tree
+
+
+def names_in(expression: str, key: str = "rule") -> set[str]:
+    """The rule names an expression uses.
+
+    >>> sorted(names_in("c_mss and n_criteria >= 2"))
+    ['c_mss', 'n_criteria']
+    """
+    tree = _parsed(str(expression), key)
+    return {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
 
 
 def rule_values(flags: pd.DataFrame | Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:

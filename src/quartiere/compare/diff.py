@@ -19,10 +19,12 @@ appeared    a new area linked to no old area
 vanished    an old area linked to no new area
 ==========  =====================================================================================
 
-Within a group, a one-to-one *match* (each the other's largest overlap, their intersection
-covering at least ``min_overlap`` of the smaller of the two) names which new area continues which
-old one, as the stable numbering of ``quartiere build --previous`` does (which in addition only
-matches areas of the same kind, stand-alone or lettered part).
+Within a group, a one-to-one *match* (areas of the same kind, stand-alone or lettered part, each
+the other's largest overlap, their intersection covering at least ``min_overlap`` of the smaller of
+the two) names which new area continues which old one: the rule of
+:mod:`quartiere.compare.matching`, which the stable numbering of ``quartiere build --previous``
+uses too. An event (``persisted``, ``split`` ...) needs only links, so a lettered part can persist
+as a stand-alone area without continuing it.
 
 Planning areas (Planungsräume, PLR) are compared by id only when both builds use the same LOR
 generation (``build_info`` key ``lor_generation``): criteria that flipped (``c_mss``, ``c_schools``,

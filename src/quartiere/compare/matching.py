@@ -154,7 +154,9 @@ def match_frames(
         (:func:`is_lettered_part`). Only areas of the same kind match; new areas not yet
         numbered may carry provisional ids.
     min_overlap
-        The least share of the smaller area that the intersection of a match covers.
+        The least share of the smaller area that the intersection of a match covers. Exactly
+        equal overlaps go to the smaller ``hr_id`` (as in :func:`match_areas`), whatever the
+        order of the rows.
 
     Returns
     -------
@@ -183,7 +185,9 @@ def match_frames(
     inter = shapely.area(shapely.intersection(new_geoms[i_new], old_geoms[i_old]))
     smaller = np.minimum(shapely.area(new_geoms[i_new]), shapely.area(old_geoms[i_old]))
     share = np.divide(inter, smaller, out=np.zeros_like(inter), where=smaller > 0)
-    keep = mutual_best(i_old, i_new, inter, share, min_overlap)
+    # Ties go to the smaller hr_id (as in the diff's links), not to the earlier row of the file.
+    old_rank, new_rank = _id_rank(old_ids), _id_rank(new_ids)
+    keep = mutual_best(old_rank[i_old], new_rank[i_new], inter, share, min_overlap)
     out = pd.DataFrame(
         {
             "old": i_old[keep],
@@ -195,6 +199,13 @@ def match_frames(
         }
     )
     return out.sort_values("new", kind="stable").reset_index(drop=True)
+
+
+def _id_rank(ids: np.ndarray) -> np.ndarray:
+    """Per row, its position in hr_id order (rows with equal ids in row order): unique keys."""
+    rank = np.empty(len(ids), dtype=np.int64)
+    rank[np.argsort(ids, kind="stable")] = np.arange(len(ids))
+    return rank
 
 
 def match_areas(links: pd.DataFrame, min_overlap: float = 0.5) -> pd.Series:

@@ -76,7 +76,10 @@ def read_build_layers(path: Path) -> Build:
         raise InputError("build not found; make it with `make build` or `quartiere build`", path)
     import pyogrio
 
-    names = {str(row[0]) for row in pyogrio.list_layers(path)}
+    try:
+        names = {str(row[0]) for row in pyogrio.list_layers(path)}
+    except Exception:  # pyogrio's DataSourceError: not a file GDAL can open
+        raise InputError("not a GeoPackage; is this a quartiere build?", path) from None
     needed = ("handlungsraeume", "planungsraeume", "einschulungsbereiche", "build_info")
     missing = [n for n in needed if n not in names]
     if missing:
