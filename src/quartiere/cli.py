@@ -440,36 +440,28 @@ def sensitivity(
     )
 
 
+def path_option(*decls: str, **kwargs: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """A click option whose value is a :class:`~pathlib.Path`."""
+    return click.option(*decls, type=click.Path(path_type=Path), **kwargs)
+
+
 @main.command(epilog=EXIT_HELP)
 @config_option
-@click.option(
-    "--build",
-    "build_path",
-    type=click.Path(path_type=Path),
-    default=DEFAULT_OUT,
-    show_default=True,
-    help="The build's GeoPackage.",
+@path_option(
+    "--build", "build_path", default=DEFAULT_OUT, show_default=True, help="The build's GeoPackage."
 )
-@click.option(
+@path_option(
     "--history",
     "history_dir",
-    type=click.Path(path_type=Path),
-    default=None,
     help="A `quartiere history` run: adds each edition's Handlungsraum share to the trend.",
 )
-@click.option(
+@path_option(
     "--sensitivity",
     "sensitivity_dir",
-    type=click.Path(path_type=Path),
-    default=None,
     help="A `quartiere sensitivity` run (DIR/sensitivity.gpkg): the Robustness section.",
 )
-@click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(path_type=Path),
-    required=True,
-    help="Directory: index.html, <hr_id>.html and <hr_id>.pdf.",
+@path_option(
+    "--out", "out_dir", required=True, help="Directory: index.html, <hr_id>.html and <hr_id>.pdf."
 )
 @click.option("--no-pdf", is_flag=True, help="HTML only (no Chromium needed).")
 @click.option("-q", "--quiet", is_flag=True, help="Only errors and the final line.")

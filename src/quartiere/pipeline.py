@@ -38,6 +38,7 @@ from quartiere.criteria import (
 from quartiere.delineate import DelineationResult, delineate
 from quartiere.derived import Derived, derived_inputs
 from quartiere.harmonize import overlay, overlay_weights, reverse, transfer_intensive, weigh
+from quartiere.i18n import Messages
 from quartiere.io.builds import read_build
 from quartiere.io.cache import code_version, default_cache
 from quartiere.io.gpkg import build_timestamp, write_geopackage
@@ -342,9 +343,15 @@ def built_config_hash(out: Path) -> str | None:
     return str(table["value"].iloc[0]) if len(table) else None
 
 
-def estimates_text(result: BuildResult) -> list[str]:
-    """Sentences saying which values are estimates or approximations."""
+def estimates_text(result: BuildResult, t: Messages | None = None) -> list[str]:
+    """Sentences saying which values are estimates or approximations, in the language of ``t``
+    (English without, as recorded in ``build_info``)."""
+    t = t or Messages("en")
     config = result.config
+
+    def short(value: float) -> str:  # like :g, in the language's number format
+        return t.number(value, 0 if float(value).is_integer() else 2)
+
     lines = []
     if result.harmonized.schools is not None and config.schools is not None:
         from quartiere.schools.report import schools_text
@@ -359,30 +366,40 @@ def estimates_text(result: BuildResult) -> list[str]:
     elif result.harmonized.lmb_source == "estimate":
         assert config.catchments.estimate is not None
         lines.append(
-            f"lmb_share is an ESTIMATE (lmb_source = 'estimate'): MSS {config.mss.edition} child "
-            f"poverty (s4), population-weighted per catchment, scaled by "
-            f"{result.harmonized.lmb_factor:.3f} so that the citywide mean is "
-            f"{config.catchments.estimate.citywide_mean:g} %; no official lmb table was used."
+            t(
+                "estimate_lmb",
+                edition=config.mss.edition,
+                factor=t.number(result.harmonized.lmb_factor, 3),
+                mean=short(config.catchments.estimate.citywide_mean),
+            )
         )
-        threshold = config.criteria.schools.lmb_threshold
-        n_flagged = int((result.catchments["flagged"] == 1).sum())
-        n_plr = int((result.planning_areas["c_schools"] == 1).sum())
         lines.append(
-            f"Under this estimate {n_flagged} of {len(result.catchments)} catchments reach "
-            f"{threshold:g} % and {n_plr} planning areas meet c_schools: averaging over a "
-            "catchment evens out the extremes an official per-school table would show."
+            t(
+                "estimate_lmb_flagged",
+                n_flagged=int((result.catchments["flagged"] == 1).sum()),
+                n_catchments=len(result.catchments),
+                threshold=short(config.criteria.schools.lmb_threshold),
+                n_plr=int((result.planning_areas["c_schools"] == 1).sum()),
+            )
         )
     atlas = config.criteria.atlas
     transferred = ""
     if config.atlas.zones is not None:
-        transferred = (
-            f", transferred from the planning areas of {config.atlas.zones.path.parent.name} "
-            f"by {config.atlas.weight}-weighted overlay"
+        transferred = t(
+            "atlas_transferred",
+            generation=config.atlas.zones.path.parent.name,
+            weight=t(f"weight_{config.atlas.weight}"),
         )
     lines.append(
-        f"c_atlas is an APPROXIMATION of {atlas.approximation_of}: stratum "
-        f"{', '.join(map(str, atlas.flag_strata))} of {atlas.strata} ({atlas.method}) of "
-        f"{config.atlas.label}{transferred}."
+        t(
+            "approximation_atlas",
+            approximation_of=atlas.approximation_of,
+            flag_strata=", ".join(map(str, atlas.flag_strata)),
+            strata=atlas.strata,
+            method=atlas.method,
+            label=config.atlas.label,
+            transferred=transferred,
+        )
     )
     return lines
 
@@ -497,6 +514,8 @@ def _build(
     )
     files = source_files(config)
     result.build_info = collect_build_info(result, files, previous)
+    t = Messages(config.language)
+    coverage = [c.text(t) for c in result.coverage]
     with staging(out) as workdir:
         try:
             if drawer is not None:
@@ -505,12 +524,13 @@ def _build(
                     {
                         "areas": result.areas,
                         "planning_areas": result.planning_areas,
-                        "title": f"Handlungsräume: {config.edition}",
+                        "title": t("summary_title", edition=config.edition),
                         "attribution": attribution(config),
                         "notes": [
-                            *estimates_text(result),
-                            "Input coverage: " + "; ".join(c.text() for c in result.coverage) + ".",
+                            *estimates_text(result, t),
+                            t("summary_coverage", items="; ".join(coverage)),
                         ],
+                        "language": config.language,
                         "chart": _chart_job(result, workdir / (out.stem + "_lmb.png")),
                     },
                 )
@@ -525,8 +545,9 @@ def _build(
                         result.areas,
                         result.planning_areas,
                         edition=config.edition,
-                        estimates=estimates_text(result),
-                        coverage=[c.text() for c in result.coverage],
+                        estimates=estimates_text(result, t),
+                        coverage=coverage,
+                        language=config.language,
                     )
                     write_text_atomically(workdir / "summary.md", summary)
                     drawer.wait()
@@ -553,7 +574,8 @@ def _export(result: BuildResult, files: list[tuple[str, str]], out: Path) -> Non
         "config": "\n---\n".join(Path(p).read_text(encoding="utf-8") for p in config.files),
         "inputs": [{"path": name, "sha256": digest} for name, digest in files[len(config.files) :]],
         "attribution": attribution(config),
-        "estimates": estimates_text(result),
+        "estimates": estimates_text(result, Messages(config.language)),
+        "language": config.language,
     }
     layers = {
         "handlungsraeume": result.areas,

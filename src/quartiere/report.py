@@ -39,6 +39,7 @@ def draw_map(png: Path, payload: dict[str, Any]) -> None:
         title=payload["title"],
         attribution=payload["attribution"],
         notes=payload["notes"],
+        language=payload.get("language", "de"),
     )
     write_png(png, figure, facecolor="white", metadata={"Software": None})
     if payload.get("chart") is not None:  # the lmb calibration chart, with a school list
