@@ -1,5 +1,8 @@
 # quartiere: `make build` sets everything up and builds the default edition; `make test` runs the tests.
-PYTHON ?= python3.11
+# The first of python3.13, python3.12, python3.11 and python3 that is at least 3.11 (PYTHON=... to choose).
+ifeq ($(origin PYTHON),undefined)
+PYTHON := $(firstword $(foreach p,python3.13 python3.12 python3.11 python3,$(shell command -v $(p) >/dev/null 2>&1 && $(p) -c 'import sys; print("$(p)" if sys.version_info >= (3, 11) else "")' 2>/dev/null)))
+endif
 VENV := .venv
 BIN := $(VENV)/bin
 CONFIG ?= config/criteria.yaml
@@ -16,8 +19,9 @@ SEED ?= $(wildcard $(HISTORY)/$(if $(filter config/criteria.yaml,$(CONFIG)),mss2
 PROFILES ?= data/processed/profiles
 EDITIONS := $(sort $(wildcard config/editions/*.yaml))
 # The files the configuration names (and FORCE when $(OUT) is missing or was built from another
-# configuration: build_info records the configuration hash). Asked only for build and update.
-ifneq ($(filter build update,$(or $(MAKECMDGOALS),build)),)
+# configuration: build_info records the configuration hash). Asked only for build, update and
+# profiles. `quartiere inputs` lists the whole `extends:` chain of an edition, to any depth.
+ifneq ($(filter build update profiles,$(or $(MAKECMDGOALS),build)),)
 BUILD_INPUTS := $(shell $(BIN)/quartiere inputs --config $(CONFIG) --check-built $(OUT) 2>/dev/null || echo FORCE)
 endif
 INPUTS := $(shell find data/raw -type f 2>/dev/null)
@@ -39,6 +43,7 @@ sensitivity: $(STAMP)
 	$(BIN)/quartiere sensitivity --config $(CONFIG) --plan config/sensitivity.yaml --out $(SENSITIVITY) $(if $(SCHEDULER),--scheduler $(SCHEDULER))
 
 $(STAMP): pyproject.toml
+	@test -x $(BIN)/python || test -n "$(PYTHON)" || { echo 'error: no Python 3.11 or newer found (tried python3.13, python3.12, python3.11, python3); install one or run make PYTHON=/path/to/python3.x' >&2; exit 2; }
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
@@ -61,7 +66,7 @@ $(HISTORY)/timeline.md: $(STAMP) config/criteria.yaml $(EDITIONS) $(INPUTS) $(CO
 # Profiles (Bestandsaufnahme) of every area of the default build: offline HTML + A4 PDF (Chromium).
 profiles: $(PROFILES)/index.html
 
-$(PROFILES)/index.html: $(OUT) $(sort $(CONFIG) config/criteria.yaml) $(EDITIONS) $(INPUTS) $(CODE)
+$(PROFILES)/index.html: $(OUT) $(sort $(CONFIG) config/criteria.yaml $(filter-out FORCE,$(BUILD_INPUTS))) $(EDITIONS) $(INPUTS) $(CODE)
 	$(BIN)/quartiere profiles --config $(CONFIG) --build $(OUT) --out $(PROFILES)
 
 # PYTEST_ARGS: e.g. make test PYTEST_ARGS='tests/test_gpkg.py -x'
@@ -73,8 +78,9 @@ mutation: $(STAMP)
 	$(BIN)/python -m pip install --quiet 'mutmut>=3.8'
 	$(BIN)/python scripts/mutation.py $(MODULES)
 
+# BENCH_ARGS: e.g. make bench BENCH_ARGS='--sizes --no-sensitivity --no-profiles' (build and history only)
 bench: $(STAMP)
-	$(BIN)/python scripts/bench.py
+	$(BIN)/python scripts/bench.py $(BENCH_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests scripts

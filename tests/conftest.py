@@ -60,7 +60,10 @@ def _imports(*modules: str) -> bool:
 
 
 def _chromium() -> bool:
-    return any(shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome"))
+    """The Chromium the profiles print with (``QUARTIERE_CHROMIUM`` or the first on ``PATH``)."""
+    from quartiere.present.profiles import find_chromium
+
+    return find_chromium() is not None
 
 
 CLIENTS: dict[str, tuple[Callable[[], bool], str]] = {
@@ -69,7 +72,10 @@ CLIENTS: dict[str, tuple[Callable[[], bool], str]] = {
         lambda: bool(shutil.which("ogrinfo")) and _imports("osgeo_utils.samples.validate_gpkg"),
         f"Debian's GDAL (ogrinfo, python3-gdal) is absent; {INSTALL_HINT}",
     ),
-    "chromium": (_chromium, "Chromium is absent; install with: apt-get install -y chromium"),
+    "chromium": (
+        _chromium,
+        "Chromium is absent; install with: apt-get install -y chromium chromium-driver",
+    ),
 }
 """Client name -> (probe, reason shown when it is missing)."""
 

@@ -12,8 +12,16 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 QGIS_TEST = ["tests/test_qgis.py", "-k", "synthetic"]
+CHROMIUM_TEST = ["tests/test_profiles.py", "-m", "slow", "-k", "every_page_in_chromium"]
+CLIENT_TESTS = pytest.mark.parametrize(
+    ("tests", "reason"),
+    [(QGIS_TEST, "QGIS's Python is absent"), (CHROMIUM_TEST, "Chromium is absent")],
+    ids=["qgis", "chromium"],
+)
 
 
 def env_without_clients(tmp_path: Path, apt_exit: int) -> dict[str, str]:
@@ -24,7 +32,9 @@ def env_without_clients(tmp_path: Path, apt_exit: int) -> dict[str, str]:
     apt.chmod(0o755)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("QUARTIERE_", "HYPOTHESIS_"))}
     env.update(
-        PATH=f"{fake}{os.pathsep}{env['PATH']}", QUARTIERE_CLIENT_PYTHON=str(tmp_path / "no-python")
+        PATH=f"{fake}{os.pathsep}{env['PATH']}",
+        QUARTIERE_CLIENT_PYTHON=str(tmp_path / "no-python"),
+        QUARTIERE_CHROMIUM=str(tmp_path / "no-chromium"),
     )
     return env
 
@@ -40,24 +50,33 @@ def ci_run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_ci_fails_when_the_clients_cannot_be_installed(tmp_path: Path) -> None:
-    run = ci_run(env_without_clients(tmp_path, apt_exit=100), *QGIS_TEST)
+@CLIENT_TESTS
+def test_ci_fails_when_the_clients_cannot_be_installed(
+    tmp_path: Path, tests: list[str], reason: str
+) -> None:
+    run = ci_run(env_without_clients(tmp_path, apt_exit=100), *tests)
     assert run.returncode != 0
     assert "error:" in run.stderr
     assert "passed" not in run.stdout  # the suite never started
 
 
-def test_ci_fails_when_the_install_succeeds_but_the_client_is_missing(tmp_path: Path) -> None:
-    run = ci_run(env_without_clients(tmp_path, apt_exit=0), *QGIS_TEST)
+@CLIENT_TESTS
+def test_ci_fails_when_the_install_succeeds_but_the_client_is_missing(
+    tmp_path: Path, tests: list[str], reason: str
+) -> None:
+    run = ci_run(env_without_clients(tmp_path, apt_exit=0), *tests)
     assert run.returncode != 0, run.stdout
-    assert "QUARTIERE_REQUIRE_CLIENTS=1 but QGIS's Python is absent" in run.stdout
+    assert f"QUARTIERE_REQUIRE_CLIENTS=1 but {reason}" in run.stdout
     assert "1 failed" in run.stdout or "1 error" in run.stdout
 
 
-def test_local_run_skips_a_missing_client_with_the_reason(tmp_path: Path) -> None:
+@CLIENT_TESTS
+def test_local_run_skips_a_missing_client_with_the_reason(
+    tmp_path: Path, tests: list[str], reason: str
+) -> None:
     env = env_without_clients(tmp_path, apt_exit=100)
     run = subprocess.run(
-        [sys.executable, "-m", "pytest", "-rs", "-p", "no:cacheprovider", *QGIS_TEST],
+        [sys.executable, "-m", "pytest", "-rs", "-p", "no:cacheprovider", *tests],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -65,4 +84,4 @@ def test_local_run_skips_a_missing_client_with_the_reason(tmp_path: Path) -> Non
         timeout=600,
     )
     assert run.returncode == 0, run.stdout
-    assert "SKIPPED" in run.stdout and "QGIS's Python is absent; install with" in run.stdout
+    assert "SKIPPED" in run.stdout and f"{reason}; install with" in run.stdout

@@ -51,6 +51,23 @@ def official(tmp_path: Path, table: Path, extra: str = "", **keys: str) -> Path:
     )
 
 
+def refused_build(config: Path, built: Path, status: int) -> str:
+    """Build ``config`` onto the previous result ``built``: it must exit with ``status``, leave
+    ``built`` untouched, and say why in one line, which is returned."""
+    before = digest(built)
+    result = run("build", "--config", str(config), "--out", str(built))
+    assert result.exit_code == status, result.output
+    assert digest(built) == before
+    return error_line(result)
+
+
+def refused_config(tmp_path: Path, text: str) -> str:
+    """``validate`` an edition of ``text`` over the default: exit status 2 and the one line."""
+    result = run("validate", "--config", str(edition(tmp_path, text)))
+    assert result.exit_code == 2, result.output
+    return error_line(result)
+
+
 @pytest.fixture
 def built(tmp_path: Path, default_build: Path) -> Path:
     """A copy of the default build, as a previous result that a failed run must leave alone."""
@@ -65,21 +82,14 @@ def built(tmp_path: Path, default_build: Path) -> Path:
 
 def test_a_fraction_for_a_percentage_threshold_is_refused_with_a_hint(tmp_path, built):
     config = edition(tmp_path, "criteria:\n  schools:\n    lmb_threshold: 0.75\n")
-    before = digest(built)
-    result = run("build", "--config", str(config), "--out", str(built))
-    assert result.exit_code == 2
-    assert error_line(result) == (
+    assert refused_build(config, built, 2) == (
         f"error: {config}: criteria.schools.lmb_threshold: 0.75 looks like a fraction; this key "
         "is a percentage: did you mean 75?"
     )
-    assert digest(built) == before
 
 
 def test_a_percentage_for_a_fraction_key_is_refused_with_a_hint(tmp_path):
-    config = edition(tmp_path, "criteria:\n  schools:\n    min_area_share: 50\n")
-    result = run("validate", "--config", str(config))
-    assert result.exit_code == 2
-    assert error_line(result).endswith(
+    assert refused_config(tmp_path, "criteria:\n  schools:\n    min_area_share: 50\n").endswith(
         "criteria.schools.min_area_share: 50 looks like a percentage; this key is a fraction: "
         "did you mean 0.5?"
     )
@@ -97,14 +107,10 @@ def test_an_explicit_unit_reads_as_the_plain_number(tmp_path):
 def test_an_official_table_of_fractions_is_refused(tmp_path, built):
     table = tmp_path / "lmb.csv"
     table.write_text("ESB,lmb_percent\n0801,0.825\n0802,0.91\n", encoding="utf-8")
-    before = digest(built)
-    result = run("build", "--config", str(official(tmp_path, table)), "--out", str(built))
-    assert result.exit_code == 3
-    assert error_line(result) == (
+    assert refused_build(official(tmp_path, table), built, 3) == (
         f"error: {table}: column 'lmb_percent': all values lie in 0-1 (largest 0.91); this "
         "column is a percentage (0-100): write 91 for 91 %"
     )
-    assert digest(built) == before
 
 
 def test_xlsx_cells_formatted_as_percent_read_as_percent(tmp_path):
@@ -131,14 +137,10 @@ def test_xlsx_cells_formatted_as_percent_read_as_percent(tmp_path):
 
 def test_a_partial_official_table_stops_the_build(tmp_path, built):
     table = OFFICIAL / "lmb_by_catchment.csv"
-    before = digest(built)
-    result = run("build", "--config", str(official(tmp_path, table)), "--out", str(built))
-    assert result.exit_code == 3
-    assert error_line(result) == (
+    assert refused_build(official(tmp_path, table), built, 3) == (
         f"error: {table}: covers 4 of 346 catchments (1.2 %), below min_coverage 0.9; complete "
         "the table, or set `allow_partial: true` if a partial result is meant"
     )
-    assert digest(built) == before
 
 
 @pytest.mark.slow
@@ -152,8 +154,8 @@ def test_a_partial_table_allowed_is_reported_everywhere(tmp_path):
     assert info["coverage.lmb"] == "4 of 346 catchments (1.2 %)"
     assert info["coverage.mss"] == "536 of 542 planning areas (98.9 %)"
     summary = (out.parent / "summary.md").read_text(encoding="utf-8").splitlines()
-    assert summary[2].startswith("Input coverage: population: 536 of 542 planning areas")
-    assert "lmb: 4 of 346 catchments (1.2 %)" in summary[2]
+    assert summary[2].startswith("Abdeckung der Eingaben: population: 536 von 542 Planungsräumen")
+    assert "lmb: 4 von 346 Einschulungsbereichen (1,2 %)" in summary[2]
     # 08100101 Hasenheide lies in catchments the small table does not list
     explained = run("explain", "08100101", "--config", str(config))
     assert explained.exit_code == 0, explained.output
@@ -162,12 +164,22 @@ def test_a_partial_table_allowed_is_reported_everywhere(tmp_path):
 
 
 def test_minimum_coverage_is_a_fraction_key(tmp_path):
-    config = edition(tmp_path, "mss:\n  min_coverage: 90\n")
-    result = run("validate", "--config", str(config))
-    assert result.exit_code == 2
-    assert error_line(result).endswith(
+    assert refused_config(tmp_path, "mss:\n  min_coverage: 90\n").endswith(
         "mss.min_coverage: 90 looks like a percentage; this key is a fraction: did you mean 0.9?"
     )
+
+
+def test_renamed_atlas_key_is_refused_not_reinterpreted(tmp_path):
+    # atlas.min_coverage once meant the per-area weight share; since the rename it would have
+    # been read as the table's coverage: refused, naming the new key and its unit
+    assert refused_config(tmp_path, "atlas:\n  min_coverage: 0.3\n").endswith(
+        "atlas.min_coverage: renamed to atlas.min_area_coverage, a fraction 0-1 (0.5 means half) "
+        "of a planning area's weight that must carry a value; the atlas table's own coverage is "
+        "atlas.min_table_coverage"
+    )
+    config = edition(tmp_path, "atlas:\n  min_area_coverage: 0.3\n  min_table_coverage: 0.95\n")
+    loaded = load_config(config)
+    assert (loaded.atlas.min_area_coverage, loaded.atlas.min_coverage) == (0.3, 0.95)
 
 
 # --- one edition, one place -------------------------------------------------------------------

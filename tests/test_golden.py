@@ -27,7 +27,7 @@ EDITIONS = {
     "gi2018": ROOT / "config" / "editions" / "gi2018.yaml",
 }
 LAYERS = ("handlungsraeume", "planungsraeume", "einschulungsbereiche", "schulen")
-VOLATILE_INFO = ("built_at", "versions", "quartiere_version", "previous")
+VOLATILE_INFO = ("built_at", "versions", "quartiere_version", "code_version", "previous")
 FLOAT_RTOL = 1e-9
 GEOMETRY_ATOL = 1e-6
 

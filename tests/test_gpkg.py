@@ -186,21 +186,85 @@ def test_conformance_in_sqlite(built: Path) -> None:
     assert sorted(p.name for p in built.parent.iterdir()) == ["handlungsraeume.gpkg"]
 
 
-def test_documentation_in_the_file(built: Path) -> None:
-    contents = dict(
-        (n, (i, d))
-        for n, i, d in query(built, "SELECT table_name, identifier, description FROM gpkg_contents")
-    )
-    assert contents["handlungsraeume"][0] == "Handlungsräume"
-    assert "EPSG:25833" in contents["planungsraeume"][1]
-    assert contents["build_info"][1].startswith("What this file was built from")
+def _documentation(path: Path) -> tuple[dict, dict]:
+    contents = {
+        n: (i, d)
+        for n, i, d in query(path, "SELECT table_name, identifier, description FROM gpkg_contents")
+    }
     columns = {
         (t, c): (n, d)
         for t, c, n, d in query(
-            built, "SELECT table_name, column_name, name, description FROM gpkg_data_columns"
+            path, "SELECT table_name, column_name, name, description FROM gpkg_data_columns"
         )
     }
-    assert columns[("planungsraeume", "plr_id")][1].startswith("planning area id (8 digits")
+    return contents, columns
+
+
+def test_descriptions_follow_the_language(tmp_path: Path) -> None:
+    """German by default, English with ``language: en``; the aliases are German in both."""
+    english = tmp_path / "en.gpkg"
+    write_geopackage(english, synthetic_layers(), BUILD_INFO, {**METADATA, "language": "en"})
+    german = write(tmp_path / "de.gpkg")
+    de_contents, de_columns = _documentation(german)
+    en_contents, en_columns = _documentation(english)
+    sql = "SELECT styleQML FROM layer_styles WHERE f_table_name = ?"
+    legends = {
+        (language, layer): re.findall(r'label="([^"]*)"', query(path, sql, layer)[0][0])
+        for language, path in (("de", german), ("en", english))
+        for layer in ("planungsraeume", "einschulungsbereiche")
+    }
+    assert legends["de", "planungsraeume"] == [
+        "0 von 3 Kriterien erfüllt",
+        "1 von 3 Kriterien erfüllt",
+        "2 von 3 Kriterien erfüllt",
+        "3 von 3 Kriterien erfüllt (MSS, Schulen und Sozialatlas)",
+    ]
+    assert (
+        legends["en", "planungsraeume"][3] == "3 of 3 criteria met (MSS, schools and social atlas)"
+    )
+    assert legends["de", "einschulungsbereiche"][3:] == [
+        "lmb-Anteil ≥ 75 % (Schulkriterium)",
+        "kein lmb-Anteil",
+        "geschätzter Anteil (schraffiert, gestrichelte Umrandung)",
+    ]
+    assert legends["en", "einschulungsbereiche"][5] == "estimated share (hatched, dashed outline)"
+    assert de_contents["planungsraeume"][0] == "Planungsräume mit Kriterien"
+    assert en_contents["planungsraeume"][0] == "Planungsräume with criteria"
+    assert de_contents["build_info"][1].startswith("Woraus diese Datei gebaut wurde")
+    assert en_contents["build_info"][1].startswith("What this file was built from")
+    assert de_contents["layer_styles"][1] == "Standardstile der Ebenen für QGIS"
+    for contents in (de_contents, en_contents):
+        assert contents["handlungsraeume"][0] == "Handlungsräume"
+        assert "EPSG:25833" in contents["planungsraeume"][1]
+        assert "Sozialstrukturatlas 2013" in contents["planungsraeume"][1]  # the approximation
+    assert de_columns[("planungsraeume", "plr_id")] == (
+        "PLR-Nr.",
+        "Nummer des Planungsraums (8 Ziffern; LOR-Generation in build_info lor_generation)",
+    )
+    assert en_columns[("planungsraeume", "plr_id")][1].startswith("planning area id (8 digits")
+    assert de_columns[("planungsraeume", "hr_id")][1].endswith(
+        "NULL außerhalb jedes Handlungsraums"
+    )
+    assert en_columns[("planungsraeume", "hr_id")][1].endswith("NULL when outside every area")
+    assert de_columns[("handlungsraeume", "n_c_schools")][1] == (
+        "Zahl der Planungsräume des Gebiets, die das Kriterium Schulen erfüllen"
+    )
+    assert en_columns[("handlungsraeume", "n_c_schools")][1] == (
+        "number of the area's planning areas that meet the schools criterion"
+    )
+    # every documented field has a description in both languages, and the same alias
+    assert set(de_columns) == set(en_columns)
+    for key, (alias, description) in de_columns.items():
+        assert description and en_columns[key][1] and description != en_columns[key][1], key
+        assert alias == en_columns[key][0], key
+
+
+def test_documentation_in_the_file(built: Path) -> None:
+    contents, columns = _documentation(built)
+    assert contents["handlungsraeume"][0] == "Handlungsräume"
+    assert "EPSG:25833" in contents["planungsraeume"][1]
+    assert contents["build_info"][1].startswith("Woraus diese Datei gebaut wurde")
+    assert columns[("planungsraeume", "plr_id")][1].startswith("Nummer des Planungsraums")
     assert columns[("einschulungsbereiche", "lmb_share")][0] == "lmb-Anteil %"
     assert ("gpkg_data_columns", "gpkg_schema") in query(
         built, "SELECT table_name, extension_name FROM gpkg_extensions"
@@ -237,7 +301,11 @@ def test_default_styles_for_qgis(built: Path) -> None:
     assert all(geom == "geom" and default == 1 for geom, default, _ in styles.values())
     assert 'type="categorizedSymbol"' in styles["planungsraeume"][2]
     assert 'attr="n_criteria"' in styles["planungsraeume"][2]
-    assert 'label="3 of 3 criteria met' in styles["planungsraeume"][2]
+    assert (
+        'label="3 von 3 Kriterien erfüllt (MSS, Schulen und Sozialatlas)"'
+        in styles["planungsraeume"][2]
+    )
+    assert 'label="geschätzter Anteil (schraffiert' in styles["einschulungsbereiche"][2]
     assert "lmb_source" in styles["einschulungsbereiche"][2]
     assert 'labelsEnabled="1"' in styles["handlungsraeume"][2]
     assert '<alias field="hr_name" index="2" name="Name"/>' in styles["handlungsraeume"][2]

@@ -207,3 +207,50 @@ def test_explain_with_previous_agrees_with_the_built_file(history_run):
     assert result.exit_code == 0, result.output
     assert f"Handlungsraum {member['hr_id']} " in result.output
     assert member["decision"] in result.output
+
+
+def test_explain_numbers_as_the_build_does(history_run, tmp_path, monkeypatch):
+    """Without --previous, explain takes the numbers of the build it is pointed at (by default the
+    edition's build): a fresh delineation would number this lineage's areas differently."""
+    from click.testing import CliRunner
+
+    from quartiere.cli import main
+
+    built = {e.key: e for e in history_run.editions}["mss2019"]
+    layer = built.build.planning_areas
+    members = layer.loc[layer["hr_id"] != ""]
+    runner = CliRunner()
+    monkeypatch.chdir(tmp_path)  # no edition build here: a fresh delineation numbers differently
+    last = members.iloc[-1]
+    fresh = runner.invoke(
+        main, ["explain", last["plr_id"], "--config", str(built.config.resolve())]
+    )
+    assert fresh.exit_code == 0, fresh.output
+    assert f"Handlungsraum {last['hr_id']} " not in fresh.output
+    checked = 0
+    for _, member in members.groupby("hr_id").tail(1).iterrows():
+        args = ["explain", member["plr_id"], "--config", str(built.config.resolve())]
+        result = runner.invoke(main, [*args, "--build", str(built.path)])
+        assert result.exit_code == 0, result.output
+        assert f"Handlungsraum {member['hr_id']} " in result.output
+        assert f"area numbers as in {built.path}" in result.stderr
+        checked += 1
+    assert checked == members["hr_id"].nunique() > 5
+    other = {e.key: e for e in history_run.editions}["gi2018"]
+    refused = runner.invoke(
+        main,
+        ["explain", member["plr_id"], "--config", str(built.config), "--build", str(other.path)],
+    )
+    assert refused.exit_code == 2 and "not built from" in refused.output
+    missing = runner.invoke(
+        main,
+        [
+            "explain",
+            member["plr_id"],
+            "--config",
+            str(built.config),
+            "--build",
+            str(tmp_path / "x.gpkg"),
+        ],
+    )
+    assert missing.exit_code == 2 and "no such file" in missing.output

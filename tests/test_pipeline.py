@@ -280,3 +280,29 @@ def test_inputs_in_other_formats_build_the_same_result(tmp_path):
     columns = ["plr_id", "population", "mss_status", "c_mss", "c_schools", "c_atlas", "hr_id"]
     pd.testing.assert_frame_equal(clean[columns], other[columns])
     assert (clean["lmb_area_share"] - other["lmb_area_share"]).abs().max() < 1e-3
+
+
+def test_estimate_notes_in_both_languages(result):
+    """summary.md and the map say in either language that lmb is an estimate and the atlas an
+    approximation, with the same computed numbers (build_info keeps the English sentences)."""
+    from quartiere.i18n import Messages
+    from quartiere.pipeline import estimates_text
+
+    english, german = estimates_text(result), estimates_text(result, Messages("de"))
+    assert english == estimates_text(result, Messages("en"))
+    assert len(english) == len(german)
+    assert english[-1].startswith("c_atlas is an APPROXIMATION of Sozialstrukturatlas 2013")
+    assert german[-1].startswith("c_atlas ist eine NÄHERUNG an Sozialstrukturatlas 2013")
+    if result.harmonized.schools is not None:
+        # the per-school sentences (quartiere.schools.report) are English in either language
+        assert german[:-1] == english[:-1]
+        assert any(line.startswith("lmb_share per school is an ESTIMATE") for line in german)
+    elif result.harmonized.lmb_source == "estimate":
+        factor = result.harmonized.lmb_factor
+        assert english[0].startswith("lmb_share is an ESTIMATE")
+        assert f"scaled by {factor:.3f} so" in english[0]
+        assert german[0].startswith("lmb_share ist eine SCHÄTZUNG")
+        assert f"mit {factor:.3f} skaliert".replace(".", ",") in german[0]
+        n_flagged = int((result.catchments["flagged"] == 1).sum())
+        assert f"{n_flagged} of {len(result.catchments)} catchments" in english[1]
+        assert f"{n_flagged} von {len(result.catchments)} Einschulungsbereichen" in german[1]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 from pathlib import Path
@@ -18,19 +17,6 @@ from quartiere.cli import main
 from quartiere.i18n import MESSAGES, Messages
 
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM_HINT = "Chromium is absent; install with: apt-get install -y chromium chromium-driver"
-
-
-def _chromium() -> str:
-    """The system Chromium, or skip (fail under ``QUARTIERE_REQUIRE_CLIENTS=1``)."""
-    from quartiere.present.profiles import find_chromium
-
-    found = find_chromium()
-    if found is None:
-        if os.environ.get("QUARTIERE_REQUIRE_CLIENTS") == "1":
-            pytest.fail(f"QUARTIERE_REQUIRE_CLIENTS=1 but {CHROMIUM_HINT}", pytrace=False)
-        pytest.skip(CHROMIUM_HINT)
-    return found
 
 
 def _run(*args: str) -> str:
@@ -188,12 +174,15 @@ def test_missing_inputs_are_one_line(tmp_path: Path, default_build: Path) -> Non
 
 
 @pytest.mark.slow
+@pytest.mark.client("chromium")
 def test_every_page_in_chromium(tmp_path_factory, default_build: Path, build_layers) -> None:
-    chromium = _chromium()
     from playwright.sync_api import sync_playwright
     from pypdf import PdfReader
 
-    from quartiere.present.profiles import CHROMIUM_ARGS
+    from quartiere.present.profiles import CHROMIUM_ARGS, find_chromium
+
+    chromium = find_chromium()
+    assert chromium is not None  # the client marker skipped or failed the test otherwise
 
     out = tmp_path_factory.mktemp("profiles")
     _run("--build", str(default_build), "--out", str(out), "-q")

@@ -100,14 +100,14 @@ def check_styled(report: dict, counts: dict[str, int], png: Path) -> None:
     assert hr["labels"] is True
     assert plr["renderer"] == "categorizedSymbol"
     assert plr["legend"] == [
-        "0 of 3 criteria met",
-        "1 of 3 criteria met",
-        "2 of 3 criteria met",
-        "3 of 3 criteria met (MSS, schools and social atlas)",
+        "0 von 3 Kriterien erfüllt",
+        "1 von 3 Kriterien erfüllt",
+        "2 von 3 Kriterien erfüllt",
+        "3 von 3 Kriterien erfüllt (MSS, Schulen und Sozialatlas)",
     ]
     assert plr["labels"] is False
     assert esb["renderer"] == "RuleRenderer"
-    assert "estimated share (hatched, dashed outline)" in esb["legend"]
+    assert "geschätzter Anteil (schraffiert, gestrichelte Umrandung)" in esb["legend"]
     assert plr["aliases"]["plr_id"] == "PLR-Nr."  # field documentation reaches QGIS 3.22
     assert hr["title"] == "Handlungsräume"  # gpkg_contents.identifier
     assert png.stat().st_size > 1000
@@ -142,6 +142,6 @@ def test_qgis_opens_real_build_styled(tmp_path: Path, default_build: Path) -> No
     schools = report["schulen"]
     assert schools["valid"] and schools["count"] == 357 and schools["crs"] == "EPSG:25833"
     assert schools["renderer"] == "RuleRenderer"
-    assert "lmb share ≥ threshold (estimate: hollow)" in schools["legend"]
-    assert "lmb share ≥ threshold (official)" in schools["legend"]
+    assert "lmb-Anteil ≥ Schwelle (Schätzung: hohl)" in schools["legend"]
+    assert "lmb-Anteil ≥ Schwelle (amtlich)" in schools["legend"]
     assert schools["aliases"]["bsn"] == "BSN"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -15,8 +16,8 @@ except ImportError:  # tests/ imported as a package
 
 from quartiere.io.atomic import write_text_atomically
 from quartiere.io.figures import write_png
-from quartiere.present import maps as report
-from quartiere.present.maps import CRITERIA_COLOURS, map_figure
+from quartiere.present.cartography import CRITERIA_COLOURS, nice_length
+from quartiere.present.maps import map_figure
 from quartiere.present.summary import summary_markdown
 
 ATTRIBUTION = "Datenquelle: Amt für Statistik Berlin-Brandenburg / Senatsverwaltungen Berlin"
@@ -60,29 +61,134 @@ def test_map_failure_keeps_previous_file(tmp_path: Path, monkeypatch: pytest.Mon
     assert [p.name for p in tmp_path.iterdir()] == ["map.png"]
 
 
-def test_summary_lists_areas_and_totals(tmp_path: Path) -> None:
+SUMMARY_LINES = {
+    "de": [
+        "| 01 | Nord | Mitte | 3 | 3.300 | MSS 3/3, Schulen 3/3, Sozialatlas 1/3 |",
+        "| 02 | Süd | Neukölln | 4 | 7.400 | MSS 3/4, Schulen 3/4, Sozialatlas 4/4 |",
+        "- **01 Nord**: 11000001 Planungsraum 1, 11000002 Planungsraum 2, 11000003",
+        "- Planungsräume in einem Handlungsraum: 7 von 12",
+        "- Einwohner in Handlungsräumen: 10.700 von 18.600 (57,5 %)",
+        "- Planungsräume, die das Kriterium MSS erfüllen: 6",
+        "- Planungsräume nach Zahl erfüllter Kriterien: 0: 4, 1: 1, 2: 4, 3: 3",
+        "## Schätzungen und Näherungen\n\n- lmb_share ist eine SCHÄTZUNG.",
+    ],
+    "en": [
+        "| 01 | Nord | Mitte | 3 | 3,300 | MSS 3/3, schools 3/3, social atlas 1/3 |",
+        "| 02 | Süd | Neukölln | 4 | 7,400 | MSS 3/4, schools 3/4, social atlas 4/4 |",
+        "- **01 Nord**: 11000001 Planungsraum 1, 11000002 Planungsraum 2, 11000003",
+        "- Planning areas in a Handlungsraum: 7 of 12",
+        "- Population in Handlungsräume: 10,700 of 18,600 (57.5 %)",
+        "- Planning areas meeting the MSS criterion: 6",
+        "- Planning areas by number of criteria met: 0: 4, 1: 1, 2: 4, 3: 3",
+        "## Estimates and approximations\n\n- lmb_share ist eine SCHÄTZUNG.",
+    ],
+}
+
+
+@pytest.mark.parametrize("language", ["de", "en"])
+def test_summary_lists_areas_and_totals(tmp_path: Path, language: str) -> None:
     layers = synthetic_layers()
     out = tmp_path / "summary.md"
     text = summary_markdown(
         layers["handlungsraeume"],
         layers["planungsraeume"],
         edition="test-2023",
-        estimates=["lmb_share is an ESTIMATE."],
+        estimates=["lmb_share ist eine SCHÄTZUNG."],
+        coverage=["mss: 12 of 12"],
+        language=language,
     )
     write_text_atomically(out, text)
     text = out.read_text(encoding="utf-8")
     assert text.startswith("# Handlungsräume: test-2023\n")
-    assert "| 01 | Nord | Mitte | 3 | 3,300 | MSS 3/3, schools 3/3, social atlas 1/3 |" in text
-    assert "| 02 | Süd | Neukölln | 4 | 7,400 | MSS 3/4, schools 3/4, social atlas 4/4 |" in text
-    assert "- **01 Nord**: 11000001 Planungsraum 1, 11000002 Planungsraum 2, 11000003" in text
-    assert "- Planning areas in a Handlungsraum: 7 of 12" in text
-    assert "- Population in Handlungsräume: 10,700 of 18,600 (57.5 %)" in text
-    assert "- Planning areas meeting the MSS criterion: 6" in text
-    assert "- Planning areas by number of criteria met: 0: 4, 1: 1, 2: 4, 3: 3" in text
-    assert "- lmb_share is an ESTIMATE." in text
+    coverage = {"de": "Abdeckung der Eingaben", "en": "Input coverage"}[language]
+    assert text.splitlines()[2] == f"{coverage}: mss: 12 of 12."
+    for line in SUMMARY_LINES[language]:
+        assert line in text, line
+
+
+def test_summary_is_german_by_default() -> None:
+    layers = synthetic_layers()
+    args = (layers["handlungsraeume"], layers["planungsraeume"])
+    german = summary_markdown(*args, edition="e", estimates=[])
+    assert german == summary_markdown(*args, edition="e", estimates=[], language="de")
+    assert german != summary_markdown(*args, edition="e", estimates=[], language="en")
+
+
+@pytest.mark.parametrize(
+    ("language", "legend"),
+    [
+        ("de", ["Planungsräume", "0 von 3 Kriterien erfüllt", "Bezirksgrenze"]),
+        (
+            "en",
+            ["Planning areas (Planungsräume)", "0 of 3 criteria met", "district border (Bezirk)"],
+        ),
+    ],
+)
+def test_map_legend_follows_the_language(language: str, legend: list[str]) -> None:
+    layers = synthetic_layers()
+    figure = map_figure(
+        layers["handlungsraeume"],
+        layers["planungsraeume"],
+        title="T",
+        attribution=ATTRIBUTION,
+        language=language,
+    )
+    (drawn,) = figure.legends
+    assert [
+        drawn.get_title().get_text(),
+        drawn.texts[0].get_text(),
+        drawn.texts[-1].get_text(),
+    ] == (legend)
+    crs = {"de": "Karte: EPSG:25833", "en": "Map: EPSG:25833"}[language]
+    assert any(
+        text.get_text() == f"{ATTRIBUTION}. {crs} (ETRS89 / UTM 33N)." for text in figure.texts
+    )
 
 
 def test_nice_scale_bar_lengths() -> None:
-    assert report._nice_length(40_000) == 5000
-    assert report._nice_length(4_000) == 500
-    assert report._nice_length(12_000) == 2000
+    assert nice_length(40_000, 5) == 5000
+    assert nice_length(4_000, 5) == 500
+    assert nice_length(12_000, 5) == 2000
+
+
+@pytest.mark.slow
+def test_a_build_with_language_en_writes_english_beside_the_german_default(tmp_path: Path) -> None:
+    import sqlite3
+
+    from click.testing import CliRunner
+
+    from quartiere.cli import main
+
+    root = Path(__file__).resolve().parents[1]
+    config = tmp_path / "en.yaml"
+    config.write_text(f"extends: {root / 'config/criteria.yaml'}\nlanguage: en\n", encoding="utf-8")
+    out = tmp_path / "en" / "handlungsraeume.gpkg"
+    result = CliRunner().invoke(main, ["build", "--config", str(config), "--out", str(out), "-q"])
+    assert result.exit_code == 0, result.output
+    english = (out.parent / "summary.md").read_text(encoding="utf-8")
+    german = (root / "tests/golden/default/summary.md").read_text(encoding="utf-8")
+    # the same computed figures, each written as its language writes numbers
+    rows = [line for line in german.splitlines() if line.startswith("| ") and "|---" not in line]
+    assert len(rows) > 10
+    for row in rows[1:]:  # every area's row, in English words and number format
+        cells = row.split(" | ")
+        cells[4] = cells[4].replace(".", ",")
+        cells[5] = cells[5].replace("Schulen", "schools").replace("Sozialatlas", "social atlas")
+        assert " | ".join(cells) in english, row
+    found = re.search(
+        r"- Einwohner in Handlungsräumen: ([\d.]+) von ([\d.]+) \(([\d,]+) %\)", german
+    )
+    assert found is not None
+    n, total, share = found.groups()
+    assert (
+        f"- Population in Handlungsräume: {n.replace('.', ',')} of {total.replace('.', ',')} "
+        f"({share.replace(',', '.')} %)"
+    ) in english
+    assert "lmb_share per school is an ESTIMATE (lmb_source = 'estimate')" in english
+    assert "- c_atlas is an APPROXIMATION of Sozialstrukturatlas 2013 Schicht 7" in english
+    with sqlite3.connect(out) as db:
+        (description,) = db.execute(
+            "SELECT description FROM gpkg_data_columns "
+            "WHERE table_name = 'planungsraeume' AND column_name = 'hr_id'"
+        ).fetchone()
+    assert description == "number of the Handlungsraum; NULL when outside every area"

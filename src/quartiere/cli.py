@@ -264,21 +264,50 @@ def validate(config_path: Path) -> None:
     default=None,
     help="A `quartiere sensitivity` output DIR: add inclusion frequency and what flips it.",
 )
+@click.option(
+    "--build",
+    "built",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Number the areas as this build of the same configuration does "
+    "(default: the edition's build, when there is one).",
+)
 @handle_errors
-def explain(plr_id: str, config_path: Path, previous: Path | None, atlas_dir: Path | None) -> None:
+def explain(
+    plr_id: str,
+    config_path: Path,
+    previous: Path | None,
+    atlas_dir: Path | None,
+    built: Path | None,
+) -> None:
     """Why is planning area PLR_ID in or out? Values, rules, verdicts and sources.
 
-    Give the same --previous as the build did, so that area numbers match the built file.
+    Area numbers and names are those of the edition's build (or --build), so that they match the
+    built file; --previous numbers a fresh delineation against another build instead.
     """
     from quartiere.config import load_config
+    from quartiere.derived import derived_inputs
+    from quartiere.errors import ConfigError
     from quartiere.io.builds import read_build
-    from quartiere.load import load_inputs
-    from quartiere.pipeline import compute
+    from quartiere.io.cache import default_cache
+    from quartiere.pipeline import built_config_hash, compute, config_hash, harmonize
     from quartiere.present.explain import explain as explain_text
 
     config = load_config(config_path)
+    if previous is not None and built is not None:
+        raise ConfigError("--previous and --build: give one of them")
+    if previous is None:
+        path = built if built is not None else edition_out(config_path, None)
+        if path.is_file() and built_config_hash(path) == config_hash(config):
+            previous = path
+            _say(f"note: area numbers as in {path}")
+        elif built is not None and not built.is_file():
+            raise ConfigError(f"--build {built}: no such file; run `quartiere build` first")
+        elif built is not None:
+            raise ConfigError(f"--build {built}: not built from {config_path}")
     before = read_build(previous) if previous is not None else None
-    result = compute(load_inputs(config), config, previous=before)
+    derived = derived_inputs(config, default_cache(), harmonize)
+    result = compute(derived.inputs, config, previous=before, derived=derived)
     click.echo(explain_text(result, plr_id.strip()))
     if atlas_dir is not None:
         from quartiere.sensitivity.explain import sensitivity_lines
@@ -411,36 +440,28 @@ def sensitivity(
     )
 
 
+def path_option(*decls: str, **kwargs: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """A click option whose value is a :class:`~pathlib.Path`."""
+    return click.option(*decls, type=click.Path(path_type=Path), **kwargs)
+
+
 @main.command(epilog=EXIT_HELP)
 @config_option
-@click.option(
-    "--build",
-    "build_path",
-    type=click.Path(path_type=Path),
-    default=DEFAULT_OUT,
-    show_default=True,
-    help="The build's GeoPackage.",
+@path_option(
+    "--build", "build_path", default=DEFAULT_OUT, show_default=True, help="The build's GeoPackage."
 )
-@click.option(
+@path_option(
     "--history",
     "history_dir",
-    type=click.Path(path_type=Path),
-    default=None,
     help="A `quartiere history` run: adds each edition's Handlungsraum share to the trend.",
 )
-@click.option(
+@path_option(
     "--sensitivity",
     "sensitivity_dir",
-    type=click.Path(path_type=Path),
-    default=None,
     help="A `quartiere sensitivity` run (DIR/sensitivity.gpkg): the Robustness section.",
 )
-@click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(path_type=Path),
-    required=True,
-    help="Directory: index.html, <hr_id>.html and <hr_id>.pdf.",
+@path_option(
+    "--out", "out_dir", required=True, help="Directory: index.html, <hr_id>.html and <hr_id>.pdf."
 )
 @click.option("--no-pdf", is_flag=True, help="HTML only (no Chromium needed).")
 @click.option("-q", "--quiet", is_flag=True, help="Only errors and the final line.")

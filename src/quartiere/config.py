@@ -186,7 +186,14 @@ class ZonesInput(LayerInput):
 
 
 class AtlasInput(TableInput):
-    """The social atlas index per planning area (lower = more disadvantaged)."""
+    """The social atlas index per planning area (lower = more disadvantaged).
+
+    The table's own coverage is written ``min_table_coverage``: ``atlas.min_coverage`` once meant
+    what is now ``min_area_coverage`` and is refused in a configuration file (:data:`RENAMED`); by
+    field name it is accepted only from a validated model's dump (the sensitivity scenarios).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
     column: str
     label: str = Field(description="what the index is, shown in outputs")
@@ -194,6 +201,13 @@ class AtlasInput(TableInput):
         None, description="source planning areas when the table is on another LOR generation"
     )
     weight: Literal["area", "population"] = "population"
+    min_coverage: Fraction = Field(
+        0.9,
+        ge=0,
+        le=1,
+        alias="min_table_coverage",
+        description="share of the source zones the atlas table must give a value",
+    )
     min_area_coverage: Fraction = Field(
         0.5, gt=0, le=1, description="share of a target area's weight that must carry a value"
     )
@@ -522,9 +536,29 @@ def _describe(error: Any, data: dict[str, Any]) -> str:
     return f"{dotted}{shown} {error['msg'].lower()}"
 
 
+RENAMED: dict[tuple[str, ...], str] = {
+    ("atlas", "min_coverage"): (
+        "renamed to atlas.min_area_coverage, a fraction 0-1 (0.5 means half) of a planning "
+        "area's weight that must carry a value; the atlas table's own coverage is "
+        "atlas.min_table_coverage"
+    ),
+}
+"""Keys that changed name or meaning: refused with the new key and its unit, never reinterpreted."""
+
+
+def _refuse_renamed(data: dict[str, Any], path: Path) -> None:
+    for keys, hint in RENAMED.items():
+        node: Any = data
+        for key in keys[:-1]:
+            node = node.get(key) if isinstance(node, dict) else None
+        if isinstance(node, dict) and keys[-1] in node:
+            raise ConfigError(f"{'.'.join(keys)}: {hint}", path)
+
+
 def load_config(path: str | Path) -> Config:
     """Read, merge, resolve and validate a configuration file; raise ConfigError naming the key."""
     data, files = read_config_dict(Path(path))
+    _refuse_renamed(data, files[-1])
     data.pop("source", None)
     data.pop("files", None)
     try:

@@ -13,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from quartiere.errors import InputError
+from quartiere.i18n import Messages
 
 __all__ = ["Coverage", "table_coverage", "require_coverage"]
 
@@ -30,9 +31,34 @@ class Coverage:
     def share(self) -> float:
         return self.n / self.total if self.total else 0.0
 
-    def text(self) -> str:
-        """E.g. ``"mss: 536 of 542 planning areas (98.9 %)"``."""
-        return f"{self.input}: {self.n} of {self.total} {self.zones} ({self.share * 100:.1f} %)"
+    def text(self, t: Messages | None = None) -> str:
+        """E.g. ``"mss: 536 of 542 planning areas (98.9 %)"``; in the language of ``t`` (English
+        without, as in ``build_info`` and on the command line).
+
+        >>> Coverage("atlas", 428, 448, "lor2006 planning areas").text(Messages("de"))
+        'atlas: 428 von 448 Planungsräumen (lor2006) (95,5 %)'
+        """
+        t = t or Messages("en")
+        if self.zones == "catchments":
+            zones = t("zones_catchments")
+        elif self.zones.endswith("planning areas"):
+            generation = self.zones.removesuffix("planning areas").strip()
+            zones = (
+                t("zones_planning_areas_of", generation=generation)
+                if generation
+                else t("zones_planning_areas")
+            )
+        else:
+            zones = self.zones
+        share = t.number(self.share * 100, 1)
+        return t(
+            "coverage_item",
+            input=self.input,
+            n=t.number(self.n),
+            total=t.number(self.total),
+            zones=zones,
+            share=share,
+        )
 
 
 def table_coverage(name: str, values: pd.Series, zones: pd.Index, label: str) -> Coverage:

@@ -129,6 +129,7 @@ def run_history(
     History
     """
     from quartiere.pipeline import build
+    from quartiere.reuse import build_is_current
 
     options = options or DiffOptions()
     out_dir = Path(out_dir)
@@ -136,17 +137,18 @@ def run_history(
     diffs: dict[str, BuildDiff] = {}
     files: list[Path] = []
     previous: Edition | None = None
+    previous_current = False
     for year, key, config_path, label in _order(config_paths):
         target = out_dir / key / BUILD_NAME
         progress(
             f"[{key}] building {label}" + (f", numbered against {previous.key}" if previous else "")
         )
-        build(
-            config_path,
-            target,
-            previous=previous.path if previous else None,
-            progress=lambda _msg: None,
-        )
+        before = previous.path if previous else None
+        current = build_is_current(config_path, target, before)
+        if current:
+            progress(f"[{key}] up to date: inputs, configuration and code unchanged")
+        else:
+            build(config_path, target, previous=before, progress=lambda _msg: None)
         edition = Edition(
             key=key,
             year=year,
@@ -159,7 +161,11 @@ def run_history(
         if previous is not None:
             result = diff_builds(previous.build, edition.build, options)
             diffs[key] = result
-            files += write_diff(result, out_dir / key)
+            memo = [out_dir / key / f"changes.{x}" for x in ("gpkg", "md", "json")]
+            if current and previous_current and all(p.is_file() for p in memo):
+                files += memo  # both builds as they were: so is the memo between them
+            else:
+                files += write_diff(result, out_dir / key)
             c = result.counts()
             progress(
                 f"[{key}] {len(edition.build.areas)} areas: {c['persisted']} persisted, "
@@ -169,7 +175,7 @@ def run_history(
         else:
             progress(f"[{key}] {len(edition.build.areas)} areas")
         editions.append(edition)
-        previous = edition
+        previous, previous_current = edition, current
     if not editions:
         raise InputError("no edition configuration given")
     keys = [e.key for e in editions]

@@ -36,10 +36,13 @@ from quartiere.criteria import (
     schools_criterion,
 )
 from quartiere.delineate import DelineationResult, delineate
+from quartiere.derived import Derived, derived_inputs
 from quartiere.harmonize import overlay, overlay_weights, reverse, transfer_intensive, weigh
+from quartiere.i18n import Messages
 from quartiere.io.builds import read_build
+from quartiere.io.cache import code_version, default_cache
 from quartiere.io.gpkg import build_timestamp, write_geopackage
-from quartiere.load import Inputs, load_inputs
+from quartiere.load import Inputs
 from quartiere.model import hr_id_key
 from quartiere.schools import SchoolInputs, SchoolsResult, assess
 
@@ -200,16 +203,21 @@ def compute(
     previous: Build | None = None,
     progress: Progress = lambda _: None,
     timings: dict[str, float] | None = None,
+    derived: Derived | None = None,
 ) -> BuildResult:
-    """Run the pure stages on loaded inputs; with ``previous``, keep its area numbers."""
+    """Run the pure stages on loaded inputs; with ``previous``, keep its area numbers.
+
+    ``derived``: the harmonized values and contiguity graph of these inputs (from the cache).
+    """
     timings = {} if timings is None else timings
     with _stage("harmonize", timings, progress):
-        harmonized = harmonize(inputs, config)
+        harmonized = harmonize(inputs, config) if derived is None else derived.harmonized
     with _stage("criteria", timings, progress):
         flags = evaluate_criteria(inputs, harmonized, config)
         plr = inputs.planning_areas.join(inputs.population).join(flags)
     with _stage("delineate", timings, progress):
-        result = delineate(plr.assign(plr_id=plr.index), config.delineation)
+        graph = None if derived is None else derived.graph
+        result = delineate(plr.assign(plr_id=plr.index), config.delineation, graph=graph)
         used = set(result.areas["hr_id"])
         if previous is not None:
             # The register of every number used so far travels from build to build.
@@ -335,9 +343,15 @@ def built_config_hash(out: Path) -> str | None:
     return str(table["value"].iloc[0]) if len(table) else None
 
 
-def estimates_text(result: BuildResult) -> list[str]:
-    """Sentences saying which values are estimates or approximations."""
+def estimates_text(result: BuildResult, t: Messages | None = None) -> list[str]:
+    """Sentences saying which values are estimates or approximations, in the language of ``t``
+    (English without, as recorded in ``build_info``)."""
+    t = t or Messages("en")
     config = result.config
+
+    def short(value: float) -> str:  # like :g, in the language's number format
+        return t.number(value, 0 if float(value).is_integer() else 2)
+
     lines = []
     if result.harmonized.schools is not None and config.schools is not None:
         from quartiere.schools.report import schools_text
@@ -352,30 +366,40 @@ def estimates_text(result: BuildResult) -> list[str]:
     elif result.harmonized.lmb_source == "estimate":
         assert config.catchments.estimate is not None
         lines.append(
-            f"lmb_share is an ESTIMATE (lmb_source = 'estimate'): MSS {config.mss.edition} child "
-            f"poverty (s4), population-weighted per catchment, scaled by "
-            f"{result.harmonized.lmb_factor:.3f} so that the citywide mean is "
-            f"{config.catchments.estimate.citywide_mean:g} %; no official lmb table was used."
+            t(
+                "estimate_lmb",
+                edition=config.mss.edition,
+                factor=t.number(result.harmonized.lmb_factor, 3),
+                mean=short(config.catchments.estimate.citywide_mean),
+            )
         )
-        threshold = config.criteria.schools.lmb_threshold
-        n_flagged = int((result.catchments["flagged"] == 1).sum())
-        n_plr = int((result.planning_areas["c_schools"] == 1).sum())
         lines.append(
-            f"Under this estimate {n_flagged} of {len(result.catchments)} catchments reach "
-            f"{threshold:g} % and {n_plr} planning areas meet c_schools: averaging over a "
-            "catchment evens out the extremes an official per-school table would show."
+            t(
+                "estimate_lmb_flagged",
+                n_flagged=int((result.catchments["flagged"] == 1).sum()),
+                n_catchments=len(result.catchments),
+                threshold=short(config.criteria.schools.lmb_threshold),
+                n_plr=int((result.planning_areas["c_schools"] == 1).sum()),
+            )
         )
     atlas = config.criteria.atlas
     transferred = ""
     if config.atlas.zones is not None:
-        transferred = (
-            f", transferred from the planning areas of {config.atlas.zones.path.parent.name} "
-            f"by {config.atlas.weight}-weighted overlay"
+        transferred = t(
+            "atlas_transferred",
+            generation=config.atlas.zones.path.parent.name,
+            weight=t(f"weight_{config.atlas.weight}"),
         )
     lines.append(
-        f"c_atlas is an APPROXIMATION of {atlas.approximation_of}: stratum "
-        f"{', '.join(map(str, atlas.flag_strata))} of {atlas.strata} ({atlas.method}) of "
-        f"{config.atlas.label}{transferred}."
+        t(
+            "approximation_atlas",
+            approximation_of=atlas.approximation_of,
+            flag_strata=", ".join(map(str, atlas.flag_strata)),
+            strata=atlas.strata,
+            method=atlas.method,
+            label=config.atlas.label,
+            transferred=transferred,
+        )
     )
     return lines
 
@@ -391,6 +415,7 @@ def collect_build_info(
         "edition": config.edition,
         "built_at": build_timestamp().strftime("%Y-%m-%dT%H:%M:%SZ"),
         "quartiere_version": __version__,
+        "code_version": code_version(),
         "lor_generation": config.planning_areas.generation,
         "crs": config.crs,
     }
@@ -447,83 +472,119 @@ def build(
     previous: Path | None = None,
     progress: Progress = lambda _: None,
     write_extras: bool = True,
+    drawer: Any = None,
 ) -> BuildResult:
-    """Load, compute and export one edition; outputs are written atomically."""
+    """Load, compute and export one edition; outputs are written atomically.
+
+    The GeoPackage, the map and the summary replace their previous versions together, once all
+    three are written; the map is drawn in a second process meanwhile (:mod:`quartiere.report`):
+    ``drawer``, a :class:`quartiere.report.MapProcess` started early, or one started here.
+    """
+    from quartiere.report import MapProcess
+
+    if drawer is None and write_extras:
+        drawer = MapProcess()
+    try:
+        return _build(config_path, Path(out), previous, progress, drawer)
+    finally:
+        if drawer is not None:
+            drawer.close()
+
+
+def _build(
+    config_path: Path,
+    out: Path,
+    previous: Path | None,
+    progress: Progress,
+    drawer: Any,
+) -> BuildResult:
+    from quartiere.report import staging
+
     timings: dict[str, float] = {}
     with _stage("config", timings, progress):
         config = load_config(config_path)
     with _stage("load", timings, progress):
-        inputs = load_inputs(config)
+        derived = derived_inputs(config, default_cache(), harmonize)
+        inputs = derived.inputs
         before = read_build(previous) if previous is not None else None
     for note in inputs.notes:
         progress(f"note: {note}")
-    result = compute(inputs, config, previous=before, progress=progress, timings=timings)
+    result = compute(
+        inputs, config, previous=before, progress=progress, timings=timings, derived=derived
+    )
     files = source_files(config)
     result.build_info = collect_build_info(result, files, previous)
-    with _stage("export", timings, progress):
-        info_table = pd.DataFrame(list(result.build_info.items()), columns=["key", "value"])
-        metadata: dict[str, Any] = {
-            "edition": config.edition,
-            "config": "\n---\n".join(Path(p).read_text(encoding="utf-8") for p in config.files),
-            "inputs": [
-                {"path": name, "sha256": digest} for name, digest in files[len(config.files) :]
-            ],
-            "attribution": attribution(config),
-            "estimates": estimates_text(result),
-        }
-        layers = {
-            "handlungsraeume": result.areas,
-            # Outside every area hr_id is NULL, so that QGIS finds them with "hr_id" IS NULL.
-            "planungsraeume": result.planning_areas.assign(
-                hr_id=result.planning_areas["hr_id"].where(result.planning_areas["hr_id"] != "")
-            ),
-            "einschulungsbereiche": result.catchments,
-            **_school_layer(result),
-            "build_info": info_table,
-        }
-        Path(out).parent.mkdir(parents=True, exist_ok=True)
-        write_geopackage(Path(out), layers, result.build_info, metadata)
-    if write_extras:
-        from quartiere.io.atomic import write_text_atomically
-        from quartiere.io.figures import write_png  # matplotlib: only when needed
-        from quartiere.present.maps import map_figure
-        from quartiere.present.summary import summary_markdown
-
-        with _stage("report", timings, progress):
-            out = Path(out)
-            figure = map_figure(
-                result.areas,
-                result.planning_areas,
-                title=f"Handlungsräume: {config.edition}",
-                attribution=attribution(config),
-                notes=[
-                    *estimates_text(result),
-                    "Input coverage: " + "; ".join(c.text() for c in result.coverage) + ".",
-                ],
-            )
-            write_png(
-                out.with_suffix(".png"), figure, facecolor="white", metadata={"Software": None}
-            )
-            summary = summary_markdown(
-                result.areas,
-                result.planning_areas,
-                edition=config.edition,
-                estimates=estimates_text(result),
-                coverage=[c.text() for c in result.coverage],
-            )
-            write_text_atomically(out.parent / "summary.md", summary)
-            if result.harmonized.schools is not None and config.schools is not None:
-                from quartiere.present.schools_chart import calibration_figure
-
-                chart = calibration_figure(
-                    result.harmonized.schools,
-                    config.schools,
-                    config.criteria.schools.lmb_threshold,
+    t = Messages(config.language)
+    coverage = [c.text(t) for c in result.coverage]
+    with staging(out) as workdir:
+        try:
+            if drawer is not None:
+                drawer.draw(
+                    workdir / out.with_suffix(".png").name,
+                    {
+                        "areas": result.areas,
+                        "planning_areas": result.planning_areas,
+                        "title": t("summary_title", edition=config.edition),
+                        "attribution": attribution(config),
+                        "notes": [
+                            *estimates_text(result, t),
+                            t("summary_coverage", items="; ".join(coverage)),
+                        ],
+                        "language": config.language,
+                        "chart": _chart_job(result, workdir / (out.stem + "_lmb.png")),
+                    },
                 )
-                write_png(
-                    out.with_name(out.stem + "_lmb.png"),
-                    chart,
-                    facecolor="white",
-                    metadata={"Software": None},
-                )
+            with _stage("export", timings, progress):
+                _export(result, files, workdir / out.name)
+            if drawer is not None:
+                from quartiere.io.atomic import write_text_atomically
+                from quartiere.present.summary import summary_markdown
+
+                with _stage("report", timings, progress):
+                    summary = summary_markdown(
+                        result.areas,
+                        result.planning_areas,
+                        edition=config.edition,
+                        estimates=estimates_text(result, t),
+                        coverage=coverage,
+                        language=config.language,
+                    )
+                    write_text_atomically(workdir / "summary.md", summary)
+                    drawer.wait()
+        except BaseException:
+            if drawer is not None:
+                drawer.close(kill=True)  # it writes into workdir: stop it before cleanup
+            raise
     return result
+
+
+def _chart_job(result: BuildResult, png: Path) -> tuple[Any, ...] | None:
+    """The lmb calibration chart for the map process, when the build has a school list."""
+    config = result.config
+    if result.harmonized.schools is None or config.schools is None:
+        return None
+    return (png, result.harmonized.schools, config.schools, config.criteria.schools.lmb_threshold)
+
+
+def _export(result: BuildResult, files: list[tuple[str, str]], out: Path) -> None:
+    config = result.config
+    info_table = pd.DataFrame(list(result.build_info.items()), columns=["key", "value"])
+    metadata: dict[str, Any] = {
+        "edition": config.edition,
+        "config": "\n---\n".join(Path(p).read_text(encoding="utf-8") for p in config.files),
+        "inputs": [{"path": name, "sha256": digest} for name, digest in files[len(config.files) :]],
+        "attribution": attribution(config),
+        "estimates": estimates_text(result, Messages(config.language)),
+        "language": config.language,
+    }
+    layers = {
+        "handlungsraeume": result.areas,
+        # Outside every area hr_id is NULL, so that QGIS finds them with "hr_id" IS NULL.
+        "planungsraeume": result.planning_areas.assign(
+            hr_id=result.planning_areas["hr_id"].where(result.planning_areas["hr_id"] != "")
+        ),
+        "einschulungsbereiche": result.catchments,
+        **_school_layer(result),
+        "build_info": info_table,
+    }
+    write_geopackage(out, layers, result.build_info, metadata)

@@ -26,6 +26,22 @@ def _explicit_percent(value: object) -> float | None:
     return None
 
 
+def _in_unit(value: object, unit: str, other: str, wrong: tuple[float, float]) -> object:
+    """``value`` in ``unit`` (``percentage`` or ``fraction``): an explicit ``"75 %"`` converted,
+    a bare number in ``wrong`` (lower bound open, upper closed) refused as the ``other`` unit."""
+    percent = unit == "percentage"
+    explicit = _explicit_percent(value)
+    if explicit is not None:
+        return explicit if percent else explicit / 100
+    low, high = wrong
+    if isinstance(value, int | float) and not isinstance(value, bool) and low < value <= high:
+        meant = value * 100 if percent else value / 100
+        raise ValueError(
+            f"{value:g} looks like a {other}; this key is a {unit}: did you mean {meant:g}?"
+        )
+    return value
+
+
 def as_percent(value: object) -> object:
     """Validate a percentage key: ``75`` or ``"75 %"``; ``0.75`` is refused as a fraction.
 
@@ -35,15 +51,7 @@ def as_percent(value: object) -> object:
     Traceback (most recent call last):
     ValueError: 0.75 looks like a fraction; this key is a percentage: did you mean 75?
     """
-    explicit = _explicit_percent(value)
-    if explicit is not None:
-        return explicit
-    if isinstance(value, int | float) and not isinstance(value, bool) and 0 < value <= 1:
-        raise ValueError(
-            f"{value:g} looks like a fraction; this key is a percentage: "
-            f"did you mean {value * 100:g}?"
-        )
-    return value
+    return _in_unit(value, "percentage", "fraction", (0, 1))
 
 
 def as_fraction(value: object) -> object:
@@ -55,15 +63,7 @@ def as_fraction(value: object) -> object:
     Traceback (most recent call last):
     ValueError: 50 looks like a percentage; this key is a fraction: did you mean 0.5?
     """
-    explicit = _explicit_percent(value)
-    if explicit is not None:
-        return explicit / 100
-    if isinstance(value, int | float) and not isinstance(value, bool) and 1 < value <= 100:
-        raise ValueError(
-            f"{value:g} looks like a percentage; this key is a fraction: "
-            f"did you mean {value / 100:g}?"
-        )
-    return value
+    return _in_unit(value, "fraction", "percentage", (1, 100))
 
 
 def check_percent_column(values: Sequence[float]) -> str | None:

@@ -33,6 +33,7 @@ import shapely
 
 from quartiere import ATTRIBUTION
 from quartiere.errors import ConfigError
+from quartiere.i18n import MESSAGES, Messages
 from quartiere.io.atomic import write_atomically
 from quartiere.io.school_layer import POINT_LAYERS, school_docs
 
@@ -42,7 +43,8 @@ __all__ = [
     "FIELDS",
     "LAYERS",
     "Field",
-    "LayerDoc",
+    "field_description",
+    "layer_doc",
     "build_timestamp",
     "write_geopackage",
 ]
@@ -57,164 +59,101 @@ _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
 @dataclass(frozen=True)
-class LayerDoc:
-    """How a layer is described in ``gpkg_contents`` and ordered in the file.
-
-    Parameters
-    ----------
-    identifier
-        Short human-readable title (``gpkg_contents.identifier``, QGIS shows it as layer title).
-    description
-        What the layer holds (``gpkg_contents.description``, QGIS shows it as abstract).
-    sort_by
-        Columns that give the rows a stable order; empty keeps the order given.
-    """
-
-    identifier: str
-    description: str
-    sort_by: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
 class Field:
-    """Documentation and storage type of one attribute column.
+    """Alias and storage type of one attribute column; its description is in the catalogue.
 
     Parameters
     ----------
     title
-        Short alias QGIS shows instead of the column name (unique within the layer).
-    description
-        One sentence: what the value means, with units.
+        Short German alias QGIS shows instead of the column name (unique within the layer).
     sql_type
         GeoPackage column type: ``TEXT(n)`` (n = width in characters; widened when data are longer),
         ``TEXT``, ``SMALLINT`` (16 bit), ``MEDIUMINT`` (32 bit), ``INTEGER`` (64 bit) or ``REAL``.
     """
 
     title: str
-    description: str
     sql_type: str
 
 
-_CRITERIA = (
-    "The three criteria are: MSS area needing particular attention (c_mss), primary-school "
-    "catchments with a high share of pupils exempt from paying for learning materials (c_schools), "
-    "the most disadvantaged stratum of the social atlas index, an approximation of "
-    "Sozialstrukturatlas 2013 Schicht 7 (c_atlas)"
-)
-
-LAYERS: dict[str, LayerDoc] = {
-    "handlungsraeume": LayerDoc(
-        "Handlungsräume",
-        "Handlungsräume (focus areas) of the joint initiative for socially disadvantaged "
-        "neighbourhoods: dissolved planning areas, one row per area or lettered part of a group "
-        "(e.g. 12a, 12b). " + _CRITERIA + ". EPSG:25833.",
-        ("hr_id",),
-    ),
-    "planungsraeume": LayerDoc(
-        "Planungsräume with criteria",
-        "Every Berlin planning area (Planungsraum, PLR) with the value and 0/1 flag of each "
-        "criterion, the number of criteria met and the Handlungsraum it belongs to (empty when "
-        "outside). " + _CRITERIA + ". EPSG:25833.",
-        ("plr_id",),
-    ),
-    "einschulungsbereiche": LayerDoc(
-        "Einschulungsbereiche with lmb share",
-        "Primary-school catchment areas (Einschulungsbereiche) with the share of pupils exempt "
-        "from paying for learning materials (lernmittelbefreit, lmb); lmb_source tells official "
-        "values from estimates. EPSG:25833.",
-        ("esb_id",),
-    ),
-    "build_info": LayerDoc(
-        "Build information",
-        "What this file was built from: edition, configuration, input files with SHA-256 hashes, "
-        "software versions and the build timestamp (key/value table).",
-    ),
+LAYERS: dict[str, tuple[str, ...]] = {
+    "handlungsraeume": ("hr_id",),
+    "planungsraeume": ("plr_id",),
+    "einschulungsbereiche": ("esb_id",),
+    "build_info": (),
 }
-"""Known layers; others are written undocumented and unstyled, in the order given."""
+"""Known layers and the columns that give their rows a stable order (empty: the order given);
+their titles and descriptions are in the catalogue (:func:`layer_doc`). Other layers are written
+undocumented and unstyled, in the order given."""
 
-_COUNT = "number of the area's planning areas that meet the {} criterion"
+_COUNTED = {"n_c_mss": "c_mss", "n_c_schools": "c_schools", "n_c_atlas": "c_atlas"}
+
+
+def layer_doc(name: str, t: Messages) -> tuple[str, str]:
+    """Title (``gpkg_contents.identifier``) and description of a layer in the language of ``t``."""
+    if name not in LAYERS:
+        return name, ""
+    return t(f"layer.{name}.title"), t(f"layer.{name}", criteria=t("gpkg_criteria"))
+
+
+def field_description(layer: str, column: str, t: Messages) -> str:
+    """One sentence on what a field's value means, with units, in the language of ``t``."""
+    if column in _COUNTED:
+        return t("field_count", criterion=t(_COUNTED[column]))
+    specific = f"field.{layer}.{column}"
+    return t(specific if specific in MESSAGES else f"field.{column}")
+
+
 FIELDS: dict[str, dict[str, Field]] = {
     "handlungsraeume": {
-        "hr_id": Field(
-            "Nr.",
-            "Handlungsraum number: '01', '02' ...; parts of a group lettered: '12a', '12b' ...",
-            "TEXT(4)",
-        ),
-        "hr_name": Field("Name", "name of the Handlungsraum", "TEXT(80)"),
-        "bezirk": Field("Bezirk", "district (Bezirk) the area lies in", "TEXT(40)"),
-        "n_plr": Field("Anzahl PLR", "number of planning areas in the area", "SMALLINT"),
-        "population": Field("Einwohner", "residents (sum over its planning areas)", "MEDIUMINT"),
-        "area_km2": Field("Fläche km²", "area in square kilometres (EPSG:25833)", "REAL"),
-        "plr_ids": Field("PLR-Nummern", "ids of its planning areas, comma-separated", "TEXT"),
-        "n_c_mss": Field("PLR mit MSS", _COUNT.format("MSS"), "SMALLINT"),
-        "n_c_schools": Field("PLR mit Schulen", _COUNT.format("schools"), "SMALLINT"),
-        "n_c_atlas": Field("PLR mit Atlas", _COUNT.format("social atlas"), "SMALLINT"),
+        "hr_id": Field("Nr.", "TEXT(4)"),
+        "hr_name": Field("Name", "TEXT(80)"),
+        "bezirk": Field("Bezirk", "TEXT(40)"),
+        "n_plr": Field("Anzahl PLR", "SMALLINT"),
+        "population": Field("Einwohner", "MEDIUMINT"),
+        "area_km2": Field("Fläche km²", "REAL"),
+        "plr_ids": Field("PLR-Nummern", "TEXT"),
+        "n_c_mss": Field("PLR mit MSS", "SMALLINT"),
+        "n_c_schools": Field("PLR mit Schulen", "SMALLINT"),
+        "n_c_atlas": Field("PLR mit Atlas", "SMALLINT"),
     },
     "planungsraeume": {
-        "plr_id": Field(
-            "PLR-Nr.",
-            "planning area id (8 digits; LOR generation in build_info lor_generation)",
-            "TEXT(8)",
-        ),
-        "plr_name": Field("Planungsraum", "name of the planning area", "TEXT(80)"),
-        "bzr_name": Field(
-            "Bezirksregion", "name of its district region (Bezirksregion)", "TEXT(80)"
-        ),
-        "bezirk": Field("Bezirk", "district (Bezirk)", "TEXT(40)"),
-        "population": Field("Einwohner", "residents", "MEDIUMINT"),
-        "mss_status": Field("MSS Status", "MSS status index class (Statusindex)", "TEXT(20)"),
-        "mss_dynamic": Field("MSS Dynamik", "MSS dynamics index class (Dynamikindex)", "TEXT(20)"),
-        "c_mss": Field("Kriterium MSS", "1 = MSS area needing particular attention", "SMALLINT"),
-        "lmb_area_share": Field(
-            "lmb-Flächenanteil",
-            "share 0..1 of the planning area covered by flagged school catchments",
-            "REAL",
-        ),
-        "c_schools": Field(
-            "Kriterium Schulen", "1 = lies in catchments of flagged primary schools", "SMALLINT"
-        ),
-        "n_schools": Field("Schulen", "counted schools standing in the planning area", "SMALLINT"),
-        "n_schools_flagged": Field(
-            "Schulen markiert", "of them with lmb share at or above the threshold", "SMALLINT"
-        ),
-        "atlas_value": Field(
-            "Atlas-Index", "social atlas index value (lower = more disadvantaged)", "REAL"
-        ),
-        "atlas_stratum": Field(
-            "Atlas-Schicht", "stratum of the atlas index (7 = most disadvantaged)", "SMALLINT"
-        ),
-        "c_atlas": Field(
-            "Kriterium Atlas",
-            "1 = flagged stratum: an approximation of Sozialstrukturatlas 2013 Schicht 7",
-            "SMALLINT",
-        ),
-        "n_criteria": Field("Anzahl Kriterien", "number of criteria met (0..3)", "SMALLINT"),
-        "hr_id": Field(
-            "Handlungsraum",
-            "number of the Handlungsraum; empty text (not NULL) when outside",
-            "TEXT(4)",
-        ),
-        "decision": Field("Begründung", "why the planning area is in or out", "TEXT"),
+        "plr_id": Field("PLR-Nr.", "TEXT(8)"),
+        "plr_name": Field("Planungsraum", "TEXT(80)"),
+        "bzr_name": Field("Bezirksregion", "TEXT(80)"),
+        "bezirk": Field("Bezirk", "TEXT(40)"),
+        "population": Field("Einwohner", "MEDIUMINT"),
+        "mss_status": Field("MSS Status", "TEXT(20)"),
+        "mss_dynamic": Field("MSS Dynamik", "TEXT(20)"),
+        "c_mss": Field("Kriterium MSS", "SMALLINT"),
+        "lmb_area_share": Field("lmb-Flächenanteil", "REAL"),
+        "c_schools": Field("Kriterium Schulen", "SMALLINT"),
+        "n_schools": Field("Schulen", "SMALLINT"),
+        "n_schools_flagged": Field("Schulen markiert", "SMALLINT"),
+        "atlas_value": Field("Atlas-Index", "REAL"),
+        "atlas_stratum": Field("Atlas-Schicht", "SMALLINT"),
+        "c_atlas": Field("Kriterium Atlas", "SMALLINT"),
+        "n_criteria": Field("Anzahl Kriterien", "SMALLINT"),
+        "hr_id": Field("Handlungsraum", "TEXT(4)"),
+        "decision": Field("Begründung", "TEXT"),
     },
     "einschulungsbereiche": {
-        "esb_id": Field("ESB-Nr.", "catchment area (Einschulungsbereich) id", "TEXT(20)"),
-        "lmb_share": Field(
-            "lmb-Anteil %",
-            "share of pupils exempt from paying for learning materials, percent 0..100",
-            "REAL",
-        ),
-        "lmb_source": Field("lmb-Quelle", "'official' or 'estimate' (stand-in value)", "TEXT(8)"),
-        "flagged": Field(
-            "markiert", "1 = share reaches the school criterion threshold", "SMALLINT"
-        ),
+        "esb_id": Field("ESB-Nr.", "TEXT(20)"),
+        "lmb_share": Field("lmb-Anteil %", "REAL"),
+        "lmb_source": Field("lmb-Quelle", "TEXT(8)"),
+        "flagged": Field("markiert", "SMALLINT"),
     },
     "build_info": {
-        "key": Field("Schlüssel", "what is recorded", "TEXT(64)"),
-        "value": Field("Wert", "the recorded value", "TEXT"),
+        "key": Field("Schlüssel", "TEXT(64)"),
+        "value": Field("Wert", "TEXT"),
     },
 }
-"""Field documentation per known layer; undocumented fields keep the type pyogrio gives them."""
-LAYERS["schulen"], FIELDS["schulen"] = school_docs(LayerDoc, Field)
+"""Alias and type per field of each known layer; undocumented fields keep the type pyogrio gives
+them. The descriptions are in the message catalogue (:func:`field_description`)."""
+# The school layer's aliases, types and order; its descriptions are in the catalogue too.
+LAYERS["schulen"], FIELDS["schulen"] = school_docs(
+    lambda title, description, sort_by: sort_by,
+    lambda title, description, sql_type: Field(title, sql_type),
+)
 
 _PANDAS_TYPE: dict[str, Any] = {
     "SMALLINT": "Int16",
@@ -273,9 +212,9 @@ def _prepare(name: str, frame: pd.DataFrame) -> pd.DataFrame:
             frame[column] = frame[column].astype(_PANDAS_TYPE[field.sql_type])
         else:
             frame[column] = frame[column].astype(object).where(frame[column].notna(), None)
-    doc = LAYERS.get(name)
-    if doc and doc.sort_by and all(c in frame.columns for c in doc.sort_by):
-        frame = frame.sort_values(list(doc.sort_by), kind="stable")
+    sort_by = LAYERS.get(name, ())
+    if sort_by and all(c in frame.columns for c in sort_by):
+        frame = frame.sort_values(list(sort_by), kind="stable")
     return frame.reset_index(drop=True)
 
 
@@ -302,12 +241,40 @@ def _metadata_xml(items: Mapping[str, str]) -> str:
     return "\n".join(lines)
 
 
-def _style_qml(name: str, columns: Sequence[str]) -> str | None:
-    """The layer's default QML with field aliases added, or None for a layer without a style."""
+LEGEND_LABELS: dict[str, tuple[str, ...]] = {
+    "planungsraeume": ("criteria_0", "criteria_1", "criteria_2", "criteria_3"),
+    "einschulungsbereiche": (
+        "qml_lmb_0",
+        "qml_lmb_1",
+        "qml_lmb_2",
+        "qml_lmb_3",
+        "qml_lmb_none",
+        "qml_lmb_estimate",
+    ),
+    "schulen": ("qml_school_0", "qml_school_1", "qml_school_2", "qml_school_3", "qml_lmb_none"),
+}
+"""Message key of each legend entry of a shipped style, by its ``symbol`` number: the QML files
+hold the English labels QGIS wrote, replaced here in the configured language."""
+
+_LEGEND_ENTRY = re.compile(r'(<(?:category|rule) [^<]*?symbol="(\d+)"[^<]*? label=")[^"]*(")')
+
+
+def _style_qml(name: str, columns: Sequence[str], t: Messages) -> str | None:
+    """The layer's default QML with legend labels in the language of ``t`` and field aliases
+    added, or None for a layer without a style."""
     resource = resources.files("quartiere").joinpath("styles", f"{name}.qml")
     if not resource.is_file():
         return None
     qml = resource.read_text(encoding="utf-8")
+    labels = LEGEND_LABELS.get(name, ())
+    qml = _LEGEND_ENTRY.sub(
+        lambda m: (
+            m.group(1) + html.escape(t(labels[int(m.group(2))])) + m.group(3)
+            if int(m.group(2)) < len(labels)
+            else m.group(0)
+        ),
+        qml,
+    )
     fields = FIELDS.get(name, {})
     aliases = [
         f'    <alias field="{html.escape(c)}" index="{i}" name="{html.escape(fields[c].title)}"/>'
@@ -380,8 +347,10 @@ def _document(
     stamp: str,
     dataset_items: Mapping[str, str],
     layer_items: Mapping[str, str],
+    t: Messages,
 ) -> None:
-    """Add field docs, metadata, styles and fixed timestamps to a freshly written GeoPackage."""
+    """Add field docs, metadata, styles and fixed timestamps to a freshly written GeoPackage;
+    descriptions and legends in the language of ``t``."""
     for statement in _DDL.split(";"):  # not executescript: that would commit the transaction
         if statement.strip():
             db.execute(statement)
@@ -417,7 +386,7 @@ def _document(
         db.executemany(
             "INSERT INTO gpkg_data_columns VALUES (?, ?, ?, ?, ?, NULL, NULL)",
             [
-                (name, c, fields[c].title, fields[c].title, fields[c].description)
+                (name, c, fields[c].title, fields[c].title, field_description(name, c, t))
                 for c in frame.columns
                 if c in fields
             ],
@@ -425,7 +394,7 @@ def _document(
         _set_text_widths(db, name, _text_widths(name, frame))
         if not isinstance(frame, gpd.GeoDataFrame):
             continue
-        qml = _style_qml(name, [c for c in frame.columns if c != frame.geometry.name])
+        qml = _style_qml(name, [c for c in frame.columns if c != frame.geometry.name], t)
         if qml is not None:
             db.execute(
                 "INSERT INTO layer_styles (f_table_catalog, f_table_schema, f_table_name, "
@@ -436,9 +405,8 @@ def _document(
     # QGIS registers layer_styles as an attributes table; do the same so GDAL lists it cleanly.
     db.execute(
         "INSERT INTO gpkg_contents (table_name, data_type, identifier, description, "
-        "last_change) VALUES ('layer_styles', 'attributes', 'layer_styles', "
-        "'QGIS default styles of the layers', ?)",
-        (stamp,),
+        "last_change) VALUES ('layer_styles', 'attributes', 'layer_styles', ?, ?)",
+        (t("layer_styles"), stamp),
     )
     db.execute(
         "INSERT INTO gpkg_ogr_contents VALUES ('layer_styles', (SELECT count(*) FROM layer_styles))"
@@ -487,7 +455,8 @@ def write_geopackage(
     metadata
         ``edition`` (str), ``config`` (YAML text), ``inputs`` (list of ``{path, sha256}``),
         ``attribution`` (defaults to :data:`ATTRIBUTION`), ``estimates`` (sentences naming the
-        values that are estimates or approximations).
+        values that are estimates or approximations), ``language`` (``de``, the default, or
+        ``en``: of the layer and field descriptions and the QGIS legends).
 
     Raises
     ------
@@ -502,14 +471,15 @@ def write_geopackage(
         )
         frames["build_info"] = _prepare("build_info", frames["build_info"])
     stamp = _iso(build_timestamp())
+    t = Messages(str(metadata.get("language", "de")))
     dataset_items, layer_items = _items(str(metadata.get("edition", "")), metadata, build_info)
 
     def write(tmp: Path) -> None:
         for i, (name, frame) in enumerate(frames.items()):
-            doc = LAYERS.get(name, LayerDoc(name, ""))
+            identifier, description = layer_doc(name, t)
             options: dict[str, Any] = {
-                "IDENTIFIER": doc.identifier,
-                "DESCRIPTION": doc.description,
+                "IDENTIFIER": identifier,
+                "DESCRIPTION": description,
                 "FID": FID_COLUMN,
             }
             kwargs: dict[str, Any] = {}
@@ -531,7 +501,7 @@ def write_geopackage(
         try:
             db.execute("PRAGMA journal_mode = DELETE")
             db.execute("BEGIN")
-            _document(db, frames, stamp, dataset_items, layer_items)
+            _document(db, frames, stamp, dataset_items, layer_items, t)
             db.execute("COMMIT")
             # VACUUM rewrites every page, so no stale bytes of deleted rows reach the output.
             db.execute("VACUUM")

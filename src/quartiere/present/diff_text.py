@@ -307,19 +307,11 @@ def _jsonable(value: Any) -> Any:
 
 
 def diff_json(diff: BuildDiff) -> dict[str, Any]:
-    """The comparison as plain data for automation (``changes.json``).
+    """The comparison of :func:`diff_builds` as plain data for automation (``changes.json``).
 
-    Parameters
-    ----------
-    diff
-        The result of :func:`diff_builds`.
-
-    Returns
-    -------
-    dict
-        ``changed`` (bool), ``old``/``new`` (build descriptions), ``same_generation``,
-        ``counts``, ``areas`` (events), ``links``, ``planning_areas`` and ``changes`` (gained and
-        lost ground without geometry); JSON-serialisable.
+    A JSON-serialisable dict: ``changed`` (bool), ``old``/``new`` (build descriptions),
+    ``same_generation``, ``counts``, ``areas`` (events), ``links``, ``planning_areas`` and
+    ``changes`` (gained and lost ground without geometry).
     """
 
     def records(frame: pd.DataFrame) -> list[dict[str, Any]]:

@@ -20,12 +20,20 @@ from matplotlib.artist import Artist
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from matplotlib.patches import Patch, Rectangle
 
 from quartiere import ATTRIBUTION
 from quartiere.compare.matching import CRS, in_comparison_crs
 from quartiere.compare.timeline import Edition
 from quartiere.delineate import coverage_union
+from quartiere.i18n import Messages
+from quartiere.present.cartography import (
+    CRITERIA_COLOURS,
+    HALO,
+    checker_bar,
+    criteria_patches,
+    label_areas,
+    nice_length,
+)
 
 
 def timeline_figure(editions: Sequence[Edition], plr: gpd.GeoDataFrame) -> Figure:
@@ -43,7 +51,7 @@ def timeline_figure(editions: Sequence[Edition], plr: gpd.GeoDataFrame) -> Figur
     matplotlib.figure.Figure
         The figure, without a canvas until it is saved.
     """
-    from matplotlib import colormaps, patheffects
+    from matplotlib import colormaps
     from matplotlib.figure import Figure
 
     n_panels = len(editions) + 1
@@ -116,46 +124,12 @@ def timeline_figure(editions: Sequence[Edition], plr: gpd.GeoDataFrame) -> Figur
     return fig
 
 
-CRITERIA_COLOURS = {0: "#f0f0f0", 1: "#9bd93c", 2: "#21918c", 3: "#440154"}
-"""Fill per number of criteria met: viridis, lightness falling with the count (greyscale-safe);
-the same colours as the QGIS style of layer ``planungsraeume``."""
-
-
-CRITERIA_LABELS = {
-    0: "0 of 3 criteria met",
-    1: "1 of 3 criteria met",
-    2: "2 of 3 criteria met",
-    3: "3 of 3 criteria met (MSS, schools and social atlas)",
-}
-
-
-_HALO = [patheffects.withStroke(linewidth=2.5, foreground="white")]
-
-
-def _nice_length(span: float) -> float:
-    """A round scale-bar length (1, 2 or 5 times a power of ten) near a fifth of ``span``."""
-    target = span / 5
-    power = 10 ** np.floor(np.log10(target))
-    return float(max(m * power for m in (1, 2, 5) if m * power <= target))
-
-
 def _scale_bar(ax, extent: tuple[float, float, float, float]) -> None:
     xmin, ymin, xmax, ymax = extent
-    length = _nice_length(xmax - xmin)
+    length = nice_length(xmax - xmin, 5)
     height = (ymax - ymin) * 0.008
     x0, y0 = xmin + (xmax - xmin) * 0.03, ymin + (ymax - ymin) * 0.04
-    for i in range(4):
-        ax.add_patch(
-            Rectangle(
-                (x0 + i * length / 4, y0),
-                length / 4,
-                height,
-                zorder=10,
-                facecolor="black" if i % 2 == 0 else "white",
-                edgecolor="black",
-                linewidth=0.6,
-            )
-        )
+    checker_bar(ax, (x0, y0), length, height, 4)
     unit, factor = ("km", 1000) if length >= 1000 else ("m", 1)
     for x, value in ((x0, 0), (x0 + length, length)):
         ax.text(
@@ -166,7 +140,7 @@ def _scale_bar(ax, extent: tuple[float, float, float, float]) -> None:
             va="bottom",
             fontsize=7,
             zorder=10,
-            path_effects=_HALO,
+            path_effects=HALO,
         )
     ax.text(
         x0 + length + (xmax - xmin) * 0.01,
@@ -176,7 +150,7 @@ def _scale_bar(ax, extent: tuple[float, float, float, float]) -> None:
         va="bottom",
         fontsize=7,
         zorder=10,
-        path_effects=_HALO,
+        path_effects=HALO,
     )
 
 
@@ -206,6 +180,7 @@ def map_figure(
     title: str,
     attribution: str,
     notes: Sequence[str] = (),
+    language: str = "de",
 ) -> Figure:
     """Draw the Handlungsräume over district borders and shaded planning areas as a PNG.
 
@@ -222,12 +197,15 @@ def map_figure(
     notes
         Caption lines above the attribution: the estimates and approximations of
         ``summary.md`` and the input coverage, so that the map is never read without them.
+    language
+        ``de`` (default) or ``en``: of the legend and the CRS note (:mod:`quartiere.i18n`).
 
     Returns
     -------
     matplotlib.figure.Figure
         A4 landscape at 200 dpi.
     """
+    t = Messages(language)
     fig = Figure(figsize=(11.69, 8.27), dpi=200)
     FigureCanvasAgg(fig)
     # Room at the bottom for the caption: one line per estimate note, each maybe wrapped once.
@@ -249,19 +227,7 @@ def map_figure(
         outline = areas.boundary
         outline.plot(ax=ax, color="white", linewidth=3.0)
         outline.plot(ax=ax, color="#d95f02", linewidth=1.6)
-        points = areas.geometry.representative_point()
-        for hr_id, point in zip(areas["hr_id"], points, strict=True):
-            ax.text(
-                point.x,
-                point.y,
-                str(hr_id),
-                ha="center",
-                va="center",
-                fontsize=8,
-                fontweight="bold",
-                zorder=9,
-                path_effects=_HALO,
-            )
+        label_areas(ax, areas, fontweight="bold")
 
     xmin, ymin, xmax, ymax = planning_areas.total_bounds
     pad = 0.02 * max(xmax - xmin, ymax - ymin)
@@ -271,13 +237,10 @@ def map_figure(
     _scale_bar(ax, extent)
     _north_arrow(ax)
 
-    handles: list[Artist] = [
-        Patch(facecolor=CRITERIA_COLOURS[k], edgecolor="#808080", label=CRITERIA_LABELS[k])
-        for k in range(4)
-    ]
+    handles: list[Artist] = [*criteria_patches(t, width=36)]
     handles += [
-        Line2D([], [], color="#d95f02", linewidth=1.6, label="Handlungsraum (number)"),
-        Line2D([], [], color="#3c3c3c", linewidth=0.9, label="district border (Bezirk)"),
+        Line2D([], [], color="#d95f02", linewidth=1.6, label=t("legend_area")),
+        Line2D([], [], color="#3c3c3c", linewidth=0.9, label=t("legend_district")),
     ]
     fig.legend(
         handles=handles,
@@ -285,7 +248,7 @@ def map_figure(
         bbox_to_anchor=(0.73, 0.88),
         frameon=False,
         fontsize=8,
-        title="Planning areas (Planungsräume)",
+        title=t("legend_title"),
         title_fontsize=9,
         alignment="left",
     )
@@ -300,7 +263,7 @@ def map_figure(
     fig.text(
         0.02,
         0.025,
-        f"{attribution}. Map: EPSG:25833 (ETRS89 / UTM 33N).",
+        f"{attribution}. {t('map_crs')}",
         ha="left",
         va="bottom",
         fontsize=7,

@@ -19,6 +19,7 @@ from quartiere.config import Config, TableInput, load_config
 from quartiere.criteria import mss_attention
 from quartiere.errors import InputError
 from quartiere.harmonize import overlay_weights, transfer_intensive
+from quartiere.io.cache import cached
 from quartiere.io.layers import read_layer
 from quartiere.io.tables import read_table
 
@@ -192,7 +193,12 @@ def read_edition(config: Config, cache: dict[Path, gpd.GeoSeries] | None = None)
     cache = {} if cache is None else cache
     spec = config.planning_areas
     if spec.path not in cache:
-        layer, _ = read_layer(spec, target_crs=config.crs)
+        layer, _ = cached(  # the build's cache of derived inputs (quartiere.io.cache)
+            "layer",
+            [spec.path],
+            [spec.model_dump(mode="json"), config.crs],
+            lambda: read_layer(spec, target_crs=config.crs),
+        )
         cache[spec.path] = layer.geometry
     geometry = cache[spec.path]
     table = read_table(config.population, numeric=[config.population.column])

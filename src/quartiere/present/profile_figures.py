@@ -9,25 +9,26 @@ from __future__ import annotations
 import io
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
-from matplotlib import patheffects
 from matplotlib.artist import Artist
 from matplotlib.backends.backend_svg import FigureCanvasSVG
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from matplotlib.patches import FancyArrow, Patch, Rectangle
+from matplotlib.patches import FancyArrow, Patch
 
 from quartiere.i18n import Messages
+from quartiere.present.cartography import (
+    CRITERIA_COLOURS,
+    HALO,
+    checker_bar,
+    criteria_patches,
+    label_areas,
+    nice_length,
+)
 
 __all__ = ["CRITERIA_COLOURS", "area_map", "overview_map", "trend_chart"]
 
-CRITERIA_COLOURS = {0: "#f0f0f0", 1: "#9bd93c", 2: "#21918c", 3: "#440154"}
-"""Fill per number of criteria met: viridis, lightness falling with the count (greyscale-safe);
-the colours of the GeoPackage style and the build's map."""
-
 AREA_COLOUR = "#d95f02"
-HALO = [patheffects.withStroke(linewidth=2.5, foreground="white")]
 # Okabe-Ito colours, each line also with its own marker and dash (readable in greyscale).
 LINE_STYLES = {
     "s1": ("#0072b2", "o", "-"),
@@ -44,29 +45,12 @@ def _svg(fig: Figure) -> str:
     return buffer.getvalue()
 
 
-def _nice_length(span: float) -> float:
-    target = span / 4
-    power = 10 ** np.floor(np.log10(target))
-    return float(max(m * power for m in (1, 2, 5) if m * power <= target))
-
-
 def _scale_bar(ax, extent: tuple[float, float, float, float], t: Messages) -> None:
     xmin, ymin, xmax, ymax = extent
-    length = _nice_length(xmax - xmin)
+    length = nice_length(xmax - xmin, 4)
     height = (ymax - ymin) * 0.012
     x0, y0 = xmin + (xmax - xmin) * 0.04, ymin + (ymax - ymin) * 0.04
-    for i in range(2):
-        ax.add_patch(
-            Rectangle(
-                (x0 + i * length / 2, y0),
-                length / 2,
-                height,
-                facecolor="black" if i % 2 == 0 else "white",
-                edgecolor="black",
-                linewidth=0.6,
-                zorder=10,
-            )
-        )
+    checker_bar(ax, (x0, y0), length, height, 2)
     label = f"{t.number(length / 1000, 1 if length < 1000 else 0)} km"
     ax.text(
         x0 + length / 2,
@@ -78,6 +62,14 @@ def _scale_bar(ax, extent: tuple[float, float, float, float], t: Messages) -> No
         zorder=10,
         path_effects=HALO,
     )
+
+
+def _frame(ax, extent: tuple[float, float, float, float], t: Messages) -> None:
+    """Limit the axes to ``extent`` and draw the scale bar and the north arrow."""
+    ax.set_xlim(extent[0], extent[2])
+    ax.set_ylim(extent[1], extent[3])
+    _scale_bar(ax, extent, t)
+    _north_arrow(ax)
 
 
 def _north_arrow(ax) -> None:
@@ -156,19 +148,7 @@ def area_map(
     if len(others):
         others.boundary.plot(ax=ax, color="white", linewidth=2.6)
         others.boundary.plot(ax=ax, color=AREA_COLOUR, linewidth=1.0, linestyle="--")
-        for other, point in zip(others["hr_id"], others.representative_point(), strict=True):
-            if window[0] < point.x < window[2] and window[1] < point.y < window[3]:
-                ax.text(
-                    point.x,
-                    point.y,
-                    str(other),
-                    ha="center",
-                    va="center",
-                    fontsize=8,
-                    color=AREA_COLOUR,
-                    path_effects=HALO,
-                    zorder=9,
-                )
+        label_areas(ax, others, window, color=AREA_COLOUR)
     own.boundary.plot(ax=ax, color="white", linewidth=4.0)
     own.boundary.plot(ax=ax, color=AREA_COLOUR, linewidth=2.2)
     handles: list[Artist] = []
@@ -181,15 +161,9 @@ def area_map(
                     [], [], color="black", marker="^", linestyle="none", label=t("legend_school")
                 )
             )
-    ax.set_xlim(extent[0], extent[2])
-    ax.set_ylim(extent[1], extent[3])
-    _scale_bar(ax, extent, t)
-    _north_arrow(ax)
+    _frame(ax, extent, t)
     handles = (
-        [
-            Patch(facecolor=CRITERIA_COLOURS[k], edgecolor="#808080", label=t(f"criteria_{k}"))
-            for k in range(4)
-        ]
+        [*criteria_patches(t)]
         + [
             Patch(
                 facecolor="none",
@@ -234,28 +208,11 @@ def overview_map(
     districts.boundary.plot(ax=ax, color="#222222", linewidth=0.9)
     areas.boundary.plot(ax=ax, color="white", linewidth=2.6)
     areas.boundary.plot(ax=ax, color=AREA_COLOUR, linewidth=1.3)
-    for hr_id, point in zip(areas["hr_id"], areas.representative_point(), strict=True):
-        ax.text(
-            point.x,
-            point.y,
-            str(hr_id),
-            ha="center",
-            va="center",
-            fontsize=8,
-            fontweight="bold",
-            path_effects=HALO,
-            zorder=9,
-        )
+    label_areas(ax, areas, fontweight="bold")
     xmin, ymin, xmax, ymax = planning_areas.total_bounds
     extent = (xmin - 500, ymin - 500, xmax + 500, ymax + 500)
-    ax.set_xlim(extent[0], extent[2])
-    ax.set_ylim(extent[1], extent[3])
-    _scale_bar(ax, extent, t)
-    _north_arrow(ax)
-    handles: list[Artist] = [
-        Patch(facecolor=CRITERIA_COLOURS[k], edgecolor="#808080", label=t(f"criteria_{k}"))
-        for k in range(4)
-    ] + [
+    _frame(ax, extent, t)
+    handles: list[Artist] = [*criteria_patches(t)] + [
         Line2D([], [], color=AREA_COLOUR, linewidth=1.3, label=t("legend_area")),
         Line2D([], [], color="#222222", linewidth=0.9, label=t("legend_district")),
     ]

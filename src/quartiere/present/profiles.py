@@ -80,7 +80,8 @@ def _data_uri(svg: str) -> tuple[str, float, float]:
 def _template_env() -> tuple[Environment, str]:
     files = resources.files("quartiere.present") / "templates"
     templates = {
-        name: (files / name).read_text(encoding="utf-8") for name in ("profile.html", "index.html")
+        name: (files / name).read_text(encoding="utf-8")
+        for name in ("base.html", "map_figure.html", "profile.html", "index.html")
     }
     from jinja2 import DictLoader
 

@@ -1,4 +1,8 @@
-"""``summary.md``: every area and the citywide totals as Markdown, written atomically."""
+"""``summary.md``: every area and the citywide totals as Markdown, in the configured language.
+
+German by default, English with ``language: en``; the words are in the message catalogue
+(:mod:`quartiere.i18n`), numbers are formatted as the language writes them (``184.383``).
+"""
 
 from __future__ import annotations
 
@@ -7,41 +11,64 @@ from collections.abc import Sequence
 import geopandas as gpd
 import pandas as pd
 
-_CRITERIA = {"n_c_mss": "MSS", "n_c_schools": "schools", "n_c_atlas": "social atlas"}
+from quartiere.i18n import Messages
+
+CRITERIA = ("c_mss", "c_schools", "c_atlas")
+"""The criteria in the order summary.md lists them; ``n_<criterion>`` counts them per area."""
 
 
-def _criteria_text(row: pd.Series, n_plr: int) -> str:
+def _criteria_text(row: pd.Series, n_plr: int, t: Messages) -> str:
     met = [
-        f"{label} {int(row[col])}/{n_plr}"
-        for col, label in _CRITERIA.items()
-        if col in row.index and pd.notna(row[col]) and int(row[col]) > 0
+        f"{t(criterion)} {int(row[f'n_{criterion}'])}/{n_plr}"
+        for criterion in CRITERIA
+        if f"n_{criterion}" in row.index
+        and pd.notna(row[f"n_{criterion}"])
+        and int(row[f"n_{criterion}"]) > 0
     ]
-    return ", ".join(met) if met else "none"
+    return ", ".join(met) if met else t("summary_none")
 
 
-def _summary(
+def summary_markdown(
     areas: gpd.GeoDataFrame,
     planning_areas: gpd.GeoDataFrame,
+    *,
     edition: str,
     estimates: Sequence[str],
     coverage: Sequence[str] = (),
+    language: str = "de",
 ) -> str:
-    lines = [f"# Handlungsräume: {edition}", ""]
+    """The text of ``summary.md``: each area with its planning areas and criteria, and totals.
+
+    Parameters
+    ----------
+    areas
+        Layer ``handlungsraeume`` (hr_id, hr_name, bezirk, n_plr, population, n_c_* counts).
+    planning_areas
+        Layer ``planungsraeume`` (plr_id, plr_name, population, c_* flags, n_criteria, hr_id).
+    edition
+        Edition label shown in the heading.
+    estimates
+        Sentences saying which values are estimates or approximations (in ``language``).
+    coverage
+        One phrase per input, e.g. ``"mss: 536 von 542 Planungsräumen (98,9 %)"``, shown first.
+    language
+        ``de`` (default) or ``en``.
+    """
+    t = Messages(language)
+    lines = [f"# {t('summary_title', edition=edition)}", ""]
     if coverage:
-        lines += [f"Input coverage: {'; '.join(coverage)}.", ""]
-    lines += [
-        "| Nr. | Name | Bezirk | PLR | Population | Criteria met (PLR) |",
-        "|---|---|---|---:|---:|---|",
-    ]
+        lines += [t("summary_coverage", items="; ".join(coverage)), ""]
+    lines += [t("summary_columns"), "|---|---|---|---:|---:|---|"]
     members = planning_areas[planning_areas["hr_id"].fillna("") != ""]
-    for _, row in areas.sort_values("hr_id", kind="stable").iterrows():
+    ordered = areas.sort_values("hr_id", kind="stable")
+    for _, row in ordered.iterrows():
         n_plr = int(row["n_plr"])
         lines.append(
             f"| {row['hr_id']} | {row['hr_name']} | {row['bezirk']} | {n_plr} | "
-            f"{int(row['population']):,} | {_criteria_text(row, n_plr)} |"
+            f"{t.number(row['population'])} | {_criteria_text(row, n_plr, t)} |"
         )
-    lines += ["", "## Planning areas per Handlungsraum", ""]
-    for _, row in areas.sort_values("hr_id", kind="stable").iterrows():
+    lines += ["", f"## {t('summary_members')}", ""]
+    for _, row in ordered.iterrows():
         own = members[members["hr_id"] == row["hr_id"]].sort_values("plr_id")
         listed = (
             ", ".join(f"{p} {n}" for p, n in zip(own["plr_id"], own["plr_name"], strict=True))
@@ -55,46 +82,26 @@ def _summary(
     share = 100 * area_pop / total_pop if total_pop else 0.0
     lines += [
         "",
-        "## Citywide totals",
+        f"## {t('summary_totals')}",
         "",
-        f"- Handlungsräume (incl. parts): {len(areas)}",
-        f"- Planning areas in a Handlungsraum: {len(members)} of {len(planning_areas)}",
-        f"- Population in Handlungsräume: {area_pop:,} of {total_pop:,} ({share:.1f} %)",
+        f"- {t('summary_n_areas', n=len(areas))}",
+        f"- {t('summary_n_plr', n=len(members), total=len(planning_areas))}",
+        "- "
+        + t(
+            "summary_population",
+            n=t.number(area_pop),
+            total=t.number(total_pop),
+            share=t.number(share, 1),
+        ),
     ]
-    for column, label in (("c_mss", "MSS"), ("c_schools", "schools"), ("c_atlas", "social atlas")):
-        if column in planning_areas:
-            flagged = int((pd.to_numeric(planning_areas[column], errors="coerce") == 1).sum())
-            lines.append(f"- Planning areas meeting the {label} criterion: {flagged}")
+    for criterion in CRITERIA:
+        if criterion in planning_areas:
+            flagged = int((pd.to_numeric(planning_areas[criterion], errors="coerce") == 1).sum())
+            lines.append(f"- {t('summary_criterion', label=t(criterion), n=flagged)}")
     counts = pd.to_numeric(planning_areas["n_criteria"], errors="coerce").fillna(0).astype(int)
     distribution = ", ".join(f"{k}: {int((counts == k).sum())}" for k in range(4))
-    lines.append(f"- Planning areas by number of criteria met: {distribution}")
+    lines.append(f"- {t('summary_distribution', distribution=distribution)}")
     if estimates:
-        lines += ["", "## Estimates and approximations", ""]
+        lines += ["", f"## {t('summary_estimates')}", ""]
         lines += [f"- {sentence}" for sentence in estimates]
     return "\n".join(lines) + "\n"
-
-
-def summary_markdown(
-    areas: gpd.GeoDataFrame,
-    planning_areas: gpd.GeoDataFrame,
-    *,
-    edition: str,
-    estimates: Sequence[str],
-    coverage: Sequence[str] = (),
-) -> str:
-    """The text of ``summary.md``: each area with its planning areas and criteria, and totals.
-
-    Parameters
-    ----------
-    areas
-        Layer ``handlungsraeume`` (hr_id, hr_name, bezirk, n_plr, population, n_c_* counts).
-    planning_areas
-        Layer ``planungsraeume`` (plr_id, plr_name, population, c_* flags, n_criteria, hr_id).
-    edition
-        Edition label shown in the heading.
-    estimates
-        Sentences saying which values are estimates or approximations.
-    coverage
-        One phrase per input, e.g. ``"mss: 536 of 542 planning areas (98.9 %)"``, shown first.
-    """
-    return _summary(areas, planning_areas, edition, estimates, coverage)

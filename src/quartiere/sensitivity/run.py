@@ -67,7 +67,8 @@ def run_sensitivity(
 
     ``say`` receives progress messages; with it, a progress bar goes to stderr.
     """
-    from quartiere.load import load_inputs
+    from quartiere.derived import derived_inputs
+    from quartiere.io.cache import default_cache
     from quartiere.pipeline import harmonize
 
     start = time.perf_counter()
@@ -81,8 +82,8 @@ def run_sensitivity(
             plan.source,
         )
     rows = sample(plan)
-    inputs = load_inputs(config)
-    harmonized = harmonize(inputs, config)
+    derived = derived_inputs(config, default_cache(), harmonize)  # the build's cache
+    inputs, harmonized = derived.inputs, derived.harmonized
     ctx = prepare_context(config, inputs, harmonized)
     ref_plr, ref_areas, (plr_geom, area_geom) = reference(ctx, inputs, harmonized)
     if say is not None:
