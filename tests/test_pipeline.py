@@ -294,9 +294,27 @@ def test_estimate_notes_in_both_languages(result):
     assert english[-1].startswith("c_atlas is an APPROXIMATION of Sozialstrukturatlas 2013")
     assert german[-1].startswith("c_atlas ist eine NÄHERUNG an Sozialstrukturatlas 2013")
     if result.harmonized.schools is not None:
-        # the per-school sentences (quartiere.schools.report) are English in either language
-        assert german[:-1] == english[:-1]
-        assert any(line.startswith("lmb_share per school is an ESTIMATE") for line in german)
+        # the per-school sentences (quartiere.schools.report) follow the language too
+        schools, config = result.harmonized.schools, result.config
+        assert config.schools is not None
+        n = len(schools.schools)
+        n_flagged = int(schools.flagged(config.criteria.schools.lmb_threshold).sum())
+        threshold = f"{config.criteria.schools.lmb_threshold:g}"
+        assert english[0].startswith(f"Schools: {n} ")
+        assert german[0].startswith(f"Schulen: {n} ")
+        assert f"catchments {config.catchments.school_year})" in english[0]
+        assert f"Einschulungsbereiche {config.catchments.school_year})" in german[0]
+        assert f"{n_flagged} of {n} schools reach {threshold} %." in english[1]
+        assert (
+            f"{n_flagged} von {n} Schulen erreichen {threshold.replace('.', ',')} %." in german[1]
+        )
+        if schools.validation is not None:
+            auc = f"AUC {schools.validation.auc:.3f},"
+            assert auc in english[2] and auc.replace(".", ",") in german[2]
+            assert german[2].startswith("Abgleich mit ")
+        if schools.lmb_source == "estimate":
+            assert english[1].startswith("lmb_share per school is an ESTIMATE")
+            assert german[1].startswith("lmb_share je Schule ist eine SCHÄTZUNG")
     elif result.harmonized.lmb_source == "estimate":
         factor = result.harmonized.lmb_factor
         assert english[0].startswith("lmb_share is an ESTIMATE")

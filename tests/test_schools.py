@@ -153,6 +153,50 @@ def test_both_by_modes_decide_as_described() -> None:
     assert result.validation is None  # no flags configured
 
 
+def test_school_sentences_in_both_languages() -> None:
+    """The per-school sentences of summary.md and the map follow the language; build_info's
+    default stays English. The lattice: 2 of 3 schools reach 75 %, catchment 0002 has two."""
+    from quartiere.i18n import Messages
+    from quartiere.schools.report import schools_text
+
+    _, _, result = _lattice_result()
+    spec = SchoolsInput(
+        path=Path("toy.csv"),
+        school_year="2018/19",
+        attribution="toy",
+        x="x",
+        y="y",
+        lmb_source="official",
+        official_share="share",
+    )
+    english = schools_text(result, spec, 75.0, "MSS 2021", True)
+    assert english == schools_text(result, spec, 75.0, "MSS 2021", True, Messages("en"))
+    german = schools_text(result, spec, 62.5, "MSS 2021", True, Messages("de"))
+    assert english[0] == (
+        "Schools: 3 Grundschule from toy.csv (school year 2018/19; it does not match this "
+        "edition's year, MSS 2021). toy."
+    )
+    assert german[0].startswith("Schulen: 3 Grundschule aus toy.csv (Schuljahr 2018/19;")
+    assert english[1] == (
+        "lmb_share per school is OFFICIAL (column share); 2 of 3 schools reach 75 %."
+    )
+    # at 62.5 % the 80 % and 85 % schools count, the 60 % one does not; German decimal comma
+    assert german[1] == (
+        "lmb_share je Schule ist AMTLICH (Spalte share); 2 von 3 Schulen erreichen 62,5 %."
+    )
+    assert english[2] == (
+        "Catchment lmb_share is the mean of its schools' values; schools: 1 catchments have "
+        "several schools; their lmb share is the mean of their schools' (0002)."
+    )
+    assert german[2] == (
+        "lmb_share eines Einschulungsbereichs ist das Mittel der Werte seiner Schulen; Schulen: "
+        "1 Einschulungsbereiche haben mehrere Schulen; ihr lmb-Anteil ist das Mittel der Werte "
+        "ihrer Schulen (0002)."
+    )
+    own = schools_text(result, spec, 75.0, "MSS 2021", False, Messages("de"))
+    assert own[-1].startswith("Das Kriterium liest die eigene lmb-Tabelle")
+
+
 def test_school_location_mode_on_real_data(tmp_path: Path) -> None:
     from quartiere.config import load_config
     from quartiere.load import load_inputs

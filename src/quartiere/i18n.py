@@ -14,6 +14,8 @@ checked in one place; numbers and dates are formatted by Babel (``1.234,5`` and
 '1.234,5'
 >>> Messages("en").number(1234.5, 1)
 '1,234.5'
+>>> t.short(0.25), t.short(75.0)
+('0,25', '75')
 """
 
 from __future__ import annotations
@@ -58,6 +60,11 @@ class Messages:
             return "–"
         fmt = "#,##0" + ("." + "0" * decimals if decimals else "")
         return str(format_decimal(round(float(value), decimals), format=fmt, locale=self.language))
+
+    def short(self, value: float) -> str:
+        """A number with at most three decimals and no trailing zeros, like ``:g``
+        (``0,25`` and ``500`` in German)."""
+        return str(format_decimal(float(value), format="#,##0.###", locale=self.language))
 
     def date(self, value: date | datetime) -> str:
         """A date as this language writes it (``28. November 2026``)."""

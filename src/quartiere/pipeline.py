@@ -360,8 +360,13 @@ def estimates_text(result: BuildResult, t: Messages | None = None) -> list[str]:
             result.harmonized.schools,
             config.schools,
             config.criteria.schools.lmb_threshold,
-            f"MSS {config.mss.edition}, catchments {config.catchments.school_year}",
+            t(
+                "schools_edition_year",
+                edition=config.mss.edition,
+                school_year=config.catchments.school_year,
+            ),
             catchments_from_schools=config.catchments.lmb_source == "schools",
+            t=t,
         )
     elif result.harmonized.lmb_source == "estimate":
         assert config.catchments.estimate is not None

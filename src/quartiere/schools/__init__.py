@@ -16,7 +16,7 @@ import pandas as pd
 from quartiere.config_schools import SchoolsInput
 from quartiere.errors import ConfigError
 from quartiere.schools.calibrate import Anchor, Calibration, quantile_calibration
-from quartiere.schools.link import catchment_shares, link_schools
+from quartiere.schools.link import Note, catchment_shares, link_schools
 from quartiere.schools.load import SchoolList, flag_column
 from quartiere.schools.rank import kernel_mean, ranking_score
 from quartiere.schools.validate import Metrics, by_group, metrics, out_of_fold
@@ -46,7 +46,8 @@ class SchoolsResult:
     validation: Metrics | None
     validation_by_bezirk: dict[str, Metrics]
     validation_method: str
-    notes: list[str]
+    notes: list[Note]  # message keys and values, worded by ``report.schools_text``
+    validation_out_of_fold: bool = False
 
     def flagged(self, threshold: float) -> pd.Series:
         return (self.schools["lmb_share"] >= threshold).fillna(False)
@@ -118,6 +119,7 @@ def assess(data: SchoolInputs) -> SchoolsResult:
         validation_by_bezirk=per_bezirk,
         validation_method=method,
         notes=notes,
+        validation_out_of_fold=method.startswith("out of fold"),
     )
 
 

@@ -7,12 +7,15 @@ import pandas as pd
 
 from quartiere.errors import InputError
 
-__all__ = ["link_schools", "catchment_shares"]
+__all__ = ["Note", "link_schools", "catchment_shares"]
+
+Note = tuple[str, dict[str, object]]
+"""A note as a message key of ``messages.yaml`` and its values, worded in either language."""
 
 
 def link_schools(
     schools: gpd.GeoDataFrame, catchments: gpd.GeoDataFrame, key: pd.Series | None, where: str
-) -> tuple[pd.Series, list[str]]:
+) -> tuple[pd.Series, list[Note]]:
     """The catchment (ESB id) of each school, and notes on what did not match one to one."""
     hits = catchments.geometry.sindex.query(schools.geometry, predicate="intersects")
     esb = pd.Series(pd.NA, index=schools.index, dtype="string")
@@ -20,7 +23,7 @@ def link_schools(
     pairs = pd.DataFrame({"s": hits[0], "c": catchments.index[hits[1]].astype(str)})
     first = pairs.sort_values(["s", "c"]).drop_duplicates("s")
     esb.iloc[first["s"].to_numpy()] = first["c"].to_numpy()
-    notes = []
+    notes: list[Note] = []
     if key is not None:
         mine = key.reindex(schools.index).dropna()
         unknown = mine[~mine.isin(catchments.index.astype(str))]
@@ -32,15 +35,12 @@ def link_schools(
             )
         changed = int((esb.reindex(mine.index) != mine).fillna(True).sum())
         esb.loc[mine.index] = mine.to_numpy()
-        notes.append(
-            f"schools: the key table sets the catchment of {len(mine)} schools "
-            f"({changed} differ from their location)"
-        )
+        notes.append(("schools_note_key", {"n": len(mine), "changed": changed}))
     outside = esb.isna()
     if outside.any():
+        ids = ", ".join(esb.index[outside.to_numpy()][:5])
         notes.append(
-            f"schools: {int(outside.sum())} of {len(esb)} schools lie outside every catchment "
-            f"({', '.join(esb.index[outside.to_numpy()][:5])})"
+            ("schools_note_outside", {"n": int(outside.sum()), "total": len(esb), "ids": ids})
         )
     counts = esb.value_counts()
     empty = catchments.index.astype(str).difference(counts.index)
@@ -50,15 +50,14 @@ def link_schools(
 
     if len(empty):
         notes.append(
-            f"schools: {len(empty)} of {len(catchments)} catchments have no school of the counted "
-            f"types; their lmb share is unknown ({_first(empty)})"
+            (
+                "schools_note_empty",
+                {"n": len(empty), "total": len(catchments), "ids": _first(empty)},
+            )
         )
     several = counts[counts > 1]
     if len(several):
-        notes.append(
-            f"schools: {len(several)} catchments have several schools; their lmb share is the mean "
-            f"of their schools' ({_first(several.index)})"
-        )
+        notes.append(("schools_note_several", {"n": len(several), "ids": _first(several.index)}))
     return esb.rename("esb_id"), notes
 
 

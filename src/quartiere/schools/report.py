@@ -1,8 +1,13 @@
-"""Sentences about the per-school values for summary, map, GeoPackage metadata and build_info."""
+"""Sentences about the per-school values for summary, map, GeoPackage metadata and build_info.
+
+The words are the ``schools_*`` entries of ``messages.yaml``: German or English as the
+configuration's ``language`` says; ``build_info`` keeps English (no ``Messages`` given).
+"""
 
 from __future__ import annotations
 
 from quartiere.config_schools import SchoolsInput
+from quartiere.i18n import Messages
 from quartiere.schools import SchoolsResult
 
 __all__ = ["schools_text"]
@@ -14,48 +19,81 @@ def schools_text(
     threshold: float,
     edition_year: str,
     catchments_from_schools: bool = True,
+    t: Messages | None = None,
 ) -> list[str]:
-    """What the school values are, where they come from, how well they match the flags."""
+    """What the school values are, where they come from, how well they match the flags, in the
+    language of ``t`` (English without)."""
+    t = t or Messages("en")
     n = len(result.schools)
     n_flagged = int(result.flagged(threshold).sum())
     lines = [
-        f"Schools: {n} {'/'.join(spec.types)} from {spec.path.name} (school year "
-        f"{spec.school_year}; it does not match this edition's year, {edition_year}). "
-        f"{spec.attribution}."
+        t(
+            "schools_list",
+            n=n,
+            types="/".join(spec.types),
+            file=spec.path.name,
+            school_year=spec.school_year,
+            edition_year=edition_year,
+            attribution=spec.attribution,
+        )
     ]
     if result.lmb_source == "estimate":
         assert result.calibration is not None and spec.estimate is not None
         anchors = "; ".join(
-            f"{a.count} schools >= {a.share:g} % ({a.source})" for a in result.calibration.anchors
+            t("schools_anchor", count=a.count, share=t.short(a.share), source=a.source)
+            for a in result.calibration.anchors
         )
-        extra = "".join(f" and {e.label} (weight {e.weight:g})" for e in spec.estimate.extra)
+        extra = "".join(
+            t("schools_extra", label=e.label, weight=t.short(e.weight)) for e in spec.estimate.extra
+        )
         lines.append(
-            f"lmb_share per school is an ESTIMATE (lmb_source = 'estimate'): MSS child poverty "
-            f"(s4){extra} around each school (Gaussian kernel {spec.estimate.bandwidth_m:g} m, "
-            f"population-weighted) ranks the schools; a quantile mapping sets the scale so that "
-            f"{anchors}. {n_flagged} of {n} schools reach {threshold:g} %."
+            t(
+                "schools_estimate",
+                extra=extra,
+                bandwidth=t.short(spec.estimate.bandwidth_m),
+                anchors=anchors,
+                n_flagged=n_flagged,
+                n=n,
+                threshold=t.short(threshold),
+            )
         )
     else:
         lines.append(
-            f"lmb_share per school is OFFICIAL (column {spec.official_share}); "
-            f"{n_flagged} of {n} schools reach {threshold:g} %."
+            t(
+                "schools_official",
+                column=spec.official_share,
+                n_flagged=n_flagged,
+                n=n,
+                threshold=t.short(threshold),
+            )
         )
     if result.validation is not None:
         v = result.validation
         flag = spec.flags[0]
+        method = (
+            t("schools_out_of_fold", share=t.short(flag.share))
+            if result.validation_out_of_fold
+            else t("schools_in_sample")
+        )
         lines.append(
-            f"Validation against {flag.column} ({flag.means}, {flag.year}; the list does not "
-            f"say so itself): AUC {v.auc:.3f}, balanced accuracy {v.balanced_accuracy:.3f}, "
-            f"precision {v.precision:.3f}, recall {v.recall:.3f} of 'estimate >= "
-            f"{flag.share:g} %' ({v.n} schools, {v.n_flagged} flagged; "
-            f"{result.validation_method.split(';')[0]})."
+            t(
+                "schools_validation",
+                column=flag.column,
+                means=flag.means,
+                year=flag.year,
+                auc=t.number(v.auc, 3),
+                balanced_accuracy=t.number(v.balanced_accuracy, 3),
+                precision=t.number(v.precision, 3),
+                recall=t.number(v.recall, 3),
+                share=t.short(flag.share),
+                n=v.n,
+                n_flagged=v.n_flagged,
+                method=method,
+            )
         )
     if catchments_from_schools:
-        lines.append(
-            "Catchment lmb_share is the mean of its schools' values; "
-            + "; ".join(result.notes)
-            + "."
-        )
+        notes = "; ".join(t(key, **values) for key, values in result.notes)
+        lines.append(t("schools_catchment_mean", notes=notes))
     else:
-        lines.append("The criterion reads the catchments' own lmb table, not these school values.")
+        lines.append(t("schools_own_table"))
     return lines
