@@ -206,8 +206,9 @@ def map_figure(
         A4 landscape at 200 dpi.
     """
     t = Messages(language)
+    # The Agg canvas is attached once the figure is complete: with a canvas, every GeoSeries.plot
+    # renders the whole figure (geopandas calls draw_idle), four full renders for nothing.
     fig = Figure(figsize=(11.69, 8.27), dpi=200)
-    FigureCanvasAgg(fig)
     # Room at the bottom for the caption: one line per estimate note, each maybe wrapped once.
     bottom = 0.06 + 0.022 * len(notes)
     ax = fig.add_axes((0.02, bottom, 0.70, 0.92 - bottom))
@@ -269,4 +270,5 @@ def map_figure(
         fontsize=7,
         color="#333333",
     )
+    FigureCanvasAgg(fig)
     return fig
