@@ -343,6 +343,8 @@ def test_memo_agrees_with_the_layer(default_atlas):
     contested = set(re.findall(r"^\| (\d{8}) \|", contested_section, flags=re.M))
     assert core == set(plr.loc[plr["class"] == "robust_in", "plr_id"])
     assert contested == set(plr.loc[plr["class"] == "contested", "plr_id"])
+    # the data line names every source the build used, the school list included
+    assert "Schulliste" in text.rsplit("Data: ", 1)[1]
     assert f"Robust core (in >= 90% of scenarios): {len(core)} planning areas" in text
     data = json.loads((default_atlas / "sensitivity.json").read_text(encoding="utf-8"))
     assert {k for k, v in data["planning_areas"].items() if v["class"] == "contested"} == contested

@@ -468,7 +468,7 @@ def write_profiles(
         "css": css,
         "edition": build.info.get("edition", config.edition),
         "today": t.date(when),
-        "attribution": ATTRIBUTION,
+        "attribution": build.info.get("attribution") or ATTRIBUTION,
         "version": __version__,
         "mss_year": config.mss.edition,
         "notes": _notes(build, t),

@@ -163,7 +163,7 @@ def memo(atlas: Atlas, edition: str, elapsed: float) -> str:
             f"| {r.plr_id} | {r.plr_name} | {r.bezirk} | {r.inclusion:.1%} | {ref} | "
             f"{r.flipped_by} |"
         )
-    out += ["", f"Data: {ATTRIBUTION}", ""]
+    out += ["", f"Data: {atlas.info.get('attribution', ATTRIBUTION)}", ""]
     return "\n".join(out)
 
 
@@ -328,7 +328,9 @@ def write_gpkg(out: Path, plr: gpd.GeoDataFrame, areas: gpd.GeoDataFrame) -> Non
         db.close()
 
 
-def render_frequency_map(plr: gpd.GeoDataFrame, out: Path, title: str) -> None:
+def render_frequency_map(
+    plr: gpd.GeoDataFrame, out: Path, title: str, attribution: str = ATTRIBUTION
+) -> None:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -350,7 +352,7 @@ def render_frequency_map(plr: gpd.GeoDataFrame, out: Path, title: str) -> None:
     ax.set_title(title, fontsize=12)
     ax.set_axis_off()
     ax.set_aspect("equal")
-    fig.text(0.01, 0.01, f"Black outline: robust core. {ATTRIBUTION}", fontsize=6)
+    fig.text(0.01, 0.01, f"Black outline: robust core. {attribution}", fontsize=6)
     fig.savefig(out, format="png")
 
 
@@ -391,7 +393,12 @@ def write_outputs(
             crs=area_geometry.crs,
         )
         write_gpkg(stage / "sensitivity.gpkg", plr, areas)
-        render_frequency_map(plr, stage / "sensitivity.png", f"Inclusion frequency: {edition}")
+        render_frequency_map(
+            plr,
+            stage / "sensitivity.png",
+            f"Inclusion frequency: {edition}",
+            atlas.info.get("attribution", ATTRIBUTION),
+        )
         (stage / "sensitivity.md").write_text(memo(atlas, edition, elapsed), encoding="utf-8")
         (stage / "scenarios.csv").write_text(scenarios_table(atlas), encoding="utf-8")
         (stage / "sensitivity.json").write_text(

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from quartiere import ATTRIBUTION
 from quartiere.config import Config, load_config
 from quartiere.sensitivity.atlas import Atlas, analyse, sample
 from quartiere.sensitivity.engine import Progress, run_scenarios
@@ -108,5 +109,8 @@ def run_sensitivity(
     )
     elapsed = time.perf_counter() - start
     atlas.info.update(elapsed_s=elapsed, scenario_seconds=scenario_seconds)
+    atlas.info["attribution"] = ATTRIBUTION + (
+        f"; {config.schools.attribution}" if config.schools else ""
+    )
     write_outputs(out_dir, atlas, plr_geom, area_geom, config.edition, elapsed)
     return atlas
