@@ -99,6 +99,20 @@ def test_cli_refuses_a_bad_plan_with_exit_2(tmp_path):
     assert not (tmp_path / "out").exists()
 
 
+def test_cli_unreachable_scheduler_is_exit_2(tmp_path):
+    """A --scheduler nobody listens on is the user's address to fix (exit 2), not a bug (exit 1)."""
+    result = CliRunner().invoke(
+        main,
+        ["sensitivity", "--samples", "4", "--scheduler", "tcp://127.0.0.1:9"]
+        + ["--out", str(tmp_path / "out")],
+    )
+    assert result.exit_code == 2, result.output
+    lines = [line for line in result.output.strip().splitlines() if "scheduler" in line]
+    assert lines and "--scheduler tcp://127.0.0.1:9: cannot reach the dask scheduler" in lines[-1]
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "out").exists()
+
+
 def test_default_plan_covers_the_uncertain_rules(config):
     plan = load_plan(PLAN, config)
     keys = {p.key for p in plan.parameters}

@@ -167,7 +167,7 @@ class Territory:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # arrays: compare fields explicitly, not with ==
 class Clustering:
     """The outcome of the clustering: per planning area and per cluster, read-only arrays.
 

@@ -204,7 +204,8 @@ def explain(result: BuildResult, plr_id: str) -> str:
         area = result.areas.set_index("hr_id").loc[row["hr_id"]]
         lines.append(
             f"   Handlungsraum {row['hr_id']} {area['hr_name']}: {int(area['n_plr'])} "
-            f"planning areas, {_fmt_int(area['population'])} inhabitants, "
+            f"planning area{'' if int(area['n_plr']) == 1 else 's'}, "
+            f"{_fmt_int(area['population'])} inhabitants, "
             f"{area['area_km2']:.2f} km2"
         )
     return "\n".join(lines)

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from quartiere.errors import QuartiereError
+from quartiere.errors import ConfigError
 from quartiere.sensitivity.scenario import Context, evaluate_batch
 
 __all__ = ["run_scenarios", "Progress", "IN_PROCESS_BELOW"]
@@ -119,7 +119,9 @@ def run_scenarios(
         try:
             client = Client(scheduler, timeout="10s")
         except (OSError, ValueError, TypeError) as exc:
-            raise QuartiereError(f"cannot reach the dask scheduler at {scheduler}: {exc}") from None
+            raise ConfigError(
+                f"--scheduler {scheduler}: cannot reach the dask scheduler: {exc}"
+            ) from None
     futures: list[Any] = []
     try:
         n_workers = max(1, len(client.scheduler_info().get("workers", {})))
