@@ -1,4 +1,4 @@
-"""Inject, one at a time, the 16 single-point bugs issue 15 found the suite missing, and check that
+"""Inject, one at a time, the single-point bugs issue 15 found the suite missing, and check that
 the tests catch each one. Every bug (listed in ``known_bugs.yaml`` beside this script) is a
 (snippet, replacement) pair, found by its text anywhere under ``src/quartiere`` (so the check
 survives files moving); the source is restored after each.
