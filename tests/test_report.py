@@ -192,3 +192,26 @@ def test_a_build_with_language_en_writes_english_beside_the_german_default(tmp_p
             "WHERE table_name = 'planungsraeume' AND column_name = 'hr_id'"
         ).fetchone()
     assert description == "number of the Handlungsraum; NULL when outside every area"
+
+
+def test_map_process_reports_a_payload_it_cannot_send(tmp_path):
+    """A payload the pipe cannot carry ends in one QuartiereError from wait(), never in a hung
+    build or a traceback from the sending thread."""
+    import threading
+
+    from quartiere.errors import QuartiereError
+    from quartiere.report import MapProcess
+
+    seen: list[BaseException] = []
+    previous_hook = threading.excepthook
+    threading.excepthook = lambda args: seen.append(args.exc_value)  # type: ignore[assignment]
+    try:
+        drawer = MapProcess()
+        drawer.draw(tmp_path / "map.png", {"unpicklable": lambda: None})
+        with pytest.raises(QuartiereError, match="map not drawn: .*pickl"):
+            drawer.wait()
+        drawer.close()
+    finally:
+        threading.excepthook = previous_hook
+    assert seen == []
+    assert not (tmp_path / "map.png").exists()

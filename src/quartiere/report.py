@@ -76,6 +76,7 @@ class MapProcess:
         self._proc: Any = None
         self._job: tuple[Path, dict[str, Any]] | None = None
         self._sender: threading.Thread | None = None
+        self._send_error: str | None = None
         if "fork" in multiprocessing.get_all_start_methods():
             ctx = multiprocessing.get_context("fork")
             self._conn, child = ctx.Pipe()
@@ -90,8 +91,14 @@ class MapProcess:
         conn = self._conn
 
         def send() -> None:
-            with suppress(OSError):  # the child died: wait() reports it
+            try:
                 conn.send((png, payload))
+            except OSError:  # the child died: wait() reports it
+                pass
+            except Exception as exc:  # noqa: BLE001
+                # Closed under it (Ctrl-C, SIGTERM: close() is ending the build), or the payload
+                # would not pickle: wait() reports the latter, never a thread's traceback.
+                self._send_error = f"{type(exc).__name__}: {exc}"
 
         # The pipe holds little: send beside the build rather than wait for the child to read.
         self._sender = threading.Thread(target=send, daemon=True)
@@ -108,6 +115,11 @@ class MapProcess:
             return
         if self._sender is not None:
             self._sender.join()
+        if self._send_error is not None:
+            self.close(kill=True)
+            raise QuartiereError(
+                f"map not drawn: {self._send_error}; the previous outputs are untouched"
+            )
         try:
             error = self._conn.recv()
         except (EOFError, OSError):
