@@ -12,17 +12,14 @@ Where ``fork`` is not available the map is drawn in the build's own process.
 from __future__ import annotations
 
 import multiprocessing
-import os
-import shutil
-import tempfile
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import suppress
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
 from quartiere.errors import QuartiereError
+from quartiere.io.atomic import staging
 
 __all__ = ["MapProcess", "draw_map", "staging"]
 
@@ -144,27 +141,3 @@ class MapProcess:
                 self._proc.terminate()
                 self._proc.join()
             self._proc = None
-
-
-@contextmanager
-def staging(out: Path) -> Iterator[Path]:
-    """A temporary folder beside ``out`` for outputs that replace theirs only all together.
-
-    Files written into the folder under their final names are moved onto the files of the same
-    name beside ``out`` when the block succeeds; on any failure nothing is moved.
-    """
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    workdir = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
-    try:
-        yield workdir
-        for path in sorted(workdir.iterdir()):
-            if path.is_file():
-                os.replace(path, out.parent / path.name)
-        directory = os.open(out.parent, os.O_RDONLY)
-        try:
-            os.fsync(directory)
-        finally:
-            os.close(directory)
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)

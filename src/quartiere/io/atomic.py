@@ -10,12 +10,13 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-__all__ = ["STALE_AFTER_S", "write_atomically", "write_text_atomically"]
+__all__ = ["STALE_AFTER_S", "staging", "write_atomically", "write_text_atomically"]
 
 STALE_AFTER_S = 3600
 """Age (seconds) after which a temporary folder left beside a target by a killed run is removed."""
@@ -49,16 +50,35 @@ def write_atomically(out: Path, write: Callable[[Path], Any]) -> None:
     >>> target.read_text(), [p.name for p in target.parent.iterdir()]
     ('hello', ['a.txt'])
     """
+    with staging(out, only=out.name) as workdir:
+        write(workdir / out.name)
+
+
+@contextmanager
+def staging(out: Path, only: str | None = None) -> Iterator[Path]:
+    """A temporary folder beside ``out`` for outputs that replace theirs only all together.
+
+    Files written into the folder under their final names are flushed to disk and moved onto the
+    files of the same name beside ``out`` when the block succeeds; on any failure nothing is moved
+    and the folder is removed. With ``only``, just that file is moved (a writer's side files, such
+    as SQLite journals, stay behind and go with the folder).
+    """
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     _remove_stale_workdirs(out)
     workdir = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
     try:
-        tmp = workdir / out.name
-        write(tmp)
-        with open(tmp, "rb") as handle:
-            os.fsync(handle.fileno())
-        os.replace(tmp, out)
+        yield workdir
+        files = sorted(
+            p for p in workdir.iterdir() if p.is_file() and (only is None or p.name == only)
+        )
+        if only is not None and not files:
+            raise FileNotFoundError(f"{out}: the writer wrote nothing")
+        for path in files:
+            with open(path, "rb") as handle:
+                os.fsync(handle.fileno())
+        for path in files:
+            os.replace(path, out.parent / path.name)
         directory = os.open(out.parent, os.O_RDONLY)
         try:
             os.fsync(directory)
