@@ -62,16 +62,12 @@ NEW = frame(
 )
 
 
+LINK_COLUMNS = ["old_hr_id", "new_hr_id", "overlap_m2", "share_of_old", "share_of_new", "match"]
+
+
 def test_links_of_every_pair_with_a_share_of_at_least_min_link_largest_first():
     links = area_links(OLD, NEW)
-    assert list(links.columns) == [
-        "old_hr_id",
-        "new_hr_id",
-        "overlap_m2",
-        "share_of_old",
-        "share_of_new",
-        "match",
-    ]
+    assert list(links.columns) == LINK_COLUMNS
     assert list(links.index) == list(range(9))
     rows = [
         (r.old_hr_id, r.new_hr_id, r.overlap_m2, r.share_of_old, round(r.share_of_new, 6), r.match)
@@ -126,14 +122,7 @@ def test_links_with_an_empty_side_are_an_empty_frame_of_the_right_columns(side):
     empty = OLD.iloc[:0]
     links = area_links(empty, NEW) if side == "old" else area_links(OLD, empty)
     assert links.empty
-    assert list(links.columns) == [
-        "old_hr_id",
-        "new_hr_id",
-        "overlap_m2",
-        "share_of_old",
-        "share_of_new",
-        "match",
-    ]
+    assert list(links.columns) == LINK_COLUMNS
     assert links.dtypes.astype(str).to_dict() == {
         "old_hr_id": "object",
         "new_hr_id": "object",

@@ -9,7 +9,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from quartiere import ATTRIBUTION
 from quartiere.config import Config, load_config
 from quartiere.sensitivity.atlas import Atlas, analyse, sample
 from quartiere.sensitivity.engine import Progress, run_scenarios
@@ -70,7 +69,7 @@ def run_sensitivity(
     """
     from quartiere.derived import derived_inputs
     from quartiere.io.cache import default_cache
-    from quartiere.pipeline import harmonize
+    from quartiere.pipeline import attribution, harmonize
 
     start = time.perf_counter()
     config: Config = load_config(config_path)
@@ -109,8 +108,6 @@ def run_sensitivity(
     )
     elapsed = time.perf_counter() - start
     atlas.info.update(elapsed_s=elapsed, scenario_seconds=scenario_seconds)
-    atlas.info["attribution"] = ATTRIBUTION + (
-        f"; {config.schools.attribution}" if config.schools else ""
-    )
+    atlas.info["attribution"] = attribution(config)
     write_outputs(out_dir, atlas, plr_geom, area_geom, config.edition, elapsed)
     return atlas
