@@ -294,7 +294,8 @@ def test_the_map_caption_carries_the_estimate_notes():
     import geopandas as gpd
     from shapely.geometry import box
 
-    from quartiere.present.maps import map_figure
+    from quartiere.present.build_map import map_figure
+    from quartiere.present.map_layers import MapLayers
 
     plr = gpd.GeoDataFrame(
         {"bezirk": ["01"], "n_criteria": [1], "hr_id": [""]},
@@ -303,7 +304,7 @@ def test_the_map_caption_carries_the_estimate_notes():
     )
     areas = gpd.GeoDataFrame({"hr_id": [], "hr_name": []}, geometry=[], crs=25833)
     notes = ["lmb_share is an ESTIMATE", "c_atlas is an APPROXIMATION"]
-    figure = map_figure(areas, plr, title="t", attribution="a", notes=notes)
+    figure = map_figure(MapLayers.of(areas, plr), title="t", attribution="a", notes=notes)
     texts = [t.get_text() for t in figure.texts]
     assert "lmb_share is an ESTIMATE\nc_atlas is an APPROXIMATION" in texts
 

@@ -16,8 +16,9 @@ except ImportError:  # tests/ imported as a package
 
 from quartiere.io.atomic import write_text_atomically
 from quartiere.io.figures import write_png
+from quartiere.present.build_map import map_figure
 from quartiere.present.cartography import CRITERIA_COLOURS, nice_length
-from quartiere.present.maps import map_figure
+from quartiere.present.map_layers import MapLayers
 from quartiere.present.summary import summary_markdown
 
 ATTRIBUTION = "Datenquelle: Amt für Statistik Berlin-Brandenburg / Senatsverwaltungen Berlin"
@@ -26,9 +27,11 @@ ATTRIBUTION = "Datenquelle: Amt für Statistik Berlin-Brandenburg / Senatsverwal
 def render_map(layers: dict, out: Path, title: str) -> None:
     """Draw the map of ``layers`` and write it as the build does."""
     figure = map_figure(
-        layers["handlungsraeume"], layers["planungsraeume"], title=title, attribution=ATTRIBUTION
+        MapLayers.of(layers["handlungsraeume"], layers["planungsraeume"]),
+        title=title,
+        attribution=ATTRIBUTION,
     )
-    write_png(out, figure, facecolor="white", metadata={"Software": None})
+    write_png(out, figure)
 
 
 def test_render_map_draws_every_class_colour(tmp_path: Path) -> None:
@@ -45,6 +48,21 @@ def test_render_map_draws_every_class_colour(tmp_path: Path) -> None:
     assert [p.name for p in tmp_path.iterdir()] == ["map.png"]
 
 
+def test_png_is_opaque_rgb_with_its_dpi_and_the_same_bytes_twice(tmp_path: Path) -> None:
+    from PIL import Image
+
+    layers = synthetic_layers()
+    render_map(layers, tmp_path / "a.png", "Test")
+    render_map(layers, tmp_path / "b.png", "Test")
+    with Image.open(tmp_path / "a.png") as image:
+        assert image.mode == "RGB"  # drawn on white: no alpha channel to encode
+        assert image.size == (2338, 1654)  # A4 landscape at 200 dpi
+        assert tuple(round(d) for d in image.info["dpi"]) == (200, 200)
+        assert "Software" not in image.info
+        assert image.getpixel((0, 0)) == (255, 255, 255)
+    assert (tmp_path / "a.png").read_bytes() == (tmp_path / "b.png").read_bytes()
+
+
 def test_map_failure_keeps_previous_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     layers = synthetic_layers()
     out = tmp_path / "map.png"
@@ -54,7 +72,7 @@ def test_map_failure_keeps_previous_file(tmp_path: Path, monkeypatch: pytest.Mon
         Path(target).write_bytes(b"half a png")
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr("matplotlib.figure.Figure.savefig", fail)
+    monkeypatch.setattr("PIL.Image.Image.save", fail)
     with pytest.raises(RuntimeError, match="disk full"):
         render_map(layers, out, "T")
     assert out.read_bytes() == b"old"
@@ -127,8 +145,7 @@ def test_summary_is_german_by_default() -> None:
 def test_map_legend_follows_the_language(language: str, legend: list[str]) -> None:
     layers = synthetic_layers()
     figure = map_figure(
-        layers["handlungsraeume"],
-        layers["planungsraeume"],
+        MapLayers.of(layers["handlungsraeume"], layers["planungsraeume"]),
         title="T",
         attribution=ATTRIBUTION,
         language=language,

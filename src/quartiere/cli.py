@@ -167,13 +167,23 @@ def _out_dir(out: Path) -> Path:
 @handle_errors
 def build(config_path: Path, out: Path | None, previous: Path | None, quiet: bool) -> None:
     """Build one edition: criteria, delineation and the GeoPackage."""
-    from quartiere.pipeline import build as run_build
+    from quartiere.report import MapProcess
 
     out = edition_out(config_path, out)
     progress = (lambda _: None) if quiet else _say
     start = time.perf_counter()
-    with output_lock(out):
-        result = run_build(config_path, out, previous=previous, progress=progress)
+    # Forked before the pipeline is imported: the map process imports its libraries on the
+    # second core while this one imports and computes.
+    drawer = MapProcess()
+    try:
+        from quartiere.pipeline import build as run_build
+
+        with output_lock(out):
+            result = run_build(
+                config_path, out, previous=previous, progress=progress, drawer=drawer
+            )
+    finally:
+        drawer.close(kill=True)
     if not quiet:
         counts = result.build_info.get("counts", "")
         _say(f"wrote {out} ({counts}) in {time.perf_counter() - start:.1f} s")

@@ -503,6 +503,7 @@ def _build(
     progress: Progress,
     drawer: Any,
 ) -> BuildResult:
+    from quartiere.present.map_layers import MapLayers
     from quartiere.report import staging
 
     timings: dict[str, float] = {}
@@ -527,8 +528,7 @@ def _build(
                 drawer.draw(
                     workdir / out.with_suffix(".png").name,
                     {
-                        "areas": result.areas,
-                        "planning_areas": result.planning_areas,
+                        "layers": MapLayers.of(result.areas, result.planning_areas),
                         "title": t("summary_title", edition=config.edition),
                         "attribution": attribution(config),
                         "notes": [

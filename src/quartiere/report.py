@@ -25,33 +25,33 @@ __all__ = ["MapProcess", "draw_map", "staging"]
 
 
 def draw_map(png: Path, payload: dict[str, Any]) -> None:
-    """Draw the build's map (:func:`quartiere.present.maps.map_figure`) into ``png``, and the lmb
-    calibration chart when the payload has one."""
+    """Draw the build's map (:func:`quartiere.present.build_map.map_figure`) into ``png``, and
+    the lmb calibration chart when the payload has one."""
     from quartiere.io.figures import write_png
-    from quartiere.present.maps import map_figure
+    from quartiere.present.build_map import map_figure
 
     figure = map_figure(
-        payload["areas"],
-        payload["planning_areas"],
+        payload["layers"],
         title=payload["title"],
         attribution=payload["attribution"],
         notes=payload["notes"],
         language=payload.get("language", "de"),
     )
-    write_png(png, figure, facecolor="white", metadata={"Software": None})
+    write_png(png, figure)
     if payload.get("chart") is not None:  # the lmb calibration chart, with a school list
         from quartiere.present.schools_chart import calibration_figure
 
         chart_png, schools, spec, threshold = payload["chart"]
         chart = calibration_figure(schools, spec, threshold)
-        write_png(chart_png, chart, facecolor="white", metadata={"Software": None})
+        write_png(chart_png, chart)
 
 
 def _serve(conn: Connection) -> None:
     """Child: import the map code, wait for one job, draw it, answer None or one error line."""
     try:
         import quartiere.io.figures  # noqa: F401 - matplotlib, while the parent loads
-        import quartiere.present.maps  # noqa: F401
+        import quartiere.present.build_map  # noqa: F401
+        import quartiere.present.schools_chart  # noqa: F401
 
         job = conn.recv()
         if job is None:

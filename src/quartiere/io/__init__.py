@@ -7,12 +7,10 @@ and raises :class:`quartiere.errors.InputError` with one line naming the file, t
 and the problem.
 """
 
-import pyogrio
-
-from quartiere.io.layers import LayerReport, check_coverage, find_coverage_problems, read_layer
-from quartiere.io.tables import read_table
+import os
 
 # Reading must never write: GDAL would otherwise leave .aux.xml side files beside what it reads.
-pyogrio.set_gdal_config_options({"GDAL_PAM_ENABLED": "NO"})
-
-__all__ = ["LayerReport", "check_coverage", "find_coverage_problems", "read_layer", "read_table"]
+# Set in the environment (GDAL reads it when a dataset opens), so that importing this package
+# (e.g. quartiere.io.atomic, before a build forks its map process) imports neither pyogrio nor
+# pandas.
+os.environ.setdefault("GDAL_PAM_ENABLED", "NO")

@@ -6,14 +6,16 @@ from __future__ import annotations
 
 import textwrap
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import geopandas as gpd
 import numpy as np
 from matplotlib import patheffects
 from matplotlib.patches import Patch, Rectangle
 
 from quartiere.i18n import Messages
+
+if TYPE_CHECKING:
+    import geopandas as gpd
 
 __all__ = [
     "CRITERIA_COLOURS",
@@ -21,6 +23,7 @@ __all__ = [
     "checker_bar",
     "criteria_patches",
     "label_areas",
+    "label_points",
     "nice_length",
 ]
 
@@ -82,12 +85,23 @@ def label_areas(
 ) -> None:
     """Write each area's ``hr_id`` at its representative point, with a halo, in ``style``
     (matplotlib text properties); only the points inside ``window`` when one is given."""
-    for hr_id, point in zip(areas["hr_id"], areas.geometry.representative_point(), strict=True):
+    label_points(ax, areas["hr_id"], areas.geometry.representative_point().array, window, **style)
+
+
+def label_points(
+    ax,
+    labels: Sequence[Any],
+    points: Sequence[Any],
+    window: Sequence[float] | None = None,
+    **style: Any,
+) -> None:
+    """Write each label at its shapely point, with a halo (:func:`label_areas`)."""
+    for label, point in zip(labels, points, strict=True):
         if window is None or (window[0] < point.x < window[2] and window[1] < point.y < window[3]):
             ax.text(
                 point.x,
                 point.y,
-                str(hr_id),
+                str(label),
                 ha="center",
                 va="center",
                 fontsize=8,

@@ -1,0 +1,205 @@
+"""The build's map (matplotlib, Agg, no pyplot state): the Handlungsräume over district borders,
+the planning areas shaded by the number of criteria met, on A4 landscape at 200 dpi.
+
+The map is drawn in a second process while the build writes the GeoPackage
+(:mod:`quartiere.report`). That process starts before the build imports its libraries, so this
+module imports only numpy, shapely and matplotlib: the layers come as plain arrays
+(:class:`~quartiere.present.map_layers.MapLayers`, no pandas or geopandas to import to unpickle
+them), and the polygons are drawn as one :class:`~matplotlib.collections.PathCollection` built
+from their coordinate arrays (geopandas' ``plot`` builds one patch per polygon).
+"""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Sequence
+
+import numpy as np
+import shapely
+from matplotlib.artist import Artist
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.collections import LineCollection, PathCollection
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.path import Path
+
+from quartiere.i18n import Messages
+from quartiere.present.cartography import (
+    CRITERIA_COLOURS,
+    HALO,
+    checker_bar,
+    criteria_patches,
+    label_points,
+    nice_length,
+)
+from quartiere.present.map_layers import MapLayers
+
+__all__ = ["map_figure", "polygon_paths", "ring_lines"]
+
+
+def polygon_paths(geoms: np.ndarray) -> list[Path]:
+    """One :class:`~matplotlib.path.Path` per (multi)polygon: each ring a sub-path (holes
+    included, as geopandas draws them), from one vectorised pass over the coordinates."""
+    parts, owner = shapely.get_parts(geoms, return_index=True)
+    rings, part = shapely.get_rings(parts, return_index=True)
+    coords, ring = shapely.get_coordinates(rings, return_index=True)
+    codes = np.full(len(coords), Path.LINETO, dtype=Path.code_type)
+    codes[np.r_[0, np.flatnonzero(np.diff(ring)) + 1][: len(coords)]] = Path.MOVETO
+    bounds = np.r_[0, np.searchsorted(owner[part][ring], np.arange(len(geoms)), side="right")]
+    return [Path(coords[a:b], codes[a:b]) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+
+
+def ring_lines(geoms: np.ndarray) -> list[np.ndarray]:
+    """The rings (outer and inner) of polygons as coordinate arrays: their boundary lines."""
+    rings = shapely.get_rings(shapely.get_parts(geoms))
+    coords, ring = shapely.get_coordinates(rings, return_index=True)
+    return np.split(coords, np.flatnonzero(np.diff(ring)) + 1) if len(coords) else []
+
+
+def _scale_bar(ax, extent: tuple[float, float, float, float]) -> None:
+    xmin, ymin, xmax, ymax = extent
+    length = nice_length(xmax - xmin, 5)
+    height = (ymax - ymin) * 0.008
+    x0, y0 = xmin + (xmax - xmin) * 0.03, ymin + (ymax - ymin) * 0.04
+    checker_bar(ax, (x0, y0), length, height, 4)
+    unit, factor = ("km", 1000) if length >= 1000 else ("m", 1)
+    for x, value in ((x0, 0), (x0 + length, length)):
+        ax.text(
+            x,
+            y0 + height * 2,
+            f"{value / factor:g}",
+            ha="center",
+            va="bottom",
+            fontsize=7,
+            zorder=10,
+            path_effects=HALO,
+        )
+    ax.text(
+        x0 + length + (xmax - xmin) * 0.01,
+        y0,
+        unit,
+        ha="left",
+        va="bottom",
+        fontsize=7,
+        zorder=10,
+        path_effects=HALO,
+    )
+
+
+def _north_arrow(ax) -> None:
+    ax.annotate(
+        "N",
+        xy=(0.95, 0.95),
+        xytext=(0.95, 0.86),
+        xycoords="axes fraction",
+        ha="center",
+        va="center",
+        fontsize=11,
+        fontweight="bold",
+        arrowprops={
+            "arrowstyle": "-|>",
+            "facecolor": "black",
+            "linewidth": 1.2,
+            "mutation_scale": 18,
+        },
+    )
+
+
+def map_figure(
+    layers: MapLayers,
+    *,
+    title: str,
+    attribution: str,
+    notes: Sequence[str] = (),
+    language: str = "de",
+) -> Figure:
+    """Draw the Handlungsräume over district borders and shaded planning areas.
+
+    Parameters
+    ----------
+    layers
+        :meth:`MapLayers.of` the build's layers.
+    title
+        Map title.
+    attribution
+        Source attribution printed at the bottom (licence requirement).
+    notes
+        Caption lines above the attribution: the estimates and approximations of
+        ``summary.md`` and the input coverage, so that the map is never read without them.
+    language
+        ``de`` (default) or ``en``: of the legend and the CRS note (:mod:`quartiere.i18n`).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        A4 landscape at 200 dpi.
+    """
+    t = Messages(language)
+    # The Agg canvas is attached once the figure is complete: with a canvas, every GeoSeries.plot
+    # renders the whole figure (geopandas calls draw_idle), four full renders for nothing.
+    fig = Figure(figsize=(11.69, 8.27), dpi=200)
+    # Room at the bottom for the caption: one line per estimate note, each maybe wrapped once.
+    bottom = 0.06 + 0.022 * len(notes)
+    ax = fig.add_axes((0.02, bottom, 0.70, 0.92 - bottom))
+    ax.set_axis_off()
+    ax.set_aspect("equal")
+
+    colours = [CRITERIA_COLOURS[int(k)] for k in layers.n_criteria]
+    ax.add_collection(
+        PathCollection(
+            polygon_paths(layers.planning_areas),
+            facecolors=colours,
+            edgecolors="#b0b0b0",
+            linewidths=0.15,
+        )
+    )
+    districts = ring_lines(layers.districts)
+    ax.add_collection(LineCollection(districts, colors="#3c3c3c", linewidths=0.9))
+    if len(layers.areas):
+        outline = ring_lines(layers.areas)
+        ax.add_collection(LineCollection(outline, colors="white", linewidths=3.0))
+        ax.add_collection(LineCollection(outline, colors="#d95f02", linewidths=1.6))
+        label_points(ax, layers.hr_id, shapely.point_on_surface(layers.areas), fontweight="bold")
+
+    xmin, ymin, xmax, ymax = shapely.total_bounds(layers.planning_areas)
+    pad = 0.02 * max(xmax - xmin, ymax - ymin)
+    extent = (xmin - pad, ymin - pad, xmax + pad, ymax + pad)
+    ax.set_xlim(extent[0], extent[2])
+    ax.set_ylim(extent[1], extent[3])
+    _scale_bar(ax, extent)
+    _north_arrow(ax)
+
+    handles: list[Artist] = [*criteria_patches(t, width=36)]
+    handles += [
+        Line2D([], [], color="#d95f02", linewidth=1.6, label=t("legend_area")),
+        Line2D([], [], color="#3c3c3c", linewidth=0.9, label=t("legend_district")),
+    ]
+    fig.legend(
+        handles=handles,
+        loc="upper left",
+        bbox_to_anchor=(0.73, 0.88),
+        frameon=False,
+        fontsize=8,
+        title=t("legend_title"),
+        title_fontsize=9,
+        alignment="left",
+    )
+    table = "\n".join(
+        f"{hr_id}  {name}" for hr_id, name in zip(layers.hr_id, layers.hr_name, strict=True)
+    )
+    fig.text(0.735, 0.52, table, ha="left", va="top", fontsize=7, linespacing=1.4)
+    fig.suptitle(title, x=0.02, y=0.97, ha="left", fontsize=15, fontweight="bold")
+    caption = "\n".join(textwrap.fill(note, 190) for note in notes)
+    if caption:
+        fig.text(0.02, 0.045, caption, ha="left", va="bottom", fontsize=6, color="#333333")
+    fig.text(
+        0.02,
+        0.025,
+        f"{attribution}. {t('map_crs')}",
+        ha="left",
+        va="bottom",
+        fontsize=7,
+        color="#333333",
+    )
+    FigureCanvasAgg(fig)
+    return fig
