@@ -295,7 +295,7 @@ def test_the_map_caption_carries_the_estimate_notes():
     from shapely.geometry import box
 
     from quartiere.present.build_map import map_figure
-    from quartiere.present.map_layers import MapLayers
+    from quartiere.present.figure_data import MapLayers
 
     plr = gpd.GeoDataFrame(
         {"bezirk": ["01"], "n_criteria": [1], "hr_id": [""]},

@@ -18,7 +18,7 @@ from quartiere.io.atomic import write_text_atomically
 from quartiere.io.figures import write_png
 from quartiere.present.build_map import map_figure
 from quartiere.present.cartography import CRITERIA_COLOURS, nice_length
-from quartiere.present.map_layers import MapLayers
+from quartiere.present.figure_data import MapLayers
 from quartiere.present.summary import summary_markdown
 
 ATTRIBUTION = "Datenquelle: Amt für Statistik Berlin-Brandenburg / Senatsverwaltungen Berlin"
@@ -232,3 +232,67 @@ def test_map_process_reports_a_payload_it_cannot_send(tmp_path):
         threading.excepthook = previous_hook
     assert seen == []
     assert not (tmp_path / "map.png").exists()
+
+
+def test_the_map_process_reads_its_payload_without_pandas_or_geopandas(tmp_path: Path) -> None:
+    """The map process starts before the build imports its libraries: its payload and drawing
+    code must not pull in pandas, geopandas, pydantic or scipy (seconds of imports)."""
+    import pickle
+    import subprocess
+    import sys
+
+    from quartiere.present.figure_data import CalibrationChart
+
+    layers = synthetic_layers()
+    payload = {
+        "layers": MapLayers.of(layers["handlungsraeume"], layers["planungsraeume"]),
+        "chart": CalibrationChart(
+            shares=np.array([90.0, 60.0, 10.0]),
+            lmb_source="estimate",
+            threshold=75.0,
+            title="3 schools",
+            attribution="a",
+            marked=np.array([True, False, False]),
+            flag_label="flag",
+            flag_share=50.0,
+        ),
+    }
+    (tmp_path / "payload.pickle").write_bytes(pickle.dumps(payload))
+    code = (
+        "import pickle, sys\n"
+        "import quartiere.report, quartiere.io.figures\n"
+        "import quartiere.present.build_map, quartiere.present.schools_chart\n"
+        f"payload = pickle.loads(open({str(tmp_path / 'payload.pickle')!r}, 'rb').read())\n"
+        "heavy = ('pandas', 'geopandas', 'pydantic', 'scipy', 'pyogrio')\n"
+        "print(sorted(m for m in heavy if m in sys.modules))\n"
+        "print(len(payload['layers'].planning_areas), payload['chart'].title)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    n = len(layers["planungsraeume"])
+    assert out.stdout.splitlines() == ["[]", f"{n} 3 schools"]
+
+
+def test_calibration_chart_draws_flagged_schools_and_the_flag_rate() -> None:
+    from quartiere.present.figure_data import CalibrationChart
+    from quartiere.present.schools_chart import calibration_figure
+
+    chart = CalibrationChart(
+        shares=np.array([95.0, 85.0, 55.0, 45.0, 5.0]),
+        lmb_source="estimate",
+        threshold=75.0,
+        title="5 schools",
+        attribution="Schulliste",
+        marked=np.array([True, True, False, True, False]),
+        flag_label="Brennpunktschule",
+        flag_share=50.0,
+        anchors=((2.0, 85.0),),
+    )
+    figure = calibration_figure(chart)
+    left, right = figure.axes
+    (flagged,) = left.collections
+    assert flagged.get_offsets().tolist() == [[1, 95], [2, 85], [4, 45]]
+    # flag rate per 10-point band: 0-10 (0 of 1), 40-50 (1 of 1), 50-60 (0 of 1), 80-100 (1 each)
+    heights = [p.get_height() for p in right.patches]
+    assert [heights[i] for i in (0, 4, 5, 8, 9)] == [0, 100, 0, 100, 100]
+    assert np.isnan(heights[1])  # no school in the band: no bar
+    assert left.get_title() == "5 schools"

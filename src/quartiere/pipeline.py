@@ -503,7 +503,7 @@ def _build(
     progress: Progress,
     drawer: Any,
 ) -> BuildResult:
-    from quartiere.present.map_layers import MapLayers
+    from quartiere.present.figure_data import MapLayers
     from quartiere.report import staging
 
     timings: dict[str, float] = {}
@@ -563,12 +563,17 @@ def _build(
     return result
 
 
-def _chart_job(result: BuildResult, png: Path) -> tuple[Any, ...] | None:
+def _chart_job(result: BuildResult, png: Path) -> tuple[Path, Any] | None:
     """The lmb calibration chart for the map process, when the build has a school list."""
+    from quartiere.present.figure_data import CalibrationChart
+
     config = result.config
     if result.harmonized.schools is None or config.schools is None:
         return None
-    return (png, result.harmonized.schools, config.schools, config.criteria.schools.lmb_threshold)
+    chart = CalibrationChart.of(
+        result.harmonized.schools, config.schools, config.criteria.schools.lmb_threshold
+    )
+    return (png, chart)
 
 
 def _export(result: BuildResult, files: list[tuple[str, str]], out: Path) -> None:

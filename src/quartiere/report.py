@@ -41,9 +41,8 @@ def draw_map(png: Path, payload: dict[str, Any]) -> None:
     if payload.get("chart") is not None:  # the lmb calibration chart, with a school list
         from quartiere.present.schools_chart import calibration_figure
 
-        chart_png, schools, spec, threshold = payload["chart"]
-        chart = calibration_figure(schools, spec, threshold)
-        write_png(chart_png, chart)
+        chart_png, chart = payload["chart"]
+        write_png(chart_png, calibration_figure(chart))
 
 
 def _serve(conn: Connection) -> None:

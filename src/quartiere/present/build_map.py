@@ -4,7 +4,7 @@ the planning areas shaded by the number of criteria met, on A4 landscape at 200 
 The map is drawn in a second process while the build writes the GeoPackage
 (:mod:`quartiere.report`). That process starts before the build imports its libraries, so this
 module imports only numpy, shapely and matplotlib: the layers come as plain arrays
-(:class:`~quartiere.present.map_layers.MapLayers`, no pandas or geopandas to import to unpickle
+(:class:`~quartiere.present.figure_data.MapLayers`, no pandas or geopandas to import to unpickle
 them), and the polygons are drawn as one :class:`~matplotlib.collections.PathCollection` built
 from their coordinate arrays (geopandas' ``plot`` builds one patch per polygon).
 """
@@ -32,7 +32,7 @@ from quartiere.present.cartography import (
     label_points,
     nice_length,
 )
-from quartiere.present.map_layers import MapLayers
+from quartiere.present.figure_data import MapLayers
 
 __all__ = ["map_figure", "polygon_paths", "ring_lines"]
 

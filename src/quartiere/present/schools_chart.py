@@ -1,4 +1,5 @@
-"""The calibration chart: estimated lmb share per school against the per-school flag."""
+"""The calibration chart: estimated lmb share per school against the per-school flag, drawn from
+a :class:`~quartiere.present.figure_data.CalibrationChart` (plain values the build computes)."""
 
 from __future__ import annotations
 
@@ -6,16 +7,13 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from quartiere.config_schools import SchoolsInput
-from quartiere.schools import SchoolsResult
-from quartiere.schools.load import flag_column
+from quartiere.present.figure_data import CalibrationChart
 
 __all__ = ["calibration_figure"]
 
 
-def calibration_figure(result: SchoolsResult, spec: SchoolsInput, threshold: float) -> Figure:
-    """Schools ordered by their lmb share (line), flagged schools marked; anchors as levels."""
-    table = result.schools.dropna(subset=["lmb_share"]).sort_values("lmb_share", ascending=False)
+def calibration_figure(chart: CalibrationChart) -> Figure:
+    """Schools ordered by their lmb share (line), flagged schools marked; anchors as points."""
     fig = Figure(figsize=(8.0, 3.6), dpi=150)
     # Fixed margins (room for the axis labels and the attribution line): tight_layout measured
     # every label to the same end at a third of the chart's drawing time.
@@ -25,43 +23,37 @@ def calibration_figure(result: SchoolsResult, spec: SchoolsInput, threshold: flo
         width_ratios=[3, 2],
         gridspec_kw={"left": 0.07, "right": 0.97, "bottom": 0.14, "top": 0.92, "wspace": 0.2},
     )
-    position = range(1, len(table) + 1)
+    position = np.arange(1, len(chart.shares) + 1)
     ax.plot(
         position,
-        table["lmb_share"],
+        chart.shares,
         color="#444444",
         lw=1.2,
-        label=f"lmb_share ({result.lmb_source})",
+        label=f"lmb_share ({chart.lmb_source})",
     )
-    if spec.flags:
-        flag = spec.flags[0]
-        marked = table[flag_column(flag.column)].to_numpy() == 1
+    if chart.marked is not None:
         ax.scatter(
-            [p for p, m in zip(position, marked, strict=True) if m],
-            table["lmb_share"][marked],
+            position[chart.marked],
+            chart.shares[chart.marked],
             s=6,
             color="#d95f02",
-            label=f"{flag.column} ({flag.means})",
+            label=chart.flag_label,
             zorder=3,
         )
-        ax.axhline(flag.share, color="#d95f02", lw=0.6, ls="--")
-        _flag_rate(right, table["lmb_share"].to_numpy(), marked, flag.share)
+        ax.axhline(chart.flag_share, color="#d95f02", lw=0.6, ls="--")
+        _flag_rate(right, chart.shares, chart.marked, chart.flag_share)
+    threshold = chart.threshold
     ax.axhline(threshold, color="#1b9e77", lw=0.6, ls="--", label=f"criterion {threshold:g} %")
-    if result.calibration is not None:
-        for a in result.calibration.anchors:
-            ax.plot([a.count], [a.share], marker="o", color="black", ms=4)
-    title = f"{len(table)} schools ({spec.school_year})"
-    if result.validation is not None:
-        v = result.validation
-        title += f": AUC {v.auc:.3f}, balanced accuracy {v.balanced_accuracy:.3f}"
-    ax.set_title(title, fontsize=8)
+    for count, share in chart.anchors:
+        ax.plot([count], [share], marker="o", color="black", ms=4)
+    ax.set_title(chart.title, fontsize=8)
     ax.set_xlabel("school, ordered by lmb_share", fontsize=7)
     ax.set_ylabel("lmb share %", fontsize=7)
     ax.set_ylim(0, 100)
     ax.tick_params(labelsize=6)
     ax.legend(fontsize=6, loc="lower left")
     right.tick_params(labelsize=6)
-    fig.text(0.99, 0.005, spec.attribution, fontsize=5, ha="right", va="bottom")
+    fig.text(0.99, 0.005, chart.attribution, fontsize=5, ha="right", va="bottom")
     return fig
 
 
