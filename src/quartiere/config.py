@@ -31,6 +31,7 @@ from quartiere.errors import ConfigError
 from quartiere.model import CRS
 from quartiere.rules import RULE_NAMES, compile_rule, names_in, rule_names
 from quartiere.units import as_fraction, as_percent
+from quartiere.yaml_io import safe_load
 
 # Units (docs/units-and-coverage.md): lmb shares and thresholds are percentages (0-100), every other
 # share is a fraction (0-1); "75 %" is accepted by both and converted.
@@ -470,7 +471,7 @@ def read_config_dict(path: Path, _seen: tuple[Path, ...] = ()) -> tuple[dict[str
     if not path.is_file():
         raise ConfigError("configuration file not found", path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = safe_load(path.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark is not None else None

@@ -26,16 +26,17 @@ from importlib import resources
 from typing import Any, Literal
 
 import numpy as np
-import yaml
 from babel.dates import format_date
 from babel.numbers import format_decimal
+
+from quartiere.yaml_io import safe_load
 
 __all__ = ["LANGUAGES", "Language", "MESSAGES", "Messages"]
 
 Language = Literal["de", "en"]
 LANGUAGES: tuple[Language, ...] = ("de", "en")
 
-MESSAGES: dict[str, dict[str, str]] = yaml.safe_load(
+MESSAGES: dict[str, dict[str, str]] = safe_load(
     resources.files("quartiere").joinpath("messages.yaml").read_text(encoding="utf-8")
 )
 """Message key -> language -> text, from the one catalogue ``messages.yaml`` beside this module."""

@@ -29,6 +29,7 @@ from pydantic import BaseModel, ValidationError
 
 from quartiere.config import Config, _describe
 from quartiere.errors import ConfigError
+from quartiere.yaml_io import safe_load
 
 __all__ = ["Parameter", "Plan", "load_plan", "apply_values", "VARIABLE_PREFIXES"]
 
@@ -173,7 +174,7 @@ def load_plan(path: str | Path, config: Config) -> Plan:
     if not path.is_file():
         raise ConfigError("plan file not found", path)
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        raw = safe_load(path.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark is not None else None
