@@ -297,3 +297,22 @@ def test_calibration_count_larger_than_the_schools(tmp_path: Path) -> None:
     code, line = _error(_edition(tmp_path, extra=extra))
     assert code == 2
     assert "calibration count 400 at 75 % is larger than the 357 schools" in line
+
+
+@pytest.mark.slow
+def test_default_edition_validates_out_of_fold_and_says_so(default_build: Path) -> None:
+    """The default edition's flag anchors the calibration, so the validation is out of fold by
+    Bezirk: build_info and the German summary say so, with the measured AUC and balanced
+    accuracy (issue 10: 0.952 and 0.888)."""
+    import pyogrio
+
+    info = pyogrio.read_dataframe(default_build, layer="build_info").set_index("key")["value"]
+    assert info["lmb_validation.method"].startswith("out of fold by Bezirk")
+    assert (info["lmb_validation.auc"], info["lmb_validation.balanced_accuracy"]) == (
+        "0.9518",
+        "0.8878",
+    )
+    summary = (default_build.parent / "summary.md").read_text(encoding="utf-8")
+    assert "AUC 0,952, balancierte Treffsicherheit 0,888" in summary
+    assert "außerhalb der Anpassung nach Bezirk" in summary
+    assert "innerhalb der Anpassung" not in summary

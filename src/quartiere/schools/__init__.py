@@ -108,8 +108,9 @@ def assess(data: SchoolInputs) -> SchoolsResult:
     validation: Metrics | None = None
     per_bezirk: dict[str, Metrics] = {}
     method = ""
+    out_of_fold_ = False
     if spec.flags:
-        validation, per_bezirk, method = _validate(spec, frame)
+        validation, per_bezirk, method, out_of_fold_ = _validate(spec, frame)
     return SchoolsResult(
         schools=frame,
         catchment_lmb=catchment_shares(frame["lmb_share"], frame["esb_id"], data.catchments.index),
@@ -119,13 +120,15 @@ def assess(data: SchoolInputs) -> SchoolsResult:
         validation_by_bezirk=per_bezirk,
         validation_method=method,
         notes=notes,
-        validation_out_of_fold=method.startswith("out of fold"),
+        validation_out_of_fold=out_of_fold_,
     )
 
 
 def _validate(
     spec: SchoolsInput, frame: gpd.GeoDataFrame
-) -> tuple[Metrics, dict[str, Metrics], str]:
+) -> tuple[Metrics, dict[str, Metrics], str, bool]:
+    """Citywide and per-Bezirk metrics against the first flag, the method's wording, and whether
+    the prediction was out of fold (the flag's count calibrated the estimate)."""
     flag = spec.flags[0]
     known = frame["lmb_share"].notna()
     f = frame[known]
@@ -133,7 +136,8 @@ def _validate(
     anchored = spec.estimate is not None and any(
         a.flag == flag.column for a in spec.estimate.anchors
     )
-    if spec.lmb_source == "estimate" and anchored:
+    fold = spec.lmb_source == "estimate" and anchored
+    if fold:
         predicted = out_of_fold(f["score"], truth, f["bezirk"])
         method = (
             f"out of fold by Bezirk: the {flag.share:g} % level of each Bezirk's schools is "
@@ -147,7 +151,7 @@ def _validate(
         )
     citywide = metrics(truth.to_numpy(), predicted.to_numpy(), f["score"].to_numpy())
     per = by_group(truth, predicted, f["score"], f["bezirk"])
-    return citywide, per, method
+    return citywide, per, method, fold
 
 
 def lmb_info(result: SchoolsResult, spec: SchoolsInput) -> dict[str, str]:
