@@ -26,8 +26,11 @@ __all__ = ["MapProcess", "draw_map", "staging"]
 
 def draw_map(png: Path, payload: dict[str, Any]) -> None:
     """Draw the build's map (:func:`quartiere.present.build_map.map_figure`) into ``png``, and
-    the lmb calibration chart when the payload has one."""
-    from quartiere.io.figures import write_png
+    the lmb calibration chart when the payload has one; the map's PNG is encoded in a thread
+    while the chart is drawn."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from quartiere.io.figures import render, save_png, write_png
     from quartiere.present.build_map import map_figure
 
     figure = map_figure(
@@ -37,12 +40,15 @@ def draw_map(png: Path, payload: dict[str, Any]) -> None:
         notes=payload["notes"],
         language=payload.get("language", "de"),
     )
-    write_png(png, figure)
-    if payload.get("chart") is not None:  # the lmb calibration chart, with a school list
-        from quartiere.present.schools_chart import calibration_figure
+    image = render(figure)
+    with ThreadPoolExecutor(1) as encoder:
+        saved = encoder.submit(save_png, png, image)
+        if payload.get("chart") is not None:  # the lmb calibration chart, with a school list
+            from quartiere.present.schools_chart import calibration_figure
 
-        chart_png, chart = payload["chart"]
-        write_png(chart_png, calibration_figure(chart))
+            chart_png, chart = payload["chart"]
+            write_png(chart_png, calibration_figure(chart))
+        saved.result()
 
 
 def _serve(conn: Connection) -> None:

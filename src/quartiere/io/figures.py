@@ -11,11 +11,34 @@ from PIL import Image
 
 from quartiere.io.atomic import write_atomically
 
-__all__ = ["write_png"]
+__all__ = ["render", "save_png", "write_png"]
 
 COMPRESS_LEVEL = 3
 """zlib level of the PNGs: on the A4 map, level 6 (matplotlib's) takes a third longer to encode
 for a file 1 % smaller."""
+
+
+def render(fig: Figure, *, dpi: float | None = None, facecolor: str = "white") -> Image.Image:
+    """Draw ``fig`` on an opaque ``facecolor`` into an RGB image (:func:`write_png`)."""
+    if dpi is not None:
+        fig.set_dpi(dpi)
+    fig.set_facecolor(facecolor)
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    image = Image.fromarray(np.ascontiguousarray(np.asarray(canvas.buffer_rgba())[..., :3]))
+    image.info["dpi"] = (round(fig.dpi), round(fig.dpi))
+    return image
+
+
+def save_png(out: Path, image: Image.Image) -> None:
+    """Encode a :func:`render` ed image as a PNG at ``out``, atomically. zlib releases the GIL:
+    another figure can be drawn meanwhile."""
+    write_atomically(
+        Path(out),
+        lambda tmp: image.save(
+            tmp, format="png", compress_level=COMPRESS_LEVEL, dpi=image.info["dpi"]
+        ),
+    )
 
 
 def write_png(
@@ -28,14 +51,4 @@ def write_png(
     time), and the same pixels. ``dpi`` overrides the figure's own. No ``Software`` or date chunk:
     the same figure gives the same bytes.
     """
-    if dpi is not None:
-        fig.set_dpi(dpi)
-    fig.set_facecolor(facecolor)
-    canvas = FigureCanvasAgg(fig)
-    canvas.draw()
-    rgb = Image.fromarray(np.ascontiguousarray(np.asarray(canvas.buffer_rgba())[..., :3]))
-    resolution = (round(fig.dpi), round(fig.dpi))
-    write_atomically(
-        Path(out),
-        lambda tmp: rgb.save(tmp, format="png", compress_level=COMPRESS_LEVEL, dpi=resolution),
-    )
+    save_png(out, render(fig, dpi=dpi, facecolor=facecolor))
