@@ -296,3 +296,33 @@ def test_calibration_chart_draws_flagged_schools_and_the_flag_rate() -> None:
     assert [heights[i] for i in (0, 4, 5, 8, 9)] == [0, 100, 0, 100, 100]
     assert np.isnan(heights[1])  # no school in the band: no bar
     assert left.get_title() == "5 schools"
+
+
+def test_polygon_paths_keep_holes_parts_and_empty_geometries() -> None:
+    import shapely
+    from matplotlib.collections import PathCollection
+    from matplotlib.figure import Figure
+    from matplotlib.path import Path as MplPath
+
+    from quartiere.io.figures import render
+    from quartiere.present.build_map import polygon_paths, ring_lines
+
+    holed = shapely.box(0, 0, 10, 10).difference(shapely.box(3, 3, 7, 7))
+    two = shapely.MultiPolygon([shapely.box(20, 0, 25, 5), shapely.box(30, 0, 35, 5)])
+    geoms = np.array([holed, two, shapely.Polygon()], dtype=object)
+    paths = polygon_paths(geoms)
+    assert [len(p.vertices) for p in paths] == [10, 10, 0]
+    for path in paths[:2]:
+        assert np.flatnonzero(path.codes == MplPath.MOVETO).tolist() == [0, 5]
+    assert paths[1].vertices[5:].min(axis=0).tolist() == [30, 0]
+    assert [len(line) for line in ring_lines(geoms)] == [5, 5, 5, 5]
+    # drawn: the hole stays empty, the ring around it is filled
+    fig = Figure(figsize=(1, 1), dpi=100)
+    ax = fig.add_axes((0, 0, 1, 1))
+    ax.set_axis_off()
+    ax.add_collection(PathCollection(paths[:1], facecolors=["#000000"], linewidths=0))
+    ax.set_xlim(0, 10)
+    ax.set_ylim(0, 10)
+    image = np.asarray(render(fig))
+    assert image[50, 50].tolist() == [255, 255, 255]  # the hole's centre
+    assert image[85, 15].tolist() == [0, 0, 0]  # in the ring
