@@ -217,7 +217,9 @@ def compute(
         plr = inputs.planning_areas.join(inputs.population).join(flags)
     with _stage("delineate", timings, progress):
         graph = None if derived is None else derived.graph
-        result = delineate(plr.assign(plr_id=plr.index), config.delineation, graph=graph)
+        result = delineate(
+            plr.assign(plr_id=plr.index), config.delineation, graph=graph, language=config.language
+        )
         used = set(result.areas["hr_id"])
         if previous is not None:
             # The register of every number used so far travels from build to build.
