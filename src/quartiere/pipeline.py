@@ -442,6 +442,7 @@ def collect_build_info(
     for coverage in result.coverage:
         info[f"coverage.{coverage.input}"] = coverage.text().split(": ", 1)[1]
     info["lmb_source"] = result.harmonized.lmb_source
+    info["language"] = config.language
     if result.harmonized.schools is not None and config.schools is not None:
         from quartiere.schools import lmb_info
 

@@ -148,7 +148,9 @@ def _hole_reasons(t: Messages, rules: Delineation) -> dict[Reason, str]:
     holes = rules.holes
     return {
         Reason.HOLES_NOT_FILLED: t("decision.holes_not_filled"),
-        Reason.HOLE_TOO_LARGE: t("decision.hole_too_large", km2=t.short(holes.max_area_km2 or 0)),
+        Reason.HOLE_TOO_LARGE: t(
+            "decision.hole_too_large", km2=t.short(holes.max_area_km2 or 0, 9)
+        ),
         Reason.HOLE_TOO_POPULOUS: t(
             "decision.hole_too_populous", population=t.number(holes.max_population or 0)
         ),
