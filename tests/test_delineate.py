@@ -15,11 +15,11 @@ from quartiere.compare.numbering import renumber
 from quartiere.config import Delineation
 from quartiere.delineate import compile_rule
 from quartiere.delineate import delineate as delineate_in
+from quartiere.errors import ConfigError
 
 # The decision sentences asserted in this module are the English ones (language: en); German,
 # the default, is tested in tests/test_language.py.
 delineate = partial(delineate_in, language="en")
-from quartiere.errors import ConfigError
 
 NAMES = {"01": "Mitte", "02": "Kreuzberg", "03": "Pankow"}
 

@@ -114,7 +114,7 @@ def timeline_figure(
     colorbar = fig.axes[-1]
     colorbar.tick_params(labelsize=7)
     colorbar.yaxis.label.set_fontsize(7)
-    ax.set_title(t("timeline.persistence_panel", key=editions[-1].key), fontsize=8)
+    ax.set_title(t("timeline.persistence_panel", edition=editions[-1].key), fontsize=8)
     for ax in axes:
         ax.set_axis_off()
         ax.set_aspect("equal")

@@ -55,7 +55,7 @@ def timeline_markdown(
     lines += [
         t(
             "timeline.edition",
-            key=e.key,
+            edition=e.key,
             label=e.label,
             n=len(e.build.areas),
             population=t.number(int(pd.to_numeric(e.build.areas["population"]).sum())),
@@ -81,7 +81,7 @@ def timeline_markdown(
                     n=persist_into[e.key][last.key],
                     total=len(e.build.areas),
                     year=e.year,
-                    key=e.key,
+                    edition=e.key,
                     last_year=last.year,
                     last_key=last.key,
                 )
@@ -117,7 +117,7 @@ def timeline_markdown(
         "",
         t("timeline.plr_heading"),
         "",
-        t("timeline.plr_note", n_plr=len(plr), key=keys[-1], n=n),
+        t("timeline.plr_note", n_plr=len(plr), edition=keys[-1], n=n),
         "",
     ]
     lines += markdown_table(
