@@ -12,6 +12,8 @@ The sentences name each area by the hr_id they are given, so a renumbered build
 
 from __future__ import annotations
 
+from string import Formatter
+
 import numpy as np
 
 from quartiere.config import Delineation
@@ -45,48 +47,81 @@ def _meets_phrase(t: Messages, met: tuple[bool, ...], count: int) -> str:
     return t(key, count=count, listed=listed)
 
 
-def _meets(t: Messages, clustering: Clustering) -> tuple[list[str], np.ndarray]:
+def _fill(t: Messages, key: str, **values: object) -> np.ndarray:
+    """The message ``key`` with its placeholders filled elementwise: each value is one string or an
+    object array of strings (all of one length), so that a case is worded once per row without a
+    Python call per row."""
+    out: object = ""
+    for literal, field, _, _ in Formatter().parse(t(key)):
+        out = out + literal  # type: ignore[operator]
+        if field is not None:
+            out = out + values[field]  # type: ignore[operator]
+    return np.asarray(out, dtype=object)
+
+
+def _strings(values: np.ndarray) -> np.ndarray:
+    return np.asarray(values).astype(str).astype(object)
+
+
+def _meets(t: Messages, clustering: Clustering) -> tuple[np.ndarray, np.ndarray]:
     """Per PLR the 'meets ...' phrase, and whether it meets at least one criterion."""
     values = clustering.values
-    met = np.column_stack([np.asarray(values[c] == 1, dtype=bool) for c in CRITERIA])
+    met_bits = sum(np.asarray(values[c] == 1, dtype=np.int64) << i for i, c in enumerate(CRITERIA))
     n_criteria = np.clip(np.asarray(values["n_criteria"], dtype=np.int64), 0, None)
-    phrases: dict[tuple[tuple[bool, ...], int], str] = {}
-    out = []
-    for row, count in zip(met, n_criteria, strict=True):
-        key = (tuple(bool(m) for m in row), int(count))
-        if key not in phrases:
-            phrases[key] = _meets_phrase(t, *key)
-        out.append(phrases[key])
-    return out, n_criteria >= 1
+    unit = 1 << len(CRITERIA)
+    codes, phrase_of = np.unique(met_bits + unit * n_criteria, return_inverse=True)
+    phrases = np.array(
+        [
+            _meets_phrase(t, tuple(bool(c >> i & 1) for i in range(len(CRITERIA))), int(c // unit))
+            for c in codes
+        ],
+        dtype=object,
+    )
+    return phrases[phrase_of.reshape(-1)], n_criteria >= 1
 
 
-def _hole_size(t: Messages, clustering: Clustering, component: int) -> str:
-    """'2 PLR, 0.35 km², 1,200 inhabitants' for one hole component."""
-    return t(
-        "decision.hole_size",
-        n=int(clustering.hole_n[component]),
-        km2=t.number(clustering.hole_km2[component], 2),
-        population=t.number(clustering.hole_pop[component]),
+def _hole_sizes(t: Messages, clustering: Clustering) -> np.ndarray:
+    """'2 PLR, 0.35 km², 1,200 inhabitants' per hole component."""
+    return np.array(
+        [
+            t(
+                "decision.hole_size",
+                n=int(n),
+                km2=t.number(km2, 2),
+                population=t.number(population),
+            )
+            for n, km2, population in zip(
+                clustering.hole_n, clustering.hole_km2, clustering.hole_pop, strict=True
+            )
+        ]
+        + [""],
+        dtype=object,
     )
 
 
 def _how(
-    t: Messages,
-    clustering: Clustering,
-    hr_id: np.ndarray,
-    ids: np.ndarray,
-    meets: list[str],
-    i: int,
-) -> str:
-    """How member ``i`` entered its cluster: as a seed, by growth or as a hole."""
-    hr, ring, via = hr_id[i], int(clustering.ring[i]), int(clustering.via[i])
-    if clustering.hole[i] >= 0:
-        size = _hole_size(t, clustering, int(clustering.hole[i]))
-        return t("decision.joined_hole", hr=hr, size=size, meets=meets[i])
-    if clustering.seed[i]:
-        return t("decision.seed", hr=hr, meets=meets[i])
-    key = "decision.joined_seed" if ring == 1 else "decision.joined_ring"
-    return t(key, hr=hr, via=ids[via] if via >= 0 else "", ring=ring, meets=meets[i])
+    t: Messages, clustering: Clustering, hr_id: np.ndarray, ids: np.ndarray, meets: np.ndarray
+) -> np.ndarray:
+    """How each member entered its cluster: as a seed, by growth or as a hole."""
+    seed, ring, via = clustering.seed, clustering.ring, clustering.via
+    is_hole = (clustering.cluster >= 0) & (clustering.hole >= 0)
+    via_id = np.full(ids.size, "", dtype=object)
+    via_id[via >= 0] = ids[via[via >= 0]]
+    how = np.full(ids.size, "", dtype=object)
+    how[seed] = _fill(t, "decision.seed", hr=hr_id[seed], meets=meets[seed])
+    for key, sel in (
+        ("decision.joined_seed", (ring == 1) & ~seed),
+        ("decision.joined_ring", (ring > 1) & ~seed),
+    ):
+        how[sel] = _fill(
+            t, key, hr=hr_id[sel], via=via_id[sel], ring=_strings(ring[sel]), meets=meets[sel]
+        )
+    if is_hole.any():
+        size = _hole_sizes(t, clustering)[clustering.hole[is_hole]]
+        how[is_hole] = _fill(
+            t, "decision.joined_hole", hr=hr_id[is_hole], size=size, meets=meets[is_hole]
+        )
+    return how
 
 
 def _cluster_texts(t: Messages, clustering: Clustering, rules: Delineation) -> list[str]:
@@ -181,41 +216,53 @@ def decisions(
         ``de`` (the default) or ``en``: the configuration's ``language``.
     """
     t = Messages(language)
+    hr_id = np.asarray(hr_id, dtype=object)
+    n = ids.size
     meets, meets_any = _meets(t, clustering)
-    cluster_texts = _cluster_texts(t, clustering, rules)
+    member = clustering.cluster >= 0
+    in_area = clustering.in_area
+    cl = np.where(member, clustering.cluster, 0)
+    c_text = np.array([*_cluster_texts(t, clustering, rules), ""], dtype=object)
+    how = _how(t, clustering, hr_id, ids, meets)
+    decision = np.full(n, "", dtype=object)
+    decision[in_area] = how[in_area] + c_text[cl[in_area]]
+
+    dropped = member & ~in_area
+    if dropped.any():
+        ring = clustering.ring[dropped]
+        was = np.where(
+            ring > 0,
+            _fill(t, "decision.was_ring", ring=_strings(ring)),
+            t("decision.was_seed"),
+        ).astype(object)
+        was[clustering.hole[dropped] >= 0] = t("decision.was_hole")
+        decision[dropped] = _fill(
+            t, "decision.dropped_member", text=c_text[cl[dropped]], was=was, meets=meets[dropped]
+        )
+
+    # Outside: the ending depends on the reason only (and on meeting a criterion at all).
+    outside = np.flatnonzero(~member & (clustering.reason < Reason.HOLES_NOT_FILLED))
     endings = _outside_endings(t, rules)
-    hole_reasons = _hole_reasons(t, rules)
-    enclosing = _enclosing_hr_id(clustering, hr_id)
-    out = np.full(ids.size, "", dtype=object)
-    for i in range(ids.size):
-        c = int(clustering.cluster[i])
-        reason = Reason(int(clustering.reason[i]))
-        if c >= 0 and clustering.in_area[i]:
-            out[i] = _how(t, clustering, hr_id, ids, meets, i) + cluster_texts[c]
-        elif c >= 0:
-            ring = int(clustering.ring[i])
-            if clustering.hole[i] >= 0:
-                was = t("decision.was_hole")
-            elif ring > 0:
-                was = t("decision.was_ring", ring=ring)
-            else:
-                was = t("decision.was_seed")
-            out[i] = t("decision.dropped_member", text=cluster_texts[c], was=was, meets=meets[i])
-        elif reason in hole_reasons:
-            comp = int(clustering.hole[i])
-            out[i] = t(
-                "decision.outside_enclosed",
-                meets=meets[i],
-                hr=enclosing[int(clustering.enclosed_by[i])],
-                size=_hole_size(t, clustering, comp),
-                why=hole_reasons[reason],
-            )
-        else:
-            ending = endings.get(reason, "")
-            if reason == Reason.JOIN_NOT_MET and meets_any[i]:
-                ending = t("decision.not_join", rule=rules.join)
-            out[i] = t("decision.outside", meets=meets[i], ending=ending)
-    return out
+    ending = np.full(outside.size, "", dtype=object)
+    for reason, text in endings.items():
+        ending[clustering.reason[outside] == reason] = text
+    not_join = (clustering.reason[outside] == Reason.JOIN_NOT_MET) & meets_any[outside]
+    ending[not_join] = t("decision.not_join", rule=rules.join)
+    decision[outside] = _fill(t, "decision.outside", meets=meets[outside], ending=ending)
+
+    enclosed = np.flatnonzero(~member & (clustering.reason >= Reason.HOLES_NOT_FILLED))
+    if enclosed.size:
+        hole_reasons = _hole_reasons(t, rules)
+        why = np.array([hole_reasons[Reason(r)] for r in clustering.reason[enclosed]], dtype=object)
+        decision[enclosed] = _fill(
+            t,
+            "decision.outside_enclosed",
+            meets=meets[enclosed],
+            hr=_enclosing_hr_id(clustering, hr_id)[clustering.enclosed_by[enclosed]],
+            size=_hole_sizes(t, clustering)[clustering.hole[enclosed]],
+            why=why,
+        )
+    return decision
 
 
 def _enclosing_hr_id(clustering: Clustering, hr_id: np.ndarray) -> np.ndarray:
