@@ -329,7 +329,9 @@ def test_update_keeps_previous_and_memo_unless_the_result_changed(tmp_path):
         f"changed: previous.gpkg updated, memo in {memos[0].parent}/changes.md"
     )
     latest = (out.parent / "changes.md").read_text(encoding="utf-8")
-    assert latest.startswith(f"Latest change memo, kept as changes/{memos[0].parent.name}/")
+    assert latest.startswith(
+        f"Letzte Änderungsnotiz, aufbewahrt als changes/{memos[0].parent.name}/"
+    )
     assert latest.endswith(memos[0].read_text(encoding="utf-8"))
     kept = {p: digest(p) for p in (out.parent / "previous.gpkg", out.parent / "changes.md")}
 

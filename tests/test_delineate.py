@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -11,8 +13,13 @@ import shapely
 from contract import AREA_COLUMNS
 from quartiere.compare.numbering import renumber
 from quartiere.config import Delineation
-from quartiere.delineate import compile_rule, delineate
+from quartiere.delineate import compile_rule
+from quartiere.delineate import delineate as delineate_in
 from quartiere.errors import ConfigError
+
+# The decision sentences asserted in this module are the English ones (language: en); German,
+# the default, is tested in tests/test_language.py.
+delineate = partial(delineate_in, language="en")
 
 NAMES = {"01": "Mitte", "02": "Kreuzberg", "03": "Pankow"}
 

@@ -100,7 +100,7 @@ def test_identical_builds_have_no_changes():
     assert set(result.areas["extent"]) == {"unchanged"}
     assert result.planning_areas.empty and result.changes.empty
     assert summary_lines(result)[-1].startswith("no changes")
-    assert "Nothing changed" in diff_markdown(result)
+    assert "Nothing changed" in diff_markdown(result, "en")
     assert diff_json(result)["changed"] is False
 
 
@@ -230,7 +230,7 @@ def test_appear_and_vanish():
     assert kinds == {"01": "vanished", "03": "appeared"}
     assert result.changes.geometry.geom_type.unique().tolist() == ["MultiPolygon"]
     assert result.changes.crs.to_epsg() == 25833
-    memo = diff_markdown(result)
+    memo = diff_markdown(result, "en")
     assert "03 Area 03: appeared" in memo and "01 Area 01: vanished" in memo
 
 
@@ -286,7 +286,7 @@ def test_criteria_flips_including_no_data():
     assert (counts["c_mss_now_met"], counts["c_mss_no_longer_met"]) == (1, 1)
     assert set(result.areas["extent"]) == {"unchanged"}
     assert result.changed
-    memo = diff_markdown(result)
+    memo = diff_markdown(result, "en")
     assert "| 01000202 | PLR 2/2 | Mitte | 0 -> no data |" in memo
 
 

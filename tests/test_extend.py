@@ -47,7 +47,7 @@ def test_a_registered_criterion_flags_counts_and_seeds_on_a_lattice(toy: str) ->
     result = delineate(frame, rules(seed="c_toy == 1", join="n_criteria >= 1", rings=1))
     assert result.members["role"].tolist() == ["seed", "outside", "seed", "outside", "seed"]
     assert result.areas["plr_ids"].tolist() == [cell(0, 0), cell(0, 2), cell(0, 4)]
-    assert result.members["decision"].iloc[0].startswith("seed of HR 01: meets 1 criterion")
+    assert result.members["decision"].iloc[0].startswith("Kern von HR 01: erfüllt 1 Kriterium")
 
 
 def test_a_criterion_result_counts_by_plr_id_and_a_positional_series_is_refused() -> None:

@@ -108,7 +108,10 @@ def test_history_writes_the_timeline(history_run):
     into_2021 = int(matrix.loc["gi2018", "mss2021"])
     assert 0 < into_2021 <= n_2017
     memo = (out / "timeline.md").read_text(encoding="utf-8")
-    assert f"{into_2021} of the {n_2017} areas of MSS 2017 (gi2018) persist into MSS 2021" in memo
+    assert (
+        f"{into_2021} der {n_2017} Handlungsräume von MSS 2017 (gi2018) bestehen in MSS 2021"
+        in memo
+    )
     data = json.loads((out / "timeline.json").read_text(encoding="utf-8"))
     assert data["persist_into"]["gi2018"]["mss2021"] == into_2021
 
@@ -176,7 +179,7 @@ def test_a_number_once_used_is_never_given_to_a_new_area(history_run):
         new = {
             line.split()[1]
             for key, line in info.items()
-            if key.startswith("lineage.") and " is new " in line
+            if key.startswith("lineage.") and " ist neu " in line
         }
         assert not new & register, (edition.key, sorted(new & register))
         register = used

@@ -68,4 +68,4 @@ def test_delineation_invariants(case):
     # every seed is inside an area or its decision says why not
     for plr_id in plr.index[np.asarray(seed)]:
         row = members.loc[plr_id]
-        assert row["hr_id"] != "" or row["decision"].startswith("dropped")
+        assert row["hr_id"] != "" or row["decision"].startswith("verworfen")

@@ -19,9 +19,8 @@ from quartiere.compare.numbering import renumber
 from quartiere.config import AtlasCriterion, MssRule
 from quartiere.contiguity import build_contiguity, component_labels
 from quartiere.criteria import atlas_strata, mss_attention, schools_criterion
-from quartiere.delineate import delineate
 from quartiere.harmonize import transfer_intensive
-from test_delineate import RING, cell, lattice, rules
+from test_delineate import RING, cell, delineate, lattice, rules  # English sentences
 
 CENTRE = cell(2, 2)
 

@@ -4,7 +4,8 @@
 ``changes``), ``changes.md`` and ``changes.json``; :func:`run_history` builds every edition in
 order, each numbered against the one before (``--previous``), and writes the timeline. The
 comparisons are pure (:mod:`quartiere.compare`), their text and maps come from
-:mod:`quartiere.present`, files are written through :mod:`quartiere.io`.
+:mod:`quartiere.present`, files are written through :mod:`quartiere.io`. The memo, timeline and
+map are in the language the (newest) build was made in (``language:``, German by default).
 """
 
 from __future__ import annotations
@@ -33,11 +34,12 @@ BUILD_NAME = "handlungsraeume.gpkg"
 
 
 def _write_layers(
-    out: Path, layers: dict[str, pd.DataFrame], info: dict[str, str], edition: str
+    out: Path, layers: dict[str, pd.DataFrame], info: dict[str, str], edition: str, language: str
 ) -> None:
     from quartiere.io.gpkg import write_geopackage
 
-    write_geopackage(out, layers, info, {"edition": edition, "estimates": []})
+    metadata = {"edition": edition, "estimates": [], "language": language}
+    write_geopackage(out, layers, info, metadata)
 
 
 def write_diff(diff: BuildDiff, out_dir: Path | None, json_path: Path | None = None) -> list[Path]:
@@ -73,6 +75,7 @@ def write_diff(diff: BuildDiff, out_dir: Path | None, json_path: Path | None = N
             {"changes": diff.changes},
             info,
             f"{diff.old['edition']} -> {diff.new['edition']}",
+            diff.new.get("language") or "de",
         )
         write_text_atomically(out_dir / "changes.md", diff_markdown(diff))
         written += [out_dir / "changes.gpkg", out_dir / "changes.md"]
@@ -200,14 +203,21 @@ def run_history(
         "kind": "quartiere history",
         "editions": ", ".join(f"{e.key} ({e.label})" for e in editions),
     }
+    language = editions[-1].build.language  # the documents speak the last edition's language
     _write_layers(
-        out_dir / "history.gpkg", {"persistence": plr}, info, f"history {keys[0]} .. {keys[-1]}"
+        out_dir / "history.gpkg",
+        {"persistence": plr},
+        info,
+        f"history {keys[0]} .. {keys[-1]}",
+        language,
     )
-    write_png(out_dir / "history.png", timeline_figure(editions, plr), dpi=150)
+    write_png(out_dir / "history.png", timeline_figure(editions, plr, language), dpi=150)
     # Last, because `make history` takes timeline.md as the sign that the history is complete.
     write_text_atomically(
         out_dir / "timeline.md",
-        timeline_markdown(editions, table, matrix, plr, min_overlap=options.min_overlap),
+        timeline_markdown(
+            editions, table, matrix, plr, min_overlap=options.min_overlap, language=language
+        ),
     )
     files += [
         out_dir / n

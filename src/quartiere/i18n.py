@@ -62,10 +62,11 @@ class Messages:
         fmt = "#,##0" + ("." + "0" * decimals if decimals else "")
         return str(format_decimal(round(float(value), decimals), format=fmt, locale=self.language))
 
-    def short(self, value: float) -> str:
-        """A number with at most three decimals and no trailing zeros, like ``:g``
+    def short(self, value: float, decimals: int = 3) -> str:
+        """A number with at most ``decimals`` decimals and no trailing zeros, like ``:g``
         (``0,25`` and ``500`` in German)."""
-        return str(format_decimal(float(value), format="#,##0.###", locale=self.language))
+        fmt = "#,##0." + "#" * decimals
+        return str(format_decimal(float(value), format=fmt, locale=self.language))
 
     def date(self, value: date | datetime) -> str:
         """A date as this language writes it (``28. November 2026``)."""

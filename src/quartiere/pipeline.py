@@ -217,7 +217,9 @@ def compute(
         plr = inputs.planning_areas.join(inputs.population).join(flags)
     with _stage("delineate", timings, progress):
         graph = None if derived is None else derived.graph
-        result = delineate(plr.assign(plr_id=plr.index), config.delineation, graph=graph)
+        result = delineate(
+            plr.assign(plr_id=plr.index), config.delineation, graph=graph, language=config.language
+        )
         used = set(result.areas["hr_id"])
         if previous is not None:
             # The register of every number used so far travels from build to build.
@@ -440,6 +442,7 @@ def collect_build_info(
     for coverage in result.coverage:
         info[f"coverage.{coverage.input}"] = coverage.text().split(": ", 1)[1]
     info["lmb_source"] = result.harmonized.lmb_source
+    info["language"] = config.language
     if result.harmonized.schools is not None and config.schools is not None:
         from quartiere.schools import lmb_info
 

@@ -37,6 +37,7 @@ def update(
     """
     from quartiere.compare.diff import diff_builds
     from quartiere.history import write_diff
+    from quartiere.i18n import Messages
     from quartiere.io.atomic import write_text_atomically
     from quartiere.io.builds import read_build
     from quartiere.pipeline import build
@@ -64,6 +65,7 @@ def update(
     dated = out_dir / "changes" / stamp
     write_diff(diff, dated)
     memo = (dated / "changes.md").read_text(encoding="utf-8")
-    pointer = f"Latest change memo, kept as changes/{stamp}/changes.md (older ones beside it).\n\n"
+    t = Messages(diff.new.get("language") or "de")
+    pointer = t("diff.latest_memo", path=f"changes/{stamp}/changes.md") + "\n\n"
     write_text_atomically(out_dir / "changes.md", pointer + memo)
     return f"changed: previous.gpkg updated, memo in {dated}/changes.md"

@@ -38,6 +38,13 @@ class Build:
         return str(self.info.get("edition") or self.label or "?")
 
     @property
+    def language(self) -> str:
+        """The language the build was made in (``build_info`` ``language``; ``de`` when not
+        recorded): its change memo is written in it."""
+        value = str(self.info.get("language") or "de")
+        return value if value in ("de", "en") else "de"
+
+    @property
     def generation(self) -> str | None:
         """The LOR generation of the planning areas (``lor2006``, ``lor2021``), if recorded."""
         value = self.info.get("lor_generation")

@@ -508,6 +508,7 @@ def _describe(build: Build, areas: gpd.GeoDataFrame) -> dict[str, Any]:
         "edition": build.edition,
         "lor_generation": build.generation,
         "built_at": build.info.get("built_at"),
+        "language": build.language,
         "n_areas": len(areas),
         "population": int(round(areas["population"].sum())),
         "area_km2": round(float(areas.geometry.area.sum()) / 1e6, 3),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Collection
+from dataclasses import replace
 
 import geopandas as gpd
 import numpy as np
@@ -17,6 +18,7 @@ import numpy as np
 from quartiere.compare.matching import match_frames
 from quartiere.delineate import DelineationResult
 from quartiere.delineate.numbering import letters
+from quartiere.i18n import Messages
 from quartiere.model import is_hr_id, split_hr_id
 
 __all__ = ["renumber"]
@@ -52,7 +54,9 @@ def renumber(
     DelineationResult
         Areas with kept or new ``hr_id`` (a new area gets a number after every number used so
         far, in ``previous`` or in ``retired``; a new part gets a letter its number never had),
-        ``members.hr_id`` and the ``HR xx`` in decisions updated, and ``lineage`` sentences.
+        ``members.hr_id`` updated, the decision sentences worded again with the final numbers
+        (:meth:`DelineationResult.decisions`), and ``lineage`` sentences in the result's
+        language.
     """
     areas = result.areas
     if previous is None or len(previous) == 0 or len(areas) == 0:
@@ -141,30 +145,29 @@ def renumber(
     # Names persist with stand-alone areas (official names); a part's name follows its region.
     keep_name = continues & np.array([not c[1] for c in current], dtype=bool)
     names = np.where(keep_name, old_names[np.maximum(match, 0)], names)
+    t = Messages(result.language)
     lineage = []
     for r in range(len(areas)):
         if continues[r]:
             lineage.append(
-                f"HR {new_ids[r]} continues previous HR {old_ids[match[r]]} (their "
-                f"intersection covers {match_share[r]:.0%} of the smaller of the two)"
+                t(
+                    "lineage.continues",
+                    hr=new_ids[r],
+                    old=old_ids[match[r]],
+                    share=t.number(100 * match_share[r]),
+                )
             )
         else:
-            lineage.append(
-                f"HR {new_ids[r]} is new (no previous area of its kind and it are each other's "
-                f"largest overlap with at least {min_overlap:.0%} of the smaller in common)"
-            )
+            lineage.append(t("lineage.new", hr=new_ids[r], share=t.number(100 * min_overlap)))
     used = {int(m) for m in match if m >= 0}
     for j in sorted(set(range(len(prev))) - used, key=lambda j: prev_split[j]):
-        lineage.append(f"previous HR {old_ids[j]} ({old_names[j]}) has no successor")
+        lineage.append(t("lineage.no_successor", old=old_ids[j], name=old_names[j]))
 
     out_areas = areas.assign(hr_id=new_ids.astype(str), hr_name=names.astype(str))
     order = sorted(range(len(out_areas)), key=lambda r: split_hr_id(str(new_ids[r])))
     out_areas = out_areas.iloc[order].reset_index(drop=True)
     members = result.members.copy()
     members["hr_id"] = members["hr_id"].map(lambda v: mapping.get(v, v)).astype(str)
-    members["decision"] = members["decision"].str.replace(
-        r"\bHR (\w+)", lambda m: f"HR {mapping.get(m.group(1), m.group(1))}", regex=True
-    )
-    return DelineationResult(
-        members=members, areas=out_areas, lineage=lineage, clustering=result.clustering
-    )
+    if result.clustering is not None:  # the sentences name the final numbers
+        members["decision"] = result.decisions(members["hr_id"].to_numpy(dtype=object)).astype(str)
+    return replace(result, members=members, areas=out_areas, lineage=lineage)

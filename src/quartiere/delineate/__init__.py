@@ -14,7 +14,9 @@ The stage is a chain of pure, vectorised phases over a contiguity graph of the p
 Their outcome is one :class:`Clustering` value (:func:`cluster`, cheap: no geometry, no text).
 Functions of it: numbers and names (:mod:`~quartiere.delineate.numbering`), each area's polygon as
 the coverage-aware union of its members (:mod:`~quartiere.delineate.dissolve`) and a one-sentence
-decision per PLR (:mod:`quartiere.present.decisions`). :func:`delineate` composes them.
+decision per PLR (:mod:`quartiere.present.decisions`, in the configured language, worded again
+when :func:`quartiere.compare.numbering.renumber` hands out the final numbers). :func:`delineate`
+composes them.
 
 All geometry stays in the input CRS (EPSG:25833, metres). PLR ids are 8-digit strings.
 """
@@ -73,16 +75,38 @@ class DelineationResult:
         :func:`quartiere.compare.numbering.renumber`).
     clustering : Clustering or None
         The clustering the result was made from.
+    rules : Delineation or None
+        The rules it ran with (the decision sentences name their thresholds).
+    language : str
+        The language of the decision and lineage sentences (``de`` or ``en``).
+    plr_ids : numpy.ndarray or None
+        Per row of :attr:`members`, its plr_id (the decision sentences name neighbours by it).
     """
 
     members: pd.DataFrame
     areas: gpd.GeoDataFrame
     lineage: list[str] = field(default_factory=list)
     clustering: Clustering | None = field(default=None, repr=False)
+    rules: Delineation | None = field(default=None, repr=False)
+    language: str = "de"
+    plr_ids: np.ndarray | None = field(default=None, repr=False)
+
+    def decisions(self, hr_id: np.ndarray) -> np.ndarray:
+        """The decision sentence per planning area (in the order of :attr:`members`), naming
+        each area by ``hr_id`` (per PLR): a renumbered build words its sentences with this."""
+        from quartiere.present.decisions import decisions  # the words; the stage decides
+
+        if self.clustering is None or self.rules is None or self.plr_ids is None:
+            raise ValueError("this result has no clustering to word decisions from")
+        hr_id = np.asarray(hr_id, dtype=object)
+        return decisions(self.clustering, hr_id, self.plr_ids, self.rules, self.language)
 
 
 def delineate(
-    planning_areas: gpd.GeoDataFrame, rules: Delineation, graph: Contiguity | None = None
+    planning_areas: gpd.GeoDataFrame,
+    rules: Delineation,
+    graph: Contiguity | None = None,
+    language: str = "de",
 ) -> DelineationResult:
     """Delineate Handlungsräume from flagged planning areas.
 
@@ -98,6 +122,8 @@ def delineate(
     graph : Contiguity, optional
         A prebuilt contiguity graph of ``planning_areas`` (same rows, same order), e.g. for many
         runs on one city; built from the geometry with ``rules.contiguity`` when omitted.
+    language : str
+        The language of the decision sentences: ``de`` (default) or ``en`` (``language:``).
 
     Returns
     -------
@@ -105,8 +131,6 @@ def delineate(
         ``members`` (role and decision for every PLR) and ``areas`` (the ``handlungsraeume`` layer),
         numbered as :mod:`quartiere.delineate.numbering` describes.
     """
-    from quartiere.present.decisions import decisions  # the words; the stage decides the reasons
-
     frame = planning_areas
     ids = frame["plr_id"] if "plr_id" in frame.columns else frame.index.to_series()
     ids = ids.astype(str).to_numpy(dtype=object)
@@ -128,7 +152,6 @@ def delineate(
             "role": np.array(ROLES, dtype=object)[clustering.role].astype(str),
             "ring": pd.array(clustering.ring, dtype="Int64"),
             "via": via_id.astype(str),
-            "decision": decisions(clustering, hr_id, ids, rules).astype(str),
         },
         index=frame.index,
     ).assign(
@@ -136,4 +159,13 @@ def delineate(
         ring=lambda d: d["ring"].mask(d["ring"] < 0),
     )
     areas = areas_layer(frame, ids, clustering, numbers, territory)
-    return DelineationResult(members=members, areas=areas, clustering=clustering)
+    result = DelineationResult(
+        members=members,
+        areas=areas,
+        clustering=clustering,
+        rules=rules,
+        language=language,
+        plr_ids=ids,
+    )
+    members["decision"] = result.decisions(hr_id).astype(str)
+    return result

@@ -1,188 +1,204 @@
 """The decision sentence of each planning area, as a function of a :class:`Clustering`.
 
-One sentence per PLR ("seed of HR 03: meets 2 criteria (MSS, atlas); cluster of 5 PLR, ..."),
-built with array string operations: the sentences depend on a handful of distinct cases, so
-they are built once per case and gathered. The reasons are the :class:`Reason` codes the
-clustering decided; this module only puts them into words (English, as in the layers).
+One sentence per PLR, in the configured language (``language:``, German by default): "Kern von
+HR 03: erfüllt 2 Kriterien (MSS, Sozialatlas); ..." or "seed of HR 03: meets 2 criteria (MSS,
+atlas); ...". The reasons are the :class:`Reason` codes the clustering decided; this module only
+puts them into words, every word from the catalogue (:mod:`quartiere.i18n`, keys
+``decision.*``) and every number in the language's format (``6.976`` / ``6,976``).
+
+The sentences name each area by the hr_id they are given, so a renumbered build
+(:func:`quartiere.compare.numbering.renumber`) words them again with its final numbers.
 """
 
 from __future__ import annotations
+
+from string import Formatter
 
 import numpy as np
 
 from quartiere.config import Delineation
 from quartiere.delineate.clustering import Clustering, Reason
-from quartiere.model import CRITERIA, CRITERION_LABELS
+from quartiere.i18n import Messages
+from quartiere.model import CRITERIA
 
 __all__ = ["decisions"]
 
-_BORDER_LABEL = {"bezirk": "Bezirk", "prognoseraum": "Prognoseraum"}
+_BORDERS = ("bezirk", "prognoseraum")
 
 
-def _fmt_int(values: np.ndarray) -> np.ndarray:
-    return np.array([f"{v:,.0f}" for v in values], dtype=object)
+def _border(t: Messages, key: str, border: str) -> str:
+    """The message ``decision.<key>.<border>`` (``other`` for a border that is neither)."""
+    return t(f"decision.{key}.{border if border in _BORDERS else 'other'}")
 
 
-# A phrase code: the bit mask of the criteria met, plus _COUNT_UNIT * n_criteria.
-_COUNT_UNIT = 1 << len(CRITERIA)
+def _meets_phrase(t: Messages, met: tuple[bool, ...], count: int) -> str:
+    """'meets 2 criteria (MSS, atlas)' / 'erfüllt 2 Kriterien (MSS, Sozialatlas)'.
 
-
-def _meets_phrase(code: int) -> str:
-    """'meets 2 criteria (MSS, atlas)' from a code = criteria bit mask + _COUNT_UNIT * n_criteria.
-
-    >>> _meets_phrase(0b101 + _COUNT_UNIT * 2)
-    'meets 2 criteria (MSS, atlas)'
+    >>> _meets_phrase(Messages("de"), (True, False, True), 2)
+    'erfüllt 2 Kriterien (MSS, Sozialatlas)'
+    >>> _meets_phrase(Messages("en"), (True, False, False), 1)
+    'meets 1 criterion (MSS)'
     """
-    count = code // _COUNT_UNIT
-    names = [label for i, label in enumerate(CRITERION_LABELS.values()) if code >> i & 1]
     if count == 0:
-        return "meets no criterion"
+        return t("decision.meets_none")
+    names = [t(f"decision.label.{c}") for c, m in zip(CRITERIA, met, strict=True) if m]
     listed = f" ({', '.join(names)})" if names else ""
-    return f"meets {count} {'criterion' if count == 1 else 'criteria'}{listed}"
+    key = "decision.meets_one" if count == 1 else "decision.meets_many"
+    return t(key, count=count, listed=listed)
 
 
-def _meets(clustering: Clustering) -> tuple[np.ndarray, np.ndarray]:
+def _fill(t: Messages, key: str, **values: object) -> np.ndarray:
+    """The message ``key`` with its placeholders filled elementwise: each value is one string or an
+    object array of strings (all of one length), so that a case is worded once per row without a
+    Python call per row."""
+    out: object = ""
+    for literal, field, _, _ in Formatter().parse(t(key)):
+        out = out + literal  # type: ignore[operator]
+        if field is not None:
+            out = out + values[field]  # type: ignore[operator]
+    return np.asarray(out, dtype=object)
+
+
+def _strings(values: np.ndarray) -> np.ndarray:
+    return np.asarray(values).astype(str).astype(object)
+
+
+def _meets(t: Messages, clustering: Clustering) -> tuple[np.ndarray, np.ndarray]:
     """Per PLR the 'meets ...' phrase, and whether it meets at least one criterion."""
     values = clustering.values
-    met_bits = sum((values[c] == 1).astype(np.int64) << i for i, c in enumerate(CRITERIA))
-    n_criteria = np.clip(values["n_criteria"].astype(np.int64), 0, None)
-    codes, phrase_of = np.unique(met_bits + _COUNT_UNIT * n_criteria, return_inverse=True)
-    phrases = np.array([_meets_phrase(int(c)) for c in codes], dtype=object)
-    return phrases[phrase_of], n_criteria >= 1
+    met_bits = sum(np.asarray(values[c] == 1, dtype=np.int64) << i for i, c in enumerate(CRITERIA))
+    n_criteria = np.clip(np.asarray(values["n_criteria"], dtype=np.int64), 0, None)
+    unit = 1 << len(CRITERIA)
+    codes, phrase_of = np.unique(met_bits + unit * n_criteria, return_inverse=True)
+    phrases = np.array(
+        [
+            _meets_phrase(t, tuple(bool(c >> i & 1) for i in range(len(CRITERIA))), int(c // unit))
+            for c in codes
+        ],
+        dtype=object,
+    )
+    return phrases[phrase_of.reshape(-1)], n_criteria >= 1
 
 
-def _hole_size(clustering: Clustering, component: np.ndarray) -> np.ndarray:
-    """'2 PLR, 0.35 km², 1,200 inhabitants' for each hole component in ``component``."""
-    return (
-        clustering.hole_n[component].astype(str).astype(object)
-        + " PLR, "
-        + np.char.mod("%.2f", clustering.hole_km2[component]).astype(object)
-        + " km², "
-        + _fmt_int(clustering.hole_pop[component])
-        + " inhabitants"
-    ).astype(object)
+def _hole_sizes(t: Messages, clustering: Clustering) -> np.ndarray:
+    """'2 PLR, 0.35 km², 1,200 inhabitants' per hole component."""
+    return np.array(
+        [
+            t(
+                "decision.hole_size",
+                n=int(n),
+                km2=t.number(km2, 2),
+                population=t.number(population),
+            )
+            for n, km2, population in zip(
+                clustering.hole_n, clustering.hole_km2, clustering.hole_pop, strict=True
+            )
+        ]
+        + [""],
+        dtype=object,
+    )
 
 
 def _how(
-    clustering: Clustering, hr_id: np.ndarray, ids: np.ndarray, meets: np.ndarray
+    t: Messages, clustering: Clustering, hr_id: np.ndarray, ids: np.ndarray, meets: np.ndarray
 ) -> np.ndarray:
     """How each member entered its cluster: as a seed, by growth or as a hole."""
     seed, ring, via = clustering.seed, clustering.ring, clustering.via
     is_hole = (clustering.cluster >= 0) & (clustering.hole >= 0)
-    hr = ("HR " + hr_id).astype(object)
     via_id = np.full(ids.size, "", dtype=object)
     via_id[via >= 0] = ids[via[via >= 0]]
     how = np.full(ids.size, "", dtype=object)
-    how[seed] = ("seed of " + hr[seed] + ": " + meets[seed]).astype(object)
-    first = (ring == 1) & ~seed
-    how[first] = (
-        "joined "
-        + hr[first]
-        + " as a neighbour of seed "
-        + via_id[first]
-        + " (ring 1); "
-        + meets[first]
-    ).astype(object)
-    later = (ring > 1) & ~seed
-    how[later] = (
-        "joined "
-        + hr[later]
-        + " as a neighbour of "
-        + via_id[later]
-        + " (ring "
-        + ring[later].astype(str).astype(object)
-        + "); "
-        + meets[later]
-    ).astype(object)
+    how[seed] = _fill(t, "decision.seed", hr=hr_id[seed], meets=meets[seed])
+    for key, sel in (
+        ("decision.joined_seed", (ring == 1) & ~seed),
+        ("decision.joined_ring", (ring > 1) & ~seed),
+    ):
+        how[sel] = _fill(
+            t, key, hr=hr_id[sel], via=via_id[sel], ring=_strings(ring[sel]), meets=meets[sel]
+        )
     if is_hole.any():
-        how[is_hole] = (
-            "joined "
-            + hr[is_hole]
-            + " as an enclosed hole ("
-            + _hole_size(clustering, clustering.hole[is_hole])
-            + "); "
-            + meets[is_hole]
-        ).astype(object)
+        size = _hole_sizes(t, clustering)[clustering.hole[is_hole]]
+        how[is_hole] = _fill(
+            t, "decision.joined_hole", hr=hr_id[is_hole], size=size, meets=meets[is_hole]
+        )
     return how
 
 
-def _cluster_texts(clustering: Clustering, rules: Delineation) -> np.ndarray:
+def _cluster_texts(t: Messages, clustering: Clustering, rules: Delineation) -> list[str]:
     """Per cluster, what the minimum and groups phases made of it (appended to the 'how')."""
-    c_n, c_pop, c_group = clustering.n_plr, clustering.population, clustering.group
-    kept, below_pop, below_n = clustering.kept, clustering.below_pop, clustering.below_n
-    k = c_n.size
-    cluster_text = (
-        "cluster of " + c_n.astype(str).astype(object) + " PLR, " + _fmt_int(c_pop) + " inhabitants"
-    ).astype(object)
     minimum = rules.minimum
-    too_few = f"below {minimum.population:,.0f}", f"fewer than {minimum.n_plr} PLR"
-    shortfall = np.full(k, "", dtype=object)
-    shortfall[below_pop] = too_few[0]
-    shortfall[below_n & ~below_pop] = too_few[1]
-    shortfall[below_pop & below_n] = " and ".join(too_few)
-    group_name = np.array([g.name for g in rules.groups] + [""], dtype=object)[c_group]
-    c_text = np.full(k, "", dtype=object)
-    grouped_small = (c_group >= 0) & kept & (shortfall != "")
-    c_text[grouped_small] = (
-        "; kept as part of group "
-        + group_name[grouped_small]
-        + " ("
-        + cluster_text[grouped_small]
-        + ", "
-        + shortfall[grouped_small]
-        + " for a stand-alone area)"
+    too_few = (
+        t("decision.below_population", population=t.number(minimum.population)),
+        t("decision.below_n_plr", n=minimum.n_plr),
     )
-    grouped_big = (c_group >= 0) & kept & (shortfall == "")
-    c_text[grouped_big] = (
-        "; part of group " + group_name[grouped_big] + " (" + cluster_text[grouped_big] + ")"
-    )
-    dropped_part = (c_group >= 0) & ~kept
-    c_text[dropped_part] = (
-        "dropped: "
-        + cluster_text[dropped_part]
-        + ", below "
-        + _fmt_int(clustering.group_min[dropped_part])
-        + " for a part of "
-        + group_name[dropped_part]
-    )
-    alone_dropped = (c_group < 0) & ~kept
-    c_text[alone_dropped] = (
-        "dropped: " + cluster_text[alone_dropped] + ", " + shortfall[alone_dropped]
-    )
-    return c_text
+    names = [g.name for g in rules.groups]
+    out = []
+    for c in range(clustering.n_plr.size):
+        below_pop, below_n = bool(clustering.below_pop[c]), bool(clustering.below_n[c])
+        shortfall = t("decision.and").join(
+            text for text, below in zip(too_few, (below_pop, below_n), strict=True) if below
+        )
+        cluster = t(
+            "decision.cluster",
+            n=int(clustering.n_plr[c]),
+            population=t.number(clustering.population[c]),
+        )
+        group = int(clustering.group[c])
+        kept = bool(clustering.kept[c])
+        if group >= 0 and kept:
+            key = "decision.kept_in_group" if shortfall else "decision.part_of_group"
+            out.append(t(key, group=names[group], cluster=cluster, shortfall=shortfall))
+        elif group >= 0:
+            out.append(
+                t(
+                    "decision.dropped_part",
+                    cluster=cluster,
+                    population=t.number(clustering.group_min[c]),
+                    group=names[group],
+                )
+            )
+        elif not kept:
+            out.append(t("decision.dropped", cluster=cluster, shortfall=shortfall))
+        else:
+            out.append("")
+    return out
 
 
-def _outside_endings(rules: Delineation) -> dict[Reason, str]:
+def _outside_endings(t: Messages, rules: Delineation) -> dict[Reason, str]:
     """The end of an outside sentence, per reason (enclosed holes are worded apart)."""
-    rings_text = f"{rules.rings} ring" + ("" if rules.rings == 1 else "s")
-    border = _BORDER_LABEL.get(rules.border, "border unit")
-    no_seed = (
-        " but no neighbour is a seed" if rules.rings <= 1 else f" but no seed within {rings_text}"
-    )
+    rings = t("decision.rings_one" if rules.rings == 1 else "decision.rings_many", n=rules.rings)
+    no_seed = t("decision.no_seed_within", rings=rings)
     return {
         Reason.JOIN_NOT_MET: "",
-        Reason.NO_SEED_NEARBY: no_seed,
-        Reason.ACROSS_BORDER: f" but its neighbouring area lies across the {border} border",
+        Reason.NO_SEED_NEARBY: t("decision.no_seed_neighbour") if rules.rings <= 1 else no_seed,
+        Reason.ACROSS_BORDER: _border(t, "across", rules.border),
         # Its member neighbours joined in the last ring (or as a hole): growth stopped there.
-        Reason.BEYOND_RINGS: f" but no seed within {rings_text}",
-        Reason.NO_RINGS: " but rings is 0: only seeds form areas",
+        Reason.BEYOND_RINGS: no_seed,
+        Reason.NO_RINGS: t("decision.no_rings"),
     }
 
 
-def _hole_reasons(rules: Delineation) -> dict[Reason, str]:
+def _hole_reasons(t: Messages, rules: Delineation) -> dict[Reason, str]:
     """Why an enclosed hole was not filled, in words."""
     holes = rules.holes
-    border = _BORDER_LABEL.get(rules.border, "border unit")
     return {
-        Reason.HOLES_NOT_FILLED: "holes are not filled (holes.fill: false)",
-        Reason.HOLE_TOO_LARGE: f"larger than {holes.max_area_km2 or 0:g} km²",
-        Reason.HOLE_TOO_POPULOUS: f"more than {holes.max_population or 0:,.0f} inhabitants",
-        Reason.HOLE_IN_OTHER_UNIT: f"it lies in another {border}",
+        Reason.HOLES_NOT_FILLED: t("decision.holes_not_filled"),
+        Reason.HOLE_TOO_LARGE: t(
+            "decision.hole_too_large", km2=t.short(holes.max_area_km2 or 0, 9)
+        ),
+        Reason.HOLE_TOO_POPULOUS: t(
+            "decision.hole_too_populous", population=t.number(holes.max_population or 0)
+        ),
+        Reason.HOLE_IN_OTHER_UNIT: _border(t, "other_unit", rules.border),
     }
 
 
 def decisions(
-    clustering: Clustering, hr_id: np.ndarray, ids: np.ndarray, rules: Delineation
+    clustering: Clustering,
+    hr_id: np.ndarray,
+    ids: np.ndarray,
+    rules: Delineation,
+    language: str = "de",
 ) -> np.ndarray:
     """One sentence per planning area: how it entered its area, or why it is in none.
 
@@ -191,65 +207,67 @@ def decisions(
     clustering
         The clustering (:func:`quartiere.delineate.clustering.cluster`).
     hr_id
-        Per PLR, the hr_id of its area (``""`` when in none).
+        Per PLR, the hr_id of its area (``""`` when in none): the number the sentence names.
     ids
         Per PLR, its plr_id.
     rules
         The ``delineation`` rules the clustering ran with (thresholds named in the sentences).
+    language
+        ``de`` (the default) or ``en``: the configuration's ``language``.
     """
+    t = Messages(language)
+    hr_id = np.asarray(hr_id, dtype=object)
     n = ids.size
-    meets, meets_any = _meets(clustering)
+    meets, meets_any = _meets(t, clustering)
     member = clustering.cluster >= 0
     in_area = clustering.in_area
     cl = np.where(member, clustering.cluster, 0)
-    c_text = _cluster_texts(clustering, rules)
-    if c_text.size == 0:
-        c_text = np.array([""], dtype=object)  # keeps cluster-indexed lookups valid
-    how = _how(clustering, hr_id, ids, meets)
+    c_text = np.array([*_cluster_texts(t, clustering, rules), ""], dtype=object)
+    how = _how(t, clustering, hr_id, ids, meets)
     decision = np.full(n, "", dtype=object)
-    decision[in_area] = (how[in_area] + c_text[cl[in_area]]).astype(object)
+    decision[in_area] = how[in_area] + c_text[cl[in_area]]
 
     dropped = member & ~in_area
-    ring = clustering.ring[dropped]
-    was = np.where(ring > 0, "joined in ring " + ring.astype(str), "seed")
-    was = np.where(clustering.hole[dropped] >= 0, "enclosed hole", was).astype(object)
-    decision[dropped] = (c_text[cl[dropped]] + " (" + was + "; " + meets[dropped] + ")").astype(
-        object
-    )
+    if dropped.any():
+        ring = clustering.ring[dropped]
+        was = np.where(
+            ring > 0,
+            _fill(t, "decision.was_ring", ring=_strings(ring)),
+            t("decision.was_seed"),
+        ).astype(object)
+        was[clustering.hole[dropped] >= 0] = t("decision.was_hole")
+        decision[dropped] = _fill(
+            t, "decision.dropped_member", text=c_text[cl[dropped]], was=was, meets=meets[dropped]
+        )
 
-    # Outside: a few distinct sentences, built once per (phrase, reason) and gathered.
-    endings = _outside_endings(rules)
-    not_join = f" but not the join rule ({rules.join})"
+    # Outside: the ending depends on the reason only (and on meeting a criterion at all).
     outside = np.flatnonzero(~member & (clustering.reason < Reason.HOLES_NOT_FILLED))
-    for reason, ending in endings.items():
-        sel = outside[clustering.reason[outside] == reason]
-        if reason == Reason.JOIN_NOT_MET:
-            ending_of = np.where(meets_any[sel], not_join, "").astype(object)
-            decision[sel] = ("outside: " + meets[sel] + ending_of).astype(object)
-        else:
-            decision[sel] = ("outside: " + meets[sel] + ending).astype(object)
+    endings = _outside_endings(t, rules)
+    ending = np.full(outside.size, "", dtype=object)
+    for reason, text in endings.items():
+        ending[clustering.reason[outside] == reason] = text
+    not_join = (clustering.reason[outside] == Reason.JOIN_NOT_MET) & meets_any[outside]
+    ending[not_join] = t("decision.not_join", rule=rules.join)
+    decision[outside] = _fill(t, "decision.outside", meets=meets[outside], ending=ending)
 
-    hole_reasons = _hole_reasons(rules)
     enclosed = np.flatnonzero(~member & (clustering.reason >= Reason.HOLES_NOT_FILLED))
     if enclosed.size:
-        comp = clustering.hole[enclosed]
+        hole_reasons = _hole_reasons(t, rules)
         why = np.array([hole_reasons[Reason(r)] for r in clustering.reason[enclosed]], dtype=object)
-        decision[enclosed] = (
-            "outside: "
-            + meets[enclosed]
-            + "; enclosed by HR "
-            + _enclosing_hr_id(clustering, hr_id, enclosed)
-            + " but the hole ("
-            + _hole_size(clustering, comp)
-            + ") is not filled: "
-            + why
-        ).astype(object)
+        decision[enclosed] = _fill(
+            t,
+            "decision.outside_enclosed",
+            meets=meets[enclosed],
+            hr=_enclosing_hr_id(clustering, hr_id)[clustering.enclosed_by[enclosed]],
+            size=_hole_sizes(t, clustering)[clustering.hole[enclosed]],
+            why=why,
+        )
     return decision
 
 
-def _enclosing_hr_id(clustering: Clustering, hr_id: np.ndarray, which: np.ndarray) -> np.ndarray:
-    """hr_id of the cluster enclosing each planning area in ``which``."""
+def _enclosing_hr_id(clustering: Clustering, hr_id: np.ndarray) -> np.ndarray:
+    """hr_id per cluster (``""`` for a cluster without one)."""
     lookup = np.full(clustering.kept.size, "", dtype=object)
     member = clustering.cluster >= 0
     lookup[clustering.cluster[member]] = hr_id[member]
-    return lookup[clustering.enclosed_by[which]]
+    return lookup

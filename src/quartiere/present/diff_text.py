@@ -1,4 +1,9 @@
-"""Markdown, JSON and terminal text of a comparison (:class:`quartiere.compare.diff.BuildDiff`)."""
+"""Markdown, JSON and terminal text of a comparison (:class:`quartiere.compare.diff.BuildDiff`).
+
+The memo (``changes.md``) is in the language the newer build was made in (``language:``, German
+by default; words in ``messages.yaml``, keys ``diff.*``); the terminal summary is English like the
+rest of the command line. The JSON holds codes, not words.
+"""
 
 from __future__ import annotations
 
@@ -10,115 +15,143 @@ import pandas as pd
 
 from quartiere.compare.diff import _EXTENTS, _KIND_ORDER, BuildDiff
 from quartiere.criteria import CRITERIA
+from quartiere.i18n import Messages
 
 
 def _ids(ids: Sequence[str]) -> str:
     return ", ".join(ids) if ids else "-"
 
 
-def _arrow(old: Any, new: Any, spec: str = ",") -> str:
-    """``"38,852 -> 49,610"``: a before and after value, both formatted with ``spec``."""
-    return f"{old:{spec}} -> {new:{spec}}"
+def _num(t: Messages, value: Any, decimals: int = 0) -> str:
+    return t.number(value, decimals) if isinstance(value, int | float | np.number) else str(value)
 
 
-def _event_counts(c: Mapping[str, int], renumbered: bool = False) -> str:
+def _arrow(t: Messages, old: Any, new: Any, decimals: int = 0) -> str:
+    """``"38.852 -> 49.610"``: a before and after value in the language's number format."""
+    return f"{_num(t, old, decimals)} -> {_num(t, new, decimals)}"
+
+
+def _percent(t: Messages, share: float) -> str:
+    """``"75 %"`` (German) or ``"75%"``: a share 0..1 as a whole percentage."""
+    return t("diff.percent", value=t.number(100 * share))
+
+
+def _event_counts(t: Messages, c: Mapping[str, int], renumbered: bool = False) -> str:
     """``"10 persisted (1 unchanged, 4 grew, 3 shrank, 2 reshaped), 1 split, ..."``."""
-    extents = ", ".join(f"{c[f'persisted_{e}']} {e}" for e in _EXTENTS)
+    extents = ", ".join(f"{c[f'persisted_{e}']} {t(f'diff.extent.{e}')}" for e in _EXTENTS)
     if renumbered:
-        extents += f"; {c['renumbered']} renumbered"
-    others = ", ".join(f"{c[kind]} {kind}" for kind in _KIND_ORDER[1:])
-    return f"{c['persisted']} persisted ({extents}), {others}"
+        extents += f"; {c['renumbered']} {t('diff.renumbered')}"
+    others = ", ".join(f"{c[kind]} {t(f'diff.kind.{kind}')}" for kind in _KIND_ORDER[1:])
+    return f"{c['persisted']} {t('diff.kind.persisted')} ({extents}), {others}"
 
 
-def _signed(value: float, digits: int = 0) -> str:
-    text = f"{value:+,.{digits}f}"
-    return "±0" if float(f"{value:.{digits}f}") == 0 else text
+def _signed(t: Messages, value: float, digits: int = 0) -> str:
+    if float(f"{value:.{digits}f}") == 0:
+        return "±0"
+    return ("+" if value > 0 else "-") + t.number(abs(value), digits)
 
 
-def _named(ids: Sequence[str], names: Sequence[str]) -> str:
+def _named(t: Messages, ids: Sequence[str], names: Sequence[str]) -> str:
     """``"01 Moabit West, 02 Wedding Zentrum"``."""
     parts = [f"{i} {n}".strip() for i, n in zip(ids, names, strict=False)]
-    return (", ".join(parts[:-1]) + " and " + parts[-1]) if len(parts) > 1 else _ids(parts)
+    if len(parts) > 1:
+        return ", ".join(parts[:-1]) + t("diff.and") + parts[-1]
+    return _ids(parts)
 
 
-def _continues(pairs: Sequence[str]) -> str:
+def _continues(t: Messages, pairs: Sequence[str]) -> str:
     """How numbers carry over inside a split or merge, as a parenthesis."""
     texts = []
     for pair in pairs:
         old, new = pair.split(">")
-        texts.append(f"{new} continues {old}" if old != new else f"{new} keeps its number")
+        texts.append(
+            t("diff.continues", new=new, old=old) if old != new else t("diff.keeps", new=new)
+        )
     return f" ({'; '.join(texts)})" if texts else ""
 
 
-def _event_sentence(row: Mapping[Any, Any]) -> str:
+def _event_sentence(t: Messages, row: Mapping[Any, Any]) -> str:
     """One sentence about one event, for stdout and the memo."""
     old_ids, new_ids = list(row["old_hr_ids"]), list(row["new_hr_ids"])
-    old_named = _named(old_ids, row["old_names"])
-    new_named = _named(new_ids, row["new_names"])
+    old_named = _named(t, old_ids, row["old_names"])
+    new_named = _named(t, new_ids, row["new_names"])
     kind = row["kind"]
-    size = (
-        f"population {_arrow(row['old_population'], row['new_population'])} "
-        f"({_signed(row['d_population'])}), "
-        f"area {_arrow(row['old_area_km2'], row['new_area_km2'], '.2f')} km2"
+    size = t(
+        "diff.size",
+        population=_arrow(t, row["old_population"], row["new_population"]),
+        change=_signed(t, row["d_population"]),
+        area=_arrow(t, row["old_area_km2"], row["new_area_km2"], 2),
     )
     if kind == "persisted":
         number = f"{old_ids[0]} -> {new_ids[0]}" if row["renumbered"] else new_ids[0]
-        extent = {
-            "unchanged": "same extent",
-            "grew": "grew",
-            "shrank": "shrank",
-            "reshaped": "reshaped (gained and lost ground)",
-        }[row["extent"]]
-        renamed = f" (was {row['old_name']})" if row["old_name"] != row["new_name"] else ""
-        return (
-            f"{number} {row['new_name']}{renamed}: persisted ({row['overlap']:.0%} of its "
-            f"old ground inside), {extent}; {size}"
+        renamed = (
+            t("diff.was_named", name=row["old_name"]) if row["old_name"] != row["new_name"] else ""
+        )
+        return t(
+            "diff.event.persisted",
+            number=number,
+            name=row["new_name"],
+            renamed=renamed,
+            overlap=_percent(t, row["overlap"]),
+            extent=t(f"diff.extent_long.{row['extent']}"),
+            size=size,
         )
     if kind == "appeared":
-        return (
-            f"{new_named}: appeared; population {row['new_population']:,}, "
-            f"{row['new_area_km2']:.2f} km2"
+        return t(
+            "diff.event.appeared",
+            named=new_named,
+            population=_num(t, row["new_population"]),
+            area=_num(t, row["new_area_km2"], 2),
         )
     if kind == "vanished":
-        return (
-            f"{old_named}: vanished; had population {row['old_population']:,}, "
-            f"{row['old_area_km2']:.2f} km2"
+        return t(
+            "diff.event.vanished",
+            named=old_named,
+            population=_num(t, row["old_population"]),
+            area=_num(t, row["old_area_km2"], 2),
         )
-    carried = _continues(row["continues"])
-    if kind == "split":
-        return f"{old_named}: split into {new_named}{carried}; {size}"
-    if kind == "merged":
-        return f"{old_named} merged into {new_named}{carried}; {size}"
-    return f"{old_named} regrouped into {new_named}{carried}; {size}"
+    key = f"diff.event.{kind}" if kind in ("split", "merged") else "diff.event.regrouped"
+    carried = _continues(t, row["continues"])
+    return t(key, old=old_named, new=new_named, carried=carried, size=size)
 
 
-def summary_lines(diff: BuildDiff) -> list[str]:
-    """A short plain-text summary for the terminal (one line per changed area)."""
+def summary_lines(diff: BuildDiff, language: str = "en") -> list[str]:
+    """A short plain-text summary for the terminal (one line per changed area); English like
+    the rest of the command line unless ``language`` says otherwise."""
+    t = Messages(language)
     c = diff.counts()
     lines = [
         f"{diff.old['label']} ({diff.old['edition']}) -> "
         f"{diff.new['label']} ({diff.new['edition']})"
     ]
     if not diff.changed:
-        lines.append(f"no changes: {diff.new['n_areas']} Handlungsräume, all unchanged")
+        lines.append(t("diff.terminal_unchanged", n=diff.new["n_areas"]))
         return lines
     lines.append(
-        f"Handlungsräume: {_arrow(diff.old['n_areas'], diff.new['n_areas'], '')}; "
-        + _event_counts(c)
+        f"Handlungsräume: {_arrow(t, diff.old['n_areas'], diff.new['n_areas'])}; "
+        + _event_counts(t, c)
     )
     if diff.same_generation:
         flips = ", ".join(f"{k} +{c[f'{k}_now_met']}/-{c[f'{k}_no_longer_met']}" for k in CRITERIA)
         lines.append(
-            f"planning areas: {c['plr_entered']} entered, {c['plr_left']} left, "
-            f"{c['plr_moved']} moved; criteria newly met/no longer met: {flips}"
+            t(
+                "diff.terminal_plr",
+                entered=c["plr_entered"],
+                left=c["plr_left"],
+                moved=c["plr_moved"],
+                flips=flips,
+            )
         )
     else:
         lines.append(
-            f"planning areas: LOR generations differ ({diff.old['lor_generation']} -> "
-            f"{diff.new['lor_generation']}); areas matched by geometry overlap only"
+            t(
+                "diff.terminal_generations",
+                old=diff.old["lor_generation"],
+                new=diff.new["lor_generation"],
+            )
         )
     for row in diff.areas[diff.areas["changed"]].to_dict("records"):
-        lines.append("  " + _event_sentence(row))
+        lines.append("  " + _event_sentence(t, row))
     return lines
 
 
@@ -129,91 +162,95 @@ def markdown_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> list
     return out
 
 
-def _flag(value: Any) -> str:
-    return "no data" if pd.isna(value) else str(int(value))
+def _flag(t: Messages, value: Any) -> str:
+    return t("diff.no_data") if pd.isna(value) else str(int(value))
 
 
-def diff_markdown(diff: BuildDiff) -> str:
+def diff_markdown(diff: BuildDiff, language: str | None = None) -> str:
     """The comparison as a memo in Markdown (``changes.md``), ready to paste.
 
     Parameters
     ----------
     diff
         The result of :func:`diff_builds`.
+    language
+        ``de`` or ``en``; by default the language the newer build was made in (its
+        ``build_info`` ``language``, German when not recorded).
 
     Returns
     -------
     str
         Markdown text ending with a newline.
     """
+    t = Messages(language or diff.new.get("language") or "de")
     c = diff.counts()
     old, new = diff.old, diff.new
     lines = [f"# Handlungsräume: {old['edition']} -> {new['edition']}", ""]
+    unknown = t("diff.unknown")
     lines.append(
-        f"Compared `{old['label']}` (built {old['built_at'] or 'unknown'}) with "
-        f"`{new['label']}` (built {new['built_at'] or 'unknown'})."
+        t(
+            "diff.compared",
+            old=old["label"],
+            old_built=old["built_at"] or unknown,
+            new=new["label"],
+            new_built=new["built_at"] or unknown,
+        )
     )
     if diff.same_generation:
-        lines.append(
-            f"Both use the planning areas {new['lor_generation']}, so planning areas are "
-            "compared by id."
-        )
+        lines.append(t("diff.same_generation", generation=new["lor_generation"]))
     else:
         lines.append(
-            f"The planning areas differ ({old['lor_generation']} -> "
-            f"{new['lor_generation']}): areas are matched by geometry overlap only, and "
-            "changes are described as ground gained or lost, not by planning-area id."
+            t("diff.other_generation", old=old["lor_generation"], new=new["lor_generation"])
         )
-    lines += ["", "## In brief", ""]
+    lines += ["", t("diff.in_brief"), ""]
     if not diff.changed:
-        lines += [
-            f"Nothing changed: the same {new['n_areas']} Handlungsräume with the same "
-            "extent, numbers and names; no planning area changed its criteria.",
-            "",
-        ]
+        lines += [t("diff.nothing_changed", n=new["n_areas"]), ""]
         return "\n".join(lines)
     lines.append(
-        f"- Handlungsräume: {old['n_areas']} before, {new['n_areas']} now; "
-        f"population inside {_arrow(old['population'], new['population'])}, "
-        f"area {_arrow(old['area_km2'], new['area_km2'], '.2f')} km²."
+        t(
+            "diff.brief_areas",
+            old=old["n_areas"],
+            new=new["n_areas"],
+            population=_arrow(t, old["population"], new["population"]),
+            area=_arrow(t, old["area_km2"], new["area_km2"], 2),
+        )
     )
-    lines.append(f"- {_event_counts(c, renumbered=True)}.")
+    lines.append(f"- {_event_counts(t, c, renumbered=True)}.")
     if diff.same_generation:
         lines.append(
-            f"- Planning areas: {c['plr_entered']} entered an area, {c['plr_left']} "
-            f"left one, {c['plr_moved']} moved to another area."
+            t(
+                "diff.brief_plr",
+                entered=c["plr_entered"],
+                left=c["plr_left"],
+                moved=c["plr_moved"],
+            )
         )
         flips = [f"`{k}` {c[f'{k}_now_met']} / {c[f'{k}_no_longer_met']}" for k in CRITERIA]
-        lines.append(
-            "- Planning areas that newly meet / no longer meet a criterion: "
-            + "; ".join(flips)
-            + "."
-        )
+        lines.append(t("diff.brief_flips", flips="; ".join(flips)))
     lines += ["", "## Handlungsräume", ""]
     rows = []
     for row in diff.areas.to_dict("records"):
+        extent = f" ({t('diff.extent.' + row['extent'])})" if row["extent"] else ""
         rows.append(
             [
-                row["kind"] + (f" ({row['extent']})" if row["extent"] else ""),
+                t(f"diff.kind.{row['kind']}") + extent,
                 _ids(row["old_hr_ids"]),
                 _ids(row["new_hr_ids"]),
                 row["new_name"] or row["old_name"],
-                f"{row['overlap']:.0%}" if row["old_hr_ids"] and row["new_hr_ids"] else "",
-                _arrow(row["old_population"], row["new_population"]),
-                _arrow(row["old_area_km2"], row["new_area_km2"], ".2f"),
+                _percent(t, row["overlap"]) if row["old_hr_ids"] and row["new_hr_ids"] else "",
+                _arrow(t, row["old_population"], row["new_population"]),
+                _arrow(t, row["old_area_km2"], row["new_area_km2"], 2),
             ]
         )
-    lines += markdown_table(
-        ["change", "old no.", "new no.", "name", "overlap", "population", "area km²"], rows
-    )
-    lines += ["", "Overlap: share of the old area's ground that lies inside the new area(s).", ""]
+    lines += markdown_table(t("diff.areas_header").split("|"), rows)
+    lines += ["", t("diff.overlap_note"), ""]
     notable = diff.areas[diff.areas["changed"]]
     if len(notable):
-        lines += [f"- {_event_sentence(row)}" for row in notable.to_dict("records")]
+        lines += [f"- {_event_sentence(t, row)}" for row in notable.to_dict("records")]
         lines.append("")
     pieces = diff.changes
     if len(pieces):
-        lines += ["## Ground gained and lost", ""]
+        lines += [t("diff.ground_heading"), ""]
         rows = []
         for p in pieces.drop(columns="geometry").to_dict("records"):
             gained = p["kind"] in ("entered", "appeared")
@@ -226,45 +263,36 @@ def diff_markdown(diff: BuildDiff) -> str:
                 plr_ids = f"{generation}: {plr_ids}"
             rows.append(
                 [
-                    p["kind"],
-                    f"{this} {p['hr_id']}",
+                    t(f"diff.piece.{p['kind']}"),
+                    f"{t(f'diff.build.{this}')} {p['hr_id']}",
                     p["hr_name"],
-                    f"{other} {other_id}" if other_id else "outside",
-                    f"{p['area_km2']:.2f}",
-                    f"{p['population']:,}",
+                    f"{t(f'diff.build.{other}')} {other_id}" if other_id else t("diff.outside"),
+                    t.number(p["area_km2"], 2),
+                    t.number(p["population"]),
                     plr_ids,
                 ]
             )
-        lines += markdown_table(
-            ["kind", "area", "name", "from / to", "km²", "population", "planning areas"], rows
+        lines += markdown_table(t("diff.ground_header").split("|"), rows)
+        generations = (
+            t("diff.ground_generations", new=new["lor_generation"], old=old["lor_generation"])
+            if not diff.same_generation
+            else ""
         )
-        lines += [
-            "",
-            "Area: gained ground is shown with the new build's number, lost ground with the old "
-            "build's. From / to: the area of the other build that holds most of the piece; "
-            "outside = no Handlungsraum. Population: planning-area inhabitants spread evenly "
-            "over their area. Planning areas: those at least half inside the piece, of the build "
-            "that holds it"
-            + (
-                f" (gained: {new['lor_generation']}, lost: {old['lor_generation']})."
-                if not diff.same_generation
-                else "."
-            ),
-        ]
+        lines += ["", t("diff.ground_note", generations=generations)]
         lines.append("")
     plr = diff.planning_areas
     if diff.same_generation and len(plr):
         moved = plr[plr["membership"] != ""]
         if len(moved):
-            lines += ["## Planning areas that entered, left or moved", ""]
+            lines += [t("diff.moved_heading"), ""]
             lines += markdown_table(
-                ["PLR", "name", "Bezirk", "change", "before", "now"],
+                t("diff.moved_header").split("|"),
                 [
                     [
                         r["plr_id"],
                         r["plr_name"],
                         r["bezirk"],
-                        r["membership"],
+                        t(f"diff.membership.{r['membership']}"),
                         r["old_hr_id"] or "-",
                         r["new_hr_id"] or "-",
                     ]
@@ -274,16 +302,11 @@ def diff_markdown(diff: BuildDiff) -> str:
             lines.append("")
         flipped = plr[plr["flipped"] != ""]
         if len(flipped):
-            lines += [
-                "## Criteria that flipped",
-                "",
-                "1 = met, 0 = not met, no data = the input has no value.",
-                "",
-            ]
+            lines += [t("diff.flipped_heading"), "", t("diff.flipped_note"), ""]
             rows = []
             for r in flipped.to_dict("records"):
                 cells = [
-                    _arrow(_flag(r[f"{k}_old"]), _flag(r[f"{k}_new"]), "")
+                    _arrow(t, _flag(t, r[f"{k}_old"]), _flag(t, r[f"{k}_new"]))
                     if k in r["flipped"].split(",")
                     else ""
                     for k in CRITERIA
@@ -291,7 +314,8 @@ def diff_markdown(diff: BuildDiff) -> str:
                 rows.append(
                     [r["plr_id"], r["plr_name"], r["bezirk"], *cells, r["new_hr_id"] or "-"]
                 )
-            lines += markdown_table(["PLR", "name", "Bezirk", *CRITERIA, "area now"], rows)
+            header = t("diff.flipped_header").split("|")
+            lines += markdown_table([*header[:3], *CRITERIA, header[3]], rows)
             lines.append("")
     return "\n".join(lines)
 

@@ -19,7 +19,9 @@ from quartiere.compare.matching import CRS, in_comparison_crs
 from quartiere.compare.timeline import Edition
 
 
-def timeline_figure(editions: Sequence[Edition], plr: gpd.GeoDataFrame) -> Figure:
+def timeline_figure(
+    editions: Sequence[Edition], plr: gpd.GeoDataFrame, language: str | None = None
+) -> Figure:
     """Draw one panel per edition (areas with their numbers) and a persistence panel.
 
     Parameters
@@ -28,6 +30,8 @@ def timeline_figure(editions: Sequence[Edition], plr: gpd.GeoDataFrame) -> Figur
         The editions in order.
     plr
         :func:`persistence` (drawn in the last panel).
+    language
+        ``de`` or ``en``; by default the language of the last edition's build.
 
     Returns
     -------
@@ -37,6 +41,7 @@ def timeline_figure(editions: Sequence[Edition], plr: gpd.GeoDataFrame) -> Figur
     from matplotlib import colormaps
     from matplotlib.figure import Figure
 
+    t = Messages(language or editions[-1].build.language)
     n_panels = len(editions) + 1
     ncols = min(3, n_panels)
     nrows = int(np.ceil(n_panels / ncols))
@@ -66,7 +71,8 @@ def timeline_figure(editions: Sequence[Edition], plr: gpd.GeoDataFrame) -> Figur
             )
         population = int(pd.to_numeric(areas["population"]).sum())
         ax.set_title(
-            f"MSS {edition.year} ({edition.key})\n{len(areas)} areas, {population:,} inhabitants",
+            f"MSS {edition.year} ({edition.key})\n"
+            + t("timeline.panel", n=len(areas), population=t.number(population)),
             fontsize=8,
         )
     ax = axes[len(editions)]
@@ -84,18 +90,18 @@ def timeline_figure(editions: Sequence[Edition], plr: gpd.GeoDataFrame) -> Figur
         legend_kwds={
             "shrink": 0.6,
             "ticks": list(range(n + 1)),
-            "label": "editions inside an area",
+            "label": t("timeline.editions_inside"),
         },
     )
     outline.boundary.plot(ax=ax, color="#555555", linewidth=0.6)
     colorbar = fig.axes[-1]
     colorbar.tick_params(labelsize=7)
     colorbar.yaxis.label.set_fontsize(7)
-    ax.set_title(f"Persistence on the planning areas of {editions[-1].key}", fontsize=8)
+    ax.set_title(t("timeline.persistence_panel", edition=editions[-1].key), fontsize=8)
     for ax in axes:
         ax.set_axis_off()
         ax.set_aspect("equal")
-    fig.suptitle("Handlungsräume over the MSS editions", fontsize=10)
+    fig.suptitle(t("timeline.figure_title"), fontsize=10)
     fig.text(
         0.99,
         0.005,

@@ -1,4 +1,5 @@
-"""Markdown and JSON of a timeline (:mod:`quartiere.compare.timeline`)."""
+"""Markdown and JSON of a timeline (:mod:`quartiere.compare.timeline`); the Markdown in the
+language of the last edition's build (``language:``, German by default; keys ``timeline.*``)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from quartiere.compare.timeline import (
     History,
     matrix_counts,
 )
+from quartiere.i18n import Messages
 from quartiere.present.diff_text import markdown_table
 
 
@@ -22,6 +24,7 @@ def timeline_markdown(
     matrix: pd.DataFrame,
     plr: gpd.GeoDataFrame,
     min_overlap: float = 0.5,
+    language: str | None = None,
 ) -> str:
     """The timeline as Markdown: the areas per edition, persistence between editions and per PLR.
 
@@ -37,18 +40,26 @@ def timeline_markdown(
         :func:`persistence`.
     min_overlap
         The matching threshold the timeline and matrix were computed with (for the text).
+    language
+        ``de`` or ``en``; by default the language of the last edition's build.
 
     Returns
     -------
     str
     """
+    t = Messages(language or editions[-1].build.language)
     keys = [e.key for e in editions]
     persist_into = matrix_counts(matrix)
     heads = [f"MSS {e.year} ({e.key})" for e in editions]
-    lines = ["# Handlungsräume over the editions", ""]
+    lines = [t("timeline.title"), ""]
     lines += [
-        f"- **{e.key}**: {e.label}, {len(e.build.areas)} Handlungsräume, "
-        f"population inside {int(pd.to_numeric(e.build.areas['population']).sum()):,}"
+        t(
+            "timeline.edition",
+            edition=e.key,
+            label=e.label,
+            n=len(e.build.areas),
+            population=t.number(int(pd.to_numeric(e.build.areas["population"]).sum())),
+        )
         for e in editions
     ]
     if len(editions) >= 2:
@@ -56,24 +67,32 @@ def timeline_markdown(
         generations = list(dict.fromkeys(e.build.generation or "?" for e in editions))
         lines += [
             "",
-            "Areas are matched by geometry overlap, never by number: an area persists into a "
-            "later edition when it and an area of that edition are each other's largest overlap "
-            f"and share at least {min_overlap:.0%} of the smaller of the two."
+            t("timeline.matching", share=t.number(100 * min_overlap))
             + (
-                " Planning areas are not compared by id: the editions use different LOR "
-                f"generations ({' -> '.join(generations)})."
+                t("timeline.generations", generations=" -> ".join(generations))
                 if len(generations) > 1
                 else ""
             ),
         ]
         for e in editions[:-1]:
             lines.append(
-                f"- {persist_into[e.key][last.key]} of the {len(e.build.areas)} areas of "
-                f"MSS {e.year} ({e.key}) persist into MSS {last.year} ({last.key})."
+                t(
+                    "timeline.persist_into",
+                    n=persist_into[e.key][last.key],
+                    total=len(e.build.areas),
+                    year=e.year,
+                    edition=e.key,
+                    last_year=last.year,
+                    last_key=last.key,
+                )
             )
-    lines += ["", "## Which areas existed in which edition", ""]
+    lines += ["", t("timeline.which_heading"), ""]
     lines += markdown_table(
-        ["track", "name", *heads, "editions"],
+        [
+            *t("timeline.which_header").split("|")[:2],
+            *heads,
+            t("timeline.which_header").split("|")[2],
+        ],
         [
             [row["track"], row["hr_name"], *(row[k] or "·" for k in keys), row["n_editions"]]
             for row in table.to_dict("records")
@@ -81,13 +100,11 @@ def timeline_markdown(
     )
     lines += [
         "",
-        "A track follows one area through the editions; the cells hold its number in "
-        "each edition (· = not an area).",
+        t("timeline.track_note"),
         "",
-        "## Persistence between editions",
+        t("timeline.persistence_heading"),
         "",
-        "Areas of the row's edition continued by an area of the column's edition "
-        "(diagonal: number of areas).",
+        t("timeline.persistence_note"),
         "",
     ]
     lines += markdown_table(
@@ -98,25 +115,26 @@ def timeline_markdown(
     per_count = plr["persistence"].value_counts().reindex(range(n + 1), fill_value=0)
     lines += [
         "",
-        "## Persistence per planning area",
+        t("timeline.plr_heading"),
         "",
-        f"On the {len(plr)} planning areas of the last edition ({keys[-1]}): in how many of "
-        f"the {n} editions each lay inside a Handlungsraum (`persistence.csv`).",
+        t("timeline.plr_note", n_plr=len(plr), edition=keys[-1], n=n),
         "",
     ]
     lines += markdown_table(
-        ["editions inside", "planning areas"], [[k, int(v)] for k, v in per_count.items()]
+        t("timeline.plr_header").split("|"), [[k, int(v)] for k, v in per_count.items()]
     )
     core = plr[plr["persistence"] == n]
     if len(core):
         lines += [
             "",
-            f"Inside in every edition ({len(core)}): "
-            + ", ".join(
-                f"{r['plr_id']} {r['plr_name']}"
-                for r in core.sort_values("plr_id").to_dict("records")
-            )
-            + ".",
+            t(
+                "timeline.core",
+                n=len(core),
+                plr=", ".join(
+                    f"{r['plr_id']} {r['plr_name']}"
+                    for r in core.sort_values("plr_id").to_dict("records")
+                ),
+            ),
         ]
     return "\n".join(lines) + "\n"
 
