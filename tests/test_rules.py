@@ -294,3 +294,14 @@ def test_rule_values_are_float64_with_no_data_as_zero_from_every_column_type():
         "c_atlas": [1.0, 0.0],
         "n_criteria": [1.0, 2.0],
     }
+    # whole numbers without no data, in a list or a nullable column: floats all the same
+    plain = rule_values(
+        {
+            "c_mss": [1, 0],
+            "c_schools": pd.array([0, 1], dtype="Int8"),
+            "c_atlas": pd.Series([1, 1]),
+            "n_criteria": [2, 1],
+        }
+    )
+    assert {name: v.dtype for name, v in plain.items()} == dict.fromkeys(plain, np.float64)
+    assert plain["c_schools"].tolist() == [0.0, 1.0]

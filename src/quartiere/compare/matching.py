@@ -194,7 +194,7 @@ def match_frames(
             "share": share[keep],
         }
     )
-    return out.sort_values("new", ignore_index=True)  # each new area is in one match at most
+    return out.sort_values("new").reset_index(drop=True)  # a new area is in one match at most
 
 
 def _id_rank(ids: np.ndarray) -> np.ndarray:

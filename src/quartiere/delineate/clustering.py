@@ -294,7 +294,7 @@ def holes(
     size_km2 = np.bincount(comp[idx], weights=territory.area_km2[idx])
     size_pop = np.bincount(comp[idx], weights=territory.population[idx])
     # A hole must sit in the same border unit as its enclosing cluster.
-    cluster_unit = np.full(int(cluster.max()) + 2, -1, dtype=np.int64)
+    cluster_unit = np.full(int(cluster.max()) + 2, -1)  # slot -1: no enclosing cluster
     cluster_unit[cluster[~outside]] = unit[~outside]
     foreign = idx[unit[idx] != cluster_unit[enclosing[comp[idx]]]]
     same_unit = np.bincount(comp[foreign], minlength=n_comp) == 0
