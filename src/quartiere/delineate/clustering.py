@@ -153,7 +153,7 @@ class Territory:
             if column in frame.columns:
                 units[border] = pd.factorize(frame[column].astype(str))[0]
         return cls.of(
-            population=pd.to_numeric(frame["population"]),  # no data counts as 0 in of()
+            population=pd.to_numeric(frame["population"]).to_numpy(),  # NaN: counted as 0 in of()
             area_km2=frame.geometry.area.to_numpy() / 1e6,
             district=frame["bezirk"].astype(str).to_numpy(),
             units=units,
