@@ -294,9 +294,11 @@ def holes(
     size_km2 = np.bincount(comp[idx], weights=territory.area_km2[idx])
     size_pop = np.bincount(comp[idx], weights=territory.population[idx])
     # A hole must sit in the same border unit as its enclosing cluster.
-    cluster_unit = np.full(int(cluster.max()) + 2, -1)  # slot -1: no enclosing cluster
-    cluster_unit[cluster[~outside]] = unit[~outside]
-    foreign = idx[unit[idx] != cluster_unit[enclosing[comp[idx]]]]
+    # (every cluster 0..k-1 has members: its unit is its first member's; clusters lie in one unit)
+    member = np.flatnonzero(~outside)
+    cluster_unit = unit[member[np.unique(cluster[member], return_index=True)[1]]]
+    inside = idx[enclosed[comp[idx]]]  # only an enclosed component has one enclosing cluster
+    foreign = inside[unit[inside] != cluster_unit[enclosing[comp[inside]]]]
     same_unit = np.bincount(comp[foreign], minlength=n_comp) == 0
 
     # The first reason that applies, in this order.
@@ -382,8 +384,8 @@ def groups(
     group_min = np.array([g.min_population for g in rules.groups] + [0.0])[c_group]
     kept = np.where(c_group >= 0, c_pop >= group_min, ~below)
     # A group with more than one kept part letters them (13a, 13b); one part takes the number.
-    kept_parts = np.bincount(c_group[kept & (c_group >= 0)], minlength=len(rules.groups) + 1)
-    part = kept & (c_group >= 0) & (kept_parts[c_group] > 1)
+    kept_parts = np.bincount(c_group[kept & (c_group >= 0)])
+    part = kept & np.isin(c_group, np.flatnonzero(kept_parts > 1))
     return c_group, group_min, kept, part
 
 
