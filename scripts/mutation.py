@@ -214,7 +214,7 @@ def report(modules: list[str], goal: float) -> int:
     equivalent = equivalents()
     seen: set[str] = set()
     killed_listed: list[str] = []  # listed as equivalent, yet a test kills the mutant
-    rows = []
+    rows: list[tuple[str, str, int | None, Counter[str], float | None, str]] = []
     survivors: dict[str, list[str]] = defaultdict(list)
     failed = False
     diffs: dict[str, str] = {}
@@ -259,13 +259,13 @@ def report(modules: list[str], goal: float) -> int:
     print("\nmutation score per module (mutmut; wall-clock minutes / parallel jobs, CPU minutes)\n")
     header = ("module", "mutants", "killed", "survived", "no tests", "other", "equiv.", "score")
     print("{:<34} {:>7} {:>7} {:>8} {:>8} {:>5} {:>6} {:>7}".format(*header), "  time")
-    for _module, prefix, total, c, score, took in rows:
+    for _module, prefix, total, c, shown, took in rows:
         if total is None:
             print(f"{prefix:<34} not run")
             continue
         print(
             f"{prefix:<34} {total:>7} {c['killed']:>7} {c['survived']:>8} {c['no tests']:>8} "
-            f"{c['other']:>5} {c['equivalent']:>6} {score:>7.1%}  {took}",
+            f"{c['other']:>5} {c['equivalent']:>6} {shown:>7.1%}  {took}",
             f" (not checked: {c['not checked']})" if c["not checked"] else "",
         )
     prefixes = tuple(row[1] + "." for row in rows)

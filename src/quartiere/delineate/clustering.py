@@ -283,7 +283,7 @@ def holes(
     edge = outside[coo.row] & ~outside[coo.col]
     pairs = np.unique(np.column_stack([comp[coo.row[edge]], cluster[coo.col[edge]]]), axis=0)
     n_neighbours = np.bincount(pairs[:, 0], minlength=n_comp)
-    enclosing = np.full(n_comp, -1)
+    enclosing = np.zeros_like(n_neighbours)  # read only where enclosed (one neighbour cluster)
     enclosing[pairs[:, 0]] = pairs[:, 1]
     idx = np.flatnonzero(outside)
     # every component 0..n_comp-1 has a member in idx: these bincounts have length n_comp
