@@ -18,7 +18,7 @@ import pandas as pd
 from quartiere.config import Config, TableInput, load_config
 from quartiere.criteria import mss_attention
 from quartiere.errors import InputError
-from quartiere.harmonize import overlay_weights, transfer_intensive
+from quartiere.harmonize import overlay, transfer_intensive, weigh
 from quartiere.io.cache import cached
 from quartiere.io.layers import read_layer
 from quartiere.io.tables import read_table
@@ -259,19 +259,19 @@ def trend(areas: gpd.GeoDataFrame, editions: list[Edition]) -> Trend:
     """
     footprints = areas.set_index("hr_id").geometry
     rows, berlin_rows, transferred = [], [], {}
+    overlaps: dict[int, pd.DataFrame] = {}  # editions of one LOR generation share their geometry
     for edition in editions:
         pop = edition.population.fillna(0.0)
-        weights = overlay_weights(
-            edition.planning_areas, footprints, weight="population", source_population=pop
-        )
+        key = id(edition.planning_areas)
+        if key not in overlaps:
+            overlaps[key] = overlay(edition.planning_areas, footprints)
+        weights = weigh(overlaps[key], "population", pop)
         # The footprints do not cover Berlin: apportion a count by the overlap's share of the
         # source's own area (transfer_extensive would hand a source's whole count to its overlaps).
         area_weights = weights.assign(weight=weights["source_share"])
         transferred[edition.year] = bool((weights["source_share"] < 0.999).any())
         indexed_pop = pop.where(edition.indicators.notna().any(axis=1), 0.0)
-        w_indexed = overlay_weights(
-            edition.planning_areas, footprints, weight="population", source_population=indexed_pop
-        )
+        w_indexed = weigh(overlaps[key], "population", indexed_pop)
         per_area = pd.DataFrame(index=footprints.index)
         for column in edition.indicators.columns:
             per_area[column] = transfer_intensive(
