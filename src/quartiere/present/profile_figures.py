@@ -12,9 +12,11 @@ import geopandas as gpd
 import pandas as pd
 from matplotlib.artist import Artist
 from matplotlib.backends.backend_svg import FigureCanvasSVG
+from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
+from matplotlib.legend_handler import HandlerBase
 from matplotlib.lines import Line2D
-from matplotlib.patches import FancyArrow, Patch
+from matplotlib.patches import FancyArrow, Patch, Rectangle
 
 from quartiere.i18n import Messages
 from quartiere.present.cartography import (
@@ -66,6 +68,36 @@ def _hatch(polygons, spacing: float):
         )
     )
     return shapely.intersection(shapely.multilinestrings(lines), union)
+
+
+class _HatchedBox(HandlerBase):
+    """Legend key of a hatched patch drawn as lines (like :func:`_hatch`, no SVG pattern)."""
+
+    def create_artists(  # noqa: PLR0913 - matplotlib's signature
+        self, legend, orig_handle, xdescent, ydescent, width, height, fontsize, trans
+    ):
+        x0, y0 = -xdescent, -ydescent
+        colour = orig_handle.get_edgecolor()
+        box = Rectangle(
+            (x0, y0),
+            width,
+            height,
+            facecolor="none",
+            edgecolor=colour,
+            linestyle="--",
+            linewidth=0.8,
+            transform=trans,
+        )
+        segments = []
+        step = height / 2.5
+        k = -height
+        while k < width:
+            xs, xe = max(x0, x0 + k), min(x0 + width, x0 + k + height)
+            if xs < xe:
+                segments.append([(xs, y0 + xs - x0 - k), (xe, y0 + xe - x0 - k)])
+            k += step
+        lines = LineCollection(segments, colors=[colour], linewidths=0.6, transform=trans)
+        return [box, lines]
 
 
 def _svg(fig: Figure) -> str:
@@ -193,16 +225,16 @@ def area_map(
                 )
             )
     _frame(ax, extent, t)
+    catchment = Patch(
+        facecolor="none",
+        edgecolor="#555555",
+        linestyle="--",
+        label=t("legend_catchment", threshold=t.number(lmb_threshold)),
+    )
     handles = (
         [*criteria_patches(t)]
         + [
-            Patch(
-                facecolor="none",
-                edgecolor="#555555",
-                hatch="///",
-                linestyle="--",
-                label=t("legend_catchment", threshold=t.number(lmb_threshold)),
-            ),
+            catchment,
             Line2D([], [], color=AREA_COLOUR, linewidth=2.2, label=t("legend_area") + f" {hr_id}"),
             Line2D(
                 [],
@@ -223,6 +255,7 @@ def area_map(
         ncols=2,
         frameon=False,
         fontsize=7,
+        handler_map={catchment: _HatchedBox()},
     )
     return _svg(fig)
 
