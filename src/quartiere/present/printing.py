@@ -49,8 +49,11 @@ def _serve(conn: Any, chromium: str, parallel: int) -> None:
     """The printer process: launch Chromium, then print every path received until ``None``;
     answer ``None`` when done or the error as one line."""
     import asyncio
+    import signal
 
     from playwright.async_api import async_playwright
+
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # stopped by the caller: no traceback
 
     async def run() -> None:
         loop = asyncio.get_running_loop()

@@ -32,6 +32,7 @@ __all__ = [
     "read_build_layers",
     "read_indicators",
     "read_edition",
+    "cached_trend",
 ]
 
 INDICATOR = re.compile(r"^(s[1-4]|k\d\d)_")
@@ -304,6 +305,32 @@ def trend(areas: gpd.GeoDataFrame, editions: list[Edition]) -> Trend:
     table = pd.concat(rows, ignore_index=True).set_index(["hr_id", "year"]).sort_index()
     berlin = pd.DataFrame(berlin_rows).astype({"year": int}).set_index("year").sort_index()
     return Trend(table, berlin, transferred)
+
+
+def cached_trend(areas: gpd.GeoDataFrame, paths: list[Path]) -> tuple[list[int], Trend]:
+    """The editions' years and :func:`trend`, through the cache of derived inputs
+    (:mod:`quartiere.io.cache`): keyed by the editions' configurations and the input files an
+    edition reads, and the areas' ids and footprints (a rebuild that moved no area reuses it)."""
+    import hashlib
+
+    configs = [load_config(p) for p in paths]
+    files = sorted(
+        {
+            Path(path)
+            for c in configs
+            for path in (c.planning_areas.path, c.population.path, c.mss.path, c.child_poverty.path)
+        }
+    )
+    footprint = hashlib.sha256()
+    for hr_id, geometry in zip(areas["hr_id"], areas.geometry.to_wkb(), strict=True):
+        footprint.update(f"{hr_id}:".encode() + geometry)
+    parts = [[c.model_dump(mode="json") for c in configs], footprint.hexdigest()]
+
+    def make() -> tuple[list[int], Trend]:
+        editions = load_editions(paths)
+        return [e.year for e in editions], trend(areas, editions)
+
+    return cached("profile_trend", files, parts, make)
 
 
 def read_history(history_dir: Path, editions: list[Edition]) -> None:

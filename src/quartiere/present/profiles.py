@@ -13,10 +13,11 @@ import base64
 import os
 import re
 import shutil
+import signal
 import tempfile
 import time
-from collections.abc import Callable, Generator
-from contextlib import ExitStack, closing
+from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
@@ -253,17 +254,26 @@ def _draw_figures(task: str) -> tuple[str, str | None]:
     return _data_uri(svg)[0], chart
 
 
-def _draw_all(tasks: list[str]) -> Generator[tuple[str, str | None], None, None]:
-    """The figures of every task, in order, as they are drawn: by forked workers on all cores
-    (matplotlib is single-threaded; drawing is most of a profile's time)."""
+def _quiet_worker() -> None:
+    # A worker stopped early (an error in the parent) ends without a traceback.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def _draw_all(tasks: list[str], take: Callable[[tuple[str, str | None]], None]) -> None:
+    """Draw the figures of every task and hand each to ``take`` in order, as soon as it is
+    drawn: by forked workers on all cores (matplotlib is single-threaded)."""
     import multiprocessing
 
     workers = min(os.cpu_count() or 1, len(tasks))
     if workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
-        yield from map(_draw_figures, tasks)
+        for task in tasks:
+            take(_draw_figures(task))
         return
-    with multiprocessing.get_context("fork").Pool(workers) as pool:
-        yield from pool.imap(_draw_figures, tasks)
+    with multiprocessing.get_context("fork").Pool(workers, _quiet_worker) as pool:
+        for figures in pool.imap(_draw_figures, tasks):
+            take(figures)
+        pool.close()
+        pool.join()
 
 
 def profile_context(
@@ -435,11 +445,13 @@ def _write(
     start: float,
 ) -> list[Path]:
     t = Messages(config.language)
-    editions = data.load_editions(list(options.editions))
-    if options.history is not None:
+    if options.history is None:
+        years, trend = data.cached_trend(build.areas, list(options.editions))
+    else:
+        editions = data.load_editions(list(options.editions))
         data.read_history(options.history, editions)
-    trend = data.trend(build.areas, editions)
-    progress(f"trend over {len(editions)} editions {time.perf_counter() - start:6.2f} s")
+        years, trend = [e.year for e in editions], data.trend(build.areas, editions)
+    progress(f"trend over {len(years)} editions {time.perf_counter() - start:6.2f} s")
     pages, key = profile_context(build, config, trend, sensitivity, t)
     env, css = _template_env()
     built = build.info.get("built_at", "")
@@ -447,7 +459,6 @@ def _write(
         when = datetime.fromisoformat(built.replace("Z", "+00:00"))
     except ValueError:
         when = datetime.now(UTC)
-    years = [e.year for e in editions]
     common = {
         "t": t,
         "lang": config.language,
@@ -473,15 +484,22 @@ def _write(
     stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
     try:
         profile = env.get_template("profile.html")
-        tasks = [*(page["hr_id"] for page in pages), OVERVIEW]
-        with closing(_draw_all(tasks)) as figures:  # closed early: the workers stop
-            for page, (map_uri, chart) in zip(pages, figures, strict=False):
-                page.update(map=map_uri, trend_chart=chart)
-                path = stage / f"{page['hr_id']}.html"
-                path.write_text(profile.render(a=page, **common), encoding="utf-8")
-                if printer is not None:
-                    printer.print(path)
-            overview, _ = next(figures)
+        todo = list(pages)
+        overview = ""
+
+        def take(figures: tuple[str, str | None]) -> None:
+            nonlocal overview
+            if not todo:  # the last task: the overview map
+                overview = figures[0]
+                return
+            page = todo.pop(0)
+            page.update(map=figures[0], trend_chart=figures[1])
+            path = stage / f"{page['hr_id']}.html"
+            path.write_text(profile.render(a=page, **common), encoding="utf-8")
+            if printer is not None:
+                printer.print(path)
+
+        _draw_all([*(page["hr_id"] for page in pages), OVERVIEW], take)
         (stage / "index.html").write_text(
             env.get_template("index.html").render(overview=overview, rows=pages, **common),
             encoding="utf-8",
