@@ -11,7 +11,8 @@ from __future__ import annotations
 import os
 import re
 import shutil
-from contextlib import suppress
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -125,8 +126,19 @@ class PdfPrinter:
         self._process = context.Process(
             target=_serve, args=(child, chromium, max(1, parallel)), daemon=True
         )
+        self._finished = False
         self._process.start()
         child.close()
+
+    @classmethod
+    @contextmanager
+    def maybe(cls, chromium: str | None, parallel: int = 2) -> Iterator[PdfPrinter | None]:
+        """A running printer for ``chromium``, or None when there is no browser to print with."""
+        if chromium is None:
+            yield None
+            return
+        with cls(chromium, parallel) as printer:
+            yield printer
 
     def print(self, html: Path) -> None:
         """Print ``html`` to the PDF beside it (A4, the page's print stylesheet), in the
@@ -135,6 +147,7 @@ class PdfPrinter:
 
     def finish(self) -> None:
         """Wait until every page is printed."""
+        self._finished = True
         try:
             self._conn.send(None)
             error = self._conn.recv()
@@ -149,9 +162,9 @@ class PdfPrinter:
 
     def __exit__(self, *exc: object) -> None:
         self._conn.close()
-        if self._process.is_alive():
+        if self._finished:
             self._process.join(timeout=10)
-        if self._process.is_alive():
+        if self._process.is_alive():  # stopped before its work was done: no need to wait
             self._process.terminate()
             self._process.join()
 

@@ -416,8 +416,12 @@ def write_profiles(
     options: ProfileOptions,
     config: Config,
     progress: Callable[[str], None] = lambda _m: None,
+    printer: PdfPrinter | None = None,
 ) -> list[Path]:
     """Write ``index.html`` and per area ``<hr_id>.html`` and ``<hr_id>.pdf`` into ``options.out``.
+
+    ``printer``: a running :class:`PdfPrinter` (the command line starts it before its imports);
+    without one, one is started here when PDFs are wanted.
 
     Returns the files written. Raises :class:`InputError` for a missing build, history or
     sensitivity directory, and :class:`QuartiereError` when PDFs are wanted but no Chromium is
@@ -430,8 +434,10 @@ def write_profiles(
     build = data.read_build_layers(options.build)
     sensitivity = _read_sensitivity(options.sensitivity)
     with ExitStack() as stack:
-        # Chromium starts now, in a process of its own, and prints each page once it is written.
-        printer = stack.enter_context(PdfPrinter(chromium)) if chromium is not None else None
+        # Chromium runs in a process of its own and prints each page once it is written (one
+        # page at a time keeps up with the drawing and leaves the cores to it).
+        if printer is None and chromium is not None:
+            printer = stack.enter_context(PdfPrinter(chromium, parallel=1))
         return _write(options, config, build, sensitivity, printer, progress, start)
 
 
