@@ -143,13 +143,15 @@ class PdfPrinter:
     def print(self, html: Path) -> None:
         """Print ``html`` to the PDF beside it (A4, the page's print stylesheet), in the
         background."""
-        self._conn.send(str(html))
+        with suppress(OSError):  # the printer has stopped: finish() says why
+            self._conn.send(str(html))
 
     def finish(self) -> None:
         """Wait until every page is printed."""
         self._finished = True
         try:
-            self._conn.send(None)
+            with suppress(OSError):
+                self._conn.send(None)
             error = self._conn.recv()
         except (EOFError, OSError):
             error = "the printer process ended unexpectedly"
