@@ -6,8 +6,10 @@ module's fast unit tests call each function, and runs every mutant against only 
 fastest first, stopping at the first failure, two mutants at a time, each with a CPU-time limit.
 This script then reads mutmut's results and prints, per module: mutants, killed (a test failed,
 timed out or the type checker refused it), survived, not covered by any test, equivalent
-(excluded from the denominator), the score killed / (mutants - equivalent) and the run time. It
-lists the survivors (``mutants/survivors.txt``) and exits 1 when a module scores below the goal.
+(excluded from the denominator), the score killed / (mutants - equivalent) and the run time
+(wall clock and the CPU minutes of mutmut and its workers). It flags entries of the equivalent
+list whose mutant no longer exists or is killed, lists the survivors (``mutants/survivors.txt``)
+and exits 1 when a module scores below the goal.
 
 Equivalent mutants are reviewed in ``tests/mutation/equivalent.txt``: one per line,
 ``<mutant name>  # <why no observable behaviour can differ>``.
@@ -29,6 +31,7 @@ import difflib
 import json
 import os
 import re
+import resource
 import shutil
 import subprocess
 import sys
@@ -117,11 +120,17 @@ def prepare(module: str, keep: bool) -> Path:
     return work
 
 
+def _children_cpu() -> float:
+    """CPU seconds (user + system) of the finished child processes so far."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def run_module(module: str, jobs: int, keep: bool) -> float | None:
     """Run mutmut on one module; its wall-clock minutes, or None when mutmut failed."""
     work = prepare(module, keep)
     env = {**os.environ, "HYPOTHESIS_PROFILE": "mutation"}  # the same examples for every mutant
-    start = time.monotonic()
+    start, cpu = time.monotonic(), _children_cpu()
     print(f"{module}: running mutmut ({jobs} jobs) ...", flush=True)
     run = subprocess.run(
         [sys.executable, "-m", "mutmut", "run", "--max-children", str(jobs)],
@@ -129,11 +138,11 @@ def run_module(module: str, jobs: int, keep: bool) -> float | None:
         env=env,
         stdout=subprocess.DEVNULL,
     )
-    minutes = (time.monotonic() - start) / 60
+    minutes, cpu = (time.monotonic() - start) / 60, (_children_cpu() - cpu) / 60
     if run.returncode != 0:
         print(f"{module}: mutmut run failed (exit {run.returncode})", file=sys.stderr)
         return None
-    (work / "minutes.txt").write_text(f"{minutes:.2f} {jobs}\n", encoding="utf-8")
+    (work / "minutes.txt").write_text(f"{minutes:.2f} {jobs} {cpu:.2f}\n", encoding="utf-8")
     return minutes
 
 
@@ -204,7 +213,8 @@ def report(modules: list[str], goal: float) -> int:
     """Print the score per module from mutmut's results; 1 when a module is below ``goal``."""
     equivalent = equivalents()
     seen: set[str] = set()
-    rows = []
+    killed_listed: list[str] = []  # listed as equivalent, yet a test kills the mutant
+    rows: list[tuple[str, str, int | None, Counter[str], float | None, str]] = []
     survivors: dict[str, list[str]] = defaultdict(list)
     failed = False
     diffs: dict[str, str] = {}
@@ -220,10 +230,12 @@ def report(modules: list[str], goal: float) -> int:
             diffs.update(mutant_diffs(meta, prefix))  # else the listing shows names only
         count: Counter[str] = Counter()
         for name, code in codes.items():
-            if name in equivalent:
+            seen.update({name} & equivalent.keys())
+            if name in equivalent and (code in SURVIVED or code in NO_TESTS):
                 count["equivalent"] += 1
-                seen.add(name)
             elif code in KILLED:
+                if name in equivalent:
+                    killed_listed.append(name)
                 count["killed"] += 1
             elif code in SURVIVED or code in NO_TESTS:
                 count["survived" if code in SURVIVED else "no tests"] += 1
@@ -239,20 +251,21 @@ def report(modules: list[str], goal: float) -> int:
         timing = MUTANTS / module / "minutes.txt"
         took = ""
         if timing.exists():
-            minutes, jobs = timing.read_text(encoding="utf-8").split()
+            minutes, jobs, *cpu = timing.read_text(encoding="utf-8").split()
             took = f"{float(minutes):.1f} min/{jobs}"
+            took += f", {float(cpu[0]):.1f} CPU-min" if cpu else ""
         rows.append((module, prefix, len(codes), count, score, took))
 
-    print("\nmutation score per module (mutmut; run time in minutes / parallel jobs)\n")
+    print("\nmutation score per module (mutmut; wall-clock minutes / parallel jobs, CPU minutes)\n")
     header = ("module", "mutants", "killed", "survived", "no tests", "other", "equiv.", "score")
     print("{:<34} {:>7} {:>7} {:>8} {:>8} {:>5} {:>6} {:>7}".format(*header), "  time")
-    for _module, prefix, total, c, score, took in rows:
+    for _module, prefix, total, c, shown, took in rows:
         if total is None:
             print(f"{prefix:<34} not run")
             continue
         print(
             f"{prefix:<34} {total:>7} {c['killed']:>7} {c['survived']:>8} {c['no tests']:>8} "
-            f"{c['other']:>5} {c['equivalent']:>6} {score:>7.1%}  {took}",
+            f"{c['other']:>5} {c['equivalent']:>6} {shown:>7.1%}  {took}",
             f" (not checked: {c['not checked']})" if c["not checked"] else "",
         )
     prefixes = tuple(row[1] + "." for row in rows)
@@ -260,6 +273,10 @@ def report(modules: list[str], goal: float) -> int:
     if stale:
         print(f"\n{len(stale)} entries of {EQUIVALENT.name} name no mutant (renumbered?):")
         for name in stale:
+            print(f"  {name}")
+    if killed_listed:
+        print(f"\n{len(killed_listed)} entries of {EQUIVALENT.name} name a killed mutant (remove):")
+        for name in sorted(killed_listed):
             print(f"  {name}")
     listing = MUTANTS / "survivors.txt"
     lines = [name for prefix in sorted(survivors) for name in survivors[prefix]]

@@ -25,7 +25,9 @@ from quartiere.delineate.clustering import (
     holes,
     minimum,
     rings,
+    seeds,
 )
+from quartiere.errors import ConfigError
 
 
 def grid(labels: str):
@@ -503,3 +505,11 @@ def test_a_run_with_every_role_phase_and_reason_and_the_types_it_returns():
     assert {name: str(v.dtype) for name, v in result.values.items()} == {
         "c_mss": "float64", "c_schools": "float64", "c_atlas": "float64", "n_criteria": "float64"
     }  # fmt: skip
+
+
+@pytest.mark.parametrize("key", ["seed", "join"])
+def test_a_rule_that_bypassed_validation_is_named_by_its_key(key):
+    """seeds() names the configuration key in the error (model_copy skips the validation)."""
+    values = {name: np.zeros(2) for name in ("c_mss", "c_schools", "c_atlas", "n_criteria")}
+    with pytest.raises(ConfigError, match=rf"^delineation\.{key}: 'c_mss \+' is not a valid"):
+        seeds(values, rules().model_copy(update={key: "c_mss +"}))

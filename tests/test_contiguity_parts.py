@@ -8,6 +8,8 @@ polygons with holes and of multipolygons, the pairing of shared segments.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 import shapely
@@ -182,11 +184,11 @@ def test_a_polygon_with_a_hole_and_a_multipolygon_have_their_neighbours():
 def test_pairs_sharing_a_group_held_by_two_or_more_owners():
     groups = np.array([0, 0, 1, 1, 2, 3, 3])
     owners = np.array([0, 1, 1, 2, 2, 3, 3])  # group 3 twice by owner 3 counts once
-    rows, cols = _pairs_sharing(groups, owners, 5)
+    rows, cols = _pairs_sharing(groups, owners)
     assert rows.dtype == np.int64 and cols.dtype == np.int64
     pairs = set(zip(rows.tolist(), cols.tolist(), strict=True))
     assert pairs == {(0, 0), (0, 1), (1, 0), (1, 1), (1, 2), (2, 1), (2, 2)}
-    empty_rows, empty_cols = _pairs_sharing(np.array([], dtype=np.int64), np.array([]), 3)
+    empty_rows, empty_cols = _pairs_sharing(np.array([], dtype=np.int64), np.array([]))
     assert empty_rows.dtype == np.int64 and empty_rows.size == 0 and empty_cols.size == 0
 
 
@@ -347,3 +349,11 @@ def test_outline_needs_more_than_the_tolerance_unshared_at_the_exact_value(notch
 
     graph = build_contiguity(np.array(framed_cell(notch), dtype=object), tolerance=1.0)
     assert bool(graph.exterior[1]) is exposed
+
+
+def test_overlap_along_parallel_and_point_segments_warns_nothing():
+    """A parallel q divides by dv = 0 and a point q computes 0/0: the caller sees no warning."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert overlap(P, ((2, 0.5), (5, 0.5)), 1.0) == pytest.approx(3.0)  # divide by zero
+        assert overlap(P, ((4, 0), (4, 0)), 1.0) == 0.0  # 0 / 0

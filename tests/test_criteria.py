@@ -117,3 +117,36 @@ def test_count_criteria_treats_no_data_as_not_met():
         }
     )
     assert count_criteria(flags).tolist() == [2, 2, 1]
+
+
+def test_schools_shares_are_floats_and_a_nullable_lmb_share_reads_na_as_unknown():
+    ov = overlaps([("K1", "P1", 60.0), ("K2", "P1", 40.0), ("K2", "P2", 100.0)])
+    lmb = pd.Series({"K1": 80.0, "K2": None}, dtype="Float64")  # <NA>: no lmb share known
+    area = pd.Series({"P1": 100.0, "P2": 100.0})
+    out = schools_criterion(ov, lmb, area, lmb_threshold=75, min_area_share=0.5, min_coverage=0.3)
+    assert out["lmb_area_share"].dtype == np.float64
+    assert out["lmb_coverage"].dtype == np.float64
+    assert out["lmb_coverage"].tolist() == pytest.approx([0.6, 0.0])
+    assert out.loc["P1", "c_schools"] == 1
+    assert pd.isna(out.loc["P2", "c_schools"])
+
+
+def test_schools_area_share_at_the_tolerance_below_the_minimum_still_meets_it():
+    # flagged area exactly min_area_share - 1e-9 of the PLR: inside the float tolerance
+    at = 0.5 - 1e-9
+    ov = overlaps([("K1", "P1", at), ("K2", "P1", 1.0 - at), ("K1", "P2", at - 1e-9)])
+    lmb = pd.Series({"K1": 80.0, "K2": 10.0})
+    area = pd.Series({"P1": 1.0, "P2": 1.0})
+    out = schools_criterion(ov, lmb, area, lmb_threshold=75, min_area_share=0.5, min_coverage=0.0)
+    assert out["c_schools"].tolist() == [1, 0]
+
+
+def test_atlas_population_quantiles_put_an_uninhabited_top_value_in_stratum_1():
+    # the highest value has no inhabitants: its midpoint is the total, still the top stratum
+    values = pd.Series([1.0, 2.0, 3.0], index=list("abc"))
+    pop = pd.Series([100.0, 100.0, 0.0], index=list("abc"))
+    out = atlas_strata(
+        values, pop, AtlasCriterion(strata=2, flag_strata=[1], method="quantiles_population")
+    )
+    assert out["atlas_stratum"].tolist() == [2, 1, 1]
+    assert out["c_atlas"].tolist() == [0, 1, 1]

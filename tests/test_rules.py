@@ -276,3 +276,32 @@ def test_names_in_an_expression():
     with pytest.raises(ConfigError) as info:
         names_in("c_foo", key="join")
     assert str(info.value).startswith("delineation.join: unknown name 'c_foo'")
+
+
+def test_rule_values_are_float64_with_no_data_as_zero_from_every_column_type():
+    values = rule_values(
+        {
+            "c_mss": pd.array([1, None], dtype="Int8"),
+            "c_schools": [None, 1],
+            "c_atlas": pd.Series([1.0, np.nan]),
+            "n_criteria": np.array([1, 2], dtype=np.int8),
+        }
+    )
+    assert {name: v.dtype for name, v in values.items()} == dict.fromkeys(values, np.float64)
+    assert {name: v.tolist() for name, v in values.items()} == {
+        "c_mss": [1.0, 0.0],
+        "c_schools": [0.0, 1.0],
+        "c_atlas": [1.0, 0.0],
+        "n_criteria": [1.0, 2.0],
+    }
+    # whole numbers without no data, in a list or a nullable column: floats all the same
+    plain = rule_values(
+        {
+            "c_mss": [1, 0],
+            "c_schools": pd.array([0, 1], dtype="Int8"),
+            "c_atlas": pd.Series([1, 1]),
+            "n_criteria": [2, 1],
+        }
+    )
+    assert {name: v.dtype for name, v in plain.items()} == dict.fromkeys(plain, np.float64)
+    assert plain["c_schools"].tolist() == [0.0, 1.0]

@@ -486,23 +486,29 @@ def profiles(
     quiet: bool,
 ) -> None:
     """Profiles (Bestandsaufnahme) of every Handlungsraum: offline HTML and A4 PDF."""
-    from quartiere.config import load_config
-    from quartiere.present.profile_data import editions_beside
-    from quartiere.present.profiles import ProfileOptions, write_profiles
+    from quartiere.present.printing import PdfPrinter, find_chromium
 
     start = time.perf_counter()
     _out_dir(out_dir)
-    config = load_config(config_path)
-    options = ProfileOptions(
-        build=build_path,
-        out=out_dir,
-        history=history_dir,
-        sensitivity=sensitivity_dir,
-        editions=tuple(editions_beside(config_path)),
-        pdf=not no_pdf,
-    )
-    with output_lock(out_dir):
-        written = write_profiles(options, config, progress=(lambda _: None) if quiet else _say)
+    chromium = None if no_pdf else find_chromium()
+    # Chromium starts first, in a process of its own, while this one imports, reads and draws.
+    with PdfPrinter.maybe(chromium, parallel=1) as printer:
+        from quartiere.config import load_config
+        from quartiere.present.profile_data import editions_beside
+        from quartiere.present.profiles import ProfileOptions, write_profiles
+
+        config = load_config(config_path)
+        options = ProfileOptions(
+            build=build_path,
+            out=out_dir,
+            history=history_dir,
+            sensitivity=sensitivity_dir,
+            editions=tuple(editions_beside(config_path)),
+            pdf=not no_pdf,
+        )
+        say = (lambda _: None) if quiet else _say
+        with output_lock(out_dir):
+            written = write_profiles(options, config, progress=say, printer=printer)
     click.echo(f"wrote {len(written)} files into {out_dir} in {time.perf_counter() - start:.1f} s")
 
 

@@ -92,14 +92,14 @@ class Contiguity:
 
 def component_labels(adjacency: sparse.csr_array, mask: np.ndarray | None = None) -> np.ndarray:
     """Connected components of the subgraph induced by ``mask``; ``-1`` outside the mask."""
-    n = adjacency.shape[0]
-    keep = np.ones(n, dtype=bool) if mask is None else np.asarray(mask, dtype=bool)
-    labels = np.full(n, -1, dtype=np.int64)
-    idx = np.flatnonzero(keep)
+    n, _ = adjacency.shape
+    labels = np.full(n, -1)
+    idx = np.arange(n) if mask is None else np.flatnonzero(mask)
     if idx.size == 0:
         return labels
     sub = adjacency[idx][:, idx]
-    _, sub_labels = csgraph.connected_components(sub, directed=False)
+    # symmetric: its weakly connected components (the default) are the undirected ones
+    _, sub_labels = csgraph.connected_components(sub)
     labels[idx] = sub_labels
     return labels
 
@@ -116,7 +116,7 @@ def _symmetric_bool(rows: np.ndarray, cols: np.ndarray, n: int) -> sparse.csr_ar
     return matrix
 
 
-def _pairs_sharing(groups: np.ndarray, owners: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+def _pairs_sharing(groups: np.ndarray, owners: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Pairs of distinct owners holding the same group (segment or vertex), via S^T S.
 
     ``groups`` are dense 0-based ids, one per entry of ``owners``.
@@ -124,11 +124,8 @@ def _pairs_sharing(groups: np.ndarray, owners: np.ndarray, n: int) -> tuple[np.n
     if groups.size == 0:
         empty = np.empty(0, dtype=np.int64)
         return empty, empty
-    incidence = sparse.coo_array(
-        (np.ones(groups.size, dtype=np.int32), (groups, owners)), shape=(int(groups.max()) + 1, n)
-    ).tocsr()
-    incidence.sum_duplicates()
-    incidence.data[:] = 1
+    # Only the sparsity pattern is read: which owners hold a group (tocsr merges duplicates).
+    incidence = sparse.coo_array((np.ones(groups.size), (groups, owners))).tocsr()
     # Only groups held by two or more polygons create edges; dropping the rest keeps S^T S small.
     shared = np.flatnonzero(np.diff(incidence.indptr) >= 2)
     incidence = incidence[shared]
@@ -200,16 +197,15 @@ def _vertex_ids(coords: np.ndarray, grid_size: float) -> np.ndarray:
     snapped = np.rint(coords / grid_size).astype(np.int64)
     snapped -= snapped.min(axis=0)
     span_x, span_y = (int(v) + 1 for v in snapped.max(axis=0))
-    if span_x * span_y < 2**62:
+    # A speed switch, not a rule: both paths give the same ids (tested), so it is not mutated.
+    if span_x * span_y < 2**62:  # pragma: no mutate
         # One integer key per point sorts twice as fast as a two-column lexsort.
         key = snapped[:, 0] * span_y + snapped[:, 1]
         _, vertex = np.unique(key, return_inverse=True)
         return vertex.astype(np.int64)
     order = np.lexsort((snapped[:, 1], snapped[:, 0]))
     ordered = snapped[order]
-    new_vertex = np.empty(order.size, dtype=bool)
-    new_vertex[0] = True
-    np.any(ordered[1:] != ordered[:-1], axis=1, out=new_vertex[1:])
+    new_vertex = np.r_[True, np.any(ordered[1:] != ordered[:-1], axis=1)]
     vertex = np.empty(order.size, dtype=np.int64)
     vertex[order] = np.cumsum(new_vertex) - 1
     return vertex
@@ -255,7 +251,7 @@ def build_contiguity(
         raise ValueError(f"kind must be 'rook' or 'queen', not {kind!r}")
     if tolerance < 0:
         raise ValueError("tolerance must be >= 0")
-    geoms = np.asarray(getattr(geometry, "values", geometry), dtype=object)
+    geoms = np.asarray(geometry)  # GeoSeries, GeometryArray, list: an object array
     n = geoms.size
     tol = max(float(tolerance), _EPS)
 
@@ -274,15 +270,15 @@ def build_contiguity(
     seg_owner = coord_owner[start]
     seg_key = np.minimum(va, vb) * n_vertices + np.maximum(va, vb)
 
-    key_order = np.argsort(seg_key, kind="stable")
+    key_order = np.argsort(seg_key)  # the order within a run of equal keys is never read
     sorted_keys = seg_key[key_order]
     sorted_owner = seg_owner[key_order]
-    new_run = np.r_[True, sorted_keys[1:] != sorted_keys[:-1]]
+    new_run = np.r_[True, np.diff(sorted_keys) != 0]
     run_start = np.flatnonzero(new_run)
     run_id = np.cumsum(new_run) - 1
 
     # Exactly shared segments: the common case on a noded coverage.
-    rows, cols = _pairs_sharing(run_id, sorted_owner, n)
+    rows, cols = _pairs_sharing(run_id, sorted_owner)
 
     # Segments held by one polygon only (several times by the same polygon still counts as one).
     owner_min = np.minimum.reduceat(sorted_owner, run_start)
@@ -315,14 +311,14 @@ def build_contiguity(
         # With a tolerance, a corner contact yields a short band of overlap; demanding more than
         # the tolerance (at least _EPS) keeps rook strict about corners.
         long_enough = shared.data > tol
-        extra_rows.append(shared.row[long_enough].astype(np.int64))
-        extra_cols.append(shared.col[long_enough].astype(np.int64))
+        extra_rows.append(shared.row[long_enough])
+        extra_cols.append(shared.col[long_enough])
         if kind == "queen":
             extra_rows.append(lonely_owner[i])
             extra_cols.append(lonely_owner[j])
 
     if kind == "queen":
-        vrows, vcols = _pairs_sharing(vertex, coord_owner, n)
+        vrows, vcols = _pairs_sharing(vertex, coord_owner)
         extra_rows.append(vrows)
         extra_cols.append(vcols)
 

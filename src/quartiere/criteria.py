@@ -87,14 +87,14 @@ def _aligned(name: str, flag: Any, index: pd.Index) -> pd.Series:
                 f"criterion {name}: its Series lacks plr_id(s) of the planning areas, e.g."
                 f" {index[~index.isin(flag.index)][0]!r} (index it like the planning areas)"
             )
-        return flag.reindex(index).astype("Int8").rename(name)
-    return pd.Series(flag, index=index).astype("Int8").rename(name)
+        return flag.loc[index].astype("Int8")  # named by its key in extra_criteria's frame
+    return pd.Series(flag, index=index).astype("Int8")
 
 
-def _flag(met: pd.Series, known: pd.Series) -> pd.Series:
-    out = pd.Series(pd.array(np.where(met, 1, 0), dtype="Int8"), index=met.index)
-    out[~known.to_numpy(dtype=bool)] = pd.NA
-    return out
+def _flag(met: pd.Series, known: pd.Series | None = None) -> pd.Series:
+    """1/0 where ``met``, as Int8; <NA> where not ``known`` (a bool Series on the same index)."""
+    flag = pd.Series(np.where(met, 1, 0), index=met.index, dtype="Int8")
+    return flag if known is None else flag.where(known)
 
 
 def _normalise_class(values: pd.Series) -> pd.Series:
@@ -126,17 +126,18 @@ def mss_attention(mss: pd.DataFrame, rules: Sequence[MssRule], plr_ids: pd.Index
     status = _normalise_class(table["status"])
     dynamic = _normalise_class(table["dynamic"])
     met = pd.Series(False, index=plr_ids)
-    for rule in rules:
-        match = pd.Series(True, index=plr_ids)
-        if rule.status is not None:
-            match &= status.isin([s.strip().lower() for s in rule.status]).fillna(False)
+    for rule in rules:  # isin() gives a bool Series, False for <NA>
+        match = (
+            status.isin([s.strip().lower() for s in rule.status])
+            if rule.status is not None
+            else True
+        )
         if rule.dynamic is not None:
-            match &= dynamic.isin([d.strip().lower() for d in rule.dynamic]).fillna(False)
-        met |= match.astype(bool)
-    known = status.notna()
+            match = dynamic.isin([d.strip().lower() for d in rule.dynamic]) & match
+        met |= match
+    # every column is indexed by plr_ids
     return pd.DataFrame(
-        {"mss_status": status, "mss_dynamic": dynamic, "c_mss": _flag(met, known)},
-        index=plr_ids,
+        {"mss_status": status, "mss_dynamic": dynamic, "c_mss": _flag(met, status.notna())}
     )
 
 
@@ -216,10 +217,10 @@ def schools_criterion(
         ``lmb_area_share`` (0-1, share of the PLR's area in flagged catchments), ``lmb_coverage``
         (0-1) and ``c_schools`` per PLR.
     """
-    share = lmb_share.reindex(overlaps["source"]).to_numpy(dtype=float)
+    share = lmb_share.reindex(overlaps["source"]).to_numpy()  # float; <NA> or no catchment: NaN
     known = ~np.isnan(share)
     flagged = known & (np.nan_to_num(share) >= lmb_threshold)
-    area = overlaps["area_m2"].to_numpy(dtype=float)
+    area = overlaps["area_m2"].to_numpy()
     sums = (
         pd.DataFrame(
             {
@@ -242,8 +243,7 @@ def schools_criterion(
             "lmb_area_share": area_share.where(has_data),
             "lmb_coverage": coverage,
             "c_schools": _flag(met, has_data),
-        },
-        index=plr_area_m2.index,
+        }  # every column is indexed by plr_area_m2's index
     )
 
 
@@ -254,16 +254,15 @@ def schools_by_location(
 
     ``school_plr`` is the PLR id each school stands in, ``school_flagged`` its 0/1 flag.
     """
-    frame = pd.DataFrame({"plr": school_plr, "flagged": school_flagged.astype(int)})
+    frame = pd.DataFrame({"plr": school_plr, "flagged": school_flagged})
     n = frame.groupby("plr").size().reindex(plr_ids, fill_value=0)
     flagged = frame.groupby("plr")["flagged"].sum().reindex(plr_ids, fill_value=0)
     return pd.DataFrame(
         {
             "n_schools": n.astype(int),
             "n_schools_flagged": flagged.astype(int),
-            "c_schools_location": _flag(flagged > 0, pd.Series(True, index=plr_ids)),
-        },
-        index=plr_ids,
+            "c_schools_location": _flag(flagged > 0),
+        }  # every column is indexed by plr_ids
     )
 
 
@@ -287,23 +286,23 @@ def atlas_strata(values: pd.Series, population: pd.Series, rule: AtlasCriterion)
     if rule.method == "quantiles_count":
         # rank "min" keeps equal values in the same stratum
         position = v.rank(method="min").to_numpy() - 1
-        bin_ = np.floor(position * k / len(v)).astype(int)
+        bin_ = np.floor(position * k / len(v))
     elif rule.method == "quantiles_population":
         pop = population.reindex(v.index).fillna(0.0)
-        order = np.argsort(v.to_numpy(), kind="stable")
+        order = np.lexsort([v.to_numpy()])  # stable: ties in the order of the planning areas
         # A PLR belongs to the quantile holding the middle of its inhabitants.
         midpoint = np.empty(len(v))
         midpoint[order] = np.cumsum(pop.to_numpy()[order]) - pop.to_numpy()[order] / 2
-        bin_ = np.floor(midpoint * k / pop.sum()).astype(int)
+        bin_ = np.floor(midpoint * k / pop.sum())
     else:
         assert rule.breaks is not None
-        bin_ = np.searchsorted(np.asarray(rule.breaks), v.to_numpy(), side="left")
-    stratum = pd.Series(pd.NA, index=values.index, dtype="Int8")
-    stratum[known] = (k - np.clip(bin_, 0, k - 1)).astype("int8")
-    met = stratum.isin(rule.flag_strata).fillna(False).astype(bool)
+        bin_ = np.searchsorted(np.asarray(rule.breaks), v.to_numpy())  # value <= break: below
+    stratum = pd.Series(index=values.index, dtype="Int8")  # <NA> without a value
+    # bins are whole numbers >= 0; the last PLR by value can reach k when it has no inhabitants
+    stratum[known] = k - np.minimum(bin_, k - 1)
+    met = stratum.isin(rule.flag_strata)  # False for <NA>
     return pd.DataFrame(
-        {"atlas_value": values, "atlas_stratum": stratum, "c_atlas": _flag(met, known)},
-        index=values.index,
+        {"atlas_value": values, "atlas_stratum": stratum, "c_atlas": _flag(met, known)}
     )
 
 

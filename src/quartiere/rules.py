@@ -121,20 +121,18 @@ def _evaluate(node: ast.AST, values: Mapping[str, np.ndarray], n: int) -> np.nda
     if isinstance(node, ast.BinOp):
         op = _ARITH[type(node.op)]
         return op(_evaluate(node.left, values, n), _evaluate(node.right, values, n))
-    if isinstance(node, ast.Compare):
-        # Chained comparisons (1 <= n_criteria <= 2) mean the conjunction of each link.
-        result = np.ones(n, dtype=bool)
-        left = _evaluate(node.left, values, n)
-        for link, comparator in zip(node.ops, node.comparators, strict=True):
-            right = _evaluate(comparator, values, n)
-            result &= _COMPARE[type(link)](left, right)
-            left = right
-        return result
-    raise TypeError(type(node).__name__)  # unreachable after _check_node
+    # What _check_node leaves: a comparison. Chained ones (1 <= n_criteria <= 2) mean the
+    # conjunction of each link.
+    assert isinstance(node, ast.Compare)
+    operands = [_evaluate(x, values, n) for x in (node.left, *node.comparators)]
+    result = np.ones(n, dtype=bool)
+    for i, link in enumerate(node.ops):
+        result &= _COMPARE[type(link)](operands[i], operands[i + 1])
+    return result
 
 
 def _truth(values: np.ndarray) -> np.ndarray:
-    return values if values.dtype == bool else values != 0
+    return values != 0
 
 
 def compile_rule(expression: str, key: str = "rule") -> Callable[[pd.DataFrame], np.ndarray]:
@@ -171,10 +169,7 @@ def compile_rule(expression: str, key: str = "rule") -> Callable[[pd.DataFrame],
     """
     tree = _parsed(str(expression), key)
 
-    def rule(frame: pd.DataFrame) -> np.ndarray:
-        missing = [name for name in RULE_NAMES if name not in frame.columns]
-        if missing:
-            raise KeyError(f"planning areas lack column(s) {', '.join(missing)}")
+    def rule(frame: pd.DataFrame) -> np.ndarray:  # rule_values refuses missing columns
         return _truth(np.asarray(_evaluate(tree, rule_values(frame), len(frame))))
 
     return rule
@@ -217,10 +212,11 @@ def rule_values(flags: pd.DataFrame | Mapping[str, np.ndarray]) -> dict[str, np.
     out = {}
     for name in (*RULE_NAMES, *(n for n in _EXTRA_NAMES if n in flags)):
         column = flags[name]
-        if isinstance(column, np.ndarray) and column.dtype.kind in "fiub":
-            out[name] = np.nan_to_num(column.astype(float), nan=0.0)
+        # A fast path for plain numeric arrays, not a rule: the pandas path gives the same floats.
+        if isinstance(column, np.ndarray) and column.dtype.kind in "fiub":  # pragma: no mutate
+            out[name] = np.nan_to_num(column.astype(float))  # NaN -> 0.0
         else:
-            out[name] = pd.to_numeric(pd.Series(column)).astype("Float64").fillna(0).to_numpy(float)
+            out[name] = pd.to_numeric(pd.Series(column)).to_numpy(dtype=float, na_value=0.0)
     return out
 
 

@@ -52,10 +52,6 @@ def area_links(
     [{'old_hr_id': '01', 'new_hr_id': '07', 'match': True}]
     """
     columns = ["old_hr_id", "new_hr_id", "overlap_m2", "share_of_old", "share_of_new", "match"]
-    if len(old) == 0 or len(new) == 0:
-        return pd.DataFrame(
-            {c: pd.Series(dtype=object if c.endswith("id") else float) for c in columns}
-        ).astype({"match": bool})
     old_geom = np.asarray(old.geometry.values)
     new_geom = np.asarray(new.geometry.values)
     i_old, i_new = shapely.STRtree(new_geom).query(old_geom, predicate="intersects")
@@ -73,8 +69,8 @@ def area_links(
     )
     pairs = pairs[(pairs["share_of_old"] >= min_link) | (pairs["share_of_new"] >= min_link)]
     pairs = pairs.sort_values(
-        ["overlap_m2", "old_hr_id", "new_hr_id"], ascending=[False, True, True], kind="stable"
-    ).reset_index(drop=True)
+        ["overlap_m2", "old_hr_id", "new_hr_id"], ascending=[False, True, True], ignore_index=True
+    )
     pairs["match"] = match_areas(pairs, min_overlap)
     return pairs[columns]
 
@@ -129,11 +125,10 @@ def mutual_best(
     )
     if pairs.empty:
         return np.zeros(0, dtype=bool)
-    order = pairs.sort_values(
-        ["overlap", "old", "new"], ascending=[False, True, True], kind="stable"
-    )
-    best_of_old = order.groupby("old", sort=False).head(1).index
-    best_of_new = order.groupby("new", sort=False).head(1).index
+    order = pairs.sort_values(["overlap", "old", "new"], ascending=[False, True, True])
+    # head(1): each group's first row in the frame's order; isin reads the index as a set
+    best_of_old = order.groupby("old").head(1).index
+    best_of_new = order.groupby("new").head(1).index
     return (
         pairs.index.isin(best_of_old)
         & pairs.index.isin(best_of_new)
@@ -175,16 +170,17 @@ def match_frames(
     columns = ["old", "new", "old_hr_id", "new_hr_id", "overlap_m2", "share"]
     old_geoms, new_geoms = np.asarray(old.geometry.values), np.asarray(new.geometry.values)
     if len(old_geoms) == 0 or len(new_geoms) == 0:
-        return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+        return pd.DataFrame(columns=columns)  # no rows: object columns
     old_ids, new_ids = old["hr_id"].astype(str).to_numpy(), new["hr_id"].astype(str).to_numpy()
     old_part = (old["is_part"] if "is_part" in old else is_lettered_part(old["hr_id"])).to_numpy()
     new_part = (new["is_part"] if "is_part" in new else is_lettered_part(new["hr_id"])).to_numpy()
     i_new, i_old = shapely.STRtree(old_geoms).query(new_geoms, predicate="intersects")
-    same_kind = new_part[i_new].astype(bool) == old_part[i_old].astype(bool)
+    same_kind = new_part[i_new] == old_part[i_old]
     i_new, i_old = i_new[same_kind], i_old[same_kind]
     inter = shapely.area(shapely.intersection(new_geoms[i_new], old_geoms[i_old]))
     smaller = np.minimum(shapely.area(new_geoms[i_new]), shapely.area(old_geoms[i_old]))
-    share = np.divide(inter, smaller, out=np.zeros_like(inter), where=smaller > 0)
+    # The intersection is no larger than either area: 0 for a degenerate area without any.
+    share = inter / np.maximum(smaller, np.finfo(float).tiny)
     # Ties go to the smaller hr_id (as in the diff's links), not to the earlier row of the file.
     old_rank, new_rank = _id_rank(old_ids), _id_rank(new_ids)
     keep = mutual_best(old_rank[i_old], new_rank[i_new], inter, share, min_overlap)
@@ -198,14 +194,12 @@ def match_frames(
             "share": share[keep],
         }
     )
-    return out.sort_values("new", kind="stable").reset_index(drop=True)
+    return out.sort_values("new").reset_index(drop=True)  # a new area is in one match at most
 
 
 def _id_rank(ids: np.ndarray) -> np.ndarray:
     """Per row, its position in hr_id order (rows with equal ids in row order): unique keys."""
-    rank = np.empty(len(ids), dtype=np.int64)
-    rank[np.argsort(ids, kind="stable")] = np.arange(len(ids))
-    return rank
+    return np.argsort(np.lexsort([ids]))  # lexsort is stable; the inverse of a permutation
 
 
 def match_areas(links: pd.DataFrame, min_overlap: float = 0.5) -> pd.Series:
@@ -224,8 +218,6 @@ def match_areas(links: pd.DataFrame, min_overlap: float = 0.5) -> pd.Series:
     pandas.Series
         Boolean, indexed like ``links``: the pair is a match.
     """
-    if links.empty:
-        return pd.Series(False, index=links.index)
     same_kind = (
         is_lettered_part(links["old_hr_id"]) == is_lettered_part(links["new_hr_id"])
     ).to_numpy()

@@ -96,7 +96,7 @@ class Reason(enum.IntEnum):
 def _frozen(values: np.ndarray) -> np.ndarray:
     """A read-only copy-free view: a Clustering never aliases a writable array."""
     out = np.asarray(values).view()
-    out.flags.writeable = False
+    out.setflags(write=False)
     return out
 
 
@@ -133,7 +133,7 @@ class Territory:
         zeros = np.zeros(n, dtype=np.int64)
 
         def own(values: np.ndarray, dtype: type | None = None) -> np.ndarray:
-            return _frozen(np.array(values, dtype=dtype, copy=True))
+            return _frozen(np.array(values, dtype=dtype))  # np.array copies
 
         return cls(
             rank=own(np.arange(n) if rank is None else rank, np.int64),
@@ -148,22 +148,16 @@ class Territory:
     @classmethod
     def from_frame(cls, frame: pd.DataFrame, ids: np.ndarray) -> Territory:
         """From the planning-area frame of :func:`quartiere.delineate.delineate`."""
-        n = len(frame)
-        if pd.Index(ids).is_monotonic_increasing:
-            rank = np.arange(n, dtype=np.int64)
-        else:
-            rank = np.empty(n, dtype=np.int64)
-            rank[np.argsort(ids, kind="stable")] = np.arange(n)
         units = {}
         for border, column in (("bezirk", "bezirk"), ("prognoseraum", "pgr_id")):
             if column in frame.columns:
-                units[border] = pd.factorize(frame[column].astype(str))[0].astype(np.int64)
+                units[border] = pd.factorize(frame[column].astype(str))[0]
         return cls.of(
-            population=pd.to_numeric(frame["population"]).astype(float).fillna(0.0).to_numpy(),
-            area_km2=np.asarray(frame.geometry.area, dtype=float) / 1e6,
-            district=frame["bezirk"].astype(str).to_numpy(dtype=object),
+            population=pd.to_numeric(frame["population"]).to_numpy(),  # NaN: counted as 0 in of()
+            area_km2=frame.geometry.area.to_numpy() / 1e6,
+            district=frame["bezirk"].astype(str).to_numpy(),
             units=units,
-            rank=rank,
+            rank=np.argsort(np.argsort(ids)),  # position in id order (the ids are unique)
         )
 
 
@@ -234,7 +228,7 @@ def _first_neighbour(
     sub = adjacency[rows][:, candidates].tocoo()
     order = np.lexsort((rank[candidates[sub.col]], sub.row))
     first = np.r_[True, sub.row[order][1:] != sub.row[order][:-1]]
-    best = np.full(rows.size, -1, dtype=np.int64)
+    best = np.full(rows.size, -1)
     best[sub.row[order][first]] = candidates[sub.col[order][first]]
     return best
 
@@ -245,11 +239,11 @@ def rings(
     """Ring of each member (0 = seed, -1 = not reached) and the member it joined through."""
     n = seed.size
     ring = np.where(seed, 0, -1).astype(np.int64)
-    via = np.full(n, -1, dtype=np.int64)
+    via = np.full(n, -1)
     frontier = seed.copy()
     for step in range(1, n_rings + 1):
-        touched = adjacency @ frontier.astype(np.int32)
-        new = (touched > 0) & join & (ring < 0)
+        touched = adjacency @ frontier  # bool: has a neighbour in the frontier
+        new = touched & join & (ring < 0)
         if not new.any():
             break
         new_idx = np.flatnonzero(new)
@@ -284,26 +278,28 @@ def holes(
     n = cluster.size
     outside = cluster < 0
     comp = component_labels(graph.adjacency, outside)
-    n_comp = int(comp.max()) + 1 if outside.any() else 0
+    n_comp = int(comp.max()) + 1  # labels -1 when nothing is outside
     coo = graph.adjacency.tocoo()
     edge = outside[coo.row] & ~outside[coo.col]
     pairs = np.unique(np.column_stack([comp[coo.row[edge]], cluster[coo.col[edge]]]), axis=0)
     n_neighbours = np.bincount(pairs[:, 0], minlength=n_comp)
-    enclosing = np.full(n_comp, -1, dtype=np.int64)
+    enclosing = np.zeros_like(n_neighbours)  # read only where enclosed (one neighbour cluster)
     enclosing[pairs[:, 0]] = pairs[:, 1]
     idx = np.flatnonzero(outside)
-    touches_outline = np.bincount(comp[idx], weights=graph.exterior[idx], minlength=n_comp) > 0
+    # every component 0..n_comp-1 has a member in idx: these bincounts have length n_comp
+    touches_outline = np.bincount(comp[idx], weights=graph.exterior[idx]) > 0
     enclosed = (n_neighbours == 1) & ~touches_outline
 
-    size_n = np.bincount(comp[idx], minlength=n_comp)
-    size_km2 = np.bincount(comp[idx], weights=territory.area_km2[idx], minlength=n_comp)
-    size_pop = np.bincount(comp[idx], weights=territory.population[idx], minlength=n_comp)
+    size_n = np.bincount(comp[idx])
+    size_km2 = np.bincount(comp[idx], weights=territory.area_km2[idx])
+    size_pop = np.bincount(comp[idx], weights=territory.population[idx])
     # A hole must sit in the same border unit as its enclosing cluster.
-    cluster_unit = np.full(int(cluster.max()) + 2, -1, dtype=np.int64)
-    cluster_unit[cluster[~outside]] = unit[~outside]
-    same_unit = np.ones(n_comp, dtype=bool)
-    foreign = idx[unit[idx] != cluster_unit[enclosing[comp[idx]]]]
-    same_unit[comp[foreign]] = False
+    # (every cluster 0..k-1 has members: its unit is its first member's; clusters lie in one unit)
+    member = np.flatnonzero(~outside)
+    cluster_unit = unit[member[np.unique(cluster[member], return_index=True)[1]]]
+    inside = idx[enclosed[comp[idx]]]  # only an enclosed component has one enclosing cluster
+    foreign = inside[unit[inside] != cluster_unit[enclosing[comp[inside]]]]
+    same_unit = np.bincount(comp[foreign], minlength=n_comp) == 0
 
     # The first reason that applies, in this order.
     reason = np.full(n_comp, Reason.IN_AREA, dtype=np.int8)
@@ -320,7 +316,7 @@ def holes(
 
     filled = np.zeros(n, dtype=bool)
     filled[idx] = fill[comp[idx]]
-    enclosed_by = np.full(n, -1, dtype=np.int64)
+    enclosed_by = np.full(n, -1)
     enclosed_by[idx] = np.where(enclosed[comp[idx]], enclosing[comp[idx]], -1)
     return Holes(filled, enclosed_by, comp, size_n, size_km2, size_pop, reason)
 
@@ -329,19 +325,19 @@ def dominant(keys: np.ndarray, labels: np.ndarray, weights: np.ndarray) -> pd.Da
     """Per key: the label with the largest total weight, its share, and the runner-up."""
     table = (
         pd.DataFrame({"key": keys, "label": labels, "w": weights})
-        .groupby(["key", "label"], sort=True)["w"]
+        .groupby(["key", "label"])["w"]
         .sum()
         .reset_index()
     )
     table["total"] = table.groupby("key")["w"].transform("sum")
-    table = table.sort_values(["key", "w", "label"], ascending=[True, False, True], kind="stable")
+    table = table.sort_values(["key", "w", "label"], ascending=[True, False, True])
     table["pos"] = table.groupby("key").cumcount()
     top = table[table["pos"] == 0].set_index("key")
     second = table[table["pos"] == 1].set_index("key")
     out = pd.DataFrame({"first": top["label"]})
-    out["second"] = second["label"].reindex(out.index)
-    share = second["w"].reindex(out.index) / top["total"].where(top["total"] > 0)
-    out["second_share"] = share.fillna(0.0)
+    out["second"] = second["label"]  # aligned on the key; NaN without a runner-up
+    # weights are >= 0: a runner-up's weight is 0 when the total is (0/0 is NaN, filled as 0)
+    out["second_share"] = (second["w"] / top["total"]).fillna(0.0)
     return out
 
 
@@ -350,9 +346,8 @@ def cluster_districts(
 ) -> np.ndarray:
     """Per cluster, its dominant district by population."""
     member = np.flatnonzero(labels >= 0)
-    k = int(labels.max()) + 1 if member.size else 0
     dom = dominant(labels[member], district[member], population[member] + 1e-9)
-    return dom["first"].reindex(range(k)).to_numpy(dtype=object)
+    return dom["first"].to_numpy()  # every label 0..k-1 has members: k rows in label order
 
 
 def minimum(
@@ -360,10 +355,9 @@ def minimum(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Per cluster: PLR count, inhabitants, below the minimum population, below the minimum
     count."""
-    midx = np.flatnonzero(labels >= 0)
-    k = int(labels.max()) + 1 if midx.size else 0
-    c_n = np.bincount(labels[midx], minlength=k)
-    c_pop = np.bincount(labels[midx], weights=population[midx], minlength=k)
+    midx = np.flatnonzero(labels >= 0)  # every label 0..k-1 has members: bincounts of length k
+    c_n = np.bincount(labels[midx])
+    c_pop = np.bincount(labels[midx], weights=population[midx])
     return c_n, c_pop, c_pop < rules.minimum.population, c_n < rules.minimum.n_plr
 
 
@@ -377,7 +371,7 @@ def groups(
     """Per cluster: its declared group (the first it qualifies for, -1 none), the inhabitants a
     part of that group needs, whether it is kept and whether it is a lettered part."""
     k = c_pop.size
-    c_group = np.full(k, -1, dtype=np.int64)
+    c_group = np.full(k, -1)
     c_district = None
     for g, group in enumerate(rules.groups):
         in_districts = np.ones(k, dtype=bool)
@@ -390,8 +384,8 @@ def groups(
     group_min = np.array([g.min_population for g in rules.groups] + [0.0])[c_group]
     kept = np.where(c_group >= 0, c_pop >= group_min, ~below)
     # A group with more than one kept part letters them (13a, 13b); one part takes the number.
-    kept_parts = np.bincount(c_group[kept & (c_group >= 0)], minlength=len(rules.groups) + 1)
-    part = kept & (c_group >= 0) & (kept_parts[c_group] > 1)
+    kept_parts = np.bincount(c_group[kept & (c_group >= 0)])
+    part = kept & np.isin(c_group, np.flatnonzero(kept_parts > 1))
     return c_group, group_min, kept, part
 
 
@@ -423,7 +417,7 @@ def cluster(
     values = rule_values(flags)
     seed, join = seeds(values, rules)
     unit = territory.units[rules.border]
-    within = graph.adjacency if rules.border == "none" else graph.cut(unit).adjacency
+    within = graph.cut(unit).adjacency  # the "none" unit is one for all: every edge kept
     ring, via = rings(within, seed, join, rules.rings, territory.rank)
     labels = component_labels(within, ring >= 0)
     hole = holes(graph, labels, unit, territory, rules)
@@ -437,11 +431,10 @@ def cluster(
     kept_at[member] = kept[labels[member]]
     part_at = np.zeros(n, dtype=bool)
     part_at[member] = part[labels[member]]
-    in_group = np.zeros(n, dtype=bool)
-    in_group[member] = c_group[labels[member]] >= 0
+    in_group = np.isin(labels, np.flatnonzero(c_group >= 0))
     role = np.full(n, Role.OUTSIDE, dtype=np.int8)
     role[member & ~kept_at] = Role.DROPPED
-    role[kept_at & (ring > 0)] = Role.JOINED
+    role[kept_at & (ring >= 1)] = Role.JOINED
     role[kept_at & seed] = Role.SEED
     role[kept_at & hole.filled] = Role.HOLE
     role[kept_at & part_at] = Role.PART
@@ -502,8 +495,8 @@ def _outside_reasons(
     reason[outside] = Reason.JOIN_NOT_MET
     reachable = outside & join
     if reachable.any():
-        has_member = (graph.adjacency @ member.astype(np.int32)) > 0
-        near_within = (within @ member.astype(np.int32)) > 0
+        has_member = graph.adjacency @ member  # bool adjacency: has a member neighbour
+        near_within = within @ member
         reason[reachable & ~has_member] = Reason.NO_SEED_NEARBY
         reason[reachable & has_member & ~near_within] = Reason.ACROSS_BORDER
         reason[reachable & near_within] = Reason.BEYOND_RINGS

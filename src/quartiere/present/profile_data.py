@@ -18,7 +18,7 @@ import pandas as pd
 from quartiere.config import Config, TableInput, load_config
 from quartiere.criteria import mss_attention
 from quartiere.errors import InputError
-from quartiere.harmonize import overlay_weights, transfer_intensive
+from quartiere.harmonize import overlay, transfer_intensive, weigh
 from quartiere.io.cache import cached
 from quartiere.io.layers import read_layer
 from quartiere.io.tables import read_table
@@ -32,6 +32,7 @@ __all__ = [
     "read_build_layers",
     "read_indicators",
     "read_edition",
+    "cached_trend",
 ]
 
 INDICATOR = re.compile(r"^(s[1-4]|k\d\d)_")
@@ -259,19 +260,19 @@ def trend(areas: gpd.GeoDataFrame, editions: list[Edition]) -> Trend:
     """
     footprints = areas.set_index("hr_id").geometry
     rows, berlin_rows, transferred = [], [], {}
+    overlaps: dict[int, pd.DataFrame] = {}  # editions of one LOR generation share their geometry
     for edition in editions:
         pop = edition.population.fillna(0.0)
-        weights = overlay_weights(
-            edition.planning_areas, footprints, weight="population", source_population=pop
-        )
+        key = id(edition.planning_areas)
+        if key not in overlaps:
+            overlaps[key] = overlay(edition.planning_areas, footprints)
+        weights = weigh(overlaps[key], "population", pop)
         # The footprints do not cover Berlin: apportion a count by the overlap's share of the
         # source's own area (transfer_extensive would hand a source's whole count to its overlaps).
         area_weights = weights.assign(weight=weights["source_share"])
         transferred[edition.year] = bool((weights["source_share"] < 0.999).any())
         indexed_pop = pop.where(edition.indicators.notna().any(axis=1), 0.0)
-        w_indexed = overlay_weights(
-            edition.planning_areas, footprints, weight="population", source_population=indexed_pop
-        )
+        w_indexed = weigh(overlaps[key], "population", indexed_pop)
         per_area = pd.DataFrame(index=footprints.index)
         for column in edition.indicators.columns:
             per_area[column] = transfer_intensive(
@@ -304,6 +305,32 @@ def trend(areas: gpd.GeoDataFrame, editions: list[Edition]) -> Trend:
     table = pd.concat(rows, ignore_index=True).set_index(["hr_id", "year"]).sort_index()
     berlin = pd.DataFrame(berlin_rows).astype({"year": int}).set_index("year").sort_index()
     return Trend(table, berlin, transferred)
+
+
+def cached_trend(areas: gpd.GeoDataFrame, paths: list[Path]) -> tuple[list[int], Trend]:
+    """The editions' years and :func:`trend`, through the cache of derived inputs
+    (:mod:`quartiere.io.cache`): keyed by the editions' configurations and the input files an
+    edition reads, and the areas' ids and footprints (a rebuild that moved no area reuses it)."""
+    import hashlib
+
+    configs = [load_config(p) for p in paths]
+    files = sorted(
+        {
+            Path(path)
+            for c in configs
+            for path in (c.planning_areas.path, c.population.path, c.mss.path, c.child_poverty.path)
+        }
+    )
+    footprint = hashlib.sha256()
+    for hr_id, geometry in zip(areas["hr_id"], areas.geometry.to_wkb(), strict=True):
+        footprint.update(f"{hr_id}:".encode() + geometry)
+    parts = [[c.model_dump(mode="json") for c in configs], footprint.hexdigest()]
+
+    def make() -> tuple[list[int], Trend]:
+        editions = load_editions(paths)
+        return [e.year for e in editions], trend(areas, editions)
+
+    return cached("profile_trend", files, parts, make)
 
 
 def read_history(history_dir: Path, editions: list[Edition]) -> None:

@@ -13,9 +13,11 @@ import base64
 import os
 import re
 import shutil
+import signal
 import tempfile
 import time
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
@@ -31,21 +33,25 @@ from quartiere.config import Config
 from quartiere.errors import InputError, QuartiereError
 from quartiere.i18n import Messages
 from quartiere.present import profile_data as data
+from quartiere.present.printing import (
+    CHROMIUM_ARGS,
+    INSTALL_HINT,
+    PdfPrinter,
+    find_chromium,
+    print_pdfs,
+)
 from quartiere.present.profile_figures import area_map, overview_map, trend_chart
 
-__all__ = ["ProfileOptions", "write_profiles", "find_chromium", "print_pdfs"]
+__all__ = [
+    "CHROMIUM_ARGS",
+    "INSTALL_HINT",
+    "ProfileOptions",
+    "write_profiles",
+    "find_chromium",
+    "print_pdfs",
+]
 
 SVG_SIZE = re.compile(r'<svg[^>]*\bwidth="([\d.]+)pt"[^>]*\bheight="([\d.]+)pt"')
-CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-INSTALL_HINT = "apt-get install chromium (or set QUARTIERE_CHROMIUM to a Chromium binary)"
 
 
 @dataclass(frozen=True)
@@ -56,18 +62,6 @@ class ProfileOptions:
     sensitivity: Path | None = None
     editions: tuple[Path, ...] = ()
     pdf: bool = True
-
-
-def find_chromium() -> str | None:
-    """The Chromium binary to print with: ``QUARTIERE_CHROMIUM`` or the first on ``PATH``."""
-    configured = os.environ.get("QUARTIERE_CHROMIUM")
-    if configured:
-        return configured if Path(configured).is_file() else None
-    for name in CHROMIUM_NAMES:
-        found = shutil.which(name)
-        if found:
-            return found
-    return None
 
 
 def _data_uri(svg: str) -> tuple[str, float, float]:
@@ -227,36 +221,59 @@ def _pct(value: Any, t: Messages, decimals: int = 1) -> str:
 
 
 _MAP_STATE: dict[str, Any] = {}
-"""What the map workers draw from: set before they are forked, so only ids cross processes."""
+"""What the figure workers draw from: set before they are forked, so only ids cross processes."""
+
+OVERVIEW = ""
+"""The task of drawing the overview map (the others are hr_ids)."""
 
 
-def _draw_map(hr_id: str) -> str:
+def _draw_figures(task: str) -> tuple[str, str | None]:
+    """An area's map and trend chart as data URIs; for :data:`OVERVIEW` the overview map."""
     state = _MAP_STATE
+    t = state["t"]
+    if task == OVERVIEW:
+        drawn = _simplified(state["build"], 25.0)
+        districts = drawn.planning_areas.dissolve(by="bezirk").geometry
+        return _data_uri(overview_map(drawn.areas, drawn.planning_areas, districts, t))[0], None
     svg = area_map(
-        hr_id,
+        task,
         state["areas"],
         state["planning_areas"],
         state["catchments"],
         state["schools"],
         state["districts"],
         state["threshold"],
-        state["t"],
+        t,
     )
-    return _data_uri(svg)[0]
+    trend: data.Trend = state["trend"]
+    chart = None
+    if not trend.areas.empty and task in trend.areas.index.get_level_values(0):
+        own = trend.areas.xs(task, level="hr_id")
+        assert isinstance(own, pd.DataFrame)
+        chart = _data_uri(trend_chart(own, trend.berlin, state["names"][task], t))[0]
+    return _data_uri(svg)[0], chart
 
 
-def _draw_maps(hr_ids: list[str]) -> dict[str, str]:
-    """Every area's map as a data URI, drawn by forked workers on all cores (matplotlib is
-    single-threaded; drawing is most of a profile's time)."""
+def _quiet_worker() -> None:
+    # A worker stopped early (an error in the parent) ends without a traceback.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def _draw_all(tasks: list[str], take: Callable[[tuple[str, str | None]], None]) -> None:
+    """Draw the figures of every task and hand each to ``take`` in order, as soon as it is
+    drawn: by forked workers on all cores (matplotlib is single-threaded)."""
     import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
 
-    workers = min(os.cpu_count() or 1, len(hr_ids))
+    workers = min(os.cpu_count() or 1, len(tasks))
     if workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
-        return {hr_id: _draw_map(hr_id) for hr_id in hr_ids}
-    context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(workers, mp_context=context) as pool:
-        return dict(zip(hr_ids, pool.map(_draw_map, hr_ids), strict=True))
+        for task in tasks:
+            take(_draw_figures(task))
+        return
+    with multiprocessing.get_context("fork").Pool(workers, _quiet_worker) as pool:
+        for figures in pool.imap(_draw_figures, tasks):
+            take(figures)
+        pool.close()
+        pool.join()
 
 
 def profile_context(
@@ -273,22 +290,23 @@ def profile_context(
     drawn = _simplified(build)
     districts = drawn.planning_areas.dissolve(by="bezirk").geometry
     _MAP_STATE.update(
+        build=build,
         areas=drawn.areas,
         planning_areas=drawn.planning_areas,
         catchments=drawn.catchments,
         schools=build.schools,
         districts=districts,
         threshold=config.criteria.schools.lmb_threshold,
+        trend=trend,
+        names={str(a.hr_id): str(a.hr_name) for a in build.areas.itertuples()},
         t=t,
     )
-    maps = _draw_maps([str(h) for h in build.areas["hr_id"]])
     pages = []
     for area in build.areas.itertuples():
         hr_id = str(area.hr_id)
         k = key.loc[hr_id]
         bezirk = str(k["bezirk"])
         members = build.planning_areas[build.planning_areas["hr_id"] == hr_id].sort_values("plr_id")
-        map_uri = maps[hr_id]
         key_rows = [
             (t("inhabitants"), [t.number(k[f"{p}population"]) for p in ("", "bezirk_", "berlin_")]),
             (t("area_km2"), [t.number(k[f"{p}area_km2"], 1) for p in ("", "bezirk_", "berlin_")]),
@@ -308,7 +326,6 @@ def profile_context(
             if rows:
                 groups.append((heading, rows))
         trend_block = None
-        chart = None
         if not trend.areas.empty and hr_id in trend.areas.index.get_level_values(0):
             own = trend.areas.xs(hr_id, level="hr_id")
             assert isinstance(own, pd.DataFrame)
@@ -330,7 +347,6 @@ def profile_context(
                 "rows": rows,
                 "transferred": [trend.transferred.get(y, False) for y in years],
             }
-            chart, *_ = _data_uri(trend_chart(own, trend.berlin, str(area.hr_name), t))
         plr_rows = [
             {
                 "id": p.plr_id,
@@ -350,11 +366,11 @@ def profile_context(
                 "hr_id": hr_id,
                 "name": str(area.hr_name),
                 "bezirk": bezirk,
-                "map": map_uri,
+                "map": None,  # figures: drawn by workers while the pages are written
                 "key": key_rows,
                 "indicators": groups,
                 "trend": trend_block,
-                "trend_chart": chart,
+                "trend_chart": None,
                 "plr": plr_rows,
                 "schools_header": schools_header,
                 "schools": schools,
@@ -396,47 +412,16 @@ def _build_facts(info: dict[str, str]) -> list[tuple[str, str]]:
     return [(k, v) for k, v in info.items() if keep.match(k)]
 
 
-def print_pdfs(pages: list[Path], chromium: str, parallel: int = 2) -> None:
-    """Print each HTML page to a PDF beside it (A4, the page's print stylesheet) with one
-    headless Chromium driven by playwright, ``parallel`` pages at a time; nothing but ``file:``
-    and ``data:`` URLs is loaded."""
-    import asyncio
-
-    from playwright.async_api import async_playwright
-
-    async def run() -> None:
-        async with async_playwright() as pw:
-            browser = await pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
-            try:
-                context = await browser.new_context()
-                await context.route(re.compile(r"^(?!file:|data:).*"), lambda r: r.abort())
-                queue = list(pages)
-
-                async def worker() -> None:
-                    page = await context.new_page()
-                    while queue:
-                        html = queue.pop(0)
-                        await page.goto(html.resolve().as_uri())
-                        await page.pdf(
-                            path=str(html.with_suffix(".pdf")),
-                            format="A4",
-                            print_background=True,
-                            prefer_css_page_size=True,
-                        )
-
-                await asyncio.gather(*(worker() for _ in range(max(1, parallel))))
-            finally:
-                await browser.close()
-
-    asyncio.run(run())
-
-
 def write_profiles(
     options: ProfileOptions,
     config: Config,
     progress: Callable[[str], None] = lambda _m: None,
+    printer: PdfPrinter | None = None,
 ) -> list[Path]:
     """Write ``index.html`` and per area ``<hr_id>.html`` and ``<hr_id>.pdf`` into ``options.out``.
+
+    ``printer``: a running :class:`PdfPrinter` (the command line starts it before its imports);
+    without one, one is started here when PDFs are wanted.
 
     Returns the files written. Raises :class:`InputError` for a missing build, history or
     sensitivity directory, and :class:`QuartiereError` when PDFs are wanted but no Chromium is
@@ -446,14 +431,33 @@ def write_profiles(
     if options.pdf and chromium is None:
         raise QuartiereError(f"PDF profiles need headless Chromium: {INSTALL_HINT}; or --no-pdf")
     start = time.perf_counter()
-    t = Messages(config.language)
     build = data.read_build_layers(options.build)
     sensitivity = _read_sensitivity(options.sensitivity)
-    editions = data.load_editions(list(options.editions))
-    if options.history is not None:
+    with ExitStack() as stack:
+        # Chromium runs in a process of its own and prints each page once it is written (one
+        # page at a time keeps up with the drawing and leaves the cores to it).
+        if printer is None and chromium is not None:
+            printer = stack.enter_context(PdfPrinter(chromium, parallel=1))
+        return _write(options, config, build, sensitivity, printer, progress, start)
+
+
+def _write(
+    options: ProfileOptions,
+    config: Config,
+    build: data.Build,
+    sensitivity: tuple[pd.DataFrame, pd.DataFrame] | None,
+    printer: PdfPrinter | None,
+    progress: Callable[[str], None],
+    start: float,
+) -> list[Path]:
+    t = Messages(config.language)
+    if options.history is None:
+        years, trend = data.cached_trend(build.areas, list(options.editions))
+    else:
+        editions = data.load_editions(list(options.editions))
         data.read_history(options.history, editions)
-    trend = data.trend(build.areas, editions)
-    progress(f"trend over {len(editions)} editions {time.perf_counter() - start:6.2f} s")
+        years, trend = [e.year for e in editions], data.trend(build.areas, editions)
+    progress(f"trend over {len(years)} editions {time.perf_counter() - start:6.2f} s")
     pages, key = profile_context(build, config, trend, sensitivity, t)
     env, css = _template_env()
     built = build.info.get("built_at", "")
@@ -461,7 +465,6 @@ def write_profiles(
         when = datetime.fromisoformat(built.replace("Z", "+00:00"))
     except ValueError:
         when = datetime.now(UTC)
-    years = [e.year for e in editions]
     common = {
         "t": t,
         "lang": config.language,
@@ -486,22 +489,30 @@ def write_profiles(
     out.parent.mkdir(parents=True, exist_ok=True)
     stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
     try:
-        written = []
         profile = env.get_template("profile.html")
-        for page in pages:
+        todo = list(pages)
+        overview = ""
+
+        def take(figures: tuple[str, str | None]) -> None:
+            nonlocal overview
+            if not todo:  # the last task: the overview map
+                overview = figures[0]
+                return
+            page = todo.pop(0)
+            page.update(map=figures[0], trend_chart=figures[1])
             path = stage / f"{page['hr_id']}.html"
             path.write_text(profile.render(a=page, **common), encoding="utf-8")
-            written.append(path)
-        drawn = _simplified(build, 25.0)
-        districts = drawn.planning_areas.dissolve(by="bezirk").geometry
-        overview, *_ = _data_uri(overview_map(drawn.areas, drawn.planning_areas, districts, t))
+            if printer is not None:
+                printer.print(path)
+
+        _draw_all([*(page["hr_id"] for page in pages), OVERVIEW], take)
         (stage / "index.html").write_text(
             env.get_template("index.html").render(overview=overview, rows=pages, **common),
             encoding="utf-8",
         )
         progress(f"{len(pages)} pages written      {time.perf_counter() - start:6.2f} s")
-        if chromium is not None:
-            print_pdfs(written, chromium)
+        if printer is not None:
+            printer.finish()
             progress(f"{len(pages)} PDFs printed       {time.perf_counter() - start:6.2f} s")
         out.mkdir(parents=True, exist_ok=True)
         for old in out.glob("*"):
