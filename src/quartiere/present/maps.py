@@ -17,6 +17,7 @@ from matplotlib.figure import Figure
 from quartiere import ATTRIBUTION
 from quartiere.compare.matching import CRS, in_comparison_crs
 from quartiere.compare.timeline import Edition
+from quartiere.i18n import Messages
 
 
 def timeline_figure(
