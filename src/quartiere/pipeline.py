@@ -506,7 +506,7 @@ def _build(
     progress: Progress,
     drawer: Any,
 ) -> BuildResult:
-    from quartiere.present.figure_data import MapLayers
+    from quartiere.present.figure_data import MapLayers, chart_job
     from quartiere.report import staging
 
     timings: dict[str, float] = {}
@@ -539,7 +539,12 @@ def _build(
                             t("summary_coverage", items="; ".join(coverage)),
                         ],
                         "language": config.language,
-                        "chart": _chart_job(result, workdir / (out.stem + "_lmb.png")),
+                        "chart": chart_job(
+                            result.harmonized.schools,
+                            config.schools,
+                            config.criteria.schools.lmb_threshold,
+                            workdir / (out.stem + "_lmb.png"),
+                        ),
                     },
                 )
             with _stage("export", timings, progress):
@@ -564,19 +569,6 @@ def _build(
                 drawer.close(kill=True)  # it writes into workdir: stop it before cleanup
             raise
     return result
-
-
-def _chart_job(result: BuildResult, png: Path) -> tuple[Path, Any] | None:
-    """The lmb calibration chart for the map process, when the build has a school list."""
-    from quartiere.present.figure_data import CalibrationChart
-
-    config = result.config
-    if result.harmonized.schools is None or config.schools is None:
-        return None
-    chart = CalibrationChart.of(
-        result.harmonized.schools, config.schools, config.criteria.schools.lmb_threshold
-    )
-    return (png, chart)
 
 
 def _export(result: BuildResult, files: list[tuple[str, str]], out: Path) -> None:

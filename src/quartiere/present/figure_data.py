@@ -11,12 +11,14 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     import geopandas as gpd
 
     from quartiere.config_schools import SchoolsInput
     from quartiere.schools import SchoolsResult
 
-__all__ = ["CalibrationChart", "MapLayers"]
+__all__ = ["CalibrationChart", "MapLayers", "chart_job"]
 
 
 @dataclass(frozen=True)
@@ -101,3 +103,14 @@ class CalibrationChart:
                 for a in (result.calibration.anchors if result.calibration is not None else ())
             ),
         )
+
+
+def chart_job(
+    schools: SchoolsResult | None, spec: SchoolsInput | None, threshold: float, png: Path
+) -> tuple[Path, CalibrationChart] | None:
+    """The lmb calibration chart for the map process, when the build has a school list."""
+    return (
+        None
+        if schools is None or spec is None
+        else (png, CalibrationChart.of(schools, spec, threshold))
+    )
