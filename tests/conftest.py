@@ -32,7 +32,13 @@ from hypothesis import HealthCheck, settings
 
 REQUIRE_CLIENTS = "QUARTIERE_REQUIRE_CLIENTS"
 CLIENT_PYTHON = Path(os.environ.get("QUARTIERE_CLIENT_PYTHON", "/usr/bin/python3"))
-CLIENT_ENV = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "XDG_RUNTIME_DIR": "/tmp"}
+# The clients see what a GIS user's session has: not the GDAL_PAM_ENABLED=NO that quartiere.io
+# sets for its own reads.
+CLIENT_ENV = {
+    **{k: v for k, v in os.environ.items() if k != "GDAL_PAM_ENABLED"},
+    "QT_QPA_PLATFORM": "offscreen",
+    "XDG_RUNTIME_DIR": "/tmp",
+}
 INSTALL_HINT = "install with: apt-get install -y python3-qgis gdal-bin python3-gdal"
 
 settings.register_profile("dev", max_examples=60)
