@@ -163,6 +163,11 @@ class PdfPrinter:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def stop(self) -> None:
+        """End the printer: after :meth:`finish` wait for it, else stop it at once, so that no
+        PDF is written after this returns (the caller may remove the folder it prints into)."""
         self._conn.close()
         if self._finished:
             self._process.join(timeout=10)

@@ -524,4 +524,6 @@ def _write(
             result.append(out / path.name)
         return result
     finally:
+        if printer is not None:
+            printer.stop()  # it may be printing into the stage: stop it before removing that
         shutil.rmtree(stage, ignore_errors=True)
