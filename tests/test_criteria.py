@@ -141,22 +141,18 @@ def test_schools_area_share_at_the_tolerance_below_the_minimum_still_meets_it():
     assert out["c_schools"].tolist() == [1, 0]
 
 
-def test_atlas_population_quantiles_without_inhabitants_are_refused():
-    """No inhabitants at all: population quantiles are undefined; one clear error, never every
-    planning area in one stratum (a wrong answer that looks right)."""
-    from quartiere.errors import InputError
-
+def test_atlas_population_quantiles_without_inhabitants_are_no_data():
+    """No inhabitants at all: population quantiles are undefined, so stratum and flag are both
+    no data, never every planning area in one stratum (a wrong answer that looks right)."""
     values = pd.Series([1.0, 2.0, 3.0], index=list("abc"))
     rule = AtlasCriterion(strata=2, flag_strata=[2], method="quantiles_population")
-    with pytest.raises(InputError) as refused:
-        atlas_strata(values, pd.Series([0.0, 0.0, 0.0], index=list("abc")), rule)
-    assert str(refused.value) == (
-        "atlas: quantiles_population needs inhabitants, and the planning areas with an atlas "
-        "value have none (check the population table, or use quantiles_count)"
-    )
+    out = atlas_strata(values, pd.Series([0.0, 0.0, 0.0], index=list("abc")), rule)
+    assert out["atlas_stratum"].isna().all() and out["c_atlas"].isna().all()
+    assert out["atlas_value"].tolist() == [1.0, 2.0, 3.0]
     # one inhabitant is enough
     out = atlas_strata(values, pd.Series([0.0, 1.0, 0.0], index=list("abc")), rule)
     assert out["atlas_stratum"].tolist() == [2, 1, 1]  # b holds the middle of the one inhabitant
+    assert out["c_atlas"].tolist() == [1, 0, 0]
 
 
 def test_atlas_population_quantiles_put_an_uninhabited_top_value_in_stratum_1():

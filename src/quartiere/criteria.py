@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from quartiere.config import AtlasCriterion, MssRule
-from quartiere.errors import ConfigError, InputError
+from quartiere.errors import ConfigError
 from quartiere.model import CRITERIA
 from quartiere.rules import register_rule_name, unregister_rule_name
 
@@ -289,11 +289,9 @@ def atlas_strata(values: pd.Series, population: pd.Series, rule: AtlasCriterion)
         bin_ = np.floor(position * k / len(v))
     elif rule.method == "quantiles_population":
         pop = population.reindex(v.index).fillna(0.0)
-        if not pop.sum() > 0:  # population quantiles of no inhabitants are undefined
-            raise InputError(
-                "atlas: quantiles_population needs inhabitants, and the planning areas with an "
-                "atlas value have none (check the population table, or use quantiles_count)"
-            )
+        if not pop.sum() > 0:  # population quantiles of no inhabitants are undefined: no data
+            known = values.notna() & False
+            v, pop = v[:0], pop[:0]
         order = np.lexsort([v.to_numpy()])  # stable: ties in the order of the planning areas
         # A PLR belongs to the quantile holding the middle of its inhabitants.
         midpoint = np.empty(len(v))
