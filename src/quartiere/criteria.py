@@ -291,7 +291,7 @@ def atlas_strata(values: pd.Series, population: pd.Series, rule: AtlasCriterion)
         pop = population.reindex(v.index).fillna(0.0)
         if not pop.sum() > 0:  # population quantiles of no inhabitants are undefined: no data
             known = values.notna() & False
-            v, pop = v[:0], pop[:0]
+            v = pop = v[:0]  # nothing to stratify
         order = np.lexsort([v.to_numpy()])  # stable: ties in the order of the planning areas
         # A PLR belongs to the quantile holding the middle of its inhabitants.
         midpoint = np.empty(len(v))
