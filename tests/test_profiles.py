@@ -182,7 +182,7 @@ def test_every_page_in_chromium(tmp_path_factory, default_build: Path, build_lay
     from playwright.sync_api import sync_playwright
     from pypdf import PdfReader
 
-    from quartiere.present.profiles import CHROMIUM_ARGS, find_chromium
+    from quartiere.present.printing import CHROMIUM_ARGS, find_chromium
 
     chromium = find_chromium()
     assert chromium is not None  # the client marker skipped or failed the test otherwise

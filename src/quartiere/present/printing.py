@@ -18,7 +18,7 @@ from typing import Any
 
 from quartiere.errors import QuartiereError
 
-__all__ = ["CHROMIUM_ARGS", "INSTALL_HINT", "PdfPrinter", "find_chromium", "print_pdfs"]
+__all__ = ["CHROMIUM_ARGS", "INSTALL_HINT", "PdfPrinter", "find_chromium"]
 
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 CHROMIUM_ARGS = [
@@ -174,12 +174,3 @@ class PdfPrinter:
         if self._process.is_alive():  # stopped before its work was done: no need to wait
             self._process.terminate()
             self._process.join()
-
-
-def print_pdfs(pages: list[Path], chromium: str, parallel: int = 2) -> None:
-    """Print each HTML page to a PDF beside it with one headless Chromium, ``parallel`` pages at
-    a time; nothing but ``file:`` and ``data:`` URLs is loaded."""
-    with PdfPrinter(chromium, parallel) as printer:
-        for page in pages:
-            printer.print(page)
-        printer.finish()

@@ -33,23 +33,10 @@ from quartiere.config import Config
 from quartiere.errors import InputError, QuartiereError
 from quartiere.i18n import Messages
 from quartiere.present import profile_data as data
-from quartiere.present.printing import (
-    CHROMIUM_ARGS,
-    INSTALL_HINT,
-    PdfPrinter,
-    find_chromium,
-    print_pdfs,
-)
+from quartiere.present.printing import INSTALL_HINT, PdfPrinter, find_chromium
 from quartiere.present.profile_figures import area_map, overview_map, trend_chart
 
-__all__ = [
-    "CHROMIUM_ARGS",
-    "INSTALL_HINT",
-    "ProfileOptions",
-    "write_profiles",
-    "find_chromium",
-    "print_pdfs",
-]
+__all__ = ["ProfileOptions", "write_profiles"]
 
 SVG_SIZE = re.compile(r'<svg[^>]*\bwidth="([\d.]+)pt"[^>]*\bheight="([\d.]+)pt"')
 
