@@ -209,7 +209,7 @@ def test_inputs_lists_only_the_files_the_configuration_names(monkeypatch):
     assert result.exit_code == 0
     files = result.output.splitlines()
     config = load_config(GI2018)
-    assert files[: len(config.files)] == ["config/criteria.yaml", "config/editions/gi2018.yaml"]
+    assert files[: len(config.files)] == ["config/base/method.yaml", "config/editions/gi2018.yaml"]
     assert len(files) == len(config.files) + len(config.input_paths())
     assert "data/raw/mss/mss2021_index.csv" not in files  # gi2018 reads MSS 2017
     assert all((ROOT / f).is_file() for f in files)

@@ -1,4 +1,4 @@
-"""Golden outputs: the default and gi2018 editions, and the change memo between them, as they were
+"""Golden outputs: the MSS 2021 and gi2018 editions (MSS 2021 was the default until MSS 2023), and the change memo between them, as they were
 pinned before the code was restructured. Any change to a delineation, a value or a text shows here.
 
 The builds run through the command line (the contract), with ``SOURCE_DATE_EPOCH`` fixed. Layers are
@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 GOLDEN = ROOT / "tests" / "golden"
 EPOCH = "1767225600"  # 2026-01-01T00:00:00Z
 EDITIONS = {
-    "default": ROOT / "config" / "criteria.yaml",
+    "mss2021": ROOT / "config" / "editions" / "mss2021.yaml",
     "gi2018": ROOT / "config" / "editions" / "gi2018.yaml",
 }
 LAYERS = ("handlungsraeume", "planungsraeume", "einschulungsbereiche", "schulen")
@@ -45,22 +45,22 @@ def _run(*args: str) -> None:
 
 
 def make_outputs(directory: Path) -> dict[str, Path]:
-    """Build gi2018, the default edition numbered against it, and the memo between them."""
+    """Build gi2018, the MSS 2021 edition numbered against it, and the memo between them."""
     os.environ["SOURCE_DATE_EPOCH"] = EPOCH
     out = {}
     gi2018 = directory / "gi2018" / "handlungsraeume.gpkg"
     _run("build", "--config", str(EDITIONS["gi2018"]), "--out", str(gi2018))
     out["gi2018"] = gi2018
-    default = directory / "default" / "handlungsraeume.gpkg"
-    _run("build", "--config", str(EDITIONS["default"]), "--out", str(default))
-    out["default"] = default
+    mss2021 = directory / "mss2021" / "handlungsraeume.gpkg"
+    _run("build", "--config", str(EDITIONS["mss2021"]), "--out", str(mss2021))
+    out["mss2021"] = mss2021
     here = Path.cwd()
     os.chdir(directory)  # the memo names the files as given: relative, so it is the same anywhere
     try:
         _run(
             "diff",
             "gi2018/handlungsraeume.gpkg",
-            "default/handlungsraeume.gpkg",
+            "mss2021/handlungsraeume.gpkg",
             "--out",
             "changes",
         )
@@ -189,13 +189,13 @@ def test_output_equals_golden(fresh, name):
 
 def test_comparison_catches_a_moved_value(fresh):
     # the comparison itself must fail on a real difference, not only on a missing file
-    table = fresh["default/planungsraeume.csv"].copy()
-    want = _read_csv(GOLDEN / "default/planungsraeume.csv")
+    table = fresh["mss2021/planungsraeume.csv"].copy()
+    want = _read_csv(GOLDEN / "mss2021/planungsraeume.csv")
     table.loc[0, "population"] = table.loc[0, "population"] + 1
     assert compare_tables("x", table, want)
-    table = fresh["default/handlungsraeume.csv"].copy()
+    table = fresh["mss2021/handlungsraeume.csv"].copy()
     table.loc[0, "geom_area"] = table.loc[0, "geom_area"] * (1 + 1e-6)
-    assert compare_tables("x", table, _read_csv(GOLDEN / "default/handlungsraeume.csv"))
+    assert compare_tables("x", table, _read_csv(GOLDEN / "mss2021/handlungsraeume.csv"))
 
 
 if __name__ == "__main__":

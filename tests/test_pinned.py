@@ -1,4 +1,4 @@
-"""Pinned real-data results of the default and gi2018 editions: a change that moves a planning area
+"""Pinned real-data results of the MSS 2021 and gi2018 editions (MSS 2021 was the default until MSS 2023): a change that moves a planning area
 fails here, and the reviewed fixture ``tests/pinned/<edition>.yaml`` changes in the same commit.
 
 The fixture holds the number of planning areas, the count of planning areas meeting each criterion
@@ -23,7 +23,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 PINNED = ROOT / "tests" / "pinned"
 EDITIONS = {
-    "default": ROOT / "config/criteria.yaml",
+    "mss2021": ROOT / "config/editions/mss2021.yaml",
     "gi2018": ROOT / "config/editions/gi2018.yaml",
 }
 CRITERIA = ("c_mss", "c_schools", "c_atlas")

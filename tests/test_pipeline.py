@@ -15,7 +15,7 @@ from quartiere.present.explain import explain
 
 ROOT = Path(__file__).resolve().parents[1]
 EDITIONS = {
-    "default": ROOT / "config/criteria.yaml",
+    "mss2021": ROOT / "config/editions/mss2021.yaml",
     "gi2018": ROOT / "config/editions/gi2018.yaml",
 }
 
@@ -32,7 +32,7 @@ EXPECTED = {  # from ../shared/data/berlin/README.md: PLR counts and MSS attenti
     "lor2021": {"plr": 542, "mss": 129, "mss_rows": 536},
     "lor2006": {"plr": 448, "mss": 111, "mss_rows": 436},
 }
-PINNED = {"lor2021": "default", "lor2006": "gi2018"}  # tests/pinned/<edition>.yaml
+PINNED = {"lor2021": "mss2021", "lor2006": "gi2018"}  # tests/pinned/<edition>.yaml
 
 
 def pinned_areas(result) -> dict[str, str]:
@@ -120,7 +120,7 @@ def test_explain_tells_the_whole_story(result):
 
 
 def test_explain_of_transferred_atlas_value_lists_source_zones():
-    config = load_config(EDITIONS["default"])
+    config = load_config(EDITIONS["mss2021"])
     result = compute(load_inputs(config), config)
     plr_id = result.planning_areas["plr_id"].iloc[0]
     text = explain(result, plr_id)
@@ -174,7 +174,7 @@ def test_official_lmb_tables_replace_the_estimate_by_configuration(tmp_path):
     examples = ROOT / "tests/data/official_lmb"
     per_catchment = tmp_path / "official.yaml"
     per_catchment.write_text(
-        f"extends: {EDITIONS['default']}\n"
+        f"extends: {EDITIONS['mss2021']}\n"
         "catchments:\n  lmb_source: official\n  official:\n"
         f"    path: {examples / 'lmb_by_catchment.csv'}\n    id: ESB\n    share: lmb_percent\n"
         "    allow_partial: true\n",  # a few catchments only: a partial table, meant as such
@@ -227,7 +227,7 @@ def test_two_builds_with_source_date_epoch_are_byte_identical(tmp_path, monkeypa
 
 
 def test_uninhabited_planning_areas_get_no_transferred_atlas_value():
-    config = load_config(EDITIONS["default"])
+    config = load_config(EDITIONS["mss2021"])
     result = compute(load_inputs(config), config)
     layer = result.planning_areas.set_index("plr_id")
     uninhabited = layer.index[~(layer["population"].fillna(0) > 0)]

@@ -77,6 +77,11 @@ class TableInput(_Model):
     allow_partial: bool = Field(
         False, description="build even below min_coverage (the coverage is reported all the same)"
     )
+    year: int | None = Field(
+        None,
+        description="the year (MSS edition) the table's values belong to, named in every output;"
+        " an MSS table of another year than mss.edition is refused",
+    )
 
 
 class LayerInput(_Model):
@@ -380,6 +385,27 @@ class Config(_Model):
             raise ValueError("catchments.lmb_source is 'schools' but no 'schools' input is given")
         if self.criteria.schools.by == "school_location" and self.schools is None:
             raise ValueError("criteria.schools.by is 'school_location' but no 'schools' input")
+        return self
+
+    @model_validator(mode="after")
+    def _years_agree(self) -> Config:
+        # An edition is one MSS year: its indicator tables must be of that year. An auxiliary
+        # indicator of another year (k05 when the edition has no context table) must say why.
+        edition = self.mss.edition
+        for key in ("population", "child_poverty"):
+            year = getattr(self, key).year
+            if year is not None and year != edition:
+                raise ValueError(
+                    f"{key}.year {year} is not the MSS edition {edition} (mss.edition): an edition"
+                    " takes its indicators from its own MSS year"
+                )
+        estimate = self.schools.estimate if self.schools is not None else None
+        for i, extra in enumerate(estimate.extra if estimate else []):
+            if extra.year is not None and extra.year != edition and not extra.why:
+                raise ValueError(
+                    f"schools.estimate.extra.{i}.year {extra.year} is not the MSS edition"
+                    f" {edition}: say why under 'why', or use the edition's own table"
+                )
         return self
 
     @model_validator(mode="after")

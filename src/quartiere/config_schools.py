@@ -56,6 +56,10 @@ class ExtraIndicator(_Model):
     column: str
     weight: float = Field(gt=0, description="weight of its percentile rank (s4 has weight 1)")
     label: str
+    year: int | None = Field(None, description="the MSS edition the values belong to")
+    why: str | None = Field(
+        None, description="why the year differs from the edition's MSS year (shown in outputs)"
+    )
 
 
 class CalibrationAnchor(_Model):

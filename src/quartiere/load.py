@@ -135,6 +135,8 @@ def load_inputs(config: Config) -> Inputs:
     mss = read_table(mss_spec, columns=[mss_spec.status, mss_spec.dynamic], id_pattern=PLR_ID)
     _match_ids(mss, mss_spec, plr, "planning area", notes, f"MSS {mss_spec.edition}")
     mss = mss.rename(columns={mss_spec.status: "status", mss_spec.dynamic: "dynamic"})
+    # A row without any class is a PLR the MSS did not index: no data, as if it were absent.
+    mss = mss[mss[["status", "dynamic"]].notna().any(axis=1)]
     _check_classes(mss, mss_spec)
     coverage.append(_covered("mss", mss["status"], plr, "planning areas", mss_spec))
 
