@@ -215,6 +215,7 @@ def lattice_context(config) -> Context:
         ),
         plr_index=index,
         population=pd.Series(1000.0, index=index),
+        atlas_population=pd.Series(1000.0, index=index),
         plr_area_m2=geometry.area,
         mss=pd.DataFrame({"status": status, "dynamic": "stabil"}, index=index),
         catchment_overlaps=overlaps,

@@ -318,7 +318,7 @@ def explain(
     before = read_build(previous) if previous is not None else None
     derived = derived_inputs(config, default_cache(), harmonize)
     result = compute(derived.inputs, config, previous=before, derived=derived)
-    click.echo(explain_text(result, plr_id.strip()))
+    click.echo(explain_text(result, plr_id.strip(), before.info if before is not None else None))
     if atlas_dir is not None:
         from quartiere.sensitivity.explain import sensitivity_lines
 

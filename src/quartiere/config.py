@@ -206,6 +206,13 @@ class AtlasInput(TableInput):
     zones: ZonesInput | None = Field(
         None, description="source planning areas when the table is on another LOR generation"
     )
+    population: PopulationInput | None = Field(
+        None,
+        description="inhabitants per planning area as the atlas criterion counts them: a PLR"
+        " without inhabitants here gets no transferred value, and quantiles_population weights by"
+        " them. Default: the edition's population (the atlas criterion then moves with the MSS"
+        " table)",
+    )
     weight: Literal["area", "population"] = "population"
     min_coverage: Fraction = Field(
         0.9,
@@ -456,6 +463,8 @@ class Config(_Model):
             paths.extend(e.path for e in (estimate.extra if estimate else []))
             if self.schools.key is not None:
                 paths.append(self.schools.key.path)
+        if self.atlas.population is not None:
+            paths.append(self.atlas.population.path)
         if self.atlas.zones is not None:
             paths.append(self.atlas.zones.path)
             if self.atlas.zones.population is not None:

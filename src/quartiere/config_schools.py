@@ -61,6 +61,11 @@ class ExtraIndicator(_Model):
         None, description="why the year differs from the edition's MSS year (shown in outputs)"
     )
 
+    @property
+    def title(self) -> str:
+        """The label with the MSS edition its values come from, as every output names it."""
+        return self.label if self.year is None else f"{self.label} (MSS {self.year})"
+
 
 class CalibrationAnchor(_Model):
     """A published figure the calibrated estimate must reproduce: ``count`` schools at or above

@@ -43,6 +43,9 @@ class Inputs:
     atlas: pd.Series
     atlas_zones: gpd.GeoDataFrame | None
     atlas_zone_population: pd.Series | None
+    # inhabitants per PLR as the atlas criterion counts them (config ``atlas.population``, else
+    # the edition's population): which PLR have an index of their own, quantile weights
+    atlas_population: pd.Series | None = None
     notes: list[str] = field(default_factory=list)
     coverage: list[Coverage] = field(default_factory=list)
     schools: SchoolList | None = None  # the per-school list (config ``schools:``)
@@ -188,6 +191,12 @@ def load_inputs(config: Config) -> Inputs:
                 "population weighting needs 'atlas.zones.population'", config.source, "atlas.weight"
             )
     atlas = atlas_table[atlas_spec.column].rename("atlas_value")
+    atlas_population = population
+    if atlas_spec.population is not None:
+        ap = atlas_spec.population
+        ap_table = read_table(ap, numeric=[ap.column], id_pattern=PLR_ID)
+        _match_ids(ap_table, ap, plr, "planning area", notes, "atlas population")
+        atlas_population = ap_table[ap.column].reindex(plr).rename("population")
     atlas_zone_ids, atlas_label = (
         (plr, "planning areas")
         if atlas_zones is None
@@ -216,6 +225,7 @@ def load_inputs(config: Config) -> Inputs:
         atlas=atlas,
         atlas_zones=atlas_zones,
         atlas_zone_population=zone_population,
+        atlas_population=atlas_population,
         notes=notes,
         coverage=coverage,
         schools=schools,

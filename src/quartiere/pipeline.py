@@ -44,6 +44,7 @@ from quartiere.io.cache import code_version, default_cache
 from quartiere.io.gpkg import build_timestamp, write_geopackage
 from quartiere.load import Inputs
 from quartiere.model import hr_id_key
+from quartiere.provenance import atlas_cut, input_lines, input_years
 from quartiere.schools import SchoolInputs, SchoolsResult, assess
 
 __all__ = ["BuildResult", "Harmonized", "harmonize", "compute", "build"]
@@ -152,7 +153,9 @@ def harmonize(inputs: Inputs, config: Config) -> Harmonized:
         )
         # A planning area without inhabitants on record has no social index of its own: a
         # transferred value would only describe its neighbours, and would skew the strata.
-        uninhabited = ~(inputs.population.reindex(plr.index) > 0)
+        # Counted with the atlas's own inhabitants (``atlas.population``), so that a new MSS
+        # table does not move the atlas criterion while the atlas itself is unchanged.
+        uninhabited = ~(_atlas_population(inputs).reindex(plr.index) > 0)
         atlas.loc[uninhabited.to_numpy(), "value"] = np.nan
     return Harmonized(
         lmb_share=lmb.rename("lmb_share"),
@@ -164,6 +167,11 @@ def harmonize(inputs: Inputs, config: Config) -> Harmonized:
         atlas_overlaps=atlas_overlaps,
         schools=schools,
     )
+
+
+def _atlas_population(inputs: Inputs) -> pd.Series:
+    """Inhabitants per PLR as the atlas criterion counts them (``atlas.population``)."""
+    return inputs.population if inputs.atlas_population is None else inputs.atlas_population
 
 
 def evaluate_criteria(inputs: Inputs, harmonized: Harmonized, config: Config) -> pd.DataFrame:
@@ -187,7 +195,7 @@ def evaluate_criteria(inputs: Inputs, harmonized: Harmonized, config: Config) ->
         if rules.schools.by == "school_location":
             schools["c_schools"] = located["c_schools_location"]
         schools = schools.join(located[["n_schools", "n_schools_flagged"]])
-    atlas = atlas_strata(harmonized.atlas["value"], inputs.population, rules.atlas)
+    atlas = atlas_strata(harmonized.atlas["value"], _atlas_population(inputs), rules.atlas)
     flags = pd.concat([mss, schools, atlas], axis=1)
     if rules.extra:
         frame = plr.join(inputs.population).join(flags)
@@ -441,6 +449,9 @@ def collect_build_info(
     )
     for coverage in result.coverage:
         info[f"coverage.{coverage.input}"] = coverage.text().split(": ", 1)[1]
+    for key, text in input_years(config):
+        info[f"input_year.{key}"] = text
+    info["atlas_cut"] = atlas_cut(result.planning_areas, config)
     info["lmb_source"] = result.harmonized.lmb_source
     info["language"] = config.language
     if result.harmonized.schools is not None and config.schools is not None:
@@ -561,6 +572,7 @@ def _build(
                         estimates=estimates_text(result, t),
                         coverage=coverage,
                         language=config.language,
+                        inputs=input_lines(config, t),
                     )
                     write_text_atomically(workdir / "summary.md", summary)
                     drawer.wait()

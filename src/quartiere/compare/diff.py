@@ -40,7 +40,7 @@ boundaries differ slightly everywhere; slivers narrower than ``sliver_width_m`` 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import geopandas as gpd
@@ -53,6 +53,7 @@ from scipy.sparse.csgraph import connected_components
 from quartiere.compare.build import Build
 from quartiere.compare.matching import CRS, area_links, in_comparison_crs
 from quartiere.criteria import CRITERIA
+from quartiere.provenance import CutChange, cut_changes
 
 _KIND_ORDER = ("persisted", "split", "merged", "regrouped", "appeared", "vanished")
 
@@ -142,6 +143,9 @@ class BuildDiff:
         (where it came from / went to, when one area holds most of it), ``area_km2``,
         ``population`` (the build's planning-area inhabitants, spread evenly over their area),
         ``plr_ids`` and MultiPolygon geometry in EPSG:25833.
+    cuts
+        Criteria whose cut moved (:func:`quartiere.provenance.cut_changes`): the cut before and
+        after and what changed in the criterion's inputs.
     """
 
     old: dict[str, Any]
@@ -151,11 +155,12 @@ class BuildDiff:
     areas: pd.DataFrame
     planning_areas: pd.DataFrame
     changes: gpd.GeoDataFrame
+    cuts: list[CutChange] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
         """Whether anything differs: an area event, a planning-area flip or membership change."""
-        return bool(self.areas["changed"].any() or len(self.planning_areas))
+        return bool(self.areas["changed"].any() or len(self.planning_areas) or self.cuts)
 
     def counts(self) -> dict[str, int]:
         """Number of events of each kind, plus the persisted areas by extent and the PLR changes."""
@@ -565,4 +570,5 @@ def diff_builds(old: Build, new: Build, options: DiffOptions | None = None) -> B
         areas=events,
         planning_areas=plr,
         changes=changes,
+        cuts=cut_changes(old.info, new.info),
     )

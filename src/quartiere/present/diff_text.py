@@ -16,6 +16,7 @@ import pandas as pd
 from quartiere.compare.diff import _EXTENTS, _KIND_ORDER, BuildDiff
 from quartiere.criteria import CRITERIA
 from quartiere.i18n import Messages
+from quartiere.provenance import CutChange
 
 
 def _ids(ids: Sequence[str]) -> str:
@@ -152,7 +153,18 @@ def summary_lines(diff: BuildDiff, language: str = "en") -> list[str]:
         )
     for row in diff.areas[diff.areas["changed"]].to_dict("records"):
         lines.append("  " + _event_sentence(t, row))
+    lines += [_cut_sentence(t, cut) for cut in diff.cuts]
     return lines
+
+
+def _cut_sentence(t: Messages, cut: CutChange) -> str:
+    return t(
+        "diff.cut_moved",
+        criterion=cut.criterion,
+        old=cut.old,
+        new=cut.new,
+        reasons="; ".join(cut.reasons),
+    )
 
 
 def markdown_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[str]:
@@ -227,6 +239,7 @@ def diff_markdown(diff: BuildDiff, language: str | None = None) -> str:
         )
         flips = [f"`{k}` {c[f'{k}_now_met']} / {c[f'{k}_no_longer_met']}" for k in CRITERIA]
         lines.append(t("diff.brief_flips", flips="; ".join(flips)))
+    lines += [f"- {_cut_sentence(t, cut)}" for cut in diff.cuts]
     lines += ["", "## Handlungsräume", ""]
     rows = []
     for row in diff.areas.to_dict("records"):
@@ -351,4 +364,8 @@ def diff_json(diff: BuildDiff) -> dict[str, Any]:
         "links": records(diff.links.round({"overlap_m2": 1, "share_of_old": 4, "share_of_new": 4})),
         "planning_areas": records(diff.planning_areas),
         "changes": records(pd.DataFrame(diff.changes.drop(columns="geometry"))),
+        "cuts": [
+            {"criterion": c.criterion, "old": c.old, "new": c.new, "reasons": list(c.reasons)}
+            for c in diff.cuts
+        ],
     }

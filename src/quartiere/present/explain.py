@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any
 
 import pandas as pd
@@ -10,6 +11,7 @@ import pandas as pd
 from quartiere.errors import InputError
 from quartiere.pipeline import BuildResult
 from quartiere.present.explain_schools import school_lines
+from quartiere.provenance import atlas_cut, cut_changes, cut_record, input_years
 
 __all__ = ["explain"]
 
@@ -40,8 +42,14 @@ def _rule_text(result: BuildResult) -> str:
     return "; or ".join(alternatives)
 
 
-def explain(result: BuildResult, plr_id: str) -> str:
-    """A plain-text answer to "why is this PLR in or out?", ready to forward to a colleague."""
+def explain(
+    result: BuildResult, plr_id: str, previous_info: Mapping[str, str] | None = None
+) -> str:
+    """A plain-text answer to "why is this PLR in or out?", ready to forward to a colleague.
+
+    ``previous_info``: the ``build_info`` of the build the areas are numbered against; when a
+    criterion's cut differs from it, the answer says so and why.
+    """
     config = result.config
     plr = result.planning_areas.set_index("plr_id")
     if plr_id not in plr.index:
@@ -150,7 +158,10 @@ def explain(result: BuildResult, plr_id: str) -> str:
         f"{atlas.approximation_of}"
     )
     value = row["atlas_value"]
-    inhabited = pd.notna(row["population"]) and row["population"] > 0
+    # the atlas criterion counts its own inhabitants (atlas.population), not the edition's
+    atlas_population = result.inputs.atlas_population
+    own = row["population"] if atlas_population is None else atlas_population.get(plr_id)
+    inhabited = own is not None and pd.notna(own) and own > 0
     if pd.isna(value) and result.harmonized.atlas_overlaps is not None and not inhabited:
         lines.append(
             f"   no {config.atlas.column} value: the PLR has no inhabitants on record, so a "
@@ -194,6 +205,18 @@ def explain(result: BuildResult, plr_id: str) -> str:
             lines.append(f"   (and {_slivers(len(slivers))} of other source PLR, each < 0.5 %)")
     else:
         lines.append(f"   source: {config.atlas.path.name}, column {config.atlas.column}")
+    years = dict(input_years(config))
+    lines.append(
+        f"   cut: {atlas_cut(result.planning_areas, config)}; inhabitants counted: "
+        f"{years['atlas_population']}"
+    )
+    if previous_info is not None:
+        record = cut_record(result.planning_areas, config)
+        for cut in cut_changes(previous_info, record):
+            lines.append(
+                f"   the cut MOVED against the previous build: before {cut.old}; why: "
+                + "; ".join(cut.reasons)
+            )
     lines.append("")
     n = int(row["n_criteria"])
     lines.append(f"Criteria met: {n} of 3 (no data counts as not met).")

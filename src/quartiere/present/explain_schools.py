@@ -49,7 +49,7 @@ def school_lines(result: BuildResult, plr_id: str, catchment_ids: list[str]) -> 
         lines.append(
             f"   lmb source: ESTIMATE per school ({spec.path.name}, school year "
             f"{spec.school_year}): MSS s4"
-            + "".join(f" + {e.label}" for e in spec.estimate.extra)
+            + "".join(f" + {e.title}" for e in spec.estimate.extra)
             + f" around the school ({spec.estimate.bandwidth_m:g} m), quantile-calibrated to "
             + "; ".join(f"{a.count} schools >= {a.share:g} %" for a in schools.calibration.anchors)
             if schools.calibration

@@ -36,6 +36,7 @@ def summary_markdown(
     estimates: Sequence[str],
     coverage: Sequence[str] = (),
     language: str = "de",
+    inputs: Sequence[str] = (),
 ) -> str:
     """The text of ``summary.md``: each area with its planning areas and criteria, and totals.
 
@@ -53,9 +54,13 @@ def summary_markdown(
         One phrase per input, e.g. ``"mss: 536 von 542 Planungsräumen (98,9 %)"``, shown first.
     language
         ``de`` (default) or ``en``.
+    inputs
+        Every input that feeds a value, with its year (:func:`quartiere.provenance.input_years`).
     """
     t = Messages(language)
     lines = [f"# {t('summary_title', edition=edition)}", ""]
+    if inputs:
+        lines += [t("summary_inputs", items="; ".join(inputs)), ""]
     if coverage:
         lines += [t("summary_coverage", items="; ".join(coverage)), ""]
     lines += [t("summary_columns"), "|---|---|---|---:|---:|---|"]

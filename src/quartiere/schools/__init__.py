@@ -169,7 +169,7 @@ def lmb_info(result: SchoolsResult, spec: SchoolsInput) -> dict[str, str]:
         )
         info["lmb_calibration.ranking"] = (
             "percentile rank of s4 (weight 1) "
-            + "".join(f"+ {e.label} (weight {e.weight:g}) " for e in spec.estimate.extra)
+            + "".join(f"+ {e.title} (weight {e.weight:g}) " for e in spec.estimate.extra)
             + f"around each school, Gaussian kernel {spec.estimate.bandwidth_m:g} m, "
             "population-weighted"
         )

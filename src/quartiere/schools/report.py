@@ -44,7 +44,7 @@ def schools_text(
             for a in result.calibration.anchors
         )
         extra = "".join(
-            t("schools_extra", label=e.label, weight=t.short(e.weight)) for e in spec.estimate.extra
+            t("schools_extra", label=e.title, weight=t.short(e.weight)) for e in spec.estimate.extra
         )
         lines.append(
             t(

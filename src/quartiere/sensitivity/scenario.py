@@ -43,6 +43,7 @@ class Context:
     config: Config
     plr_index: pd.Index
     population: pd.Series  # inhabitants per PLR (NaN unknown)
+    atlas_population: pd.Series  # inhabitants as the atlas criterion counts them (its quantiles)
     plr_area_m2: pd.Series
     mss: pd.DataFrame
     catchment_overlaps: pd.DataFrame
@@ -85,6 +86,9 @@ def prepare_context(config: Config, inputs: Any = None, harmonized: Any = None) 
         config=config,
         plr_index=plr.index,
         population=inputs.population.reindex(plr.index),
+        atlas_population=(
+            inputs.population if inputs.atlas_population is None else inputs.atlas_population
+        ).reindex(plr.index),
         plr_area_m2=plr.geometry.area,
         mss=inputs.mss,
         catchment_overlaps=harmonized.catchment_overlaps,
@@ -168,7 +172,9 @@ def criteria_flags(ctx: Context, config: Config) -> dict[str, np.ndarray]:
     atlas = _cached(
         ctx,
         ("atlas", repr(rules.atlas)),
-        lambda: as_array(atlas_strata(ctx.atlas_values, ctx.population, rules.atlas)["c_atlas"]),
+        lambda: as_array(
+            atlas_strata(ctx.atlas_values, ctx.atlas_population, rules.atlas)["c_atlas"]
+        ),
     )
     lmb = _cached(ctx, "lmb", lambda: ctx.lmb_share.to_numpy(dtype=float))
     if ctx.child_poverty is not None and config.catchments.estimate is not None:
