@@ -21,6 +21,7 @@ from quartiere.coverage import Coverage, require_coverage, table_coverage
 from quartiere.errors import InputError
 from quartiere.io.layers import LayerReport, check_coverage, read_layer
 from quartiere.io.tables import read_table
+from quartiere.schools.link import link_schools
 from quartiere.schools.load import SchoolList, load_extra, load_schools
 from quartiere.units import check_percent_column
 
@@ -165,6 +166,8 @@ def load_inputs(config: Config) -> Inputs:
         # Like s4, the context tables carry 0 for PLR the MSS does not index: not computed.
         extra = load_extra(config.schools, plr)
         schools.extra = {k: v.where(v.index.isin(mss.index)) for k, v in extra.items()}
+        if config.catchments.lmb_source == "schools":
+            _schools_cover(schools, catchments, config)
 
     atlas_spec = config.atlas
     atlas_table = read_table(atlas_spec, numeric=[atlas_spec.column], id_pattern=PLR_ID)
@@ -229,6 +232,36 @@ def _covered(
     coverage = table_coverage(name, values, zones, label)
     require_coverage(coverage, spec.min_coverage, spec.allow_partial, spec.path)
     return coverage
+
+
+def _schools_cover(schools: SchoolList, catchments: gpd.GeoDataFrame, config: Config) -> None:
+    """Refuse a school list that leaves too many catchments without a school.
+
+    A catchment's lmb share is the mean of its schools' values (``catchments.lmb_source:
+    schools``); a catchment without a counted school has no value, like a zone without a row in
+    any other table. The share of catchments holding one is checked against
+    ``schools.min_coverage`` unless ``schools.allow_partial`` (the build reports it as
+    ``coverage.lmb`` either way). A list of another school year than the catchments' misses
+    their new schools' areas: the message names both years.
+    """
+    spec = config.schools
+    assert spec is not None
+    esb, _ = link_schools(schools.schools, catchments, schools.key, str(spec.path))
+    if spec.lmb_source == "official" and "official_share" in schools.schools:
+        esb = esb.where(schools.schools["official_share"].notna())
+    ids = catchments.index.astype(str)
+    held = pd.Series(1.0, index=pd.Index(esb.dropna().unique()))
+    coverage = table_coverage("lmb", held, ids, "catchments")
+    require_coverage(
+        coverage,
+        spec.min_coverage,
+        spec.allow_partial,
+        spec.path,
+        what=(
+            f"with a school of type {', '.join(spec.types)} (school list {spec.school_year}, "
+            f"catchments {config.catchments.school_year}; schools.min_coverage)"
+        ),
+    )
 
 
 def _check_classes(mss: pd.DataFrame, spec: MssInput) -> None:

@@ -369,6 +369,7 @@ def estimates_text(result: BuildResult, t: Messages | None = None) -> list[str]:
             ),
             catchments_from_schools=config.catchments.lmb_source == "schools",
             t=t,
+            catchments_school_year=config.catchments.school_year,
         )
     elif result.harmonized.lmb_source == "estimate":
         assert config.catchments.estimate is not None
@@ -470,7 +471,7 @@ def collect_build_info(
 
 def attribution(config: Config) -> str:
     """The attribution of the build's data: the Berlin open data, and the school list if used."""
-    return ATTRIBUTION + (f"; {config.schools.attribution}" if config.schools else "")
+    return ATTRIBUTION + (f"; {config.schools.attributions()}" if config.schools else "")
 
 
 def build(
