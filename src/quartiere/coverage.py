@@ -86,8 +86,8 @@ def require_coverage(
     if coverage.share < min_coverage and not allow_partial:
         qualifier = f" {what}" if what else ""
         raise InputError(
-            f"covers {coverage.n} of {coverage.total} {coverage.zones}{qualifier} "
-            f"({coverage.share * 100:.1f} %), "
+            f"covers {coverage.n} of {coverage.total} {coverage.zones} "
+            f"({coverage.share * 100:.1f} %){qualifier}, "
             f"below min_coverage {min_coverage:g}; complete the table, or set "
             "`allow_partial: true` if a partial result is meant",
             path,

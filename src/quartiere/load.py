@@ -161,13 +161,14 @@ def load_inputs(config: Config) -> Inputs:
         )
 
     schools = None
+    school_coverage = None
     if config.schools is not None:
         schools = load_schools(config.schools, planning_areas, config.crs)
         # Like s4, the context tables carry 0 for PLR the MSS does not index: not computed.
         extra = load_extra(config.schools, plr)
         schools.extra = {k: v.where(v.index.isin(mss.index)) for k, v in extra.items()}
         if config.catchments.lmb_source == "schools":
-            _schools_cover(schools, catchments, config)
+            school_coverage = _schools_cover(schools, catchments, config)
 
     atlas_spec = config.atlas
     atlas_table = read_table(atlas_spec, numeric=[atlas_spec.column], id_pattern=PLR_ID)
@@ -203,6 +204,8 @@ def load_inputs(config: Config) -> Inputs:
             f"atlas: {n_missing} rows of {atlas_spec.path.name} carry no "
             f"{atlas_spec.column} value; treated as no data"
         )
+    if school_coverage is not None:
+        coverage.append(school_coverage)  # last, where the build has always reported "lmb"
     for report in reports:
         if report.repaired:
             notes.append(f"{report.path}: repaired {report.repaired} invalid geometries")
@@ -234,14 +237,14 @@ def _covered(
     return coverage
 
 
-def _schools_cover(schools: SchoolList, catchments: gpd.GeoDataFrame, config: Config) -> None:
+def _schools_cover(schools: SchoolList, catchments: gpd.GeoDataFrame, config: Config) -> Coverage:
     """Refuse a school list that leaves too many catchments without a school.
 
     A catchment's lmb share is the mean of its schools' values (``catchments.lmb_source:
     schools``); a catchment without a counted school has no value, like a zone without a row in
     any other table. The share of catchments holding one is checked against
-    ``schools.min_coverage`` unless ``schools.allow_partial`` (the build reports it as
-    ``coverage.lmb`` either way). A list of another school year than the catchments' misses
+    ``schools.min_coverage`` unless ``schools.allow_partial``; the coverage is returned and
+    reported as ``lmb`` either way. A list of another school year than the catchments' misses
     their new schools' areas: the message names both years.
     """
     spec = config.schools
@@ -259,9 +262,11 @@ def _schools_cover(schools: SchoolList, catchments: gpd.GeoDataFrame, config: Co
         spec.path,
         what=(
             f"with a school of type {', '.join(spec.types)} (school list {spec.school_year}, "
-            f"catchments {config.catchments.school_year}; schools.min_coverage)"
+            f"catchments {config.catchments.school_year}; schools.min_coverage, "
+            "schools.allow_partial)"
         ),
     )
+    return coverage
 
 
 def _check_classes(mss: pd.DataFrame, spec: MssInput) -> None:

@@ -231,7 +231,10 @@ def compute(
     planning_areas = _planning_area_layer(plr, result)
     catchments = _catchment_layer(inputs.catchments, harmonized, config)
     coverage = list(inputs.coverage)
-    if harmonized.lmb_source == "estimate" or config.catchments.lmb_source == "schools":
+    reported = any(c.input == "lmb" for c in coverage)  # by the loader, for a school list
+    if not reported and (
+        harmonized.lmb_source == "estimate" or config.catchments.lmb_source == "schools"
+    ):
         coverage.append(
             table_coverage("lmb", harmonized.lmb_share, inputs.catchments.index, "catchments")
         )
