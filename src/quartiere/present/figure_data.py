@@ -97,7 +97,8 @@ class CalibrationChart:
         values = None if flag is None else table[flag_column(flag.column)]
         known = None if values is None or values.notna().all() else values.notna().to_numpy()
         checks = tuple(
-            f"{c.flag.column} ({c.flag.meaning()}, {c.flag.year}): AUC {c.metrics.auc:.3f}, "
+            f"second check of the ranking, {c.flag.column} ({c.flag.meaning()}, {c.flag.year}): "
+            f"AUC {c.metrics.auc:.3f}, "
             f"n={c.metrics.n}, flagged {c.metrics.n_flagged}; a check of the ranking only"
             for c in result.checks
         )
