@@ -316,3 +316,151 @@ def test_default_edition_validates_out_of_fold_and_says_so(default_build: Path) 
     assert "AUC 0,952, balancierte Treffsicherheit 0,888" in summary
     assert "außerhalb der Anpassung nach Bezirk" in summary
     assert "innerhalb der Anpassung" not in summary
+
+
+# -------------------------------------------------------- the 2023 edition: school list 2024/25
+
+MSS2023 = ROOT / "config/editions/mss2023.yaml"
+SCHOOLS_2024 = ROOT / "data/raw/schools/schulen_2024_25_startchancen_xy.csv"
+
+
+@pytest.fixture(scope="module")
+def mss2023():
+    """The 2023 edition computed once (no files written)."""
+    from quartiere.config import load_config
+    from quartiere.load import load_inputs
+    from quartiere.pipeline import compute
+
+    config = load_config(MSS2023)
+    return compute(load_inputs(config), config)
+
+
+def _public_grundschulen() -> pd.DataFrame:
+    table = pd.read_csv(SCHOOLS_2024, dtype=str).set_index("school_id")
+    return table[(table["school_type_de"] == "Grundschule") & (table["ownership_en"] == "Public")]
+
+
+def test_2023_edition_counts_the_public_grundschulen_of_2024_25(mss2023) -> None:
+    """The school layer holds exactly the public Grundschulen of the 2024/25 list (not the
+    2018/19 list, not the private schools), and every output names the list's year."""
+    expected = _public_grundschulen()
+    table = mss2023.harmonized.schools.schools
+    assert sorted(table.index) == sorted(expected.index)
+    assert set(table["type"]) == {"Grundschule"}
+    from quartiere.schools import lmb_info
+
+    info = lmb_info(mss2023.harmonized.schools, mss2023.config.schools)
+    assert info["schools.list"].startswith(
+        "schulen_2024_25_startchancen_xy.csv, school year 2024/25"
+    )
+    from quartiere.pipeline import estimates_text
+
+    first = estimates_text(mss2023)[0]
+    assert f"Schools: {len(expected)} Grundschule (ownership_en: Public)" in first
+    assert "school year 2024/25, as the catchments" in first and "MSS 2023" in first
+
+
+def test_2018_flags_carry_over_by_school_number(mss2023) -> None:
+    """The Brennpunktschule-2018 flag comes from the 2018/19 list by BSN: the schools of 2024/25
+    flagged there are flagged, the schools it does not hold have no value; the calibration anchor
+    counts the flagged ones and the validation leaves the unknown ones out."""
+    old = pd.read_csv(SCHOOLS, sep=";", dtype=str).set_index("BSN")["Brennpunktschule-2018"]
+    schools = _public_grundschulen().index
+    in_old = schools.isin(old.index)
+    flagged = int((old.reindex(schools[in_old]).str.strip() == "x").sum())
+    result = mss2023.harmonized.schools
+    column = result.schools["flag_brennpunktschule_2018"]
+    assert int(column.sum()) == flagged
+    assert int(column.isna().sum()) == int((~in_old).sum()) > 0
+    assert result.calibration.anchors[1].count == flagged
+    assert result.calibration.anchors[1].share == 50
+    assert result.validation.n == int(in_old.sum())
+    assert result.validation.n_flagged == flagged
+    assert result.validation_out_of_fold
+
+
+def test_startchancen_auc_is_reported_with_its_label(mss2023) -> None:
+    """The Startchancen flag checks the ranking (AUC, recomputed here by pairs) and is reported
+    in build_info, summary and explain as what it is; it never anchors the calibration."""
+    from quartiere.i18n import Messages
+    from quartiere.pipeline import collect_build_info, estimates_text
+
+    result = mss2023.harmonized.schools
+    (check,) = result.checks
+    assert check.flag.column == "startchancen" and check.flag.validation_only
+    truth = _public_grundschulen()["startchancen"].reindex(result.schools.index) == "True"
+    score = result.schools["score"]
+    pos, neg = score[truth.to_numpy()].to_numpy(), score[~truth.to_numpy()].to_numpy()
+    pairs = (pos[:, None] > neg[None, :]).mean() + 0.5 * (pos[:, None] == neg[None, :]).mean()
+    assert check.metrics.auc == pytest.approx(pairs, abs=1e-12)
+    assert check.metrics.n_flagged == int(truth.sum())
+    assert 0.5 < check.metrics.auc < 1
+    assert all(a.count != int(truth.sum()) or a.share != 50 for a in result.calibration.anchors)
+    info = collect_build_info(mss2023, [])
+    assert info["lmb_validation.startchancen.auc"] == f"{check.metrics.auc:.4f}"
+    assert "not an lmb threshold" in info["lmb_validation.startchancen.means"]
+    assert "lmb_validation.auc" in info  # the 2018 flag's validation beside it
+    german = "\n".join(estimates_text(mss2023, Messages("de")))
+    assert f"AUC {Messages('de').number(check.metrics.auc, 3)}" in german
+    assert "keine lmb-Schwelle" in german and "Zweiter, unabhängiger Abgleich" in german
+    english = "\n".join(estimates_text(mss2023, Messages("en")))
+    assert "Second, independent check of the ranking against startchancen" in english
+    from quartiere.present.explain_schools import school_lines
+
+    lines = "\n".join(school_lines(mss2023, "01100101", []))
+    assert "second check of the ranking: startchancen" in lines and "not an lmb threshold" in lines
+    assert "catchments esb_2024_25.geojson, school year 2024/25; MSS 2023" in lines
+
+
+def _list_2018_on_2024_catchments(tmp_path: Path, extra: str = "") -> Path:
+    path = tmp_path / "edition.yaml"
+    path.write_text(
+        f"extends: {MSS2023}\nschools:\n  path: {SCHOOLS}\n  school_year: '2018/19'\n"
+        "  delimiter: ';'\n  id: BSN\n  name: Schulname\n  type: Schulart\n"
+        "  ownership: null\n  ownerships: null\n"
+        "  flags:\n    - {column: Brennpunktschule-2018, share: 50, means: m, year: '2018'}\n"
+        + extra,
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_catchments_without_a_school_are_refused_below_min_coverage(tmp_path: Path) -> None:
+    """The 2018/19 list on the 2024/25 catchments leaves 45 of 377 without a school: below
+    schools.min_coverage (0.9) that is one line and exit 3; with allow_partial the build goes on
+    and the coverage is reported."""
+    code, line = _error(_list_2018_on_2024_catchments(tmp_path))
+    assert code == 3
+    assert "covers 332 of 377 catchments (88.1 %) with a school of type Grundschule" in line
+    assert "school list 2018/19, catchments 2024/25" in line and "below min_coverage 0.9" in line
+    partial = _list_2018_on_2024_catchments(tmp_path, "  allow_partial: true\n")
+    result = CliRunner().invoke(main, ["validate", "--config", str(partial)])
+    assert result.exit_code == 0, result.output
+    assert "coverage: lmb: 332 of 377 catchments (88.1 %)" in result.output
+
+
+def test_2023_edition_coverage_is_reported_once(mss2023) -> None:
+    lmb = [c for c in mss2023.coverage if c.input == "lmb"]
+    assert len(lmb) == 1 and lmb[0].total == 377 and lmb[0].share >= 0.9
+    assert mss2023.coverage[-1].input == "lmb"
+
+
+def test_validation_only_flag_as_anchor_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "edition.yaml"
+    path.write_text(
+        f"extends: {MSS2023}\nschools:\n  estimate:\n    anchors:\n"
+        "      - {share: 75, count: 46, source: s}\n      - {flag: startchancen, source: s}\n",
+        encoding="utf-8",
+    )
+    code, line = _error(path)
+    assert code == 2
+    assert "calibration anchor flag 'startchancen' is validation_only" in line
+
+
+def test_a_flag_without_a_level_must_say_validation_only() -> None:
+    from quartiere.config_schools import SchoolFlag
+
+    with pytest.raises(ValueError, match="needs 'share'"):
+        SchoolFlag(column="startchancen", means="m", year="2024/25")
+    with pytest.raises(ValueError, match="'path' needs 'id'"):
+        SchoolFlag(column="f", share=50, means="m", year="2018", path=Path("x.csv"))

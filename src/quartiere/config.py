@@ -463,6 +463,7 @@ class Config(_Model):
             paths.extend(e.path for e in (estimate.extra if estimate else []))
             if self.schools.key is not None:
                 paths.append(self.schools.key.path)
+            paths.extend(f.path for f in self.schools.flags if f.path is not None)
         if self.atlas.population is not None:
             paths.append(self.atlas.population.path)
         if self.atlas.zones is not None:

@@ -73,13 +73,21 @@ def table_coverage(name: str, values: pd.Series, zones: pd.Index, label: str) ->
 
 
 def require_coverage(
-    coverage: Coverage, min_coverage: float, allow_partial: bool, path: Path | str
+    coverage: Coverage,
+    min_coverage: float,
+    allow_partial: bool,
+    path: Path | str,
+    what: str = "",
 ) -> None:
-    """Refuse an input below ``min_coverage`` unless the analyst says ``allow_partial: true``."""
+    """Refuse an input below ``min_coverage`` unless the analyst says ``allow_partial: true``.
+
+    ``what`` qualifies the zones in the message, e.g. ``"with a school of type Grundschule"``.
+    """
     if coverage.share < min_coverage and not allow_partial:
+        qualifier = f" {what}" if what else ""
         raise InputError(
             f"covers {coverage.n} of {coverage.total} {coverage.zones} "
-            f"({coverage.share * 100:.1f} %), "
+            f"({coverage.share * 100:.1f} %){qualifier}, "
             f"below min_coverage {min_coverage:g}; complete the table, or set "
             "`allow_partial: true` if a partial result is meant",
             path,

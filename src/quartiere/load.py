@@ -21,6 +21,7 @@ from quartiere.coverage import Coverage, require_coverage, table_coverage
 from quartiere.errors import InputError
 from quartiere.io.layers import LayerReport, check_coverage, read_layer
 from quartiere.io.tables import read_table
+from quartiere.schools.link import link_schools
 from quartiere.schools.load import SchoolList, load_extra, load_schools
 from quartiere.units import check_percent_column
 
@@ -163,11 +164,14 @@ def load_inputs(config: Config) -> Inputs:
         )
 
     schools = None
+    school_coverage = None
     if config.schools is not None:
         schools = load_schools(config.schools, planning_areas, config.crs)
         # Like s4, the context tables carry 0 for PLR the MSS does not index: not computed.
         extra = load_extra(config.schools, plr)
         schools.extra = {k: v.where(v.index.isin(mss.index)) for k, v in extra.items()}
+        if config.catchments.lmb_source == "schools":
+            school_coverage = _schools_cover(schools, catchments, config)
 
     atlas_spec = config.atlas
     atlas_table = read_table(atlas_spec, numeric=[atlas_spec.column], id_pattern=PLR_ID)
@@ -209,6 +213,8 @@ def load_inputs(config: Config) -> Inputs:
             f"atlas: {n_missing} rows of {atlas_spec.path.name} carry no "
             f"{atlas_spec.column} value; treated as no data"
         )
+    if school_coverage is not None:
+        coverage.append(school_coverage)  # last, where the build has always reported "lmb"
     for report in reports:
         if report.repaired:
             notes.append(f"{report.path}: repaired {report.repaired} invalid geometries")
@@ -238,6 +244,38 @@ def _covered(
     """The coverage of one table, refused below its ``min_coverage`` unless ``allow_partial``."""
     coverage = table_coverage(name, values, zones, label)
     require_coverage(coverage, spec.min_coverage, spec.allow_partial, spec.path)
+    return coverage
+
+
+def _schools_cover(schools: SchoolList, catchments: gpd.GeoDataFrame, config: Config) -> Coverage:
+    """Refuse a school list that leaves too many catchments without a school.
+
+    A catchment's lmb share is the mean of its schools' values (``catchments.lmb_source:
+    schools``); a catchment without a counted school has no value, like a zone without a row in
+    any other table. The share of catchments holding one is checked against
+    ``schools.min_coverage`` unless ``schools.allow_partial``; the coverage is returned and
+    reported as ``lmb`` either way. A list of another school year than the catchments' misses
+    their new schools' areas: the message names both years.
+    """
+    spec = config.schools
+    assert spec is not None
+    esb, _ = link_schools(schools.schools, catchments, schools.key, str(spec.path))
+    if spec.lmb_source == "official" and "official_share" in schools.schools:
+        esb = esb.where(schools.schools["official_share"].notna())
+    ids = catchments.index.astype(str)
+    held = pd.Series(1.0, index=pd.Index(esb.dropna().unique()))
+    coverage = table_coverage("lmb", held, ids, "catchments")
+    require_coverage(
+        coverage,
+        spec.min_coverage,
+        spec.allow_partial,
+        spec.path,
+        what=(
+            f"with a school of type {', '.join(spec.types)} (school list {spec.school_year}, "
+            f"catchments {config.catchments.school_year}; schools.min_coverage, "
+            "schools.allow_partial)"
+        ),
+    )
     return coverage
 
 

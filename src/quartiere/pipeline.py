@@ -239,7 +239,10 @@ def compute(
     planning_areas = _planning_area_layer(plr, result)
     catchments = _catchment_layer(inputs.catchments, harmonized, config)
     coverage = list(inputs.coverage)
-    if harmonized.lmb_source == "estimate" or config.catchments.lmb_source == "schools":
+    reported = any(c.input == "lmb" for c in coverage)  # by the loader, for a school list
+    if not reported and (
+        harmonized.lmb_source == "estimate" or config.catchments.lmb_source == "schools"
+    ):
         coverage.append(
             table_coverage("lmb", harmonized.lmb_share, inputs.catchments.index, "catchments")
         )
@@ -377,6 +380,7 @@ def estimates_text(result: BuildResult, t: Messages | None = None) -> list[str]:
             ),
             catchments_from_schools=config.catchments.lmb_source == "schools",
             t=t,
+            catchments_school_year=config.catchments.school_year,
         )
     elif result.harmonized.lmb_source == "estimate":
         assert config.catchments.estimate is not None
@@ -481,7 +485,7 @@ def collect_build_info(
 
 def attribution(config: Config) -> str:
     """The attribution of the build's data: the Berlin open data, and the school list if used."""
-    return ATTRIBUTION + (f"; {config.schools.attribution}" if config.schools else "")
+    return ATTRIBUTION + (f"; {config.schools.attributions()}" if config.schools else "")
 
 
 def build(

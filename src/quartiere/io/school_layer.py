@@ -36,7 +36,7 @@ def school_layer(
             "bezirk": schools["bezirk"],
             "lmb_share": share.round(2),
             "lmb_source": schools["lmb_source"],
-            **{flag_column(f): schools[flag_column(f)].astype(int) for f in flags},
+            **{flag_column(f): _flag(schools[flag_column(f)]) for f in flags},
             "flagged": (share >= threshold).astype("Int8").where(share.notna()),
         },
         index=schools.index,
@@ -46,13 +46,20 @@ def school_layer(
     )
 
 
+def _flag(values: pd.Series) -> pd.Series:
+    """A flag column as 0/1, empty (NULL) where a flag joined from another table does not know
+    the school."""
+    return values.astype("Int64") if values.isna().any() else values.astype(int)
+
+
 def school_docs(layer_doc: Any, field: Any) -> tuple[Any, dict[str, Any]]:
     """The layer's :class:`LayerDoc` and :class:`Field` entries (classes passed in by gpkg)."""
     doc = layer_doc(
         "Schulen with lmb share",
         "Primary schools of the public school list (points) with their share of pupils exempt "
         "from paying for learning materials (lernmittelbefreit, lmb); lmb_source tells official "
-        "values from estimates; flag_* columns are the list's own per-school flags. EPSG:25833.",
+        "values from estimates; flag_* columns are the per-school flags (1/0; empty where a "
+        "flag joined from another table does not hold the school). EPSG:25833.",
         ("bsn",),
     )
     fields = {

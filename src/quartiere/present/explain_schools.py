@@ -14,7 +14,10 @@ def _school(row: pd.Series, flags: list[tuple[str, str]], threshold: float) -> s
     share = row["lmb_share"]
     value = "no value" if pd.isna(share) else f"lmb {share:.1f} % ({row['lmb_source']})"
     mark = "" if pd.isna(share) else (" >= threshold" if share >= threshold else " below")
-    marks = [f"{column} {'x' if row[name] == 1 else '-'}" for column, name in flags]
+    marks = [
+        f"{column} {'?' if pd.isna(row[name]) else 'x' if row[name] == 1 else '-'}"
+        for column, name in flags
+    ]
     return f"{row.name} {row['name']}: {value}{mark}; {', '.join(marks)}".rstrip("; ")
 
 
@@ -45,10 +48,14 @@ def school_lines(result: BuildResult, plr_id: str, catchment_ids: list[str]) -> 
                 lines.append(f"   - catchment {esb}: no school of the counted types")
             for _, r in mine.iterrows():
                 lines.append(f"   - catchment {esb}: school {_school(r, flags, threshold)}")
+    config = result.config
+    years = (
+        f"school year {spec.school_year}; catchments {config.catchments.path.name}, school year "
+        f"{config.catchments.school_year}; MSS {config.mss.edition}"
+    )
     if schools.lmb_source == "estimate" and spec.estimate is not None:
         lines.append(
-            f"   lmb source: ESTIMATE per school ({spec.path.name}, school year "
-            f"{spec.school_year}): MSS s4"
+            f"   lmb source: ESTIMATE per school ({spec.path.name}, {years}): MSS s4"
             + "".join(f" + {e.title}" for e in spec.estimate.extra)
             + f" around the school ({spec.estimate.bandwidth_m:g} m), quantile-calibrated to "
             + "; ".join(f"{a.count} schools >= {a.share:g} %" for a in schools.calibration.anchors)
@@ -56,6 +63,19 @@ def school_lines(result: BuildResult, plr_id: str, catchment_ids: list[str]) -> 
             else ""
         )
     else:
-        lines.append(f"   lmb source: official per-school values ({spec.path.name})")
-    lines.append(f"   {spec.attribution}")
+        lines.append(f"   lmb source: official per-school values ({spec.path.name}, {years})")
+    if any(flag.path is not None for flag in spec.flags):
+        lines.append("   flag ?: the school is not in the flag's table (opened or renumbered)")
+    if schools.validation is not None:
+        v = schools.validation
+        lines.append(
+            f"   validation: {schools.validation_method}: AUC {v.auc:.3f}, balanced accuracy "
+            f"{v.balanced_accuracy:.3f}"
+        )
+    for check in schools.checks:
+        lines.append(
+            f"   second check of the ranking: {check.flag.column} ({check.flag.meaning()}, "
+            f"{check.flag.year}): AUC {check.metrics.auc:.3f}; {check.method}"
+        )
+    lines.append(f"   {spec.attributions()}")
     return lines

@@ -77,6 +77,11 @@ class CalibrationChart:
     """The share % the flag stands for (``lmb >= p %``)."""
     anchors: tuple[tuple[float, float], ...] = ()
     """Calibration anchors as (count, share %)."""
+    known: np.ndarray | None = None
+    """Per school (as ``shares``): whether the flag knows it (a flag joined from another table
+    has no value for schools it does not hold); ``None``: every school."""
+    checks: tuple[str, ...] = ()
+    """One line per further check of the ranking (e.g. the Startchancen AUC), with its label."""
 
     @classmethod
     def of(cls, result: SchoolsResult, spec: SchoolsInput, threshold: float) -> CalibrationChart:
@@ -88,16 +93,26 @@ class CalibrationChart:
         if result.validation is not None:
             v = result.validation
             title += f": AUC {v.auc:.3f}, balanced accuracy {v.balanced_accuracy:.3f}"
-        flag = spec.flags[0] if spec.flags else None
+        flag = next((f for f in spec.flags if not f.validation_only), None)
+        values = None if flag is None else table[flag_column(flag.column)]
+        known = None if values is None or values.notna().all() else values.notna().to_numpy()
+        checks = tuple(
+            f"second check of the ranking, {c.flag.column} ({c.flag.meaning()}, {c.flag.year}): "
+            f"AUC {c.metrics.auc:.3f}, "
+            f"n={c.metrics.n}, flagged {c.metrics.n_flagged}; a check of the ranking only"
+            for c in result.checks
+        )
         return cls(
             shares=table["lmb_share"].to_numpy(dtype=float),
             lmb_source=result.lmb_source,
             threshold=threshold,
             title=title,
-            attribution=spec.attribution,
-            marked=None if flag is None else table[flag_column(flag.column)].to_numpy() == 1,
-            flag_label="" if flag is None else f"{flag.column} ({flag.means})",
-            flag_share=float("nan") if flag is None else flag.share,
+            attribution=spec.attributions(),
+            marked=None if values is None else values.fillna(0).to_numpy(dtype=int) == 1,
+            flag_label="" if flag is None else f"{flag.column} ({flag.meaning()})",
+            flag_share=float("nan") if flag is None or flag.share is None else flag.share,
+            known=known,
+            checks=checks,
             anchors=tuple(
                 (a.count, a.share)
                 for a in (result.calibration.anchors if result.calibration is not None else ())

@@ -383,7 +383,10 @@ def data_messages() -> set[str]:
 def _notes(build: data.Build, t: Messages) -> list[str]:
     notes = []
     if build.schools is not None:
-        notes.append(t("schools_note"))
+        # The build's own school-list attribution (and year): an edition on another list must
+        # not be credited to the 2018/19 one.
+        source = build.info.get("schools.attribution")
+        notes.append(t("schools_note_of", attribution=source) if source else t("schools_note"))
     if "estimate" in set(build.catchments["lmb_source"].astype(str)):
         notes.append(t("lmb_estimate_note"))
     notes.append(t("atlas_note"))

@@ -13,7 +13,11 @@ __all__ = ["calibration_figure"]
 
 
 def calibration_figure(chart: CalibrationChart) -> Figure:
-    """Schools ordered by their lmb share (line), flagged schools marked; anchors as points."""
+    """Schools ordered by their lmb share (line), flagged schools marked; anchors as points.
+
+    The flag-rate panel counts only the schools the flag knows (``chart.known``); further checks
+    of the ranking (``chart.checks``) are written under the chart with their labels.
+    """
     fig = Figure(figsize=(8.0, 3.6), dpi=150)
     # Fixed margins (room for the axis labels and the attribution line): tight_layout measured
     # every label to the same end at a third of the chart's drawing time.
@@ -21,7 +25,13 @@ def calibration_figure(chart: CalibrationChart) -> Figure:
         1,
         2,
         width_ratios=[3, 2],
-        gridspec_kw={"left": 0.07, "right": 0.97, "bottom": 0.14, "top": 0.92, "wspace": 0.2},
+        gridspec_kw={
+            "left": 0.07,
+            "right": 0.97,
+            "bottom": 0.14 + 0.035 * len(chart.checks),
+            "top": 0.92,
+            "wspace": 0.2,
+        },
     )
     position = np.arange(1, len(chart.shares) + 1)
     ax.plot(
@@ -41,7 +51,8 @@ def calibration_figure(chart: CalibrationChart) -> Figure:
             zorder=3,
         )
         ax.axhline(chart.flag_share, color="#d95f02", lw=0.6, ls="--")
-        _flag_rate(right, chart.shares, chart.marked, chart.flag_share)
+        known = np.ones(len(chart.shares), dtype=bool) if chart.known is None else chart.known
+        _flag_rate(right, chart.shares[known], chart.marked[known], chart.flag_share)
     threshold = chart.threshold
     ax.axhline(threshold, color="#1b9e77", lw=0.6, ls="--", label=f"criterion {threshold:g} %")
     for count, share in chart.anchors:
@@ -54,6 +65,8 @@ def calibration_figure(chart: CalibrationChart) -> Figure:
     ax.legend(fontsize=6, loc="lower left")
     right.tick_params(labelsize=6)
     fig.text(0.99, 0.005, chart.attribution, fontsize=5, ha="right", va="bottom")
+    for i, line in enumerate(chart.checks):
+        fig.text(0.01, 0.03 + 0.03 * (len(chart.checks) - 1 - i), line, fontsize=5, va="bottom")
     return fig
 
 

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from quartiere.config import IndicatorInput, TableInput
-from quartiere.config_schools import SchoolsInput
+from quartiere.config_schools import SchoolFlag, SchoolsInput
 from quartiere.errors import ConfigError, InputError
 from quartiere.io.tables import read_table
 
@@ -29,7 +29,8 @@ class SchoolList:
     """The counted schools (configured types), points in the target CRS, indexed by school number.
 
     Columns: ``name``, ``type``, ``plr_id`` (the planning area it stands in), one 0/1 column per
-    flag (:func:`flag_column`), ``official_share`` (%, only with ``lmb_source: official``).
+    flag (:func:`flag_column`; nullable, <NA> where a flag joined from another table does not
+    know the school), ``official_share`` (%, only with ``lmb_source: official``).
     ``extra`` holds each extra indicator per planning area, keyed by its label.
     """
 
@@ -47,13 +48,27 @@ def flag_column(column: str) -> str:
 
 def load_schools(spec: SchoolsInput, planning_areas: gpd.GeoDataFrame, crs: str) -> SchoolList:
     table_spec = TableInput(path=spec.path, id=spec.id, delimiter=spec.delimiter)
-    flags = [f.column for f in spec.flags]
-    text = [spec.name, spec.type, spec.x, spec.y, *flags]
+    flags = [f.column for f in spec.flags if f.path is None]
+    owner = [spec.ownership] if spec.ownership is not None else []
+    text = [spec.name, spec.type, spec.x, spec.y, *owner, *flags]
     numeric = [spec.official_share] if spec.lmb_source == "official" and spec.official_share else []
     table = read_table(table_spec, columns=text, numeric=numeric, id_pattern=None)
     n_rows = len(table)
     kinds = table[spec.type].astype("string").str.strip()
-    counted = table[kinds.isin(spec.types).fillna(False).to_numpy()]
+    keep = kinds.isin(spec.types).fillna(False).to_numpy(dtype=bool, copy=True)
+    if spec.ownership is not None and spec.ownerships is not None:
+        owners = table[spec.ownership].astype("string").str.strip()
+        known = owners.isin(spec.ownerships).fillna(False).to_numpy()
+        if keep.any() and not (keep & known).any():
+            present = sorted(owners.dropna().unique())[:5]
+            raise InputError(
+                f"no school of type {', '.join(spec.types)} has an ownership "
+                f"{', '.join(spec.ownerships)} in column '{spec.ownership}' "
+                f"(found: {', '.join(present)})",
+                spec.path,
+            )
+        keep &= known
+    counted = table[keep]
     if counted.empty:
         present = sorted(kinds.dropna().unique())[:5]
         raise InputError(
@@ -77,12 +92,36 @@ def load_schools(spec: SchoolsInput, planning_areas: gpd.GeoDataFrame, crs: str)
     ).to_crs(crs)
     frame["plr_id"] = _locate(frame, planning_areas, spec)
     for flag in spec.flags:
-        cells = counted[flag.column].astype("string").str.strip()
-        frame[flag_column(flag.column)] = (cells == flag.value).fillna(False).astype(int).to_numpy()
+        if flag.path is None:
+            cells = counted[flag.column].astype("string").str.strip()
+            values = (cells == flag.value).fillna(False).astype(int).to_numpy()
+            frame[flag_column(flag.column)] = values
+        else:
+            frame[flag_column(flag.column)] = _joined_flag(flag, frame.index)
     if numeric:
         frame["official_share"] = counted[numeric[0]].to_numpy(dtype=float)
     key = _read_key(spec) if spec.key is not None else None
     return SchoolList(schools=frame, n_rows=n_rows, key=key)
+
+
+def _joined_flag(flag: SchoolFlag, schools: pd.Index) -> pd.Series:
+    """A flag from another table joined by school number: 1/0 for the schools it holds, <NA>
+    for the schools it does not (a school opened since, or renumbered: not known, not 0)."""
+    assert flag.path is not None and flag.id is not None
+    spec = TableInput(path=flag.path, id=flag.id, delimiter=flag.delimiter)
+    table = read_table(spec, columns=[flag.column], id_pattern=None)
+    table.index = table.index.astype(str).str.strip()
+    cells = table[flag.column].astype("string").str.strip()
+    values = (cells == flag.value).fillna(False).astype("Int64")
+    out = values.reindex(schools.astype(str))
+    if out.isna().all():
+        raise InputError(
+            f"no school number of the school list is in column '{flag.id}' (flag "
+            f"{flag.column!r}); are the school numbers of the same kind (BSN)?",
+            flag.path,
+        )
+    out.index = schools
+    return out
 
 
 def _points(table: pd.DataFrame, spec: SchoolsInput) -> gpd.GeoSeries:
