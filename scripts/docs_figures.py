@@ -85,9 +85,10 @@ def write(generated: dict[str, str]) -> None:
         source = doc.read_text(encoding="utf-8")
         if _pattern(name).search(source) is None:
             raise SystemExit(f"{doc}: no <!-- figures:{name} --> block")
-        doc.write_text(
-            _pattern(name).sub(lambda m: m.group(1) + text + m.group(3), source), encoding="utf-8"
-        )
+        def replace(found: re.Match[str], text: str = text) -> str:
+            return found.group(1) + text + found.group(3)
+
+        doc.write_text(_pattern(name).sub(replace, source), encoding="utf-8")
 
 
 def main(argv: list[str]) -> int:

@@ -86,9 +86,10 @@ def test_default_cache_setting(monkeypatch, tmp_path: Path) -> None:
 
 def _edition(tmp_path: Path, extra: dict) -> Path:
     """A configuration extending the default one, with its atlas table copied into tmp_path."""
-    atlas = yaml.safe_load(DEFAULT.read_text())["atlas"]["path"]
     table = tmp_path / "atlas.csv"
-    shutil.copy(DEFAULT.parent / atlas, table)
+    from quartiere.config import load_config
+
+    shutil.copy(load_config(DEFAULT).atlas.path, table)
     config = {"extends": str(DEFAULT), "atlas": {"path": str(table)}}
     for section, values in extra.items():
         config.setdefault(section, {}).update(values)
