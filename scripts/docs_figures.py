@@ -85,6 +85,7 @@ def write(generated: dict[str, str]) -> None:
         source = doc.read_text(encoding="utf-8")
         if _pattern(name).search(source) is None:
             raise SystemExit(f"{doc}: no <!-- figures:{name} --> block")
+
         def replace(found: re.Match[str], text: str = text) -> str:
             return found.group(1) + text + found.group(3)
 

@@ -1,5 +1,6 @@
-"""Golden outputs: the MSS 2021 and gi2018 editions (MSS 2021 was the default until MSS 2023),
-and the change memo between them, as they were pinned before the code was restructured. Any change to a delineation, a value or a text shows here.
+"""Golden outputs: the MSS 2021 and gi2018 editions (MSS 2021 was the default until MSS 2023), and
+the change memo between them, as they were pinned before the code was restructured. Any change to a
+delineation, a value or a text shows here.
 
 The builds run through the command line (the contract), with ``SOURCE_DATE_EPOCH`` fixed. Layers are
 compared as data, field by field: text and integers exactly, floats to a relative 1e-9 (float

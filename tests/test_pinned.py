@@ -1,5 +1,6 @@
-"""Pinned real-data results of the MSS 2021 and gi2018 editions (MSS 2021 was the default until
-MSS 2023): a change that moves a planning area fails here, and the reviewed fixture ``tests/pinned/<edition>.yaml`` changes in the same commit.
+"""Pinned real-data results of the MSS 2021 and gi2018 editions (MSS 2021 was the default until MSS
+2023): a change that moves a planning area fails here, and the reviewed fixture
+``tests/pinned/<edition>.yaml`` changes in the same commit.
 
 The fixture holds the number of planning areas, the count of planning areas meeting each criterion
 and each number of criteria, every Handlungsraum with its member planning areas, and the decision
