@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from quartiere import ATTRIBUTION, __version__
-from quartiere.compare.build import Build
+from quartiere.compare.build import Baseline, Build
 from quartiere.compare.numbering import renumber
 from quartiere.config import Config, load_config
 from quartiere.coverage import Coverage, table_coverage
@@ -37,6 +37,7 @@ from quartiere.criteria import (
 )
 from quartiere.delineate import DelineationResult, delineate
 from quartiere.derived import Derived, derived_inputs
+from quartiere.editions import edition_key
 from quartiere.harmonize import overlay, overlay_weights, reverse, transfer_intensive, weigh
 from quartiere.i18n import Messages
 from quartiere.io.builds import read_build
@@ -412,14 +413,24 @@ def estimates_text(result: BuildResult, t: Messages | None = None) -> list[str]:
 
 
 def collect_build_info(
-    result: BuildResult, files: list[tuple[str, str]], previous: Path | None = None
+    result: BuildResult,
+    files: list[tuple[str, str]],
+    previous: Path | Baseline | None = None,
 ) -> dict[str, str]:
+    """The ``build_info`` table of a build.
+
+    ``previous``: the build it was numbered against, a file (``--previous``) or a
+    :class:`~quartiere.compare.build.Baseline` (an earlier edition found or computed in memory);
+    recorded as ``previous`` (file name and hash, or how it was computed), ``numbered_against``
+    (its edition key and where it came from) and one ``lineage.N`` line per area.
+    """
     import pyogrio
     import shapely
 
     config = result.config
     info: dict[str, str] = {
         "edition": config.edition,
+        "edition_key": edition_key(config),
         "built_at": build_timestamp().strftime("%Y-%m-%dT%H:%M:%SZ"),
         "quartiere_version": __version__,
         "code_version": code_version(),
@@ -460,7 +471,13 @@ def collect_build_info(
         + f"; {len(result.areas)} Handlungsräume"
     )
     if previous is not None:
-        info["previous"] = f"{Path(previous).name} sha256:{sha256(previous)}"
+        if isinstance(previous, Baseline):
+            path = previous.path
+            info["numbered_against"] = f"{previous.key}: {previous.source}"
+        else:
+            path = Path(previous)
+            info["numbered_against"] = f"--previous {path}"
+        info["previous"] = f"{path.name} sha256:{sha256(path)}" if path else "computed in memory"
         for i, line in enumerate(result.delineation.lineage):
             info[f"lineage.{i}"] = line
     info["hr_ids_used"] = ",".join(result.hr_ids_used)
@@ -477,7 +494,7 @@ def build(
     config_path: Path,
     out: Path,
     *,
-    previous: Path | None = None,
+    previous: Path | Baseline | None = None,
     progress: Progress = lambda _: None,
     write_extras: bool = True,
     drawer: Any = None,
@@ -487,6 +504,9 @@ def build(
     The GeoPackage, the map and the summary replace their previous versions together, once all
     three are written; the map is drawn in a second process meanwhile (:mod:`quartiere.report`):
     ``drawer``, a :class:`quartiere.report.MapProcess` started early, or one started here.
+    ``previous``: number against this build (``--previous`` FILE) or this
+    :class:`~quartiere.compare.build.Baseline` (:func:`quartiere.lineage.baseline_for`); ``None``
+    numbers afresh.
     """
     from quartiere.report import MapProcess
 
@@ -502,7 +522,7 @@ def build(
 def _build(
     config_path: Path,
     out: Path,
-    previous: Path | None,
+    previous: Path | Baseline | None,
     progress: Progress,
     drawer: Any,
 ) -> BuildResult:
@@ -515,7 +535,10 @@ def _build(
     with _stage("load", timings, progress):
         derived = derived_inputs(config, default_cache(), harmonize)
         inputs = derived.inputs
-        before = read_build(previous) if previous is not None else None
+        if isinstance(previous, Baseline):
+            before: Build | None = previous.build
+        else:
+            before = read_build(previous) if previous is not None else None
     for note in inputs.notes:
         progress(f"note: {note}")
     result = compute(

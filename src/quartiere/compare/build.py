@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import geopandas as gpd
 
@@ -49,3 +50,26 @@ class Build:
         """The LOR generation of the planning areas (``lor2006``, ``lor2021``), if recorded."""
         value = self.info.get("lor_generation")
         return str(value) if value else None
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """The earlier build a new one is numbered against, and where it comes from.
+
+    Parameters
+    ----------
+    build
+        Its layers (at least ``areas``; ``info`` carries the register ``hr_ids_used``).
+    key
+        The edition key of the earlier build (``mss2021``).
+    source
+        Where it comes from, one phrase for ``build_info`` and the progress line (a file's path,
+        or how it was computed in memory).
+    path
+        The GeoPackage it was read from; ``None`` when computed in memory.
+    """
+
+    build: Build
+    key: str
+    source: str
+    path: Path | None = None
