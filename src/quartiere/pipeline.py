@@ -478,6 +478,8 @@ def collect_build_info(
             path = Path(previous)
             info["numbered_against"] = f"--previous {path}"
         info["previous"] = f"{path.name} sha256:{sha256(path)}" if path else "computed in memory"
+        # The one matching: which area continues which (quartiere diff reads it back).
+        info["continued"] = ",".join(f"{o}>{n}" for o, n in result.delineation.continued)
         for i, line in enumerate(result.delineation.lineage):
             info[f"lineage.{i}"] = line
     info["hr_ids_used"] = ",".join(result.hr_ids_used)

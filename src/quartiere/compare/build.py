@@ -26,12 +26,29 @@ class Build:
         The ``build_info`` key -> value table (``edition``, ``lor_generation``, ``built_at`` ...).
     label
         How outputs name this build (e.g. its file name); defaults to the edition.
+    sha256
+        The SHA-256 of the file it was read from (``""`` when not read from a file): a build
+        numbered against this file records it in ``build_info`` ``previous``.
     """
 
     areas: gpd.GeoDataFrame
     planning_areas: gpd.GeoDataFrame
     info: Mapping[str, str] = field(default_factory=dict)
     label: str = ""
+    sha256: str = ""
+
+    def continued_from(self, old: Build) -> list[tuple[str, str]] | None:
+        """The ``(old hr_id, new hr_id)`` pairs this build's numbering recorded when it was
+        numbered against ``old`` (its ``previous`` names ``old``'s file hash); ``None`` when it
+        was not, or recorded no pairs (a build made before this was recorded)."""
+        previous = str(self.info.get("previous", ""))
+        if not old.sha256 or not previous.endswith(f"sha256:{old.sha256}"):
+            return None
+        if "continued" not in self.info:
+            return None
+        text = str(self.info["continued"])
+        pairs = [item.split(">", 1) for item in text.split(",") if ">" in item]
+        return [(o, n) for o, n in pairs]
 
     @property
     def edition(self) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import geopandas as gpd
@@ -58,4 +59,13 @@ def read_build(path: Path, label: str | None = None) -> Build:
         planning_areas=planning_areas,
         info=info,
         label=label if label is not None else str(path),
+        sha256=_sha256(path),
     )
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
