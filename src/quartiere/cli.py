@@ -196,15 +196,12 @@ def build(
         from quartiere.lineage import baseline_for
         from quartiere.pipeline import build as run_build
 
-        against: Path | Baseline | None = previous
-        if previous is None and not fresh:
-            config = load_config(config_path)
-            against = baseline_for(config, DEFAULT_OUT.parent, progress=progress)
-
         with output_lock(out):
-            result = run_build(
-                config_path, out, previous=against, progress=progress, drawer=drawer
-            )
+            against: Path | Baseline | None = previous
+            if previous is None and not fresh:
+                config = load_config(config_path)
+                against = baseline_for(config, DEFAULT_OUT.parent, progress=progress)
+            result = run_build(config_path, out, previous=against, progress=progress, drawer=drawer)
     finally:
         drawer.close(kill=True)
     if not quiet:

@@ -181,9 +181,7 @@ def renumber(
         ((str(old_ids[match[r]]), str(new_ids[r])) for r in range(len(areas)) if continues[r]),
         key=lambda pair: split_hr_id(pair[1]),
     )
-    return replace(
-        result, members=members, areas=out_areas, lineage=lineage, continued=continued
-    )
+    return replace(result, members=members, areas=out_areas, lineage=lineage, continued=continued)
 
 
 def _single_group_parts(result: DelineationResult) -> np.ndarray:
