@@ -40,7 +40,7 @@ from quartiere.derived import Derived, derived_inputs
 from quartiere.editions import edition_key
 from quartiere.harmonize import overlay, overlay_weights, reverse, transfer_intensive, weigh
 from quartiere.i18n import Messages
-from quartiere.io.builds import read_build
+from quartiere.io.builds import previous_record, read_build, sha256
 from quartiere.io.cache import code_version, default_cache
 from quartiere.io.gpkg import build_timestamp, write_geopackage
 from quartiere.load import Inputs
@@ -310,14 +310,6 @@ def _school_layer(result: BuildResult) -> dict[str, gpd.GeoDataFrame]:
     return {"schulen": school_layer(schools.schools, flags, config.criteria.schools.lmb_threshold)}
 
 
-def sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def source_files(config: Config) -> list[tuple[str, str]]:
     """(name, SHA-256) of each configuration file and input, named relative to their common root.
 
@@ -417,13 +409,8 @@ def collect_build_info(
     files: list[tuple[str, str]],
     previous: Path | Baseline | None = None,
 ) -> dict[str, str]:
-    """The ``build_info`` table of a build.
-
-    ``previous``: the build it was numbered against, a file (``--previous``) or a
-    :class:`~quartiere.compare.build.Baseline` (an earlier edition found or computed in memory);
-    recorded as ``previous`` (file name and hash, or how it was computed), ``numbered_against``
-    (its edition key and where it came from) and one ``lineage.N`` line per area.
-    """
+    """The ``build_info`` table; ``previous`` (a file or a :class:`Baseline`) is recorded as
+    ``previous``, ``numbered_against``, ``continued`` and ``lineage.N``."""
     import pyogrio
     import shapely
 
@@ -471,13 +458,7 @@ def collect_build_info(
         + f"; {len(result.areas)} Handlungsräume"
     )
     if previous is not None:
-        if isinstance(previous, Baseline):
-            path = previous.path
-            info["numbered_against"] = f"{previous.key}: {previous.source}"
-        else:
-            path = Path(previous)
-            info["numbered_against"] = f"--previous {path}"
-        info["previous"] = f"{path.name} sha256:{sha256(path)}" if path else "computed in memory"
+        info.update(previous_record(previous))
         # The one matching: which area continues which (quartiere diff reads it back).
         info["continued"] = ",".join(f"{o}>{n}" for o, n in result.delineation.continued)
         for i, line in enumerate(result.delineation.lineage):
@@ -506,9 +487,7 @@ def build(
     The GeoPackage, the map and the summary replace their previous versions together, once all
     three are written; the map is drawn in a second process meanwhile (:mod:`quartiere.report`):
     ``drawer``, a :class:`quartiere.report.MapProcess` started early, or one started here.
-    ``previous``: number against this build (``--previous`` FILE) or this
-    :class:`~quartiere.compare.build.Baseline` (:func:`quartiere.lineage.baseline_for`); ``None``
-    numbers afresh.
+    ``previous``: a build file or :func:`quartiere.lineage.baseline_for`'s result; None: afresh.
     """
     from quartiere.report import MapProcess
 
