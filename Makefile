@@ -13,9 +13,10 @@ STAMP := $(VENV)/.installed
 # Scheduled use: the result before the latest rebuild is the baseline for numbering and the diff.
 PREVIOUS := $(dir $(OUT))previous.gpkg
 HISTORY ?= data/processed/history
-# The history's numbering is the lineage: the first build of an edition continues that edition's
-# build in $(HISTORY) when there is one (the default configuration is the history's mss2021).
-SEED ?= $(wildcard $(HISTORY)/$(if $(filter config/criteria.yaml,$(CONFIG)),mss2021,$(basename $(notdir $(CONFIG))))/handlungsraeume.gpkg)
+# The history's numbering is the lineage: `quartiere update` numbers the first build of an edition
+# against that edition's build in data/processed/history/, else against the newest earlier
+# edition's build (found, or computed in memory); SEED=FILE.gpkg names another one.
+SEED ?=
 PROFILES ?= data/processed/profiles
 EDITIONS := $(sort $(wildcard config/editions/*.yaml))
 # The files the configuration names (and FORCE when $(OUT) is missing or was built from another
@@ -52,8 +53,8 @@ $(STAMP): pyproject.toml
 # Real file dependencies: the build reruns only when a file the configuration names or the code
 # changed, or $(OUT) was built from another configuration. `quartiere update` numbers the new build
 # against the current one; only when the result changed does the current one become $(PREVIOUS)
-# and the memo go to $(dir $(OUT))changes/<build time>/ (changes.md: the latest). SEED: an earlier
-# build to number the very first build against (docs/scheduled-use.md).
+# and the memo go to $(dir $(OUT))changes/<build time>/ (changes.md: the latest). The very first
+# build continues the history's numbering (docs/scheduled-use.md).
 $(OUT): $(STAMP) $(BUILD_INPUTS) $(CODE)
 	$(BIN)/quartiere update --config $(CONFIG) --out $(OUT) $(if $(SEED),--seed $(SEED))
 

@@ -68,7 +68,9 @@ def test_a_table_of_another_mss_year_is_refused(tmp_path):
         "schools:\n  estimate:\n    extra:\n      - path: x.csv\n        column: k05\n"
         "        weight: 0.25\n        label: k05\n        year: 2019\n",
     )
-    with pytest.raises(ConfigError, match=r"extra\.0\.year 2019 is not the MSS edition 2021: say"):
+    with pytest.raises(
+        ConfigError, match=r"extra\.0\.year 2019 is not the MSS edition 2021: say why"
+    ):
         load_config(path)
 
 

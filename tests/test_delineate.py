@@ -597,3 +597,42 @@ def test_renumber_breaks_an_exact_tie_in_overlap_by_the_smaller_old_number():
         stable = renumber(after, previous, min_overlap=0.5)
         assert list(stable.areas["hr_id"]) == ["01"]
         assert "previous HR 02 (Region A) has no successor" in stable.lineage
+
+
+def test_renumber_keeps_letter_and_name_of_the_last_part_of_a_group():
+    # Issue 20 ("14a -> 20 Kleinere Gebiete"): a group keeps one part, unchanged. Numbered
+    # afresh the lone part takes the group number without a letter; against the previous
+    # edition it persists, so it keeps its number, its letter and its name, and the lineage,
+    # the recorded matching and the decision sentences all say so.
+    from quartiere.compare.matching import area_links
+
+    group = {"name": "Rand", "bezirke": ["02"]}
+    config = rules(minimum={"population": 3000, "n_plr": 1}, groups=[group])
+    before = delineate(lattice(GROUPED, GROUPED_DISTRICTS), config)
+    lone = """
+        2 2 2 . . .
+        2 2 2 . 2 .
+        . . . . . .
+        . . . . . .
+    """
+    after = delineate(lattice(lone, GROUPED_DISTRICTS), config)
+    assert list(after.areas["hr_id"]) == ["01", "02"]  # fresh: no letter, the group's name
+    assert after.areas.loc[1, "hr_name"] == "Rand"
+    old = before.areas.set_index("plr_ids")
+    stable = renumber(after, before.areas, 0.5)
+    new = stable.areas.set_index("plr_ids")
+    part = cell(1, 4, 2)
+    assert old.loc[part, "hr_id"] == "02a"
+    assert new.loc[part, "hr_id"] == "02a"
+    assert new.loc[part, "hr_name"] == old.loc[part, "hr_name"] == "Rand (Region A)"
+    assert list(stable.areas["hr_id"]) == ["01", "02a"]
+    assert ("02a", "02a") in stable.continued and ("01", "01") in stable.continued
+    assert any(line.startswith("HR 02a continues previous HR 02a") for line in stable.lineage)
+    assert not any(line.startswith("HR 02a is new") for line in stable.lineage)
+    assert not any("previous HR 02a" in line and "no successor" in line for line in stable.lineage)
+    decision = stable.members.loc[part, "decision"]
+    assert decision.startswith("seed of HR 02a:") and "part of group Rand" in decision
+    # the change memo's rule on the final numbers matches the same pair
+    links = area_links(before.areas, stable.areas)
+    pair = links[(links["old_hr_id"] == "02a") & (links["new_hr_id"] == "02a")]
+    assert pair["match"].tolist() == [True]

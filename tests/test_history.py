@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
+import shutil
+from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
@@ -11,13 +14,22 @@ from click.testing import CliRunner
 
 from quartiere.cli import main
 from quartiere.compare.diff import diff_builds
+from quartiere.config import load_config
+from quartiere.editions import edition_key, order_editions
 from quartiere.errors import EXIT_CHANGED
+from quartiere.history import run_history
 from quartiere.io.builds import read_build
+from quartiere.lineage import BUILD_NAME
 from quartiere.pipeline import sha256
+
+ROOT = Path(__file__).resolve().parents[1]
+EDITIONS = sorted((ROOT / "config" / "editions").glob("*.yaml"))
 
 pytestmark = pytest.mark.slow
 
-ORDER = ["mss2013", "mss2015", "gi2018", "mss2019", "mss2021"]
+# The edition list as shipped (config/editions/*.yaml, in MSS order): never typed out here.
+SHIPPED = order_editions(EDITIONS)
+ORDER = [e.key for e in SHIPPED]
 
 
 def edition(history, key):
@@ -25,14 +37,18 @@ def edition(history, key):
 
 
 def test_editions_are_built_in_mss_order_each_against_the_one_before(history_run):
+    assert len(ORDER) >= 6 and ORDER[:3] == ["mss2013", "mss2015", "gi2018"]
     assert [e.key for e in history_run.editions] == ORDER
-    assert [e.year for e in history_run.editions] == [2013, 2015, 2017, 2019, 2021]
+    years = [e.year for e in history_run.editions]
+    assert years == sorted(set(years)) and years[2] == 2017  # gi2018 is MSS 2017
+    assert years == [load_config(e.path).mss.edition for e in SHIPPED]
     for before, after in zip(history_run.editions, history_run.editions[1:], strict=False):
         previous = after.build.info["previous"]
         assert previous.endswith(f"sha256:{sha256(before.path)}")
         assert any(k.startswith("lineage.") for k in after.build.info)
     generations = [e.build.generation for e in history_run.editions]
-    assert generations == ["lor2006"] * 4 + ["lor2021"]
+    assert generations == [load_config(e.path).planning_areas.generation for e in SHIPPED]
+    assert generations[0] == "lor2006" and generations[-1] == "lor2021"
 
 
 def test_cross_generation_diff_2019_to_2021_finds_the_persisting_areas(history_run):
@@ -105,29 +121,31 @@ def test_history_writes_the_timeline(history_run):
     for e in history_run.editions:
         assert matrix.loc[e.key, e.key] == len(e.build.areas)
     n_2017 = len(edition(history_run, "gi2018").build.areas)
-    into_2021 = int(matrix.loc["gi2018", "mss2021"])
-    assert 0 < into_2021 <= n_2017
+    last = SHIPPED[-1]
+    into_last = int(matrix.loc["gi2018", last.key])
+    assert 0 < into_last <= n_2017
     memo = (out / "timeline.md").read_text(encoding="utf-8")
     assert (
-        f"{into_2021} der {n_2017} Handlungsräume von MSS 2017 (gi2018) bestehen in MSS 2021"
-        in memo
+        f"{into_last} der {n_2017} Handlungsräume von MSS 2017 (gi2018) bestehen in "
+        f"MSS {last.year}" in memo
     )
     data = json.loads((out / "timeline.json").read_text(encoding="utf-8"))
-    assert data["persist_into"]["gi2018"]["mss2021"] == into_2021
+    assert data["persist_into"]["gi2018"][last.key] == into_last
 
 
 def test_persistence_on_the_lor2021_planning_areas(history_run):
     out = history_run.editions[0].path.parents[1]
     plr = pd.read_csv(out / "persistence.csv", dtype={"plr_id": str})
     assert len(plr) == 542 and plr["plr_id"].str.len().eq(8).all()
-    assert plr["persistence"].between(0, 5).all()
+    assert plr["persistence"].between(0, len(ORDER)).all()
     assert (plr["persistence"] == plr[[f"in_{k}" for k in ORDER]].sum(axis=1)).all()
-    latest = edition(history_run, "mss2021").build.planning_areas.set_index("plr_id")
+    last = ORDER[-1]
+    latest = edition(history_run, last).build.planning_areas.set_index("plr_id")
     inside = (latest["hr_id"] != "").astype(int)
-    assert plr.set_index("plr_id")["in_mss2021"].equals(
-        inside.reindex(plr["plr_id"]).rename("in_mss2021")
+    assert plr.set_index("plr_id")[f"in_{last}"].equals(
+        inside.reindex(plr["plr_id"]).rename(f"in_{last}")
     )
-    assert (plr["persistence"] == 5).sum() > 0
+    assert (plr["persistence"] == len(ORDER)).sum() > 0
     layer = gpd.read_file(out / "history.gpkg", layer="persistence")
     assert layer.crs.to_epsg() == 25833 and len(layer) == 542
 
@@ -257,3 +275,96 @@ def test_explain_numbers_as_the_build_does(history_run, tmp_path, monkeypatch):
         ],
     )
     assert missing.exit_code == 2 and "no such file" in missing.output
+
+
+def _numbers(build) -> dict[str, tuple[str, str]]:
+    """Per area (its planning areas), its number and name."""
+    areas = build.areas
+    return {
+        str(p): (str(i), str(n))
+        for p, i, n in zip(areas["plr_ids"], areas["hr_id"], areas["hr_name"], strict=True)
+    }
+
+
+def test_a_build_without_previous_gets_the_numbers_history_gives(history_run, tmp_path):
+    # No build on disk (an empty processed directory): the edition before the default is
+    # computed in memory, chained from the oldest, and numbered exactly as the history did.
+    from quartiere.lineage import baseline_for
+
+    lines: list[str] = []
+    default = load_config(ROOT / "config" / "criteria.yaml")
+    base = baseline_for(default, tmp_path, progress=lines.append)
+    assert base is not None and base.path is None
+    assert base.key == ORDER[ORDER.index(edition_key(default)) - 1]
+    assert _numbers(base.build) == _numbers(edition(history_run, base.key).build)
+    assert (
+        base.build.info["hr_ids_used"] == edition(history_run, base.key).build.info["hr_ids_used"]
+    )
+    assert len(lines) == 1 and f"numbering continues {base.key}, computed in memory" in lines[0]
+    # with the history on disk, its build is taken as it is
+    history_dir = history_run.editions[0].path.parents[1]
+    (tmp_path / "history").symlink_to(history_dir)
+    found = baseline_for(default, tmp_path)
+    assert found is not None and found.path == tmp_path / "history" / base.key / BUILD_NAME
+
+
+def test_an_unchanged_lettered_area_keeps_14a_and_its_name_2021_to_2023(tmp_path):
+    # Issue 20: MSS 2023 numbered against MSS 2021 turned 14a into "20 Kleinere Gebiete".
+    from quartiere.pipeline import build
+
+    editions = ROOT / "config" / "editions"
+    old, new = tmp_path / "m21.gpkg", tmp_path / "m23.gpkg"
+    build(editions / "mss2021.yaml", old, write_extras=False)
+    build(editions / "mss2023.yaml", new, previous=old, write_extras=False)
+    before, after = read_build(old), read_build(new)
+    was = before.areas.set_index("hr_id").loc["14a"]
+    assert was["hr_name"] == "Kleinere Gebiete (Moabit Ost)" and was["n_plr"] == 1
+    now = after.areas.set_index("plr_ids").loc[was["plr_ids"]]
+    assert (now["hr_id"], now["hr_name"]) == ("14a", "Kleinere Gebiete (Moabit Ost)")
+    # the lineage, the memo and the decision sentence say the same, from one matching
+    lineage = [v for k, v in after.info.items() if k.startswith("lineage.")]
+    assert "HR 14a setzt den bisherigen HR 14a fort" in " ".join(lineage)
+    assert not any("HR 14a ist neu" in v or "14a (" in v and "keinen" in v for v in lineage)
+    assert "14a>14a" in after.info["continued"].split(",")
+    memo = diff_builds(before, after)
+    event = memo.areas[memo.areas["new_hr_ids"].apply(lambda ids: "14a" in ids)].iloc[0]
+    assert event["kind"] == "persisted" and not event["renumbered"]
+    assert event["continues"] == ("14a>14a",)
+    assert event["old_name"] == event["new_name"]
+    plr = after.planning_areas.set_index("plr_id").loc[was["plr_ids"]]
+    assert plr["hr_id"] == "14a"
+    assert (
+        plr["decision"].startswith("Kern von HR 14a:")
+        and "Gruppe Kleinere Gebiete" in plr["decision"]
+    )
+    assert not (after.areas["hr_name"] == "Kleinere Gebiete").any()
+
+
+def test_a_seventh_edition_file_needs_no_code_change(tmp_path):
+    # A copy of the newest edition under MSS 2025, in a copy of the editions folder: history
+    # takes it in MSS order and numbers it against the one before; an identical copy keeps
+    # every number and name.
+    shutil.copytree(ROOT / "config", tmp_path / "config")
+    (tmp_path / "data").symlink_to(ROOT / "data")
+    editions = tmp_path / "config" / "editions"
+    newest = SHIPPED[-1]
+    text = (editions / newest.path.name).read_text(encoding="utf-8")
+    text = re.sub(rf"(?m)^(\s+(?:year|edition)): {newest.year}\b", r"\g<1>: 2099", text)
+    text = re.sub(r'(?m)^edition: "([^"]*)"', r'edition: "MSS 2099 (test copy of \1)"', text)
+    (editions / "mss2099.yaml").write_text(text, encoding="utf-8")
+    out = tmp_path / "processed" / "history"
+    result = run_history(sorted(editions.glob("*.yaml")), out)
+    keys = [e.key for e in result.editions]
+    assert keys == [*ORDER, "mss2099"]
+    copy, before = result.editions[-1], result.editions[-2]
+    assert copy.year == 2099 and before.key == newest.key
+    assert copy.build.info["previous"].endswith(f"sha256:{sha256(before.path)}")
+    assert copy.build.info["numbered_against"].startswith("--previous")
+    assert _numbers(copy.build) == _numbers(before.build)
+    events = result.diffs["mss2099"].areas
+    assert (events["kind"] == "persisted").all() and not events["renumbered"].any()
+    # a build of it alone continues the history's build of the edition before
+    from quartiere.lineage import baseline_for
+
+    base = baseline_for(load_config(editions / "mss2099.yaml"), tmp_path / "processed")
+    assert base is not None and base.key == newest.key and base.path == before.path

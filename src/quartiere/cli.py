@@ -162,26 +162,46 @@ def _out_dir(out: Path) -> Path:
     f"{DEFAULT_OUT} for {DEFAULT_CONFIG}, else "
     f"{DEFAULT_OUT.parent}/<config name>/{DEFAULT_OUT.name}.",
 )
-@previous_option
+@click.option(
+    "--previous",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="An earlier build: keep the numbers of areas that persist. Default: the newest earlier "
+    "edition's build (history, or its own output), else computed in memory.",
+)
+@click.option(
+    "--fresh", is_flag=True, help="Number afresh (01 by population): continue no earlier edition."
+)
 @click.option("-q", "--quiet", is_flag=True, help="Only errors.")
 @handle_errors
-def build(config_path: Path, out: Path | None, previous: Path | None, quiet: bool) -> None:
-    """Build one edition: criteria, delineation and the GeoPackage."""
+def build(
+    config_path: Path, out: Path | None, previous: Path | None, fresh: bool, quiet: bool
+) -> None:
+    """Build one edition: criteria, delineation and the GeoPackage, numbered as the history
+    numbers it (against the newest earlier edition) unless --previous or --fresh say otherwise."""
+    from quartiere.compare.build import Baseline
+    from quartiere.errors import ConfigError
     from quartiere.report import MapProcess
 
     out = edition_out(config_path, out)
     progress = (lambda _: None) if quiet else _say
+    if previous is not None and fresh:
+        raise ConfigError("--previous and --fresh: give one of them")
     start = time.perf_counter()
     # Forked before the pipeline is imported: the map process imports its libraries on the
     # second core while this one imports and computes.
     drawer = MapProcess()
     try:
+        from quartiere.config import load_config
+        from quartiere.lineage import baseline_for
         from quartiere.pipeline import build as run_build
 
         with output_lock(out):
-            result = run_build(
-                config_path, out, previous=previous, progress=progress, drawer=drawer
-            )
+            against: Path | Baseline | None = previous
+            if previous is None and not fresh:
+                config = load_config(config_path)
+                against = baseline_for(config, DEFAULT_OUT.parent, progress=progress)
+            result = run_build(config_path, out, previous=against, progress=progress, drawer=drawer)
     finally:
         drawer.close(kill=True)
     if not quiet:
@@ -201,7 +221,8 @@ def build(config_path: Path, out: Path | None, previous: Path | None, quiet: boo
     "--seed",
     type=click.Path(path_type=Path),
     default=None,
-    help="Number the very first build against this earlier build (e.g. a history's edition).",
+    help="Number the very first build against this earlier build. Default: this edition's "
+    "build in data/processed/history/, else as build numbers it (the newest earlier edition).",
 )
 @click.option("-q", "--quiet", is_flag=True, help="Only errors and the final line.")
 @handle_errors
@@ -213,7 +234,11 @@ def update(config_path: Path, out: Path | None, seed: Path | None, quiet: bool) 
     out = edition_out(config_path, out)
     with output_lock(out):
         message = run_update(
-            config_path, out, seed=seed, progress=(lambda _: None) if quiet else _say
+            config_path,
+            out,
+            seed=seed,
+            processed=DEFAULT_OUT.parent,
+            progress=(lambda _: None) if quiet else _say,
         )
     click.echo(message)
 

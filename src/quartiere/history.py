@@ -18,6 +18,7 @@ import pandas as pd
 
 from quartiere.compare.diff import BuildDiff, DiffOptions, diff_builds
 from quartiere.compare.timeline import Edition, History, persistence, persistence_matrix, timeline
+from quartiere.editions import order_editions
 from quartiere.errors import InputError
 from quartiere.io.atomic import write_atomically, write_text_atomically
 from quartiere.io.builds import read_build
@@ -87,23 +88,6 @@ def write_diff(diff: BuildDiff, out_dir: Path | None, json_path: Path | None = N
     return written
 
 
-def _order(config_paths: Sequence[Path]) -> list[tuple[int, str, Path, str]]:
-    """Configurations sorted by MSS year: (year, key, path, edition label)."""
-    from quartiere.config import load_config
-    from quartiere.errors import ConfigError
-
-    seen: dict[str, Path] = {}
-    rows = []
-    for path in config_paths:
-        config = load_config(path)
-        key = Path(path).stem
-        if key in seen:
-            raise ConfigError(f"two editions are named {key!r} ({seen[key]}); rename one", path)
-        seen[key] = Path(path)
-        rows.append((config.mss.edition, key, Path(path), config.edition))
-    return sorted(rows, key=lambda r: (r[0], r[1]))
-
-
 def run_history(
     config_paths: Sequence[Path],
     out_dir: Path,
@@ -116,7 +100,9 @@ def run_history(
     Parameters
     ----------
     config_paths
-        Edition configurations, in any order: they are sorted by MSS year (``mss.edition``).
+        Edition configurations, in any order: they are sorted by MSS year (``mss.edition``)
+        and keyed by their edition file (:mod:`quartiere.editions`); two of one MSS year are
+        refused.
     out_dir
         Output directory. Each edition goes to ``<key>/handlungsraeume.gpkg`` (with its map and
         summary) and, from the second on, ``<key>/changes.{gpkg,md,json}`` against the one before;
@@ -141,7 +127,8 @@ def run_history(
     files: list[Path] = []
     previous: Edition | None = None
     previous_current = False
-    for year, key, config_path, label in _order(config_paths):
+    for ref in order_editions(config_paths):
+        year, key, config_path, label = ref.year, ref.key, ref.path, ref.label
         target = out_dir / key / BUILD_NAME
         progress(
             f"[{key}] building {label}" + (f", numbered against {previous.key}" if previous else "")

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from quartiere import ATTRIBUTION, __version__
-from quartiere.compare.build import Build
+from quartiere.compare.build import Baseline, Build
 from quartiere.compare.numbering import renumber
 from quartiere.config import Config, load_config
 from quartiere.coverage import Coverage, table_coverage
@@ -37,9 +37,10 @@ from quartiere.criteria import (
 )
 from quartiere.delineate import DelineationResult, delineate
 from quartiere.derived import Derived, derived_inputs
+from quartiere.editions import edition_key
 from quartiere.harmonize import overlay, overlay_weights, reverse, transfer_intensive, weigh
 from quartiere.i18n import Messages
-from quartiere.io.builds import read_build
+from quartiere.io.builds import previous_record, read_build, sha256
 from quartiere.io.cache import code_version, default_cache
 from quartiere.io.gpkg import build_timestamp, write_geopackage
 from quartiere.load import Inputs
@@ -320,14 +321,6 @@ def _school_layer(result: BuildResult) -> dict[str, gpd.GeoDataFrame]:
     return {"schulen": school_layer(schools.schools, flags, config.criteria.schools.lmb_threshold)}
 
 
-def sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def source_files(config: Config) -> list[tuple[str, str]]:
     """(name, SHA-256) of each configuration file and input, named relative to their common root.
 
@@ -424,14 +417,19 @@ def estimates_text(result: BuildResult, t: Messages | None = None) -> list[str]:
 
 
 def collect_build_info(
-    result: BuildResult, files: list[tuple[str, str]], previous: Path | None = None
+    result: BuildResult,
+    files: list[tuple[str, str]],
+    previous: Path | Baseline | None = None,
 ) -> dict[str, str]:
+    """The ``build_info`` table; ``previous`` (a file or a :class:`Baseline`) is recorded as
+    ``previous``, ``numbered_against``, ``continued`` and ``lineage.N``."""
     import pyogrio
     import shapely
 
     config = result.config
     info: dict[str, str] = {
         "edition": config.edition,
+        "edition_key": edition_key(config),
         "built_at": build_timestamp().strftime("%Y-%m-%dT%H:%M:%SZ"),
         "quartiere_version": __version__,
         "code_version": code_version(),
@@ -475,7 +473,9 @@ def collect_build_info(
         + f"; {len(result.areas)} Handlungsräume"
     )
     if previous is not None:
-        info["previous"] = f"{Path(previous).name} sha256:{sha256(previous)}"
+        info.update(previous_record(previous))
+        # The one matching: which area continues which (quartiere diff reads it back).
+        info["continued"] = ",".join(f"{o}>{n}" for o, n in result.delineation.continued)
         for i, line in enumerate(result.delineation.lineage):
             info[f"lineage.{i}"] = line
     info["hr_ids_used"] = ",".join(result.hr_ids_used)
@@ -492,7 +492,7 @@ def build(
     config_path: Path,
     out: Path,
     *,
-    previous: Path | None = None,
+    previous: Path | Baseline | None = None,
     progress: Progress = lambda _: None,
     write_extras: bool = True,
     drawer: Any = None,
@@ -502,6 +502,7 @@ def build(
     The GeoPackage, the map and the summary replace their previous versions together, once all
     three are written; the map is drawn in a second process meanwhile (:mod:`quartiere.report`):
     ``drawer``, a :class:`quartiere.report.MapProcess` started early, or one started here.
+    ``previous``: a build file or :func:`quartiere.lineage.baseline_for`'s result; None: afresh.
     """
     from quartiere.report import MapProcess
 
@@ -517,7 +518,7 @@ def build(
 def _build(
     config_path: Path,
     out: Path,
-    previous: Path | None,
+    previous: Path | Baseline | None,
     progress: Progress,
     drawer: Any,
 ) -> BuildResult:
@@ -530,7 +531,10 @@ def _build(
     with _stage("load", timings, progress):
         derived = derived_inputs(config, default_cache(), harmonize)
         inputs = derived.inputs
-        before = read_build(previous) if previous is not None else None
+        if isinstance(previous, Baseline):
+            before: Build | None = previous.build
+        else:
+            before = read_build(previous) if previous is not None else None
     for note in inputs.notes:
         progress(f"note: {note}")
     result = compute(

@@ -19,7 +19,27 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+from quartiere.compare.build import Baseline
+
 __all__ = ["update"]
+
+
+def _first_baseline(
+    config_path: Path, processed: Path, progress: Callable[[str], None]
+) -> Path | Baseline | None:
+    """The history's build of this very edition, else the newest earlier edition's build."""
+    from quartiere.config import load_config
+    from quartiere.editions import edition_key
+    from quartiere.lineage import BUILD_NAME, HISTORY_DIR, baseline_for
+
+    config = load_config(config_path)
+    own = processed / HISTORY_DIR / edition_key(config) / BUILD_NAME
+    if own.is_file():
+        from quartiere.io.builds import read_build
+
+        progress(f"numbering continues the history's build of this edition: {own}")
+        return Baseline(read_build(own, label=str(own)), edition_key(config), str(own), own)
+    return baseline_for(config, processed, progress=progress)
 
 
 def update(
@@ -27,13 +47,31 @@ def update(
     out: Path,
     *,
     seed: Path | None = None,
+    processed: Path | None = None,
     progress: Callable[[str], None] = lambda _: None,
 ) -> str:
     """Rebuild ``out`` from ``config_path``; return one line saying what happened.
 
-    ``seed``: an earlier build to number the very first build against (e.g. the same edition in a
-    ``history`` run, so that ``make build`` continues the history's lineage); ignored once ``out``
-    exists.
+    Parameters
+    ----------
+    config_path
+        The edition configuration.
+    out
+        The build to update; ``previous.gpkg`` and ``changes/`` go beside it.
+    seed
+        An earlier build to number the very first build against; ignored once ``out`` exists.
+    processed
+        Without ``seed``, the processed-data directory the first build's numbering is looked
+        up in: this edition's build in ``<processed>/history/`` (the history's lineage), else
+        the newest earlier edition's (:func:`quartiere.lineage.baseline_for`). ``None`` and no
+        ``seed``: the first build is numbered afresh.
+    progress
+        Receives the build's progress lines.
+
+    Returns
+    -------
+    str
+        One line: first build, no change, or changed (and where the memo went).
     """
     from quartiere.compare.diff import diff_builds
     from quartiere.history import write_diff
@@ -45,8 +83,13 @@ def update(
     out = Path(out)
     out_dir = out.parent
     if not out.is_file():
-        build(config_path, out, previous=seed, progress=progress)
-        return f"first build: {out}" + (f" (numbered against {seed})" if seed else "")
+        first: Path | Baseline | None = seed
+        if seed is None and processed is not None:
+            first = _first_baseline(config_path, Path(processed), progress)
+        build(config_path, out, previous=first, progress=progress)
+        if isinstance(first, Baseline):
+            return f"first build: {out} (numbered against {first.key}: {first.source})"
+        return f"first build: {out}" + (f" (numbered against {first})" if first else "")
     out_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=".update-", dir=out_dir) as tmp:
         current = Path(tmp) / "previous.gpkg"

@@ -23,8 +23,11 @@ Within a group, a one-to-one *match* (areas of the same kind, stand-alone or let
 the other's largest overlap, their intersection covering at least ``min_overlap`` of the smaller of
 the two) names which new area continues which old one: the rule of
 :mod:`quartiere.compare.matching`, which the stable numbering of ``quartiere build --previous``
-uses too. An event (``persisted``, ``split`` ...) needs only links, so a lettered part can persist
-as a stand-alone area without continuing it.
+uses too. When the new build was numbered against the old file itself (its ``build_info``
+``previous`` holds the old file's hash), the pairs its numbering recorded (``continued``) are the
+matches: one matching result for the numbers, the lineage and the memo. An event (``persisted``,
+``split`` ...) needs only links, so a lettered part can persist as a stand-alone area without
+continuing it.
 
 Planning areas (Planungsräume, PLR) are compared by id only when both builds use the same LOR
 generation (``build_info`` key ``lor_generation``): criteria that flipped (``c_mss``, ``c_schools``,
@@ -555,6 +558,14 @@ def diff_builds(old: Build, new: Build, options: DiffOptions | None = None) -> B
     links = area_links(
         old_areas, new_areas, min_link=options.min_link, min_overlap=options.min_overlap
     )
+    recorded = new.continued_from(old)
+    if recorded is not None:
+        # The new build was numbered against this very file: its numbering's matching is THE
+        # matching, so the memo says what the lineage and the numbers say.
+        pairs = set(recorded)
+        links["match"] = [
+            (o, n) in pairs for o, n in zip(links["old_hr_id"], links["new_hr_id"], strict=True)
+        ]
     same = old.generation is not None and old.generation == new.generation
     changes = _changes_frame(old_areas, new_areas, links, old_plr, new_plr, options)
     events = _events(old_areas, new_areas, links, changes, same)

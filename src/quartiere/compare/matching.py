@@ -146,8 +146,9 @@ def match_frames(
     old, new
         Areas with ``hr_id`` and polygon geometry in one metric CRS; the kind of an area is
         the bool column ``is_part`` when present, else read from the ``hr_id``
-        (:func:`is_lettered_part`). Only areas of the same kind match; new areas not yet
-        numbered may carry provisional ids.
+        (:func:`is_lettered_part`). Only areas of the same kind match, except that a new area
+        with ``any_kind`` True (the single kept part of a group, numbered without a letter) may
+        match either kind; new areas not yet numbered may carry provisional ids.
     min_overlap
         The least share of the smaller area that the intersection of a match covers. Exactly
         equal overlaps go to the smaller ``hr_id`` (as in :func:`match_areas`), whatever the
@@ -174,8 +175,11 @@ def match_frames(
     old_ids, new_ids = old["hr_id"].astype(str).to_numpy(), new["hr_id"].astype(str).to_numpy()
     old_part = (old["is_part"] if "is_part" in old else is_lettered_part(old["hr_id"])).to_numpy()
     new_part = (new["is_part"] if "is_part" in new else is_lettered_part(new["hr_id"])).to_numpy()
+    any_kind = (
+        new["any_kind"].to_numpy(dtype=bool) if "any_kind" in new else np.zeros(len(new), bool)
+    )
     i_new, i_old = shapely.STRtree(old_geoms).query(new_geoms, predicate="intersects")
-    same_kind = new_part[i_new] == old_part[i_old]
+    same_kind = (new_part[i_new] == old_part[i_old]) | any_kind[i_new]
     i_new, i_old = i_new[same_kind], i_old[same_kind]
     inter = shapely.area(shapely.intersection(new_geoms[i_new], old_geoms[i_old]))
     smaller = np.minimum(shapely.area(new_geoms[i_new]), shapely.area(old_geoms[i_old]))

@@ -76,12 +76,19 @@ def renumber(
     )
     current = [split_hr_id(v) for v in areas["hr_id"]]
     prev_split = [split_hr_id(v) for v in old_ids]
+    # A group that kept a single part numbers it without a letter, but it is still a part: it
+    # may continue a lettered part (keeping its letter) as well as a stand-alone area.
+    single_part = _single_group_parts(result) & np.array([not c[1] for c in current], dtype=bool)
     matches = match_frames(
         gpd.GeoDataFrame(
             {"hr_id": old_ids, "is_part": [bool(p[1]) for p in prev_split]}, geometry=old_geoms
         ),
         gpd.GeoDataFrame(
-            {"hr_id": areas["hr_id"].astype(str), "is_part": [bool(c[1]) for c in current]},
+            {
+                "hr_id": areas["hr_id"].astype(str),
+                "is_part": [bool(c[1]) for c in current],
+                "any_kind": single_part,
+            },
             geometry=new_geoms,
         ),
         min_overlap,
@@ -117,7 +124,8 @@ def renumber(
     new_ids = np.empty(len(areas), dtype=object)
     for num, rows in units.items():
         base = f"{unit_number[num]:0{width}d}"
-        lettered = any(current[r][1] for r in rows)
+        # Lettered when its parts are, or when it continues a lettered part (and keeps the letter).
+        lettered = any(current[r][1] or (continues[r] and prev_split[match[r]][1]) for r in rows)
         if not lettered:
             new_ids[rows] = base
             continue
@@ -142,9 +150,8 @@ def renumber(
 
     mapping = dict(zip(areas["hr_id"].astype(str), new_ids, strict=True))
     names = areas["hr_name"].astype(str).to_numpy(dtype=object)
-    # Names persist with stand-alone areas (official names); a part's name follows its region.
-    keep_name = continues & np.array([not c[1] for c in current], dtype=bool)
-    names = np.where(keep_name, old_names[np.maximum(match, 0)], names)
+    # An area that persists keeps its number, its letter and its name.
+    names = np.where(continues, old_names[np.maximum(match, 0)], names)
     t = Messages(result.language)
     lineage = []
     for r in range(len(areas)):
@@ -170,4 +177,29 @@ def renumber(
     members["hr_id"] = members["hr_id"].map(lambda v: mapping.get(v, v)).astype(str)
     if result.clustering is not None:  # the sentences name the final numbers
         members["decision"] = result.decisions(members["hr_id"].to_numpy(dtype=object)).astype(str)
-    return replace(result, members=members, areas=out_areas, lineage=lineage)
+    continued = sorted(
+        ((str(old_ids[match[r]]), str(new_ids[r])) for r in range(len(areas)) if continues[r]),
+        key=lambda pair: split_hr_id(pair[1]),
+    )
+    return replace(result, members=members, areas=out_areas, lineage=lineage, continued=continued)
+
+
+def _single_group_parts(result: DelineationResult) -> np.ndarray:
+    """Per row of ``result.areas``: whether it is the only kept part of a declared group (numbered
+    without a letter by :func:`quartiere.delineate.numbering.number`)."""
+    areas, clustering = result.areas, result.clustering
+    out = np.zeros(len(areas), dtype=bool)
+    if clustering is None:
+        return out
+    members = result.members
+    inside = members["hr_id"] != ""
+    cluster_of = (
+        members.loc[inside, ["hr_id", "cluster"]]
+        .drop_duplicates("hr_id")
+        .set_index("hr_id")["cluster"]
+        .astype("int64")
+    )
+    clusters = cluster_of.reindex(areas["hr_id"].astype(str)).to_numpy()
+    grouped = clustering.group[clusters] >= 0
+    out[:] = grouped & ~clustering.part[clusters]
+    return out

@@ -81,6 +81,10 @@ class DelineationResult:
         The language of the decision and lineage sentences (``de`` or ``en``).
     plr_ids : numpy.ndarray or None
         Per row of :attr:`members`, its plr_id (the decision sentences name neighbours by it).
+    continued : list of tuple of str
+        ``(previous hr_id, hr_id)`` for each area that continues one of a previous edition (filled
+        by :func:`quartiere.compare.numbering.renumber`; ``build_info`` key ``continued``): the
+        one matching the lineage, the change memo and the numbers all come from.
     """
 
     members: pd.DataFrame
@@ -90,6 +94,7 @@ class DelineationResult:
     rules: Delineation | None = field(default=None, repr=False)
     language: str = "de"
     plr_ids: np.ndarray | None = field(default=None, repr=False)
+    continued: list[tuple[str, str]] = field(default_factory=list)
 
     def decisions(self, hr_id: np.ndarray) -> np.ndarray:
         """The decision sentence per planning area (in the order of :attr:`members`), naming

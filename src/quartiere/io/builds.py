@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import geopandas as gpd
 
-from quartiere.compare.build import Build
+from quartiere.compare.build import Baseline, Build
 from quartiere.errors import InputError
 
-__all__ = ["read_build"]
+__all__ = ["previous_record", "read_build", "sha256"]
 
 
 def read_build(path: Path, label: str | None = None) -> Build:
@@ -58,4 +59,37 @@ def read_build(path: Path, label: str | None = None) -> Build:
         planning_areas=planning_areas,
         info=info,
         label=label if label is not None else str(path),
+        sha256=sha256(path),
     )
+
+
+def sha256(path: Path) -> str:
+    """The SHA-256 of a file, hex."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def previous_record(previous: Path | Baseline) -> dict[str, str]:
+    """What ``build_info`` records of the build a new one was numbered against.
+
+    Parameters
+    ----------
+    previous
+        A build file (``--previous``, ``--seed``) or a :class:`~quartiere.compare.build.Baseline`.
+
+    Returns
+    -------
+    dict
+        ``numbered_against``: ``<edition key>: <where from>`` (or ``--previous FILE``);
+        ``previous``: the file's name and SHA-256, or ``computed in memory``.
+    """
+    if isinstance(previous, Baseline):
+        path, against = previous.path, f"{previous.key}: {previous.source}"
+    else:
+        path = Path(previous)
+        against = f"--previous {path}"
+    record = f"{path.name} sha256:{sha256(path)}" if path is not None else "computed in memory"
+    return {"numbered_against": against, "previous": record}

@@ -85,6 +85,8 @@ def _event_sentence(t: Messages, row: Mapping[Any, Any]) -> str:
     )
     if kind == "persisted":
         number = f"{old_ids[0]} -> {new_ids[0]}" if row["renumbered"] else new_ids[0]
+        if not row["continues"]:  # the numbering's matching: linked, but not its successor
+            number += t("diff.not_continued", old=old_ids[0])
         renamed = (
             t("diff.was_named", name=row["old_name"]) if row["old_name"] != row["new_name"] else ""
         )
