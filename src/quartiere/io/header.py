@@ -16,6 +16,7 @@ reads ``column E`` but stands in another column is refused as ambiguous.
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -30,12 +31,14 @@ __all__ = [
     "Header",
     "Merge",
     "build_header",
+    "column_label",
     "column_letter",
     "guess_header_rows",
     "letter_ref",
     "normalise",
     "rows_setting",
     "split_header",
+    "suggest_column",
 ]
 
 #: one record of a table: its line/row number in the file (1-based) and its cells
@@ -48,6 +51,7 @@ _LETTER_REF = re.compile(r"column\s+([A-Za-z]{1,3})", re.IGNORECASE)
 _MAX_HEADER_ROWS = 3
 _HEADER_SEARCH_ROWS = 30
 _LISTED_WIDTH = 40
+_MAX_LISTED = 25
 
 
 def normalise(text: str) -> str:
@@ -68,6 +72,12 @@ def letter_ref(name: str) -> int | None:
 def column_letter(index: int) -> str:
     """The spreadsheet letter of a 0-based column: 0 -> ``A``, 26 -> ``AA``."""
     return str(get_column_letter(index + 1))
+
+
+def column_label(name: str) -> str:
+    """``column 'inhabitants'`` for a header text, ``column E`` for a column named by letter."""
+    ref = letter_ref(name)
+    return f"column {name!r}" if ref is None else f"column {column_letter(ref)}"
 
 
 def rows_setting(first: int, count: int) -> str:
@@ -378,9 +388,33 @@ def split_header(
     return header, positions, body
 
 
-def _suggest(name: str, header: Header) -> str:
-    from quartiere.io.tables import suggest_column
+def suggest_column(name: str, available: Sequence[str]) -> str:
+    """A message fragment for a column that is not there: the closest name and the ones available.
 
+    Parameters
+    ----------
+    name : str
+        The column asked for.
+    available : sequence of str
+        The columns the file has.
+
+    Returns
+    -------
+    str
+        E.g. ``"did you mean 'inhabitants'? available: id, name, inhabitants"``.
+    """
+    names = [str(a) for a in available if str(a)]
+    close = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
+    if not close:
+        folded = {a.casefold().replace(" ", "").replace("_", ""): a for a in names}
+        key = name.casefold().replace(" ", "").replace("_", "")
+        close = [folded[key]] if key in folded else []
+    listed = ", ".join(names[:_MAX_LISTED]) + (", ..." if len(names) > _MAX_LISTED else "")
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    return f"{hint}available: {listed or '(none)'}"
+
+
+def _suggest(name: str, header: Header) -> str:
     hint = suggest_column(name, list(dict.fromkeys(n for n in header.names if n)))
     if re.fullmatch(r"[A-Za-z]{1,3}", name.strip()):
         hint += f"; to name the column by its letter, write `column {name.strip().upper()}`"

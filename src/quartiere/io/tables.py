@@ -12,7 +12,6 @@ from __future__ import annotations
 import codecs
 import csv
 import datetime as dt
-import difflib
 import io
 import math
 import re
@@ -27,7 +26,14 @@ import pandas as pd
 
 from quartiere.config import TableInput
 from quartiere.errors import InputError
-from quartiere.io.header import Merge, column_letter, letter_ref, split_header
+from quartiere.io.header import (
+    Merge,
+    column_label,
+    column_letter,
+    letter_ref,
+    split_header,
+    suggest_column,
+)
 
 __all__ = ["read_table", "validate_ids", "suggest_column"]
 
@@ -36,7 +42,6 @@ _XLSX_SUFFIXES = {".xlsx", ".xlsm"}
 _DELIMITERS = (",", ";", "\t", "|")
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-_MAX_LISTED = 25
 
 # A number with an optional sign, thousands groups and exponent; ``{t}`` thousands, ``{d}`` decimal.
 _NUMBER = r"[+-]?(?:\d{{1,3}}(?:[{t}\u00a0\u202f' ]\d{{3}})+|\d*)(?:{d}\d*)?(?:[eE][+-]?\d+)?"
@@ -156,7 +161,7 @@ def read_table(
 
     def where(line: int, column: str | None = None) -> str:
         place = f"sheet {sheet_label!r}, row {line}" if sheet_label else f"row {line}"
-        return f"{place}, {_column_label(column)}" if column else place
+        return f"{place}, {column_label(column)}" if column else place
 
     lines = [line for line, _ in body]
 
@@ -283,32 +288,6 @@ def validate_ids(
             )
         seen[value] = i
     return ids
-
-
-def suggest_column(name: str, available: Sequence[str]) -> str:
-    """A message fragment for a column that is not there: the closest name and the ones available.
-
-    Parameters
-    ----------
-    name : str
-        The column asked for.
-    available : sequence of str
-        The columns the file has.
-
-    Returns
-    -------
-    str
-        E.g. ``"did you mean 'inhabitants'? available: id, name, inhabitants"``.
-    """
-    names = [str(a) for a in available if str(a)]
-    close = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
-    if not close:
-        folded = {a.casefold().replace(" ", "").replace("_", ""): a for a in names}
-        key = name.casefold().replace(" ", "").replace("_", "")
-        close = [folded[key]] if key in folded else []
-    listed = ", ".join(names[:_MAX_LISTED]) + (", ..." if len(names) > _MAX_LISTED else "")
-    hint = f"did you mean {close[0]!r}? " if close else ""
-    return f"{hint}available: {listed or '(none)'}"
 
 
 # --- helpers ---------------------------------------------------------------------------------
@@ -467,12 +446,6 @@ def _xlsx_value(cell: Any) -> object:
 
 def _header_text(value: object) -> str:
     return _cell_text(value).removeprefix("\ufeff").strip()
-
-
-def _column_label(name: str) -> str:
-    """``column 'inhabitants'``, or ``column E`` for a column named by its letter."""
-    ref = letter_ref(name)
-    return f"column {name!r}" if ref is None else f"column {column_letter(ref)}"
 
 
 def _short(name: str) -> str:
