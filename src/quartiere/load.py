@@ -239,12 +239,15 @@ def _load_mss(spec: MssInput, plr: pd.Index, notes: list[str]) -> tuple[pd.DataF
     columns = [spec.status, spec.dynamic, *([spec.note] if spec.note else [])]
     table = read_table(spec, columns=columns, id_pattern=PLR_ID)
     _match_ids(table, spec, plr, "planning area", notes, f"MSS {spec.edition}")
-    names = {spec.status: "status", spec.dynamic: "dynamic"}
-    if spec.note:
-        names[spec.note] = "note"
-    table = table.rename(columns=names)
-    if "note" not in table:
-        table["note"] = pd.Series(pd.NA, index=table.index, dtype="string")
+    # by name, not by renaming: two keys may name one column
+    table = pd.DataFrame(
+        {
+            "status": table[spec.status],
+            "dynamic": table[spec.dynamic],
+            "note": table[spec.note] if spec.note else pd.NA,
+        },
+        index=table.index,
+    )
     status, dynamic = table["status"].isna(), table["dynamic"].isna()
     half = table.index[status != dynamic]
     if len(half):
