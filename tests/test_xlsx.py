@@ -234,6 +234,8 @@ def test_absent_class_column_is_named_with_the_columns() -> None:
     message = read_error(published(), columns=["Status-Klasse"])
     assert "column 'Status-Klasse' not found" in message
     assert "D-E 'Status-Index (Klasse)'" in message and "`column E`" in message
+    assert "J (no text)" in message  # the remark holds values, K-V hold nothing
+    assert "K" not in message.split("J (no text)")[1].split("`column E`")[0]
 
 
 def test_bare_letter_is_a_header_text_with_a_hint() -> None:

@@ -137,7 +137,8 @@ def mss_attention(mss: pd.DataFrame, rules: Sequence[MssRule], plr_ids: pd.Index
     ----------
     mss : DataFrame
         Indexed by PLR id with columns ``status`` and ``dynamic`` (class texts, e.g. "niedrig",
-        "negativ"). PLR the MSS does not index (300 inhabitants or fewer) are simply absent.
+        "negativ"). PLR the MSS does not index (300 inhabitants or fewer, outliers) are absent:
+        the table leaves them out, or lists them with empty class cells (dropped on loading).
     rules : sequence of MssRule
         Alternatives; a PLR matching any of them is flagged. Within one alternative every listed
         column must match one of its classes.

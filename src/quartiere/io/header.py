@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -115,18 +115,24 @@ class Header:
         key = normalise(name)
         return [i for i, text in enumerate(self.names) if text == key]
 
-    def listing(self) -> str:
-        """Every column by letter with its text, neighbours of one text grouped: ``D-E ...``."""
-        groups: list[tuple[int, int, str]] = []
+    def listing(self, filled: Collection[int] = ()) -> str:
+        """Every column by letter with its text, neighbours of one text grouped: ``D-E ...``.
+
+        Columns without a text are listed as ``(no text)``; trailing ones only when they are in
+        ``filled`` (0-based columns holding a value below the header).
+        """
+        groups: list[tuple[int, int, str, bool]] = []
         for i, text in enumerate(self.names):
-            if groups and groups[-1][2] == text and groups[-1][1] == i - 1:
-                groups[-1] = (groups[-1][0], i, text)
+            used = bool(text) or i in filled
+            last = groups[-1] if groups else None
+            if last is not None and last[2] == text and last[3] == used and last[1] == i - 1:
+                groups[-1] = (last[0], i, text, used)
             else:
-                groups.append((i, i, text))
-        while groups and not groups[-1][2]:
+                groups.append((i, i, text, used))
+        while groups and not groups[-1][3]:
             groups.pop()
         parts = []
-        for start, end, text in groups:
+        for start, end, text, _ in groups:
             span = column_letter(start) + (f"-{column_letter(end)}" if end > start else "")
             shown = text if len(text) <= _LISTED_WIDTH else text[: _LISTED_WIDTH - 3] + "..."
             parts.append(f"{span} {shown!r}" if text else f"{span} (no text)")
@@ -280,6 +286,16 @@ def split_header(
     header = build_header(rows, merges, first, count, text)
     texts = [n for n in needed if letter_ref(n) is None]
 
+    def filled() -> set[int]:
+        """The columns without a header text that hold a value (for listings in messages)."""
+        return {
+            i
+            for line, row in records
+            if line > header.last
+            for i, v in enumerate(row)
+            if (i >= len(header.names) or not header.names[i]) and text(v)
+        }
+
     def hint(names: Sequence[str]) -> str:
         names = [n for n in names if letter_ref(n) is None]
         found = _seems(rows, merges, names, spec, text, looks_like_id)
@@ -321,7 +337,7 @@ def split_header(
                 + found
             )
         elif not found:
-            found = "; " + _suggest(name, header)
+            found = "; " + _suggest(name, header, filled())
         raise InputError(f"{role} {name!r} not found{found}", path, f"{place}{header.label}")
 
     body: list[Record] = []
@@ -357,7 +373,7 @@ def split_header(
             last = column_letter(width - 1) if width else "none"
             raise InputError(
                 f"column {letter} is outside the table (its last column is {last}); "
-                f"columns: {header.listing()}",
+                f"columns: {header.listing(filled())}",
                 path,
                 f"{place}{header.label}",
             )
@@ -368,7 +384,7 @@ def split_header(
             role = "id column" if name == spec.id else "column"
             raise InputError(
                 f"{role} {letter} is empty (no header text, no value in any row); "
-                f"columns: {header.listing()}",
+                f"columns: {header.listing(filled())}",
                 path,
                 f"{place}{header.label}",
             )
@@ -414,14 +430,14 @@ def suggest_column(name: str, available: Sequence[str]) -> str:
     return f"{hint}available: {listed or '(none)'}"
 
 
-def _suggest(name: str, header: Header) -> str:
+def _suggest(name: str, header: Header, filled: Collection[int]) -> str:
     hint = suggest_column(name, list(dict.fromkeys(n for n in header.names if n)))
     if re.fullmatch(r"[A-Za-z]{1,3}", name.strip()):
         hint += f"; to name the column by its letter, write `column {name.strip().upper()}`"
     elif len({n for n in header.names if n}) > 1 and (
         "" in header.names or len(set(header.names)) < len(header.names)
     ):
-        hint += f"; columns: {header.listing()} (name one by its letter: `column E`)"
+        hint += f"; columns: {header.listing(filled)} (name one by its letter: `column E`)"
     return hint
 
 

@@ -69,11 +69,16 @@ def read_table(
     ----------
     spec : TableInput
         Where the table is and how it is written: ``path``, ``id`` column, XLSX ``sheet``,
-        ``header_row`` (counted from 1, like a spreadsheet), and optionally a forced
+        ``header_row`` (counted from 1, like a spreadsheet) and ``header_rows`` (how many rows
+        the header spans: merged cells expanded, each column's texts joined, see
+        :mod:`quartiere.io.header`), and optionally a forced
         ``encoding``, ``delimiter`` or ``decimal`` mark (detected otherwise: UTF-8 with or
         without BOM, else Windows-1252; ``,``, ``;``, tab or ``|``; ``.`` or ``,``).
     columns : sequence of str
         Text columns to return, stripped of surrounding blanks; empty cells become missing.
+        Every column (these, ``numeric`` and ``spec.id``) is named by its header text (runs of
+        blanks count as one) or by its spreadsheet letter written ``column E``; the frame's
+        columns carry the names as requested.
     numeric : sequence of str
         Columns to return as float. Empty cells become NaN; thousands separators are accepted.
     id_pattern : str or None
@@ -145,7 +150,8 @@ def read_table(
             sheet_label,
         )
     except InputError as exc:
-        if len(sheets) > 1 and (" not found" in exc.message or "empty or missing" in exc.message):
+        lost = exc.message.startswith("id column") or "empty or missing" in exc.message
+        if len(sheets) > 1 and lost:
             others = ", ".join(repr(s) for s in sheets if s != sheet_label)
             exc.message += f" (is it the right sheet? the workbook's other sheets: {others})"
         raise InputError(exc.message, exc.path, exc.where) from None
