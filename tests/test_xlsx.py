@@ -198,8 +198,10 @@ def test_one_header_row_of_two_hints_both(row: int) -> None:
     message = read_error(published(header_row=row, header_rows=1), columns=["column E"])
     assert f"header row {row}: id column 'Planungsraum Nummer' not found" in message
     assert (
-        "the header seems to be on rows 4-5 (set `header_row: 4` and `header_rows: 2`)" in message
-    )
+        f"the header seems to be on rows 4-5, not row {row} "
+        "(set `header_row: 4` and `header_rows: 2`)"
+    ) in message
+    assert "other sheets" not in message  # the table is on this sheet, only higher up
 
 
 def test_header_on_a_data_row_is_named() -> None:

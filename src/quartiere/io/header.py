@@ -296,12 +296,17 @@ def split_header(
             if (i >= len(header.names) or not header.names[i]) and text(v)
         }
 
-    def hint(names: Sequence[str]) -> str:
+    def hint(names: Sequence[str], versus: bool = False) -> str:
         names = [n for n in names if letter_ref(n) is None]
         found = _seems(rows, merges, names, spec, text, looks_like_id)
         if found is None or found == (first, count):
             return ""
-        return f"; the header seems to be on {rows_label(*found)} (set {rows_setting(*found)})"
+        now = str(first) if count == found[1] == 1 else rows_label(first, count)
+        not_here = f", not {now}" if versus else ""
+        return (
+            f"; the header seems to be on {rows_label(*found)}{not_here} "
+            f"(set {rows_setting(*found)})"
+        )
 
     if not any(header.names):
         what = "header row is" if count == 1 else "header rows are"
@@ -330,7 +335,7 @@ def split_header(
         if header.find(name):
             continue
         role = "id column" if name == spec.id else "column"
-        found = hint(texts) or hint([name])
+        found = hint(texts, versus=True) or hint([name], versus=True)
         if data_like:
             found = (
                 f"; {header.label} holds {data_like[0]!r}, which looks like data, not a header"

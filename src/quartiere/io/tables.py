@@ -151,6 +151,7 @@ def read_table(
         )
     except InputError as exc:
         lost = exc.message.startswith("id column") or "empty or missing" in exc.message
+        lost = lost and "the header seems to be on" not in exc.message
         if len(sheets) > 1 and lost:
             others = ", ".join(repr(s) for s in sheets if s != sheet_label)
             exc.message += f" (is it the right sheet? the workbook's other sheets: {others})"
