@@ -45,7 +45,6 @@ def test_every_edition_is_complete_and_names_its_years(path):
         assert extra.year == config.mss.edition or extra.why
 
 
-@pytest.mark.xfail(strict=True, reason="TEMPORARY: the default moves to MSS 2023 with its intake")
 def test_the_default_names_the_newest_edition():
     default = load_config(ROOT / "config/criteria.yaml")
     newest = max((load_config(p) for p in EDITIONS), key=lambda c: c.mss.edition)

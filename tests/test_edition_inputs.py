@@ -92,7 +92,7 @@ def test_a_changed_atlas_file_is_named_as_the_cause():
 def test_every_input_is_named_with_its_year():
     config = load_config(EDITIONS / "mss2023.yaml")
     years = dict(input_years(config))
-    assert years["mss"] == "mss2023_index.csv (MSS 2023)"
+    assert years["mss"] == "1sdi_mss2023.xlsx (MSS 2023)"
     assert years["population"] == "mss2023_indicators.csv (MSS 2023)"
     assert years["catchments"] == "esb_2024_25.geojson (school year 2024/25)"
     # k05 comes from an earlier edition: named with its year and the reason

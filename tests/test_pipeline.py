@@ -116,7 +116,9 @@ def test_explain_tells_the_whole_story(result):
         assert needle in text
     outside = layer.loc[(layer["hr_id"] == "") & layer["c_mss"].isna()].iloc[0]
     text = explain(result, outside["plr_id"])
-    assert "not indexed by the MSS" in text and "Handlungsraum" not in text.split("Delineation")[1]
+    # the configured language (German): absent from the table, with the 300 rule only when true
+    assert "nicht vom MSS" in text and "keine Zeile in" in text
+    assert "Handlungsraum" not in text.split("Delineation")[1]
 
 
 def test_explain_of_transferred_atlas_value_lists_source_zones():

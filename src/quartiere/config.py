@@ -52,13 +52,24 @@ class _Model(BaseModel):
 
 
 class TableInput(_Model):
-    """A table keyed by an id column: CSV (any common dialect) or XLSX."""
+    """A table keyed by an id column: CSV (any common dialect) or XLSX.
+
+    Every column (``id`` and the columns of the subclasses) is named by its header text, runs of
+    blanks counting as one, or by its spreadsheet letter written ``column E``; see
+    :func:`quartiere.io.tables.read_table`.
+    """
 
     path: Path
     id: str = Field(description="column holding the id (planning areas: 8-digit string)")
     sheet: str | int | None = Field(None, description="XLSX sheet name or 0-based index")
     header_row: int = Field(
-        1, ge=1, description="row of the header, counted like a spreadsheet from 1"
+        1, ge=1, description="(first) row of the header, counted like a spreadsheet from 1"
+    )
+    header_rows: int = Field(
+        1,
+        ge=1,
+        le=10,
+        description="rows the header spans from header_row; each column's texts are joined",
     )
     encoding: str | None = Field(
         None, description="force an encoding; default: detect UTF-8/cp1252"
@@ -126,6 +137,9 @@ class MssInput(TableInput):
         description="column with the status class (hoch/mittel/niedrig/sehr niedrig)"
     )
     dynamic: str = Field(description="column with the dynamic class (positiv/stabil/negativ)")
+    note: str | None = Field(
+        None, description="column with the published remark (why a row carries no index)"
+    )
     status_classes: list[str] = Field(
         default_factory=lambda: ["hoch", "mittel", "niedrig", "sehr niedrig"],
         description="the status classes a row may carry; anything else is refused",

@@ -25,7 +25,9 @@ from quartiere.model import CRITERIA
 from quartiere.rules import register_rule_name, unregister_rule_name
 
 __all__ = [
+    "MSS_NOT_INDEXED",
     "mss_attention",
+    "mss_notes",
     "estimate_lmb",
     "aggregate_school_lmb",
     "schools_criterion",
@@ -103,6 +105,31 @@ def _normalise_class(values: pd.Series) -> pd.Series:
     return values.astype("string").str.strip().str.replace(r"\s+", " ", regex=True).str.lower()
 
 
+#: ``mss_note`` of a PLR the MSS table lists without an index and without a remark of its own.
+MSS_NOT_INDEXED = "not indexed"
+
+
+def mss_notes(unindexed: pd.Series, plr_ids: pd.Index) -> pd.Series:
+    """Why the MSS gives a PLR no index, as far as its table says.
+
+    Parameters
+    ----------
+    unindexed : Series
+        Per PLR the table lists with empty class cells, the table's remark (<NA> for none).
+    plr_ids : Index
+        All planning areas.
+
+    Returns
+    -------
+    Series
+        ``mss_note`` (string) per PLR: the remark, :data:`MSS_NOT_INDEXED` for an unindexed row
+        without one, <NA> for a PLR the table indexes or leaves out (then ``c_mss`` tells which).
+    """
+    notes = unindexed.astype("string").fillna(MSS_NOT_INDEXED)
+    notes = notes.str.split().str.join(" ")
+    return notes.reindex(plr_ids).astype("string").rename("mss_note")
+
+
 def mss_attention(mss: pd.DataFrame, rules: Sequence[MssRule], plr_ids: pd.Index) -> pd.DataFrame:
     """Flag MSS areas needing particular attention (Gebiete mit besonderem Aufmerksamkeitsbedarf).
 
@@ -110,7 +137,8 @@ def mss_attention(mss: pd.DataFrame, rules: Sequence[MssRule], plr_ids: pd.Index
     ----------
     mss : DataFrame
         Indexed by PLR id with columns ``status`` and ``dynamic`` (class texts, e.g. "niedrig",
-        "negativ"). PLR the MSS does not index (300 inhabitants or fewer) are simply absent.
+        "negativ"). PLR the MSS does not index (300 inhabitants or fewer, outliers) are absent:
+        the table leaves them out, or lists them with empty class cells (dropped on loading).
     rules : sequence of MssRule
         Alternatives; a PLR matching any of them is flagged. Within one alternative every listed
         column must match one of its classes.

@@ -19,6 +19,7 @@ import pandas as pd
 from quartiere.config import Config, MssInput, OfficialLmbInput, TableInput
 from quartiere.coverage import Coverage, require_coverage, table_coverage
 from quartiere.errors import InputError
+from quartiere.io.header import column_label
 from quartiere.io.layers import LayerReport, check_coverage, read_layer
 from quartiere.io.tables import read_table
 from quartiere.schools.link import link_schools
@@ -50,6 +51,10 @@ class Inputs:
     notes: list[str] = field(default_factory=list)
     coverage: list[Coverage] = field(default_factory=list)
     schools: SchoolList | None = None  # the per-school list (config ``schools:``)
+    #: PLR the MSS table lists without an index (empty class cells), with the table's remark
+    #: (``mss.note``) or <NA> where it gives none; they are absent from ``mss``, like PLR the
+    #: table leaves out, and so no data
+    mss_unindexed: pd.Series = field(default_factory=lambda: pd.Series(dtype="string"))
 
 
 def _match_ids(
@@ -136,12 +141,7 @@ def load_inputs(config: Config) -> Inputs:
         raise InputError("negative number of inhabitants", pop_spec.path, f"id {bad}")
 
     mss_spec = config.mss
-    mss = read_table(mss_spec, columns=[mss_spec.status, mss_spec.dynamic], id_pattern=PLR_ID)
-    _match_ids(mss, mss_spec, plr, "planning area", notes, f"MSS {mss_spec.edition}")
-    mss = mss.rename(columns={mss_spec.status: "status", mss_spec.dynamic: "dynamic"})
-    # A row without any class is a PLR the MSS did not index: no data, as if it were absent.
-    mss = mss[mss[["status", "dynamic"]].notna().any(axis=1)]
-    _check_classes(mss, mss_spec)
+    mss, mss_unindexed = _load_mss(mss_spec, plr, notes)
     coverage.append(_covered("mss", mss["status"], plr, "planning areas", mss_spec))
 
     cp_spec = config.child_poverty
@@ -235,7 +235,58 @@ def load_inputs(config: Config) -> Inputs:
         notes=notes,
         coverage=coverage,
         schools=schools,
+        mss_unindexed=mss_unindexed,
     )
+
+
+def _load_mss(spec: MssInput, plr: pd.Index, notes: list[str]) -> tuple[pd.DataFrame, pd.Series]:
+    """The MSS classes of the indexed PLR, and the PLR the table lists without an index.
+
+    A row whose status and dynamic class cells are both empty carries no index (the 2023 table
+    lists its small PLR and one outlier so, with a remark): no data, its remark kept. A row with
+    one class but not the other, or with a class outside the vocabulary, is refused.
+
+    Returns
+    -------
+    tuple of DataFrame and Series
+        ``status`` and ``dynamic`` of the indexed rows; and
+        per unindexed PLR its remark, <NA> where the table gives none.
+    """
+    columns = [spec.status, spec.dynamic, *([spec.note] if spec.note else [])]
+    table = read_table(spec, columns=columns, id_pattern=PLR_ID)
+    _match_ids(table, spec, plr, "planning area", notes, f"MSS {spec.edition}")
+    # by name, not by renaming: two keys may name one column
+    table = pd.DataFrame(
+        {
+            "status": table[spec.status],
+            "dynamic": table[spec.dynamic],
+            "note": table[spec.note] if spec.note else pd.NA,
+        },
+        index=table.index,
+    )
+    status, dynamic = table["status"].isna(), table["dynamic"].isna()
+    half = table.index[status != dynamic]
+    if len(half):
+        given, missing = ("dynamic", "status") if status[half[0]] else ("status", "dynamic")
+        source = spec.status if missing == "status" else spec.dynamic
+        raise InputError(
+            f"{given} class {table.loc[half[0], given]!r} but no {missing} class: a row carries "
+            "both classes (indexed) or neither (not indexed)",
+            spec.path,
+            f"id {half[0]}, {column_label(source)}",
+        )
+    unindexed = table.loc[status & dynamic, "note"].astype("string").rename("mss_note")
+    mss = table.loc[~(status & dynamic), ["status", "dynamic"]]
+    if len(unindexed):
+        reasons = ", ".join(
+            f"{n} {note!r}" for note, n in unindexed.fillna("no remark").value_counts().items()
+        )
+        notes.append(
+            f"MSS {spec.edition}: {len(unindexed)} rows of {spec.path.name} carry no index "
+            f"({reasons}); treated as no data"
+        )
+    _check_classes(mss, spec)
+    return mss, unindexed
 
 
 def _covered(
@@ -291,7 +342,7 @@ def _check_classes(mss: pd.DataFrame, spec: MssInput) -> None:
                 f"{column} class {mss.loc[bad.index[0], column]!r} is none of "
                 f"{', '.join(allowed)} (mss.{column}_classes)",
                 spec.path,
-                f"id {bad.index[0]}, column '{source}'",
+                f"id {bad.index[0]}, {column_label(source)}",
             )
 
 

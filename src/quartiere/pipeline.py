@@ -32,6 +32,7 @@ from quartiere.criteria import (
     estimate_lmb,
     extra_criteria,
     mss_attention,
+    mss_notes,
     schools_by_location,
     schools_criterion,
 )
@@ -180,6 +181,7 @@ def evaluate_criteria(inputs: Inputs, harmonized: Harmonized, config: Config) ->
     plr = inputs.planning_areas
     rules = config.criteria
     mss = mss_attention(inputs.mss, rules.mss.attention, plr.index)
+    mss["mss_note"] = mss_notes(inputs.mss_unindexed, plr.index)
     schools = schools_criterion(
         harmonized.catchment_overlaps,
         harmonized.lmb_share,

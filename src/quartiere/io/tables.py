@@ -12,7 +12,6 @@ from __future__ import annotations
 import codecs
 import csv
 import datetime as dt
-import difflib
 import io
 import math
 import re
@@ -27,6 +26,14 @@ import pandas as pd
 
 from quartiere.config import TableInput
 from quartiere.errors import InputError
+from quartiere.io.header import (
+    Merge,
+    column_label,
+    column_letter,
+    letter_ref,
+    split_header,
+    suggest_column,
+)
 
 __all__ = ["read_table", "validate_ids", "suggest_column"]
 
@@ -35,8 +42,6 @@ _XLSX_SUFFIXES = {".xlsx", ".xlsm"}
 _DELIMITERS = (",", ";", "\t", "|")
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-_HEADER_SEARCH_ROWS = 30
-_MAX_LISTED = 25
 
 # A number with an optional sign, thousands groups and exponent; ``{t}`` thousands, ``{d}`` decimal.
 _NUMBER = r"[+-]?(?:\d{{1,3}}(?:[{t}\u00a0\u202f' ]\d{{3}})+|\d*)(?:{d}\d*)?(?:[eE][+-]?\d+)?"
@@ -64,11 +69,16 @@ def read_table(
     ----------
     spec : TableInput
         Where the table is and how it is written: ``path``, ``id`` column, XLSX ``sheet``,
-        ``header_row`` (counted from 1, like a spreadsheet), and optionally a forced
+        ``header_row`` (counted from 1, like a spreadsheet) and ``header_rows`` (how many rows
+        the header spans: merged cells expanded, each column's texts joined, see
+        :mod:`quartiere.io.header`), and optionally a forced
         ``encoding``, ``delimiter`` or ``decimal`` mark (detected otherwise: UTF-8 with or
         without BOM, else Windows-1252; ``,``, ``;``, tab or ``|``; ``.`` or ``,``).
     columns : sequence of str
         Text columns to return, stripped of surrounding blanks; empty cells become missing.
+        Every column (these, ``numeric`` and ``spec.id``) is named by its header text (runs of
+        blanks count as one) or by its spreadsheet letter written ``column E``; the frame's
+        columns carry the names as requested.
     numeric : sequence of str
         Columns to return as float. Empty cells become NaN; thousands separators are accepted.
     id_pattern : str or None
@@ -108,8 +118,10 @@ def read_table(
         raise InputError("file is empty", path)
 
     kind = _sniff_format(raw, path)
+    merges: list[Merge] = []
+    sheets: list[str] = []
     if kind == "xlsx":
-        records, sheet_label = _read_xlsx(path, spec.sheet)
+        records, sheet_label, merges, sheets = _read_xlsx(path, spec.sheet)
         delimiter = None
     else:
         text = _decode(raw, spec.encoding, path)
@@ -119,9 +131,31 @@ def read_table(
 
     text_columns = [c for c in dict.fromkeys(columns) if c != spec.id]
     numeric_columns = [c for c in dict.fromkeys(numeric) if c != spec.id and c not in text_columns]
-    header, body = _split_header(
-        records, spec, [spec.id, *text_columns, *numeric_columns], path, sheet_label
-    )
+    pattern = re.compile(id_pattern) if id_pattern is not None else None
+
+    def looks_like_id(value: str) -> bool:
+        return pattern is not None and (
+            pattern.fullmatch(value) is not None or _restore(value, pattern) is not None
+        )
+
+    try:
+        _, positions, body = split_header(
+            records,
+            merges,
+            spec,
+            [spec.id, *text_columns, *numeric_columns],
+            _header_text,
+            looks_like_id,
+            path,
+            sheet_label,
+        )
+    except InputError as exc:
+        lost = exc.message.startswith("id column") or "empty or missing" in exc.message
+        lost = lost and "the header seems to be on" not in exc.message
+        if len(sheets) > 1 and lost:
+            others = ", ".join(repr(s) for s in sheets if s != sheet_label)
+            exc.message += f" (is it the right sheet? the workbook's other sheets: {others})"
+        raise InputError(exc.message, exc.path, exc.where) from None
 
     if not body:
         raise InputError(
@@ -134,9 +168,8 @@ def read_table(
 
     def where(line: int, column: str | None = None) -> str:
         place = f"sheet {sheet_label!r}, row {line}" if sheet_label else f"row {line}"
-        return f"{place}, column {column!r}" if column else place
+        return f"{place}, {column_label(column)}" if column else place
 
-    positions = {name: header.index(name) for name in [spec.id, *text_columns, *numeric_columns]}
     lines = [line for line, _ in body]
 
     def cells(name: str) -> list[object]:
@@ -149,7 +182,7 @@ def read_table(
         id_pattern=id_pattern,
         restore_leading_zeros=spec.restore_leading_zeros,
         path=path,
-        column=spec.id,
+        column=_short(spec.id),
     )
     data: dict[str, object] = {}
     for name in text_columns:
@@ -161,7 +194,7 @@ def read_table(
                 id_pattern=key_patterns[name],
                 restore_leading_zeros=spec.restore_leading_zeros,
                 path=path,
-                column=name,
+                column=_short(name),
                 unique=False,
             )
     if numeric_columns:
@@ -262,32 +295,6 @@ def validate_ids(
             )
         seen[value] = i
     return ids
-
-
-def suggest_column(name: str, available: Sequence[str]) -> str:
-    """A message fragment for a column that is not there: the closest name and the ones available.
-
-    Parameters
-    ----------
-    name : str
-        The column asked for.
-    available : sequence of str
-        The columns the file has.
-
-    Returns
-    -------
-    str
-        E.g. ``"did you mean 'inhabitants'? available: id, name, inhabitants"``.
-    """
-    names = [str(a) for a in available if str(a)]
-    close = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
-    if not close:
-        folded = {a.casefold().replace(" ", "").replace("_", ""): a for a in names}
-        key = name.casefold().replace(" ", "").replace("_", "")
-        close = [folded[key]] if key in folded else []
-    listed = ", ".join(names[:_MAX_LISTED]) + (", ..." if len(names) > _MAX_LISTED else "")
-    hint = f"did you mean {close[0]!r}? " if close else ""
-    return f"{hint}available: {listed or '(none)'}"
 
 
 # --- helpers ---------------------------------------------------------------------------------
@@ -394,11 +401,18 @@ def _read_csv(text: str, delimiter: str) -> list[_Record]:
     return records
 
 
-def _read_xlsx(path: Path, sheet: str | int | None) -> tuple[list[_Record], str]:
+def _read_xlsx(
+    path: Path, sheet: str | int | None
+) -> tuple[list[_Record], str, list[Merge], list[str]]:
+    """The rows of one sheet, its name, its merged ranges and the names of all sheets.
+
+    Opened in full (not read-only) mode: read-only mode does not report merged cells, which
+    published headers rely on. The tables read here have hundreds to thousands of rows.
+    """
     import openpyxl
 
     try:
-        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        workbook = openpyxl.load_workbook(path, data_only=True)
     except Exception as exc:  # openpyxl raises zipfile, KeyError, InvalidFileException ...
         raise InputError(
             f"cannot be read as an XLSX workbook ({type(exc).__name__}: {exc})", path
@@ -419,11 +433,13 @@ def _read_xlsx(path: Path, sheet: str | int | None) -> tuple[list[_Record], str]
             name = sheet
         else:
             raise InputError(f"sheet {sheet!r} not found; {suggest_column(sheet, names)}", path)
-        rows = workbook[name].iter_rows(min_row=1)
+        worksheet = workbook[name]
+        rows = worksheet.iter_rows(min_row=1)
         records = [(i, [_xlsx_value(cell) for cell in row]) for i, row in enumerate(rows, start=1)]
+        merges = [(m.min_row, m.min_col, m.max_row, m.max_col) for m in worksheet.merged_cells]
     finally:
         workbook.close()
-    return records, name
+    return records, name, merges, names
 
 
 def _xlsx_value(cell: Any) -> object:
@@ -433,6 +449,16 @@ def _xlsx_value(cell: Any) -> object:
     if isinstance(value, int | float) and not isinstance(value, bool) and "%" in number_format:
         return round(value * 100, 10)
     return value
+
+
+def _header_text(value: object) -> str:
+    return _cell_text(value).removeprefix("\ufeff").strip()
+
+
+def _short(name: str) -> str:
+    """A column's name for messages: its text, or its letter."""
+    ref = letter_ref(name)
+    return name if ref is None else column_letter(ref)
 
 
 def _is_blank(value: object) -> bool:
@@ -454,70 +480,6 @@ def _cell_text(value: object) -> str:
     if isinstance(value, dt.datetime | dt.date):
         return value.isoformat()
     return str(value).strip()
-
-
-def _split_header(
-    records: list[_Record],
-    spec: TableInput,
-    needed: list[str],
-    path: Path,
-    sheet: str | None,
-) -> tuple[list[str], list[_Record]]:
-    """The header (stripped names) and the non-blank rows below it; check the needed columns."""
-    place = f"sheet {sheet!r}, " if sheet else ""
-    by_line = {line: row for line, row in records}
-    header_line = spec.header_row
-    if header_line not in by_line or all(_is_blank(v) for v in by_line[header_line]):
-        found = _find_header(records, spec.id)
-        hint = (
-            f"; the header seems to be on row {found} (set `header_row: {found}`)" if found else ""
-        )
-        raise InputError(f"header row is empty or missing{hint}", path, f"{place}row {header_line}")
-    header = [_cell_text(v).removeprefix("\ufeff").strip() for v in by_line[header_line]]
-    for name in needed:
-        count = header.count(name)
-        if count > 1:
-            cols = [str(i + 1) for i, h in enumerate(header) if h == name]
-            raise InputError(
-                f"column {name!r} appears {count} times in the header (columns {', '.join(cols)})",
-                path,
-                f"{place}row {header_line}",
-            )
-    for name in needed:
-        if name not in header:
-            role = "id column" if name == spec.id else "column"
-            found = _find_header(records, name)
-            if found and found != header_line:
-                hint = (
-                    f"; the header seems to be on row {found}, not {header_line} "
-                    f"(set `header_row: {found}`)"
-                )
-            else:
-                hint = "; " + suggest_column(name, header)
-            raise InputError(
-                f"{role} {name!r} not found{hint}", path, f"{place}header row {header_line}"
-            )
-    body = []
-    for line, row in records:
-        if line <= header_line or all(_is_blank(v) for v in row):
-            continue
-        extra = [v for v in row[len(header) :] if not _is_blank(v)]
-        if extra:
-            raise InputError(
-                f"has {len(row)} fields but the header has {len(header)} "
-                "(check the delimiter and quoting, or set `delimiter:`)",
-                path,
-                f"{place}row {line}",
-            )
-        body.append((line, row))
-    return header, body
-
-
-def _find_header(records: list[_Record], name: str) -> int | None:
-    for line, row in records[:_HEADER_SEARCH_ROWS]:
-        if any(_cell_text(v).removeprefix("\ufeff") == name for v in row):
-            return line
-    return None
 
 
 def _detect_decimal(

@@ -3,17 +3,25 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from typing import Any
 
 import pandas as pd
 
+from quartiere.criteria import MSS_NOT_INDEXED, mss_notes
 from quartiere.errors import InputError
+from quartiere.i18n import Messages
+from quartiere.io.header import column_label
 from quartiere.pipeline import BuildResult
 from quartiere.present.explain_schools import school_lines
 from quartiere.provenance import atlas_cut, cut_changes, cut_record, input_years
 
 __all__ = ["explain"]
+
+#: the MSS indexes only planning areas with more inhabitants than this
+_MSS_MIN_INHABITANTS = 300
+_SMALL_NOTE = re.compile(r"unter\s+300\s+EW", re.IGNORECASE)
 
 
 def _fmt_int(value: float) -> str:
@@ -40,6 +48,30 @@ def _rule_text(result: BuildResult) -> str:
             parts.append("dynamic " + " or ".join(f'"{d}"' for d in rule.dynamic))
         alternatives.append(" with ".join(parts))
     return "; or ".join(alternatives)
+
+
+def _mss_no_data(result: BuildResult, plr_id: str, population: Any) -> str:
+    """Why the MSS gives this PLR no data, in the configured language: the table's remark when
+    it has one; else that the table lists it without an index, or leaves it out; "more than 300
+    inhabitants" only when the population table shows it has no more than 300."""
+    config = result.config
+    mss = config.mss
+    t = Messages(config.language)
+    small = pd.notna(population) and float(population) <= _MSS_MIN_INHABITANTS
+    note = mss_notes(result.inputs.mss_unindexed, pd.Index([plr_id])).iloc[0]
+    words = {"edition": mss.edition, "file": mss.path.name}
+    if pd.notna(note) and note != MSS_NOT_INDEXED:
+        key = "explain.mss_note"
+        if "ausreißer" in note.lower():
+            key = "explain.mss_note_outlier"
+        elif small and _SMALL_NOTE.search(note):
+            key = "explain.mss_note_small"
+        assert mss.note is not None
+        return t(key, note=note, column=column_label(mss.note).removeprefix("column "), **words)
+    text = t("explain.mss_unindexed" if pd.notna(note) else "explain.mss_absent", **words)
+    if small:
+        text += t("explain.mss_small_plr", population=t.number(population))
+    return text
 
 
 def explain(
@@ -83,10 +115,7 @@ def explain(
         f"1. MSS {mss.edition}, area needing particular attention (c_mss): {_verdict(row['c_mss'])}"
     )
     if pd.isna(row["c_mss"]):
-        lines.append(
-            f"   not indexed by the MSS (no row in {mss.path.name}; the MSS indexes only "
-            "PLR with more than 300 inhabitants)"
-        )
+        lines.append("   " + _mss_no_data(result, plr_id, row["population"]))
     else:
         lines.append(
             f'   status "{row["mss_status"]}", dynamic "{row["mss_dynamic"]}" '
