@@ -222,8 +222,11 @@ class Catalogue(_Model):
             year = pattern.year_of(name)
             if year is not None:
                 return pattern.source(year, key)
-        known = [*self.fixed, *(n for k in self.editions for n in self.edition_names(k))]
-        raise ConfigError(f"unknown source {name!r}; the catalogue has: {', '.join(known)}")
+        known = [*(n for k in self.editions for n in self.edition_names(k)), *self.fixed]
+        raise ConfigError(
+            f"unknown source {name!r}; the catalogue has: {', '.join(known)} "
+            "(and mss<year> for any later year)"
+        )
 
     def edition_names(self, pattern: str, years: list[int] | None = None) -> list[str]:
         """Source names of an edition pattern's years (default: the years it names)."""

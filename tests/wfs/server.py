@@ -31,7 +31,11 @@ DYNAMIC_CODE = {"+": 1, "-": 2, "+/-": 3}
 
 
 def mapserv() -> str | None:
-    """The MapServer CGI binary (``/usr/lib/cgi-bin/mapserv`` or ``mapserv`` on PATH), if any."""
+    """The MapServer binary: ``QUARTIERE_MAPSERV``, else ``/usr/lib/cgi-bin/mapserv`` or
+    ``mapserv`` on PATH; None when there is none."""
+    if "QUARTIERE_MAPSERV" in os.environ:
+        chosen = os.environ["QUARTIERE_MAPSERV"]
+        return chosen if os.access(chosen, os.X_OK) else None
     for candidate in ("/usr/lib/cgi-bin/mapserv", shutil.which("mapserv")):
         if candidate and os.access(candidate, os.X_OK):
             return candidate
@@ -161,7 +165,13 @@ class WfsFront:
         entry.services[service] = self._mapfile(scenario, service, year, layers, page, lor, exclude)
         if features_only is not None:
             entry.features_only[service] = self._mapfile(
-                scenario, f"{service}-features", year, features_only, page, lor, exclude,
+                scenario,
+                f"{service}-features",
+                year,
+                features_only,
+                page,
+                lor,
+                exclude,
                 service_name=service,
             )
 

@@ -4,7 +4,7 @@
 - :mod:`quartiere.fetch.tables`: features -> the tables and layers the editions read, validated;
 - :mod:`quartiere.fetch.run`: download all, validate all, then replace atomically, with a manifest;
 - :mod:`quartiere.fetch.edition`: an edition file for a new monitoring year;
-- :mod:`quartiere.fetch.scheduled`: the scheduled job (fetch what changed, build the newest edition).
+- :mod:`quartiere.fetch.scheduled`: the scheduled job (fetch what changed, build the newest one).
 
 The catalogue itself is :mod:`quartiere.sources`. See docs/sources.md.
 """

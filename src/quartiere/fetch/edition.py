@@ -145,7 +145,9 @@ def write_missing_editions(
             load_config(target)
         except QuartiereError as exc:
             target.unlink()
-            raise ConfigError(f"the written edition does not load ({exc}); removed", target) from None
+            raise ConfigError(
+                f"the written edition does not load ({exc}); removed", target
+            ) from None
         result.edition = target
         result.notes = notes
         for note in notes:

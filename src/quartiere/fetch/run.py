@@ -291,7 +291,9 @@ def fetch(
             fetched.append(
                 _download(client, services[layer.service], source, key, layer, catalogue)
             )
-        results.append(FetchResult(source=source, directory=Path(out) / source.name, layers=fetched))
+        results.append(
+            FetchResult(source=source, directory=Path(out) / source.name, layers=fetched)
+        )
     retrieved_at = today.strftime("%Y-%m-%dT%H:%M:%SZ")
     for result in results:
         if _unchanged(result.directory, result.layers):

@@ -49,9 +49,7 @@ def _lookup(values: pd.Series, table: dict[int | str, str], where: str, field: s
 
 
 def _integral(value: Any) -> bool:
-    return isinstance(value, (int, np.integer)) or (
-        isinstance(value, float) and value.is_integer()
-    )
+    return isinstance(value, (int, np.integer)) or (isinstance(value, float) and value.is_integer())
 
 
 def _column(

@@ -63,7 +63,9 @@ def exception_text(body: bytes | str) -> str | None:
         return None
     parts = []
     for exc in tree.iter():
-        if not isinstance(exc.tag, str) or not exc.tag.endswith(("}Exception", "}ServiceException")):
+        if not isinstance(exc.tag, str) or not exc.tag.endswith(
+            ("}Exception", "}ServiceException")
+        ):
             continue
         code = exc.get("exceptionCode") or exc.get("code") or "Exception"
         locator = exc.get("locator")
@@ -231,8 +233,7 @@ class WfsClient:
             features = collection["features"]
         except (ValueError, KeyError, TypeError):
             raise SourceError(
-                f"the answer is not GeoJSON (outputFormat={output_format}): "
-                f"{body[:80]!r}",
+                f"the answer is not GeoJSON (outputFormat={output_format}): {body[:80]!r}",
                 service.url,
                 what,
             ) from None
