@@ -3,9 +3,10 @@
 Real clients
 ------------
 A test that needs a program outside the virtual environment carries ``@pytest.mark.client(name)``
-(``qgis``, ``gdal``, ``chromium`` or ``mapserver``; see :data:`CLIENTS`). When the client is missing the test is
-skipped with the install hint, unless ``QUARTIERE_REQUIRE_CLIENTS=1`` is set (``.ci/run`` sets it):
-then it fails, so CI cannot go green without opening the output in the real client.
+(``qgis``, ``gdal``, ``chromium`` or ``mapserver``; see :data:`CLIENTS`). When the client is
+missing the test is skipped with the install hint, unless ``QUARTIERE_REQUIRE_CLIENTS=1`` is set
+(``.ci/run`` sets it): then it fails, so CI cannot go green without opening the output in the
+real client.
 
 ``QUARTIERE_CLIENT_PYTHON`` names the Python interpreter that has Debian's ``python3-qgis`` and
 ``python3-gdal`` (default ``/usr/bin/python3``).

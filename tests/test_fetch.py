@@ -90,7 +90,7 @@ def test_retries_are_bounded_with_exponential_backoff():
 @pytest.fixture(scope="module")
 def front(tmp_path_factory):
     """MapServer behind a loopback front with the scenarios of this module."""
-    from wfs.server import WfsFront, mss_layers, mapserver_available
+    from wfs.server import WfsFront, mapserver_available, mss_layers
 
     if not mapserver_available():
         pytest.skip("MapServer is absent")  # the client marker reports it first
@@ -127,8 +127,6 @@ def fetch_args(front, scenario: str, out: Path, editions: Path, *names: str) -> 
         str(editions),
         "--retries",
         "0",
-        "--timeout",
-        "60",
     ]
 
 

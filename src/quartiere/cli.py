@@ -514,42 +514,22 @@ def profiles(
 
 @main.command(epilog=EXIT_HELP + "\n  5  fetch: a source did not answer or answered incompletely")
 @click.argument("names", nargs=-1)
+@path_option("--catalogue", default=Path("config/sources.yaml"), show_default=True)
 @click.option(
-    "--catalogue",
-    type=click.Path(path_type=Path),
-    default=Path("config/sources.yaml"),
-    show_default=True,
-    help="The source catalogue.",
+    "--base-url", default=None, help="Replaces the catalogue's base_url (mirrors, tests)."
 )
-@click.option(
-    "--base-url", default=None, help="Replaces the catalogue's base_url (tests, mirrors)."
-)
-@click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(path_type=Path),
-    default=Path("data/raw"),
-    show_default=True,
-    help="Directory: each source goes into DIR/<source>/ with a manifest.json.",
-)
-@click.option(
+@path_option("--out", "out_dir", default=Path("data/raw"), show_default=True, help="DIR/<source>/.")
+@path_option(
     "--editions",
-    type=click.Path(path_type=Path),
     default=Path("config/editions"),
     show_default=True,
     help="Edition files: a fetched year without one gets DIR/<source>.yaml.",
 )
-@click.option(
-    "--timeout", type=float, default=None, help="Seconds per request (catalogue: client)."
-)
-@click.option("--retries", type=int, default=None, help="Retries after a failed request.")
-@click.option(
+@click.option("--retries", type=int, default=None, help="Retries of a failed request (catalogue).")
+@path_option(
     "--build",
     "build_dir",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="Scheduled use: then build the newest edition into DIR/<edition>/ when anything "
-    "changed (numbered, with the change memo); else say so in one line.",
+    help="Scheduled use: then build the newest edition into DIR/<edition>/ if anything changed.",
 )
 @click.option("-q", "--quiet", is_flag=True, help="Only errors and the final lines.")
 @handle_errors
@@ -559,55 +539,30 @@ def fetch(
     base_url: str | None,
     out_dir: Path,
     editions: Path,
-    timeout: float | None,
     retries: int | None,
     build_dir: Path | None,
     quiet: bool,
 ) -> None:
-    """Download NAMES (all sources when none) from the live services into --out.
+    """Download NAMES (every source when none) from the live services (docs/sources.md).
 
-    Each download replaces the previous one only when it is complete and valid; a failure is
-    one line and exit status 5, with the previous files and manifest untouched.
+    A download replaces the previous one only when complete and valid; a failure is one line
+    and exit status 5, with the previous files and manifest untouched.
     """
-    from quartiere.fetch import fetch as run_fetch
-    from quartiere.sources import load_catalogue
+    from quartiere.fetch.scheduled import run_command
 
     _out_dir(out_dir)
-    spec = load_catalogue(catalogue)
-    settings = {
-        k: v for k, v in {"timeout_s": timeout, "retries": retries}.items() if v is not None
-    }
-    if settings:
-        spec = spec.model_copy(update={"client": spec.client.model_copy(update=settings)})
-    progress = (lambda _: None) if quiet else _say
-    with output_lock(out_dir / "manifest.lock"):
-        if build_dir is None:
-            results = run_fetch(
-                spec,
-                list(names),
-                out_dir,
-                base_url=base_url,
-                editions=editions,
-                progress=progress,
-            )
-            line = None
-        else:
-            from quartiere.fetch.scheduled import scheduled_fetch
-
-            results, line = scheduled_fetch(
-                spec,
-                list(names),
-                out_dir,
-                base_url=base_url,
-                editions=editions,
-                builds=build_dir,
-                progress=progress,
-            )
-    for result in results:
-        if not quiet or line is None:
-            click.echo(result.line())
-    if line is not None:
-        click.echo(line)
+    with output_lock(out_dir / "manifest.json"):
+        lines = run_command(
+            catalogue,
+            list(names),
+            out_dir,
+            base_url=base_url,
+            editions=editions,
+            retries=retries,
+            builds=build_dir,
+            progress=(lambda _: None) if quiet else _say,
+        )
+    click.echo("\n".join(lines[-1:] if quiet else lines))
 
 
 if __name__ == "__main__":  # pragma: no cover

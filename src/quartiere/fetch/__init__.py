@@ -9,7 +9,8 @@
 The catalogue itself is :mod:`quartiere.sources`. See docs/sources.md.
 """
 
-from quartiere.fetch.run import FetchResult, fetch, read_manifest
+from quartiere.fetch.model import FetchResult
+from quartiere.fetch.run import fetch, read_manifest
 from quartiere.fetch.wfs import EXIT_SOURCE, SourceError
 
 __all__ = ["EXIT_SOURCE", "FetchResult", "SourceError", "fetch", "read_manifest"]

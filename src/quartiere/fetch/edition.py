@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from quartiere.fetch.run import FetchResult
+    from quartiere.fetch.model import FetchResult
     from quartiere.sources import Catalogue, EditionPattern
 
 __all__ = ["edition_text", "previous_edition", "write_missing_editions"]

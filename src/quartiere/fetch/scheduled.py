@@ -18,10 +18,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from quartiere.fetch.run import FetchResult, fetch
+from quartiere.fetch.model import FetchResult
+from quartiere.fetch.run import fetch
 from quartiere.sources import Catalogue
 
-__all__ = ["newest_edition", "scheduled_fetch"]
+__all__ = ["newest_edition", "run_command", "scheduled_fetch"]
 
 
 def newest_edition(catalogue: Catalogue, editions: Path) -> tuple[Path, Path | None]:
@@ -96,3 +97,41 @@ def scheduled_fetch(
     what = ", ".join(changed) or "no source"
     new = f"; new edition {', '.join(written)}" if written else ""
     return results, f"fetched: {what} changed{new}; {config_path.stem}: {message}"
+
+
+def run_command(
+    catalogue_path: Path,
+    names: list[str],
+    out: Path,
+    *,
+    base_url: str | None,
+    editions: Path,
+    retries: int | None,
+    builds: Path | None,
+    progress: Callable[[str], None],
+) -> list[str]:
+    """``quartiere fetch``: fetch (and with ``builds``, build); return the lines to print.
+
+    One line per source, then, with ``builds``, the line of the scheduled run.
+    """
+    from quartiere.sources import load_catalogue
+
+    catalogue = load_catalogue(catalogue_path)
+    if retries is not None:
+        client = catalogue.client.model_copy(update={"retries": retries})
+        catalogue = catalogue.model_copy(update={"client": client})
+    if builds is None:
+        results = fetch(
+            catalogue, names, out, base_url=base_url, editions=editions, progress=progress
+        )
+        return [r.line() for r in results]
+    results, line = scheduled_fetch(
+        catalogue,
+        names,
+        out,
+        base_url=base_url,
+        editions=editions,
+        builds=builds,
+        progress=progress,
+    )
+    return [*(r.line() for r in results), line]
