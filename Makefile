@@ -28,13 +28,23 @@ endif
 INPUTS := $(shell find data/raw -type f 2>/dev/null)
 CODE := $(shell find src -name '*.py' -o -name '*.qml' -o -name '*.html' -o -name '*.css' 2>/dev/null)
 
-.PHONY: build update history sensitivity profiles test bench lint format clean mutation FORCE
+.PHONY: build update fetch history sensitivity profiles test bench lint format clean mutation FORCE
 
 build: $(OUT)
 
 # For cron / systemd timers: rebuilds only when an input, the configuration or the code changed
 # ("Nothing to be done for 'update'" otherwise), then prints what changed against the previous result.
+# FETCH=1: first ask the live services (config/sources.yaml) what changed, fetch it, and build the
+# newest edition into data/processed/<edition>/ (docs/sources.md); one line when nothing is new.
+ifeq ($(FETCH),1)
+update: fetch
+else
 update: $(OUT)
+endif
+
+# Live sources (opt-in, needs the network): SOURCES=mss2025 to fetch only some; BASE_URL= a mirror.
+fetch: $(STAMP)
+	$(BIN)/quartiere fetch $(SOURCES) $(if $(BASE_URL),--base-url $(BASE_URL)) --build data/processed
 
 history: $(HISTORY)/timeline.md
 

@@ -3,9 +3,10 @@
 Real clients
 ------------
 A test that needs a program outside the virtual environment carries ``@pytest.mark.client(name)``
-(``qgis``, ``gdal`` or ``chromium``; see :data:`CLIENTS`). When the client is missing the test is
-skipped with the install hint, unless ``QUARTIERE_REQUIRE_CLIENTS=1`` is set (``.ci/run`` sets it):
-then it fails, so CI cannot go green without opening the output in the real client.
+(``qgis``, ``gdal``, ``chromium`` or ``mapserver``; see :data:`CLIENTS`). When the client is
+missing the test is skipped with the install hint, unless ``QUARTIERE_REQUIRE_CLIENTS=1`` is set
+(``.ci/run`` sets it): then it fails, so CI cannot go green without opening the output in the
+real client.
 
 ``QUARTIERE_CLIENT_PYTHON`` names the Python interpreter that has Debian's ``python3-qgis`` and
 ``python3-gdal`` (default ``/usr/bin/python3``).
@@ -72,6 +73,13 @@ def _chromium() -> bool:
     return find_chromium() is not None
 
 
+def _mapserver() -> bool:
+    """Debian's MapServer with its WFS server (``tests/wfs/server.py`` serves the fetch tests)."""
+    from wfs.server import mapserver_available
+
+    return mapserver_available()
+
+
 CLIENTS: dict[str, tuple[Callable[[], bool], str]] = {
     "qgis": (lambda: _imports("qgis.core"), f"QGIS's Python is absent; {INSTALL_HINT}"),
     "gdal": (
@@ -81,6 +89,11 @@ CLIENTS: dict[str, tuple[Callable[[], bool], str]] = {
     "chromium": (
         _chromium,
         "Chromium is absent; install with: apt-get install -y chromium chromium-driver",
+    ),
+    "mapserver": (
+        _mapserver,
+        "MapServer (WFS server, OGR input) is absent; "
+        "install with: apt-get install -y cgi-mapserver mapserver-bin",
     ),
 }
 """Client name -> (probe, reason shown when it is missing)."""
@@ -95,7 +108,8 @@ def client_available(name: str) -> bool:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
-        "markers", "client(name): needs a real client outside the venv (qgis, gdal, chromium)"
+        "markers",
+        "client(name): needs a real client outside the venv (qgis, gdal, chromium, mapserver)",
     )
 
 

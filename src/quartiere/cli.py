@@ -537,5 +537,58 @@ def profiles(
     click.echo(f"wrote {len(written)} files into {out_dir} in {time.perf_counter() - start:.1f} s")
 
 
+@main.command(epilog=EXIT_HELP + "\n  5  fetch: a source did not answer or answered incompletely")
+@click.argument("names", nargs=-1)
+@path_option("--catalogue", default=Path("config/sources.yaml"), show_default=True)
+@click.option(
+    "--base-url", default=None, help="Replaces the catalogue's base_url (mirrors, tests)."
+)
+@path_option("--out", "out_dir", default=Path("data/raw"), show_default=True, help="DIR/<source>/.")
+@path_option(
+    "--editions",
+    default=Path("config/editions"),
+    show_default=True,
+    help="Edition files: a fetched year without one gets DIR/<source>.yaml.",
+)
+@click.option("--retries", type=int, default=None, help="Retries of a failed request (catalogue).")
+@path_option(
+    "--build",
+    "build_dir",
+    help="Scheduled use: then build the newest edition into DIR/<edition>/ if anything changed.",
+)
+@click.option("-q", "--quiet", is_flag=True, help="Only errors and the final lines.")
+@handle_errors
+def fetch(
+    names: tuple[str, ...],
+    catalogue: Path,
+    base_url: str | None,
+    out_dir: Path,
+    editions: Path,
+    retries: int | None,
+    build_dir: Path | None,
+    quiet: bool,
+) -> None:
+    """Download NAMES (every source when none) from the live services (docs/sources.md).
+
+    A download replaces the previous one only when complete and valid; a failure is one line
+    and exit status 5, with the previous files and manifest untouched.
+    """
+    from quartiere.fetch.scheduled import run_command
+
+    _out_dir(out_dir)
+    with output_lock(out_dir / "manifest.json"):
+        lines = run_command(
+            catalogue,
+            list(names),
+            out_dir,
+            base_url=base_url,
+            editions=editions,
+            retries=retries,
+            builds=build_dir,
+            progress=(lambda _: None) if quiet else _say,
+        )
+    click.echo("\n".join(lines[-1:] if quiet else lines))
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()
