@@ -512,5 +512,90 @@ def profiles(
     click.echo(f"wrote {len(written)} files into {out_dir} in {time.perf_counter() - start:.1f} s")
 
 
+
+@main.command(epilog=EXIT_HELP)
+@config_option
+@path_option(
+    "--build", "build_path", default=DEFAULT_OUT, show_default=True, help="The build's GeoPackage."
+)
+@path_option("--history", "history_dir", help="A `quartiere history` run: the editions switcher.")
+@path_option(
+    "--sensitivity", "sensitivity_dir", help="A `quartiere sensitivity` run: the robustness layer."
+)
+@path_option("--profiles", "profiles_dir", help="A `quartiere profiles` run to copy in.")
+@click.option(
+    "--make-profiles", is_flag=True, help="Write the profiles into the site (needs --config's edition)."
+)
+@click.option("--no-pdf", is_flag=True, help="With --make-profiles: HTML only (no Chromium).")
+@path_option("--out", "out_dir", required=True, help="Directory of the site (index.html).")
+@click.option("-q", "--quiet", is_flag=True, help="Only errors and the final line.")
+@handle_errors
+def site(
+    config_path: Path,
+    build_path: Path,
+    history_dir: Path | None,
+    sensitivity_dir: Path | None,
+    profiles_dir: Path | None,
+    make_profiles: bool,
+    no_pdf: bool,
+    out_dir: Path,
+    quiet: bool,
+) -> None:
+    """A static web map of the build (and history, atlas, profiles): opens offline, from
+    file:// or any web server."""
+    import shutil
+    import tempfile
+
+    from quartiere.errors import ConfigError
+    from quartiere.site.writer import SiteOptions, check_options, leaflet_dir, write_site
+
+    start = time.perf_counter()
+    if make_profiles and profiles_dir is not None:
+        raise ConfigError("--profiles and --make-profiles: give one of them")
+    options = SiteOptions(
+        build=build_path,
+        out=out_dir,
+        history=history_dir,
+        sensitivity=sensitivity_dir,
+        profiles=profiles_dir,
+    )
+    check_options(options)  # before any browser starts
+    leaflet_dir()
+    say = (lambda _: None) if quiet else _say
+    with output_lock(out_dir / "index.html"), tempfile.TemporaryDirectory(
+        prefix=f".{out_dir.name}.profiles.", dir=out_dir.parent if out_dir.parent.is_dir() else None
+    ) as scratch:
+        if make_profiles:
+            from quartiere.present.printing import PdfPrinter, find_chromium
+
+            chromium = None if no_pdf else find_chromium()
+            with PdfPrinter.maybe(chromium, parallel=1) as printer:
+                from quartiere.config import load_config
+                from quartiere.present.profile_data import editions_beside
+                from quartiere.present.profiles import ProfileOptions, write_profiles
+
+                config = load_config(config_path)
+                made = Path(scratch) / "profiles"
+                write_profiles(
+                    ProfileOptions(
+                        build=build_path,
+                        out=made,
+                        history=history_dir,
+                        sensitivity=sensitivity_dir,
+                        editions=tuple(editions_beside(config_path)),
+                        pdf=chromium is not None,
+                    ),
+                    config,
+                    progress=say,
+                    printer=printer,
+                )
+            options = SiteOptions(**{**options.__dict__, "profiles": made})
+        result = write_site(options, progress=say)
+        shutil.rmtree(Path(scratch), ignore_errors=True)
+    click.echo(
+        f"wrote {result.out}/index.html ({result.files} files, {result.size / 1e6:.1f} MB; "
+        f"editions: {', '.join(result.editions)}) in {time.perf_counter() - start:.1f} s"
+    )
+
 if __name__ == "__main__":  # pragma: no cover
     main()
