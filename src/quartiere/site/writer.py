@@ -316,7 +316,7 @@ def _stage(options: SiteOptions, stage: Path, progress: Callable[[str], None], s
                 "key": edition.key,
                 "label": edition.label,
                 "year": edition.year,
-                "n_areas": len(content["areas"]["features"]),
+                "n_areas": len(content["areas"]["order"]),
                 "script": f"data/{name}.js",
                 "geo": [
                     f"data/{g}.js" for g in (content["plr_geo"], content["esb_geo"],

@@ -31,11 +31,45 @@
     if (share === null || share === undefined) return "–";
     return num(100 * share, digits || 0) + (Q.language === "en" ? "%" : " %");
   }
+  function lmbText(value) {
+    return t("lmb_share").replace(/ \(%\)$/, "") + " " + (value === null || value === undefined ? "–" : num(value, 1) + (Q.language === "en" ? "%" : " %"));
+  }
   function verdict(flag) { return flag === 1 ? "met" : flag === 0 ? "not_met" : "no_data"; }
   var MARK = { met: "✔ ", not_met: "✘ ", no_data: "? " };
   function classOf(limits, value) {
     for (var i = 0; i < limits.length; i++) if (value < limits[i][0]) return limits[i][1];
     return limits[limits.length - 1][1];
+  }
+
+  /* A compact collection ({q, f: [[id, polygons]]}, rings as first point + steps in 1/q degree)
+     as GeoJSON; props: id -> properties. */
+  function decode(c, props) {
+    return {
+      type: "FeatureCollection",
+      features: c.f.map(function (f) {
+        return {
+          type: "Feature", id: f[0], properties: props ? props[f[0]] : {},
+          geometry: {
+            type: "MultiPolygon",
+            coordinates: f[1].map(function (polygon) {
+              return polygon.map(function (ring) {
+                var out = [], x = 0, y = 0;
+                for (var i = 0; i < ring.length; i += 2) {
+                  x += ring[i]; y += ring[i + 1];
+                  out.push([x / c.q, y / c.q]);
+                }
+                return out;
+              });
+            })
+          }
+        };
+      })
+    };
+  }
+  var decoded = {};
+  function geoOf(name) {
+    if (!decoded[name]) decoded[name] = decode(window.QUARTIERE_GEO[name]);
+    return decoded[name];
   }
 
   var loaded = {};
@@ -81,7 +115,7 @@
   }
 
   function legend() {
-    var html = "<h3>" + esc(t("site.legend")) + "</h3>";
+    var html = "";
     var sw = function (colour, label, extra) {
       return '<div><span class="sw" style="background:' + colour + (extra || "") + '"></span>' + esc(label) + "</div>";
     };
@@ -109,15 +143,19 @@
       html += '<div><span class="sw" style="border-radius:50%;background:#fff;border:2px solid #111"></span>' + esc(t("site.school_estimate")) + "</div>";
       html += '<div><span class="sw" style="border-radius:50%;background:#111;border:2px solid #111"></span>' + esc(t("site.school_official")) + "</div>";
     }
-    legendBox.innerHTML = html;
+    legendBody.innerHTML = html;
   }
-  var legendBox;
+  var legendBody;
   var Legend = L.Control.extend({
     options: { position: "topright" },
     onAdd: function () {
-      legendBox = L.DomUtil.create("div", "legend");
-      L.DomEvent.disableClickPropagation(legendBox);
-      return legendBox;
+      var box = L.DomUtil.create("details", "legend");
+      box.open = window.innerWidth > 760;
+      box.innerHTML = "<summary>" + esc(t("site.legend")) + "</summary>";
+      legendBody = L.DomUtil.create("div", "legend-body", box);
+      L.DomEvent.disableClickPropagation(box);
+      L.DomEvent.disableScrollPropagation(box);
+      return box;
     }
   });
   map.addControl(new Legend());
@@ -137,8 +175,8 @@
     var d = state.data;
     Object.keys(state.layers).forEach(function (k) { map.removeLayer(state.layers[k]); });
     state.layers = {};
-    var geo = window.QUARTIERE_GEO;
-    state.layers.plr = L.geoJSON(geo[d.plr_geo], {
+    if (!d.areaFeatures) d.areaFeatures = decode(d.areas.shapes, d.areas.props);
+    state.layers.plr = L.geoJSON(geoOf(d.plr_geo), {
       style: plrStyle,
       onEachFeature: function (feature, layer) {
         layer.on("click", function () { selectPlr(feature.id, false); });
@@ -148,10 +186,10 @@
         });
       }
     });
-    state.layers.districts = L.geoJSON(geo[d.districts_geo], {
+    state.layers.districts = L.geoJSON(geoOf(d.districts_geo), {
       interactive: false, style: { fill: false, color: "#333", weight: 2, opacity: 0.9 }
     });
-    state.layers.catchments = L.geoJSON(geo[d.esb_geo], {
+    state.layers.catchments = L.geoJSON(geoOf(d.esb_geo), {
       style: function (f) {
         var e = d.esb[f.id] || {};
         return {
@@ -162,15 +200,15 @@
       },
       onEachFeature: function (f, layer) {
         var e = d.esb[f.id] || {};
-        layer.bindTooltip(esc(t("catchment") + " " + f.id + ": " + t("lmb_share") + " " + num(e.lmb, 1) + " (" + t(e.src === "official" ? "official" : "estimate") + ")"), { sticky: true });
+        layer.bindTooltip(esc(t("catchment") + " " + f.id + ": " + lmbText(e.lmb) + " (" + t(e.src === "official" ? "official" : "estimate") + ")"), { sticky: true });
         layer.on("click", function () { selectCatchment(f.id); });
       }
     });
-    state.layers.areas = L.geoJSON(d.areas, {
+    state.layers.areas = L.geoJSON(d.areaFeatures, {
       pane: "areasPane", interactive: false,
       style: { fill: false, color: AREA, weight: 3.2, opacity: 0.95 }
     });
-    var labels = d.areas.features.map(function (f) {
+    var labels = d.areaFeatures.features.map(function (f) {
       var m = L.marker(f.properties.at, {
         pane: "labelsPane", keyboard: true, title: t("handlungsraum") + " " + f.id + " " + (f.properties.nm || ""),
         alt: t("handlungsraum") + " " + f.id,
@@ -184,7 +222,7 @@
       var official = s.src === "official";
       return L.circleMarker(s.at, {
         radius: 4.5, color: "#111", weight: 1.6, fillColor: official ? "#111" : "#fff", fillOpacity: 1
-      }).bindTooltip(esc((s.nm || s.id) + ": " + t("lmb_share") + " " + num(s.lmb, 1) + " (" + t(official ? "official" : "estimate") + ")"));
+      }).bindTooltip(esc((s.nm || s.id) + ": " + lmbText(s.lmb) + " (" + t(official ? "official" : "estimate") + ")"));
     }));
     state.layers.plr.addTo(map);
     syncLayers();
@@ -226,7 +264,7 @@
       sch += "<br><span class=\"small\">" + esc(t("site.weights")) + ":</span><ul>" + p.w.map(function (w) {
         var e = d.esb[w[0]] || {};
         var lmb = e.lmb === null || e.lmb === undefined ? t("no_data") :
-          t("lmb_share") + " " + num(e.lmb, 1) + ", " + t(e.src === "official" ? "official" : "estimate") + ", " + t(e.f === 1 ? "site.above" : "site.below");
+          lmbText(e.lmb) + ", " + t(e.src === "official" ? "official" : "estimate") + ", " + t(e.f === 1 ? "site.above" : "site.below");
         return "<li>" + esc(t("catchment") + " " + w[0] + ": " + pct(w[1]) + " — " + lmb) + "</li>";
       }).join("") + "</ul>";
     }
@@ -269,7 +307,7 @@
 
   function selectArea(hr, zoom) {
     var d = state.data;
-    var f = d.areas.features.filter(function (a) { return a.id === hr; })[0];
+    var f = d.areaFeatures.features.filter(function (a) { return a.id === hr; })[0];
     if (!f) return;
     var a = f.properties, ed = currentEdition();
     if (zoom) map.fitBounds(L.geoJSON(f).getBounds(), { padding: [30, 30] });
@@ -301,8 +339,8 @@
   function selectCatchment(id) {
     var e = state.data.esb[id] || {};
     var schools = (state.data.schools || []).filter(function (s) { return s.esb === id; });
-    var html = "<h3>" + esc(t("catchment") + " " + id) + "</h3><p>" + esc(t("lmb_share") + ": " + num(e.lmb, 1) + " (" + t(e.src === "official" ? "official" : "estimate") + ")") + "</p>";
-    if (schools.length) html += "<ul>" + schools.map(function (s) { return "<li>" + esc((s.nm || s.id) + ": " + num(s.lmb, 1)) + "</li>"; }).join("") + "</ul>";
+    var html = "<h3>" + esc(t("catchment") + " " + id) + "</h3><p>" + esc(lmbText(e.lmb) + " (" + t(e.src === "official" ? "official" : "estimate") + ")") + "</p>";
+    if (schools.length) html += "<ul>" + schools.map(function (s) { return "<li>" + esc((s.nm || s.id) + ": " + lmbText(s.lmb)) + "</li>"; }).join("") + "</ul>";
     show(html);
   }
 
@@ -350,7 +388,7 @@
 
   function areaList() {
     var list = document.getElementById("area-list");
-    list.innerHTML = state.data.areas.features.map(function (f) {
+    list.innerHTML = state.data.areaFeatures.features.map(function (f) {
       return '<li><button type="button" data-area="' + esc(f.id) + '">' + esc(f.id + " " + (f.properties.nm || "") + " (" + num(f.properties.pop) + ")") + "</button></li>";
     }).join("");
   }
