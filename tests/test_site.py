@@ -33,6 +33,12 @@ ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
+ZOOM_TO = """id => {
+  const s = window.quartiereSite;
+  s.state.layers.plr.eachLayer(l => {
+    if (l.feature.id === id) s.map.fitBounds(l.getBounds(), {animate: false});
+  });
+}"""
 MIN_COLOURS = 12
 """A map pane with shaded planning areas, outlines and labels has far more; a blank one has 1."""
 
@@ -99,9 +105,10 @@ def test_shared_edges_survive_the_simplification(default_build: Path) -> None:
     assert shapely.coverage_is_valid(simple.to_numpy())  # no overlaps between neighbours
     # no gaps: the union has no more area than the parts (to a square metre per planning area)
     assert abs(shapely.union_all(simple.to_numpy()).area - simple.area.sum()) < len(plr)
-    assert shapely.get_num_coordinates(simple.to_numpy()).sum() < 0.2 * shapely.get_num_coordinates(
-        plr.geometry.to_numpy()
-    ).sum()
+    assert (
+        shapely.get_num_coordinates(simple.to_numpy()).sum()
+        < 0.2 * shapely.get_num_coordinates(plr.geometry.to_numpy()).sum()
+    )
 
 
 def test_bad_input_is_one_line_before_any_browser(tmp_path: Path) -> None:
@@ -190,11 +197,7 @@ def test_the_site_in_chromium(site_dir: Path, history_run, tmp_path: Path) -> No
             assert _colours(page.locator("#map").screenshot()) > MIN_COLOURS
 
             # click planning area 01300732: its decision sentence and its three criteria
-            page.evaluate(
-                """id => { const s = window.quartiereSite; s.state.layers.plr.eachLayer(l => {
-                     if (l.feature.id === id) s.map.fitBounds(l.getBounds(), {animate: false}); }); }""",
-                "01300732",
-            )
+            page.evaluate(ZOOM_TO, "01300732")  # as a reader zooms in: the area fills the map
             x, y = _point_inside(page, "path.plr-01300732")
             page.mouse.click(x, y)
             details = page.locator("#detail-body")

@@ -512,7 +512,6 @@ def profiles(
     click.echo(f"wrote {len(written)} files into {out_dir} in {time.perf_counter() - start:.1f} s")
 
 
-
 @main.command(epilog=EXIT_HELP)
 @config_option
 @path_option(
@@ -524,7 +523,9 @@ def profiles(
 )
 @path_option("--profiles", "profiles_dir", help="A `quartiere profiles` run to copy in.")
 @click.option(
-    "--make-profiles", is_flag=True, help="Write the profiles into the site (needs --config's edition)."
+    "--make-profiles",
+    is_flag=True,
+    help="Write the profiles into the site (from --config's edition).",
 )
 @click.option("--no-pdf", is_flag=True, help="With --make-profiles: HTML only (no Chromium).")
 @path_option("--out", "out_dir", required=True, help="Directory of the site (index.html).")
@@ -562,9 +563,13 @@ def site(
     check_options(options)  # before any browser starts
     leaflet_dir()
     say = (lambda _: None) if quiet else _say
-    with output_lock(out_dir / "index.html"), tempfile.TemporaryDirectory(
-        prefix=f".{out_dir.name}.profiles.", dir=out_dir.parent if out_dir.parent.is_dir() else None
-    ) as scratch:
+    with (
+        output_lock(out_dir / "index.html"),
+        tempfile.TemporaryDirectory(
+            prefix=f".{out_dir.name}.profiles.",
+            dir=out_dir.parent if out_dir.parent.is_dir() else None,
+        ) as scratch,
+    ):
         if make_profiles:
             from quartiere.present.printing import PdfPrinter, find_chromium
 
@@ -596,6 +601,7 @@ def site(
         f"wrote {result.out}/index.html ({result.files} files, {result.size / 1e6:.1f} MB; "
         f"editions: {', '.join(result.editions)}) in {time.perf_counter() - start:.1f} s"
     )
+
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -112,9 +112,7 @@ class GeometryStore:
         )
 
 
-def _catchment_weights(
-    plr: gpd.GeoSeries, esb: gpd.GeoSeries
-) -> dict[str, list[list[Any]]]:
+def _catchment_weights(plr: gpd.GeoSeries, esb: gpd.GeoSeries) -> dict[str, list[list[Any]]]:
     """Per planning area: the catchments covering it, each with its share of the PLR's area."""
     overlaps = overlay(esb, plr)
     overlaps = overlaps[overlaps["target_share"] >= MIN_SHARE]
@@ -175,8 +173,11 @@ def _areas(build: Build, simplified: gpd.GeoSeries) -> dict[str, Any]:
             "nc": [_number(a.get(f"n_{c}")) for c in ("c_mss", "c_schools", "c_atlas")],
             "at": [round(point.y, 5), round(point.x, 5)],
         }
-    return {"order": list(areas["hr_id"]), "shapes": compact_collection(areas["hr_id"], geoms),
-            "props": props}
+    return {
+        "order": list(areas["hr_id"]),
+        "shapes": compact_collection(areas["hr_id"], geoms),
+        "props": props,
+    }
 
 
 def _schools(build: Build) -> list[dict[str, Any]]:
@@ -184,7 +185,9 @@ def _schools(build: Build) -> list[dict[str, Any]]:
         return []
     points = build.schools.to_crs("EPSG:4326")
     out = []
-    for s, point in zip(points.drop(columns="geometry").to_dict("records"), points.geometry.array):
+    for s, point in zip(
+        points.drop(columns="geometry").to_dict("records"), points.geometry.array, strict=True
+    ):
         if point is None or point.is_empty:
             continue
         out.append(

@@ -109,7 +109,9 @@ def geojson_geometry(geometry: Any) -> dict[str, Any] | None:
 
 
 def feature_collection(
-    ids: Iterable[str], geometries: gpd.GeoSeries, properties: Iterable[dict[str, Any]] | None = None
+    ids: Iterable[str],
+    geometries: gpd.GeoSeries,
+    properties: Iterable[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """A GeoJSON FeatureCollection in EPSG:4326; each feature's ``id`` is the given id.
 

@@ -123,8 +123,9 @@ def leaflet_dir() -> Path:
 def check_options(options: SiteOptions) -> None:
     """Check the paths before any work: one :class:`InputError` or :class:`ConfigError` line."""
     if not Path(options.build).is_file():
-        raise InputError("build not found; make it with `make build` or `quartiere build`",
-                         options.build)
+        raise InputError(
+            "build not found; make it with `make build` or `quartiere build`", options.build
+        )
     for name, path, needed in (
         ("--history", options.history, "timeline.json"),
         ("--sensitivity", options.sensitivity, "sensitivity.json"),
@@ -161,8 +162,18 @@ def _read_json(path: Path) -> Any:
 
 def _changes(memo: dict[str, Any]) -> dict[str, Any]:
     """The part of a change memo (``changes.json``) the page shows."""
-    keep = ("kind", "old_hr_ids", "new_hr_ids", "old_name", "new_name", "old_population",
-            "new_population", "d_population", "extent", "renumbered")
+    keep = (
+        "kind",
+        "old_hr_ids",
+        "new_hr_ids",
+        "old_name",
+        "new_name",
+        "old_population",
+        "new_population",
+        "d_population",
+        "extent",
+        "renumbered",
+    )
     return {
         "old": memo.get("old", {}).get("edition", ""),
         "counts": memo.get("counts", {}),
@@ -203,8 +214,9 @@ def _editions(build: Build, history: Path | None, t: Messages) -> list[_Edition]
         changes_json = folder / "changes.json"
         changes = _changes(_read_json(changes_json)) if changes_json.is_file() else None
         memo = folder / "changes.md" if (folder / "changes.md").is_file() else None
-        edition = _Edition(key, str(entry.get("label", key)), entry.get("year"), past, memo,
-                           changes)
+        edition = _Edition(
+            key, str(entry.get("label", key)), entry.get("year"), past, memo, changes
+        )
         same = past.info.get("config_hash") == build.info.get("config_hash") and _membership(
             past
         ) == _membership(build)
@@ -262,8 +274,9 @@ def _downloads(options: SiteOptions, build: Build, stage: Path, t: Messages) -> 
     return links
 
 
-def _stage(options: SiteOptions, stage: Path, progress: Callable[[str], None], start: float) -> \
-        tuple[str, ...]:
+def _stage(
+    options: SiteOptions, stage: Path, progress: Callable[[str], None], start: float
+) -> tuple[str, ...]:
     build = read_build_layers(options.build)
     language = build.info.get("language", "de")
     t = Messages(language if language in ("de", "en") else "de")
@@ -299,9 +312,9 @@ def _stage(options: SiteOptions, stage: Path, progress: Callable[[str], None], s
     entries = []
     for edition in editions:
         content = edition_content(edition.build, store)
-        content["robustness"] = (
-            robustness is not None and robustness["edition"] == edition.build.info.get("edition")
-        )
+        content["robustness"] = robustness is not None and robustness[
+            "edition"
+        ] == edition.build.info.get("edition")
         name = f"ed-{_safe(edition.key)}"
         (stage / "data" / f"{name}.js").write_text(
             _js("QUARTIERE_EDITIONS", (edition.key, dumps(content))), encoding="utf-8"
@@ -319,8 +332,8 @@ def _stage(options: SiteOptions, stage: Path, progress: Callable[[str], None], s
                 "n_areas": len(content["areas"]["order"]),
                 "script": f"data/{name}.js",
                 "geo": [
-                    f"data/{g}.js" for g in (content["plr_geo"], content["esb_geo"],
-                                              content["districts_geo"])
+                    f"data/{g}.js"
+                    for g in (content["plr_geo"], content["esb_geo"], content["districts_geo"])
                 ],
                 "changes": edition.changes,
                 "memo": memo,
@@ -373,7 +386,7 @@ def _stage(options: SiteOptions, stage: Path, progress: Callable[[str], None], s
     )
     (stage / "index.html").write_text(html, encoding="utf-8")
     (stage / MARKER).write_text(f"quartiere {__version__}\n", encoding="utf-8")
-    return tuple(e["key"] for e in entries)
+    return tuple(str(e["key"]) for e in entries)
 
 
 def _leaflet_version() -> str:
