@@ -90,8 +90,12 @@ def test_site_is_self_contained_and_small(site_dir: Path) -> None:
         assert not re.search(r"(src|url)\(?\s*=?\s*[\"']?https?://", text), path
     size = sum(p.stat().st_size for p in site_dir.rglob("*") if p.is_file())
     assert size < 15e6
-    for name in ("handlungsraeume.gpkg", "planungsraeume.csv", "summary.md"):
+    for name in ("handlungsraeume.gpkg.zip", "planungsraeume.csv", "summary.md"):
         assert (site_dir / "downloads" / name).is_file()
+    import zipfile
+
+    with zipfile.ZipFile(site_dir / "downloads" / "handlungsraeume.gpkg.zip") as archive:
+        assert archive.namelist() == ["handlungsraeume.gpkg"]
 
 
 def test_shared_edges_survive_the_simplification(default_build: Path) -> None:

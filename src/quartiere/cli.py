@@ -514,20 +514,15 @@ def profiles(
 
 @main.command(epilog=EXIT_HELP)
 @config_option
-@path_option(
-    "--build", "build_path", default=DEFAULT_OUT, show_default=True, help="The build's GeoPackage."
-)
+@path_option("--build", "build_path", default=DEFAULT_OUT, show_default=True, help="The build.")
 @path_option("--history", "history_dir", help="A `quartiere history` run: the editions switcher.")
-@path_option(
-    "--sensitivity", "sensitivity_dir", help="A `quartiere sensitivity` run: the robustness layer."
-)
+@path_option("--sensitivity", "sensitivity_dir", help="A `quartiere sensitivity` run: robustness.")
 @path_option("--profiles", "profiles_dir", help="A `quartiere profiles` run to copy in.")
 @click.option(
     "--make-profiles",
-    is_flag=True,
-    help="Write the profiles into the site (from --config's edition).",
+    type=click.Choice(["pdf", "html"]),
+    help="Write the profiles of --config's edition into the site (html: without PDFs).",
 )
-@click.option("--no-pdf", is_flag=True, help="With --make-profiles: HTML only (no Chromium).")
 @path_option("--out", "out_dir", required=True, help="Directory of the site (index.html).")
 @click.option("-q", "--quiet", is_flag=True, help="Only errors and the final line.")
 @handle_errors
@@ -537,14 +532,13 @@ def site(
     history_dir: Path | None,
     sensitivity_dir: Path | None,
     profiles_dir: Path | None,
-    make_profiles: bool,
-    no_pdf: bool,
+    make_profiles: str | None,
     out_dir: Path,
     quiet: bool,
 ) -> None:
-    """A static web map of the build (and history, atlas, profiles): opens offline, from
-    file:// or any web server."""
-    import shutil
+    """A static web map of the build (with history, atlas, profiles): opens offline from file://
+    or any web server (docs/site.md)."""
+    import dataclasses
     import tempfile
 
     from quartiere.errors import ConfigError
@@ -553,50 +547,23 @@ def site(
     start = time.perf_counter()
     if make_profiles and profiles_dir is not None:
         raise ConfigError("--profiles and --make-profiles: give one of them")
-    options = SiteOptions(
-        build=build_path,
-        out=out_dir,
-        history=history_dir,
-        sensitivity=sensitivity_dir,
-        profiles=profiles_dir,
-    )
-    check_options(options)  # before any browser starts
+    options = SiteOptions(build_path, out_dir, history_dir, sensitivity_dir, profiles_dir)
+    check_options(options)  # bad input is one line, before any browser starts
     leaflet_dir()
-    say = (lambda _: None) if quiet else _say
-    with (
-        output_lock(out_dir / "index.html"),
-        tempfile.TemporaryDirectory(
-            prefix=f".{out_dir.name}.profiles.",
-            dir=out_dir.parent if out_dir.parent.is_dir() else None,
-        ) as scratch,
-    ):
-        if make_profiles:
-            from quartiere.present.printing import PdfPrinter, find_chromium
-
-            chromium = None if no_pdf else find_chromium()
-            with PdfPrinter.maybe(chromium, parallel=1) as printer:
-                from quartiere.config import load_config
-                from quartiere.present.profile_data import editions_beside
-                from quartiere.present.profiles import ProfileOptions, write_profiles
-
-                config = load_config(config_path)
-                made = Path(scratch) / "profiles"
-                write_profiles(
-                    ProfileOptions(
-                        build=build_path,
-                        out=made,
-                        history=history_dir,
-                        sensitivity=sensitivity_dir,
-                        editions=tuple(editions_beside(config_path)),
-                        pdf=chromium is not None,
-                    ),
-                    config,
-                    progress=say,
-                    printer=printer,
-                )
-            options = SiteOptions(**{**options.__dict__, "profiles": made})
-        result = write_site(options, progress=say)
-        shutil.rmtree(Path(scratch), ignore_errors=True)
+    with output_lock(out_dir / "index.html"), tempfile.TemporaryDirectory() as scratch:
+        if make_profiles:  # the `profiles` command, into a scratch folder copied into the site
+            options = dataclasses.replace(options, profiles=Path(scratch) / "profiles")
+            click.get_current_context().invoke(
+                profiles,
+                config_path=config_path,
+                build_path=build_path,
+                history_dir=history_dir,
+                sensitivity_dir=sensitivity_dir,
+                out_dir=options.profiles,
+                no_pdf=make_profiles == "html",
+                quiet=True,
+            )
+        result = write_site(options, progress=(lambda _: None) if quiet else _say)
     click.echo(
         f"wrote {result.out}/index.html ({result.files} files, {result.size / 1e6:.1f} MB; "
         f"editions: {', '.join(result.editions)}) in {time.perf_counter() - start:.1f} s"
