@@ -267,9 +267,12 @@ def _downloads(options: SiteOptions, build: Build, stage: Path, t: Messages) -> 
     # servers do not compress binary files. QGIS opens it as it is (/vsizip/).
     entry = zipfile.ZipInfo(gpkg.name, date_time=(1980, 1, 1, 0, 0, 0))
     entry.compress_type = zipfile.ZIP_DEFLATED
-    with zipfile.ZipFile(folder / f"{gpkg.name}.zip", "w") as archive:
-        with gpkg.open("rb") as source, archive.open(entry, "w") as target:
-            shutil.copyfileobj(source, target, 1 << 20)
+    with (
+        zipfile.ZipFile(folder / f"{gpkg.name}.zip", "w") as archive,
+        gpkg.open("rb") as source,
+        archive.open(entry, "w") as target,
+    ):
+        shutil.copyfileobj(source, target, 1 << 20)
     links.append([f"downloads/{gpkg.name}.zip", t("site.dl_gpkg")])
     table = build.planning_areas.drop(columns="geometry")
     table.to_csv(folder / "planungsraeume.csv", index=False, encoding="utf-8-sig")
