@@ -28,7 +28,7 @@ endif
 INPUTS := $(shell find data/raw -type f 2>/dev/null)
 CODE := $(shell find src -name '*.py' -o -name '*.qml' -o -name '*.html' -o -name '*.css' 2>/dev/null)
 
-.PHONY: build update fetch history sensitivity profiles test bench lint format clean mutation FORCE
+.PHONY: build update fetch history sensitivity profiles site test bench lint format clean mutation FORCE
 
 build: $(OUT)
 
@@ -79,6 +79,13 @@ profiles: $(PROFILES)/index.html
 
 $(PROFILES)/index.html: $(OUT) $(sort $(CONFIG) config/criteria.yaml $(filter-out FORCE,$(BUILD_INPUTS))) $(EDITIONS) $(INPUTS) $(CODE)
 	$(BIN)/quartiere profiles --config $(CONFIG) --build $(OUT) --out $(PROFILES)
+
+# The web map of the default build (docs/site.md): a static folder to open from file:// or publish on
+# any web server. It takes in the history, the atlas and the profiles when they have been made
+# (make history / sensitivity / profiles) and never rebuilds them.
+SITE ?= data/processed/site
+site: $(STAMP) | $(OUT)
+	$(BIN)/quartiere site --build $(OUT) --out $(SITE) $(if $(wildcard $(HISTORY)/timeline.json),--history $(HISTORY)) $(if $(wildcard $(SENSITIVITY)/sensitivity.json),--sensitivity $(SENSITIVITY)) $(if $(wildcard $(PROFILES)/index.html),--profiles $(PROFILES))
 
 # PYTEST_ARGS: e.g. make test PYTEST_ARGS='tests/test_gpkg.py -x'
 test: $(STAMP)

@@ -4,7 +4,8 @@
 resident memory (``ru_maxrss``) belongs to that size alone. Targets (issue 3, on 2 cores):
 10^6 planning units delineated in under 60 s and 6 GB, scaling no worse than n log n. Issue 13:
 the whole Berlin build within 2.5 x its I/O floor, measured in the same run; a warm
-`quartiere history` of the five editions under 8 s.
+`quartiere history` of the five editions under 8 s. Issue 23: `quartiere site` under 15 s after a
+build, the site under 15 MB.
 
 Usage::
 
@@ -376,6 +377,46 @@ def _profiles(runs: int = 2) -> None:
             print(f"    phases from its start: {phases}")
 
 
+SITE_TARGET_SECONDS = 15.0
+SITE_TARGET_BYTES = 15e6
+
+
+def _site(runs: int = 2, history: bool = True) -> None:
+    """`quartiere site` after a build (issue 23): the map of the build alone, and with the
+    history of every edition (the editions switcher); wall and CPU time, and the site's size."""
+    import os
+
+    cli = Path(sys.executable).with_name("quartiere")
+    with tempfile.TemporaryDirectory() as tmp:
+        env = {**os.environ, "QUARTIERE_CACHE": f"{tmp}/cache"}
+        gpkg = Path(tmp) / "build" / "handlungsraeume.gpkg"
+        quiet = {"check": True, "env": env, "stdout": subprocess.DEVNULL}
+        subprocess.run([str(cli), "build", "-q", "--config", str(CONFIG), "--out", str(gpkg)],
+                       **quiet)  # fmt: skip
+        variants = [("build only", [])]
+        if history:
+            editions = sorted(str(p) for p in (ROOT / "config" / "editions").glob("*.yaml"))
+            hist = Path(tmp) / "history"
+            subprocess.run([str(cli), "history", "-q", *editions, "--out", str(hist)], **quiet)
+            variants.append(("with history", ["--history", str(hist)]))
+        load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+        print(f"\n`quartiere site` after a build (load average {load}):")
+        for label, extra in variants:
+            out = Path(tmp) / "site"
+            args = [str(cli), "site", "-q", "--build", str(gpkg), *extra, "--out", str(out)]
+            for i in range(runs):
+                seconds, cpu, _ = _tree_run(args, env)
+                files = [p for p in out.rglob("*") if p.is_file()]
+                size = sum(p.stat().st_size for p in files)
+                data = sum(p.stat().st_size for p in (out / "data").iterdir())
+                print(
+                    f"  {label:<13} run {i + 1}: {seconds:5.1f} s, CPU {cpu:5.1f} s "
+                    f"= {seconds / SITE_TARGET_SECONDS:.2f} x the {SITE_TARGET_SECONDS:.0f} s "
+                    f"target; {size / 1e6:.1f} MB in {len(files)} files (data {data / 1e6:.1f} "
+                    f"MB) = {size / SITE_TARGET_BYTES:.2f} x the 15 MB target"
+                )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="*", default=[10**4, 10**5, 10**6])
@@ -385,6 +426,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-sensitivity", action="store_true", help="skip the atlas benchmark")
     parser.add_argument("--sensitivity-samples", type=int, default=1024, help="Saltelli samples")
     parser.add_argument("--no-profiles", action="store_true", help="skip `quartiere profiles`")
+    parser.add_argument("--no-site", action="store_true", help="skip `quartiere site`")
     args = parser.parse_args(argv)
     if args.worker:
         _worker(args.worker)
@@ -422,6 +464,8 @@ def main(argv: list[str] | None = None) -> int:
         _sensitivity(args.sensitivity_samples)
     if not args.no_profiles:
         _profiles()
+    if not args.no_site:
+        _site()
     return 0 if ok else 1
 
 

@@ -590,5 +590,63 @@ def fetch(
     click.echo("\n".join(lines[-1:] if quiet else lines))
 
 
+@main.command(epilog=EXIT_HELP)
+@config_option
+@path_option("--build", "build_path", default=DEFAULT_OUT, show_default=True, help="The build.")
+@path_option("--history", "history_dir", help="A `quartiere history` run: the editions switcher.")
+@path_option("--sensitivity", "sensitivity_dir", help="A `quartiere sensitivity` run: robustness.")
+@path_option("--profiles", "profiles_dir", help="A `quartiere profiles` run to copy in.")
+@click.option(
+    "--make-profiles",
+    type=click.Choice(["pdf", "html"]),
+    help="Write the profiles of --config's edition into the site (html: without PDFs).",
+)
+@path_option("--out", "out_dir", required=True, help="Directory of the site (index.html).")
+@click.option("-q", "--quiet", is_flag=True, help="Only errors and the final line.")
+@handle_errors
+def site(
+    config_path: Path,
+    build_path: Path,
+    history_dir: Path | None,
+    sensitivity_dir: Path | None,
+    profiles_dir: Path | None,
+    make_profiles: str | None,
+    out_dir: Path,
+    quiet: bool,
+) -> None:
+    """A static web map of the build (with history, atlas, profiles): opens offline from file://
+    or any web server (docs/site.md)."""
+    import dataclasses
+    import tempfile
+
+    from quartiere.errors import ConfigError
+    from quartiere.site.writer import SiteOptions, check_options, leaflet_dir, write_site
+
+    start = time.perf_counter()
+    if make_profiles and profiles_dir is not None:
+        raise ConfigError("--profiles and --make-profiles: give one of them")
+    options = SiteOptions(build_path, out_dir, history_dir, sensitivity_dir, profiles_dir)
+    check_options(options)  # bad input is one line, before any browser starts
+    leaflet_dir()
+    with output_lock(out_dir / "index.html"), tempfile.TemporaryDirectory() as scratch:
+        if make_profiles:  # the `profiles` command, into a scratch folder copied into the site
+            options = dataclasses.replace(options, profiles=Path(scratch) / "profiles")
+            click.get_current_context().invoke(
+                profiles,
+                config_path=config_path,
+                build_path=build_path,
+                history_dir=history_dir,
+                sensitivity_dir=sensitivity_dir,
+                out_dir=options.profiles,
+                no_pdf=make_profiles == "html",
+                quiet=True,
+            )
+        result = write_site(options, progress=(lambda _: None) if quiet else _say)
+    click.echo(
+        f"wrote {result.out}/index.html ({result.files} files, {result.size / 1e6:.1f} MB; "
+        f"editions: {', '.join(result.editions)}) in {time.perf_counter() - start:.1f} s"
+    )
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()
