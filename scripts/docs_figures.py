@@ -65,7 +65,7 @@ def blocks(history) -> dict[str, str]:
 
 def _pattern(name: str) -> re.Pattern[str]:
     return re.compile(
-        rf"(<!-- figures:{name} -->\n)(.*?)(\n<!-- /figures:{name} -->)", flags=re.DOTALL
+        rf"(<!-- figures:{name} -->\n)(.*?)(<!-- /figures:{name} -->)", flags=re.DOTALL
     )
 
 
@@ -74,7 +74,7 @@ def stale(generated: dict[str, str]) -> list[str]:
     out = []
     for name, text in generated.items():
         found = _pattern(name).search(DOCS[name].read_text(encoding="utf-8"))
-        if found is None or found.group(2) != text:
+        if found is None or found.group(2) != text + "\n":
             out.append(name)
     return out
 
@@ -87,7 +87,7 @@ def write(generated: dict[str, str]) -> None:
             raise SystemExit(f"{doc}: no <!-- figures:{name} --> block")
 
         def replace(found: re.Match[str], text: str = text) -> str:
-            return found.group(1) + text + found.group(3)
+            return found.group(1) + text + "\n" + found.group(3)
 
         doc.write_text(_pattern(name).sub(replace, source), encoding="utf-8")
 
