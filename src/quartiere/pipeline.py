@@ -46,7 +46,7 @@ from quartiere.io.cache import code_version, default_cache
 from quartiere.io.gpkg import build_timestamp, write_geopackage
 from quartiere.load import Inputs
 from quartiere.model import hr_id_key
-from quartiere.provenance import atlas_cut, input_lines, input_years
+from quartiere.provenance import atlas_cut, input_lines, input_years, map_caption
 from quartiere.schools import SchoolInputs, SchoolsResult, assess
 
 __all__ = ["BuildResult", "Harmonized", "harmonize", "compute", "build"]
@@ -555,10 +555,8 @@ def _build(
                         "layers": MapLayers.of(result.areas, result.planning_areas),
                         "title": t("summary_title", edition=config.edition),
                         "attribution": attribution(config),
-                        "notes": [
-                            *estimates_text(result, t),
-                            t("summary_coverage", items="; ".join(coverage)),
-                        ],
+                        # short, in the build's language: the details are in the summary
+                        "notes": map_caption(config, result.harmonized.lmb_source, "summary.md", t),
                         "language": config.language,
                         "chart": chart_job(
                             result.harmonized.schools,

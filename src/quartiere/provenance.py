@@ -23,6 +23,7 @@ __all__ = [
     "cut_changes",
     "cut_record",
     "input_lines",
+    "map_caption",
     "input_years",
 ]
 
@@ -124,6 +125,28 @@ def input_lines(config: Config, t: Messages) -> list[str]:
     for key, text in input_years(config, t):
         role, _, label = key.partition(".")
         lines.append(f"{t('input_role_' + role, label=label)}: {text}")
+    return lines
+
+
+def map_caption(config: Config, lmb_source: str, summary: str, t: Messages) -> list[str]:
+    """The map's short caption in the build's language: the inputs with their years, what is an
+    estimate or an approximation, and where the details are (``summary``, the summary's name)."""
+    parts = [
+        t("caption_mss", year=config.mss.edition),
+        t("caption_catchments", school_year=config.catchments.school_year),
+    ]
+    if config.schools is not None:
+        parts.append(t("caption_schools", school_year=config.schools.school_year))
+        for extra in config.schools.estimate.extra if config.schools.estimate else []:
+            parts.append(extra.title)
+    parts.append(config.atlas.label)
+    lines = [t("caption_inputs", items="; ".join(parts))]
+    estimate = t("caption_lmb_estimate") if lmb_source == "estimate" else ""
+    lines.append(
+        estimate
+        + t("caption_atlas", approximation_of=config.criteria.atlas.approximation_of)
+        + t("caption_details", summary=summary)
+    )
     return lines
 
 

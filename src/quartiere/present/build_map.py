@@ -29,12 +29,11 @@ from quartiere.present.cartography import (
     HALO,
     checker_bar,
     criteria_patches,
-    label_points,
     nice_length,
 )
 from quartiere.present.figure_data import MapLayers
 
-__all__ = ["map_figure", "polygon_paths", "ring_lines"]
+__all__ = ["map_figure", "place_labels", "polygon_paths", "ring_lines"]
 
 
 def polygon_paths(geoms: np.ndarray) -> list[Path]:
@@ -73,6 +72,7 @@ def _scale_bar(ax, extent: tuple[float, float, float, float]) -> None:
             fontsize=7,
             zorder=10,
             path_effects=HALO,
+            gid="scale",
         )
     ax.text(
         x0 + length + (xmax - xmin) * 0.01,
@@ -83,6 +83,7 @@ def _scale_bar(ax, extent: tuple[float, float, float, float]) -> None:
         fontsize=7,
         zorder=10,
         path_effects=HALO,
+        gid="scale",
     )
 
 
@@ -103,6 +104,73 @@ def _north_arrow(ax) -> None:
             "mutation_scale": 18,
         },
     )
+
+
+def _candidates(geom: object, n: int = 7) -> list[tuple[float, float]]:
+    """Label positions inside an area, best first: the point on its surface, then points of a
+    grid over its largest part that lie inside it, nearest to the first."""
+    parts = shapely.get_parts(geom)
+    part = parts[int(np.argmax(shapely.area(parts)))]
+    first = shapely.point_on_surface(part)
+    x0, y0, x1, y1 = shapely.bounds(part)
+    xs, ys = np.meshgrid(np.linspace(x0, x1, n + 2)[1:-1], np.linspace(y0, y1, n + 2)[1:-1])
+    grid = shapely.points(xs.ravel(), ys.ravel())
+    inside = grid[shapely.contains(part, grid)]
+    inside = inside[np.argsort(shapely.distance(first, inside), kind="stable")]
+    return [(first.x, first.y)] + [(p.x, p.y) for p in inside]
+
+
+def place_labels(ax, renderer, areas: np.ndarray, labels: Sequence[str]) -> None:
+    """Write each area's number inside it where it overlaps no label written before; where no
+    position inside is free, beside the map's content with a leader line to the area.
+
+    Labels are placed largest area first, so that small areas are the ones led out.
+    """
+    placed: list[object] = []  # window extents (display pixels) of the labels written
+    order = np.argsort(-shapely.area(areas), kind="stable")
+    for i in order:
+        text = None
+        for x, y in _candidates(areas[i]):
+            text = ax.text(
+                x,
+                y,
+                str(labels[i]),
+                ha="center",
+                va="center",
+                fontsize=8,
+                fontweight="bold",
+                zorder=9,
+                path_effects=HALO,
+                gid="label",
+            )
+            box = text.get_window_extent(renderer)
+            if not any(box.overlaps(other) for other in placed):
+                break
+            text.remove()
+            text = None
+        if text is None:  # led out: above-right of the area, then further until it is free
+            x, y = _candidates(areas[i])[0]
+            for step in range(1, 12):
+                text = ax.annotate(
+                    str(labels[i]),
+                    xy=(x, y),
+                    xytext=(14 * step, 10 * step),
+                    textcoords="offset points",
+                    ha="center",
+                    va="center",
+                    fontsize=8,
+                    fontweight="bold",
+                    zorder=9,
+                    path_effects=HALO,
+                    gid="label",
+                    arrowprops={"arrowstyle": "-", "color": "#333333", "linewidth": 0.6},
+                )
+                box = text.get_window_extent(renderer)
+                if not any(box.overlaps(other) for other in placed):
+                    break
+                text.remove()
+            assert text is not None
+        placed.append(text.get_window_extent(renderer))
 
 
 def map_figure(
@@ -138,9 +206,20 @@ def map_figure(
     # The Agg canvas is attached once the figure is complete: with a canvas, every GeoSeries.plot
     # renders the whole figure (geopandas calls draw_idle), four full renders for nothing.
     fig = Figure(figsize=(11.69, 8.27), dpi=200)
-    # Room at the bottom for the caption: one line per estimate note, each maybe wrapped once.
-    bottom = 0.06 + 0.022 * len(notes)
-    ax = fig.add_axes((0.02, bottom, 0.70, 0.92 - bottom))
+    # The caption and the attribution sit at the bottom; the map takes the room above them,
+    # measured once the text is laid out (no fixed guess of how many lines wrap).
+    caption = "\n".join(textwrap.fill(note, 170) for note in notes)
+    credit = fig.text(
+        0.02,
+        0.015,
+        textwrap.fill(f"{attribution}. {t('map_crs')}", 190),
+        ha="left",
+        va="bottom",
+        fontsize=6,
+        color="#333333",
+        gid="attribution",
+    )
+    ax = fig.add_axes((0.02, 0.1, 0.70, 0.82))
     ax.set_axis_off()
     ax.set_aspect("equal")
 
@@ -159,14 +238,12 @@ def map_figure(
         outline = ring_lines(layers.areas)
         ax.add_collection(LineCollection(outline, colors="white", linewidths=3.0))
         ax.add_collection(LineCollection(outline, colors="#d95f02", linewidths=1.6))
-        label_points(ax, layers.hr_id, shapely.point_on_surface(layers.areas), fontweight="bold")
 
     xmin, ymin, xmax, ymax = shapely.total_bounds(layers.planning_areas)
     pad = 0.02 * max(xmax - xmin, ymax - ymin)
     extent = (xmin - pad, ymin - pad, xmax + pad, ymax + pad)
     ax.set_xlim(extent[0], extent[2])
     ax.set_ylim(extent[1], extent[3])
-    _scale_bar(ax, extent)
     _north_arrow(ax)
 
     handles: list[Artist] = [*criteria_patches(t, width=36)]
@@ -174,32 +251,50 @@ def map_figure(
         Line2D([], [], color="#d95f02", linewidth=1.6, label=t("legend_area")),
         Line2D([], [], color="#3c3c3c", linewidth=0.9, label=t("legend_district")),
     ]
-    fig.legend(
+    legend = fig.legend(
         handles=handles,
         loc="upper left",
-        bbox_to_anchor=(0.73, 0.88),
+        bbox_to_anchor=(0.73, 0.9),
         frameon=False,
         fontsize=8,
         title=t("legend_title"),
         title_fontsize=9,
         alignment="left",
     )
+    legend.set_gid("legend")
+    fig.suptitle(title, x=0.02, y=0.97, ha="left", fontsize=15, fontweight="bold")
+    FigureCanvasAgg(fig)
+    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+    inverse = fig.transFigure.inverted()
+    top = inverse.transform(credit.get_window_extent(renderer))[1, 1]
+    if caption:
+        text = fig.text(
+            0.02,
+            top + 0.006,
+            caption,
+            ha="left",
+            va="bottom",
+            fontsize=6,
+            color="#333333",
+            gid="caption",
+        )
+        top = inverse.transform(text.get_window_extent(renderer))[1, 1]
+    ax.set_position((0.02, top + 0.015, 0.70, 0.92 - top - 0.015))
+    _scale_bar(ax, extent)
+    legend_bottom = inverse.transform(legend.get_window_extent(renderer))[0, 1]
     table = "\n".join(
         f"{hr_id}  {name}" for hr_id, name in zip(layers.hr_id, layers.hr_name, strict=True)
     )
-    fig.text(0.735, 0.52, table, ha="left", va="top", fontsize=7, linespacing=1.4)
-    fig.suptitle(title, x=0.02, y=0.97, ha="left", fontsize=15, fontweight="bold")
-    caption = "\n".join(textwrap.fill(note, 190) for note in notes)
-    if caption:
-        fig.text(0.02, 0.045, caption, ha="left", va="bottom", fontsize=6, color="#333333")
     fig.text(
-        0.02,
-        0.025,
-        f"{attribution}. {t('map_crs')}",
+        0.735,
+        legend_bottom - 0.03,
+        table,
         ha="left",
-        va="bottom",
+        va="top",
         fontsize=7,
-        color="#333333",
+        linespacing=1.4,
+        gid="area_table",
     )
-    FigureCanvasAgg(fig)
+    if len(layers.areas):
+        place_labels(ax, renderer, layers.areas, layers.hr_id)
     return fig
