@@ -28,7 +28,7 @@ import pandas as pd
 from quartiere.config import TableInput
 from quartiere.errors import InputError
 
-__all__ = ["read_table", "validate_ids", "suggest_column"]
+__all__ = ["read_header", "read_table", "validate_ids", "suggest_column"]
 
 _CSV_SUFFIXES = {".csv", ".txt", ".tsv", ".tab", ""}
 _XLSX_SUFFIXES = {".xlsx", ".xlsm"}
@@ -579,3 +579,28 @@ def _to_float(
             text = text.replace(sep, "")
         out[i] = float(text.replace(decimal, "."))
     return out
+
+
+def read_header(spec: TableInput) -> list[str]:
+    """The column names of a table's header row (``spec.header_row``), as :func:`read_table` reads
+    them (stripped, without a BOM).
+
+    Raises
+    ------
+    InputError
+        Missing, unreadable or empty file, unsupported format, or an empty header row.
+    """
+    path = Path(spec.path)
+    if not path.is_file():
+        raise InputError("file not found" if not path.exists() else "is not a file", path)
+    raw = path.read_bytes()
+    if not raw.strip():
+        raise InputError("file is empty", path)
+    if _sniff_format(raw, path) == "xlsx":
+        records, sheet = _read_xlsx(path, spec.sheet)
+    else:
+        text = _decode(raw, spec.encoding, path)
+        records = _read_csv(text, spec.delimiter or _detect_delimiter(text, spec.header_row - 1))
+        sheet = None
+    header, _ = _split_header(records, spec, [], path, sheet)
+    return header
