@@ -210,6 +210,10 @@ class Indicator(_Model):
         assert text is not None  # _one_meaning
         return text
 
+    def short_label(self, language: str) -> str:
+        """The meaning without its parenthesis, then the code: ``Kinderarmut (s4)``."""
+        return f"{self.meaning_in(language).split(' (')[0]} ({self.code})"
+
     def label(self, language: str) -> str:
         """``code meaning``, with the unit when it is not percent (``k06 ... (Prozentpunkte)``)."""
         text = f"{self.code} {self.meaning_in(language)}"
@@ -561,6 +565,21 @@ class Config(_Model):
                 )
         return self
 
+    def child_poverty_indicator(self) -> Indicator | None:
+        """The declared indicator ``child_poverty`` reads: the same column of the same table, or
+        of the index table when ``child_poverty`` reads a copy elsewhere; None if undeclared."""
+        found = self.indicator(self.child_poverty.path, self.child_poverty.column)
+        if found is not None:
+            return found[1]
+        column = self.child_poverty.column
+        return next((i for i in self.indicators.index.items if i.column == column), None)
+
+    def child_poverty_label(self, language: str) -> str:
+        """What ``child_poverty`` reads, as the edition declares it (``Kinderarmut (s4)``); the
+        column's name when no declared indicator has that column."""
+        item = self.child_poverty_indicator()
+        return item.short_label(language) if item else self.child_poverty.column
+
     def indicator(self, path: Path, column: str) -> tuple[IndicatorTable, Indicator] | None:
         """The declared indicator read from ``column`` of the table at ``path``, if any."""
         for _, table in self.indicators.tables():
@@ -782,7 +801,9 @@ def check_indicator_columns(config: Config) -> None:
         for n, item in enumerate(table.items):
             if item.column not in header:
                 close = difflib.get_close_matches(item.column, header, n=1)
-                hint = f"did you mean {close[0]!r}?" if close else f"its columns: {', '.join(header)}"
+                hint = (
+                    f"did you mean {close[0]!r}?" if close else f"its columns: {', '.join(header)}"
+                )
                 raise ConfigError(
                     f"indicators.{key}.items.{n}.column: column {item.column!r} ({item.code}) is"
                     f" not in {Path(table.path).name}; {hint}",

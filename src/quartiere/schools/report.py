@@ -20,9 +20,14 @@ def schools_text(
     edition_year: str,
     catchments_from_schools: bool = True,
     t: Messages | None = None,
+    indicator: str = "s4",
 ) -> list[str]:
     """What the school values are, where they come from, how well they match the flags, in the
-    language of ``t`` (English without)."""
+    language of ``t`` (English without).
+
+    ``indicator``: the ranking's MSS indicator as the edition declares it
+    (:meth:`quartiere.config.Config.child_poverty_label`, e.g. ``Kinderarmut (s4)``).
+    """
     t = t or Messages("en")
     n = len(result.schools)
     n_flagged = int(result.flagged(threshold).sum())
@@ -49,6 +54,7 @@ def schools_text(
         lines.append(
             t(
                 "schools_estimate",
+                indicator=indicator,
                 extra=extra,
                 bandwidth=t.short(spec.estimate.bandwidth_m),
                 anchors=anchors,
