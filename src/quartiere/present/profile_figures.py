@@ -7,6 +7,7 @@ needs no other file and no font.
 from __future__ import annotations
 
 import io
+import textwrap
 
 import geopandas as gpd
 import pandas as pd
@@ -318,32 +319,38 @@ def trend_chart(
     fig = Figure(figsize=(6.4, 2.6))
     ax = fig.add_axes((0.08, 0.14, 0.6, 0.8))
     styles = series_styles([s[0] for s in series])
+    handles: list[Artist] = []
     for key, label, unit in series:
         colour, marker, dash = styles[key]
         if unit != "%" or key not in area.columns or area[key].isna().all():
             continue
-        ax.plot(
-            area.index,
-            area[key],
-            color=colour,
-            marker=marker,
-            linestyle=dash,
-            label=f"{label}: {name}",
+        (line,) = ax.plot(
+            area.index, area[key], color=colour, marker=marker, linestyle=dash, label=label
         )
-        ax.plot(
+        ax.plot(  # small markers: a series of one edition has no line to show
             berlin.index,
             berlin[key],
             color=colour,
+            marker=marker,
+            markersize=2.5,
             linestyle=dash,
             linewidth=0.8,
             alpha=0.7,
-            label=f"{label}: {t('berlin')}",
         )
+        line.set_label(textwrap.fill(label, 34))
+        handles.append(line)
+    # which line is the area and which Berlin: once, in black, after the series
+    handles += [
+        Line2D([], [], color="black", marker="o", linewidth=1.5, label=textwrap.fill(name, 34)),
+        Line2D([], [], color="black", linewidth=0.8, alpha=0.7, label=t("berlin")),
+    ]
     ax.set_xticks(list(area.index))
     ax.set_ylabel("%")
     ax.set_ylim(bottom=0)
     ax.grid(axis="y", color="#dddddd", linewidth=0.5)
     ax.spines[["top", "right"]].set_visible(False)
     ax.tick_params(labelsize=7)
-    ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), frameon=False, fontsize=6.5)
+    ax.legend(
+        handles=handles, loc="upper left", bbox_to_anchor=(1.02, 1.0), frameon=False, fontsize=6.5
+    )
     return _svg(fig)
