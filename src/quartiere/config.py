@@ -629,7 +629,6 @@ class Config(_Model):
             self.catchments.path,
             self.atlas.path,
         ]
-        paths.extend(table.path for _, table in self.indicators.tables())
         if self.catchments.official is not None and self.catchments.lmb_source == "official":
             paths.append(self.catchments.official.path)
         if self.schools is not None:
@@ -642,6 +641,7 @@ class Config(_Model):
             paths.append(self.atlas.zones.path)
             if self.atlas.zones.population is not None:
                 paths.append(self.atlas.zones.population.path)
+        paths.extend(table.path for _, table in self.indicators.tables())  # read by profiles
         return list(dict.fromkeys(paths))
 
 
