@@ -26,7 +26,16 @@ from pydantic import (
     model_validator,
 )
 
+from quartiere.config_indicators import (
+    UNIT_MESSAGES,
+    Indicator,
+    Indicators,
+    IndicatorTable,
+    IndicatorUnit,
+    check_indicator_columns,
+)
 from quartiere.config_schools import SchoolsInput
+from quartiere.config_tables import TableInput
 from quartiere.errors import ConfigError
 from quartiere.model import CRS
 from quartiere.rules import RULE_NAMES, compile_rule, names_in, rule_names
@@ -40,6 +49,10 @@ Fraction = Annotated[float, BeforeValidator(as_fraction)]
 
 __all__ = [
     "Config",
+    "Indicator",
+    "IndicatorTable",
+    "IndicatorUnit",
+    "UNIT_MESSAGES",
     "LayerInput",
     "TableInput",
     "load_config",
@@ -49,39 +62,6 @@ __all__ = [
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class TableInput(_Model):
-    """A table keyed by an id column: CSV (any common dialect) or XLSX."""
-
-    path: Path
-    id: str = Field(description="column holding the id (planning areas: 8-digit string)")
-    sheet: str | int | None = Field(None, description="XLSX sheet name or 0-based index")
-    header_row: int = Field(
-        1, ge=1, description="row of the header, counted like a spreadsheet from 1"
-    )
-    encoding: str | None = Field(
-        None, description="force an encoding; default: detect UTF-8/cp1252"
-    )
-    delimiter: str | None = Field(None, description="force a delimiter; default: detect , or ;")
-    decimal: str | None = Field(None, description="force the decimal mark; default: detect . or ,")
-    restore_leading_zeros: bool = Field(
-        False, description="pad ids that a spreadsheet stored as numbers back to their width"
-    )
-    min_coverage: Fraction = Field(
-        0.9,
-        ge=0,
-        le=1,
-        description="share of the zones (planning areas, catchments) the table must give a value",
-    )
-    allow_partial: bool = Field(
-        False, description="build even below min_coverage (the coverage is reported all the same)"
-    )
-    year: int | None = Field(
-        None,
-        description="the year (MSS edition) the table's values belong to, named in every output;"
-        " an MSS table of another year than mss.edition is refused",
-    )
 
 
 class LayerInput(_Model):
@@ -140,124 +120,6 @@ class IndicatorInput(TableInput):
     """One MSS index indicator per planning area, in percent (e.g. s4 child poverty)."""
 
     column: str
-
-
-IndicatorUnit = Literal["%", "percentage points", "per 100 inhabitants", "per 100"]
-"""The units an MSS indicator is published in (docs/usage.md, "The indicators of an edition")."""
-
-UNIT_MESSAGES: dict[str, str] = {
-    "%": "unit_percent",
-    "percentage points": "unit_percentage_points",
-    "per 100 inhabitants": "unit_per_100_inhabitants",
-    "per 100": "unit_per_100",
-}
-"""Message key of each unit's display text."""
-
-
-class Indicator(_Model):
-    """What one column of an edition's indicator table is: its code, meaning, unit and series.
-
-    The code (``s2``) is only the MSS's label and may mean different things in different editions;
-    ``series`` says which indicators of different editions are the same quantity, and only they
-    are joined in a trend.
-    """
-
-    code: str = Field(pattern=r"^[a-z]\d{1,2}$", description="the MSS code, e.g. s1 or k05")
-    column: str = Field(description="the column of the table holding it")
-    meaning: str | None = Field(
-        None, description="a key of the message catalogue (quartiere/messages.yaml) saying it"
-    )
-    meaning_de: str | None = Field(None, description="what it measures, in German")
-    meaning_en: str | None = Field(None, description="what it measures, in English")
-    unit: IndicatorUnit = "%"
-    series: str = Field(
-        pattern=r"^[a-z][a-z0-9_]*$",
-        description="the quantity it measures: indicators of several editions with the same"
-        " series form one line of the trend, all others never share one",
-    )
-
-    @model_validator(mode="after")
-    def _one_meaning(self) -> Indicator:
-        inline = (self.meaning_de, self.meaning_en)
-        if self.meaning is None and not all(inline):
-            raise ValueError(
-                f"indicator {self.code}: give 'meaning_de' and 'meaning_en', or 'meaning' (a"
-                " message key)"
-            )
-        if self.meaning is not None and any(inline):
-            raise ValueError(
-                f"indicator {self.code}: 'meaning' (a message key) or 'meaning_de'/'meaning_en',"
-                " not both"
-            )
-        if self.meaning is not None:
-            from quartiere.i18n import MESSAGES
-
-            if self.meaning not in MESSAGES:
-                close = difflib.get_close_matches(self.meaning, list(MESSAGES), n=1)
-                hint = f"; did you mean {close[0]!r}?" if close else ""
-                raise ValueError(
-                    f"indicator {self.code}: meaning {self.meaning!r} is not a message key{hint}"
-                )
-        return self
-
-    def meaning_in(self, language: str) -> str:
-        """What the indicator measures, in ``language`` (``de`` or ``en``)."""
-        if self.meaning is not None:
-            from quartiere.i18n import Messages
-
-            return Messages(language)(self.meaning)
-        text = self.meaning_de if language == "de" else self.meaning_en
-        assert text is not None  # _one_meaning
-        return text
-
-    def short_label(self, language: str) -> str:
-        """The meaning without its parenthesis, then the code: ``Kinderarmut (s4)``."""
-        return f"{self.meaning_in(language).split(' (')[0]} ({self.code})"
-
-    def label(self, language: str) -> str:
-        """``code meaning``, with the unit when it is not percent (``k06 ... (Prozentpunkte)``)."""
-        text = f"{self.code} {self.meaning_in(language)}"
-        if self.unit != "%":
-            from quartiere.i18n import Messages
-
-            text += f" ({Messages(language)(UNIT_MESSAGES[self.unit])})"
-        return text
-
-
-class IndicatorTable(TableInput):
-    """An MSS table of indicators per planning area (table 2, index; table 4.1, context) and the
-    indicators an edition takes from it."""
-
-    id: str = Field("id", description="column holding the planning area id")
-    year: int = Field(description="the MSS edition the values belong to")  # type: ignore[assignment]
-    why: str | None = Field(
-        None, description="why the table is of another year than the edition (shown in outputs)"
-    )
-    items: list[Indicator] = Field(min_length=1)
-
-    @model_validator(mode="after")
-    def _distinct(self) -> IndicatorTable:
-        for key in ("code", "column", "series"):
-            values = [getattr(i, key) for i in self.items]
-            twice = sorted({v for v in values if values.count(v) > 1})
-            if twice:
-                raise ValueError(f"items: {key} {', '.join(twice)} declared twice")
-        return self
-
-
-class Indicators(_Model):
-    """The edition's MSS indicators: what each column means (see :class:`Indicator`)."""
-
-    index: IndicatorTable = Field(description="table 2: the index indicators s1..s4")
-    context: IndicatorTable | None = Field(
-        None,
-        description="table 4.1: context indicators k01..; profiles show them only when the table"
-        " is of the edition's own year",
-    )
-
-    def tables(self) -> list[tuple[str, IndicatorTable]]:
-        """``(key, table)`` for the index table and the context table when there is one."""
-        return [("index", self.index)] + ([("context", self.context)] if self.context else [])
 
 
 class OfficialLmbInput(TableInput):
@@ -518,17 +380,6 @@ class Config(_Model):
                     f"{key}.year {year} is not the MSS edition {edition} (mss.edition): an edition"
                     " takes its indicators from its own MSS year"
                 )
-        if self.indicators.index.year != edition:
-            raise ValueError(
-                f"indicators.index.year {self.indicators.index.year} is not the MSS edition"
-                f" {edition} (mss.edition): an edition takes its indicators from its own MSS year"
-            )
-        context = self.indicators.context
-        if context is not None and context.year != edition and not context.why:
-            raise ValueError(
-                f"indicators.context.year {context.year} is not the MSS edition {edition}: say"
-                " why under 'why', or use the edition's own table"
-            )
         estimate = self.schools.estimate if self.schools is not None else None
         for i, extra in enumerate(estimate.extra if estimate else []):
             if extra.year is not None and extra.year != edition and not extra.why:
@@ -540,54 +391,22 @@ class Config(_Model):
 
     @model_validator(mode="after")
     def _indicators_agree(self) -> Config:
-        # The inputs that read an indicator table read what the edition declares there: s4 is
-        # the declared child poverty column, an extra ranking indicator the declared context one.
-        index = self.indicators.index
-        if self.child_poverty.path == index.path and self.child_poverty.column not in {
-            i.column for i in index.items
-        }:
-            raise ValueError(
-                f"child_poverty.column {self.child_poverty.column!r} is not declared under"
-                f" indicators.index.items (the same table, {index.path.name})"
-            )
         estimate = self.schools.estimate if self.schools is not None else None
-        declared = {i.code: (t, i) for _, t in self.indicators.tables() for i in t.items}
-        for n, extra in enumerate(estimate.extra if estimate else []):
-            if extra.label not in declared:
-                continue
-            table, item = declared[extra.label]
-            if (extra.path, extra.column, extra.year) != (table.path, item.column, table.year):
-                raise ValueError(
-                    f"schools.estimate.extra.{n} ({extra.label}: {extra.path.name}, column"
-                    f" {extra.column}, year {extra.year}) is not the {item.code} the edition"
-                    f" declares under indicators ({table.path.name}, column {item.column}, year"
-                    f" {table.year})"
-                )
+        extras = estimate.extra if estimate else []
+        problem = self.indicators.disagreement(self.mss.edition, self.child_poverty, extras)
+        if problem:
+            raise ValueError(problem)
         return self
 
     def child_poverty_indicator(self) -> Indicator | None:
-        """The declared indicator ``child_poverty`` reads: the same column of the same table, or
-        of the index table when ``child_poverty`` reads a copy elsewhere; None if undeclared."""
-        found = self.indicator(self.child_poverty.path, self.child_poverty.column)
-        if found is not None:
-            return found[1]
-        column = self.child_poverty.column
-        return next((i for i in self.indicators.index.items if i.column == column), None)
+        """The declared indicator ``child_poverty`` reads (:meth:`Indicators.reading`)."""
+        return self.indicators.reading(self.child_poverty.path, self.child_poverty.column)
 
     def child_poverty_label(self, language: str) -> str:
         """What ``child_poverty`` reads, as the edition declares it (``Kinderarmut (s4)``); the
         column's name when no declared indicator has that column."""
         item = self.child_poverty_indicator()
         return item.short_label(language) if item else self.child_poverty.column
-
-    def indicator(self, path: Path, column: str) -> tuple[IndicatorTable, Indicator] | None:
-        """The declared indicator read from ``column`` of the table at ``path``, if any."""
-        for _, table in self.indicators.tables():
-            if table.path == Path(path):
-                for item in table.items:
-                    if item.column == column:
-                        return table, item
-        return None
 
     @model_validator(mode="after")
     def _rule_classes_exist(self) -> Config:
@@ -777,35 +596,5 @@ def load_config(path: str | Path) -> Config:
         more = exc.error_count() - 1
         suffix = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
         raise ConfigError(_describe(first, data) + suffix, files[-1]) from None
-    check_indicator_columns(config)
+    check_indicator_columns(config.indicators, config.source)
     return config
-
-
-def check_indicator_columns(config: Config) -> None:
-    """Refuse an indicator declared on a column its table lacks, naming the file and column.
-
-    A table that is not there is left to the loader (it reports a missing file as input error).
-
-    Raises
-    ------
-    ConfigError
-        ``indicators.<table>.items.<n>.column: column 'x' is not in <file> ...``, against the
-        configuration file that was loaded.
-    """
-    from quartiere.io.tables import read_header
-
-    for key, table in config.indicators.tables():
-        if not Path(table.path).is_file():
-            continue
-        header = read_header(table)
-        for n, item in enumerate(table.items):
-            if item.column not in header:
-                close = difflib.get_close_matches(item.column, header, n=1)
-                hint = (
-                    f"did you mean {close[0]!r}?" if close else f"its columns: {', '.join(header)}"
-                )
-                raise ConfigError(
-                    f"indicators.{key}.items.{n}.column: column {item.column!r} ({item.code}) is"
-                    f" not in {Path(table.path).name}; {hint}",
-                    config.source,
-                )

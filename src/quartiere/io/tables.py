@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from quartiere.config import TableInput
+from quartiere.config_tables import TableInput
 from quartiere.errors import InputError
 
 __all__ = ["read_header", "read_table", "validate_ids", "suggest_column"]
@@ -582,25 +582,15 @@ def _to_float(
 
 
 def read_header(spec: TableInput) -> list[str]:
-    """The column names of a table's header row (``spec.header_row``), as :func:`read_table` reads
-    them (stripped, without a BOM).
-
-    Raises
-    ------
-    InputError
-        Missing, unreadable or empty file, unsupported format, or an empty header row.
-    """
+    """The column names of a table's header row, as :func:`read_table` reads them."""
     path = Path(spec.path)
     if not path.is_file():
         raise InputError("file not found" if not path.exists() else "is not a file", path)
     raw = path.read_bytes()
-    if not raw.strip():
-        raise InputError("file is empty", path)
     if _sniff_format(raw, path) == "xlsx":
         records, sheet = _read_xlsx(path, spec.sheet)
     else:
         text = _decode(raw, spec.encoding, path)
         records = _read_csv(text, spec.delimiter or _detect_delimiter(text, spec.header_row - 1))
         sheet = None
-    header, _ = _split_header(records, spec, [], path, sheet)
-    return header
+    return _split_header(records, spec, [], path, sheet)[0]
