@@ -57,24 +57,35 @@ def test_key_figures_and_trend_match_the_build(build_layers) -> None:
     assert np.allclose(key["population"], areas["population"].reindex(key.index))
     assert np.allclose(key["area_km2"], areas["area_km2"].reindex(key.index), atol=0.001)
     assert (key["berlin_n_plr"] == 542).all()
-    assert key["berlin_population"].iloc[0] == pytest.approx(3768531, rel=1e-6)
     config = load_config(ROOT / "config" / "criteria.yaml")
+    inhabitants = pd.read_csv(config.population.path)[config.population.column].sum()
+    assert key["berlin_population"].iloc[0] == pytest.approx(inhabitants, rel=1e-6)
     means = data.indicator_means(build_layers, data.read_indicators(config), key)
-    editions = data.load_editions(data.editions_beside(ROOT / "config" / "criteria.yaml"))
-    assert [e.year for e in editions] == [2013, 2015, 2017, 2019, 2021]
+    paths = data.editions_beside(ROOT / "config" / "criteria.yaml")
+    editions = data.load_editions(paths)
+    assert [e.year for e in editions] == sorted({load_config(p).mss.edition for p in paths})
     trend = data.trend(build_layers.areas, editions)
-    # 2021 is the build's own edition on the same planning areas: no transfer, the same means
-    assert not trend.transferred[2021] and trend.transferred[2013]
+    # the build's own edition is on the same planning areas: no transfer, the same means
+    own = config.mss.edition
+    assert not trend.transferred[own] and trend.transferred[2013]
     for hr_id in key.index:
-        row = trend.areas.loc[(hr_id, 2021)]
-        assert row["s4"] == pytest.approx(means.at["s4", hr_id], rel=1e-9)
+        row = trend.areas.loc[(hr_id, own)]
+        # the trend's column is the declared series of s4, the page's row its code
+        s4 = config.child_poverty_indicator()
+        assert s4 is not None and s4.code == "s4"
+        assert row[s4.series] == pytest.approx(means.at["s4", hr_id], rel=1e-9)
         assert row["population"] == pytest.approx(key.at[hr_id, "population"], rel=1e-9)
     # inhabitants moved from LOR 2006 onto the footprints never exceed Berlin's total
     total_2013 = trend.berlin.at[2013, "population"]
     assert trend.areas.xs(2013, level="year")["population"].sum() < total_2013
-    # an area full of MSS attention areas today has a high share of them in 2021 (89.4 %: two of
-    # its 23 planning areas joined on the school criterion, not on the MSS)
-    assert trend.areas.loc[("01", 2021), "attention_share"] > 85
+    # in the build's own edition, the attention share is the population share of its members
+    # that meet the MSS criterion (no transfer on the same planning areas)
+    plr = build_layers.planning_areas
+    for hr_id in key.index:
+        members = plr[plr["hr_id"] == hr_id]
+        pop = members["population"].astype(float)
+        expected = 100 * pop[members["c_mss"] == 1].sum() / pop.sum()
+        assert trend.areas.loc[(hr_id, own), "attention_share"] == pytest.approx(expected)
 
 
 def _sensitivity_dir(tmp: Path, build_layers) -> Path:
@@ -278,10 +289,14 @@ def test_history_run_adds_the_share_inside_an_area(
     of each edition: 100 % for the build's own edition, less where an edition drew it smaller."""
     from quartiere.present import profile_data as data
 
-    history = tmp_path / "history" / "mss2021"
+    from quartiere.config import load_config
+    from quartiere.editions import edition_file, edition_key
+
+    default = load_config(ROOT / "config" / "criteria.yaml")
+    history = tmp_path / "history" / edition_key(default)
     history.mkdir(parents=True)
     shutil.copy(default_build, history / "handlungsraeume.gpkg")
-    editions = data.load_editions([ROOT / "config" / "editions" / "mss2021.yaml"])
+    editions = data.load_editions([edition_file(default)])
     data.read_history(tmp_path / "history", editions)
     assert editions[0].in_area is not None and int(editions[0].in_area.sum()) == int(
         (build_layers.planning_areas["hr_id"] != "").sum()

@@ -26,7 +26,16 @@ from pydantic import (
     model_validator,
 )
 
+from quartiere.config_indicators import (
+    UNIT_MESSAGES,
+    Indicator,
+    Indicators,
+    IndicatorTable,
+    IndicatorUnit,
+    check_indicator_columns,
+)
 from quartiere.config_schools import SchoolsInput
+from quartiere.config_tables import TableInput
 from quartiere.errors import ConfigError
 from quartiere.model import CRS
 from quartiere.rules import RULE_NAMES, compile_rule, names_in, rule_names
@@ -40,6 +49,10 @@ Fraction = Annotated[float, BeforeValidator(as_fraction)]
 
 __all__ = [
     "Config",
+    "Indicator",
+    "IndicatorTable",
+    "IndicatorUnit",
+    "UNIT_MESSAGES",
     "LayerInput",
     "TableInput",
     "load_config",
@@ -49,50 +62,6 @@ __all__ = [
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class TableInput(_Model):
-    """A table keyed by an id column: CSV (any common dialect) or XLSX.
-
-    Every column (``id`` and the columns of the subclasses) is named by its header text, runs of
-    blanks counting as one, or by its spreadsheet letter written ``column E``; see
-    :func:`quartiere.io.tables.read_table`.
-    """
-
-    path: Path
-    id: str = Field(description="column holding the id (planning areas: 8-digit string)")
-    sheet: str | int | None = Field(None, description="XLSX sheet name or 0-based index")
-    header_row: int = Field(
-        1, ge=1, description="(first) row of the header, counted like a spreadsheet from 1"
-    )
-    header_rows: int = Field(
-        1,
-        ge=1,
-        le=10,
-        description="rows the header spans from header_row; each column's texts are joined",
-    )
-    encoding: str | None = Field(
-        None, description="force an encoding; default: detect UTF-8/cp1252"
-    )
-    delimiter: str | None = Field(None, description="force a delimiter; default: detect , or ;")
-    decimal: str | None = Field(None, description="force the decimal mark; default: detect . or ,")
-    restore_leading_zeros: bool = Field(
-        False, description="pad ids that a spreadsheet stored as numbers back to their width"
-    )
-    min_coverage: Fraction = Field(
-        0.9,
-        ge=0,
-        le=1,
-        description="share of the zones (planning areas, catchments) the table must give a value",
-    )
-    allow_partial: bool = Field(
-        False, description="build even below min_coverage (the coverage is reported all the same)"
-    )
-    year: int | None = Field(
-        None,
-        description="the year (MSS edition) the table's values belong to, named in every output;"
-        " an MSS table of another year than mss.edition is refused",
-    )
 
 
 class LayerInput(_Model):
@@ -381,6 +350,7 @@ class Config(_Model):
     population: PopulationInput
     mss: MssInput
     child_poverty: IndicatorInput
+    indicators: Indicators = Field(description="what each MSS indicator of the edition means")
     catchments: CatchmentsInput
     schools: SchoolsInput | None = Field(None, description="per-school list (docs/schools.md)")
     atlas: AtlasInput
@@ -428,6 +398,25 @@ class Config(_Model):
                     f" {edition}: say why under 'why', or use the edition's own table"
                 )
         return self
+
+    @model_validator(mode="after")
+    def _indicators_agree(self) -> Config:
+        estimate = self.schools.estimate if self.schools is not None else None
+        extras = estimate.extra if estimate else []
+        problem = self.indicators.disagreement(self.mss.edition, self.child_poverty, extras)
+        if problem:
+            raise ValueError(problem)
+        return self
+
+    def child_poverty_indicator(self) -> Indicator | None:
+        """The declared indicator ``child_poverty`` reads (:meth:`Indicators.reading`)."""
+        return self.indicators.reading(self.child_poverty.path, self.child_poverty.column)
+
+    def child_poverty_label(self, language: str) -> str:
+        """What ``child_poverty`` reads, as the edition declares it (``Kinderarmut (s4)``); the
+        column's name when no declared indicator has that column."""
+        item = self.child_poverty_indicator()
+        return item.short_label(language) if item else self.child_poverty.column
 
     @model_validator(mode="after")
     def _rule_classes_exist(self) -> Config:
@@ -484,6 +473,7 @@ class Config(_Model):
             paths.append(self.atlas.zones.path)
             if self.atlas.zones.population is not None:
                 paths.append(self.atlas.zones.population.path)
+        paths.extend(table.path for _, table in self.indicators.tables())  # read by profiles
         return list(dict.fromkeys(paths))
 
 
@@ -613,9 +603,11 @@ def load_config(path: str | Path) -> Config:
     data.pop("source", None)
     data.pop("files", None)
     try:
-        return Config.model_validate({**data, "source": files[-1], "files": files})
+        config = Config.model_validate({**data, "source": files[-1], "files": files})
     except ValidationError as exc:
         first = exc.errors()[0]
         more = exc.error_count() - 1
         suffix = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
         raise ConfigError(_describe(first, data) + suffix, files[-1]) from None
+    check_indicator_columns(config.indicators, config.source)
+    return config

@@ -376,6 +376,7 @@ def estimates_text(result: BuildResult, t: Messages | None = None) -> list[str]:
             catchments_from_schools=config.catchments.lmb_source == "schools",
             t=t,
             catchments_school_year=config.catchments.school_year,
+            indicator=config.child_poverty_label(t.language),
         )
     elif result.harmonized.lmb_source == "estimate":
         assert config.catchments.estimate is not None
@@ -383,6 +384,7 @@ def estimates_text(result: BuildResult, t: Messages | None = None) -> list[str]:
             t(
                 "estimate_lmb",
                 edition=config.mss.edition,
+                indicator=config.child_poverty_label(t.language),
                 factor=t.number(result.harmonized.lmb_factor, 3),
                 mean=short(config.catchments.estimate.citywide_mean),
             )

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from quartiere.config import TableInput
+from quartiere.config_tables import TableInput
 from quartiere.errors import InputError
 from quartiere.io.header import (
     Merge,
@@ -35,7 +35,7 @@ from quartiere.io.header import (
     suggest_column,
 )
 
-__all__ = ["read_table", "validate_ids", "suggest_column"]
+__all__ = ["read_header", "read_table", "validate_ids", "suggest_column"]
 
 _CSV_SUFFIXES = {".csv", ".txt", ".tsv", ".tab", ""}
 _XLSX_SUFFIXES = {".xlsx", ".xlsm"}
@@ -541,3 +541,23 @@ def _to_float(
             text = text.replace(sep, "")
         out[i] = float(text.replace(decimal, "."))
     return out
+
+
+def read_header(spec: TableInput) -> list[str]:
+    """The column names of a table's header, as :func:`read_table` reads them (a multi-row
+    header's texts joined, merged cells expanded; ``""`` where a column has no text)."""
+    path = Path(spec.path)
+    if not path.is_file():
+        raise InputError("file not found" if not path.exists() else "is not a file", path)
+    raw = path.read_bytes()
+    merges: list[Merge] = []
+    if _sniff_format(raw, path) == "xlsx":
+        records, sheet, merges, _ = _read_xlsx(path, spec.sheet)
+    else:
+        text = _decode(raw, spec.encoding, path)
+        records = _read_csv(text, spec.delimiter or _detect_delimiter(text, spec.header_row - 1))
+        sheet = None
+    header, _, _ = split_header(
+        records, merges, spec, [spec.id], _header_text, lambda _: False, path, sheet
+    )
+    return header.names

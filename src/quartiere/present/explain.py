@@ -142,6 +142,10 @@ def explain(
             f"   {share:.0%} of the PLR's area lies in such catchments "
             f"(rule: at least {schools.min_area_share:.0%})"
         )
+    # the child poverty indicator as the edition declares it ("child poverty (s4)")
+    poverty = config.child_poverty_label("en")
+    declared = config.child_poverty_indicator()
+    code = declared.code if declared is not None else config.child_poverty.column
     overlaps = harmonized.catchment_overlaps
     mine = overlaps[overlaps["target"] == plr_id].sort_values("target_share", ascending=False)
     # Catchment and PLR boundaries do not quite match: slivers would only clutter the answer.
@@ -151,7 +155,7 @@ def explain(
         basis = ""
         if harmonized.catchment_child_poverty is not None:
             s4 = harmonized.catchment_child_poverty.get(o["source"], math.nan)
-            basis = f" from s4 {s4:.1f} %" if pd.notna(s4) else ""
+            basis = f" from {code} {s4:.1f} %" if pd.notna(s4) else ""
         if pd.isna(lmb):
             value = "no data (not in the table)"
             if harmonized.lmb_source == "estimate":
@@ -168,8 +172,8 @@ def explain(
     elif harmonized.lmb_source == "estimate":
         assert config.catchments.estimate is not None
         lines.append(
-            f"   lmb source: ESTIMATE from MSS {mss.edition} child poverty (s4, "
-            f"{config.child_poverty.path.name}), population-weighted per catchment, "
+            f"   lmb source: ESTIMATE from MSS {mss.edition} {poverty} "
+            f"({config.child_poverty.path.name}), population-weighted per catchment, "
             f"x {harmonized.lmb_factor:.3f} (citywide mean "
             f"{config.catchments.estimate.citywide_mean:g} %); catchments "
             f"{config.catchments.path.name} ({config.catchments.school_year})"

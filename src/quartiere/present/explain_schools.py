@@ -55,7 +55,8 @@ def school_lines(result: BuildResult, plr_id: str, catchment_ids: list[str]) -> 
     )
     if schools.lmb_source == "estimate" and spec.estimate is not None:
         lines.append(
-            f"   lmb source: ESTIMATE per school ({spec.path.name}, {years}): MSS s4"
+            f"   lmb source: ESTIMATE per school ({spec.path.name}, {years}): MSS "
+            f"{result.config.child_poverty_label('en')}"
             + "".join(f" + {e.title}" for e in spec.estimate.extra)
             + f" around the school ({spec.estimate.bandwidth_m:g} m), quantile-calibrated to "
             + "; ".join(f"{a.count} schools >= {a.share:g} %" for a in schools.calibration.anchors)

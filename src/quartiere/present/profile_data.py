@@ -15,9 +15,9 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from quartiere.config import Config, TableInput, load_config
+from quartiere.config import Config, Indicator, load_config
 from quartiere.criteria import mss_attention
-from quartiere.errors import InputError
+from quartiere.errors import ConfigError, InputError
 from quartiere.harmonize import overlay, transfer_intensive, weigh
 from quartiere.io.cache import cached
 from quartiere.io.layers import read_layer
@@ -33,9 +33,10 @@ __all__ = [
     "read_indicators",
     "read_edition",
     "cached_trend",
+    "series_labels",
+    "shown_indicators",
+    "trend_series",
 ]
-
-INDICATOR = re.compile(r"^(s[1-4]|k\d\d)_")
 
 
 @dataclass
@@ -57,18 +58,23 @@ class Edition:
     generation: str
     planning_areas: gpd.GeoSeries  # indexed by plr_id
     population: pd.Series
-    indicators: pd.DataFrame  # s1..s4 (as present), % per PLR; NaN where not indexed
+    indicators: pd.DataFrame  # the index indicators by series id, % per PLR; NaN where not indexed
     attention: pd.Series  # c_mss 0/1/<NA>
     in_area: pd.Series | None = None  # from a history run: PLR inside a Handlungsraum (0/1)
+    declared: dict[str, Indicator] = field(default_factory=dict)  # series id -> its declaration
+    source: Path | None = None  # the edition's configuration file
 
 
 @dataclass
 class Trend:
     """Per area and edition: the indicators on the area's footprint, and Berlin beside it."""
 
-    areas: pd.DataFrame  # index (hr_id, year), columns s1.., attention_share, in_area_share
+    areas: pd.DataFrame  # index (hr_id, year), columns: series ids, attention_share, ...
     berlin: pd.DataFrame  # index year
     transferred: dict[int, bool] = field(default_factory=dict)
+    # series id -> edition year -> the indicator declared for it: a column of ``areas`` joins
+    # editions only where they declare the same series, never by the MSS code alone
+    series: dict[str, dict[int, Indicator]] = field(default_factory=dict)
 
 
 def read_build_layers(path: Path) -> Build:
@@ -146,26 +152,40 @@ def key_figures(build: Build) -> pd.DataFrame:
     return out
 
 
-def read_indicators(config: Config, context: bool = True) -> pd.DataFrame:
-    """The edition's MSS indicators per PLR: s1-s4 from the indicator table of ``child_poverty``,
-    and k01-k17 from the context table beside it (``mssYYYY_context.csv``) when there is one.
+def shown_indicators(config: Config, context: bool = True) -> list[Indicator]:
+    """The indicators a profile of this edition shows, in the order declared.
 
-    Columns are named by their code (``s1``, ``k01``); values in % (k11-k13 per 100 inhabitants).
+    The index indicators, and the context indicators when ``context`` is true and their table is
+    of the edition's own year: a table of another year (``indicators.context.year`` with
+    ``why``) feeds only what names it (the lmb estimate), since a mean of its values weighted by
+    the edition's inhabitants over the planning areas the edition indexes would belong to
+    neither year.
     """
-    spec = config.child_poverty
-    tables = [TableInput(path=spec.path, id=spec.id)]
-    beside = Path(spec.path).with_name(Path(spec.path).name.replace("indicators", "context"))
-    if context and beside != Path(spec.path) and beside.is_file():
-        tables.append(TableInput(path=beside, id=spec.id))
+    shown = list(config.indicators.index.items)
+    table = config.indicators.context
+    if context and table is not None and table.year == config.mss.edition:
+        shown += table.items
+    return shown
+
+
+def read_indicators(config: Config, context: bool = True) -> pd.DataFrame:
+    """The edition's declared MSS indicators per PLR (:func:`shown_indicators`), read from the
+    columns the edition names under ``indicators``.
+
+    Columns are named by their code (``s1``, ``k01``): within one edition a code has one meaning,
+    the one declared; values in the declared unit.
+    """
     parts = []
-    for i, table in enumerate(tables):
-        header = pd.read_csv(table.path, nrows=0, sep=None, engine="python").columns
-        wanted = [c for c in header if INDICATOR.match(c)]
-        if i == 0:
+    for key, table in config.indicators.tables():
+        items = [i for i in table.items if i in shown_indicators(config, context)]
+        if not items:
+            continue
+        wanted = [i.column for i in items]
+        if key == "index":
             frame = read_table(table, numeric=wanted)
         else:  # the context tables write "-" where a value is withheld
             frame = read_table(table, columns=wanted).apply(pd.to_numeric, errors="coerce")
-        frame.columns = [INDICATOR.match(c).group(1) for c in wanted]  # type: ignore[union-attr]
+        frame.columns = [i.code for i in items]
         parts.append(frame)
     return pd.concat(parts, axis=1)
 
@@ -207,9 +227,10 @@ def read_edition(config: Config, cache: dict[Path, gpd.GeoSeries] | None = None)
     mss = read_table(config.mss, columns=[config.mss.status, config.mss.dynamic])
     mss.columns = ["status", "dynamic"]
     attention = mss_attention(mss, config.criteria.mss.attention, geometry.index)["c_mss"]
-    indicators = read_indicators(config, context=False)
-    index_cols = [c for c in indicators.columns if c.startswith("s")]
-    indicators = indicators[index_cols].reindex(geometry.index)
+    items = config.indicators.index.items
+    indicators = read_indicators(config, context=False)[[i.code for i in items]]
+    indicators.columns = [i.series for i in items]
+    indicators = indicators.reindex(geometry.index)
     indexed = mss.reindex(geometry.index)["status"].notna()
     indicators = indicators.loc[indexed.to_numpy()].reindex(geometry.index)
     return Edition(
@@ -219,6 +240,8 @@ def read_edition(config: Config, cache: dict[Path, gpd.GeoSeries] | None = None)
         population=population,
         indicators=indicators,
         attention=attention,
+        declared={i.series: i for i in items},
+        source=config.source,
     )
 
 
@@ -251,13 +274,72 @@ def _apportion(weights: pd.DataFrame, values: pd.Series, targets: pd.Index) -> p
     )
 
 
+def trend_series(editions: list[Edition]) -> dict[str, dict[int, Indicator]]:
+    """Which indicator each edition declares for each series, series in order of first edition.
+
+    Raises
+    ------
+    ConfigError
+        When editions declare one series in different units: a line of the trend has one unit.
+    """
+    series: dict[str, dict[int, Indicator]] = {}
+    sources: dict[str, tuple[int, Path | None]] = {}
+    for edition in sorted(editions, key=lambda e: e.year):
+        for name, item in edition.declared.items():
+            first = next(iter(series.get(name, {}).values()), None)
+            if first is not None and first.unit != item.unit:
+                year, _ = sources[name]
+                raise ConfigError(
+                    f"indicators: series {name!r} is {item.code} in {item.unit!r} here but"
+                    f" {first.code} in {first.unit!r} in MSS {year}: one series has one unit",
+                    edition.source,
+                )
+            series.setdefault(name, {})[edition.year] = item
+            sources.setdefault(name, (edition.year, edition.source))
+    return series
+
+
+def series_labels(series: dict[str, dict[int, Indicator]], language: str) -> dict[str, str]:
+    """One label per series of a trend, never the same for two series.
+
+    ``code meaning`` of the newest edition declaring it, the meaning without its parenthesis
+    (``s4 Kinderarmut``); several codes are joined (``s1/s2 ...``). Where two series would read
+    alike, their full meanings are used, and where those agree too, the years they span.
+    """
+
+    def short(items: dict[int, Indicator], full: bool) -> str:
+        codes = "/".join(dict.fromkeys(i.code for i in items.values()))
+        newest = items[max(items)]
+        meaning = newest.meaning_in(language)
+        text = f"{codes} {meaning if full else meaning.split(' (')[0]}"
+        if newest.unit != "%":
+            text = f"{codes} {newest.label(language).split(' ', 1)[1]}"
+        return text
+
+    def clashing(labels: dict[str, str]) -> list[str]:
+        values = list(labels.values())
+        return [name for name, label in labels.items() if values.count(label) > 1]
+
+    labels = {name: short(items, full=False) for name, items in series.items()}
+    for name in clashing(labels):
+        labels[name] = short(series[name], full=True)
+    for name in clashing(labels):
+        years = sorted(series[name])
+        span = f"{years[0]}-{years[-1]}" if len(years) > 1 else str(years[0])
+        labels[name] = f"{labels[name]} ({span})"
+    return labels
+
+
 def trend(areas: gpd.GeoDataFrame, editions: list[Edition]) -> Trend:
     """Each edition's indicators on each area's present footprint, and Berlin.
 
     Editions on another geometry (LOR 2006) are moved onto the footprint by the project's zone
     transfer (:mod:`quartiere.harmonize`): index indicators population-weighted (inhabitants
-    spread evenly over each source planning area), inhabitants apportioned and summed.
+    spread evenly over each source planning area), inhabitants apportioned and summed. An
+    indicator's column is its declared series (:func:`trend_series`): editions join in one
+    column only where they declare the same series, whatever the MSS code.
     """
+    series = trend_series(editions)
     footprints = areas.set_index("hr_id").geometry
     rows, berlin_rows, transferred = [], [], {}
     overlaps: dict[int, pd.DataFrame] = {}  # editions of one LOR generation share their geometry
@@ -304,7 +386,7 @@ def trend(areas: gpd.GeoDataFrame, editions: list[Edition]) -> Trend:
         return Trend(pd.DataFrame(), pd.DataFrame(), {})
     table = pd.concat(rows, ignore_index=True).set_index(["hr_id", "year"]).sort_index()
     berlin = pd.DataFrame(berlin_rows).astype({"year": int}).set_index("year").sort_index()
-    return Trend(table, berlin, transferred)
+    return Trend(table, berlin, transferred, series)
 
 
 def cached_trend(areas: gpd.GeoDataFrame, paths: list[Path]) -> tuple[list[int], Trend]:
@@ -318,7 +400,13 @@ def cached_trend(areas: gpd.GeoDataFrame, paths: list[Path]) -> tuple[list[int],
         {
             Path(path)
             for c in configs
-            for path in (c.planning_areas.path, c.population.path, c.mss.path, c.child_poverty.path)
+            for path in (
+                c.planning_areas.path,
+                c.population.path,
+                c.mss.path,
+                c.child_poverty.path,
+                c.indicators.index.path,
+            )
         }
     )
     footprint = hashlib.sha256()

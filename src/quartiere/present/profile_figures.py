@@ -7,6 +7,7 @@ needs no other file and no font.
 from __future__ import annotations
 
 import io
+import textwrap
 
 import geopandas as gpd
 import pandas as pd
@@ -28,16 +29,23 @@ from quartiere.present.cartography import (
     nice_length,
 )
 
-__all__ = ["CRITERIA_COLOURS", "area_map", "overview_map", "trend_chart"]
+__all__ = ["CRITERIA_COLOURS", "area_map", "overview_map", "series_styles", "trend_chart"]
 
 AREA_COLOUR = "#d95f02"
-# Okabe-Ito colours, each line also with its own marker and dash (readable in greyscale).
-LINE_STYLES = {
-    "s1": ("#0072b2", "o", "-"),
-    "s2": ("#009e73", "^", ":"),
-    "s3": ("#e69f00", "s", "--"),
-    "s4": ("#cc79a7", "D", "-."),
-}
+# Okabe-Ito colours, each line also with its own marker and dash (readable in greyscale). A style
+# belongs to a series (what an indicator measures), never to an MSS code: s2 long-term
+# unemployment and s2 children in single-parent households never share one.
+PALETTE = ("#0072b2", "#e69f00", "#009e73", "#cc79a7", "#d55e00", "#56b4e9", "#f0e442", "#000000")
+MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
+DASHES = ("-", "--", ":", "-.")
+
+
+def series_styles(names: list[str]) -> dict[str, tuple[str, str, str]]:
+    """Colour, marker and dash per series, by its place in the trend's list of series."""
+    return {
+        name: (PALETTE[i % len(PALETTE)], MARKERS[i % len(MARKERS)], DASHES[i % len(DASHES)])
+        for i, name in enumerate(names)
+    }
 
 
 FIGURE_WIDTH_PT = 504.0  # the area map, 7 inches
@@ -295,35 +303,54 @@ def overview_map(
     return _svg(fig)
 
 
-def trend_chart(area: pd.DataFrame, berlin: pd.DataFrame, name: str, t: Messages) -> str:
-    """Index indicators per MSS edition: the area (solid, with markers) and Berlin (thin, grey)."""
+def trend_chart(
+    area: pd.DataFrame,
+    berlin: pd.DataFrame,
+    name: str,
+    t: Messages,
+    series: list[tuple[str, str, str]],
+) -> str:
+    """Index indicators per MSS edition: the area (solid, with markers) and Berlin (thin, grey).
+
+    ``series``: ``(series id, label, unit)`` of every series of the trend, in its order; each
+    gets its own style (:func:`series_styles`) and label, and only percent series are drawn
+    (one axis, one unit).
+    """
     fig = Figure(figsize=(6.4, 2.6))
     ax = fig.add_axes((0.08, 0.14, 0.6, 0.8))
-    for code, (colour, marker, dash) in LINE_STYLES.items():
-        if code not in area.columns or area[code].isna().all():
+    styles = series_styles([s[0] for s in series])
+    handles: list[Artist] = []
+    for key, label, unit in series:
+        colour, marker, dash = styles[key]
+        if unit != "%" or key not in area.columns or area[key].isna().all():
             continue
-        ax.plot(
-            area.index,
-            area[code],
+        (line,) = ax.plot(
+            area.index, area[key], color=colour, marker=marker, linestyle=dash, label=label
+        )
+        ax.plot(  # small markers: a series of one edition has no line to show
+            berlin.index,
+            berlin[key],
             color=colour,
             marker=marker,
-            linestyle=dash,
-            label=f"{t(code).split(' (')[0]}: {name}",
-        )
-        ax.plot(
-            berlin.index,
-            berlin[code],
-            color=colour,
+            markersize=2.5,
             linestyle=dash,
             linewidth=0.8,
             alpha=0.7,
-            label=f"{code}: {t('berlin')}",
         )
+        line.set_label(textwrap.fill(label, 34))
+        handles.append(line)
+    # which line is the area and which Berlin: once, in black, after the series
+    handles += [
+        Line2D([], [], color="black", marker="o", linewidth=1.5, label=textwrap.fill(name, 34)),
+        Line2D([], [], color="black", linewidth=0.8, alpha=0.7, label=t("berlin")),
+    ]
     ax.set_xticks(list(area.index))
     ax.set_ylabel("%")
     ax.set_ylim(bottom=0)
     ax.grid(axis="y", color="#dddddd", linewidth=0.5)
     ax.spines[["top", "right"]].set_visible(False)
     ax.tick_params(labelsize=7)
-    ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), frameon=False, fontsize=6.5)
+    ax.legend(
+        handles=handles, loc="upper left", bbox_to_anchor=(1.02, 1.0), frameon=False, fontsize=6.5
+    )
     return _svg(fig)

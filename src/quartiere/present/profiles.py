@@ -237,7 +237,8 @@ def _draw_figures(task: str) -> tuple[str, str | None]:
     if not trend.areas.empty and task in trend.areas.index.get_level_values(0):
         own = trend.areas.xs(task, level="hr_id")
         assert isinstance(own, pd.DataFrame)
-        chart = _data_uri(trend_chart(own, trend.berlin, state["names"][task], t))[0]
+        svg_chart = trend_chart(own, trend.berlin, state["names"][task], t, state["series"])
+        chart = _data_uri(svg_chart)[0]
     return _data_uri(svg)[0], chart
 
 
@@ -263,6 +264,71 @@ def _draw_all(tasks: list[str], take: Callable[[tuple[str, str | None]], None]) 
         pool.join()
 
 
+def indicator_groups(
+    config: Config, means: pd.DataFrame, columns: tuple[str, ...], t: Messages
+) -> list[tuple[str, list[tuple[str, list[str]]]]]:
+    """The indicator tables of a page: ``(heading, [(label, values per column)])``.
+
+    One row per indicator the edition declares and a profile shows
+    (:func:`~quartiere.present.profile_data.shown_indicators`), labelled with the edition's own
+    meaning and unit; ``means`` is :func:`~quartiere.present.profile_data.indicator_means`.
+    """
+    shown = data.shown_indicators(config)
+    groups = []
+    for heading, table in (
+        (t("index_indicators"), config.indicators.index),
+        (t("context_indicators"), config.indicators.context),
+    ):
+        rows = [
+            (item.label(t.language), [_pct(means.loc[item.code, c], t) for c in columns])
+            for item in (table.items if table is not None else [])
+            if item in shown
+        ]
+        if rows:
+            groups.append((heading, rows))
+    return groups
+
+
+def chart_series(trend: data.Trend, t: Messages) -> list[tuple[str, str, str]]:
+    """``(series id, label, unit)`` of every series of the trend, in its order."""
+    labels = data.series_labels(trend.series, t.language)
+    return [
+        (name, labels[name], next(iter(items.values())).unit)
+        for name, items in trend.series.items()
+    ]
+
+
+def trend_rows(trend: data.Trend, hr_id: str, t: Messages) -> dict[str, Any] | None:
+    """The trend table of an area: years, ``(label, values)`` rows, transfer marks and the
+    labels of the charted series; None when the trend has no row for the area.
+
+    One row per declared series (and one for Berlin beside it), never per MSS code: an edition
+    that does not declare a series shows no value in its row.
+    """
+    if trend.areas.empty or hr_id not in trend.areas.index.get_level_values(0):
+        return None
+    own = trend.areas.xs(hr_id, level="hr_id")
+    assert isinstance(own, pd.DataFrame)
+    years = list(own.index)
+    series = chart_series(trend, t)
+    rows = [(label, [_pct(v, t) for v in own[name]]) for name, label, _ in series] + [
+        (f"{label}: {t('berlin')}", [_pct(v, t) for v in trend.berlin[name].reindex(years)])
+        for name, label, _ in series
+    ]
+    rows.append((t("inhabitants"), [t.number(v) for v in own["population"]]))
+    rows.append((t("attention_share"), [_pct(v, t, 0) for v in own["attention_share"]]))
+    if "in_area_share" in own.columns:
+        rows.append((t("in_area_share"), [_pct(v, t, 0) for v in own["in_area_share"]]))
+    return {
+        "years": years,
+        "rows": rows,
+        "transferred": [trend.transferred.get(y, False) for y in years],
+        "labels": ", ".join(
+            label for name, label, unit in series if unit == "%" and own[name].notna().any()
+        ),
+    }
+
+
 def profile_context(
     build: data.Build,
     config: Config,
@@ -285,6 +351,7 @@ def profile_context(
         districts=districts,
         threshold=config.criteria.schools.lmb_threshold,
         trend=trend,
+        series=chart_series(trend, t),
         names={str(a.hr_id): str(a.hr_name) for a in build.areas.itertuples()},
         t=t,
     )
@@ -300,40 +367,8 @@ def profile_context(
             (t("n_plr"), [t.number(k[f"{p}n_plr"]) for p in ("", "bezirk_", "berlin_")]),
             (t("density"), [t.number(k[f"{p}density"]) for p in ("", "bezirk_", "berlin_")]),
         ]
-        groups = []
-        for heading, prefix in ((t("index_indicators"), "s"), (t("context_indicators"), "k")):
-            rows = [
-                (
-                    t(code) if code in data_messages() else code,
-                    [_pct(means.loc[code, c], t) for c in (hr_id, bezirk, "Berlin")],
-                )
-                for code in means.index
-                if code.startswith(prefix)
-            ]
-            if rows:
-                groups.append((heading, rows))
-        trend_block = None
-        if not trend.areas.empty and hr_id in trend.areas.index.get_level_values(0):
-            own = trend.areas.xs(hr_id, level="hr_id")
-            assert isinstance(own, pd.DataFrame)
-            years = list(own.index)
-            codes = [c for c in ("s1", "s2", "s3", "s4") if c in own.columns]
-            rows = [(t(c).split(" (")[0], [_pct(v, t) for v in own[c]]) for c in codes] + [
-                (
-                    f"{t(c).split(' (')[0]}: {t('berlin')}",
-                    [_pct(v, t) for v in trend.berlin[c].reindex(years)],
-                )
-                for c in codes
-            ]
-            rows.append((t("inhabitants"), [t.number(v) for v in own["population"]]))
-            rows.append((t("attention_share"), [_pct(v, t, 0) for v in own["attention_share"]]))
-            if "in_area_share" in own.columns:
-                rows.append((t("in_area_share"), [_pct(v, t, 0) for v in own["in_area_share"]]))
-            trend_block = {
-                "years": years,
-                "rows": rows,
-                "transferred": [trend.transferred.get(y, False) for y in years],
-            }
+        groups = indicator_groups(config, means, (hr_id, bezirk, "Berlin"), t)
+        trend_block = trend_rows(trend, hr_id, t)
         plr_rows = [
             {
                 "id": p.plr_id,
@@ -374,13 +409,23 @@ def profile_context(
     return pages, key
 
 
-def data_messages() -> set[str]:
-    from quartiere.i18n import MESSAGES
+def context_note(config: Config, t: Messages) -> str | None:
+    """Why a profile shows no context indicators when the edition's context table is of another
+    year (:func:`quartiere.present.profile_data.shown_indicators`), or None."""
+    table = config.indicators.context
+    if table is None or table.year == config.mss.edition:
+        return None
+    return t(
+        "context_other_year",
+        edition=config.mss.edition,
+        year=table.year,
+        codes=", ".join(i.code for i in table.items),
+        file=Path(table.path).name,
+        why=table.why,
+    )
 
-    return set(MESSAGES)
 
-
-def _notes(build: data.Build, t: Messages) -> list[str]:
+def _notes(build: data.Build, config: Config, t: Messages) -> list[str]:
     notes = []
     if build.schools is not None:
         # The build's own school-list attribution (and year): an edition on another list must
@@ -388,7 +433,7 @@ def _notes(build: data.Build, t: Messages) -> list[str]:
         source = build.info.get("schools.attribution")
         notes.append(t("schools_note_of", attribution=source) if source else t("schools_note"))
     if "estimate" in set(build.catchments["lmb_source"].astype(str)):
-        notes.append(t("lmb_estimate_note"))
+        notes.append(t("lmb_estimate_note", indicator=config.child_poverty_label(t.language)))
     notes.append(t("atlas_note"))
     notes.append(t("trend_approx_note"))
     return notes
@@ -464,7 +509,8 @@ def _write(
         "attribution": build.info.get("attribution") or ATTRIBUTION,
         "version": __version__,
         "mss_year": config.mss.edition,
-        "notes": _notes(build, t),
+        "context_note": context_note(config, t),
+        "notes": _notes(build, config, t),
         "build_facts": _build_facts(build.info),
         "trend_heading": t("trend", first=min(years), last=max(years))
         if years

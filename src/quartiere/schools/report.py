@@ -22,6 +22,7 @@ def schools_text(
     catchments_from_schools: bool = True,
     t: Messages | None = None,
     catchments_school_year: str | None = None,
+    indicator: str = "s4",
 ) -> list[str]:
     """What the school values are, where they come from, how well they match the flags, in the
     language of ``t`` (English without).
@@ -29,6 +30,8 @@ def schools_text(
     ``edition_year`` names the edition's years (MSS edition, catchments' school year); when the
     school list is of the catchments' school year (``catchments_school_year``), the first line
     says so instead of "it does not match this edition's year".
+    ``indicator``: the ranking's MSS indicator as the edition declares it
+    (:meth:`quartiere.config.Config.child_poverty_label`, e.g. ``Kinderarmut (s4)``).
     """
     t = t or Messages("en")
     n = len(result.schools)
@@ -60,6 +63,7 @@ def schools_text(
         lines.append(
             t(
                 "schools_estimate",
+                indicator=indicator,
                 extra=extra,
                 bandwidth=t.short(spec.estimate.bandwidth_m),
                 anchors=anchors,
