@@ -287,10 +287,9 @@ def test_history_run_adds_the_share_inside_an_area(
 ):
     """With a history run, the trend shows which share of the footprint lay inside a Handlungsraum
     of each edition: 100 % for the build's own edition, less where an edition drew it smaller."""
-    from quartiere.present import profile_data as data
-
     from quartiere.config import load_config
     from quartiere.editions import edition_file, edition_key
+    from quartiere.present import profile_data as data
 
     default = load_config(ROOT / "config" / "criteria.yaml")
     history = tmp_path / "history" / edition_key(default)
