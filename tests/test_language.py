@@ -138,7 +138,7 @@ def test_real_decisions_in_both_languages_for_the_same_planning_area():
     from quartiere.load import load_inputs
     from quartiere.pipeline import compute
 
-    config = load_config(ROOT / "config/criteria.yaml")
+    config = load_config(ROOT / "config/editions/mss2021.yaml")
     inputs = load_inputs(config)
     german = compute(inputs, config)
     english = compute(inputs, config.model_copy(update={"language": "en"}))
@@ -155,3 +155,26 @@ def test_real_decisions_in_both_languages_for_the_same_planning_area():
         "stand-alone area)"
     )
     assert (german.planning_areas["hr_id"] == english.planning_areas["hr_id"]).all()
+
+
+def test_the_only_part_of_a_group_is_not_called_a_lettered_part():
+    # MSS 2023 numbered afresh keeps one part of "Kleinere Gebiete": it has no letter, and its
+    # sentence says it is the group's only area (it once said "as part of the group").
+    from quartiere.config import load_config
+    from quartiere.load import load_inputs
+    from quartiere.pipeline import compute
+
+    config = load_config(ROOT / "config/editions/mss2023.yaml")
+    result = compute(load_inputs(config), config)
+    plr = result.planning_areas.set_index("plr_id")
+    hr = plr.at["01200625", "hr_id"]
+    assert hr and not hr[-1].isalpha()
+    area = result.areas.set_index("hr_id").loc[hr]
+    assert area["hr_name"].startswith("Kleinere Gebiete")
+    assert plr.at["01200625", "decision"] == (
+        f"Kern von HR {hr}: erfüllt 2 Kriterien (MSS, Sozialatlas); als einziges Gebiet der "
+        "Gruppe Kleinere Gebiete beibehalten (Cluster aus 1 PLR, 6.970 Einw., unter 10.000 Einw. "
+        "und weniger als 2 PLR für einen eigenständigen Handlungsraum)"
+    )
+    lettered = plr[plr["hr_id"].fillna("").str.contains(r"\d[a-z]$")]
+    assert not lettered["decision"].str.contains("einziges Gebiet").any()

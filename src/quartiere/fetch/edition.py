@@ -82,14 +82,22 @@ def edition_text(
                 f"context indicators (k01..k17) of MSS {year}: not offered; "
                 f"{extra.get('label', extra.get('column'))} stays MSS {extra['year']}"
             )
-    if "indicators" in carried:
-        notes.append(f"'indicators' carried from {previous.name}: check them against MSS {year}")
+    index = (carried.get("indicators") or {}).get("index")
+    if isinstance(index, dict):
+        # the fetched indicator table has the columns the catalogue maps, as the previous
+        # edition's does: its declarations carry over, pointed at the fetched table and year
+        index.update({"path": rel["indicators"], "year": year})
+        notes.append(
+            f"indicator meanings carried from {previous.name} (the service's s1..s4, listed"
+            f" below): check them against the MSS {year} report"
+        )
     edition: dict[str, Any] = {
         "extends": _rebase({"extends": old.get("extends")}, previous.parent, here)["extends"],
         "edition": pattern.label.replace("{year}", str(year)),
         "planning_areas": carried.pop("planning_areas"),
         "population": {"path": rel["indicators"], "year": year},
-        "mss": {"path": rel["index"], "edition": year},
+        # the fetched index table: the method's column names, the service's `kom` as the note
+        "mss": {"path": rel["index"], "edition": year, "note": "note"},
         "child_poverty": {"path": rel["indicators"], "year": year},
         **carried,
     }

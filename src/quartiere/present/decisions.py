@@ -124,8 +124,14 @@ def _how(
     return how
 
 
-def _cluster_texts(t: Messages, clustering: Clustering, rules: Delineation) -> list[str]:
-    """Per cluster, what the minimum and groups phases made of it (appended to the 'how')."""
+def _cluster_texts(
+    t: Messages, clustering: Clustering, rules: Delineation, lettered: np.ndarray
+) -> list[str]:
+    """Per cluster, what the minimum and groups phases made of it (appended to the 'how').
+
+    ``lettered``: per cluster, whether its area's number carries a letter; a group's only kept
+    part is numbered without one, and then its sentence says it is the group's only part.
+    """
     minimum = rules.minimum
     too_few = (
         t("decision.below_population", population=t.number(minimum.population)),
@@ -147,6 +153,8 @@ def _cluster_texts(t: Messages, clustering: Clustering, rules: Delineation) -> l
         kept = bool(clustering.kept[c])
         if group >= 0 and kept:
             key = "decision.kept_in_group" if shortfall else "decision.part_of_group"
+            if not lettered[c]:
+                key += "_alone"
             out.append(t(key, group=names[group], cluster=cluster, shortfall=shortfall))
         elif group >= 0:
             out.append(
@@ -222,7 +230,10 @@ def decisions(
     member = clustering.cluster >= 0
     in_area = clustering.in_area
     cl = np.where(member, clustering.cluster, 0)
-    c_text = np.array([*_cluster_texts(t, clustering, rules), ""], dtype=object)
+    lettered = np.zeros(clustering.n_plr.size, dtype=bool)
+    for c, hr in zip(cl[in_area], hr_id[in_area], strict=True):
+        lettered[c] = str(hr)[-1:].isalpha()
+    c_text = np.array([*_cluster_texts(t, clustering, rules, lettered), ""], dtype=object)
     how = _how(t, clustering, hr_id, ids, meets)
     decision = np.full(n, "", dtype=object)
     decision[in_area] = how[in_area] + c_text[cl[in_area]]
