@@ -13,231 +13,49 @@ from __future__ import annotations
 
 import difflib
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 import yaml
-from pydantic import (
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    ValidationError,
-    field_validator,
-    model_validator,
-)
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
+from quartiere.config_inputs import (
+    AtlasInput,
+    CatchmentsInput,
+    Fraction,
+    IndicatorInput,
+    LayerInput,
+    LmbEstimate,
+    MssInput,
+    OfficialLmbInput,
+    Percent,
+    PlanningAreasInput,
+    PopulationInput,
+    TableInput,
+    ZonesInput,
+    _Model,
+)
 from quartiere.config_schools import SchoolsInput
 from quartiere.errors import ConfigError
 from quartiere.model import CRS
 from quartiere.rules import RULE_NAMES, compile_rule, names_in, rule_names
-from quartiere.units import as_fraction, as_percent
 from quartiere.yaml_io import safe_load
 
-# Units (docs/units-and-coverage.md): lmb shares and thresholds are percentages (0-100), every other
-# share is a fraction (0-1); "75 %" is accepted by both and converted.
-Percent = Annotated[float, BeforeValidator(as_percent)]
-Fraction = Annotated[float, BeforeValidator(as_fraction)]
-
 __all__ = [
+    "AtlasInput",
+    "CatchmentsInput",
     "Config",
+    "IndicatorInput",
     "LayerInput",
+    "LmbEstimate",
+    "MssInput",
+    "OfficialLmbInput",
+    "PlanningAreasInput",
+    "PopulationInput",
     "TableInput",
+    "ZonesInput",
     "load_config",
     "read_config_dict",
 ]
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class TableInput(_Model):
-    """A table keyed by an id column: CSV (any common dialect) or XLSX.
-
-    Every column (``id`` and the columns of the subclasses) is named by its header text, runs of
-    blanks counting as one, or by its spreadsheet letter written ``column E``; see
-    :func:`quartiere.io.tables.read_table`.
-    """
-
-    path: Path
-    id: str = Field(description="column holding the id (planning areas: 8-digit string)")
-    sheet: str | int | None = Field(None, description="XLSX sheet name or 0-based index")
-    header_row: int = Field(
-        1, ge=1, description="(first) row of the header, counted like a spreadsheet from 1"
-    )
-    header_rows: int = Field(
-        1,
-        ge=1,
-        le=10,
-        description="rows the header spans from header_row; each column's texts are joined",
-    )
-    encoding: str | None = Field(
-        None, description="force an encoding; default: detect UTF-8/cp1252"
-    )
-    delimiter: str | None = Field(None, description="force a delimiter; default: detect , or ;")
-    decimal: str | None = Field(None, description="force the decimal mark; default: detect . or ,")
-    restore_leading_zeros: bool = Field(
-        False, description="pad ids that a spreadsheet stored as numbers back to their width"
-    )
-    min_coverage: Fraction = Field(
-        0.9,
-        ge=0,
-        le=1,
-        description="share of the zones (planning areas, catchments) the table must give a value",
-    )
-    allow_partial: bool = Field(
-        False, description="build even below min_coverage (the coverage is reported all the same)"
-    )
-    year: int | None = Field(
-        None,
-        description="the year (MSS edition) the table's values belong to, named in every output;"
-        " an MSS table of another year than mss.edition is refused",
-    )
-
-
-class LayerInput(_Model):
-    """A polygon layer: GeoJSON, GeoPackage or Shapefile (also zipped)."""
-
-    path: Path
-    layer: str | None = None
-    id: str
-    crs: str | None = Field(None, description="CRS to assume when the file declares none")
-    restore_leading_zeros: bool = Field(
-        False, description="pad ids that a numeric field stored without leading zeros"
-    )
-
-
-class PlanningAreasInput(LayerInput):
-    """Planungsräume (PLR) with their LOR hierarchy."""
-
-    generation: str = Field(description="LOR generation label, e.g. 'lor2021' or 'lor2006'")
-    name: str
-    bzr_id: str
-    bzr_name: str
-    pgr_id: str
-    pgr_name: str
-    bezirk: str
-    bezirk_name: str
-    coverage_tolerance_m2: float = Field(
-        1000.0, ge=0, description="gaps/overlaps between planning areas larger than this are errors"
-    )
-
-
-class PopulationInput(TableInput):
-    """Inhabitants per planning area (an extensive count)."""
-
-    column: str
-
-
-class MssInput(TableInput):
-    """Monitoring Soziale Stadtentwicklung, index table (Tabelle 1)."""
-
-    edition: int
-    status: str = Field(
-        description="column with the status class (hoch/mittel/niedrig/sehr niedrig)"
-    )
-    dynamic: str = Field(description="column with the dynamic class (positiv/stabil/negativ)")
-    note: str | None = Field(
-        None, description="column with the published remark (why a row carries no index)"
-    )
-    status_classes: list[str] = Field(
-        default_factory=lambda: ["hoch", "mittel", "niedrig", "sehr niedrig"],
-        description="the status classes a row may carry; anything else is refused",
-    )
-    dynamic_classes: list[str] = Field(
-        default_factory=lambda: ["positiv", "stabil", "negativ"],
-        description="the dynamic classes a row may carry; anything else is refused",
-    )
-
-
-class IndicatorInput(TableInput):
-    """One MSS index indicator per planning area, in percent (e.g. s4 child poverty)."""
-
-    column: str
-
-
-class OfficialLmbInput(TableInput):
-    """An official lmb table: per catchment, or per school with a school -> catchment key."""
-
-    share: str = Field(description="column with the lmb share in percent (0-100)")
-    catchment: str | None = Field(
-        None, description="per-school tables: column with the catchment id (ESB) of each school"
-    )
-    pupils: str | None = Field(
-        None, description="per-school tables: pupils per school, to weight the catchment mean"
-    )
-
-
-class LmbEstimate(_Model):
-    """Stand-in lmb share per catchment from MSS child poverty (s4); see docs/method.md."""
-
-    citywide_mean: Percent = Field(
-        gt=0,
-        le=100,
-        description="population-weighted citywide lmb share (%) the estimate is scaled to",
-    )
-
-
-class CatchmentsInput(LayerInput):
-    """Einschulungsbereiche (primary school catchments)."""
-
-    school_year: str
-    lmb_source: Literal["estimate", "official", "schools"] = Field(
-        "estimate", description="schools: the mean of the per-school values of `schools:`"
-    )
-    estimate: LmbEstimate | None = None
-    official: OfficialLmbInput | None = None
-
-    @model_validator(mode="after")
-    def _source_present(self) -> CatchmentsInput:
-        if self.lmb_source == "estimate" and self.estimate is None:
-            raise ValueError("lmb_source is 'estimate' but no 'estimate' section is given")
-        if self.lmb_source == "official" and self.official is None:
-            raise ValueError("lmb_source is 'official' but no 'official' table is given")
-        return self
-
-
-class ZonesInput(LayerInput):
-    """The geometry a table's ids refer to when it is not the target planning areas."""
-
-    population: PopulationInput | None = Field(
-        None, description="source-zone population, needed for population-weighted transfer"
-    )
-
-
-class AtlasInput(TableInput):
-    """The social atlas index per planning area (lower = more disadvantaged).
-
-    The table's own coverage is written ``min_table_coverage``: ``atlas.min_coverage`` once meant
-    what is now ``min_area_coverage`` and is refused in a configuration file (:data:`RENAMED`); by
-    field name it is accepted only from a validated model's dump (the sensitivity scenarios).
-    """
-
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-
-    column: str
-    label: str = Field(description="what the index is, shown in outputs")
-    zones: ZonesInput | None = Field(
-        None, description="source planning areas when the table is on another LOR generation"
-    )
-    population: PopulationInput | None = Field(
-        None,
-        description="inhabitants per planning area as the atlas criterion counts them: a PLR"
-        " without inhabitants here gets no transferred value, and quantiles_population weights by"
-        " them. Default: the edition's population (the atlas criterion then moves with the MSS"
-        " table)",
-    )
-    weight: Literal["area", "population"] = "population"
-    min_coverage: Fraction = Field(
-        0.9,
-        ge=0,
-        le=1,
-        alias="min_table_coverage",
-        description="share of the source zones the atlas table must give a value",
-    )
-    min_area_coverage: Fraction = Field(
-        0.5, gt=0, le=1, description="share of a target area's weight that must carry a value"
-    )
 
 
 class MssRule(_Model):

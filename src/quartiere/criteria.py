@@ -19,8 +19,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from quartiere.config import AtlasCriterion, MssRule
+from quartiere.config import AtlasCriterion, Criteria, MssRule
 from quartiere.errors import ConfigError
+from quartiere.harmonize import Harmonized, estimate_lmb
+from quartiere.inputs import Inputs, atlas_population
 from quartiere.model import CRITERIA
 from quartiere.rules import register_rule_name, unregister_rule_name
 
@@ -169,37 +171,6 @@ def mss_attention(mss: pd.DataFrame, rules: Sequence[MssRule], plr_ids: pd.Index
     )
 
 
-def estimate_lmb(
-    child_poverty: pd.Series, citywide_child_poverty: float, citywide_mean: float
-) -> tuple[pd.Series, float]:
-    """Stand-in lmb share (%) per catchment from MSS child poverty (indicator s4).
-
-    lmb (SGB II, SGB XII, asylum seekers' benefits, Wohngeld, Kinderzuschlag) runs above s4 (SGB II
-    only), so the estimate scales s4 by one factor chosen such that the citywide population-weighted
-    mean equals ``citywide_mean`` (configured; press reports put it near one pupil in three), and
-    caps
-    the result at 100 %.
-
-    Parameters
-    ----------
-    child_poverty : Series
-        Population-weighted s4 (%) per catchment.
-    citywide_child_poverty : float
-        Population-weighted citywide s4 (%).
-    citywide_mean : float
-        Target citywide lmb share (%).
-
-    Returns
-    -------
-    (Series, float)
-        The estimated lmb share (%) per catchment, and the scaling factor used.
-    """
-    if not citywide_child_poverty > 0:
-        raise ValueError("citywide child poverty must be positive to calibrate the lmb estimate")
-    factor = citywide_mean / citywide_child_poverty
-    return (child_poverty * factor).clip(upper=100.0).rename("lmb_share"), factor
-
-
 def aggregate_school_lmb(schools: pd.DataFrame) -> pd.Series:
     """Official lmb per school -> per catchment: pupil-weighted mean when pupils are given.
 
@@ -341,3 +312,34 @@ def count_criteria(flags: pd.DataFrame) -> pd.Series:
     """Number of criteria met (no-data counts as not met) per PLR, registered ones included."""
     names = [*CRITERIA, *(c for c in REGISTERED if c in flags.columns)]
     return flags[names].fillna(0).astype(int).sum(axis=1).rename("n_criteria")
+
+
+def evaluate_criteria(inputs: Inputs, harmonized: Harmonized, rules: Criteria) -> pd.DataFrame:
+    """Every criterion per PLR (the built-in three and ``criteria.extra``), with the values behind
+    each flag and ``n_criteria``; indexed by plr_id like ``inputs.planning_areas``."""
+    plr = inputs.planning_areas
+    mss = mss_attention(inputs.mss, rules.mss.attention, plr.index)
+    mss["mss_note"] = mss_notes(inputs.mss_unindexed, plr.index)
+    schools = schools_criterion(
+        harmonized.catchment_overlaps,
+        harmonized.lmb_share,
+        plr.geometry.area,
+        lmb_threshold=rules.schools.lmb_threshold,
+        min_area_share=rules.schools.min_area_share,
+        min_coverage=rules.schools.min_coverage,
+    )
+    if harmonized.schools is not None:
+        table = harmonized.schools.schools
+        located = schools_by_location(
+            table["plr_id"], harmonized.schools.flagged(rules.schools.lmb_threshold), plr.index
+        )
+        if rules.schools.by == "school_location":
+            schools["c_schools"] = located["c_schools_location"]
+        schools = schools.join(located[["n_schools", "n_schools_flagged"]])
+    atlas = atlas_strata(harmonized.atlas["value"], atlas_population(inputs), rules.atlas)
+    flags = pd.concat([mss, schools, atlas], axis=1)
+    if rules.extra:
+        frame = plr.join(inputs.population).join(flags)
+        flags = flags.join(extra_criteria(frame, rules.extra))
+    flags["n_criteria"] = count_criteria(flags)
+    return flags
