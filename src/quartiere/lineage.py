@@ -23,9 +23,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from quartiere.compare.build import Baseline, Build
 from quartiere.config import Config
 from quartiere.editions import EditionRef, earlier_editions
+from quartiere.record import Baseline, Build
 
 __all__ = ["BUILD_NAME", "HISTORY_DIR", "baseline_for", "edition_build"]
 

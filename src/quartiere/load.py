@@ -15,11 +15,11 @@ from concurrent.futures import ThreadPoolExecutor
 import geopandas as gpd
 import pandas as pd
 
+from quartiere.columns import column_label
 from quartiere.config import Config, MssInput, OfficialLmbInput, TableInput
 from quartiere.coverage import Coverage, require_coverage, table_coverage
 from quartiere.errors import InputError
 from quartiere.inputs import Inputs
-from quartiere.io.header import column_label
 from quartiere.io.layers import LayerReport, check_coverage, read_layer
 from quartiere.io.tables import read_table
 from quartiere.load_schools import load_extra, load_schools

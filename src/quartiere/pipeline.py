@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from quartiere.compare.build import Baseline, Build
+from quartiere.build_info import built_config_hash, collect_build_info, config_hash, source_files
 from quartiere.compare.numbering import renumber
 from quartiere.config import Config, load_config
 from quartiere.coverage import table_coverage
@@ -29,7 +29,7 @@ from quartiere.io.cache import default_cache
 from quartiere.model import hr_id_key
 from quartiere.present.estimates import attribution, estimates_text
 from quartiere.provenance import input_lines
-from quartiere.record import built_config_hash, collect_build_info, config_hash, source_files
+from quartiere.record import Baseline, Build
 from quartiere.result import BuildResult
 
 __all__ = [

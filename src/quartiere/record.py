@@ -1,120 +1,92 @@
-"""What a build records about itself: the ``build_info`` table (inputs and configuration with
-their hashes, versions, coverage, provenance, numbering) and the configuration hash."""
+"""The layers of one build as a plain value, the input of every comparison."""
 
 from __future__ import annotations
 
-import hashlib
-import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
-import pandas as pd
-
-from quartiere import __version__
-from quartiere.compare.build import Baseline
-from quartiere.config import Config
-from quartiere.criteria import CRITERIA
-from quartiere.editions import edition_key
-from quartiere.io.builds import previous_record, sha256
-from quartiere.io.cache import code_version
-from quartiere.io.gpkg import build_timestamp
-from quartiere.present.estimates import attribution, estimates_text
-from quartiere.provenance import atlas_cut, input_years
-from quartiere.result import BuildResult
-
-__all__ = ["built_config_hash", "collect_build_info", "config_hash", "source_files"]
 
 
-def source_files(config: Config) -> list[tuple[str, str]]:
-    """(name, SHA-256) of each configuration file and input, named relative to their common root.
+@dataclass(frozen=True)
+class Build:
+    """The layers of one build that a comparison needs.
 
-    Names do not depend on the working directory or on where the project lies on a machine.
+    Parameters
+    ----------
+    areas
+        The ``handlungsraeume`` layer: ``hr_id`` (text, e.g. ``"01"``, ``"13a"``), ``hr_name``,
+        ``population`` and MultiPolygon geometry in EPSG:25833 (metres).
+    planning_areas
+        The ``planungsraeume`` layer: ``plr_id`` (8-digit text), ``plr_name``, ``bezirk``,
+        ``population``, ``c_mss``, ``c_schools``, ``c_atlas`` (0/1, empty = no data), ``hr_id``
+        (empty when outside) and geometry.
+    info
+        The ``build_info`` key -> value table (``edition``, ``lor_generation``, ``built_at`` ...).
+    label
+        How outputs name this build (e.g. its file name); defaults to the edition.
+    sha256
+        The SHA-256 of the file it was read from (``""`` when not read from a file): a build
+        numbered against this file records it in ``build_info`` ``previous``.
     """
-    paths = [*config.files, *config.input_paths()]
-    root = Path(os.path.commonpath([Path(p).resolve().parent for p in paths]))
-    return [(str(Path(p).resolve().relative_to(root)), sha256(p)) for p in paths]
+
+    areas: gpd.GeoDataFrame
+    planning_areas: gpd.GeoDataFrame
+    info: Mapping[str, str] = field(default_factory=dict)
+    label: str = ""
+    sha256: str = ""
+
+    def continued_from(self, old: Build) -> list[tuple[str, str]] | None:
+        """The ``(old hr_id, new hr_id)`` pairs this build's numbering recorded when it was
+        numbered against ``old`` (its ``previous`` names ``old``'s file hash); ``None`` when it
+        was not, or recorded no pairs (a build made before this was recorded)."""
+        previous = str(self.info.get("previous", ""))
+        if not old.sha256 or not previous.endswith(f"sha256:{old.sha256}"):
+            return None
+        if "continued" not in self.info:
+            return None
+        text = str(self.info["continued"])
+        pairs = [item.split(">", 1) for item in text.split(",") if ">" in item]
+        return [(o, n) for o, n in pairs]
+
+    @property
+    def edition(self) -> str:
+        """The edition label recorded in ``build_info`` (or the build's label)."""
+        return str(self.info.get("edition") or self.label or "?")
+
+    @property
+    def language(self) -> str:
+        """The language the build was made in (``build_info`` ``language``; ``de`` when not
+        recorded): its change memo is written in it."""
+        value = str(self.info.get("language") or "de")
+        return value if value in ("de", "en") else "de"
+
+    @property
+    def generation(self) -> str | None:
+        """The LOR generation of the planning areas (``lor2006``, ``lor2021``), if recorded."""
+        value = self.info.get("lor_generation")
+        return str(value) if value else None
 
 
-def config_hash(config: Config) -> str:
-    """SHA-256 over the contents of the configuration files (the edition file and its bases)."""
-    return hashlib.sha256("\n".join(sha256(Path(p)) for p in config.files).encode()).hexdigest()
+@dataclass(frozen=True)
+class Baseline:
+    """The earlier build a new one is numbered against, and where it comes from.
 
+    Parameters
+    ----------
+    build
+        Its layers (at least ``areas``; ``info`` carries the register ``hr_ids_used``).
+    key
+        The edition key of the earlier build (``mss2021``).
+    source
+        Where it comes from, one phrase for ``build_info`` and the progress line (a file's path,
+        or how it was computed in memory).
+    path
+        The GeoPackage it was read from; ``None`` when computed in memory.
+    """
 
-def built_config_hash(out: Path) -> str | None:
-    """The ``config_hash`` a build recorded in its ``build_info``; None when there is none."""
-    import pyogrio
-
-    if not Path(out).is_file():
-        return None
-    try:
-        table = pyogrio.read_dataframe(out, layer="build_info", where="key = 'config_hash'")
-    except Exception:  # not a GeoPackage, or no build_info layer: treat as not built
-        return None
-    return str(table["value"].iloc[0]) if len(table) else None
-
-
-def collect_build_info(
-    result: BuildResult,
-    files: list[tuple[str, str]],
-    previous: Path | Baseline | None = None,
-) -> dict[str, str]:
-    """The ``build_info`` table; ``previous`` (a file or a :class:`Baseline`) is recorded as
-    ``previous``, ``numbered_against``, ``continued`` and ``lineage.N``."""
-    import pyogrio
-    import shapely
-
-    config = result.config
-    info: dict[str, str] = {
-        "edition": config.edition,
-        "edition_key": edition_key(config),
-        "built_at": build_timestamp().strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "quartiere_version": __version__,
-        "code_version": code_version(),
-        "lor_generation": config.planning_areas.generation,
-        "crs": config.crs,
-    }
-    n_config = len(config.files)
-    for i, (name, digest) in enumerate(files[:n_config]):
-        info[f"config.{i}"] = f"{name} sha256:{digest}"
-    info["config_hash"] = hashlib.sha256(
-        "\n".join(digest for _, digest in files[:n_config]).encode()
-    ).hexdigest()
-    for name, digest in files[n_config:]:
-        info[f"input:{name}"] = f"sha256:{digest}"
-    info["versions"] = (
-        f"geopandas {gpd.__version__}, shapely {shapely.__version__}, "
-        f"pyogrio {pyogrio.__version__}, GDAL {pyogrio.__gdal_version_string__}, "
-        f"pandas {pd.__version__}"
-    )
-    for coverage in result.coverage:
-        info[f"coverage.{coverage.input}"] = coverage.text().split(": ", 1)[1]
-    for key, text in input_years(config):
-        info[f"input_year.{key}"] = text
-    info["atlas_cut"] = atlas_cut(result.planning_areas, config)
-    info["lmb_source"] = result.harmonized.lmb_source
-    info["language"] = config.language
-    if result.harmonized.schools is not None and config.schools is not None:
-        from quartiere.schools import lmb_info
-
-        info.update(lmb_info(result.harmonized.schools, config.schools))
-    if result.harmonized.lmb_factor is not None:
-        info["lmb_estimate_factor"] = f"{result.harmonized.lmb_factor:.6f}"
-    for i, line in enumerate(estimates_text(result)):
-        info[f"estimate.{i}"] = line
-    for i, note in enumerate(result.inputs.notes):
-        info[f"note.{i}"] = note
-    counts = {c: int((result.planning_areas[c] == 1).sum()) for c in CRITERIA}
-    info["counts"] = (
-        f"{len(result.planning_areas)} planning areas; "
-        + ", ".join(f"{k}={v}" for k, v in counts.items())
-        + f"; {len(result.areas)} Handlungsräume"
-    )
-    if previous is not None:
-        info.update(previous_record(previous))
-        # The one matching: which area continues which (quartiere diff reads it back).
-        info["continued"] = ",".join(f"{o}>{n}" for o, n in result.delineation.continued)
-        for i, line in enumerate(result.delineation.lineage):
-            info[f"lineage.{i}"] = line
-    info["hr_ids_used"] = ",".join(result.hr_ids_used)
-    info["attribution"] = attribution(config)
-    return info
+    build: Build
+    key: str
+    source: str
+    path: Path | None = None

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import geopandas as gpd
 
-from quartiere.compare.build import Baseline, Build
 from quartiere.errors import InputError
+from quartiere.record import Baseline, Build
 
 __all__ = ["previous_record", "read_build", "sha256"]
 
@@ -78,7 +78,7 @@ def previous_record(previous: Path | Baseline) -> dict[str, str]:
     Parameters
     ----------
     previous
-        A build file (``--previous``, ``--seed``) or a :class:`~quartiere.compare.build.Baseline`.
+        A build file (``--previous``, ``--seed``) or a :class:`~quartiere.record.Baseline`.
 
     Returns
     -------

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from quartiere.pipeline import BuildResult
+from quartiere.result import BuildResult
 from quartiere.schools.school_list import flag_column
 
 __all__ = ["school_lines"]

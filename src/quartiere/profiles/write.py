@@ -32,9 +32,9 @@ from quartiere import ATTRIBUTION, __version__
 from quartiere.config import Config
 from quartiere.errors import InputError, QuartiereError
 from quartiere.i18n import Messages
-from quartiere.present import profile_data as data
-from quartiere.present.printing import INSTALL_HINT, PdfPrinter, find_chromium
 from quartiere.present.profile_figures import area_map, overview_map, trend_chart
+from quartiere.profiles import data
+from quartiere.profiles.printing import INSTALL_HINT, PdfPrinter, find_chromium
 
 __all__ = ["ProfileOptions", "write_profiles"]
 
