@@ -12,6 +12,7 @@ both say
 from __future__ import annotations
 
 import difflib
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
@@ -277,6 +278,52 @@ class Config(_Model):
                 )
         return self
 
+    def with_values(self, values: Mapping[str, Any]) -> Config:
+        """A copy with each dotted key set to its value, validated as the loader validates.
+
+        Parameters
+        ----------
+        values
+            Dotted key paths (list items by position) and their new values, e.g.
+            ``{"criteria.schools.lmb_threshold": 55, "delineation.groups.0.min_population":
+            2500}``.
+
+        Returns
+        -------
+        Config
+            A new configuration; this one is unchanged.
+
+        Raises
+        ------
+        ConfigError
+            A key that does not exist, or a value the loader would refuse, named by its key.
+
+        Examples
+        --------
+        >>> from quartiere import load_config
+        >>> config = load_config("config/criteria.yaml")  # doctest: +SKIP
+        >>> stricter = config.with_values({"criteria.schools.lmb_threshold": 60})  # doctest: +SKIP
+        """
+        data = self.model_dump()
+        for key, value in values.items():
+            node: Any = data
+            parts = key.split(".")
+            for part in parts[:-1]:
+                node = _child(node, part, key)
+            last = parts[-1]
+            if isinstance(node, list):
+                _child(node, last, key)
+                node[int(last)] = value
+            elif isinstance(node, dict):
+                node[last] = value  # an unknown key is refused by validation, with its name
+            else:
+                raise ConfigError(f"{key}: not a key of the configuration", self.source)
+        try:
+            return Config.model_validate(data)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            raise ConfigError(_describe(first, data), self.source) from None
+
     def input_paths(self) -> list[Path]:
         """Every input file this configuration reads, in a stable order."""
         paths = [
@@ -303,6 +350,15 @@ class Config(_Model):
             if self.atlas.zones.population is not None:
                 paths.append(self.atlas.zones.population.path)
         return list(dict.fromkeys(paths))
+
+
+def _child(node: Any, part: str, key: str) -> Any:
+    """The item ``part`` of a dumped configuration node (a list by position), or ConfigError."""
+    if isinstance(node, dict) and part in node:
+        return node[part]
+    if isinstance(node, list) and part.isdigit() and int(part) < len(node):
+        return node[int(part)]
+    raise ConfigError(f"{key}: {part!r} is not a key of the configuration")
 
 
 def _resolve_paths(node: Any, base: Path) -> Any:
