@@ -16,6 +16,7 @@ from quartiere.criteria import CRITERIA
 from quartiere.editions import edition_key
 from quartiere.io.builds import previous_record, sha256
 from quartiere.io.cache import code_version
+from quartiere.io.gdal import reading
 from quartiere.io.gpkg import build_timestamp
 from quartiere.present.estimates import attribution, estimates_text
 from quartiere.provenance import atlas_cut, input_years
@@ -47,7 +48,8 @@ def built_config_hash(out: Path) -> str | None:
     if not Path(out).is_file():
         return None
     try:
-        table = pyogrio.read_dataframe(out, layer="build_info", where="key = 'config_hash'")
+        with reading():
+            table = pyogrio.read_dataframe(out, layer="build_info", where="key = 'config_hash'")
     except Exception:  # not a GeoPackage, or no build_info layer: treat as not built
         return None
     return str(table["value"].iloc[0]) if len(table) else None

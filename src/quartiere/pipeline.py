@@ -129,14 +129,15 @@ def build(
     """Load, compute and export one edition; outputs are written atomically.
 
     The GeoPackage, the map and the summary replace their previous versions together, once all
-    three are written; the map is drawn in a second process meanwhile (:mod:`quartiere.report`):
-    ``drawer``, a :class:`quartiere.report.MapProcess` started early, or one started here.
+    three are written. ``drawer`` draws the map: by default in this process, after the
+    GeoPackage (a build called from Python starts no process); the command line passes a
+    :class:`quartiere.report.MapProcess` it started early, to draw beside the build.
     ``previous``: a build file or :func:`quartiere.lineage.baseline_for`'s result; None: afresh.
     """
-    from quartiere.report import MapProcess
+    from quartiere.report import InProcessDrawer
 
     if drawer is None and write_extras:
-        drawer = MapProcess()
+        drawer = InProcessDrawer()
     try:
         return _build(config_path, Path(out), previous, progress, drawer)
     finally:
@@ -158,7 +159,7 @@ def _build(
     with _stage("config", timings, progress):
         config = load_config(config_path)
     with _stage("load", timings, progress):
-        derived = derived_inputs(config, default_cache(), harmonize)
+        derived = derived_inputs(config, default_cache(out.parent), harmonize)
         inputs = derived.inputs
         if isinstance(previous, Baseline):
             before: Build | None = previous.build

@@ -32,6 +32,7 @@ from quartiere import ATTRIBUTION, __version__
 from quartiere.config import Config
 from quartiere.errors import InputError, QuartiereError
 from quartiere.i18n import Messages
+from quartiere.io.gdal import reading
 from quartiere.present.profile_figures import area_map, overview_map, trend_chart
 from quartiere.profiles import data
 from quartiere.profiles.printing import INSTALL_HINT, PdfPrinter, find_chromium
@@ -88,8 +89,14 @@ def _read_sensitivity(directory: Path | None) -> tuple[pd.DataFrame, pd.DataFram
             "no sensitivity.gpkg here (make it with `quartiere sensitivity`)", directory
         )
     try:
-        areas = gpd.read_file(gpkg, layer="handlungsraeume", engine="pyogrio", ignore_geometry=True)
-        plr = gpd.read_file(gpkg, layer="planungsraeume", engine="pyogrio", ignore_geometry=True)
+        with reading():
+            areas = gpd.read_file(
+                gpkg, layer="handlungsraeume", engine="pyogrio", ignore_geometry=True
+            )
+        with reading():
+            plr = gpd.read_file(
+                gpkg, layer="planungsraeume", engine="pyogrio", ignore_geometry=True
+            )
     except Exception as exc:  # pyogrio raises DataLayerError
         raise InputError(f"cannot read sensitivity layers ({exc})", gpkg) from None
     for frame, columns, layer in (
