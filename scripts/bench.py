@@ -340,7 +340,7 @@ def _profiles(runs: int = 2) -> None:
     import os
     import re
 
-    from quartiere.present.printing import find_chromium
+    from quartiere.profiles.printing import find_chromium
 
     cli = Path(sys.executable).with_name("quartiere")
     with tempfile.TemporaryDirectory() as tmp:

@@ -68,7 +68,7 @@ def _imports(*modules: str) -> bool:
 
 def _chromium() -> bool:
     """The Chromium the profiles print with (``QUARTIERE_CHROMIUM`` or the first on ``PATH``)."""
-    from quartiere.present.printing import find_chromium
+    from quartiere.profiles.printing import find_chromium
 
     return find_chromium() is not None
 

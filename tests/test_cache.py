@@ -78,7 +78,9 @@ def test_default_cache_setting(monkeypatch, tmp_path: Path) -> None:
     monkeypatch.setenv("QUARTIERE_CACHE", str(tmp_path))
     assert cache_module.default_cache().root == tmp_path  # type: ignore[union-attr]
     monkeypatch.delenv("QUARTIERE_CACHE")
-    assert cache_module.default_cache().root == Path("data/processed/.cache")  # type: ignore[union-attr]
+    assert cache_module.default_cache() is None  # never relative to the working directory
+    beside = cache_module.default_cache(tmp_path / "out")
+    assert beside is not None and beside.root == (tmp_path / "out" / ".cache").resolve()
 
 
 # -- keys: a change invalidates exactly what depends on it ----------------------------------------

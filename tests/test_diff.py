@@ -10,13 +10,13 @@ import pandas as pd
 import pytest
 import shapely
 
-from quartiere.compare.build import Build
 from quartiere.compare.diff import DiffOptions, diff_builds
 from quartiere.compare.matching import area_links
 from quartiere.compare.numbering import renumber
 from quartiere.config import Delineation
 from quartiere.delineate import delineate
 from quartiere.present.diff_text import diff_json, diff_markdown, summary_lines
+from quartiere.record import Build
 
 CRS = "EPSG:25833"
 SIZE = 200.0  # metres per lattice cell: 0.04 km², well above the sliver threshold

@@ -16,9 +16,9 @@ from quartiere.config import Config, load_config
 from quartiere.errors import ConfigError
 from quartiere.i18n import Messages
 from quartiere.io.tables import read_table
-from quartiere.present import profile_data as data
 from quartiere.present.profile_figures import series_styles
-from quartiere.present.profiles import chart_series, context_note, indicator_groups, trend_rows
+from quartiere.profiles import data
+from quartiere.profiles.write import chart_series, context_note, indicator_groups, trend_rows
 
 ROOT = Path(__file__).resolve().parents[1]
 EDITIONS = sorted((ROOT / "config" / "editions").glob("*.yaml"))
@@ -204,8 +204,11 @@ def test_a_declared_column_the_table_lacks_is_refused_in_one_line(tmp_path: Path
         mapping["indicators"]["index"]["items"][1]["column"] = "s2_percentage_long_term_unemployed"
 
     path = _edition_copy(tmp_path, lacking)
+    from quartiere.load import load_inputs
+
+    config = load_config(path)  # the YAML is valid; reading the inputs finds the column missing
     with pytest.raises(ConfigError) as caught:
-        load_config(path)
+        load_inputs(config)
     message = str(caught.value)
     assert "\n" not in message
     assert str(path) in message and "mss2023_indicators.csv" in message

@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from quartiere.cli import main
-from quartiere.present import profile_data as data
+from quartiere.profiles import data
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -42,14 +42,14 @@ def test_messages_complete_and_formats() -> None:
 
 @pytest.fixture(scope="module")
 def build_layers(default_build: Path):
-    from quartiere.present.profile_data import read_build_layers
+    from quartiere.profiles.data import read_build_layers
 
     return read_build_layers(default_build)
 
 
 def test_key_figures_and_trend_match_the_build(build_layers) -> None:
     from quartiere.config import load_config
-    from quartiere.present import profile_data as data
+    from quartiere.profiles import data
 
     key = data.key_figures(build_layers)
     areas = build_layers.areas.set_index("hr_id")
@@ -193,7 +193,7 @@ def test_every_page_in_chromium(tmp_path_factory, default_build: Path, build_lay
     from playwright.sync_api import sync_playwright
     from pypdf import PdfReader
 
-    from quartiere.present.printing import CHROMIUM_ARGS, find_chromium
+    from quartiere.profiles.printing import CHROMIUM_ARGS, find_chromium
 
     chromium = find_chromium()
     assert chromium is not None  # the client marker skipped or failed the test otherwise
@@ -289,7 +289,7 @@ def test_history_run_adds_the_share_inside_an_area(
     of each edition: 100 % for the build's own edition, less where an edition drew it smaller."""
     from quartiere.config import load_config
     from quartiere.editions import edition_file, edition_key
-    from quartiere.present import profile_data as data
+    from quartiere.profiles import data
 
     default = load_config(ROOT / "config" / "criteria.yaml")
     history = tmp_path / "history" / edition_key(default)

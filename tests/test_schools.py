@@ -19,7 +19,7 @@ from quartiere.errors import ConfigError
 from quartiere.harmonize import overlay, weigh
 from quartiere.schools import SchoolInputs, assess
 from quartiere.schools.calibrate import Anchor, quantile_calibration
-from quartiere.schools.load import SchoolList
+from quartiere.schools.school_list import SchoolList
 from quartiere.schools.validate import auc, metrics, out_of_fold
 
 ROOT = Path(__file__).resolve().parents[1]

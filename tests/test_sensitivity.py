@@ -24,6 +24,8 @@ from quartiere.cli import main
 from quartiere.config import load_config
 from quartiere.contiguity import build_contiguity
 from quartiere.errors import ConfigError
+from quartiere.harmonize import Harmonized
+from quartiere.inputs import Inputs
 from quartiere.sensitivity.atlas import analyse, sample
 from quartiere.sensitivity.engine import run_scenarios
 from quartiere.sensitivity.outputs import scenarios_table
@@ -175,6 +177,51 @@ def test_scenario_matches_a_full_build(config, berlin, values):
     assert len(set(zip(labels, hr, strict=True))) == len(set(hr)) == len(set(labels))
 
 
+def _populous(planning_areas: pd.DataFrame, entry) -> pd.Series:
+    """A toy registered criterion: 1 where at least ``min_population`` people live."""
+    population = pd.to_numeric(planning_areas["population"])
+    return (population >= entry["min_population"]).astype("Int8").mask(population.isna())
+
+
+AGREEMENT = [
+    {"criteria.schools.by": "school_location"},
+    {"criteria.schools.by": "school_location", "criteria.schools.lmb_threshold": 62.0},
+    {"criteria.schools.by": "school_location", "schools.estimate.anchors.0.count": 58},
+    {"criteria.extra": {"c_toy": {"min_population": 9000}}},
+    {"criteria.extra": {"c_toy": {"min_population": 9000}}, "delineation.seed": "c_toy == 1"},
+    {"criteria.atlas.flag_strata": [6, 7]},
+    {"criteria.atlas.flag_strata": [5, 6, 7], "criteria.atlas.method": "quantiles_population"},
+    {"criteria.atlas.method": "breaks", "criteria.atlas.breaks": [-1.5, -1.0, -0.5, 0.0, 0.5, 1.0]},
+]
+
+
+@pytest.mark.parametrize("values", AGREEMENT, ids=lambda v: ",".join(f"{k}={v[k]}" for k in v))
+def test_scenario_flags_and_areas_equal_a_full_build(config, berlin, values):
+    """One implementation of each rule: under every setting of the grid (schools by location,
+    an extra criterion, flag strata and methods), the atlas's flags and areas are the build's."""
+    from quartiere.criteria import register_criterion
+    from quartiere.pipeline import compute
+    from quartiere.sensitivity.scenario import criteria_flags
+
+    inputs, ctx = berlin
+    register_criterion("c_toy", _populous)
+    try:
+        varied = config.with_values(values)
+        flags = criteria_flags(ctx, varied)
+        result = evaluate_scenario(ctx, varied)
+        build = compute(inputs, varied)
+    finally:
+        register_criterion("c_toy", None)
+    layer = build.planning_areas.set_index("plr_id").reindex(ctx.plr_index.astype(str))
+    for name in ("c_mss", "c_schools", "c_atlas", "n_criteria"):
+        expected = pd.to_numeric(layer[name]).astype("Float64").fillna(-1).to_numpy()
+        got = pd.to_numeric(flags[name]).astype("Float64").fillna(-1).to_numpy()
+        np.testing.assert_array_equal(got, expected, err_msg=name)
+    np.testing.assert_array_equal(result.inside, layer["hr_id"].notna() & (layer["hr_id"] != ""))
+    assert result.n_areas == len(build.areas)
+    assert result.population == pytest.approx(float(build.areas["population"].sum()))
+
+
 # --- lattice: Sobol' and classes --------------------------------------------------------------
 
 UNIT = (2, 1)  # the unit whose fate the lmb threshold decides
@@ -202,6 +249,7 @@ def lattice_context(config) -> Context:
         {"source": [f"E{i}" for i in ids], "target": ids, "area_m2": np.full(len(ids), 1e4)}
     )
     n = len(ids)
+    population = pd.Series(1000.0, index=index)
     return Context(
         config=apply_values(
             config,
@@ -214,15 +262,32 @@ def lattice_context(config) -> Context:
             },
         ),
         plr_index=index,
-        population=pd.Series(1000.0, index=index),
-        atlas_population=pd.Series(1000.0, index=index),
+        population=population,
         plr_area_m2=geometry.area,
-        mss=pd.DataFrame({"status": status, "dynamic": "stabil"}, index=index),
-        catchment_overlaps=overlaps,
+        inputs=Inputs(
+            planning_areas=gpd.GeoDataFrame(index=index),
+            population=population,
+            mss=pd.DataFrame({"status": status, "dynamic": "stabil"}, index=index),
+            child_poverty=pd.Series(np.nan, index=index),
+            catchments=gpd.GeoDataFrame(index=lmb.index),
+            official_lmb=None,
+            atlas=pd.Series(np.nan, index=index),
+            atlas_zones=None,
+            atlas_zone_population=None,
+        ),
+        harmonized=Harmonized(
+            lmb_share=lmb,
+            lmb_source="official",
+            lmb_factor=None,
+            catchment_child_poverty=None,
+            catchment_overlaps=overlaps,
+            atlas=pd.DataFrame({"value": np.nan, "coverage": 0.0}, index=index),
+            atlas_overlaps=None,
+        ),
+        planning_areas=pd.DataFrame({"plr_area_m2": geometry.area}, index=index),
         lmb_share=lmb,
         child_poverty=None,
         citywide_child_poverty=None,
-        atlas_values=pd.Series(np.nan, index=index),
         units={k: np.zeros(n, dtype=np.int64) for k in ("none", "bezirk", "prognoseraum")},
         district=np.full(n, "01", dtype=object),
         graphs={k: build_contiguity(geometry.values, k) for k in ("rook", "queen")},

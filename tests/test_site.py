@@ -101,7 +101,7 @@ def test_site_is_self_contained_and_small(site_dir: Path) -> None:
 def test_shared_edges_survive_the_simplification(default_build: Path) -> None:
     import shapely
 
-    from quartiere.present.profile_data import read_build_layers
+    from quartiere.profiles.data import read_build_layers
     from quartiere.site.geometry import simplify_coverage
 
     plr = read_build_layers(default_build).planning_areas
@@ -167,7 +167,7 @@ def _colours(png: bytes) -> int:
 def test_the_site_in_chromium(site_dir: Path, history_run, tmp_path: Path) -> None:
     from playwright.sync_api import sync_playwright
 
-    from quartiere.present.printing import find_chromium
+    from quartiere.profiles.printing import find_chromium
 
     chromium = find_chromium()
     assert chromium is not None  # the client marker skipped or failed the test otherwise

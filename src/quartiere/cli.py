@@ -179,8 +179,8 @@ def build(
 ) -> None:
     """Build one edition: criteria, delineation and the GeoPackage, numbered as the history
     numbers it (against the newest earlier edition) unless --previous or --fresh say otherwise."""
-    from quartiere.compare.build import Baseline
     from quartiere.errors import ConfigError
+    from quartiere.record import Baseline
     from quartiere.report import MapProcess
 
     out = edition_out(config_path, out)
@@ -511,7 +511,7 @@ def profiles(
     quiet: bool,
 ) -> None:
     """Profiles (Bestandsaufnahme) of every Handlungsraum: offline HTML and A4 PDF."""
-    from quartiere.present.printing import PdfPrinter, find_chromium
+    from quartiere.profiles.printing import PdfPrinter, find_chromium
 
     start = time.perf_counter()
     _out_dir(out_dir)
@@ -519,8 +519,8 @@ def profiles(
     # Chromium starts first, in a process of its own, while this one imports, reads and draws.
     with PdfPrinter.maybe(chromium, parallel=1) as printer:
         from quartiere.config import load_config
-        from quartiere.present.profile_data import editions_beside
-        from quartiere.present.profiles import ProfileOptions, write_profiles
+        from quartiere.profiles.data import editions_beside
+        from quartiere.profiles.write import ProfileOptions, write_profiles
 
         config = load_config(config_path)
         options = ProfileOptions(

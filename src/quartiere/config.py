@@ -12,19 +12,12 @@ both say
 from __future__ import annotations
 
 import difflib
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 import yaml
-from pydantic import (
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    ValidationError,
-    field_validator,
-    model_validator,
-)
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
 from quartiere.config_indicators import (
     UNIT_MESSAGES,
@@ -32,181 +25,49 @@ from quartiere.config_indicators import (
     Indicators,
     IndicatorTable,
     IndicatorUnit,
-    check_indicator_columns,
+)
+from quartiere.config_inputs import (
+    AtlasInput,
+    CatchmentsInput,
+    Fraction,
+    IndicatorInput,
+    LayerInput,
+    LmbEstimate,
+    MssInput,
+    OfficialLmbInput,
+    Percent,
+    PlanningAreasInput,
+    PopulationInput,
+    TableInput,
+    ZonesInput,
+    _Model,
 )
 from quartiere.config_schools import SchoolsInput
-from quartiere.config_tables import TableInput
 from quartiere.errors import ConfigError
 from quartiere.model import CRS
 from quartiere.rules import RULE_NAMES, compile_rule, names_in, rule_names
-from quartiere.units import as_fraction, as_percent
 from quartiere.yaml_io import safe_load
 
-# Units (docs/units-and-coverage.md): lmb shares and thresholds are percentages (0-100), every other
-# share is a fraction (0-1); "75 %" is accepted by both and converted.
-Percent = Annotated[float, BeforeValidator(as_percent)]
-Fraction = Annotated[float, BeforeValidator(as_fraction)]
-
 __all__ = [
+    "AtlasInput",
+    "CatchmentsInput",
     "Config",
     "Indicator",
+    "IndicatorInput",
     "IndicatorTable",
     "IndicatorUnit",
     "UNIT_MESSAGES",
     "LayerInput",
+    "LmbEstimate",
+    "MssInput",
+    "OfficialLmbInput",
+    "PlanningAreasInput",
+    "PopulationInput",
     "TableInput",
+    "ZonesInput",
     "load_config",
     "read_config_dict",
 ]
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class LayerInput(_Model):
-    """A polygon layer: GeoJSON, GeoPackage or Shapefile (also zipped)."""
-
-    path: Path
-    layer: str | None = None
-    id: str
-    crs: str | None = Field(None, description="CRS to assume when the file declares none")
-    restore_leading_zeros: bool = Field(
-        False, description="pad ids that a numeric field stored without leading zeros"
-    )
-
-
-class PlanningAreasInput(LayerInput):
-    """Planungsräume (PLR) with their LOR hierarchy."""
-
-    generation: str = Field(description="LOR generation label, e.g. 'lor2021' or 'lor2006'")
-    name: str
-    bzr_id: str
-    bzr_name: str
-    pgr_id: str
-    pgr_name: str
-    bezirk: str
-    bezirk_name: str
-    coverage_tolerance_m2: float = Field(
-        1000.0, ge=0, description="gaps/overlaps between planning areas larger than this are errors"
-    )
-
-
-class PopulationInput(TableInput):
-    """Inhabitants per planning area (an extensive count)."""
-
-    column: str
-
-
-class MssInput(TableInput):
-    """Monitoring Soziale Stadtentwicklung, index table (Tabelle 1)."""
-
-    edition: int
-    status: str = Field(
-        description="column with the status class (hoch/mittel/niedrig/sehr niedrig)"
-    )
-    dynamic: str = Field(description="column with the dynamic class (positiv/stabil/negativ)")
-    note: str | None = Field(
-        None, description="column with the published remark (why a row carries no index)"
-    )
-    status_classes: list[str] = Field(
-        default_factory=lambda: ["hoch", "mittel", "niedrig", "sehr niedrig"],
-        description="the status classes a row may carry; anything else is refused",
-    )
-    dynamic_classes: list[str] = Field(
-        default_factory=lambda: ["positiv", "stabil", "negativ"],
-        description="the dynamic classes a row may carry; anything else is refused",
-    )
-
-
-class IndicatorInput(TableInput):
-    """One MSS index indicator per planning area, in percent (e.g. s4 child poverty)."""
-
-    column: str
-
-
-class OfficialLmbInput(TableInput):
-    """An official lmb table: per catchment, or per school with a school -> catchment key."""
-
-    share: str = Field(description="column with the lmb share in percent (0-100)")
-    catchment: str | None = Field(
-        None, description="per-school tables: column with the catchment id (ESB) of each school"
-    )
-    pupils: str | None = Field(
-        None, description="per-school tables: pupils per school, to weight the catchment mean"
-    )
-
-
-class LmbEstimate(_Model):
-    """Stand-in lmb share per catchment from MSS child poverty (s4); see docs/method.md."""
-
-    citywide_mean: Percent = Field(
-        gt=0,
-        le=100,
-        description="population-weighted citywide lmb share (%) the estimate is scaled to",
-    )
-
-
-class CatchmentsInput(LayerInput):
-    """Einschulungsbereiche (primary school catchments)."""
-
-    school_year: str
-    lmb_source: Literal["estimate", "official", "schools"] = Field(
-        "estimate", description="schools: the mean of the per-school values of `schools:`"
-    )
-    estimate: LmbEstimate | None = None
-    official: OfficialLmbInput | None = None
-
-    @model_validator(mode="after")
-    def _source_present(self) -> CatchmentsInput:
-        if self.lmb_source == "estimate" and self.estimate is None:
-            raise ValueError("lmb_source is 'estimate' but no 'estimate' section is given")
-        if self.lmb_source == "official" and self.official is None:
-            raise ValueError("lmb_source is 'official' but no 'official' table is given")
-        return self
-
-
-class ZonesInput(LayerInput):
-    """The geometry a table's ids refer to when it is not the target planning areas."""
-
-    population: PopulationInput | None = Field(
-        None, description="source-zone population, needed for population-weighted transfer"
-    )
-
-
-class AtlasInput(TableInput):
-    """The social atlas index per planning area (lower = more disadvantaged).
-
-    The table's own coverage is written ``min_table_coverage``: ``atlas.min_coverage`` once meant
-    what is now ``min_area_coverage`` and is refused in a configuration file (:data:`RENAMED`); by
-    field name it is accepted only from a validated model's dump (the sensitivity scenarios).
-    """
-
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-
-    column: str
-    label: str = Field(description="what the index is, shown in outputs")
-    zones: ZonesInput | None = Field(
-        None, description="source planning areas when the table is on another LOR generation"
-    )
-    population: PopulationInput | None = Field(
-        None,
-        description="inhabitants per planning area as the atlas criterion counts them: a PLR"
-        " without inhabitants here gets no transferred value, and quantiles_population weights by"
-        " them. Default: the edition's population (the atlas criterion then moves with the MSS"
-        " table)",
-    )
-    weight: Literal["area", "population"] = "population"
-    min_coverage: Fraction = Field(
-        0.9,
-        ge=0,
-        le=1,
-        alias="min_table_coverage",
-        description="share of the source zones the atlas table must give a value",
-    )
-    min_area_coverage: Fraction = Field(
-        0.5, gt=0, le=1, description="share of a target area's weight that must carry a value"
-    )
 
 
 class MssRule(_Model):
@@ -448,6 +309,52 @@ class Config(_Model):
                 )
         return self
 
+    def with_values(self, values: Mapping[str, Any]) -> Config:
+        """A copy with each dotted key set to its value, validated as the loader validates.
+
+        Parameters
+        ----------
+        values
+            Dotted key paths (list items by position) and their new values, e.g.
+            ``{"criteria.schools.lmb_threshold": 55, "delineation.groups.0.min_population":
+            2500}``.
+
+        Returns
+        -------
+        Config
+            A new configuration; this one is unchanged.
+
+        Raises
+        ------
+        ConfigError
+            A key that does not exist, or a value the loader would refuse, named by its key.
+
+        Examples
+        --------
+        >>> from quartiere import load_config
+        >>> config = load_config("config/criteria.yaml")  # doctest: +SKIP
+        >>> stricter = config.with_values({"criteria.schools.lmb_threshold": 60})  # doctest: +SKIP
+        """
+        data = self.model_dump()
+        for key, value in values.items():
+            node: Any = data
+            parts = key.split(".")
+            for part in parts[:-1]:
+                node = _child(node, part, key)
+            last = parts[-1]
+            if isinstance(node, list):
+                _child(node, last, key)
+                node[int(last)] = value
+            elif isinstance(node, dict):
+                node[last] = value  # an unknown key is refused by validation, with its name
+            else:
+                raise ConfigError(f"{key}: not a key of the configuration", self.source)
+        try:
+            return Config.model_validate(data)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            raise ConfigError(_describe(first, data), self.source) from None
+
     def input_paths(self) -> list[Path]:
         """Every input file this configuration reads, in a stable order."""
         paths = [
@@ -475,6 +382,15 @@ class Config(_Model):
                 paths.append(self.atlas.zones.population.path)
         paths.extend(table.path for _, table in self.indicators.tables())  # read by profiles
         return list(dict.fromkeys(paths))
+
+
+def _child(node: Any, part: str, key: str) -> Any:
+    """The item ``part`` of a dumped configuration node (a list by position), or ConfigError."""
+    if isinstance(node, dict) and part in node:
+        return node[part]
+    if isinstance(node, list) and part.isdigit() and int(part) < len(node):
+        return node[int(part)]
+    raise ConfigError(f"{key}: {part!r} is not a key of the configuration")
 
 
 def _resolve_paths(node: Any, base: Path) -> Any:
@@ -609,5 +525,4 @@ def load_config(path: str | Path) -> Config:
         more = exc.error_count() - 1
         suffix = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
         raise ConfigError(_describe(first, data) + suffix, files[-1]) from None
-    check_indicator_columns(config.indicators, config.source)
     return config

@@ -7,7 +7,7 @@ the edition's declaration, and a trend joins editions only where they declare th
 from __future__ import annotations
 
 import difflib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Literal, Protocol
 
@@ -224,10 +224,17 @@ class Indicators(_Model):
         return None
 
 
-def check_indicator_columns(indicators: Indicators, source: Path | None) -> None:
+HeaderReader = Callable[[IndicatorTable], list[str]]
+
+
+def check_indicator_columns(
+    indicators: Indicators, source: Path | None, read_header: HeaderReader
+) -> None:
     """Refuse an indicator declared on a column its table lacks, naming the file and column.
 
     A table that is not there is left to the loader (it reports a missing file as input error).
+    ``read_header`` reads a table's column names (:func:`quartiere.io.tables.read_header`): the
+    configuration reads no input file itself.
 
     Raises
     ------
@@ -235,8 +242,6 @@ def check_indicator_columns(indicators: Indicators, source: Path | None) -> None
         ``indicators.<table>.items.<n>.column: column 'x' is not in <file> ...``, against
         ``source`` (the configuration file that was loaded).
     """
-    from quartiere.io.tables import read_header
-
     for key, table in indicators.tables():
         if not Path(table.path).is_file():
             continue

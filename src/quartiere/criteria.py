@@ -19,8 +19,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from quartiere.config import AtlasCriterion, MssRule
+from quartiere.config import AtlasCriterion, Criteria, MssCriterion, MssRule, SchoolsCriterion
 from quartiere.errors import ConfigError
+from quartiere.harmonize import Harmonized, estimate_lmb
+from quartiere.inputs import Inputs, atlas_population
 from quartiere.model import CRITERIA
 from quartiere.rules import register_rule_name, unregister_rule_name
 
@@ -38,6 +40,11 @@ __all__ = [
     "REGISTERED",
     "extra_criteria",
     "register_criterion",
+    "evaluate_criteria",
+    "mss_part",
+    "schools_part",
+    "atlas_part",
+    "combine_criteria",
 ]
 
 #: A criterion beyond the built-in three: a function of the planning areas (indexed by plr_id,
@@ -169,37 +176,6 @@ def mss_attention(mss: pd.DataFrame, rules: Sequence[MssRule], plr_ids: pd.Index
     )
 
 
-def estimate_lmb(
-    child_poverty: pd.Series, citywide_child_poverty: float, citywide_mean: float
-) -> tuple[pd.Series, float]:
-    """Stand-in lmb share (%) per catchment from MSS child poverty (indicator s4).
-
-    lmb (SGB II, SGB XII, asylum seekers' benefits, Wohngeld, Kinderzuschlag) runs above s4 (SGB II
-    only), so the estimate scales s4 by one factor chosen such that the citywide population-weighted
-    mean equals ``citywide_mean`` (configured; press reports put it near one pupil in three), and
-    caps
-    the result at 100 %.
-
-    Parameters
-    ----------
-    child_poverty : Series
-        Population-weighted s4 (%) per catchment.
-    citywide_child_poverty : float
-        Population-weighted citywide s4 (%).
-    citywide_mean : float
-        Target citywide lmb share (%).
-
-    Returns
-    -------
-    (Series, float)
-        The estimated lmb share (%) per catchment, and the scaling factor used.
-    """
-    if not citywide_child_poverty > 0:
-        raise ValueError("citywide child poverty must be positive to calibrate the lmb estimate")
-    factor = citywide_mean / citywide_child_poverty
-    return (child_poverty * factor).clip(upper=100.0).rename("lmb_share"), factor
-
-
 def aggregate_school_lmb(schools: pd.DataFrame) -> pd.Series:
     """Official lmb per school -> per catchment: pupil-weighted mean when pupils are given.
 
@@ -249,20 +225,15 @@ def schools_criterion(
     known = ~np.isnan(share)
     flagged = known & (np.nan_to_num(share) >= lmb_threshold)
     area = overlaps["area_m2"].to_numpy()
-    sums = (
-        pd.DataFrame(
-            {
-                "target": overlaps["target"].to_numpy(),
-                "flagged": np.where(flagged, area, 0.0),
-                "known": np.where(known, area, 0.0),
-            }
-        )
-        .groupby("target")[["flagged", "known"]]
-        .sum()
-        .reindex(plr_area_m2.index, fill_value=0.0)
-    )
-    area_share = (sums["flagged"] / plr_area_m2).clip(upper=1.0)
-    coverage = (sums["known"] / plr_area_m2).clip(upper=1.0)
+    # Sums per PLR by position (an overlap with a PLR not listed counts nowhere).
+    target = plr_area_m2.index.get_indexer(pd.Index(overlaps["target"]))
+    keep = target >= 0
+    n = len(plr_area_m2)
+    flagged_m2 = np.bincount(target[keep], np.where(flagged, area, 0.0)[keep], minlength=n)
+    known_m2 = np.bincount(target[keep], np.where(known, area, 0.0)[keep], minlength=n)
+    plr_m2 = plr_area_m2.to_numpy(dtype=float)
+    area_share = pd.Series(np.minimum(flagged_m2 / plr_m2, 1.0), index=plr_area_m2.index)
+    coverage = pd.Series(np.minimum(known_m2 / plr_m2, 1.0), index=plr_area_m2.index)
     has_data = coverage >= min_coverage
     # A tolerance of 1e-9 keeps "exactly 50 %" at 50 % despite floating-point area sums.
     met = area_share >= min_area_share - 1e-9
@@ -282,15 +253,18 @@ def schools_by_location(
 
     ``school_plr`` is the PLR id each school stands in, ``school_flagged`` its 0/1 flag.
     """
-    frame = pd.DataFrame({"plr": school_plr, "flagged": school_flagged})
-    n = frame.groupby("plr").size().reindex(plr_ids, fill_value=0)
-    flagged = frame.groupby("plr")["flagged"].sum().reindex(plr_ids, fill_value=0)
+    where = plr_ids.get_indexer(pd.Index(school_plr))
+    keep = where >= 0  # a school outside the listed PLR counts nowhere
+    marks = pd.to_numeric(pd.Series(school_flagged)).fillna(0).to_numpy(dtype=np.int64)
+    n = np.bincount(where[keep], minlength=len(plr_ids))
+    flagged = np.bincount(where[keep], marks[keep], minlength=len(plr_ids)).astype(np.int64)
     return pd.DataFrame(
         {
             "n_schools": n.astype(int),
             "n_schools_flagged": flagged.astype(int),
-            "c_schools_location": _flag(flagged > 0),
-        }  # every column is indexed by plr_ids
+            "c_schools_location": _flag(pd.Series(flagged > 0, index=plr_ids)),
+        },
+        index=plr_ids,
     )
 
 
@@ -341,3 +315,76 @@ def count_criteria(flags: pd.DataFrame) -> pd.Series:
     """Number of criteria met (no-data counts as not met) per PLR, registered ones included."""
     names = [*CRITERIA, *(c for c in REGISTERED if c in flags.columns)]
     return flags[names].fillna(0).astype(int).sum(axis=1).rename("n_criteria")
+
+
+def mss_part(inputs: Inputs, rule: MssCriterion) -> pd.DataFrame:
+    """The MSS criterion per PLR: ``mss_status``, ``mss_dynamic``, ``c_mss``, ``mss_note``."""
+    plr_ids = inputs.planning_areas.index
+    mss = mss_attention(inputs.mss, rule.attention, plr_ids)
+    mss["mss_note"] = mss_notes(inputs.mss_unindexed, plr_ids)
+    return mss
+
+
+def schools_part(
+    planning_areas: pd.DataFrame, harmonized: Harmonized, rule: SchoolsCriterion
+) -> pd.DataFrame:
+    """The schools criterion per PLR, by catchment area or by school location (``rule.by``).
+
+    ``planning_areas`` needs ``plr_area_m2`` (m²), indexed by plr_id. Returns ``lmb_area_share``,
+    ``lmb_coverage``, ``c_schools`` and, with a school list, ``n_schools``, ``n_schools_flagged``.
+    """
+    schools = schools_criterion(
+        harmonized.catchment_overlaps,
+        harmonized.lmb_share,
+        planning_areas["plr_area_m2"],
+        lmb_threshold=rule.lmb_threshold,
+        min_area_share=rule.min_area_share,
+        min_coverage=rule.min_coverage,
+    )
+    if harmonized.schools is not None:
+        table = harmonized.schools.schools
+        located = schools_by_location(
+            table["plr_id"], harmonized.schools.flagged(rule.lmb_threshold), planning_areas.index
+        )
+        if rule.by == "school_location":
+            schools["c_schools"] = located["c_schools_location"]
+        schools = schools.join(located[["n_schools", "n_schools_flagged"]])
+    return schools
+
+
+def atlas_part(inputs: Inputs, harmonized: Harmonized, rule: AtlasCriterion) -> pd.DataFrame:
+    """The atlas criterion per PLR: ``atlas_value``, ``atlas_stratum``, ``c_atlas``."""
+    return atlas_strata(harmonized.atlas["value"], atlas_population(inputs), rule)
+
+
+def combine_criteria(
+    planning_areas: pd.DataFrame,
+    population: pd.Series,
+    parts: Sequence[pd.DataFrame],
+    extra: Mapping[str, Mapping[str, Any]],
+) -> pd.DataFrame:
+    """The built-in parts side by side, the ``criteria.extra`` flags and ``n_criteria``."""
+    flags = pd.concat(list(parts), axis=1)
+    if extra:
+        frame = planning_areas.drop(columns="plr_area_m2", errors="ignore")
+        flags = flags.join(extra_criteria(frame.join(population).join(flags), extra))
+    flags["n_criteria"] = count_criteria(flags)
+    return flags
+
+
+def evaluate_criteria(inputs: Inputs, harmonized: Harmonized, rules: Criteria) -> pd.DataFrame:
+    """Every criterion per PLR (the built-in three and ``criteria.extra``), with the values behind
+    each flag and ``n_criteria``; indexed by plr_id like ``inputs.planning_areas``.
+
+    The one composition of the criteria: the build calls it, and the robustness atlas calls its
+    parts (:func:`mss_part`, :func:`schools_part`, :func:`atlas_part`, :func:`combine_criteria`)
+    with the scenario's values (:mod:`quartiere.sensitivity.scenario`).
+    """
+    plr = inputs.planning_areas
+    areas = pd.DataFrame({"plr_area_m2": plr.geometry.area}, index=plr.index)
+    parts = [
+        mss_part(inputs, rules.mss),
+        schools_part(areas, harmonized, rules.schools),
+        atlas_part(inputs, harmonized, rules.atlas),
+    ]
+    return combine_criteria(plr, inputs.population, parts, rules.extra)

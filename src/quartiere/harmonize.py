@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Literal
 
 import geopandas as gpd
@@ -30,7 +31,14 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from quartiere.config import Config
+from quartiere.inputs import Inputs, atlas_population
+from quartiere.schools import SchoolInputs, SchoolsResult, assess
+
 __all__ = [
+    "Harmonized",
+    "harmonize",
+    "estimate_lmb",
     "overlay",
     "reverse",
     "weigh",
@@ -184,3 +192,128 @@ def transfer_intensive(
     value = sums["wv"] / sums["w_has"]
     coverage = (sums["w_has"] / sums["w_all"]).fillna(0.0)
     return pd.DataFrame({"value": value.where(coverage >= min_coverage), "coverage": coverage})
+
+
+def estimate_lmb(
+    child_poverty: pd.Series, citywide_child_poverty: float, citywide_mean: float
+) -> tuple[pd.Series, float]:
+    """Stand-in lmb share (%) per catchment from MSS child poverty (indicator s4).
+
+    lmb (SGB II, SGB XII, asylum seekers' benefits, Wohngeld, Kinderzuschlag) runs above s4 (SGB II
+    only), so the estimate scales s4 by one factor chosen such that the citywide population-weighted
+    mean equals ``citywide_mean`` (configured; press reports put it near one pupil in three), and
+    caps
+    the result at 100 %.
+
+    Parameters
+    ----------
+    child_poverty : Series
+        Population-weighted s4 (%) per catchment.
+    citywide_child_poverty : float
+        Population-weighted citywide s4 (%).
+    citywide_mean : float
+        Target citywide lmb share (%).
+
+    Returns
+    -------
+    (Series, float)
+        The estimated lmb share (%) per catchment, and the scaling factor used.
+    """
+    if not citywide_child_poverty > 0:
+        raise ValueError("citywide child poverty must be positive to calibrate the lmb estimate")
+    factor = citywide_mean / citywide_child_poverty
+    return (child_poverty * factor).clip(upper=100.0).rename("lmb_share"), factor
+
+
+@dataclass
+class Harmonized:
+    """Inputs moved onto the target planning areas, with the overlap weights kept for audit."""
+
+    lmb_share: pd.Series  # per catchment, %
+    lmb_source: str  # "official" or "estimate"
+    lmb_factor: float | None  # estimate: s4 -> lmb scaling factor
+    catchment_child_poverty: pd.Series | None  # estimate: population-weighted s4 per catchment, %
+    catchment_overlaps: pd.DataFrame  # catchment (source) x PLR (target), area weights
+    atlas: pd.DataFrame  # per PLR: value, coverage
+    atlas_overlaps: pd.DataFrame | None  # source PLR x target PLR (when transferred)
+    schools: SchoolsResult | None = None  # per-school values (config ``schools:``)
+
+
+def harmonize(inputs: Inputs, config: Config) -> Harmonized:
+    """Transfer catchment lmb shares and the atlas index onto the planning areas (the Berlin zone
+    transfer: catchments -> planning areas, LOR 2006 atlas -> LOR 2021)."""
+    plr = inputs.planning_areas
+    catchments = inputs.catchments
+    # One intersection serves both directions: catchments -> PLR (by area) and PLR -> catchments.
+    overlaps = weigh(overlay(catchments.geometry, plr.geometry), "area")
+
+    factor = None
+    child_poverty = None
+    schools = None
+    if inputs.schools is not None and config.schools is not None:
+        schools = assess(
+            SchoolInputs(
+                spec=config.schools,
+                schools=inputs.schools,
+                planning_areas=plr,
+                catchments=catchments,
+                child_poverty=inputs.child_poverty,
+                population=inputs.population,
+                extra=inputs.schools.extra,
+            )
+        )
+    if config.catchments.lmb_source == "schools":
+        assert schools is not None
+        lmb, source = schools.catchment_lmb, schools.lmb_source
+    elif inputs.official_lmb is not None:
+        lmb = inputs.official_lmb.reindex(catchments.index)
+        source = "official"
+    else:
+        assert config.catchments.estimate is not None
+        # PLR -> catchment: s4 is a share of a PLR's children, so weigh each overlap by the PLR's
+        # inhabitants in it (population spread evenly over the PLR's area).
+        s4 = inputs.child_poverty.reindex(plr.index)
+        has = s4.notna() & inputs.population.notna()
+        pop = inputs.population.where(has)
+        to_catchments = weigh(reverse(overlaps), "population", source_population=pop)
+        child_poverty = transfer_intensive(to_catchments, s4, catchments.index)["value"]
+        citywide = float(np.average(s4[has], weights=pop[has]))
+        lmb, factor = estimate_lmb(
+            child_poverty, citywide, config.catchments.estimate.citywide_mean
+        )
+        source = "estimate"
+
+    atlas_overlaps = None
+    if inputs.atlas_zones is None:
+        atlas = pd.DataFrame(
+            {
+                "value": inputs.atlas.reindex(plr.index),
+                "coverage": inputs.atlas.reindex(plr.index).notna().astype(float),
+            }
+        )
+    else:
+        atlas_overlaps = overlay_weights(
+            inputs.atlas_zones.geometry,
+            plr.geometry,
+            weight=config.atlas.weight,
+            source_population=inputs.atlas_zone_population,
+        )
+        atlas = transfer_intensive(
+            atlas_overlaps, inputs.atlas, plr.index, min_coverage=config.atlas.min_area_coverage
+        )
+        # A planning area without inhabitants on record has no social index of its own: a
+        # transferred value would only describe its neighbours, and would skew the strata.
+        # Counted with the atlas's own inhabitants (``atlas.population``), so that a new MSS
+        # table does not move the atlas criterion while the atlas itself is unchanged.
+        uninhabited = ~(atlas_population(inputs).reindex(plr.index) > 0)
+        atlas.loc[uninhabited.to_numpy(), "value"] = np.nan
+    return Harmonized(
+        lmb_share=lmb.rename("lmb_share"),
+        lmb_source=source,
+        lmb_factor=factor,
+        catchment_child_poverty=child_poverty,
+        catchment_overlaps=overlaps,
+        atlas=atlas,
+        atlas_overlaps=atlas_overlaps,
+        schools=schools,
+    )

@@ -23,9 +23,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from quartiere.compare.build import Baseline, Build
 from quartiere.config import Config
 from quartiere.editions import EditionRef, earlier_editions
+from quartiere.io.gdal import reading
+from quartiere.record import Baseline, Build
 
 __all__ = ["BUILD_NAME", "HISTORY_DIR", "baseline_for", "edition_build"]
 
@@ -43,7 +44,8 @@ def _recorded(path: Path, keys: tuple[str, ...]) -> dict[str, str]:
     import pyogrio
 
     try:
-        table = pyogrio.read_dataframe(path, layer="build_info")
+        with reading():
+            table = pyogrio.read_dataframe(path, layer="build_info")
     except Exception:  # not a GeoPackage, or no build_info layer: not a build of anything
         return {}
     info = dict(zip(table["key"].astype(str), table["value"].astype(str), strict=True))

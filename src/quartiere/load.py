@@ -11,50 +11,27 @@ collected as notes, shown by the CLI and written to ``build_info``.
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 
 import geopandas as gpd
 import pandas as pd
 
+from quartiere.columns import column_label
 from quartiere.config import Config, MssInput, OfficialLmbInput, TableInput
+from quartiere.config_indicators import check_indicator_columns
 from quartiere.coverage import Coverage, require_coverage, table_coverage
 from quartiere.errors import InputError
-from quartiere.io.header import column_label
+from quartiere.inputs import Inputs
 from quartiere.io.layers import LayerReport, check_coverage, read_layer
-from quartiere.io.tables import read_table
+from quartiere.io.tables import read_header, read_table
+from quartiere.load_schools import load_extra, load_schools
 from quartiere.schools.link import link_schools
-from quartiere.schools.load import SchoolList, load_extra, load_schools
+from quartiere.schools.school_list import SchoolList
 from quartiere.units import check_percent_column
 
 __all__ = ["Inputs", "load_inputs", "PLR_ID"]
 
 PLR_ID = r"\d{8}"
 ESB_ID = r"\d{4}"
-
-
-@dataclass
-class Inputs:
-    """Everything a build reads, validated; geometry in the target CRS (EPSG:25833, metres)."""
-
-    planning_areas: gpd.GeoDataFrame
-    population: pd.Series
-    mss: pd.DataFrame
-    child_poverty: pd.Series
-    catchments: gpd.GeoDataFrame
-    official_lmb: pd.Series | None
-    atlas: pd.Series
-    atlas_zones: gpd.GeoDataFrame | None
-    atlas_zone_population: pd.Series | None
-    # inhabitants per PLR as the atlas criterion counts them (config ``atlas.population``, else
-    # the edition's population): which PLR have an index of their own, quantile weights
-    atlas_population: pd.Series | None = None
-    notes: list[str] = field(default_factory=list)
-    coverage: list[Coverage] = field(default_factory=list)
-    schools: SchoolList | None = None  # the per-school list (config ``schools:``)
-    #: PLR the MSS table lists without an index (empty class cells), with the table's remark
-    #: (``mss.note``) or <NA> where it gives none; they are absent from ``mss``, like PLR the
-    #: table leaves out, and so no data
-    mss_unindexed: pd.Series = field(default_factory=lambda: pd.Series(dtype="string"))
 
 
 def _match_ids(
@@ -114,6 +91,8 @@ def load_planning_areas(config: Config) -> tuple[gpd.GeoDataFrame, LayerReport]:
 
 def load_inputs(config: Config) -> Inputs:
     """Read and validate every input of ``config``."""
+    # Before any layer: a declared indicator column its table lacks is a configuration error.
+    check_indicator_columns(config.indicators, config.source, read_header)
     notes: list[str] = []
     # The polygon layers are the slow part of loading; GDAL and GEOS release the GIL, so read them
     # side by side. Errors surface in a fixed order: planning areas, catchments, atlas zones.

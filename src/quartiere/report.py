@@ -21,7 +21,7 @@ from typing import Any
 from quartiere.errors import QuartiereError
 from quartiere.io.atomic import staging
 
-__all__ = ["MapProcess", "draw_map", "staging"]
+__all__ = ["InProcessDrawer", "MapProcess", "draw_map", "staging"]
 
 
 def draw_map(png: Path, payload: dict[str, Any]) -> None:
@@ -68,6 +68,29 @@ def _serve(conn: Connection) -> None:
     except BaseException as exc:  # noqa: BLE001 - reported to the parent as one line
         with suppress(OSError):
             conn.send(f"{type(exc).__name__}: {exc}")
+
+
+class InProcessDrawer:
+    """Draws the map in the calling process, when the build waits for it: what a build called
+    from Python uses (it starts no process and no thread). Same methods as :class:`MapProcess`."""
+
+    def __init__(self) -> None:
+        self._job: tuple[Path, dict[str, Any]] | None = None
+
+    def draw(self, png: Path, payload: dict[str, Any]) -> None:
+        self._job = (png, payload)
+
+    def wait(self) -> None:
+        """Draw the map now; raise one line when it could not be drawn."""
+        job, self._job = self._job, None
+        if job is not None:
+            try:
+                draw_map(*job)
+            except Exception as exc:  # noqa: BLE001
+                raise QuartiereError(f"map not drawn: {type(exc).__name__}: {exc}") from None
+
+    def close(self, kill: bool = False) -> None:
+        self._job = None
 
 
 class MapProcess:

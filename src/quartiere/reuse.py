@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from quartiere.io.gdal import reading
+
 __all__ = ["build_is_current"]
 
 
@@ -27,7 +29,8 @@ def build_is_current(config_path: Path, out: Path, previous: Path | None = None)
     if not (out.parent / "summary.md").is_file():
         return False
     try:
-        table = pyogrio.read_dataframe(out, layer="build_info")
+        with reading():
+            table = pyogrio.read_dataframe(out, layer="build_info")
         info = dict(zip(table["key"].astype(str), table["value"].astype(str), strict=True))
     except Exception:  # noqa: BLE001 - unreadable: rebuild
         return False

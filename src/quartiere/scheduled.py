@@ -19,7 +19,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from quartiere.compare.build import Baseline
+from quartiere.record import Baseline
 
 __all__ = ["update"]
 

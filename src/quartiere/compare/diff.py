@@ -53,10 +53,10 @@ import shapely
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from quartiere.compare.build import Build
 from quartiere.compare.matching import CRS, area_links, in_comparison_crs
 from quartiere.criteria import CRITERIA
 from quartiere.provenance import CutChange, cut_changes
+from quartiere.record import Build
 
 _KIND_ORDER = ("persisted", "split", "merged", "regrouped", "appeared", "vanished")
 

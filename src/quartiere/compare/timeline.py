@@ -13,9 +13,9 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from quartiere.compare.build import Build
 from quartiere.compare.diff import BuildDiff, DiffOptions
 from quartiere.compare.matching import CRS, area_links, in_comparison_crs
+from quartiere.record import Build
 
 
 @dataclass

@@ -14,7 +14,7 @@ The stage is a chain of pure, vectorised phases over a contiguity graph of the p
 Their outcome is one :class:`Clustering` value (:func:`cluster`, cheap: no geometry, no text).
 Functions of it: numbers and names (:mod:`~quartiere.delineate.numbering`), each area's polygon as
 the coverage-aware union of its members (:mod:`~quartiere.delineate.dissolve`) and a one-sentence
-decision per PLR (:mod:`quartiere.present.decisions`, in the configured language, worded again
+decision per PLR (:mod:`quartiere.delineate.decisions`, in the configured language, worded again
 when :func:`quartiere.compare.numbering.renumber` hands out the final numbers). :func:`delineate`
 composes them.
 
@@ -99,7 +99,7 @@ class DelineationResult:
     def decisions(self, hr_id: np.ndarray) -> np.ndarray:
         """The decision sentence per planning area (in the order of :attr:`members`), naming
         each area by ``hr_id`` (per PLR): a renumbered build words its sentences with this."""
-        from quartiere.present.decisions import decisions  # the words; the stage decides
+        from quartiere.delineate.decisions import decisions  # the words; the stage decides
 
         if self.clustering is None or self.rules is None or self.plr_ids is None:
             raise ValueError("this result has no clustering to word decisions from")

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import geopandas as gpd
 
-from quartiere.compare.build import Baseline, Build
 from quartiere.errors import InputError
+from quartiere.io.gdal import reading
+from quartiere.record import Baseline, Build
 
 __all__ = ["previous_record", "read_build", "sha256"]
 
@@ -38,7 +39,8 @@ def read_build(path: Path, label: str | None = None) -> Build:
     layers = {}
     for layer in ("handlungsraeume", "planungsraeume", "build_info"):
         try:
-            layers[layer] = gpd.read_file(path, layer=layer, engine="pyogrio")
+            with reading():
+                layers[layer] = gpd.read_file(path, layer=layer, engine="pyogrio")
         except Exception as exc:  # pyogrio raises DataSourceError / DataLayerError
             raise InputError(
                 f"cannot read layer {layer!r} ({exc}); is this a quartiere build?", path
@@ -78,7 +80,7 @@ def previous_record(previous: Path | Baseline) -> dict[str, str]:
     Parameters
     ----------
     previous
-        A build file (``--previous``, ``--seed``) or a :class:`~quartiere.compare.build.Baseline`.
+        A build file (``--previous``, ``--seed``) or a :class:`~quartiere.record.Baseline`.
 
     Returns
     -------

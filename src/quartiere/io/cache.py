@@ -154,12 +154,16 @@ class Cache:
         return value
 
 
-def default_cache() -> Cache | None:
-    """The cache named by ``QUARTIERE_CACHE`` (``off``: none), else ``data/processed/.cache``."""
+def default_cache(directory: Path | None = None) -> Cache | None:
+    """The cache named by ``QUARTIERE_CACHE`` (``off``: none), else ``directory/.cache`` (beside
+    the output: ``data/processed/.cache`` for the default build); without ``directory``, none.
+    Never relative to the working directory."""
     setting = os.environ.get("QUARTIERE_CACHE", "")
     if setting.lower() in ("off", "0", "no", "false"):
         return None
-    return Cache(Path(setting) if setting else DEFAULT_DIR)
+    if setting:
+        return Cache(Path(setting))
+    return Cache(Path(directory).resolve() / DEFAULT_DIR.name) if directory is not None else None
 
 
 def cached(kind: str, files: list[Path], parts: Any, make: Callable[[], T]) -> T:

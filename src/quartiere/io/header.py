@@ -22,9 +22,8 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from openpyxl.utils import column_index_from_string, get_column_letter
-
-from quartiere.config import TableInput
+from quartiere.columns import column_label, column_letter, letter_ref, normalise
+from quartiere.config_tables import TableInput
 from quartiere.errors import InputError
 
 __all__ = [
@@ -47,37 +46,10 @@ Record = tuple[int, list[object]]
 #: a merged range of cells: (first row, first column, last row, last column), all 1-based
 Merge = tuple[int, int, int, int]
 
-_LETTER_REF = re.compile(r"column\s+([A-Za-z]{1,3})", re.IGNORECASE)
 _MAX_HEADER_ROWS = 3
 _HEADER_SEARCH_ROWS = 30
 _LISTED_WIDTH = 40
 _MAX_LISTED = 25
-
-
-def normalise(text: str) -> str:
-    """``text`` stripped, with every run of whitespace (blanks, tabs, line breaks) one blank."""
-    return " ".join(text.split())
-
-
-def letter_ref(name: str) -> int | None:
-    """The 0-based column a ``column E`` reference names, or None for a header text.
-
-    >>> letter_ref("column E"), letter_ref("Column aa"), letter_ref("E")
-    (4, 26, None)
-    """
-    match = _LETTER_REF.fullmatch(name.strip())
-    return column_index_from_string(match.group(1).upper()) - 1 if match else None
-
-
-def column_letter(index: int) -> str:
-    """The spreadsheet letter of a 0-based column: 0 -> ``A``, 26 -> ``AA``."""
-    return str(get_column_letter(index + 1))
-
-
-def column_label(name: str) -> str:
-    """``column 'inhabitants'`` for a header text, ``column E`` for a column named by letter."""
-    ref = letter_ref(name)
-    return f"column {name!r}" if ref is None else f"column {column_letter(ref)}"
 
 
 def rows_setting(first: int, count: int) -> str:

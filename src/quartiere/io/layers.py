@@ -24,6 +24,7 @@ from pyproj.exceptions import CRSError
 
 from quartiere.config import LayerInput
 from quartiere.errors import InputError
+from quartiere.io.gdal import reading
 from quartiere.io.tables import _cell_text, suggest_column, validate_ids
 
 __all__ = ["LayerReport", "read_layer", "check_coverage", "find_coverage_problems"]
@@ -111,7 +112,8 @@ def read_layer(
         layer = _choose_layer(source, path, layer)
     where = f"layer {layer!r}" if layer else None
     try:
-        frame = pyogrio.read_dataframe(source, layer=layer)
+        with reading():
+            frame = pyogrio.read_dataframe(source, layer=layer)
     except pyogrio.errors.DataLayerError as exc:
         raise InputError(f"cannot be read as a polygon layer: {_first_line(exc)}", path) from None
     except Exception as exc:  # DataSourceError; GDAL errors vary by driver
@@ -301,7 +303,8 @@ def _gdal_source(path: Path, layer: str | None) -> tuple[str, str | None]:
 
 def _choose_layer(source: str, path: Path, layer: str | None) -> str | None:
     try:
-        layers = [str(name) for name, _ in pyogrio.list_layers(source)]
+        with reading():
+            layers = [str(name) for name, _ in pyogrio.list_layers(source)]
     except Exception as exc:  # pyogrio raises DataSourceError, GDAL errors vary by driver
         raise InputError(
             f"cannot be read as GeoJSON, GeoPackage or Shapefile: {_first_line(exc)}", path

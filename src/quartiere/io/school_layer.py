@@ -13,7 +13,7 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
-from quartiere.schools.load import flag_column
+from quartiere.schools.school_list import flag_column
 
 __all__ = ["POINT_LAYERS", "school_docs", "school_layer"]
 

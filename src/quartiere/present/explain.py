@@ -9,13 +9,13 @@ from typing import Any
 
 import pandas as pd
 
+from quartiere.columns import column_label
 from quartiere.criteria import MSS_NOT_INDEXED, mss_notes
 from quartiere.errors import InputError
 from quartiere.i18n import Messages
-from quartiere.io.header import column_label
-from quartiere.pipeline import BuildResult
 from quartiere.present.explain_schools import school_lines
 from quartiere.provenance import atlas_cut, cut_changes, cut_record, input_years
+from quartiere.result import BuildResult
 
 __all__ = ["explain"]
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from quartiere.pipeline import BuildResult
-from quartiere.schools.load import flag_column
+from quartiere.result import BuildResult
+from quartiere.schools.school_list import flag_column
 
 __all__ = ["school_lines"]
 

@@ -85,7 +85,7 @@ class CalibrationChart:
 
     @classmethod
     def of(cls, result: SchoolsResult, spec: SchoolsInput, threshold: float) -> CalibrationChart:
-        from quartiere.schools.load import flag_column
+        from quartiere.schools.school_list import flag_column
 
         table = result.schools.dropna(subset=["lmb_share"])
         table = table.sort_values("lmb_share", ascending=False)

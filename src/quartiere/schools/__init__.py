@@ -17,8 +17,8 @@ from quartiere.config_schools import SchoolFlag, SchoolsInput
 from quartiere.errors import ConfigError
 from quartiere.schools.calibrate import Anchor, Calibration, quantile_calibration
 from quartiere.schools.link import Note, catchment_shares, link_schools
-from quartiere.schools.load import SchoolList, flag_column
 from quartiere.schools.rank import kernel_mean, ranking_score
+from quartiere.schools.school_list import SchoolList, flag_column
 from quartiere.schools.validate import Metrics, by_group, metrics, out_of_fold
 
 __all__ = [

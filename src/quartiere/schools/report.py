@@ -9,7 +9,7 @@ from __future__ import annotations
 from quartiere.config_schools import SchoolsInput
 from quartiere.i18n import Messages
 from quartiere.schools import SchoolsResult
-from quartiere.schools.load import flag_column
+from quartiere.schools.school_list import flag_column
 
 __all__ = ["schools_text"]
 

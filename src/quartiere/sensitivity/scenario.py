@@ -12,17 +12,20 @@ arrays (per PLR: in an area, seed, cluster label; per scenario: number of areas,
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 
 from quartiere.config import Config
 from quartiere.contiguity import Contiguity, build_contiguity
-from quartiere.criteria import atlas_strata, mss_attention
+from quartiere.criteria import atlas_part, combine_criteria, mss_part, schools_part
 from quartiere.delineate import clustering
 from quartiere.delineate.clustering import Territory
+from quartiere.harmonize import Harmonized, estimate_lmb, harmonize
+from quartiere.inputs import Inputs
 
 __all__ = ["Context", "ScenarioResult", "prepare_context", "evaluate_scenario", "evaluate_batch"]
 
@@ -43,14 +46,15 @@ class Context:
     config: Config
     plr_index: pd.Index
     population: pd.Series  # inhabitants per PLR (NaN unknown)
-    atlas_population: pd.Series  # inhabitants as the atlas criterion counts them (its quantiles)
     plr_area_m2: pd.Series
-    mss: pd.DataFrame
-    catchment_overlaps: pd.DataFrame
+    #: the base build's inputs, without geometry unless a registered criterion may read it
+    inputs: Inputs
+    #: the base build's zone transfer (overlaps, lmb shares, atlas values, the school ranking)
+    harmonized: Harmonized
+    planning_areas: pd.DataFrame  # ``plr_area_m2`` per PLR: what the schools criterion reads
     lmb_share: pd.Series  # the base build's lmb share per catchment
     child_poverty: pd.Series | None  # estimate: s4 per catchment
     citywide_child_poverty: float | None
-    atlas_values: pd.Series
     units: dict[str, np.ndarray]  # border -> unit per PLR
     district: np.ndarray  # district code per PLR
     graphs: dict[str, Contiguity]  # "rook" / "queen"
@@ -65,7 +69,6 @@ class Context:
 def prepare_context(config: Config, inputs: Any = None, harmonized: Any = None) -> Context:
     """Load the inputs, transfer zones and build both contiguity graphs, once."""
     from quartiere.load import load_inputs
-    from quartiere.pipeline import harmonize
 
     inputs = load_inputs(config) if inputs is None else inputs
     harmonized = harmonize(inputs, config) if harmonized is None else harmonized
@@ -82,20 +85,25 @@ def prepare_context(config: Config, inputs: Any = None, harmonized: Any = None) 
     if harmonized.lmb_factor is not None:
         assert config.catchments.estimate is not None
         citywide = config.catchments.estimate.citywide_mean / harmonized.lmb_factor
+    slim = inputs
+    if not config.criteria.extra:  # only a registered criterion may read geometry: ship none
+        slim = replace(
+            inputs,
+            planning_areas=gpd.GeoDataFrame(plr.drop(columns=plr.geometry.name)),
+            catchments=inputs.catchments.iloc[:0],
+            atlas_zones=None,
+        )
     return Context(
         config=config,
         plr_index=plr.index,
         population=inputs.population.reindex(plr.index),
-        atlas_population=(
-            inputs.population if inputs.atlas_population is None else inputs.atlas_population
-        ).reindex(plr.index),
         plr_area_m2=plr.geometry.area,
-        mss=inputs.mss,
-        catchment_overlaps=harmonized.catchment_overlaps,
+        inputs=slim,
+        harmonized=replace(harmonized, atlas_overlaps=None),
+        planning_areas=pd.DataFrame({"plr_area_m2": plr.geometry.area}, index=plr.index),
         lmb_share=harmonized.lmb_share,
         child_poverty=harmonized.catchment_child_poverty,
         citywide_child_poverty=citywide,
-        atlas_values=harmonized.atlas["value"],
         units=units,
         district=plr["bezirk"].astype(str).to_numpy(dtype=object),
         graphs=graphs,
@@ -111,28 +119,10 @@ def _cached(ctx: Context, key: Any, make: Any) -> Any:
         return value
 
 
-def _schools_arrays(ctx: Context) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Catchment position, PLR position and area of each overlap, and each PLR's area."""
-
-    def make() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        overlaps = ctx.catchment_overlaps
-        catchments = pd.Index(ctx.lmb_share.index)
-        source = catchments.get_indexer(pd.Index(overlaps["source"]))
-        target = ctx.plr_index.get_indexer(pd.Index(overlaps["target"]))
-        keep = target >= 0
-        return (
-            source[keep],
-            target[keep],
-            overlaps["area_m2"].to_numpy(dtype=float)[keep],
-            ctx.plr_area_m2.to_numpy(dtype=float),
-        )
-
-    return _cached(ctx, "schools", make)
-
-
-def _school_lmb(ctx: Context, config: Config) -> np.ndarray:
-    """lmb per catchment from the base ranking, recalibrated to the scenario's anchors (cached
-    per anchor set: the quantile mapping and the catchment means, as in the build)."""
+def _school_ranking(ctx: Context, config: Config) -> Any:
+    """The base ranking's per-school lmb, recalibrated to the scenario's anchors (cached per
+    anchor set), as a :class:`~quartiere.schools.SchoolsResult` with its catchment means: what
+    :func:`quartiere.schools.assess` gives the build for these anchors."""
     from quartiere.schools import anchors_of
     from quartiere.schools.calibrate import quantile_calibration
     from quartiere.schools.link import catchment_shares
@@ -141,69 +131,59 @@ def _school_lmb(ctx: Context, config: Config) -> np.ndarray:
     assert spec is not None and spec.estimate is not None
     estimate = spec.estimate
 
-    def make() -> np.ndarray:
+    def make() -> Any:
         table = ctx.schools.schools
         calibration = quantile_calibration(
             table["score"], anchors_of(spec, table), estimate.top_share, estimate.bottom_share
         )
         shares = catchment_shares(calibration.shares, table["esb_id"], ctx.lmb_share.index)
-        return shares.to_numpy(dtype=float)
+        return replace(
+            ctx.schools,
+            schools=table.assign(lmb_share=calibration.shares),
+            catchment_lmb=shares,
+        )
 
     key = ("school_lmb", repr(estimate.anchors), estimate.top_share, estimate.bottom_share)
-    return _cached(ctx, key, make)  # type: ignore[no-any-return]
+    return _cached(ctx, key, make)
 
 
-def criteria_flags(ctx: Context, config: Config) -> dict[str, np.ndarray]:
-    """c_mss, c_schools, c_atlas (1.0 met, 0.0 not met or no data) and n_criteria per PLR.
-
-    MSS and atlas flags come from :mod:`quartiere.criteria` (cached per rule); the schools flag is
-    :func:`quartiere.criteria.schools_criterion` on arrays (the test suite checks they agree).
-    """
-    rules = config.criteria
-
-    def as_array(flag: pd.Series) -> np.ndarray:
-        return pd.to_numeric(flag).astype("Float64").fillna(0).to_numpy(float)
-
-    mss = _cached(
-        ctx,
-        ("mss", repr(rules.mss.attention)),
-        lambda: as_array(mss_attention(ctx.mss, rules.mss.attention, ctx.plr_index)["c_mss"]),
-    )
-    atlas = _cached(
-        ctx,
-        ("atlas", repr(rules.atlas)),
-        lambda: as_array(
-            atlas_strata(ctx.atlas_values, ctx.atlas_population, rules.atlas)["c_atlas"]
-        ),
-    )
-    lmb = _cached(ctx, "lmb", lambda: ctx.lmb_share.to_numpy(dtype=float))
+def scenario_harmonized(ctx: Context, config: Config) -> Harmonized:
+    """The zone transfer under the scenario's values: the lmb estimate's mean or the school
+    ranking's anchors change the lmb shares; everything else is the base build's."""
+    harmonized = ctx.harmonized
     if ctx.child_poverty is not None and config.catchments.estimate is not None:
         assert ctx.citywide_child_poverty is not None
-        # quartiere.criteria.estimate_lmb on arrays: one scaling factor, capped at 100 %
-        child_poverty = _cached(
-            ctx,
-            "child_poverty",
-            lambda: ctx.child_poverty.reindex(ctx.lmb_share.index).to_numpy(dtype=float),
+        lmb, _ = estimate_lmb(
+            ctx.child_poverty, ctx.citywide_child_poverty, config.catchments.estimate.citywide_mean
         )
-        factor = config.catchments.estimate.citywide_mean / ctx.citywide_child_poverty
-        lmb = np.minimum(child_poverty * factor, 100.0)
+        return replace(harmonized, lmb_share=lmb)
     if ctx.schools is not None and ctx.schools.lmb_source == "estimate" and config.schools:
-        lmb = _school_lmb(ctx, config)
-    source, target, area, plr_area = _schools_arrays(ctx)
-    share = lmb[source]
-    known = ~np.isnan(share)
-    flagged = known & (np.nan_to_num(share) >= rules.schools.lmb_threshold)
-    n = ctx.n
-    area_share = np.minimum(np.bincount(target, np.where(flagged, area, 0.0), n) / plr_area, 1.0)
-    coverage = np.minimum(np.bincount(target, np.where(known, area, 0.0), n) / plr_area, 1.0)
-    has_data = coverage >= rules.schools.min_coverage
-    schools = (has_data & (area_share >= rules.schools.min_area_share - 1e-9)).astype(float)
-    return {
-        "c_mss": mss,
-        "c_schools": schools,
-        "c_atlas": atlas,
-        "n_criteria": mss + schools + atlas,
-    }
+        ranking = _school_ranking(ctx, config)
+        if config.catchments.lmb_source != "schools":  # the ranking counts by school location only
+            return replace(harmonized, schools=ranking)
+        lmb = ranking.catchment_lmb.rename("lmb_share")
+        return replace(harmonized, schools=ranking, lmb_share=lmb)
+    return harmonized
+
+
+def criteria_flags(ctx: Context, config: Config) -> pd.DataFrame:
+    """Every criterion per PLR under the scenario's values, and ``n_criteria``.
+
+    The build's own functions (:func:`quartiere.criteria.evaluate_criteria` is their
+    composition): the MSS and atlas parts cached per rule, the schools part on the scenario's
+    lmb shares (by catchment area or by school location), the registered criteria of
+    ``criteria.extra`` and the count.
+    """
+    rules = config.criteria
+    harmonized = scenario_harmonized(ctx, config)
+    mss = _cached(ctx, ("mss", repr(rules.mss.attention)), lambda: mss_part(ctx.inputs, rules.mss))
+    atlas = _cached(
+        ctx, ("atlas", repr(rules.atlas)), lambda: atlas_part(ctx.inputs, harmonized, rules.atlas)
+    )
+    schools = schools_part(ctx.planning_areas, harmonized, rules.schools)
+    return combine_criteria(
+        ctx.inputs.planning_areas, ctx.inputs.population, [mss, schools, atlas], rules.extra
+    )
 
 
 def territory(ctx: Context) -> Territory:
@@ -220,7 +200,7 @@ def territory(ctx: Context) -> Territory:
     )
 
 
-def cluster(ctx: Context, flags: dict[str, np.ndarray], config: Config) -> ScenarioResult:
+def cluster(ctx: Context, flags: pd.DataFrame, config: Config) -> ScenarioResult:
     """The delineation's clustering (:func:`quartiere.delineate.cluster`) as compact arrays."""
     rules = config.delineation
     result = clustering.cluster(flags, rules, ctx.graphs[rules.contiguity], territory(ctx))

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from quartiere.harmonize import overlay
-from quartiere.present.profile_data import Build
+from quartiere.profiles.data import Build
 from quartiere.site.geometry import (
     compact_collection,
     dissolve_web,
@@ -215,7 +215,7 @@ def edition_content(build: Build, store: GeometryStore) -> dict[str, Any]:
     Parameters
     ----------
     build
-        The layers of the build (:func:`quartiere.present.profile_data.read_build_layers`).
+        The layers of the build (:func:`quartiere.profiles.data.read_build_layers`).
     store
         Where the geometry collections go (shared between editions).
 

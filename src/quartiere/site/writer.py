@@ -29,7 +29,7 @@ from quartiere import __version__
 from quartiere.errors import ConfigError, InputError, QuartiereError
 from quartiere.i18n import MESSAGES, Messages
 from quartiere.present.cartography import CRITERIA_COLOURS
-from quartiere.present.profile_data import Build, read_build_layers
+from quartiere.profiles.data import Build, read_build_layers
 from quartiere.site.content import GeometryStore, edition_content, robustness_content
 from quartiere.site.geometry import dumps
 

@@ -20,6 +20,7 @@ from quartiere.criteria import mss_attention
 from quartiere.errors import ConfigError, InputError
 from quartiere.harmonize import overlay, transfer_intensive, weigh
 from quartiere.io.cache import cached
+from quartiere.io.gdal import reading
 from quartiere.io.layers import read_layer
 from quartiere.io.tables import read_table
 
@@ -85,15 +86,20 @@ def read_build_layers(path: Path) -> Build:
     import pyogrio
 
     try:
-        names = {str(row[0]) for row in pyogrio.list_layers(path)}
+        with reading():
+            names = {str(row[0]) for row in pyogrio.list_layers(path)}
     except Exception:  # pyogrio's DataSourceError: not a file GDAL can open
         raise InputError("not a GeoPackage; is this a quartiere build?", path) from None
     needed = ("handlungsraeume", "planungsraeume", "einschulungsbereiche", "build_info")
     missing = [n for n in needed if n not in names]
     if missing:
         raise InputError(f"lacks layer(s) {', '.join(missing)}; is this a quartiere build?", path)
-    layers = {n: gpd.read_file(path, layer=n, engine="pyogrio") for n in needed}
-    schools = gpd.read_file(path, layer="schulen", engine="pyogrio") if "schulen" in names else None
+    with reading():
+        layers = {n: gpd.read_file(path, layer=n, engine="pyogrio") for n in needed}
+    with reading():
+        schools = (
+            gpd.read_file(path, layer="schulen", engine="pyogrio") if "schulen" in names else None
+        )
     plr = layers["planungsraeume"]
     plr["hr_id"] = plr["hr_id"].fillna("").astype(str)
     info_table = layers["build_info"]
@@ -432,12 +438,16 @@ def read_history(history_dir: Path, editions: list[Edition]) -> None:
         raise InputError("history run not found (make it with `make history`)", history_dir)
     by_year = {e.year: e for e in editions}
     for gpkg in sorted(history_dir.glob("*/handlungsraeume.gpkg")):
-        info = gpd.read_file(gpkg, layer="build_info", engine="pyogrio")
+        with reading():
+            info = gpd.read_file(gpkg, layer="build_info", engine="pyogrio")
         label = dict(zip(info["key"], info["value"], strict=True)).get("edition", "")
         match = re.search(r"MSS (\d{4})", str(label))
         if not match or int(match.group(1)) not in by_year:
             continue
-        plr = gpd.read_file(gpkg, layer="planungsraeume", engine="pyogrio", ignore_geometry=True)
+        with reading():
+            plr = gpd.read_file(
+                gpkg, layer="planungsraeume", engine="pyogrio", ignore_geometry=True
+            )
         edition = by_year[int(match.group(1))]
         inside = plr.set_index("plr_id")["hr_id"].fillna("").astype(str) != ""
         edition.in_area = inside.reindex(edition.planning_areas.index).fillna(False).astype(int)

@@ -1,4 +1,5 @@
-"""Read the per-school list (CSV/XLSX with coordinate columns) and the extra MSS indicators.
+"""Read the per-school list (CSV/XLSX with coordinate columns) and the extra MSS indicators: the
+load stage's part for ``schools:``.
 
 Every problem is one line naming file, school and column: duplicate school numbers, missing or
 non-numeric coordinates, coordinates outside the planning areas (e.g. lat/lng swapped), a
@@ -6,8 +7,6 @@ configured type or flag column that is absent.
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass, field
 
 import geopandas as gpd
 import numpy as np
@@ -17,33 +16,12 @@ from quartiere.config import IndicatorInput, TableInput
 from quartiere.config_schools import SchoolFlag, SchoolsInput
 from quartiere.errors import ConfigError, InputError
 from quartiere.io.tables import read_table
+from quartiere.schools.school_list import SchoolList, flag_column
 
-__all__ = ["SchoolList", "load_schools", "flag_column"]
+__all__ = ["load_extra", "load_schools"]
 
 # Planning areas and points are both exact; a school on a boundary line still counts as inside.
 _INSIDE_TOLERANCE_M = 1.0
-
-
-@dataclass
-class SchoolList:
-    """The counted schools (configured types), points in the target CRS, indexed by school number.
-
-    Columns: ``name``, ``type``, ``plr_id`` (the planning area it stands in), one 0/1 column per
-    flag (:func:`flag_column`; nullable, <NA> where a flag joined from another table does not
-    know the school), ``official_share`` (%, only with ``lmb_source: official``).
-    ``extra`` holds each extra indicator per planning area, keyed by its label.
-    """
-
-    schools: gpd.GeoDataFrame
-    n_rows: int
-    extra: dict[str, pd.Series] = field(default_factory=dict)
-    key: pd.Series | None = None  # school number -> catchment id, when a key table is given
-
-
-def flag_column(column: str) -> str:
-    """Output field of a flag column: ``Brennpunktschule-2018`` -> ``flag_brennpunktschule_...``."""
-    clean = "".join(c if c.isalnum() else "_" for c in column.lower()).strip("_")
-    return f"flag_{clean}"
 
 
 def load_schools(spec: SchoolsInput, planning_areas: gpd.GeoDataFrame, crs: str) -> SchoolList:

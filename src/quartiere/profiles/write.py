@@ -32,9 +32,10 @@ from quartiere import ATTRIBUTION, __version__
 from quartiere.config import Config
 from quartiere.errors import InputError, QuartiereError
 from quartiere.i18n import Messages
-from quartiere.present import profile_data as data
-from quartiere.present.printing import INSTALL_HINT, PdfPrinter, find_chromium
+from quartiere.io.gdal import reading
 from quartiere.present.profile_figures import area_map, overview_map, trend_chart
+from quartiere.profiles import data
+from quartiere.profiles.printing import INSTALL_HINT, PdfPrinter, find_chromium
 
 __all__ = ["ProfileOptions", "write_profiles"]
 
@@ -88,8 +89,14 @@ def _read_sensitivity(directory: Path | None) -> tuple[pd.DataFrame, pd.DataFram
             "no sensitivity.gpkg here (make it with `quartiere sensitivity`)", directory
         )
     try:
-        areas = gpd.read_file(gpkg, layer="handlungsraeume", engine="pyogrio", ignore_geometry=True)
-        plr = gpd.read_file(gpkg, layer="planungsraeume", engine="pyogrio", ignore_geometry=True)
+        with reading():
+            areas = gpd.read_file(
+                gpkg, layer="handlungsraeume", engine="pyogrio", ignore_geometry=True
+            )
+        with reading():
+            plr = gpd.read_file(
+                gpkg, layer="planungsraeume", engine="pyogrio", ignore_geometry=True
+            )
     except Exception as exc:  # pyogrio raises DataLayerError
         raise InputError(f"cannot read sensitivity layers ({exc})", gpkg) from None
     for frame, columns, layer in (
@@ -270,8 +277,8 @@ def indicator_groups(
     """The indicator tables of a page: ``(heading, [(label, values per column)])``.
 
     One row per indicator the edition declares and a profile shows
-    (:func:`~quartiere.present.profile_data.shown_indicators`), labelled with the edition's own
-    meaning and unit; ``means`` is :func:`~quartiere.present.profile_data.indicator_means`.
+    (:func:`~quartiere.profiles.data.shown_indicators`), labelled with the edition's own
+    meaning and unit; ``means`` is :func:`~quartiere.profiles.data.indicator_means`.
     """
     shown = data.shown_indicators(config)
     groups = []
@@ -411,7 +418,7 @@ def profile_context(
 
 def context_note(config: Config, t: Messages) -> str | None:
     """Why a profile shows no context indicators when the edition's context table is of another
-    year (:func:`quartiere.present.profile_data.shown_indicators`), or None."""
+    year (:func:`quartiere.profiles.data.shown_indicators`), or None."""
     table = config.indicators.context
     if table is None or table.year == config.mss.edition:
         return None
