@@ -4,7 +4,6 @@ lattice, determinism, outputs, and a real dask cluster on loopback."""
 from __future__ import annotations
 
 import json
-import os
 import re
 import socket
 import sqlite3
@@ -20,6 +19,7 @@ import pytest
 import shapely
 from click.testing import CliRunner
 
+from conftest import CLIENT_ENV, CLIENT_PYTHON
 from quartiere.cli import main
 from quartiere.config import load_config
 from quartiere.contiguity import build_contiguity
@@ -516,21 +516,13 @@ print(json.dumps(out))
 
 @pytest.mark.slow
 @pytest.mark.qgis
+@pytest.mark.client("qgis")
 def test_qgis_opens_the_atlas_styled(default_atlas):
-    debian = Path("/usr/bin/python3")
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "XDG_RUNTIME_DIR": "/tmp"}
-    if (
-        not debian.exists()
-        or subprocess.run(
-            [str(debian), "-c", "import qgis.core"], capture_output=True, env=env
-        ).returncode
-    ):
-        pytest.skip("QGIS (python3-qgis) is not installed")
     result = subprocess.run(
-        [str(debian), "-c", QGIS_SCRIPT, str(default_atlas / "sensitivity.gpkg")],
+        [str(CLIENT_PYTHON), "-c", QGIS_SCRIPT, str(default_atlas / "sensitivity.gpkg")],
         capture_output=True,
         text=True,
-        env=env,
+        env=CLIENT_ENV,
         timeout=120,
     )
     assert result.returncode == 0, result.stderr
