@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import geopandas as gpd
 import numpy as np
@@ -156,6 +157,7 @@ def berlin(config):
         {"criteria.schools.lmb_threshold": 62.0, "schools.estimate.anchors.0.count": 58},
         {"delineation.minimum.population": 15000.0, "delineation.join": "n_criteria >= 2"},
         {"delineation.rings": 0, "delineation.groups.0.min_population": 2500.0},
+        {"criteria.schools.by": "school_location", "schools.estimate.anchors.0.count": 58},
     ],
 )
 def test_scenario_matches_a_full_build(config, berlin, values):
@@ -173,6 +175,150 @@ def test_scenario_matches_a_full_build(config, berlin, values):
     labels = pd.Series(result.label[result.inside]).astype(str).to_numpy()
     hr = layer["hr_id"].to_numpy()[result.inside]
     assert len(set(zip(labels, hr, strict=True))) == len(set(hr)) == len(set(labels))
+
+
+# --- the scenario's criteria flags against the build's, for every criteria setting ------------
+
+# A row of planning areas of 1 ha each; per PLR the catchments covering it (catchment: share of
+# the PLR's area). A: 90 % lmb, C: 60 %, D: 10 %, B: no lmb share (no data).
+FLAG_COVER = {
+    "P0": {"A": 1.0},
+    "P1": {"A": 0.4, "B": 0.6},  # 40 % with data, all of it flagged
+    "P2": {"A": 0.4},  # 40 % covered at all: no catchment elsewhere
+    "P3": {"C": 0.5, "D": 0.5},
+    "P4": {"B": 1.0},  # covered, but without data
+    "P5": {},  # no catchment
+    "P6": {"A": 0.3, "D": 0.7},
+}
+FLAG_LMB = {"A": 90.0, "B": np.nan, "C": 60.0, "D": 10.0}
+# schools: where they stand (X: outside every PLR) and their lmb share
+FLAG_SCHOOLS = [("P0", 80.0), ("P3", 55.0), ("P3", np.nan), ("P6", 76.0), ("X", 99.0)]
+
+
+def flag_lattice(config):
+    from quartiere.schools import SchoolsResult
+
+    ids = list(FLAG_COVER)
+    index = pd.Index(ids, name="plr_id")
+    geometry = gpd.GeoSeries(
+        [shapely.box(i * 100, 0, (i + 1) * 100, 100) for i in range(len(ids))],
+        index=index,
+        crs="EPSG:25833",
+    )
+    overlaps = pd.DataFrame(
+        [
+            (esb, plr, share * 1e4)
+            for plr, cover in FLAG_COVER.items()
+            for esb, share in cover.items()
+        ],
+        columns=["source", "target", "area_m2"],
+    )
+    lmb = pd.Series(FLAG_LMB, dtype=float)
+    schools = SchoolsResult(
+        schools=pd.DataFrame(
+            {
+                "plr_id": [plr for plr, _ in FLAG_SCHOOLS],
+                "lmb_share": [share for _, share in FLAG_SCHOOLS],
+                "esb_id": "A",
+            }
+        ),
+        catchment_lmb=lmb,
+        lmb_source="official",
+        calibration=None,
+        validation=None,
+        validation_by_bezirk={},
+        validation_method="",
+        notes=[],
+    )
+    status = ["niedrig", "hoch", None, "niedrig", "hoch", "niedrig", "hoch"]
+    mss = pd.DataFrame({"status": status, "dynamic": "negativ"}, index=index)
+    atlas = pd.Series([1.0, 2.0, np.nan, 3.0, 4.0, np.nan, 5.0], index=index)
+    population = pd.Series(1000.0, index=index)
+    n = len(ids)
+    ctx = Context(
+        config=config,
+        plr_index=index,
+        population=population,
+        plr_area_m2=geometry.area,
+        mss=mss,
+        catchment_overlaps=overlaps,
+        lmb_share=lmb,
+        child_poverty=None,
+        citywide_child_poverty=None,
+        atlas_values=atlas,
+        units={k: np.zeros(n, dtype=np.int64) for k in ("none", "bezirk", "prognoseraum")},
+        district=np.full(n, "01", dtype=object),
+        graphs={},
+        schools=schools,
+    )
+    inputs = SimpleNamespace(
+        planning_areas=gpd.GeoDataFrame(geometry=geometry), mss=mss, population=population
+    )
+    harmonized = SimpleNamespace(
+        catchment_overlaps=overlaps,
+        lmb_share=lmb,
+        schools=schools,
+        atlas=pd.DataFrame({"value": atlas}),
+    )
+    return ctx, inputs, harmonized
+
+
+SETTINGS = [
+    {
+        "criteria.schools.by": by,
+        "criteria.schools.lmb_threshold": threshold,
+        "criteria.schools.min_area_share": area_share,
+        "criteria.schools.min_coverage": coverage,
+    }
+    for by in ("catchment_area", "school_location")
+    for threshold in (50.0, 60.0, 75.0, 95.0)
+    for area_share in (0.0, 0.3, 0.4, 0.5, 1.0)
+    for coverage in (0.3, 0.4, 0.5, 1.0)
+]
+
+
+def test_scenario_flags_equal_the_builds_for_every_criteria_setting(config):
+    """Catches: a scenario whose schools flag ignores min_coverage (no data counted as met),
+    or the school-location rule, or counts a criterion without data in n_criteria."""
+    from quartiere.pipeline import evaluate_criteria
+    from quartiere.sensitivity.scenario import criteria_flags
+
+    base = apply_values(config, {"criteria.atlas.strata": 2, "criteria.atlas.flag_strata": [2]})
+    ctx, inputs, harmonized = flag_lattice(base)
+    seen = {}
+    for values in SETTINGS:
+        varied = apply_values(base, values)
+        build = evaluate_criteria(inputs, harmonized, varied)  # type: ignore[arg-type]
+        scenario = criteria_flags(ctx, varied)
+        for name in ("c_mss", "c_schools", "c_atlas", "n_criteria"):
+            expected = build[name].astype("Float64").fillna(0).to_numpy(float)
+            np.testing.assert_array_equal(scenario[name], expected, err_msg=f"{name} {values}")
+        key = (values["criteria.schools.by"], values["criteria.schools.min_coverage"])
+        seen.setdefault(key, set()).add(tuple(build["c_schools"].astype("Float64").fillna(-1)))
+    by_area = {coverage: flags for (by, coverage), flags in seen.items() if by == "catchment_area"}
+    # P1 and P2 (40 % with data, all flagged): met at min_coverage 0.4 (and area share <= 0.4),
+    # no data at 0.5; P4, P5 never have data; P0 has data at every min_coverage.
+    assert any(f[1] == 1 and f[2] == 1 for f in by_area[0.4])
+    assert all(f[1] == -1 and f[2] == -1 for f in by_area[0.5])
+    assert all(f[4] == -1 and f[5] == -1 and f[0] in (0, 1) for c in by_area for f in by_area[c])
+    # by school location: P0 and P6 (80 %, 76 %) at 75 %; P3's 55 % at 50 %; the school outside
+    # every PLR and the one without a share flag nothing; catchment coverage plays no part
+    located = {f for (by, _), flags in seen.items() if by == "school_location" for f in flags}
+    assert located == {
+        (1, 0, 0, 1, 0, 0, 1),
+        (1, 0, 0, 0, 0, 0, 1),
+        (0, 0, 0, 0, 0, 0, 0),
+    }
+
+
+def test_the_atlas_refuses_registered_criteria(config):
+    from quartiere.sensitivity.scenario import prepare_context
+
+    varied = config.model_copy(
+        update={"criteria": config.criteria.model_copy(update={"extra": {"quiet": {}}})}
+    )
+    with pytest.raises(ConfigError, match=r"criteria.extra \(quiet\): the robustness atlas"):
+        prepare_context(varied)
 
 
 # --- lattice: Sobol' and classes --------------------------------------------------------------
@@ -299,6 +445,88 @@ def test_identical_seeds_give_identical_scenarios(tmp_path, config):
     assert scenarios_table(one) != scenarios_table(other)
     header = scenarios_table(one).splitlines()[0]
     assert header.endswith("n_areas,population,n_plr")
+
+
+# --- classes and area stability on hand-computed toys -----------------------------------------
+
+
+def test_class_boundaries_at_exactly_ten_and_ninety_percent():
+    """docs/sensitivity.md: robust_in in >= 90 % of the scenarios, robust_out in <= 10 %,
+    contested strictly between. Catches: exactly 90 % called contested, exactly 10 % contested."""
+    from quartiere.sensitivity.atlas import classify
+
+    for n in (10, 20, 30, 70, 100):
+        inside = np.arange(n)[:, None] < np.arange(n + 1)[None, :]  # column k: in k of n
+        got = dict(enumerate(classify(inside.mean(axis=0))))
+        for k, cls in got.items():
+            share = k / n
+            expected = (
+                "robust_in" if share >= 0.9 else "robust_out" if share <= 0.1 else "contested"
+            )
+            assert cls == expected, (n, k, cls)
+        assert got[n * 9 // 10] == "robust_in" and got[n * 9 // 10 - 1] == "contested"
+        assert got[n // 10] == "robust_out" and got[n // 10 + 1] == "contested"
+
+
+# PLR areas (weights) and the reference areas: R1 = PLR 0 and 1 (3 units), R2 = PLR 2 and 3 (6)
+TOY_WEIGHTS = np.array([1.0, 2.0, 3.0, 3.0, 5.0])
+TOY_LABELS = np.array(
+    [
+        [0, 0, 1, 1, -1],  # R1 and R2 exactly: Jaccard 1 and 1
+        [0, 0, 0, -1, -1],  # R1 inside {0,1,2} (6): 3 / (3 + 6 - 3) = 1/2; R2: PLR 2 only
+        [0, 1, 1, -1, -1],  # R1 split: {0} 1/(3+1-1), {1,2} 2/(3+5-2): best 1/3, share 2/3
+        [-1, -1, 0, 0, 0],  # R1 gone; R2 inside {2,3,4} (11): 6 / 11
+        [0, -1, 1, -1, 1],  # R1: {0} share 1/3; R2: {2,4} (8): 3/(6+8-3) = 3/11, share 1/2
+    ],
+    dtype=np.int16,
+)
+
+
+def test_area_overlap_and_jaccard_on_hand_computed_toys():
+    """Jaccard = |A and B| / (|A| + |B| - |A and B|), weighted by area. Catches: a denominator
+    that counts the intersection twice (|A| + |B|), a share of the wrong area."""
+    from quartiere.sensitivity.atlas import _area_overlap
+
+    share, jaccard = _area_overlap(TOY_LABELS, np.array([0, 1]), TOY_WEIGHTS)
+    np.testing.assert_allclose(share, [1, 1, 2 / 3, 0, 1 / 3])
+    np.testing.assert_allclose(jaccard, [1, 1 / 2, 1 / 3, 0, 1 / 3])
+    share, jaccard = _area_overlap(TOY_LABELS, np.array([2, 3]), TOY_WEIGHTS)
+    np.testing.assert_allclose(share, [1, 1 / 2, 1 / 2, 1, 1 / 2])
+    # scenario 1: R2's PLR 2 lies in {0,1,2} (6): 3/9; scenario 2: {1,2} (5): 3/(6+5-3)
+    np.testing.assert_allclose(jaccard, [1, 3 / 9, 3 / 8, 6 / 11, 3 / 11])
+
+
+def test_analyse_classes_and_stability_on_a_toy(tmp_path, config):
+    """The atlas end to end on hand-made scenario arrays: 10 scenarios, PLR 0 in 9 (robust_in),
+    PLR 1 in 1 (robust_out), PLR 2 in 5; R2 is kept (one area covers >= 50 %) in every toy
+    scenario, R1 in 3 of 5 (repeated twice)."""
+    plan = load_plan(plan_file(tmp_path, LATTICE_PLAN), config)
+    n = 2 * (len(plan.parameters) + 2)
+    inside = np.zeros((n, 5), dtype=bool)
+    inside[:9, 0] = True
+    inside[:1, 1] = True
+    inside[::2, 2] = True
+    labels = np.vstack([TOY_LABELS, TOY_LABELS])
+    results = {
+        "inside": inside,
+        "seed": inside,
+        "label": labels,
+        "n_areas": np.full(n, 2),
+        "population": np.full(n, 1.0),
+    }
+    ref_plr = pd.DataFrame({"plr_id": [f"P{i}" for i in range(5)]})
+    ref_areas = pd.DataFrame(
+        {"hr_id": ["R1", "R2"], "hr_name": ["one", "two"], "members": [[0, 1], [2, 3]]}
+    )
+    rows = np.full((n, len(plan.parameters)), 0.5)
+    atlas = analyse(plan, rows, results, ref_plr, ref_areas, TOY_WEIGHTS, 7)
+    assert atlas.plr["class"].tolist()[:3] == ["robust_in", "robust_out", "contested"]
+    assert atlas.plr["inclusion"].tolist()[:3] == [0.9, 0.1, 0.5]
+    stability = dict(zip(atlas.areas["hr_id"], atlas.areas["stability"], strict=True))
+    assert stability == {"R1": pytest.approx(3 / 5), "R2": 1.0}
+    jaccard = dict(zip(atlas.areas["hr_id"], atlas.areas["mean_jaccard"], strict=True))
+    assert jaccard["R1"] == pytest.approx((1 + 1 / 2 + 1 / 3 + 0 + 1 / 3) / 5)
+    assert jaccard["R2"] == pytest.approx((1 + 3 / 9 + 3 / 8 + 6 / 11 + 3 / 11) / 5)
 
 
 # --- Berlin: outputs, memo, explain --------------------------------------------------------

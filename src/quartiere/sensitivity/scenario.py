@@ -23,6 +23,7 @@ from quartiere.contiguity import Contiguity, build_contiguity
 from quartiere.criteria import atlas_strata, mss_attention
 from quartiere.delineate import clustering
 from quartiere.delineate.clustering import Territory
+from quartiere.errors import ConfigError
 
 __all__ = ["Context", "ScenarioResult", "prepare_context", "evaluate_scenario", "evaluate_batch"]
 
@@ -66,6 +67,11 @@ def prepare_context(config: Config, inputs: Any = None, harmonized: Any = None) 
     from quartiere.load import load_inputs
     from quartiere.pipeline import harmonize
 
+    if config.criteria.extra:
+        raise ConfigError(
+            f"criteria.extra ({', '.join(sorted(config.criteria.extra))}): the robustness atlas "
+            "does not evaluate registered criteria; run it on a configuration without them"
+        )
     inputs = load_inputs(config) if inputs is None else inputs
     harmonized = harmonize(inputs, config) if harmonized is None else harmonized
     plr = inputs.planning_areas
@@ -126,11 +132,29 @@ def _schools_arrays(ctx: Context) -> tuple[np.ndarray, np.ndarray, np.ndarray, n
     return _cached(ctx, "schools", make)
 
 
-def _school_lmb(ctx: Context, config: Config) -> np.ndarray:
-    """lmb per catchment from the base ranking, recalibrated to the scenario's anchors (cached
-    per anchor set: the quantile mapping and the catchment means, as in the build)."""
+def _school_shares(ctx: Context, config: Config) -> pd.Series:
+    """lmb share per school: the base ranking recalibrated to the scenario's anchors (cached per
+    anchor set: the quantile mapping, as in the build), or the list's own (official) shares."""
     from quartiere.schools import anchors_of
     from quartiere.schools.calibrate import quantile_calibration
+
+    table = ctx.schools.schools
+    spec = config.schools
+    if ctx.schools.lmb_source != "estimate" or spec is None or spec.estimate is None:
+        return table["lmb_share"]  # type: ignore[no-any-return]
+    estimate = spec.estimate
+
+    def make() -> pd.Series:
+        return quantile_calibration(
+            table["score"], anchors_of(spec, table), estimate.top_share, estimate.bottom_share
+        ).shares
+
+    key = ("school_shares", repr(estimate.anchors), estimate.top_share, estimate.bottom_share)
+    return _cached(ctx, key, make)  # type: ignore[no-any-return]
+
+
+def _school_lmb(ctx: Context, config: Config) -> np.ndarray:
+    """lmb per catchment: the mean of its schools' scenario shares (cached per anchor set)."""
     from quartiere.schools.link import catchment_shares
 
     spec = config.schools
@@ -138,22 +162,32 @@ def _school_lmb(ctx: Context, config: Config) -> np.ndarray:
     estimate = spec.estimate
 
     def make() -> np.ndarray:
+        shares = _school_shares(ctx, config)
         table = ctx.schools.schools
-        calibration = quantile_calibration(
-            table["score"], anchors_of(spec, table), estimate.top_share, estimate.bottom_share
-        )
-        shares = catchment_shares(calibration.shares, table["esb_id"], ctx.lmb_share.index)
-        return shares.to_numpy(dtype=float)
+        return catchment_shares(shares, table["esb_id"], ctx.lmb_share.index).to_numpy(float)
 
     key = ("school_lmb", repr(estimate.anchors), estimate.top_share, estimate.bottom_share)
     return _cached(ctx, key, make)  # type: ignore[no-any-return]
+
+
+def _schools_by_location(ctx: Context, config: Config) -> np.ndarray:
+    """``criteria.schools.by: school_location``: 1.0 where a school at or above the threshold
+    stands (:func:`quartiere.criteria.schools_by_location` on arrays), else 0.0."""
+    table = ctx.schools.schools
+    where = _cached(ctx, "school_plr", lambda: ctx.plr_index.get_indexer(pd.Index(table["plr_id"])))
+    share = pd.to_numeric(_school_shares(ctx, config)).to_numpy(dtype=float)
+    flagged = ~np.isnan(share) & (np.nan_to_num(share) >= config.criteria.schools.lmb_threshold)
+    keep = where >= 0
+    return (np.bincount(where[keep], flagged[keep], ctx.n) > 0).astype(float)
 
 
 def criteria_flags(ctx: Context, config: Config) -> dict[str, np.ndarray]:
     """c_mss, c_schools, c_atlas (1.0 met, 0.0 not met or no data) and n_criteria per PLR.
 
     MSS and atlas flags come from :mod:`quartiere.criteria` (cached per rule); the schools flag is
-    :func:`quartiere.criteria.schools_criterion` on arrays (the test suite checks they agree).
+    :func:`quartiere.criteria.schools_criterion` on arrays, or with ``criteria.schools.by:
+    school_location`` :func:`quartiere.criteria.schools_by_location` (the test suite checks they
+    agree with the build's for every setting, no data included).
     """
     rules = config.criteria
 
@@ -192,6 +226,8 @@ def criteria_flags(ctx: Context, config: Config) -> dict[str, np.ndarray]:
     coverage = np.minimum(np.bincount(target, np.where(known, area, 0.0), n) / plr_area, 1.0)
     has_data = coverage >= rules.schools.min_coverage
     schools = (has_data & (area_share >= rules.schools.min_area_share - 1e-9)).astype(float)
+    if rules.schools.by == "school_location":
+        schools = _schools_by_location(ctx, config)
     return {
         "c_mss": mss,
         "c_schools": schools,
