@@ -100,6 +100,7 @@ def test_cli_refuses_a_bad_plan_with_exit_2(tmp_path):
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.cluster
 def test_cli_unreachable_scheduler_is_exit_2(tmp_path):
     """A --scheduler nobody listens on is the user's address to fix (exit 2), not a bug (exit 1)."""
     result = CliRunner().invoke(
@@ -611,6 +612,7 @@ def free_port() -> int:
 
 
 @pytest.mark.slow
+@pytest.mark.cluster
 def test_cluster_run_equals_local_run(default_atlas, tmp_path):
     from distributed import Client
 
