@@ -530,6 +530,115 @@ def test_analyse_classes_and_stability_on_a_toy(tmp_path, config):
     assert jaccard["R2"] == pytest.approx((1 + 3 / 9 + 3 / 8 + 6 / 11 + 3 / 11) / 5)
 
 
+FOUR_PLAN = """\
+samples: 64
+seed: 7
+parameters:
+  - key: criteria.schools.lmb_threshold
+    range: [60, 80]
+  - key: criteria.schools.min_area_share
+    range: [0.3, 0.7]
+  - key: delineation.holes.max_area_km2
+    range: [1, 2]
+  - key: delineation.rings
+    range: [0, 2]
+"""
+
+
+@pytest.mark.parametrize("n", [0, 1, 3, 6, 12])
+def test_sample_needs_a_power_of_two_of_at_least_two(tmp_path, config, n):
+    plan = load_plan(plan_file(tmp_path, LATTICE_PLAN), config)
+    with pytest.raises(ConfigError) as info:
+        sample(plan, samples=n)
+    assert str(info.value) == f"samples: {n} must be a power of two (Sobol' sequence), e.g. 256"
+
+
+def test_sample_takes_the_given_count_and_seed(tmp_path, config):
+    """N * (D + 2) rows on [0, 1]^D (first-order and total indices, no second order)."""
+    plan = load_plan(plan_file(tmp_path, LATTICE_PLAN), config)  # 64 samples, 3 parameters
+    assert sample(plan).shape == (64 * 5, 3)
+    two = sample(plan, samples=2)
+    assert two.shape == (2 * 5, 3) and ((two >= 0) & (two <= 1)).all()
+    np.testing.assert_array_equal(sample(plan, samples=2, seed=7), two)  # the plan's seed
+    assert not np.array_equal(sample(plan, samples=2, seed=8), two)
+
+
+def toy_scenarios(tmp_path, config):
+    """A 4-parameter plan, 2 Saltelli blocks of 6 rows. PLR 0 flips with parameter 0 in both
+    blocks and with parameter 2 in one; PLR 1 only with parameter 3, in one block."""
+    plan = load_plan(plan_file(tmp_path, FOUR_PLAN), config)
+    d = len(plan.parameters)
+    inside = np.zeros((2, d + 2, 3), dtype=bool)
+    inside[:, 0, 0] = True  # A: PLR 0 in; with B's parameter 0 (row 1) out
+    inside[:, 2:, 0] = True
+    inside[0, 3, 0] = False  # parameter 2, first block only
+    inside[1, 4, 1] = True  # parameter 3, second block: PLR 1 in
+    inside = inside.reshape(2 * (d + 2), 3)
+    seed = np.zeros_like(inside)
+    seed[:3, 0] = True
+    rng = np.random.default_rng(0)
+    results = {
+        "inside": inside,
+        "seed": seed,
+        "label": np.where(inside, 0, -1).astype(np.int16),
+        "n_areas": rng.integers(1, 5, len(inside)),
+        "population": rng.random(len(inside)),
+    }
+    ref_plr = pd.DataFrame({"plr_id": ["P0", "P1", "P2"]})
+    ref_areas = pd.DataFrame({"hr_id": ["07"], "hr_name": ["seven"], "members": [[0]]})
+    rows = sample(plan, samples=2)
+    return plan, rows, results, ref_plr, ref_areas
+
+
+def test_analyse_frequencies_flips_and_drivers_on_a_toy(tmp_path, config):
+    plan, rows, results, ref_plr, ref_areas = toy_scenarios(tmp_path, config)
+    weights = np.ones(3)
+    atlas = analyse(plan, rows, results, ref_plr, ref_areas, weights, 7)
+    assert atlas.rows is rows and atlas.results is results
+    np.testing.assert_allclose(atlas.plr["inclusion"], [9 / 12, 1 / 12, 0])
+    np.testing.assert_allclose(atlas.plr["seed_frequency"], [3 / 12, 0, 0])
+    np.testing.assert_allclose(atlas.flips[:, 0], [1, 0, 1 / 2, 0])
+    np.testing.assert_allclose(atlas.flips[:, 1], [0, 0, 0, 1 / 2])
+    names = plan.names
+    assert atlas.plr["flipped_by"].tolist() == [
+        f"{names[0]} (100%), {names[2]} (50%)",
+        f"{names[3]} (50%)",
+        "",
+    ]
+    assert set(atlas.drivers) == {"n_areas", "population", "area 07"}
+    again = analyse(plan, rows, results, ref_plr, ref_areas, weights, 7)
+    for key, frame in atlas.drivers.items():  # the bootstrap is seeded
+        pd.testing.assert_frame_equal(frame, again.drivers[key])
+    assert atlas.decoded == [plan.decode(r) for r in rows]
+
+
+def test_sobol_indices_seeded_and_zero_for_a_constant_output(tmp_path, config):
+    from SALib.analyze import sobol
+
+    from quartiere.sensitivity.atlas import sobol_indices
+
+    plan, rows, results, *_ = toy_scenarios(tmp_path, config)
+    zero = sobol_indices(plan, np.full(len(rows), 3.0), 7)
+    assert zero.columns.tolist() == ["S1", "S1_conf", "ST", "ST_conf"]
+    assert zero.index.tolist() == plan.names and (zero.to_numpy() == 0).all()
+    y = results["population"]
+    got = sobol_indices(plan, y, 7)
+    pd.testing.assert_frame_equal(got, sobol_indices(plan, y, 7))
+    expected = sobol.analyze(plan.problem(), y, calc_second_order=False, num_resamples=100, seed=7)
+    for key in ("S1", "S1_conf", "ST", "ST_conf"):
+        np.testing.assert_allclose(got[key], np.nan_to_num(expected[key]))
+    assert got.index.tolist() == plan.names
+
+
+def test_area_overlap_when_the_last_scenario_lacks_the_highest_label():
+    from quartiere.sensitivity.atlas import _area_overlap
+
+    labels = np.array([[0, 1, 1], [-1, -1, -1]], dtype=np.int16)
+    share, jaccard = _area_overlap(labels, np.array([1, 2]), np.array([1.0, 1.0, 2.0]))
+    np.testing.assert_allclose(share, [1, 0])
+    np.testing.assert_allclose(jaccard, [1, 0])
+
+
 # --- Berlin: outputs, memo, explain --------------------------------------------------------
 
 
