@@ -573,6 +573,7 @@ def toy_scenarios(tmp_path, config):
     inside[:, 2:, 0] = True
     inside[0, 3, 0] = False  # parameter 2, first block only
     inside[1, 4, 1] = True  # parameter 3, second block: PLR 1 in
+    inside[:, 0, 2] = True  # PLR 2: in A only, so every parameter flips it
     inside = inside.reshape(2 * (d + 2), 3)
     seed = np.zeros_like(inside)
     seed[:3, 0] = True
@@ -580,7 +581,7 @@ def toy_scenarios(tmp_path, config):
     results = {
         "inside": inside,
         "seed": seed,
-        "label": np.where(inside, 0, -1).astype(np.int16),
+        "label": rng.choice(np.array([-1, 0], dtype=np.int16), inside.shape),
         "n_areas": rng.integers(1, 5, len(inside)),
         "population": rng.random(len(inside)),
     }
@@ -595,21 +596,47 @@ def test_analyse_frequencies_flips_and_drivers_on_a_toy(tmp_path, config):
     weights = np.ones(3)
     atlas = analyse(plan, rows, results, ref_plr, ref_areas, weights, 7)
     assert atlas.rows is rows and atlas.results is results
-    np.testing.assert_allclose(atlas.plr["inclusion"], [9 / 12, 1 / 12, 0])
+    np.testing.assert_allclose(atlas.plr["inclusion"], [9 / 12, 1 / 12, 2 / 12])
     np.testing.assert_allclose(atlas.plr["seed_frequency"], [3 / 12, 0, 0])
     np.testing.assert_allclose(atlas.flips[:, 0], [1, 0, 1 / 2, 0])
     np.testing.assert_allclose(atlas.flips[:, 1], [0, 0, 0, 1 / 2])
+    np.testing.assert_allclose(atlas.flips[:, 2], [1, 1, 1, 1])
     names = plan.names
     assert atlas.plr["flipped_by"].tolist() == [
         f"{names[0]} (100%), {names[2]} (50%)",
         f"{names[3]} (50%)",
-        "",
+        f"{names[0]} (100%), {names[1]} (100%), {names[2]} (100%)",  # the first three of four
     ]
     assert set(atlas.drivers) == {"n_areas", "population", "area 07"}
     again = analyse(plan, rows, results, ref_plr, ref_areas, weights, 7)
     for key, frame in atlas.drivers.items():  # the bootstrap is seeded
         pd.testing.assert_frame_equal(frame, again.drivers[key])
     assert atlas.decoded == [plan.decode(r) for r in rows]
+
+
+def test_every_driver_of_the_atlas_is_seeded(tmp_path, config):
+    """Random scenario arrays of 16 Saltelli blocks: the same seed gives the same bootstrap
+    confidence of every output's indices, the number of areas, the population and each area's
+    existence; another seed another."""
+    plan = load_plan(plan_file(tmp_path, FOUR_PLAN), config)
+    rows = sample(plan, samples=16)
+    rng = np.random.default_rng(1)
+    inside = rng.random((len(rows), 3)) < 0.5
+    results = {
+        "inside": inside,
+        "seed": inside,
+        "label": rng.choice(np.array([-1, 0, 1], dtype=np.int16), inside.shape),
+        "n_areas": rng.integers(1, 5, len(rows)),
+        "population": rng.random(len(rows)),
+    }
+    ref_plr = pd.DataFrame({"plr_id": ["P0", "P1", "P2"]})
+    ref_areas = pd.DataFrame({"hr_id": ["07"], "hr_name": ["seven"], "members": [[0, 1]]})
+    args = (plan, rows, results, ref_plr, ref_areas, np.ones(3))
+    one, two, other = analyse(*args, 7), analyse(*args, 7), analyse(*args, 8)
+    assert set(one.drivers) == {"n_areas", "population", "area 07"}
+    for key, frame in one.drivers.items():
+        pd.testing.assert_frame_equal(frame, two.drivers[key])
+        assert not frame["ST_conf"].equals(other.drivers[key]["ST_conf"]), key
 
 
 def test_sobol_indices_seeded_and_zero_for_a_constant_output(tmp_path, config):
@@ -619,6 +646,14 @@ def test_sobol_indices_seeded_and_zero_for_a_constant_output(tmp_path, config):
 
     plan, rows, results, *_ = toy_scenarios(tmp_path, config)
     zero = sobol_indices(plan, np.full(len(rows), 3.0), 7)
+    # no floating-point error reaches the caller, even one who raises on them: here the
+    # outputs of samples A and B do not vary, and SALib divides 0 by 0
+    with np.errstate(all="raise"):
+        flat = sobol_indices(plan, results["inside"][:, 0].astype(float), 7)
+    assert (flat["ST"] == 0).all()
+    # an output whose range is exactly 1 (in or out) varies: its indices are computed
+    binary = np.array([0, 1, 0, 0, 0, 1, 1, 1, 0, 1, 0, 0], dtype=float)
+    assert (sobol_indices(plan, binary, 7).to_numpy() != 0).any()
     assert zero.columns.tolist() == ["S1", "S1_conf", "ST", "ST_conf"]
     assert zero.index.tolist() == plan.names and (zero.to_numpy() == 0).all()
     y = results["population"]

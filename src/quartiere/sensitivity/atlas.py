@@ -114,8 +114,9 @@ def _area_overlap(
     inter[:, 0] = 0.0  # outside every area
     total = weights[members].sum()
     share = inter.max(axis=1) / total
-    with np.errstate(invalid="ignore", divide="ignore"):
-        jaccard = np.where(inter > 0, inter / (total + sizes - inter), 0.0)
+    # |A and B| / |A or B|: the union holds the reference area (total > 0: it has ground), so
+    # it is never 0, and a scenario area outside it scores 0.
+    jaccard = inter / (total + sizes - inter)
     return share, jaccard.max(axis=1)
 
 
@@ -146,7 +147,8 @@ def analyse(
     plr["inclusion"] = freq
     plr["seed_frequency"] = seed_freq
     plr["class"] = classify(freq)
-    order = np.argsort(-flips, axis=0, kind="stable")
+    # per PLR the parameters by falling flip share, ties in plan order
+    order = np.lexsort((np.broadcast_to(np.arange(d)[:, None], flips.shape), -flips), axis=0)
     plr["flipped_by"] = [
         ", ".join(f"{plan.names[k]} ({flips[k, j]:.0%})" for k in order[:3, j] if flips[k, j] > 0)
         for j in range(inside.shape[1])
