@@ -28,7 +28,7 @@ endif
 INPUTS := $(shell find data/raw -type f 2>/dev/null)
 CODE := $(shell find src -name '*.py' -o -name '*.qml' -o -name '*.html' -o -name '*.css' 2>/dev/null)
 
-.PHONY: build update fetch history sensitivity profiles site test bench lint format clean mutation FORCE
+.PHONY: build update fetch history sensitivity profiles site test test-fast bench lint format clean mutation FORCE
 
 build: $(OUT)
 
@@ -90,6 +90,13 @@ site: $(STAMP) | $(OUT)
 # PYTEST_ARGS: e.g. make test PYTEST_ARGS='tests/test_gpkg.py -x'
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The fast loop (docs/testing.md): no real client, no real-data end-to-end run (full builds of
+# every edition, histories, atlases) and no test of a real Berlin build, no dask cluster, no run
+# of the suite inside the suite.
+FAST := not slow and not berlin and not client and not cluster and not ci
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m '$(FAST)' $(PYTEST_ARGS)
 
 # Mutation testing of the rule modules (docs/testing.md); slow, not part of `make test` or CI.
 mutation: $(STAMP)

@@ -1,7 +1,9 @@
-"""Inject, one at a time, the single-point bugs issue 15 found the suite missing, and check that
-the tests catch each one. Every bug (listed in ``known_bugs.yaml`` beside this script) is a
+"""Inject, one at a time, the single-point bugs issues 15 and 25 found the suite missing, and check
+that the tests catch each one. Every bug (listed in ``known_bugs.yaml`` beside this script) is a
 (snippet, replacement) pair, found by its text anywhere under ``src/quartiere`` (so the check
-survives files moving); the source is restored after each.
+survives files moving); the source is restored after each. A bug's ``tests`` (pytest arguments)
+name the tests that must catch it; without them, the command line's arguments or
+``tests/test_rule_edges.py``.
 
     .venv/bin/python scripts/known_bugs.py [pytest arguments, default: tests/test_rule_edges.py]
 
@@ -19,11 +21,12 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 SRC = ROOT / "src" / "quartiere"
 
-BUGS: list[tuple[str, str, str]] = [
-    (bug["bug"], bug["find"], bug["replace"])
+BUGS: list[tuple[str, str, str, list[str] | None]] = [
+    (bug["bug"], bug["find"], bug["replace"], bug.get("tests"))
     for bug in yaml.safe_load((ROOT / "scripts" / "known_bugs.yaml").read_text(encoding="utf-8"))
 ]
-"""(what the bug does, the snippet, its replacement), from ``scripts/known_bugs.yaml``."""
+"""(what the bug does, the snippet, its replacement, the tests that catch it or None), from
+``scripts/known_bugs.yaml``."""
 
 
 def locate(snippet: str) -> Path | None:
@@ -34,7 +37,7 @@ def locate(snippet: str) -> Path | None:
 def main(args: list[str]) -> int:
     pytest_args = args or ["tests/test_rule_edges.py"]
     failures = 0
-    for name, snippet, replacement in BUGS:
+    for name, snippet, replacement, tests in BUGS:
         path = locate(snippet)
         if path is None:
             print(f"NOT FOUND  {name}: {snippet!r} is not in exactly one place")
@@ -52,7 +55,7 @@ def main(args: list[str]) -> int:
                     "-q",
                     "-p",
                     "no:cacheprovider",
-                    *pytest_args,
+                    *(tests or pytest_args),
                 ],
                 cwd=ROOT,
                 capture_output=True,

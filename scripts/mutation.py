@@ -89,6 +89,7 @@ MODULES: dict[str, tuple[str, list[str]]] = {
         "src/quartiere/rules.py",
         ["tests/test_rules.py", "tests/test_rule_edges.py"],
     ),
+    "atlas": ("src/quartiere/sensitivity/atlas.py", ["tests/test_sensitivity.py"]),
 }
 
 

@@ -111,6 +111,21 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers",
         "client(name): needs a real client outside the venv (qgis, gdal, chromium, mapserver)",
     )
+    config.addinivalue_line(
+        "markers", "berlin: uses a real Berlin build (given to every test of REAL_DATA_FIXTURES)"
+    )
+
+
+REAL_DATA_FIXTURES = frozenset({"default_build", "history_run", "berlin", "default_atlas"})
+"""Fixtures that build or load the real Berlin data: a test that uses one, directly or through
+another fixture, is marked ``berlin`` (``make test-fast`` leaves those out)."""
+
+
+@pytest.hookimpl(tryfirst=True)  # before ``-m`` deselects by marker
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if REAL_DATA_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.berlin)
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:

@@ -17,6 +17,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 QGIS_TEST = ["tests/test_qgis.py", "-k", "synthetic"]
 CHROMIUM_TEST = ["tests/test_profiles.py", "-m", "slow", "-k", "every_page_in_chromium"]
+pytestmark = pytest.mark.ci  # not in make test-fast: each test runs the suite in a subprocess
 CLIENT_TESTS = pytest.mark.parametrize(
     ("tests", "reason"),
     [(QGIS_TEST, "QGIS's Python is absent"), (CHROMIUM_TEST, "Chromium is absent")],
@@ -85,3 +86,19 @@ def test_local_run_skips_a_missing_client_with_the_reason(
     )
     assert run.returncode == 0, run.stdout
     assert "SKIPPED" in run.stdout and f"{reason}; install with" in run.stdout
+
+
+@pytest.mark.client("qgis")
+@pytest.mark.client("gdal")
+@pytest.mark.client("chromium")
+def test_ci_first_runs_the_suite_with_the_installed_clients_hidden() -> None:
+    """Stage 1 hides clients that are installed (a fresh machine): the GDAL test skips with its
+    reason; stage 2 requires them and the same test passes."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("QUARTIERE_", "HYPOTHESIS_"))}
+    run = ci_run(env, "tests/test_gpkg.py", "-k", "gdal_validator")
+    assert run.returncode == 0, run.stdout + run.stderr
+    out = run.stdout
+    hidden = out.index("Debian's GDAL (ogrinfo, python3-gdal) is absent; install with")
+    assert hidden < out.index("1 skipped") < out.index("1 passed")
+    assert "failed" not in out and "is absent" not in out[out.index("1 skipped") :]
+    assert run.stderr.index("== stage 1") < run.stderr.index("== stage 2")

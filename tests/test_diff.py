@@ -127,6 +127,47 @@ def test_an_area_that_grows_persists_and_its_new_ground_entered():
     assert result.changed
 
 
+def with_population(b: Build, hr_id: str, population: int) -> Build:
+    areas = b.areas.copy()
+    areas.loc[areas["hr_id"] == hr_id, "population"] = population
+    return Build(areas, b.planning_areas, b.info, b.label)
+
+
+def test_a_persisting_area_reports_every_numeric_field_that_changed():
+    """Area 02 keeps its ground, number and name; only its population changed (new population
+    figures). It is a change, with the old and new figures; area 01 stays unchanged. Catches: a
+    persisting area's population left out of what counts as a change."""
+    result = diff_builds(build(BASE), with_population(build(BASE), "02", 5321))
+    assert result.changed
+    rows = result.areas.set_index(result.areas["new_hr_ids"].str[0])
+    same, moved = rows.loc["01"].to_dict(), rows.loc["02"].to_dict()
+    assert (same["changed"], same["d_population"], same["d_area_km2"]) == (False, 0, 0.0)
+    assert (moved["kind"], moved["extent"], moved["renumbered"]) == (
+        "persisted",
+        "unchanged",
+        False,
+    )
+    assert moved["changed"] is True
+    assert (moved["old_population"], moved["new_population"], moved["d_population"]) == (
+        4000,
+        5321,
+        1321,
+    )
+    assert (moved["old_area_km2"], moved["new_area_km2"], moved["d_area_km2"]) == (0.16, 0.16, 0.0)
+    assert result.planning_areas.empty  # no planning area entered, left or flipped
+    changed_lines = [line for line in summary_lines(result) if line.startswith("  ")]
+    assert changed_lines == [
+        "  02 Area 02: persisted (100% of its old ground inside), same extent; "
+        "population 4,000 -> 5,321 (+1,321), area 0.16 -> 0.16 km2"
+    ]
+    assert diff_json(result)["changed"] is True
+    # Across LOR generations inhabitants are re-estimated, so a population change alone is not
+    # a change (the figures are still reported).
+    other = diff_builds(build(BASE), with_population(build(BASE, generation="lor2019"), "02", 5321))
+    assert not other.changed
+    assert other.areas["d_population"].tolist() == [0, 1321]
+
+
 def test_planning_areas_without_population_count_no_inhabitants_in_changed_ground():
     after = """
 01 01 01 . . .

@@ -326,3 +326,45 @@ def test_estimate_notes_in_both_languages(result):
         n_flagged = int((result.catchments["flagged"] == 1).sum())
         assert f"{n_flagged} of {len(result.catchments)} catchments" in english[1]
         assert f"{n_flagged} von {len(result.catchments)} Einschulungsbereichen" in german[1]
+
+
+def test_outputs_beside_a_build_are_named_after_it(tmp_path, monkeypatch):
+    """Two builds in one folder keep their own map, chart and summary (X.png, X_lmb.png, X.md);
+    a build under the default name keeps summary.md beside them. Catches: a fixed summary.md
+    that the second build overwrites."""
+    from click.testing import CliRunner
+
+    from quartiere.cli import main
+    from quartiere.reuse import build_is_current
+
+    monkeypatch.chdir(ROOT)
+    folder = tmp_path / "both"
+    for name, config in (("a", "default"), ("b", "gi2018"), ("handlungsraeume", "default")):
+        out = folder / f"{name}.gpkg"
+        result = CliRunner().invoke(
+            main, ["build", "-q", "--config", str(EDITIONS[config])] + ["--out", str(out)]
+        )
+        assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "a.gpkg",
+        "a.md",
+        "a.png",
+        "a_lmb.png",
+        "b.gpkg",
+        "b.md",
+        "b.png",
+        "b_lmb.png",
+        "handlungsraeume.gpkg",
+        "handlungsraeume.png",
+        "handlungsraeume_lmb.png",
+        "summary.md",
+    ]
+    a, b = ((folder / f"{n}.md").read_text(encoding="utf-8") for n in ("a", "b"))
+    assert a == (folder / "summary.md").read_text(encoding="utf-8")  # same edition, same text
+    title = load_config(EDITIONS["gi2018"]).edition
+    assert title in b.splitlines()[0] and title not in a.splitlines()[0]
+    # a build is current only with its own summary beside it
+    assert build_is_current(EDITIONS["gi2018"], folder / "b.gpkg")
+    (folder / "b.md").unlink()
+    assert not build_is_current(EDITIONS["gi2018"], folder / "b.gpkg")
+    assert build_is_current(EDITIONS["default"], folder / "a.gpkg")

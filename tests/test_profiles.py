@@ -165,11 +165,27 @@ def test_english_by_configuration(tmp_path: Path, default_build: Path) -> None:
     assert '<html lang="en">' in html and "Key figures" in html and "Kennzahlen" not in html
 
 
-def test_missing_inputs_are_one_line(tmp_path: Path, default_build: Path) -> None:
-    result = CliRunner().invoke(
-        main, ["profiles", "--build", str(tmp_path / "none.gpkg"), "--out", str(tmp_path / "o")]
-    )
-    assert result.exit_code == 3 and "make build" in result.output
+@pytest.mark.parametrize("chromium", ["absent", "present"])
+def test_missing_inputs_are_one_line(tmp_path: Path, default_build: Path, chromium: str) -> None:
+    """The user's own arguments come before the optional browser: a missing build, history or
+    sensitivity run is exit 3 whether Chromium is installed or not (a stand-in here)."""
+    browser = tmp_path / "chromium"
+    if chromium == "present":
+        browser.write_text("#!/bin/sh\nexit 1\n")
+        browser.chmod(0o755)
+    env = {"QUARTIERE_CHROMIUM": str(browser)}
+    for args, expected in (
+        (["--build", str(tmp_path / "none.gpkg")], "none.gpkg: build not found; make it with"),
+        (["--build", str(default_build), "--history", str(tmp_path / "nh")], "nh: history run"),
+        (["--build", str(default_build), "--sensitivity", str(tmp_path)], "no sensitivity.gpkg"),
+    ):
+        result = CliRunner().invoke(
+            main, ["profiles", *args, "--out", str(tmp_path / "o"), "-q"], env=env
+        )
+        lines = result.output.strip().splitlines()
+        assert result.exit_code == 3, result.output
+        assert len(lines) == 1 and expected in lines[0], result.output
+        assert not (tmp_path / "o").exists()
     result = CliRunner().invoke(
         main,
         [

@@ -54,6 +54,27 @@ def test_calibration_count_larger_than_the_schools_is_refused() -> None:
         quantile_calibration(score, [Anchor(75, 2, "x"), Anchor(80, 3, "y")], 95, 2)
 
 
+def test_calibration_end_anchors_win_over_top_and_bottom_share() -> None:
+    """An anchor whose count is 1 or the number of schools is met exactly: top_share and
+    bottom_share give way to it. Catches: bottom_share overriding an anchor at the last school
+    (then only 4 of 5 reach 30 %), top_share overriding one at the first."""
+    score = pd.Series([0.5, 0.4, 0.3, 0.2, 0.1], index=[f"{i}G01" for i in range(5)])
+    cal = quantile_calibration(score, [Anchor(90, 1, "top"), Anchor(30, 5, "all")], 95, 2)
+    assert cal.knots == ((1, 90), (5, 30))
+    assert cal.shares.tolist() == [90.0, 75.0, 60.0, 45.0, 30.0]
+    assert (cal.shares >= 30).sum() == 5 and (cal.shares >= 90).sum() == 1
+    # one school: it is the first and the last, and the anchor still decides its share
+    one = quantile_calibration(score.iloc[:1], [Anchor(40, 1, "one")], 95, 2)
+    assert one.knots == ((1, 40),) and one.shares.tolist() == [40.0]
+    # without an anchor at an end, the ends are top_share and bottom_share
+    inner = quantile_calibration(score, [Anchor(50, 3, "mid")], 95, 2)
+    assert inner.knots == ((1, 95), (3, 50), (5, 2))
+    assert inner.shares.tolist() == [95.0, 72.5, 50.0, 26.0, 2.0]
+    # two anchors at count 1: the first (higher) share is met by exactly one school
+    two = quantile_calibration(score, [Anchor(90, 1, "a"), Anchor(80, 1, "b")], 95, 2)
+    assert two.knots[0] == (1, 90) and (two.shares >= 90).sum() == 1
+
+
 # ------------------------------------------------------------------------------- validation
 
 

@@ -4,7 +4,6 @@ lattice, determinism, outputs, and a real dask cluster on loopback."""
 from __future__ import annotations
 
 import json
-import os
 import re
 import socket
 import sqlite3
@@ -20,6 +19,7 @@ import pytest
 import shapely
 from click.testing import CliRunner
 
+from conftest import CLIENT_ENV, CLIENT_PYTHON
 from quartiere.cli import main
 from quartiere.config import load_config
 from quartiere.contiguity import build_contiguity
@@ -101,6 +101,7 @@ def test_cli_refuses_a_bad_plan_with_exit_2(tmp_path):
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.cluster
 def test_cli_unreachable_scheduler_is_exit_2(tmp_path):
     """A --scheduler nobody listens on is the user's address to fix (exit 2), not a bug (exit 1)."""
     result = CliRunner().invoke(
@@ -158,6 +159,10 @@ def berlin(config):
         {"criteria.schools.lmb_threshold": 62.0, "schools.estimate.anchors.0.count": 58},
         {"delineation.minimum.population": 15000.0, "delineation.join": "n_criteria >= 2"},
         {"delineation.rings": 0, "delineation.groups.0.min_population": 2500.0},
+        {"criteria.schools.by": "school_location", "schools.estimate.anchors.0.count": 58},
+        # no data is not met: planning areas short of catchments with data must stay no data
+        {"criteria.schools.min_coverage": 1.0},
+        {"criteria.schools.min_coverage": 0.95, "criteria.schools.min_area_share": 0.0},
     ],
 )
 def test_scenario_matches_a_full_build(config, berlin, values):
@@ -187,6 +192,9 @@ AGREEMENT = [
     {"criteria.schools.by": "school_location"},
     {"criteria.schools.by": "school_location", "criteria.schools.lmb_threshold": 62.0},
     {"criteria.schools.by": "school_location", "schools.estimate.anchors.0.count": 58},
+    # no data is not met: planning areas short of catchments with data must stay no data
+    {"criteria.schools.min_coverage": 1.0},
+    {"criteria.schools.min_coverage": 0.95, "criteria.schools.min_area_share": 0.0},
     {"criteria.extra": {"c_toy": {"min_population": 9000}}},
     {"criteria.extra": {"c_toy": {"min_population": 9000}}, "delineation.seed": "c_toy == 1"},
     {"criteria.atlas.flag_strata": [6, 7]},
@@ -367,6 +375,232 @@ def test_identical_seeds_give_identical_scenarios(tmp_path, config):
     assert header.endswith("n_areas,population,n_plr")
 
 
+# --- classes and area stability on hand-computed toys -----------------------------------------
+
+
+def test_class_boundaries_at_exactly_ten_and_ninety_percent():
+    """docs/sensitivity.md: robust_in in >= 90 % of the scenarios, robust_out in <= 10 %,
+    contested strictly between. Catches: exactly 90 % called contested, exactly 10 % contested."""
+    from quartiere.sensitivity.atlas import classify
+
+    for n in (10, 20, 30, 70, 100):
+        inside = np.arange(n)[:, None] < np.arange(n + 1)[None, :]  # column k: in k of n
+        got = dict(enumerate(classify(inside.mean(axis=0))))
+        for k, cls in got.items():
+            share = k / n
+            expected = (
+                "robust_in" if share >= 0.9 else "robust_out" if share <= 0.1 else "contested"
+            )
+            assert cls == expected, (n, k, cls)
+        assert got[n * 9 // 10] == "robust_in" and got[n * 9 // 10 - 1] == "contested"
+        assert got[n // 10] == "robust_out" and got[n // 10 + 1] == "contested"
+
+
+# PLR areas (weights) and the reference areas: R1 = PLR 0 and 1 (3 units), R2 = PLR 2 and 3 (6)
+TOY_WEIGHTS = np.array([1.0, 2.0, 3.0, 3.0, 5.0])
+TOY_LABELS = np.array(
+    [
+        [0, 0, 1, 1, -1],  # R1 and R2 exactly: Jaccard 1 and 1
+        [0, 0, 0, -1, -1],  # R1 inside {0,1,2} (6): 3 / (3 + 6 - 3) = 1/2; R2: PLR 2 only
+        [0, 1, 1, -1, -1],  # R1 split: {0} 1/(3+1-1), {1,2} 2/(3+5-2): best 1/3, share 2/3
+        [-1, -1, 0, 0, 0],  # R1 gone; R2 inside {2,3,4} (11): 6 / 11
+        [0, -1, 1, -1, 1],  # R1: {0} share 1/3; R2: {2,4} (8): 3/(6+8-3) = 3/11, share 1/2
+    ],
+    dtype=np.int16,
+)
+
+
+def test_area_overlap_and_jaccard_on_hand_computed_toys():
+    """Jaccard = |A and B| / (|A| + |B| - |A and B|), weighted by area. Catches: a denominator
+    that counts the intersection twice (|A| + |B|), a share of the wrong area."""
+    from quartiere.sensitivity.atlas import _area_overlap
+
+    share, jaccard = _area_overlap(TOY_LABELS, np.array([0, 1]), TOY_WEIGHTS)
+    np.testing.assert_allclose(share, [1, 1, 2 / 3, 0, 1 / 3])
+    np.testing.assert_allclose(jaccard, [1, 1 / 2, 1 / 3, 0, 1 / 3])
+    share, jaccard = _area_overlap(TOY_LABELS, np.array([2, 3]), TOY_WEIGHTS)
+    np.testing.assert_allclose(share, [1, 1 / 2, 1 / 2, 1, 1 / 2])
+    # scenario 1: R2's PLR 2 lies in {0,1,2} (6): 3/9; scenario 2: {1,2} (5): 3/(6+5-3)
+    np.testing.assert_allclose(jaccard, [1, 3 / 9, 3 / 8, 6 / 11, 3 / 11])
+
+
+def test_analyse_classes_and_stability_on_a_toy(tmp_path, config):
+    """The atlas end to end on hand-made scenario arrays: 10 scenarios, PLR 0 in 9 (robust_in),
+    PLR 1 in 1 (robust_out), PLR 2 in 5; R2 is kept (one area covers >= 50 %) in every toy
+    scenario, R1 in 3 of 5 (repeated twice)."""
+    plan = load_plan(plan_file(tmp_path, LATTICE_PLAN), config)
+    n = 2 * (len(plan.parameters) + 2)
+    inside = np.zeros((n, 5), dtype=bool)
+    inside[:9, 0] = True
+    inside[:1, 1] = True
+    inside[::2, 2] = True
+    labels = np.vstack([TOY_LABELS, TOY_LABELS])
+    results = {
+        "inside": inside,
+        "seed": inside,
+        "label": labels,
+        "n_areas": np.full(n, 2),
+        "population": np.full(n, 1.0),
+    }
+    ref_plr = pd.DataFrame({"plr_id": [f"P{i}" for i in range(5)]})
+    ref_areas = pd.DataFrame(
+        {"hr_id": ["R1", "R2"], "hr_name": ["one", "two"], "members": [[0, 1], [2, 3]]}
+    )
+    rows = np.full((n, len(plan.parameters)), 0.5)
+    atlas = analyse(plan, rows, results, ref_plr, ref_areas, TOY_WEIGHTS, 7)
+    assert atlas.plr["class"].tolist()[:3] == ["robust_in", "robust_out", "contested"]
+    assert atlas.plr["inclusion"].tolist()[:3] == [0.9, 0.1, 0.5]
+    stability = dict(zip(atlas.areas["hr_id"], atlas.areas["stability"], strict=True))
+    assert stability == {"R1": pytest.approx(3 / 5), "R2": 1.0}
+    jaccard = dict(zip(atlas.areas["hr_id"], atlas.areas["mean_jaccard"], strict=True))
+    assert jaccard["R1"] == pytest.approx((1 + 1 / 2 + 1 / 3 + 0 + 1 / 3) / 5)
+    assert jaccard["R2"] == pytest.approx((1 + 3 / 9 + 3 / 8 + 6 / 11 + 3 / 11) / 5)
+
+
+FOUR_PLAN = """\
+samples: 64
+seed: 7
+parameters:
+  - key: criteria.schools.lmb_threshold
+    range: [60, 80]
+  - key: criteria.schools.min_area_share
+    range: [0.3, 0.7]
+  - key: delineation.holes.max_area_km2
+    range: [1, 2]
+  - key: delineation.rings
+    range: [0, 2]
+"""
+
+
+@pytest.mark.parametrize("n", [0, 1, 3, 6, 12])
+def test_sample_needs_a_power_of_two_of_at_least_two(tmp_path, config, n):
+    plan = load_plan(plan_file(tmp_path, LATTICE_PLAN), config)
+    with pytest.raises(ConfigError) as info:
+        sample(plan, samples=n)
+    assert str(info.value) == f"samples: {n} must be a power of two (Sobol' sequence), e.g. 256"
+
+
+def test_sample_takes_the_given_count_and_seed(tmp_path, config):
+    """N * (D + 2) rows on [0, 1]^D (first-order and total indices, no second order)."""
+    plan = load_plan(plan_file(tmp_path, LATTICE_PLAN), config)  # 64 samples, 3 parameters
+    assert sample(plan).shape == (64 * 5, 3)
+    two = sample(plan, samples=2)
+    assert two.shape == (2 * 5, 3) and ((two >= 0) & (two <= 1)).all()
+    np.testing.assert_array_equal(sample(plan, samples=2, seed=7), two)  # the plan's seed
+    assert not np.array_equal(sample(plan, samples=2, seed=8), two)
+
+
+def toy_scenarios(tmp_path, config):
+    """A 4-parameter plan, 2 Saltelli blocks of 6 rows. PLR 0 flips with parameter 0 in both
+    blocks and with parameter 2 in one; PLR 1 only with parameter 3, in one block."""
+    plan = load_plan(plan_file(tmp_path, FOUR_PLAN), config)
+    d = len(plan.parameters)
+    inside = np.zeros((2, d + 2, 3), dtype=bool)
+    inside[:, 0, 0] = True  # A: PLR 0 in; with B's parameter 0 (row 1) out
+    inside[:, 2:, 0] = True
+    inside[0, 3, 0] = False  # parameter 2, first block only
+    inside[1, 4, 1] = True  # parameter 3, second block: PLR 1 in
+    inside[:, 0, 2] = True  # PLR 2: in A only, so every parameter flips it
+    inside = inside.reshape(2 * (d + 2), 3)
+    seed = np.zeros_like(inside)
+    seed[:3, 0] = True
+    rng = np.random.default_rng(0)
+    results = {
+        "inside": inside,
+        "seed": seed,
+        "label": rng.choice(np.array([-1, 0], dtype=np.int16), inside.shape),
+        "n_areas": rng.integers(1, 5, len(inside)),
+        "population": rng.random(len(inside)),
+    }
+    ref_plr = pd.DataFrame({"plr_id": ["P0", "P1", "P2"]})
+    ref_areas = pd.DataFrame({"hr_id": ["07"], "hr_name": ["seven"], "members": [[0]]})
+    rows = sample(plan, samples=2)
+    return plan, rows, results, ref_plr, ref_areas
+
+
+def test_analyse_frequencies_flips_and_drivers_on_a_toy(tmp_path, config):
+    plan, rows, results, ref_plr, ref_areas = toy_scenarios(tmp_path, config)
+    weights = np.ones(3)
+    atlas = analyse(plan, rows, results, ref_plr, ref_areas, weights, 7)
+    assert atlas.rows is rows and atlas.results is results
+    np.testing.assert_allclose(atlas.plr["inclusion"], [9 / 12, 1 / 12, 2 / 12])
+    np.testing.assert_allclose(atlas.plr["seed_frequency"], [3 / 12, 0, 0])
+    np.testing.assert_allclose(atlas.flips[:, 0], [1, 0, 1 / 2, 0])
+    np.testing.assert_allclose(atlas.flips[:, 1], [0, 0, 0, 1 / 2])
+    np.testing.assert_allclose(atlas.flips[:, 2], [1, 1, 1, 1])
+    names = plan.names
+    assert atlas.plr["flipped_by"].tolist() == [
+        f"{names[0]} (100%), {names[2]} (50%)",
+        f"{names[3]} (50%)",
+        f"{names[0]} (100%), {names[1]} (100%), {names[2]} (100%)",  # the first three of four
+    ]
+    assert set(atlas.drivers) == {"n_areas", "population", "area 07"}
+    again = analyse(plan, rows, results, ref_plr, ref_areas, weights, 7)
+    for key, frame in atlas.drivers.items():  # the bootstrap is seeded
+        pd.testing.assert_frame_equal(frame, again.drivers[key])
+    assert atlas.decoded == [plan.decode(r) for r in rows]
+
+
+def test_every_driver_of_the_atlas_is_seeded(tmp_path, config):
+    """Random scenario arrays of 16 Saltelli blocks: the same seed gives the same bootstrap
+    confidence of every output's indices, the number of areas, the population and each area's
+    existence; another seed another."""
+    plan = load_plan(plan_file(tmp_path, FOUR_PLAN), config)
+    rows = sample(plan, samples=16)
+    rng = np.random.default_rng(1)
+    inside = rng.random((len(rows), 3)) < 0.5
+    results = {
+        "inside": inside,
+        "seed": inside,
+        "label": rng.choice(np.array([-1, 0, 1], dtype=np.int16), inside.shape),
+        "n_areas": rng.integers(1, 5, len(rows)),
+        "population": rng.random(len(rows)),
+    }
+    ref_plr = pd.DataFrame({"plr_id": ["P0", "P1", "P2"]})
+    ref_areas = pd.DataFrame({"hr_id": ["07"], "hr_name": ["seven"], "members": [[0, 1]]})
+    args = (plan, rows, results, ref_plr, ref_areas, np.ones(3))
+    one, two, other = analyse(*args, 7), analyse(*args, 7), analyse(*args, 8)
+    assert set(one.drivers) == {"n_areas", "population", "area 07"}
+    for key, frame in one.drivers.items():
+        pd.testing.assert_frame_equal(frame, two.drivers[key])
+        assert not frame["ST_conf"].equals(other.drivers[key]["ST_conf"]), key
+
+
+def test_sobol_indices_seeded_and_zero_for_a_constant_output(tmp_path, config):
+    from SALib.analyze import sobol
+
+    from quartiere.sensitivity.atlas import sobol_indices
+
+    plan, rows, results, *_ = toy_scenarios(tmp_path, config)
+    zero = sobol_indices(plan, np.full(len(rows), 3.0), 7)
+    # no floating-point error reaches the caller, even one who raises on them: here the
+    # outputs of samples A and B do not vary, and SALib divides 0 by 0
+    with np.errstate(all="raise"):
+        flat = sobol_indices(plan, results["inside"][:, 0].astype(float), 7)
+    assert (flat["ST"] == 0).all()
+    # an output whose range is exactly 1 (in or out) varies: its indices are computed
+    binary = np.array([0, 1, 0, 0, 0, 1, 1, 1, 0, 1, 0, 0], dtype=float)
+    assert (sobol_indices(plan, binary, 7).to_numpy() != 0).any()
+    assert zero.columns.tolist() == ["S1", "S1_conf", "ST", "ST_conf"]
+    assert zero.index.tolist() == plan.names and (zero.to_numpy() == 0).all()
+    y = results["population"]
+    got = sobol_indices(plan, y, 7)
+    pd.testing.assert_frame_equal(got, sobol_indices(plan, y, 7))
+    expected = sobol.analyze(plan.problem(), y, calc_second_order=False, num_resamples=100, seed=7)
+    for key in ("S1", "S1_conf", "ST", "ST_conf"):
+        np.testing.assert_allclose(got[key], np.nan_to_num(expected[key]))
+    assert got.index.tolist() == plan.names
+
+
+def test_area_overlap_when_the_last_scenario_lacks_the_highest_label():
+    from quartiere.sensitivity.atlas import _area_overlap
+
+    labels = np.array([[0, 1, 1], [-1, -1, -1]], dtype=np.int16)
+    share, jaccard = _area_overlap(labels, np.array([1, 2]), np.array([1.0, 1.0, 2.0]))
+    np.testing.assert_allclose(share, [1, 0])
+    np.testing.assert_allclose(jaccard, [1, 0])
+
+
 # --- Berlin: outputs, memo, explain --------------------------------------------------------
 
 
@@ -449,6 +683,7 @@ def free_port() -> int:
 
 
 @pytest.mark.slow
+@pytest.mark.cluster
 def test_cluster_run_equals_local_run(default_atlas, tmp_path):
     from distributed import Client
 
@@ -582,21 +817,13 @@ print(json.dumps(out))
 
 @pytest.mark.slow
 @pytest.mark.qgis
+@pytest.mark.client("qgis")
 def test_qgis_opens_the_atlas_styled(default_atlas):
-    debian = Path("/usr/bin/python3")
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "XDG_RUNTIME_DIR": "/tmp"}
-    if (
-        not debian.exists()
-        or subprocess.run(
-            [str(debian), "-c", "import qgis.core"], capture_output=True, env=env
-        ).returncode
-    ):
-        pytest.skip("QGIS (python3-qgis) is not installed")
     result = subprocess.run(
-        [str(debian), "-c", QGIS_SCRIPT, str(default_atlas / "sensitivity.gpkg")],
+        [str(CLIENT_PYTHON), "-c", QGIS_SCRIPT, str(default_atlas / "sensitivity.gpkg")],
         capture_output=True,
         text=True,
-        env=env,
+        env=CLIENT_ENV,
         timeout=120,
     )
     assert result.returncode == 0, result.stderr

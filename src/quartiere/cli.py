@@ -158,7 +158,8 @@ def _out_dir(out: Path) -> Path:
     "--out",
     type=click.Path(path_type=Path),
     default=None,
-    help=f"GeoPackage to write (atomically); a map PNG and a summary go beside it. Default: "
+    help=f"GeoPackage X.gpkg to write (atomically); X.png, X_lmb.png and X.md go beside it "
+    f"(summary.md for {DEFAULT_OUT.name}). Default: "
     f"{DEFAULT_OUT} for {DEFAULT_CONFIG}, else "
     f"{DEFAULT_OUT.parent}/<config name>/{DEFAULT_OUT.name}.",
 )

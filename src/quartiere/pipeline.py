@@ -152,6 +152,7 @@ def _build(
     progress: Progress,
     drawer: Any,
 ) -> BuildResult:
+    from quartiere.io.beside import lmb_png, map_png, summary_md
     from quartiere.present.figure_data import MapLayers, chart_job
     from quartiere.report import staging
 
@@ -178,7 +179,7 @@ def _build(
         try:
             if drawer is not None:
                 drawer.draw(
-                    workdir / out.with_suffix(".png").name,
+                    workdir / map_png(out).name,
                     {
                         "layers": MapLayers.of(result.areas, result.planning_areas),
                         "title": t("summary_title", edition=config.edition),
@@ -190,7 +191,7 @@ def _build(
                             result.harmonized.schools,
                             config.schools,
                             config.criteria.schools.lmb_threshold,
-                            workdir / (out.stem + "_lmb.png"),
+                            workdir / lmb_png(out).name,
                         ),
                     },
                 )
@@ -210,7 +211,7 @@ def _build(
                         language=config.language,
                         inputs=input_lines(config, t),
                     )
-                    write_text_atomically(workdir / "summary.md", summary)
+                    write_text_atomically(workdir / summary_md(out).name, summary)
                     drawer.wait()
         except BaseException:
             if drawer is not None:

@@ -20,13 +20,12 @@ def build_is_current(config_path: Path, out: Path, previous: Path | None = None)
     import pyogrio
 
     from quartiere.config import load_config
+    from quartiere.io.beside import map_png, summary_md
     from quartiere.io.cache import code_version
     from quartiere.pipeline import sha256, source_files
 
     out = Path(out)
-    if not (out.is_file() and out.with_suffix(".png").is_file()):
-        return False
-    if not (out.parent / "summary.md").is_file():
+    if not (out.is_file() and map_png(out).is_file() and summary_md(out).is_file()):
         return False
     try:
         with reading():

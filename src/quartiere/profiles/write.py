@@ -469,12 +469,15 @@ def write_profiles(
     sensitivity directory, and :class:`QuartiereError` when PDFs are wanted but no Chromium is
     installed.
     """
+    start = time.perf_counter()
+    # The user's own arguments first: a missing build is exit 3 with or without Chromium.
+    build = data.read_build_layers(options.build)
+    sensitivity = _read_sensitivity(options.sensitivity)
+    if options.history is not None and not Path(options.history).is_dir():
+        raise InputError("history run not found (make it with `make history`)", options.history)
     chromium = find_chromium() if options.pdf else None
     if options.pdf and chromium is None:
         raise QuartiereError(f"PDF profiles need headless Chromium: {INSTALL_HINT}; or --no-pdf")
-    start = time.perf_counter()
-    build = data.read_build_layers(options.build)
-    sensitivity = _read_sensitivity(options.sensitivity)
     with ExitStack() as stack:
         # Chromium runs in a process of its own and prints each page once it is written (one
         # page at a time keeps up with the drawing and leaves the cores to it).

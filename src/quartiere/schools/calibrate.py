@@ -69,16 +69,15 @@ def quantile_calibration(
                 "schools.estimate.anchors: the anchors contradict each other or top/bottom_share "
                 f"({c0} schools at {p0:g} %, {c1} at {p1:g} %): more schools need a lower share"
             )
-    # Drop the end points an anchor already occupies (count 1 or n).
-    xs: list[int] = []
-    ys: list[float] = []
-    for c, p in knots:
-        if xs and c == xs[-1]:
-            if c == 1:  # an anchor at the top school replaces top_share
-                ys[-1] = p
-            continue  # at the last school an anchor wins over bottom_share
-        xs.append(c)
-        ys.append(p)
+    # An anchor at an end (count 1 or n) wins over top_share or bottom_share there, also when
+    # both ends are the one school; of two anchors at one count, the first (the higher share).
+    points = {1: top_share, n: bottom_share}
+    anchored: dict[int, float] = {}
+    for anchor in ordered:
+        anchored.setdefault(anchor.count, anchor.share)
+    points.update(anchored)
+    xs = sorted(points)
+    ys = [points[x] for x in xs]
     position = order(known)
     shares = pd.Series(np.interp(position.to_numpy(), xs, ys), index=known.index)
     return Calibration(

@@ -71,7 +71,9 @@ def sobol_indices(plan: Plan, y: np.ndarray, seed: int) -> pd.DataFrame:
         return pd.DataFrame(
             {"S1": zeros, "S1_conf": zeros, "ST": zeros, "ST_conf": zeros}, index=plan.names
         )
-    with warnings.catch_warnings(), np.errstate(all="ignore"):
+    # SALib guards its own divisions (constant outputs give 0, tested under np.errstate raise);
+    # its warnings about them stay here.
+    with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         res = sobol.analyze(
             plan.problem(), y, calc_second_order=False, num_resamples=100, seed=seed
@@ -114,8 +116,9 @@ def _area_overlap(
     inter[:, 0] = 0.0  # outside every area
     total = weights[members].sum()
     share = inter.max(axis=1) / total
-    with np.errstate(invalid="ignore", divide="ignore"):
-        jaccard = np.where(inter > 0, inter / (total + sizes - inter), 0.0)
+    # |A and B| / |A or B|: the union holds the reference area (total > 0: it has ground), so
+    # it is never 0, and a scenario area outside it scores 0.
+    jaccard = inter / (total + sizes - inter)
     return share, jaccard.max(axis=1)
 
 
@@ -146,7 +149,8 @@ def analyse(
     plr["inclusion"] = freq
     plr["seed_frequency"] = seed_freq
     plr["class"] = classify(freq)
-    order = np.argsort(-flips, axis=0, kind="stable")
+    # per PLR the parameters by falling flip share, ties in plan order
+    order = np.lexsort((np.broadcast_to(np.arange(d)[:, None], flips.shape), -flips), axis=0)
     plr["flipped_by"] = [
         ", ".join(f"{plan.names[k]} ({flips[k, j]:.0%})" for k in order[:3, j] if flips[k, j] > 0)
         for j in range(inside.shape[1])
