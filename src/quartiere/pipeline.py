@@ -185,7 +185,9 @@ def _build(
                         "title": t("summary_title", edition=config.edition),
                         "attribution": attribution(config),
                         # short, in the build's language: the details are in the summary
-                        "notes": map_caption(config, result.harmonized.lmb_source, "summary.md", t),
+                        "notes": map_caption(
+                            config, result.harmonized.lmb_source, summary_md(out).name, t
+                        ),
                         "language": config.language,
                         "chart": chart_job(
                             result.harmonized.schools,
