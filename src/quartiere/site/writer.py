@@ -277,7 +277,9 @@ def _downloads(options: SiteOptions, build: Build, stage: Path, t: Messages) -> 
     table = build.planning_areas.drop(columns="geometry")
     table.to_csv(folder / "planungsraeume.csv", index=False, encoding="utf-8-sig")
     links.append(["downloads/planungsraeume.csv", t("site.dl_csv")])
-    summary = gpkg.parent / "summary.md"
+    from quartiere.io.beside import summary_md
+
+    summary = summary_md(gpkg)  # X.md beside X.gpkg, summary.md beside the default name
     if summary.is_file():
         shutil.copy2(summary, folder / "summary.md")
         links.append(["downloads/summary.md", t("site.dl_summary")])
