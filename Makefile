@@ -70,6 +70,11 @@ $(OUT): $(STAMP) $(BUILD_INPUTS) $(CODE)
 
 FORCE:
 
+# A signal to make (Ctrl-C, `timeout`, systemd's stop) must never delete a result: `quartiere`
+# replaces its outputs only whole and commits an update as one transaction
+# (docs/scheduled-use.md), so what is on disk is always either the old state or the new one.
+.PRECIOUS: $(OUT) $(HISTORY)/timeline.md $(PROFILES)/index.html
+
 # Every edition in MSS order, each numbered against the one before, and the timeline.
 $(HISTORY)/timeline.md: $(STAMP) config/criteria.yaml $(EDITIONS) $(INPUTS) $(CODE)
 	$(BIN)/quartiere history $(EDITIONS) --out $(HISTORY)

@@ -6,7 +6,6 @@ Exit status: 0 success, 1 internal error, 2 bad configuration, 3 bad input data,
 
 from __future__ import annotations
 
-import fcntl
 import os
 import signal
 import sys
@@ -57,8 +56,13 @@ def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
                 raise
             _say(f"error: {exc}")
             sys.exit(exc.exit_code)
-        except KeyboardInterrupt:
-            _say("interrupted: the previous output is untouched")
+        except KeyboardInterrupt as exc:
+            from quartiere.errors import Interrupted
+
+            if isinstance(exc, Interrupted):
+                _say(exc.outcome)
+            else:
+                _say("interrupted: the previous output is untouched")
             sys.exit(130)
         except OSError as exc:
             if debug:
@@ -77,20 +81,15 @@ def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
 
 @contextmanager
 def output_lock(out: Path, wait: bool = True) -> Iterator[None]:
-    """Serialise builds writing into the same directory (a second build waits for the first)."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(out.parent, os.O_RDONLY)
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            if not wait:
-                raise QuartiereError(f"another build is writing into {out.parent}") from None
-            _say(f"waiting for another build writing into {out.parent} ...")
-            fcntl.flock(fd, fcntl.LOCK_EX)
+    """Serialise builds writing into the same directory (a second build waits for the first).
+
+    Only this process holds the lock: a helper forked meanwhile closes its copy
+    (:func:`quartiere.lifetime.forget_locks`, registered in :func:`main`).
+    """
+    from quartiere.lifetime import output_lock as lock
+
+    with lock(out, wait=wait, say=_say):
         yield
-    finally:
-        os.close(fd)
 
 
 config_option = click.option(
@@ -116,6 +115,15 @@ previous_option = click.option(
 @click.version_option(package_name="quartiere")
 def main(debug: bool) -> None:
     """Delineate Berlin's Handlungsräume from planning-area social data."""
+    global _FORK_HOOK  # noqa: PLW0603 - once per process: helpers never inherit an output lock
+    if not _FORK_HOOK:
+        from quartiere.lifetime import forget_locks
+
+        os.register_at_fork(after_in_child=forget_locks)
+        _FORK_HOOK = True
+
+
+_FORK_HOOK = False
 
 
 def edition_out(config_path: Path, out: Path | None) -> Path:
@@ -263,8 +271,12 @@ def inputs(config_path: Path, built: Path | None) -> None:
     for path in [*config.files, *config.input_paths()]:
         path = Path(path).resolve()
         click.echo(path.relative_to(cwd) if path.is_relative_to(cwd) else path)
-    if built is not None and built_config_hash(built) != config_hash(config):
-        click.echo("FORCE")
+    from quartiere.scheduled import JOURNAL
+
+    if built is not None and (
+        (built.parent / JOURNAL).exists() or built_config_hash(built) != config_hash(config)
+    ):
+        click.echo("FORCE")  # missing, another configuration, or an update to finish
 
 
 @main.command(epilog=EXIT_HELP)

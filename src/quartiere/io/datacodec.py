@@ -99,7 +99,9 @@ class _Writer:
         else:
             labels = None
         # Arrow reads text back as pandas' string dtype: remember which columns were objects
-        objects = [str(c) for c in frame.columns if frame[c].dtype == object and str(c) not in geometry]
+        objects = [
+            str(c) for c in frame.columns if frame[c].dtype == object and str(c) not in geometry
+        ]
         index_object = [i for i, level in enumerate(_levels(frame.index)) if level.dtype == object]
         try:
             table = pa.Table.from_pandas(frame, preserve_index=True)
@@ -143,7 +145,11 @@ class _Writer:
         if isinstance(value, (list, tuple)):
             return {"t": type(value).__name__, "v": [self.node(v) for v in value]}
         if isinstance(value, dict):
-            return {"t": "dict", "k": [self.node(k) for k in value], "v": [self.node(v) for v in value.values()]}
+            return {
+                "t": "dict",
+                "k": [self.node(k) for k in value],
+                "v": [self.node(v) for v in value.values()],
+            }
         if isinstance(value, np.ndarray):
             return self.array(value)
         if value is pd.NA:
