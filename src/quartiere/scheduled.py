@@ -19,8 +19,8 @@ them. Before the journal exists a kill leaves the old state whole (the staging f
 by the next run); once it exists the new state is decided, and the next run, or ``quartiere
 inputs --check-built``'s ``FORCE`` and then ``quartiere update``, finishes the renames before
 anything else (:func:`recover`). SIGTERM, SIGINT and SIGHUP are held back while the journal is
-written and the renames are done (a few milliseconds), so a signal either stops the update before
-the commit or lands after it; :class:`~quartiere.errors.Interrupted` says which.
+written and the renames are done (a few milliseconds; the handlers are swapped for the moment, and
+restored), so a signal either stops the update before the commit or lands after it; :class:`~quartiere.errors.Interrupted` says which.
 """
 
 from __future__ import annotations
@@ -64,12 +64,26 @@ def _first_baseline(
 
 @contextmanager
 def _signals_held() -> Iterator[None]:
-    """Hold back SIGTERM, SIGINT and SIGHUP for the block (delivered when it ends)."""
-    old = signal.pthread_sigmask(signal.SIG_BLOCK, _HELD)
+    """Hold back SIGTERM, SIGINT and SIGHUP for the block; deliver them when it ends.
+
+    The handlers are replaced for the block (in the main thread; elsewhere nothing is held) by one
+    that only notes the signal, and restored afterwards, when a noted signal is raised again. A
+    thread mask would not do: the kernel hands a process-directed signal to any thread.
+    """
+    pending: list[int] = []
+    previous: dict[int, object] = {}
+    try:
+        for number in _HELD:
+            previous[number] = signal.signal(number, lambda n, _frame: pending.append(n))
+    except ValueError:  # not the main thread: signals are not ours to handle
+        pass
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+        for number, handler in previous.items():
+            signal.signal(number, handler)  # type: ignore[arg-type]
+        for number in pending[:1]:
+            signal.raise_signal(number)
 
 
 def _fsync_dir(directory: Path) -> None:
@@ -132,7 +146,7 @@ def recover(out_dir: Path) -> str | None:
             message = f"finished the update interrupted while committing: {record['outcome']}"
         else:
             journal.unlink(missing_ok=True)
-    remove_dead_leftovers(out_dir, (".update-*",))
+    remove_dead_leftovers(out_dir, (".update-*", f".{JOURNAL}.*.tmp"))
     return message
 
 
