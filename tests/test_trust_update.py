@@ -28,6 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 GI2018 = ROOT / "config/editions/gi2018.yaml"
 SCRIPT = ROOT / "tests/trust/killed_update.py"
 BIN = Path(sys.executable).parent
+SRC = Path(__import__("quartiere").__file__).resolve().parents[1]  # the sources under test
 
 
 def run(*args: str):
@@ -79,7 +80,7 @@ def _command(states, work: Path, k: int, sig: str) -> list[str]:
     return [sys.executable, str(SCRIPT), *args]
 
 
-ENV = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT / "tests")])}
+ENV = {**os.environ, "PYTHONPATH": os.pathsep.join([str(SRC), str(ROOT / "tests")])}
 
 
 def killed(states, work: Path, k: int, sig: str) -> subprocess.CompletedProcess[str]:
@@ -157,7 +158,7 @@ def _fresh(states, work: Path) -> Path:
 
 def test_makefile_outputs_are_precious():
     """SIGTERM to make's process group must never make make delete the GeoPackage."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    env = {**os.environ, "PYTHONPATH": str(SRC)}
     database = subprocess.run(
         ["make", "-pn", "-C", str(ROOT), f"BIN={BIN}", "OUT=x/handlungsraeume.gpkg", "update"],
         capture_output=True,
@@ -177,7 +178,7 @@ def test_make_update_killed_by_process_group(states, tmp_path, sig, after):
 
     work = _fresh(states, tmp_path / "w")
     out = work / "handlungsraeume.gpkg"
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    env = {**os.environ, "PYTHONPATH": str(SRC)}
     command = [
         "make", "-s", "-C", str(ROOT), f"BIN={BIN}", f"STAMP={BIN.parent / '.installed'}",
         f"CONFIG={states['lower']}", f"OUT={out}", "update",
