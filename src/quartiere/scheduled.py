@@ -20,7 +20,8 @@ by the next run); once it exists the new state is decided, and the next run, or 
 inputs --check-built``'s ``FORCE`` and then ``quartiere update``, finishes the renames before
 anything else (:func:`recover`). SIGTERM, SIGINT and SIGHUP are held back while the journal is
 written and the renames are done (a few milliseconds; the handlers are swapped for the moment, and
-restored), so a signal either stops the update before the commit or lands after it; :class:`~quartiere.errors.Interrupted` says which.
+restored), so a signal either stops the update before the commit or lands after it;
+:class:`~quartiere.errors.Interrupted` says which.
 """
 
 from __future__ import annotations
