@@ -110,6 +110,11 @@ previous_option = click.option(
 )
 
 
+def path_option(*decls: str, **kwargs: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """A click option whose value is a :class:`~pathlib.Path`."""
+    return click.option(*decls, type=click.Path(path_type=Path), **kwargs)
+
+
 @click.group(epilog=EXIT_HELP)
 @click.option("--debug", is_flag=True, help="Show tracebacks of errors.")
 @click.version_option(package_name="quartiere")
@@ -448,17 +453,39 @@ def history(configs: tuple[Path, ...], out_dir: Path, quiet: bool) -> None:
 @click.option("--samples", type=int, default=None, help="Saltelli base samples (power of two).")
 @click.option("--seed", type=int, default=None, help="Sampling seed (default: the plan's).")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), required=True, help="DIR.")
-@click.option("--scheduler", default=None, help="Existing dask scheduler, tcp://HOST:8786.")
+@click.option(
+    "--scheduler",
+    default=None,
+    help="Existing dask scheduler: tls://HOST:8786 (with certificates), or tcp:// on loopback.",
+)
+@path_option(
+    "--tls-ca-file", help="tls://: the CA certificate the cluster's certificates chain to."
+)
+@path_option("--tls-cert", help="tls://: this client's certificate (PEM).")
+@path_option("--tls-key", help="tls://: this client's private key (PEM; default: in --tls-cert).")
+@path_option(
+    "--dask-config", help="tls://: a dask configuration file (YAML) with distributed.comm.tls."
+)
+@click.option(
+    "--insecure-scheduler",
+    is_flag=True,
+    help="Allow plain tcp:// to another machine (anyone who reaches it can run code as you).",
+)
 @click.option("--workers", type=int, default=None, help="Local worker processes (0: in-process).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @handle_errors
-def sensitivity(
+def sensitivity(  # noqa: PLR0913 - one parameter per option
     config_path: Path,
     plan_path: Path,
     samples: int | None,
     seed: int | None,
     out_dir: Path,
     scheduler: str | None,
+    tls_ca_file: Path | None,
+    tls_cert: Path | None,
+    tls_key: Path | None,
+    dask_config: Path | None,
+    insecure_scheduler: bool,
     workers: int | None,
     quiet: bool,
 ) -> None:
@@ -468,6 +495,7 @@ def sensitivity(
     _out_dir(out_dir)
     if scheduler is not None and workers is not None:
         raise click.UsageError("give --scheduler or --workers, not both")
+    security = _security(tls_ca_file, tls_cert, tls_key, dask_config)
     start = time.perf_counter()
     atlas = run_sensitivity(
         config_path,
@@ -478,6 +506,8 @@ def sensitivity(
         scheduler=scheduler,
         workers=workers,
         say=None if quiet else _say,
+        security=security,
+        allow_insecure=insecure_scheduler,
     )
     counts = atlas.plr["class"].value_counts()
     click.echo(
@@ -487,9 +517,40 @@ def sensitivity(
     )
 
 
-def path_option(*decls: str, **kwargs: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """A click option whose value is a :class:`~pathlib.Path`."""
-    return click.option(*decls, type=click.Path(path_type=Path), **kwargs)
+def _security(
+    ca_file: Path | None, cert: Path | None, key: Path | None, dask_config: Path | None
+) -> Any:
+    """A dask ``Security`` from the certificate options or a dask configuration file; None."""
+    from quartiere.errors import ConfigError
+
+    if ca_file is None and cert is None and key is None and dask_config is None:
+        return None
+    from distributed.security import Security
+
+    for option, path in (("--tls-ca-file", ca_file), ("--tls-cert", cert), ("--tls-key", key)):
+        if path is not None and not path.is_file():
+            raise ConfigError(f"{option} {path}: no such file")
+    import dask.config
+
+    if dask_config is not None:
+        from quartiere.yaml_io import safe_load
+
+        try:
+            settings = safe_load(dask_config.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"--dask-config {dask_config}: cannot be read ({exc})") from None
+        except Exception:  # noqa: BLE001 - a YAML error: never echo the file's content
+            raise ConfigError(f"--dask-config {dask_config}: not a YAML file") from None
+        if not isinstance(settings, dict):
+            raise ConfigError(f"--dask-config {dask_config}: not a dask configuration (a mapping)")
+    else:
+        settings = {}
+    with dask.config.set(settings):  # only while the Security reads it (options win)
+        return Security(
+            tls_ca_file=str(ca_file) if ca_file else None,
+            tls_client_cert=str(cert) if cert else None,
+            tls_client_key=str(key) if key else None,
+        )
 
 
 @main.command(epilog=EXIT_HELP)

@@ -72,19 +72,19 @@ def _signals_held() -> Iterator[None]:
     thread mask would not do: the kernel hands a process-directed signal to any thread.
     """
     pending: list[int] = []
-    previous: dict[int, object] = {}
+    previous: dict[signal.Signals, object] = {}
     try:
-        for number in _HELD:
-            previous[number] = signal.signal(number, lambda n, _frame: pending.append(n))
+        for held in _HELD:
+            previous[held] = signal.signal(held, lambda n, _frame: pending.append(n))
     except ValueError:  # not the main thread: signals are not ours to handle
         pass
     try:
         yield
     finally:
-        for number, handler in previous.items():
-            signal.signal(number, handler)  # type: ignore[arg-type]
-        for number in pending[:1]:
-            signal.raise_signal(number)
+        for held, handler in previous.items():
+            signal.signal(held, handler)  # type: ignore[arg-type]
+        for caught in pending[:1]:
+            signal.raise_signal(caught)
 
 
 def _fsync_dir(directory: Path) -> None:

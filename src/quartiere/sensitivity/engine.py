@@ -2,9 +2,14 @@
 
 * no ``scheduler`` and few scenarios (or ``workers=0``): evaluated in this process;
 * no ``scheduler``: a ``LocalCluster`` sized to the machine (one single-threaded worker process per
-  core, or ``workers``);
-* ``scheduler="tcp://HOST:8786"``: the same code on an existing cluster (workers need quartiere
-  installed in the same version).
+  core, or ``workers``), bound to loopback and speaking TLS with a temporary security context
+  (``Security.temporary()``: a fresh key and certificate that only this run holds), so that no
+  other user of the machine can join it or submit work to it; its workers die with this process;
+* ``scheduler="tls://HOST:8786"`` with a :class:`distributed.security.Security` (certificates, or
+  a dask configuration): the same code on an existing cluster (workers need quartiere installed
+  in the same version);
+* ``scheduler="tcp://..."``: only to a loopback address, or with ``allow_insecure``: whoever can
+  reach a plain scheduler can run code as the user who submits to it.
 
 The prepared context is scattered once (broadcast to every worker); each task evaluates a batch of
 sample rows and returns compact arrays. Ctrl-C cancels the outstanding futures.
@@ -24,7 +29,7 @@ import numpy as np
 from quartiere.errors import ConfigError
 from quartiere.sensitivity.scenario import Context, evaluate_batch
 
-__all__ = ["run_scenarios", "Progress", "IN_PROCESS_BELOW"]
+__all__ = ["run_scenarios", "Progress", "IN_PROCESS_BELOW", "check_scheduler", "local_cluster"]
 
 #: Below this many scenarios a local run stays in-process: starting workers costs more.
 IN_PROCESS_BELOW = 400
@@ -71,6 +76,90 @@ class Progress:
         self.stream.flush()
 
 
+def _loopback(host: str) -> bool:
+    import ipaddress
+
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def check_scheduler(address: str, security: Any = None, allow_insecure: bool = False) -> Any:
+    """The security to connect to ``address`` with; refuse an address that is not safe.
+
+    Parameters
+    ----------
+    address
+        ``tls://HOST:PORT``, or ``tcp://HOST:PORT`` (loopback only unless ``allow_insecure``).
+    security
+        A :class:`distributed.security.Security`; for ``tls://`` without one, dask's configuration
+        (``distributed.comm.tls``) is read.
+    allow_insecure
+        Allow plain ``tcp://`` to a non-loopback address.
+
+    Returns
+    -------
+    distributed.security.Security or None
+
+    Raises
+    ------
+    ConfigError
+        One line: the address is not ``tls://`` or ``tcp://``, ``tls://`` has no certificates, or
+        plain ``tcp://`` leaves this machine without ``allow_insecure``.
+    """
+    from distributed.comm.addressing import get_address_host, parse_address
+    from distributed.security import Security
+
+    try:
+        scheme, _ = parse_address(address, strict=False)
+        host = get_address_host(address)
+    except (ValueError, TypeError) as exc:
+        raise ConfigError(f"--scheduler {address}: not a scheduler address ({exc})") from None
+    if scheme == "tls":
+        security = security if security is not None else Security()
+        if not security.tls_ca_file or not security.tls_client_cert:
+            raise ConfigError(
+                f"--scheduler {address}: tls:// needs certificates: --tls-ca-file, --tls-cert "
+                "and --tls-key, or --dask-config FILE with distributed.comm.tls"
+            )
+        return security
+    if scheme != "tcp":
+        raise ConfigError(f"--scheduler {address}: use tls://HOST:PORT (or tcp:// on loopback)")
+    if not _loopback(host) and not allow_insecure:
+        raise ConfigError(
+            f"--scheduler {address}: plain tcp:// to another machine lets anyone who reaches "
+            "the scheduler run code as you; use tls:// with certificates, or pass "
+            "--insecure-scheduler"
+        )
+    return security
+
+
+def local_cluster(workers: int | None) -> Any:
+    """A ``LocalCluster`` on loopback with TLS and a temporary security context.
+
+    Its workers die with this process (:func:`quartiere.lifetime.dask_setup`, a preload).
+    """
+    import logging
+
+    from distributed import LocalCluster
+    from distributed.security import Security
+
+    return LocalCluster(
+        n_workers=workers or os.cpu_count() or 1,
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=None,
+        silence_logs=logging.ERROR,
+        host="127.0.0.1",
+        protocol="tls://",
+        security=Security.temporary(),
+        preload=["quartiere.lifetime"],
+    )
+
+
 def _batches(n: int, size: int) -> list[slice]:
     return [slice(i, min(i + size, n)) for i in range(0, n, size)]
 
@@ -88,8 +177,13 @@ def run_scenarios(
     workers: int | None = None,
     batch_size: int | None = None,
     progress: Callable[[int], None] | None = None,
+    security: Any = None,
+    allow_insecure: bool = False,
 ) -> dict[str, np.ndarray]:
-    """Evaluate every sample row; results are stacked in row order whatever the engine."""
+    """Evaluate every sample row; results are stacked in row order whatever the engine.
+
+    ``security`` and ``allow_insecure``: how to reach ``scheduler`` (:func:`check_scheduler`).
+    """
     n = len(rows)
     report = progress or (lambda _: None)
     local_only = scheduler is None and (workers == 0 or (workers is None and n < IN_PROCESS_BELOW))
@@ -101,23 +195,16 @@ def run_scenarios(
             report(part.stop - part.start)
         return _stack(done)
 
-    from distributed import Client, LocalCluster, as_completed
+    from distributed import Client, as_completed
 
     cluster = None
     if scheduler is None:
-        import logging
-
-        cluster = LocalCluster(
-            n_workers=workers or os.cpu_count() or 1,
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address=None,
-            silence_logs=logging.ERROR,
-        )
+        cluster = local_cluster(workers)
         client = Client(cluster)
     else:
+        security = check_scheduler(scheduler, security, allow_insecure)
         try:
-            client = Client(scheduler, timeout="10s")
+            client = Client(scheduler, timeout="10s", security=security)
         except (OSError, ValueError, TypeError) as exc:
             raise ConfigError(
                 f"--scheduler {scheduler}: cannot reach the dask scheduler: {exc}"

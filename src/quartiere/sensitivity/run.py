@@ -62,10 +62,14 @@ def run_sensitivity(
     scheduler: str | None = None,
     workers: int | None = None,
     say: Any = None,
+    security: Any = None,
+    allow_insecure: bool = False,
 ) -> Atlas:
     """Load once, sample the plan, run every scenario, analyse and write the outputs.
 
-    ``say`` receives progress messages; with it, a progress bar goes to stderr.
+    ``say`` receives progress messages; with it, a progress bar goes to stderr. ``security``
+    and ``allow_insecure``: how to reach ``scheduler``
+    (:func:`quartiere.sensitivity.engine.check_scheduler`).
     """
     from quartiere.derived import derived_inputs
     from quartiere.io.cache import default_cache
@@ -94,7 +98,14 @@ def run_sensitivity(
     bar = Progress(len(rows), enabled=say is not None)
     started = time.perf_counter()
     results = run_scenarios(
-        ctx, plan, rows, scheduler=scheduler, workers=workers, progress=bar.update
+        ctx,
+        plan,
+        rows,
+        scheduler=scheduler,
+        workers=workers,
+        progress=bar.update,
+        security=security,
+        allow_insecure=allow_insecure,
     )
     scenario_seconds = time.perf_counter() - started
     atlas = analyse(
