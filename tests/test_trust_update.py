@@ -192,3 +192,29 @@ def test_make_update_killed_by_process_group(states, tmp_path, sig, after):
     assert out.is_file(), output  # never deleted by make
     recover(work)
     assert snapshot(work) in (states["OLD"], states["NEW"]), output
+
+
+def test_memo_folders_are_unique_with_a_fixed_build_time(tmp_path):
+    """Finding 5: with SOURCE_DATE_EPOCH every build has the same time; no memo is overwritten."""
+    from quartiere.scheduled import _memo_name
+
+    assert _memo_name(tmp_path, "20260101T000000Z") == "20260101T000000Z"
+    (tmp_path / "changes" / "20260101T000000Z").mkdir(parents=True)
+    assert _memo_name(tmp_path, "20260101T000000Z") == "20260101T000000Z-2"
+    (tmp_path / "changes" / "20260101T000000Z-2").mkdir()
+    assert _memo_name(tmp_path, "20260101T000000Z") == "20260101T000000Z-3"
+
+
+def test_an_interrupted_history_leaves_no_memo_a_rerun_keeps(tmp_path):
+    """Finding 7: a memo older than a build it compares is written again, never kept."""
+    from quartiere.history import _memo_after
+
+    builds = [tmp_path / "a.gpkg", tmp_path / "b.gpkg"]
+    memo = [tmp_path / f"changes.{x}" for x in ("gpkg", "md", "json")]
+    for path in [*builds, *memo]:
+        path.write_text("x")
+    assert _memo_after(memo, builds)
+    os.utime(builds[1], ns=(time.time_ns() + 10**9, time.time_ns() + 10**9))  # rebuilt later
+    assert not _memo_after(memo, builds)  # interrupted before its memo: written again
+    memo[0].unlink()
+    assert not _memo_after(memo, builds)
