@@ -48,7 +48,7 @@ fetch: $(STAMP)
 
 history: $(HISTORY)/timeline.md
 
-# Robustness atlas over the plan's rule sets (docs/sensitivity.md); SCHEDULER=tcp://HOST:8786 for a cluster.
+# Robustness atlas over the plan's rule sets (docs/sensitivity.md); SCHEDULER=tls://HOST:8786 for a cluster (TLS options: docs/sensitivity.md).
 SENSITIVITY ?= data/processed/sensitivity
 sensitivity: $(STAMP)
 	$(BIN)/quartiere sensitivity --config $(CONFIG) --plan config/sensitivity.yaml --out $(SENSITIVITY) $(if $(SCHEDULER),--scheduler $(SCHEDULER))
