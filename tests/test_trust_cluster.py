@@ -19,7 +19,7 @@ BIN = Path(sys.executable).parent
     "address", ["tcp://10.0.0.5:8786", "tcp://scheduler.example:8786", "10.0.0.5:8786"]
 )
 def test_plain_tcp_to_another_machine_is_refused(address):
-    from quartiere.sensitivity.engine import check_scheduler
+    from quartiere.sensitivity.access import check_scheduler
 
     with pytest.raises(ConfigError, match="plain tcp:// to another machine"):
         check_scheduler(address)
@@ -28,8 +28,7 @@ def test_plain_tcp_to_another_machine_is_refused(address):
 
 def test_loopback_tcp_and_tls_with_certificates_are_accepted(tmp_path):
     from distributed.security import Security
-
-    from quartiere.sensitivity.engine import check_scheduler
+    from quartiere.sensitivity.access import check_scheduler
 
     assert check_scheduler("tcp://127.0.0.1:8786") is None
     with pytest.raises(ConfigError, match="tls:// needs certificates"):

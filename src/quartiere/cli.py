@@ -10,8 +10,7 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,9 @@ from typing import Any
 import click
 
 from quartiere.errors import EXIT_INTERNAL, QuartiereError
+from quartiere.lifetime import forget_locks_in_children
+from quartiere.lifetime import output_lock as _lock
+from quartiere.sensitivity.access import cluster_options
 
 DEFAULT_CONFIG = Path("config/criteria.yaml")
 DEFAULT_OUT = Path("data/processed/handlungsraeume.gpkg")
@@ -56,13 +58,8 @@ def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
                 raise
             _say(f"error: {exc}")
             sys.exit(exc.exit_code)
-        except KeyboardInterrupt as exc:
-            from quartiere.errors import Interrupted
-
-            if isinstance(exc, Interrupted):
-                _say(exc.outcome)
-            else:
-                _say("interrupted: the previous output is untouched")
+        except KeyboardInterrupt as exc:  # an update's Interrupted says which state is current
+            _say(getattr(exc, "outcome", "interrupted: the previous output is untouched"))
             sys.exit(130)
         except OSError as exc:
             if debug:
@@ -79,17 +76,9 @@ def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-@contextmanager
-def output_lock(out: Path, wait: bool = True) -> Iterator[None]:
-    """Serialise builds writing into the same directory (a second build waits for the first).
-
-    Only this process holds the lock: a helper forked meanwhile closes its copy
-    (:func:`quartiere.lifetime.forget_locks`, registered in :func:`main`).
-    """
-    from quartiere.lifetime import output_lock as lock
-
-    with lock(out, wait=wait, say=_say):
-        yield
+def output_lock(out: Path, wait: bool = True) -> Any:
+    """Serialise builds into one directory (:func:`quartiere.lifetime.output_lock`)."""
+    return _lock(out, wait=wait, say=_say)
 
 
 config_option = click.option(
@@ -120,15 +109,7 @@ def path_option(*decls: str, **kwargs: Any) -> Callable[[Callable[..., Any]], Ca
 @click.version_option(package_name="quartiere")
 def main(debug: bool) -> None:
     """Delineate Berlin's Handlungsräume from planning-area social data."""
-    global _FORK_HOOK  # noqa: PLW0603 - once per process: helpers never inherit an output lock
-    if not _FORK_HOOK:
-        from quartiere.lifetime import forget_locks
-
-        os.register_at_fork(after_in_child=forget_locks)
-        _FORK_HOOK = True
-
-
-_FORK_HOOK = False
+    forget_locks_in_children()  # helpers never inherit an output lock
 
 
 def edition_out(config_path: Path, out: Path | None) -> Path:
@@ -276,11 +257,8 @@ def inputs(config_path: Path, built: Path | None) -> None:
     for path in [*config.files, *config.input_paths()]:
         path = Path(path).resolve()
         click.echo(path.relative_to(cwd) if path.is_relative_to(cwd) else path)
-    from quartiere.scheduled import JOURNAL
-
-    if built is not None and (
-        (built.parent / JOURNAL).exists() or built_config_hash(built) != config_hash(config)
-    ):
+    pending = built is not None and (built.parent / ".update-journal.json").exists()
+    if built is not None and (pending or built_config_hash(built) != config_hash(config)):
         click.echo("FORCE")  # missing, another configuration, or an update to finish
 
 
@@ -458,19 +436,7 @@ def history(configs: tuple[Path, ...], out_dir: Path, quiet: bool) -> None:
     default=None,
     help="Existing dask scheduler: tls://HOST:8786 (with certificates), or tcp:// on loopback.",
 )
-@path_option(
-    "--tls-ca-file", help="tls://: the CA certificate the cluster's certificates chain to."
-)
-@path_option("--tls-cert", help="tls://: this client's certificate (PEM).")
-@path_option("--tls-key", help="tls://: this client's private key (PEM; default: in --tls-cert).")
-@path_option(
-    "--dask-config", help="tls://: a dask configuration file (YAML) with distributed.comm.tls."
-)
-@click.option(
-    "--insecure-scheduler",
-    is_flag=True,
-    help="Allow plain tcp:// to another machine (anyone who reaches it can run code as you).",
-)
+@cluster_options
 @click.option("--workers", type=int, default=None, help="Local worker processes (0: in-process).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @handle_errors
@@ -490,12 +456,13 @@ def sensitivity(  # noqa: PLR0913 - one parameter per option
     quiet: bool,
 ) -> None:
     """Robustness atlas: every planning area and area across thousands of plausible rule sets."""
+    from quartiere.sensitivity.access import security_from
     from quartiere.sensitivity.run import run_sensitivity
 
     _out_dir(out_dir)
     if scheduler is not None and workers is not None:
         raise click.UsageError("give --scheduler or --workers, not both")
-    security = _security(tls_ca_file, tls_cert, tls_key, dask_config)
+    security = security_from(tls_ca_file, tls_cert, tls_key, dask_config)
     start = time.perf_counter()
     atlas = run_sensitivity(
         config_path,
@@ -515,42 +482,6 @@ def sensitivity(  # noqa: PLR0913 - one parameter per option
         f"sensitivity.json ({len(atlas.rows):,} scenarios; {counts.get('robust_in', 0)} robust in, "
         f"{counts.get('contested', 0)} contested) in {time.perf_counter() - start:.1f} s"
     )
-
-
-def _security(
-    ca_file: Path | None, cert: Path | None, key: Path | None, dask_config: Path | None
-) -> Any:
-    """A dask ``Security`` from the certificate options or a dask configuration file; None."""
-    from quartiere.errors import ConfigError
-
-    if ca_file is None and cert is None and key is None and dask_config is None:
-        return None
-    from distributed.security import Security
-
-    for option, path in (("--tls-ca-file", ca_file), ("--tls-cert", cert), ("--tls-key", key)):
-        if path is not None and not path.is_file():
-            raise ConfigError(f"{option} {path}: no such file")
-    import dask.config
-
-    if dask_config is not None:
-        from quartiere.yaml_io import safe_load
-
-        try:
-            settings = safe_load(dask_config.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"--dask-config {dask_config}: cannot be read ({exc})") from None
-        except Exception:  # noqa: BLE001 - a YAML error: never echo the file's content
-            raise ConfigError(f"--dask-config {dask_config}: not a YAML file") from None
-        if not isinstance(settings, dict):
-            raise ConfigError(f"--dask-config {dask_config}: not a dask configuration (a mapping)")
-    else:
-        settings = {}
-    with dask.config.set(settings):  # only while the Security reads it (options win)
-        return Security(
-            tls_ca_file=str(ca_file) if ca_file else None,
-            tls_client_cert=str(cert) if cert else None,
-            tls_client_key=str(key) if key else None,
-        )
 
 
 @main.command(epilog=EXIT_HELP)

@@ -36,6 +36,7 @@ __all__ = [
     "dask_setup",
     "die_with_parent",
     "forget_locks",
+    "forget_locks_in_children",
     "output_lock",
     "owned_name",
     "owner_is_dead",
@@ -79,6 +80,19 @@ def die_with_parent(parent: int | None = None) -> bool:
 def dask_setup(worker: Any) -> None:
     """dask preload hook (``preload=["quartiere.lifetime"]``): the worker dies with its parent."""
     die_with_parent()
+
+
+_hooked: list[bool] = []
+
+
+def forget_locks_in_children() -> None:
+    """Register :func:`forget_locks` to run in every forked child (once per process).
+
+    Called by the command line; it changes process state, so library code never calls it.
+    """
+    if not _hooked:
+        os.register_at_fork(after_in_child=forget_locks)
+        _hooked.append(True)
 
 
 def forget_locks() -> None:

@@ -29,7 +29,7 @@ import numpy as np
 from quartiere.errors import ConfigError
 from quartiere.sensitivity.scenario import Context, evaluate_batch
 
-__all__ = ["run_scenarios", "Progress", "IN_PROCESS_BELOW", "check_scheduler", "local_cluster"]
+__all__ = ["run_scenarios", "Progress", "IN_PROCESS_BELOW", "local_cluster"]
 
 #: Below this many scenarios a local run stays in-process: starting workers costs more.
 IN_PROCESS_BELOW = 400
@@ -74,67 +74,6 @@ class Progress:
         end = "\n" if finished or not self.tty else ""
         self.stream.write(("\r" if self.tty else "") + line + end)
         self.stream.flush()
-
-
-def _loopback(host: str) -> bool:
-    import ipaddress
-
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
-def check_scheduler(address: str, security: Any = None, allow_insecure: bool = False) -> Any:
-    """The security to connect to ``address`` with; refuse an address that is not safe.
-
-    Parameters
-    ----------
-    address
-        ``tls://HOST:PORT``, or ``tcp://HOST:PORT`` (loopback only unless ``allow_insecure``).
-    security
-        A :class:`distributed.security.Security`; for ``tls://`` without one, dask's configuration
-        (``distributed.comm.tls``) is read.
-    allow_insecure
-        Allow plain ``tcp://`` to a non-loopback address.
-
-    Returns
-    -------
-    distributed.security.Security or None
-
-    Raises
-    ------
-    ConfigError
-        One line: the address is not ``tls://`` or ``tcp://``, ``tls://`` has no certificates, or
-        plain ``tcp://`` leaves this machine without ``allow_insecure``.
-    """
-    from distributed.comm.addressing import get_address_host, parse_address
-    from distributed.security import Security
-
-    try:
-        scheme, _ = parse_address(address, strict=False)
-        host = get_address_host(address)
-    except (ValueError, TypeError) as exc:
-        raise ConfigError(f"--scheduler {address}: not a scheduler address ({exc})") from None
-    if scheme == "tls":
-        security = security if security is not None else Security()
-        if not security.tls_ca_file or not security.tls_client_cert:
-            raise ConfigError(
-                f"--scheduler {address}: tls:// needs certificates: --tls-ca-file, --tls-cert "
-                "and --tls-key, or --dask-config FILE with distributed.comm.tls"
-            )
-        return security
-    if scheme != "tcp":
-        raise ConfigError(f"--scheduler {address}: use tls://HOST:PORT (or tcp:// on loopback)")
-    if not _loopback(host) and not allow_insecure:
-        raise ConfigError(
-            f"--scheduler {address}: plain tcp:// to another machine lets anyone who reaches "
-            "the scheduler run code as you; use tls:// with certificates, or pass "
-            "--insecure-scheduler"
-        )
-    return security
 
 
 def local_cluster(workers: int | None) -> Any:
@@ -202,6 +141,8 @@ def run_scenarios(
         cluster = local_cluster(workers)
         client = Client(cluster)
     else:
+        from quartiere.sensitivity.access import check_scheduler
+
         security = check_scheduler(scheduler, security, allow_insecure)
         try:
             client = Client(scheduler, timeout="10s", security=security)
