@@ -440,29 +440,27 @@ def history(configs: tuple[Path, ...], out_dir: Path, quiet: bool) -> None:
 @click.option("--workers", type=int, default=None, help="Local worker processes (0: in-process).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @handle_errors
-def sensitivity(  # noqa: PLR0913 - one parameter per option
+def sensitivity(
     config_path: Path,
     plan_path: Path,
     samples: int | None,
     seed: int | None,
     out_dir: Path,
     scheduler: str | None,
-    tls_ca_file: Path | None,
-    tls_cert: Path | None,
-    tls_key: Path | None,
-    dask_config: Path | None,
-    insecure_scheduler: bool,
     workers: int | None,
     quiet: bool,
+    **cluster: Any,
 ) -> None:
     """Robustness atlas: every planning area and area across thousands of plausible rule sets."""
-    from quartiere.sensitivity.access import security_from
+    from quartiere.sensitivity.access import check_scheduler, security_from
     from quartiere.sensitivity.run import run_sensitivity
 
     _out_dir(out_dir)
     if scheduler is not None and workers is not None:
         raise click.UsageError("give --scheduler or --workers, not both")
-    security = security_from(tls_ca_file, tls_cert, tls_key, dask_config)
+    security = security_from(**{k: v for k, v in cluster.items() if k != "insecure_scheduler"})
+    if scheduler is not None:  # refused here, before anything is loaded
+        security = check_scheduler(scheduler, security, cluster["insecure_scheduler"])
     start = time.perf_counter()
     atlas = run_sensitivity(
         config_path,
@@ -474,7 +472,6 @@ def sensitivity(  # noqa: PLR0913 - one parameter per option
         workers=workers,
         say=None if quiet else _say,
         security=security,
-        allow_insecure=insecure_scheduler,
     )
     counts = atlas.plr["class"].value_counts()
     click.echo(

@@ -105,13 +105,16 @@ def check_scheduler(address: str, security: Any = None, allow_insecure: bool = F
 
 
 def security_from(
-    ca_file: Path | None, cert: Path | None, key: Path | None, dask_config: Path | None
+    tls_ca_file: Path | None = None,
+    tls_cert: Path | None = None,
+    tls_key: Path | None = None,
+    dask_config: Path | None = None,
 ) -> Any:
     """A dask ``Security`` from the certificate options or a dask configuration file.
 
     Parameters
     ----------
-    ca_file, cert, key
+    tls_ca_file, tls_cert, tls_key
         ``--tls-ca-file``, ``--tls-cert``, ``--tls-key``.
     dask_config
         ``--dask-config``: YAML in dask's configuration format; read only while the ``Security``
@@ -122,6 +125,7 @@ def security_from(
     distributed.security.Security or None
         None when no option is given.
     """
+    ca_file, cert, key = tls_ca_file, tls_cert, tls_key
     if ca_file is None and cert is None and key is None and dask_config is None:
         return None
     from distributed.security import Security

@@ -117,11 +117,11 @@ def run_scenarios(
     batch_size: int | None = None,
     progress: Callable[[int], None] | None = None,
     security: Any = None,
-    allow_insecure: bool = False,
 ) -> dict[str, np.ndarray]:
     """Evaluate every sample row; results are stacked in row order whatever the engine.
 
-    ``security`` and ``allow_insecure``: how to reach ``scheduler`` (:func:`check_scheduler`).
+    ``security``: how to reach ``scheduler`` (:func:`quartiere.sensitivity.access.check_scheduler`
+    is the caller's check of plain ``tcp://``; here ``tls://`` without certificates is refused).
     """
     n = len(rows)
     report = progress or (lambda _: None)
@@ -143,7 +143,9 @@ def run_scenarios(
     else:
         from quartiere.sensitivity.access import check_scheduler
 
-        security = check_scheduler(scheduler, security, allow_insecure)
+        # tls:// needs certificates; whether plain tcp:// may leave the machine is the
+        # caller's policy (the command line refuses it without --insecure-scheduler)
+        security = check_scheduler(scheduler, security, allow_insecure=True)
         try:
             client = Client(scheduler, timeout="10s", security=security)
         except (OSError, ValueError, TypeError) as exc:

@@ -62,14 +62,13 @@ def run_sensitivity(
     scheduler: str | None = None,
     workers: int | None = None,
     say: Any = None,
-    security: Any = None,
-    allow_insecure: bool = False,
+    **engine: Any,
 ) -> Atlas:
     """Load once, sample the plan, run every scenario, analyse and write the outputs.
 
-    ``say`` receives progress messages; with it, a progress bar goes to stderr. ``security``
-    and ``allow_insecure``: how to reach ``scheduler``
-    (:func:`quartiere.sensitivity.engine.check_scheduler`).
+    ``say`` receives progress messages; with it, a progress bar goes to stderr. ``engine``
+    (``security``) goes to :func:`~quartiere.sensitivity.engine.run_scenarios`: how to reach
+    ``scheduler`` (:func:`quartiere.sensitivity.access.check_scheduler`).
     """
     from quartiere.derived import derived_inputs
     from quartiere.io.cache import default_cache
@@ -104,8 +103,7 @@ def run_sensitivity(
         scheduler=scheduler,
         workers=workers,
         progress=bar.update,
-        security=security,
-        allow_insecure=allow_insecure,
+        **engine,
     )
     scenario_seconds = time.perf_counter() - started
     atlas = analyse(
