@@ -48,7 +48,7 @@ fetch: $(STAMP)
 
 history: $(HISTORY)/timeline.md
 
-# Robustness atlas over the plan's rule sets (docs/sensitivity.md); SCHEDULER=tcp://HOST:8786 for a cluster.
+# Robustness atlas over the plan's rule sets (docs/sensitivity.md); SCHEDULER=tls://HOST:8786 for a cluster (TLS options: docs/sensitivity.md).
 SENSITIVITY ?= data/processed/sensitivity
 sensitivity: $(STAMP)
 	$(BIN)/quartiere sensitivity --config $(CONFIG) --plan config/sensitivity.yaml --out $(SENSITIVITY) $(if $(SCHEDULER),--scheduler $(SCHEDULER))
@@ -69,6 +69,11 @@ $(OUT): $(STAMP) $(BUILD_INPUTS) $(CODE)
 	$(BIN)/quartiere update --config $(CONFIG) --out $(OUT) $(if $(SEED),--seed $(SEED))
 
 FORCE:
+
+# A signal to make (Ctrl-C, `timeout`, systemd's stop) must never delete a result: `quartiere`
+# replaces its outputs only whole and commits an update as one transaction
+# (docs/scheduled-use.md), so what is on disk is always either the old state or the new one.
+.PRECIOUS: $(OUT) $(HISTORY)/timeline.md $(PROFILES)/index.html
 
 # Every edition in MSS order, each numbered against the one before, and the timeline.
 $(HISTORY)/timeline.md: $(STAMP) config/criteria.yaml $(EDITIONS) $(INPUTS) $(CODE)

@@ -55,6 +55,7 @@ EDGES = (
     "quartiere.profiles",
     "quartiere.fetch",
     "quartiere.site",
+    "quartiere.lifetime",
     "quartiere.report",
     "quartiere.scheduled",
     "quartiere.reuse",

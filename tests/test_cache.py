@@ -50,7 +50,7 @@ def test_damaged_entry_is_removed_and_rebuilt(tmp_path: Path, damage) -> None:
     cache = Cache(tmp_path)
     key = cache_key("kind", "x")
     cache.put("kind", key, list(range(1000)))
-    (entry,) = tmp_path.glob("kind-*.pkl")
+    (entry,) = tmp_path.glob("kind-*.entry")
     entry.write_bytes(damage(entry.read_bytes()))
     assert cache.get("kind", key) is None
     assert not entry.exists()
@@ -65,11 +65,11 @@ def test_bounded_size_evicts_least_recently_used(tmp_path: Path) -> None:
     blob = b"x" * 1000
     for i, name in enumerate(("a", "b")):
         cache.put("k", name, blob)
-        path = tmp_path / f"k-{name}.pkl"
+        path = tmp_path / f"k-{name}.entry"
         os.utime(path, (1_000_000 + i, 1_000_000 + i))
     assert cache.get("k", "a") == blob  # a is now the most recently used
     cache.put("k", "c", blob)  # over 2500 bytes: b, the least recently used, goes
-    assert sorted(p.name for p in tmp_path.glob("*.pkl")) == ["k-a.pkl", "k-c.pkl"]
+    assert sorted(p.name for p in tmp_path.glob("*.entry")) == ["k-a.entry", "k-c.entry"]
 
 
 def test_default_cache_setting(monkeypatch, tmp_path: Path) -> None:
@@ -168,7 +168,7 @@ def test_derived_inputs_hit_and_rebuild_a_damaged_entry(tmp_path: Path) -> None:
     )
     assert (warm.graph.adjacency != cold.graph.adjacency).nnz == 0
 
-    entry = tmp_path / f"inputs-{cold.keys['inputs']}.pkl"
+    entry = tmp_path / f"inputs-{cold.keys['inputs']}.entry"
     entry.write_bytes(entry.read_bytes()[:-100])
     again = derived_inputs(config, cache, harmonize)
     assert (cache.hits, cache.misses) == (5, 4)  # only the damaged entry was rebuilt
@@ -187,7 +187,7 @@ def test_outputs_equal_with_and_without_cache(tmp_path: Path, monkeypatch) -> No
         monkeypatch.setenv("QUARTIERE_CACHE", setting or str(tmp_path / "c"))
         outs[name] = tmp_path / name / "handlungsraeume.gpkg"
         build(DEFAULT, outs[name])
-    assert any((tmp_path / "c").glob("harmonized-*.pkl"))
+    assert any((tmp_path / "c").glob("harmonized-*.entry"))
     for name in ("cold", "warm"):
         for layer in LAYERS:
             pd.testing.assert_frame_equal(

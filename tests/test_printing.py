@@ -33,12 +33,12 @@ def test_cached_trend_is_the_computed_one_and_follows_the_footprints(
     pd.testing.assert_frame_equal(cached.berlin, computed.berlin)
     assert cached.transferred == computed.transferred
     assert cached.series == computed.series
-    entries = sorted((tmp_path / "cache").rglob("*.pkl"))
+    entries = sorted((tmp_path / "cache").rglob("*.entry"))
     assert len([e for e in entries if "profile_trend" in str(e)]) == 1
 
     _, again = data.cached_trend(areas, paths)  # read back: the same numbers, no new entry
     pd.testing.assert_frame_equal(again.areas, computed.areas)
-    assert sorted((tmp_path / "cache").rglob("*.pkl")) == entries
+    assert sorted((tmp_path / "cache").rglob("*.entry")) == entries
 
     moved = areas.copy()
     moved.loc[moved.index[0], "geometry"] = moved.geometry.iloc[0].buffer(-100)

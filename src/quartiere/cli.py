@@ -6,13 +6,11 @@ Exit status: 0 success, 1 internal error, 2 bad configuration, 3 bad input data,
 
 from __future__ import annotations
 
-import fcntl
 import os
 import signal
 import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
 from typing import Any
@@ -20,6 +18,9 @@ from typing import Any
 import click
 
 from quartiere.errors import EXIT_INTERNAL, QuartiereError
+from quartiere.lifetime import forget_locks_in_children
+from quartiere.lifetime import output_lock as _lock
+from quartiere.sensitivity.access import cluster_options
 
 DEFAULT_CONFIG = Path("config/criteria.yaml")
 DEFAULT_OUT = Path("data/processed/handlungsraeume.gpkg")
@@ -57,8 +58,8 @@ def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
                 raise
             _say(f"error: {exc}")
             sys.exit(exc.exit_code)
-        except KeyboardInterrupt:
-            _say("interrupted: the previous output is untouched")
+        except KeyboardInterrupt as exc:  # an update's Interrupted says which state is current
+            _say(getattr(exc, "outcome", "interrupted: the previous output is untouched"))
             sys.exit(130)
         except OSError as exc:
             if debug:
@@ -75,22 +76,9 @@ def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-@contextmanager
-def output_lock(out: Path, wait: bool = True) -> Iterator[None]:
-    """Serialise builds writing into the same directory (a second build waits for the first)."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(out.parent, os.O_RDONLY)
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            if not wait:
-                raise QuartiereError(f"another build is writing into {out.parent}") from None
-            _say(f"waiting for another build writing into {out.parent} ...")
-            fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(fd)
+def output_lock(out: Path, wait: bool = True) -> Any:
+    """Serialise builds into one directory (:func:`quartiere.lifetime.output_lock`)."""
+    return _lock(out, wait=wait, say=_say)
 
 
 config_option = click.option(
@@ -111,11 +99,17 @@ previous_option = click.option(
 )
 
 
+def path_option(*decls: str, **kwargs: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """A click option whose value is a :class:`~pathlib.Path`."""
+    return click.option(*decls, type=click.Path(path_type=Path), **kwargs)
+
+
 @click.group(epilog=EXIT_HELP)
 @click.option("--debug", is_flag=True, help="Show tracebacks of errors.")
 @click.version_option(package_name="quartiere")
 def main(debug: bool) -> None:
     """Delineate Berlin's Handlungsräume from planning-area social data."""
+    forget_locks_in_children()  # helpers never inherit an output lock
 
 
 def edition_out(config_path: Path, out: Path | None) -> Path:
@@ -264,8 +258,9 @@ def inputs(config_path: Path, built: Path | None) -> None:
     for path in [*config.files, *config.input_paths()]:
         path = Path(path).resolve()
         click.echo(path.relative_to(cwd) if path.is_relative_to(cwd) else path)
-    if built is not None and built_config_hash(built) != config_hash(config):
-        click.echo("FORCE")
+    pending = built is not None and (built.parent / ".update-journal.json").exists()
+    if built is not None and (pending or built_config_hash(built) != config_hash(config)):
+        click.echo("FORCE")  # missing, another configuration, or an update to finish
 
 
 @main.command(epilog=EXIT_HELP)
@@ -437,7 +432,12 @@ def history(configs: tuple[Path, ...], out_dir: Path, quiet: bool) -> None:
 @click.option("--samples", type=int, default=None, help="Saltelli base samples (power of two).")
 @click.option("--seed", type=int, default=None, help="Sampling seed (default: the plan's).")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), required=True, help="DIR.")
-@click.option("--scheduler", default=None, help="Existing dask scheduler, tcp://HOST:8786.")
+@click.option(
+    "--scheduler",
+    default=None,
+    help="Existing dask scheduler: tls://HOST:8786 (with certificates), or tcp:// on loopback.",
+)
+@cluster_options
 @click.option("--workers", type=int, default=None, help="Local worker processes (0: in-process).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @handle_errors
@@ -450,13 +450,18 @@ def sensitivity(
     scheduler: str | None,
     workers: int | None,
     quiet: bool,
+    **cluster: Any,
 ) -> None:
     """Robustness atlas: every planning area and area across thousands of plausible rule sets."""
+    from quartiere.sensitivity.access import check_scheduler, security_from
     from quartiere.sensitivity.run import run_sensitivity
 
     _out_dir(out_dir)
     if scheduler is not None and workers is not None:
         raise click.UsageError("give --scheduler or --workers, not both")
+    security = security_from(**{k: v for k, v in cluster.items() if k != "insecure_scheduler"})
+    if scheduler is not None:  # refused here, before anything is loaded
+        security = check_scheduler(scheduler, security, cluster["insecure_scheduler"])
     start = time.perf_counter()
     atlas = run_sensitivity(
         config_path,
@@ -467,6 +472,7 @@ def sensitivity(
         scheduler=scheduler,
         workers=workers,
         say=None if quiet else _say,
+        security=security,
     )
     counts = atlas.plr["class"].value_counts()
     click.echo(
@@ -474,11 +480,6 @@ def sensitivity(
         f"sensitivity.json ({len(atlas.rows):,} scenarios; {counts.get('robust_in', 0)} robust in, "
         f"{counts.get('contested', 0)} contested) in {time.perf_counter() - start:.1f} s"
     )
-
-
-def path_option(*decls: str, **kwargs: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """A click option whose value is a :class:`~pathlib.Path`."""
-    return click.option(*decls, type=click.Path(path_type=Path), **kwargs)
 
 
 @main.command(epilog=EXIT_HELP)

@@ -11,6 +11,7 @@ __all__ = [
     "QuartiereError",
     "ConfigError",
     "InputError",
+    "Interrupted",
     "EXIT_CONFIG",
     "EXIT_INPUT",
     "EXIT_INTERNAL",
@@ -50,3 +51,11 @@ class InputError(QuartiereError):
     """An input data file is missing, unreadable or fails validation."""
 
     exit_code = EXIT_INPUT
+
+
+class Interrupted(KeyboardInterrupt):
+    """A signal stopped a command; the message says what state its outputs are in."""
+
+    def __init__(self, outcome: str) -> None:
+        self.outcome = outcome
+        super().__init__(outcome)

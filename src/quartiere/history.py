@@ -43,6 +43,15 @@ def _write_layers(
     write_geopackage(out, layers, info, metadata)
 
 
+def _memo_after(memo: list[Path], builds: list[Path]) -> bool:
+    """Whether every memo file exists and was written after both builds it compares."""
+    try:
+        newest = max(p.stat().st_mtime_ns for p in builds)
+        return all(p.stat().st_mtime_ns >= newest for p in memo)
+    except OSError:
+        return False
+
+
 def write_diff(diff: BuildDiff, out_dir: Path | None, json_path: Path | None = None) -> list[Path]:
     """Write a comparison as ``changes.gpkg``, ``changes.md`` and ``changes.json`` in a directory.
 
@@ -152,8 +161,10 @@ def run_history(
             result = diff_builds(previous.build, edition.build, options)
             diffs[key] = result
             memo = [out_dir / key / f"changes.{x}" for x in ("gpkg", "md", "json")]
-            if current and previous_current and all(p.is_file() for p in memo):
-                files += memo  # both builds as they were: so is the memo between them
+            if current and previous_current and _memo_after(memo, [previous.path, target]):
+                # both builds as they were, and the memo written after both: it is theirs (a
+                # history interrupted between a build and its memo leaves an older memo)
+                files += memo
             else:
                 files += write_diff(result, out_dir / key)
             c = result.counts()

@@ -53,6 +53,9 @@ def draw_map(png: Path, payload: dict[str, Any]) -> None:
 
 def _serve(conn: Connection) -> None:
     """Child: import the map code, wait for one job, draw it, answer None or one error line."""
+    from quartiere.lifetime import die_with_parent
+
+    die_with_parent()  # never outlives the build (kill -9 included)
     try:
         import quartiere.io.figures  # noqa: F401 - matplotlib, while the parent loads
         import quartiere.present.build_map  # noqa: F401

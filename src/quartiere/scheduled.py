@@ -2,26 +2,47 @@
 
 One update, in one output directory ``D`` (``D/handlungsraeume.gpkg`` by default):
 
-1. the current build is copied aside and the edition is rebuilt, numbered against it;
+1. the edition is rebuilt into a staging folder ``D/.update-<pid>-<random>/``, numbered against
+   the current build (linked in as ``previous.gpkg``, never copied);
 2. when the new result equals the current one (no area event, no planning-area change),
    ``D/previous.gpkg`` and the last change memo stay as they are: they still describe the last
    real change, and nothing a scheduled job found is lost;
 3. otherwise the current build becomes ``D/previous.gpkg`` and the memo goes to
-   ``D/changes/<build time>/changes.{md,json,gpkg}``; ``D/changes.md`` is the latest memo, headed
-   by the path of its dated copy.
+   ``D/changes/<build time>[-N]/changes.{md,json,gpkg}`` (``-2``, ``-3``, ... when a memo of that
+   time exists, as with ``SOURCE_DATE_EPOCH``: a memo is never overwritten); ``D/changes.md`` is
+   the latest memo, headed by the path of its dated copy.
+
+**One transaction.** Everything an update writes (the new GeoPackage with its lineage, its map and
+summary, ``previous.gpkg``, the dated memo and ``changes.md``) is staged first; the update is then
+committed by writing a journal, ``D/.update-journal.json``, that lists the renames, and doing
+them. Before the journal exists a kill leaves the old state whole (the staging folder is removed
+by the next run); once it exists the new state is decided, and the next run, or ``quartiere
+inputs --check-built``'s ``FORCE`` and then ``quartiere update``, finishes the renames before
+anything else (:func:`recover`). SIGTERM, SIGINT and SIGHUP are held back while the journal is
+written and the renames are done (a few milliseconds; the handlers are swapped for the moment, and
+restored), so a signal either stops the update before the commit or lands after it;
+:class:`~quartiere.errors.Interrupted` says which.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
-import tempfile
-from collections.abc import Callable
+import signal
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
+from quartiere.errors import Interrupted
 from quartiere.record import Baseline
 
-__all__ = ["update"]
+__all__ = ["JOURNAL", "recover", "update"]
+
+JOURNAL = ".update-journal.json"
+"""The commit record of an update in progress, beside the build."""
+_HELD = {signal.SIGTERM, signal.SIGINT, signal.SIGHUP}
 
 
 def _first_baseline(
@@ -42,6 +63,122 @@ def _first_baseline(
     return baseline_for(config, processed, progress=progress)
 
 
+@contextmanager
+def _signals_held() -> Iterator[None]:
+    """Hold back SIGTERM, SIGINT and SIGHUP for the block; deliver them when it ends.
+
+    The handlers are replaced for the block (in the main thread; elsewhere nothing is held) by one
+    that only notes the signal, and restored afterwards, when a noted signal is raised again. A
+    thread mask would not do: the kernel hands a process-directed signal to any thread.
+    """
+    pending: list[int] = []
+    previous: dict[signal.Signals, object] = {}
+    try:
+        for held in _HELD:
+            previous[held] = signal.signal(held, lambda n, _frame: pending.append(n))
+    except ValueError:  # not the main thread: signals are not ours to handle
+        pass
+    try:
+        yield
+    finally:
+        for held, handler in previous.items():
+            signal.signal(held, handler)  # type: ignore[arg-type]
+        for caught in pending[:1]:
+            signal.raise_signal(caught)
+
+
+def _fsync_dir(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_tree(root: Path) -> None:
+    for path in sorted(root.rglob("*")):
+        if path.is_file():
+            with open(path, "rb") as handle:
+                os.fsync(handle.fileno())
+    for directory in sorted({p.parent for p in root.rglob("*")} | {root}):
+        _fsync_dir(directory)
+
+
+def _do_moves(out_dir: Path, moves: list[list[str]]) -> None:
+    for src, dst in moves:
+        source, target = out_dir / src, out_dir / dst
+        if source.exists():  # done already when the commit is finished by a later run
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(source, target)
+    _fsync_dir(out_dir)
+
+
+def recover(out_dir: Path) -> str | None:
+    """Finish an update committed but not completed, and remove dead updates' staging folders.
+
+    Parameters
+    ----------
+    out_dir
+        The build's directory (held under the output lock by the caller).
+
+    Returns
+    -------
+    str or None
+        One line when an interrupted commit was finished, else None.
+    """
+    from quartiere.lifetime import remove_dead_leftovers
+
+    out_dir = Path(out_dir)
+    journal = out_dir / JOURNAL
+    message = None
+    if journal.is_file():
+        try:
+            record = json.loads(journal.read_text(encoding="utf-8"))
+            moves = [[str(a), str(b)] for a, b in record["moves"]]
+            stage = str(record["stage"])
+        except (OSError, ValueError, KeyError, TypeError):
+            record = None  # a journal not written whole: the commit had not begun
+        if record is not None:
+            with _signals_held():
+                _do_moves(out_dir, moves)
+                journal.unlink()
+                _fsync_dir(out_dir)
+            shutil.rmtree(out_dir / stage, ignore_errors=True)
+            message = f"finished the update interrupted while committing: {record['outcome']}"
+        else:
+            journal.unlink(missing_ok=True)
+    remove_dead_leftovers(out_dir, (".update-*", f".{JOURNAL}.*.tmp"))
+    return message
+
+
+def _commit(out_dir: Path, stage: Path, moves: list[list[str]], outcome: str) -> None:
+    """Make the staged update the current state: journal, renames, journal removed."""
+    from quartiere.io.atomic import write_text_atomically
+
+    _fsync_tree(stage)
+    record = {"stage": stage.name, "moves": moves, "outcome": outcome}
+    write_text_atomically(out_dir / JOURNAL, json.dumps(record, indent=1) + "\n")
+    _do_moves(out_dir, moves)
+    (out_dir / JOURNAL).unlink()
+    _fsync_dir(out_dir)
+
+
+def _memo_name(out_dir: Path, stamp: str) -> str:
+    """``stamp``, or ``stamp-2``, ``stamp-3``, ...: the first name no memo has."""
+    name, n = stamp, 1
+    while (out_dir / "changes" / name).exists():
+        n += 1
+        name = f"{stamp}-{n}"
+    return name
+
+
+def _link_or_copy(source: Path, target: Path) -> None:
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copy2(source, target)
+
+
 def update(
     config_path: Path,
     out: Path,
@@ -50,14 +187,16 @@ def update(
     processed: Path | None = None,
     progress: Callable[[str], None] = lambda _: None,
 ) -> str:
-    """Rebuild ``out`` from ``config_path``; return one line saying what happened.
+    """Rebuild ``out`` from ``config_path`` as one transaction; return one line saying what
+    happened.
 
     Parameters
     ----------
     config_path
         The edition configuration.
     out
-        The build to update; ``previous.gpkg`` and ``changes/`` go beside it.
+        The build to update; ``previous.gpkg`` and ``changes/`` go beside it. The caller holds
+        the output lock of its directory.
     seed
         An earlier build to number the very first build against; ignored once ``out`` exists.
     processed
@@ -66,22 +205,29 @@ def update(
         the newest earlier edition's (:func:`quartiere.lineage.baseline_for`). ``None`` and no
         ``seed``: the first build is numbered afresh.
     progress
-        Receives the build's progress lines.
+        Receives the build's progress lines (and one line when an interrupted commit of an
+        earlier run was finished first).
 
     Returns
     -------
     str
         One line: first build, no change, or changed (and where the memo went).
+
+    Raises
+    ------
+    quartiere.errors.Interrupted
+        A signal stopped the update; its message says whether the old state or the new one is
+        current.
     """
-    from quartiere.compare.diff import diff_builds
-    from quartiere.history import write_diff
-    from quartiere.i18n import Messages
-    from quartiere.io.atomic import write_text_atomically
-    from quartiere.io.builds import read_build
+    from quartiere.lifetime import owned_name
     from quartiere.pipeline import build
 
     out = Path(out)
     out_dir = out.parent
+    out_dir.mkdir(parents=True, exist_ok=True)
+    finished = recover(out_dir)
+    if finished is not None:
+        progress(finished)
     if not out.is_file():
         first: Path | Baseline | None = seed
         if seed is None and processed is not None:
@@ -90,25 +236,69 @@ def update(
         if isinstance(first, Baseline):
             return f"first build: {out} (numbered against {first.key}: {first.source})"
         return f"first build: {out}" + (f" (numbered against {first})" if first else "")
-    out_dir.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix=".update-", dir=out_dir) as tmp:
-        current = Path(tmp) / "previous.gpkg"
-        shutil.copy2(out, current)
-        result = build(config_path, out, previous=current, progress=progress)
-        diff = diff_builds(
-            read_build(current, label="previous.gpkg"), read_build(out, label=out.name)
+    stage = out_dir / owned_name(".update-")
+    stage.mkdir()
+    committed = False
+    outcome = ""
+    try:
+        moves, outcome = _stage_update(config_path, out, stage, progress, build)
+        with _signals_held():
+            _commit(out_dir, stage, moves, outcome)
+            committed = True
+        return outcome
+    except KeyboardInterrupt:
+        if committed:
+            raise Interrupted(f"interrupted after the update was committed: {outcome}") from None
+        raise Interrupted(
+            f"interrupted before the update was committed: {out}, previous.gpkg and the change "
+            "memos are as they were"
+        ) from None
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+
+
+def _stage_update(
+    config_path: Path,
+    out: Path,
+    stage: Path,
+    progress: Callable[[str], None],
+    build: Callable[..., Any],
+) -> tuple[list[list[str]], str]:
+    """Build and compare inside ``stage``; the renames that commit it, and its one line."""
+    from quartiere.compare.diff import diff_builds
+    from quartiere.history import write_diff
+    from quartiere.i18n import Messages
+    from quartiere.io.atomic import write_text_atomically
+    from quartiere.io.builds import read_build
+
+    out_dir = out.parent
+    old = read_build(out, label="previous.gpkg")  # a damaged build is named by its own path
+    current = stage / "previous.gpkg"
+    _link_or_copy(out, current)
+    new_out = stage / "new" / out.name
+    result = build(config_path, new_out, previous=current, progress=progress)
+    new_files = sorted(p.name for p in new_out.parent.iterdir() if p.is_file())
+    # the build itself last: Make and readers take it as the sign of a finished update
+    new_files.sort(key=lambda name: name == out.name)
+    build_moves = [[f"{stage.name}/new/{name}", name] for name in new_files]
+    diff = diff_builds(old, read_build(new_out, label=out.name))
+    if not diff.changed:
+        return build_moves, (
+            f"no change against the previous build: {out} rebuilt; previous.gpkg and "
+            "changes.md kept from the last change"
         )
-        if not diff.changed:
-            return (
-                f"no change against the previous build: {out} rebuilt; previous.gpkg and "
-                "changes.md kept from the last change"
-            )
-        os.replace(current, out_dir / "previous.gpkg")
-    stamp = result.build_info["built_at"].replace(":", "").replace("-", "")
-    dated = out_dir / "changes" / stamp
+    name = _memo_name(out_dir, result.build_info["built_at"].replace(":", "").replace("-", ""))
+    dated = stage / "changes" / name
     write_diff(diff, dated)
     memo = (dated / "changes.md").read_text(encoding="utf-8")
     t = Messages(diff.new.get("language") or "de")
-    pointer = t("diff.latest_memo", path=f"changes/{stamp}/changes.md") + "\n\n"
-    write_text_atomically(out_dir / "changes.md", pointer + memo)
-    return f"changed: previous.gpkg updated, memo in {dated}/changes.md"
+    pointer = t("diff.latest_memo", path=f"changes/{name}/changes.md") + "\n\n"
+    write_text_atomically(stage / "changes.md", pointer + memo)
+    moves = [
+        [f"{stage.name}/changes/{name}", f"changes/{name}"],
+        [f"{stage.name}/previous.gpkg", "previous.gpkg"],
+        [f"{stage.name}/changes.md", "changes.md"],
+        *build_moves,
+    ]
+    memo_dir = out_dir / "changes" / name
+    return moves, f"changed: previous.gpkg updated, memo in {memo_dir}/changes.md"

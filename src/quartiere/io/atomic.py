@@ -12,29 +12,24 @@ import shutil
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-__all__ = ["STALE_AFTER_S", "staging", "write_atomically", "write_text_atomically"]
+from quartiere.lifetime import STALE_AFTER_S
 
-STALE_AFTER_S = 3600
-"""Age (seconds) after which a temporary folder left beside a target by a killed run is removed."""
+__all__ = ["STALE_AFTER_S", "staging", "write_atomically", "write_text_atomically"]
 
 
 def _remove_stale_workdirs(out: Path) -> None:
     """Remove temporary folders that a killed run (SIGKILL, power loss) left beside ``out``.
 
-    Only folders untouched for an hour go: a build never takes that long, so a concurrent writer's
-    folder is never removed.
+    A folder is named after its owner's process id (:func:`quartiere.lifetime.owned_name`): it
+    goes when that process is gone, at once; a concurrent writer's folder is never removed. A
+    folder of an earlier version (no owner in its name) goes when untouched for an hour.
     """
-    now = datetime.now(UTC).timestamp()
-    for leftover in out.parent.glob(f".{out.name}.*.tmp"):
-        try:
-            if leftover.is_dir() and now - leftover.stat().st_mtime > STALE_AFTER_S:
-                shutil.rmtree(leftover, ignore_errors=True)
-        except OSError:
-            continue
+    from quartiere.lifetime import remove_dead_leftovers
+
+    remove_dead_leftovers(out.parent, (f".{out.name}.*.tmp",))
 
 
 def write_atomically(out: Path, write: Callable[[Path], Any]) -> None:
@@ -66,7 +61,9 @@ def staging(out: Path, only: str | None = None) -> Iterator[Path]:
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     _remove_stale_workdirs(out)
-    workdir = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
+    workdir = Path(
+        tempfile.mkdtemp(prefix=f".{out.name}.{os.getpid()}-", suffix=".tmp", dir=out.parent)
+    )
     try:
         yield workdir
         files = sorted(

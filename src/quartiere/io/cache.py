@@ -7,12 +7,15 @@ input files, the configuration keys that matter and :func:`code_version`. A chan
 code therefore gives another key; the stale entry is never read again and ages out.
 
 An entry is written atomically (:mod:`quartiere.io.atomic`) as a header line with the SHA-256 of
-its payload followed by the pickled payload. A file whose header, checksum or pickle does not hold
-is damaged: it is removed and the value rebuilt, never trusted. Hits refresh an entry's time; when
-the directory grows beyond ``max_bytes`` the least recently used entries are removed.
-
-The cache only ever reads files this program wrote into a directory of the user's own; it is not
-a way to exchange data between users.
+its payload followed by the payload in a data-only format (:mod:`quartiere.io.datacodec`: JSON,
+``.npy`` arrays read with ``allow_pickle=False``, Arrow IPC tables). Nothing in an entry is ever
+executed: the cache never unpickles, so a file planted in a shared or world-writable cache
+directory (or under the ``.pkl`` names of earlier versions, which are removed unread) cannot run
+code; at worst it is a value of the wrong content, which its key and checksum make a miss. A file
+whose header, checksum or format does not hold is damaged: it is removed and the value rebuilt,
+never trusted. Hits refresh an entry's time; when the directory grows beyond ``max_bytes`` the
+least recently used entries are removed. A value that is not plain data (``TypeError`` from the
+codec) is not cached.
 """
 
 from __future__ import annotations
@@ -20,7 +23,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import pickle
 from collections.abc import Callable
 from contextlib import suppress
 from functools import lru_cache
@@ -28,6 +30,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from quartiere.io.atomic import write_atomically
+from quartiere.io.datacodec import decode, encode
 
 __all__ = [
     "Cache",
@@ -43,8 +46,9 @@ MAX_BYTES = 256 * 2**20
 """Default bound of the cache directory (bytes); least recently used entries go first."""
 
 DEFAULT_DIR = Path("data/processed/.cache")
-_MAGIC = b"quartiere-cache 1 "
-_SUFFIX = ".pkl"
+_MAGIC = b"quartiere-cache 2 "
+_SUFFIX = ".entry"
+_LEGACY = ".pkl"  # pickled entries of earlier versions: removed, never read
 
 T = TypeVar("T")
 _digests: dict[tuple[str, int, int], str] = {}
@@ -84,7 +88,7 @@ def cache_key(kind: str, *parts: Any) -> str:
 
 
 class Cache:
-    """A directory of pickled entries, keyed by :func:`cache_key`, bounded by ``max_bytes``."""
+    """A directory of data-only entries, keyed by :func:`cache_key`, bounded by ``max_bytes``."""
 
     def __init__(self, root: Path, max_bytes: int = MAX_BYTES) -> None:
         self.root = Path(root)
@@ -98,6 +102,8 @@ class Cache:
     def get(self, kind: str, key: str) -> Any | None:
         """The value stored under ``key``, or None when absent or damaged (a damaged file goes)."""
         path = self._path(kind, key)
+        with suppress(OSError):  # an earlier version's pickle (or one planted under its name)
+            (self.root / f"{kind}-{key}{_LEGACY}").unlink()
         try:
             blob = path.read_bytes()
         except OSError:
@@ -108,7 +114,7 @@ class Cache:
                 raise ValueError("no header")
             if header[len(_MAGIC) :].decode() != hashlib.sha256(payload).hexdigest():
                 raise ValueError("checksum")
-            value = pickle.loads(payload)  # noqa: S301 - our own files, checksummed
+            value = decode(payload)  # data only: never executes anything
         except Exception:  # noqa: BLE001 - damaged: rebuild, never trust
             path.unlink(missing_ok=True)
             return None
@@ -118,7 +124,10 @@ class Cache:
 
     def put(self, kind: str, key: str, value: Any) -> None:
         """Store ``value`` atomically; then keep the directory within ``max_bytes``."""
-        payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+        try:
+            payload = encode(value)
+        except Exception:  # noqa: BLE001 - not plain data: not cached, only costs time
+            return
         header = _MAGIC + hashlib.sha256(payload).hexdigest().encode() + b"\n"
         try:
             write_atomically(self._path(kind, key), lambda tmp: tmp.write_bytes(header + payload))
@@ -128,6 +137,9 @@ class Cache:
 
     def evict(self) -> None:
         """Remove least recently used entries until the directory holds at most ``max_bytes``."""
+        for legacy in self.root.glob(f"*{_LEGACY}"):
+            with suppress(OSError):
+                legacy.unlink()
         entries = []
         for path in self.root.glob(f"*{_SUFFIX}"):
             try:

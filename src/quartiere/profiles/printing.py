@@ -54,7 +54,10 @@ def _serve(conn: Any, chromium: str, parallel: int) -> None:
 
     from playwright.async_api import async_playwright
 
+    from quartiere.lifetime import die_with_parent
+
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # stopped by the caller: no traceback
+    die_with_parent()  # never outlives the caller; Chromium's driver ends with its pipe
 
     async def run() -> None:
         loop = asyncio.get_running_loop()

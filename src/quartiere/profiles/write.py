@@ -250,8 +250,12 @@ def _draw_figures(task: str) -> tuple[str, str | None]:
 
 
 def _quiet_worker() -> None:
-    # A worker stopped early (an error in the parent) ends without a traceback.
+    # A worker stopped early (an error in the parent) ends without a traceback, and never
+    # outlives its parent (kill -9 included).
+    from quartiere.lifetime import die_with_parent
+
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    die_with_parent()
 
 
 def _draw_all(tasks: list[str], take: Callable[[tuple[str, str | None]], None]) -> None:

@@ -2,9 +2,14 @@
 
 * no ``scheduler`` and few scenarios (or ``workers=0``): evaluated in this process;
 * no ``scheduler``: a ``LocalCluster`` sized to the machine (one single-threaded worker process per
-  core, or ``workers``);
-* ``scheduler="tcp://HOST:8786"``: the same code on an existing cluster (workers need quartiere
-  installed in the same version).
+  core, or ``workers``), bound to loopback and speaking TLS with a temporary security context
+  (``Security.temporary()``: a fresh key and certificate that only this run holds), so that no
+  other user of the machine can join it or submit work to it; its workers die with this process;
+* ``scheduler="tls://HOST:8786"`` with a :class:`distributed.security.Security` (certificates, or
+  a dask configuration): the same code on an existing cluster (workers need quartiere installed
+  in the same version);
+* ``scheduler="tcp://..."``: only to a loopback address, or with ``allow_insecure``: whoever can
+  reach a plain scheduler can run code as the user who submits to it.
 
 The prepared context is scattered once (broadcast to every worker); each task evaluates a batch of
 sample rows and returns compact arrays. Ctrl-C cancels the outstanding futures.
@@ -24,7 +29,7 @@ import numpy as np
 from quartiere.errors import ConfigError
 from quartiere.sensitivity.scenario import Context, evaluate_batch
 
-__all__ = ["run_scenarios", "Progress", "IN_PROCESS_BELOW"]
+__all__ = ["run_scenarios", "Progress", "IN_PROCESS_BELOW", "local_cluster"]
 
 #: Below this many scenarios a local run stays in-process: starting workers costs more.
 IN_PROCESS_BELOW = 400
@@ -71,6 +76,29 @@ class Progress:
         self.stream.flush()
 
 
+def local_cluster(workers: int | None) -> Any:
+    """A ``LocalCluster`` on loopback with TLS and a temporary security context.
+
+    Its workers die with this process (:func:`quartiere.lifetime.dask_setup`, a preload).
+    """
+    import logging
+
+    from distributed import LocalCluster
+    from distributed.security import Security
+
+    return LocalCluster(
+        n_workers=workers or os.cpu_count() or 1,
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=None,
+        silence_logs=logging.ERROR,
+        host="127.0.0.1",
+        protocol="tls://",
+        security=Security.temporary(),
+        preload=["quartiere.lifetime"],
+    )
+
+
 def _batches(n: int, size: int) -> list[slice]:
     return [slice(i, min(i + size, n)) for i in range(0, n, size)]
 
@@ -88,8 +116,13 @@ def run_scenarios(
     workers: int | None = None,
     batch_size: int | None = None,
     progress: Callable[[int], None] | None = None,
+    security: Any = None,
 ) -> dict[str, np.ndarray]:
-    """Evaluate every sample row; results are stacked in row order whatever the engine."""
+    """Evaluate every sample row; results are stacked in row order whatever the engine.
+
+    ``security``: how to reach ``scheduler`` (:func:`quartiere.sensitivity.access.check_scheduler`
+    is the caller's check of plain ``tcp://``; here ``tls://`` without certificates is refused).
+    """
     n = len(rows)
     report = progress or (lambda _: None)
     local_only = scheduler is None and (workers == 0 or (workers is None and n < IN_PROCESS_BELOW))
@@ -101,23 +134,20 @@ def run_scenarios(
             report(part.stop - part.start)
         return _stack(done)
 
-    from distributed import Client, LocalCluster, as_completed
+    from distributed import Client, as_completed
 
     cluster = None
     if scheduler is None:
-        import logging
-
-        cluster = LocalCluster(
-            n_workers=workers or os.cpu_count() or 1,
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address=None,
-            silence_logs=logging.ERROR,
-        )
+        cluster = local_cluster(workers)
         client = Client(cluster)
     else:
+        from quartiere.sensitivity.access import check_scheduler
+
+        # tls:// needs certificates; whether plain tcp:// may leave the machine is the
+        # caller's policy (the command line refuses it without --insecure-scheduler)
+        security = check_scheduler(scheduler, security, allow_insecure=True)
         try:
-            client = Client(scheduler, timeout="10s")
+            client = Client(scheduler, timeout="10s", security=security)
         except (OSError, ValueError, TypeError) as exc:
             raise ConfigError(
                 f"--scheduler {scheduler}: cannot reach the dask scheduler: {exc}"

@@ -62,10 +62,13 @@ def run_sensitivity(
     scheduler: str | None = None,
     workers: int | None = None,
     say: Any = None,
+    **engine: Any,
 ) -> Atlas:
     """Load once, sample the plan, run every scenario, analyse and write the outputs.
 
-    ``say`` receives progress messages; with it, a progress bar goes to stderr.
+    ``say`` receives progress messages; with it, a progress bar goes to stderr. ``engine``
+    (``security``) goes to :func:`~quartiere.sensitivity.engine.run_scenarios`: how to reach
+    ``scheduler`` (:func:`quartiere.sensitivity.access.check_scheduler`).
     """
     from quartiere.derived import derived_inputs
     from quartiere.io.cache import default_cache
@@ -94,7 +97,13 @@ def run_sensitivity(
     bar = Progress(len(rows), enabled=say is not None)
     started = time.perf_counter()
     results = run_scenarios(
-        ctx, plan, rows, scheduler=scheduler, workers=workers, progress=bar.update
+        ctx,
+        plan,
+        rows,
+        scheduler=scheduler,
+        workers=workers,
+        progress=bar.update,
+        **engine,
     )
     scenario_seconds = time.perf_counter() - started
     atlas = analyse(

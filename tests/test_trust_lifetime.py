@@ -1,0 +1,123 @@
+"""Issue 24, findings 4 and 9: after `kill -9`, no helper holds the output lock and none lives
+on; leftovers of dead owners are removed by the next run."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+GI2018 = ROOT / "config/editions/gi2018.yaml"
+import quartiere  # noqa: E402
+
+SRC = Path(quartiere.__file__).resolve().parents[1]  # the sources under test
+ENV = {**os.environ, "PYTHONPATH": str(SRC)}
+
+
+def children(pid: int) -> list[int]:
+    found = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            found += [int(c) for c in (task / "children").read_text().split()]
+        except OSError:
+            continue
+    return found
+
+
+def forked_from(pid: int, cmdline: Path) -> bool:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes() == cmdline.read_bytes()
+    except OSError:
+        return False
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc and prctl")
+def test_kill_9_of_update_frees_the_lock_and_ends_the_map_process(tmp_path):
+    import fcntl
+
+    out = tmp_path / "handlungsraeume.gpkg"
+    command = [sys.executable, "-m", "quartiere.cli", "update", "-q", "--config", str(GI2018)]
+    proc = subprocess.Popen([*command, "--out", str(out)], env=ENV, cwd=ROOT,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    deadline = time.monotonic() + 60
+    cmdline = Path(f"/proc/{proc.pid}/cmdline")
+    while not (helpers := [c for c in children(proc.pid) if forked_from(c, cmdline)]):
+        # the map process: forked (same command line) under the lock
+        assert proc.poll() is None and time.monotonic() < deadline, "no helper process"
+        time.sleep(0.05)
+    time.sleep(0.5)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    start = time.monotonic()
+    while True:  # the next run starts within seconds
+        fd = os.open(tmp_path, os.O_RDONLY)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # the lock `quartiere` takes
+            break
+        except BlockingIOError:
+            assert time.monotonic() - start < 5, "the output lock outlived its owner"
+            time.sleep(0.1)
+        finally:
+            os.close(fd)
+    time.sleep(0.5)
+    assert not [pid for pid in helpers if alive(pid)], "a helper outlived its parent"
+
+
+def test_a_forked_helper_never_holds_the_lock(tmp_path):
+    """Even alive, a process forked under the lock does not hold it."""
+    script = f"""
+import os, sys, time
+from pathlib import Path
+from quartiere.lifetime import forget_locks, output_lock
+os.register_at_fork(after_in_child=forget_locks)
+with output_lock(Path({str(tmp_path / "x.gpkg")!r})):
+    pid = os.fork()
+    if pid == 0:
+        time.sleep(30)
+        os._exit(0)
+    print(pid, flush=True)
+    os._exit(0)  # the parent ends; its child lives on
+"""
+    proc = subprocess.run([sys.executable, "-c", script], env=ENV, capture_output=True,
+                          text=True, timeout=60)  # fmt: skip
+    child = int(proc.stdout.split()[0])
+    try:
+        from quartiere.lifetime import output_lock
+
+        with output_lock(tmp_path / "x.gpkg", wait=False):
+            pass
+    finally:
+        os.kill(child, signal.SIGKILL)
+
+
+def test_leftovers_of_dead_owners_are_removed_by_the_next_run(tmp_path):
+    from quartiere.io.atomic import write_text_atomically
+    from quartiere.scheduled import recover
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True).stdout.strip()  # fmt: skip
+    mine = os.getpid()
+    for name in (f".update-{dead}-abcd", f".profiles.{dead}-xyz.tmp", f".a.txt.{dead}-q.tmp"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "big").write_bytes(b"x" * 1000)
+    live = tmp_path / f".update-{mine}-live"
+    live.mkdir()
+    recover(tmp_path)  # an update's start
+    write_text_atomically(tmp_path / "a.txt", "x")  # any atomic write beside a.txt
+    write_text_atomically(tmp_path / "profiles", "x")  # as the profiles' staging does
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == sorted([live.name, "a.txt", "profiles"]), names
