@@ -335,6 +335,7 @@ def explain(
         elif built is not None and not built.is_file():
             raise ConfigError(f"--build {built}: no such file; run `quartiere build` first")
         elif built is not None:
+            read_build(built)  # a file that is no build is bad input (exit 3), named as such
             raise ConfigError(f"--build {built}: not built from {config_path}")
     before = read_build(previous) if previous is not None else None
     derived = derived_inputs(config, default_cache(), harmonize)

@@ -175,16 +175,35 @@ def compile_rule(expression: str, key: str = "rule") -> Callable[[pd.DataFrame],
     return rule
 
 
+MAX_RULE_LENGTH = 2000
+"""Longest rule text accepted: a real seed or join rule is a line; longer text is refused before
+Python's parser could exhaust the stack or memory on it."""
+
+
+def _shown(expression: str) -> str:
+    """The expression as messages quote it: at most 80 characters."""
+    return repr(expression if len(expression) <= 80 else expression[:77] + "...")
+
+
 @functools.lru_cache(maxsize=512)
 def _parsed(expression: str, key: str) -> ast.Expression:
     """The checked syntax tree of an expression (parsed once per expression)."""
+    if len(expression) > MAX_RULE_LENGTH:
+        raise ConfigError(
+            f"delineation.{key}: {_shown(expression)} is too long for a rule"
+            f" ({len(expression)} characters; at most {MAX_RULE_LENGTH})"
+        )
     try:
         tree = ast.parse(expression.strip(), mode="eval")
+        _check_node(tree, key, expression)
     except SyntaxError as exc:
         raise ConfigError(
-            f"delineation.{key}: {expression!r} is not a valid expression ({exc.msg})"
+            f"delineation.{key}: {_shown(expression)} is not a valid expression ({exc.msg})"
         ) from None
-    _check_node(tree, key, expression)
+    except (RecursionError, MemoryError):
+        raise ConfigError(
+            f"delineation.{key}: {_shown(expression)} is nested too deeply to be a rule"
+        ) from None
     return tree
 
 

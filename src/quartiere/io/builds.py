@@ -36,6 +36,9 @@ def read_build(path: Path, label: str | None = None) -> Build:
     path = Path(path)
     if not path.is_file():
         raise InputError("build not found", path)
+    with path.open("rb") as head:
+        if head.read(16) != b"SQLite format 3\x00":  # every GeoPackage is an SQLite file
+            raise InputError("not a GeoPackage; is this a quartiere build?", path)
     layers = {}
     for layer in ("handlungsraeume", "planungsraeume", "build_info"):
         try:

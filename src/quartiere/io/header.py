@@ -408,7 +408,12 @@ def suggest_column(name: str, available: Sequence[str]) -> str:
 
 
 def _suggest(name: str, header: Header, filled: Collection[int]) -> str:
-    hint = suggest_column(name, list(dict.fromkeys(n for n in header.names if n)))
+    names = list(dict.fromkeys(n for n in header.names if n))
+    if len(names) < 2:
+        # One cell is not a header of an id table: the file is likely not a table at all (a
+        # wrong path), and its first line is not echoed into a message (it may be private).
+        return "the header row holds no named columns; is this the right file?"
+    hint = suggest_column(name, names)
     if re.fullmatch(r"[A-Za-z]{1,3}", name.strip()):
         hint += f"; to name the column by its letter, write `column {name.strip().upper()}`"
     elif len({n for n in header.names if n}) > 1 and (

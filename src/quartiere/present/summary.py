@@ -13,6 +13,20 @@ import pandas as pd
 
 from quartiere.i18n import Messages
 
+_MARKDOWN = str.maketrans(
+    {c: f"\\{c}" for c in "\\`*_[]|#"} | {"<": "&lt;", ">": "&gt;", "&": "&amp;"}
+)
+
+
+def md(text: object) -> str:
+    """A name as Markdown text: table bars, emphasis, links and HTML written as characters.
+
+    >>> md("A | B <script>")
+    'A \\| B &lt;script&gt;'
+    """
+    return " ".join(str(text).split()).translate(_MARKDOWN)
+
+
 CRITERIA = ("c_mss", "c_schools", "c_atlas")
 """The criteria in the order summary.md lists them; ``n_<criterion>`` counts them per area."""
 
@@ -69,18 +83,20 @@ def summary_markdown(
     for _, row in ordered.iterrows():
         n_plr = int(row["n_plr"])
         lines.append(
-            f"| {row['hr_id']} | {row['hr_name']} | {row['bezirk']} | {n_plr} | "
+            f"| {md(row['hr_id'])} | {md(row['hr_name'])} | {md(row['bezirk'])} | {n_plr} | "
             f"{t.number(row['population'])} | {_criteria_text(row, n_plr, t)} |"
         )
     lines += ["", f"## {t('summary_members')}", ""]
     for _, row in ordered.iterrows():
         own = members[members["hr_id"] == row["hr_id"]].sort_values("plr_id")
         listed = (
-            ", ".join(f"{p} {n}" for p, n in zip(own["plr_id"], own["plr_name"], strict=True))
+            ", ".join(
+                f"{md(p)} {md(n)}" for p, n in zip(own["plr_id"], own["plr_name"], strict=True)
+            )
             if len(own)
             else str(row.get("plr_ids", ""))
         )
-        lines.append(f"- **{row['hr_id']} {row['hr_name']}**: {listed}")
+        lines.append(f"- **{md(row['hr_id'])} {md(row['hr_name'])}**: {listed}")
 
     total_pop = int(planning_areas["population"].sum())
     area_pop = int(areas["population"].sum()) if len(areas) else 0
