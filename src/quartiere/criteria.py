@@ -170,7 +170,7 @@ def _coded(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
 def _is_class(coded: tuple[np.ndarray, pd.Index], names: Sequence[str]) -> np.ndarray:
     """Where the coded classes are one of ``names`` (stripped, lower-cased); False for <NA>."""
     codes, classes = coded
-    wanted = classes.get_indexer([name.strip().lower() for name in names])
+    wanted = classes.get_indexer(pd.Index([name.strip().lower() for name in names]))
     return np.isin(codes, wanted[wanted >= 0])
 
 
