@@ -92,23 +92,22 @@ def generate_lattice(n: int, seed: int = 42):
 
 
 def _worker(n: int) -> None:
-    """Generate a lattice, delineate it once, print one JSON line."""
-    import yaml
-
-    from quartiere.config import Delineation
+    """Generate a lattice, delineate it once, print one JSON line (wall and CPU seconds)."""
+    from quartiere.config import load_config
     from quartiere.delineate import delineate
 
-    rules = Delineation.model_validate(yaml.safe_load(CONFIG.read_text())["delineation"])
+    rules = load_config(CONFIG).delineation  # the configuration extends config/base/method.yaml
     frame = generate_lattice(n)
     baseline = _maxrss_bytes()
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     result = delineate(frame, rules)
-    seconds = time.perf_counter() - start
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
     print(
         json.dumps(
             {
                 "n": len(frame),
                 "seconds": seconds,
+                "cpu_seconds": cpu,
                 "peak_bytes": _maxrss_bytes(),
                 "delta_bytes": _maxrss_bytes() - baseline,
                 "areas": len(result.areas),

@@ -14,7 +14,8 @@ of
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -25,6 +26,9 @@ from quartiere.harmonize import Harmonized, estimate_lmb
 from quartiere.inputs import Inputs, atlas_population
 from quartiere.model import CRITERIA
 from quartiere.rules import register_rule_name, unregister_rule_name
+
+if TYPE_CHECKING:
+    from quartiere.schools import SchoolsResult
 
 __all__ = [
     "MSS_NOT_INDEXED",
@@ -41,10 +45,13 @@ __all__ = [
     "extra_criteria",
     "register_criterion",
     "evaluate_criteria",
+    "Columns",
+    "CriteriaBasis",
     "mss_part",
     "schools_part",
     "atlas_part",
     "combine_criteria",
+    "criteria_frame",
 ]
 
 #: A criterion beyond the built-in three: a function of the planning areas (indexed by plr_id,
@@ -106,6 +113,23 @@ def _flag(met: pd.Series, known: pd.Series | None = None) -> pd.Series:
     return flag if known is None else flag.where(known)
 
 
+def _flag_array(met: np.ndarray, known: np.ndarray | None = None) -> np.ndarray:
+    """A flag on the array path: 1.0 where ``met``, 0.0 where not, NaN where not ``known``."""
+    flag = met.astype(float)
+    return flag if known is None else np.where(known, flag, np.nan)
+
+
+def _int8(flag: np.ndarray) -> pd.arrays.IntegerArray:
+    """An array-path flag (1.0, 0.0, NaN) as the frames' nullable Int8 (NaN -> <NA>)."""
+    missing = np.isnan(flag)
+    return pd.arrays.IntegerArray(np.where(missing, 0, flag).astype(np.int8), missing)
+
+
+def _floats(values: pd.Series) -> np.ndarray:
+    """A numeric Series as float64, no data (<NA>, NaN) as NaN."""
+    return pd.to_numeric(values).to_numpy(dtype=float, na_value=np.nan)
+
+
 def _normalise_class(values: pd.Series) -> pd.Series:
     # Official class texts come with stray blanks and mixed case ("Status mittel , Dynamik
     # negativ").
@@ -137,6 +161,36 @@ def mss_notes(unindexed: pd.Series, plr_ids: pd.Index) -> pd.Series:
     return notes.reindex(plr_ids).astype("string").rename("mss_note")
 
 
+def _coded(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    """Class texts as integer codes (-1 for <NA>) and the classes they index."""
+    codes, classes = pd.factorize(values)
+    return codes, pd.Index(classes)
+
+
+def _is_class(coded: tuple[np.ndarray, pd.Index], names: Sequence[str]) -> np.ndarray:
+    """Where the coded classes are one of ``names`` (stripped, lower-cased); False for <NA>."""
+    codes, classes = coded
+    wanted = classes.get_indexer(pd.Index([name.strip().lower() for name in names]))
+    return np.isin(codes, wanted[wanted >= 0])
+
+
+def _mss_met(
+    status: tuple[np.ndarray, pd.Index],
+    dynamic: tuple[np.ndarray, pd.Index],
+    rules: Sequence[MssRule],
+) -> np.ndarray:
+    """Where any alternative of ``rules`` matches the coded status and dynamic (a bool array)."""
+    met = np.zeros(len(status[0]), dtype=bool)
+    for rule in rules:
+        match = np.ones(len(met), dtype=bool)
+        if rule.status is not None:
+            match &= _is_class(status, rule.status)
+        if rule.dynamic is not None:
+            match &= _is_class(dynamic, rule.dynamic)
+        met |= match
+    return met
+
+
 def mss_attention(mss: pd.DataFrame, rules: Sequence[MssRule], plr_ids: pd.Index) -> pd.DataFrame:
     """Flag MSS areas needing particular attention (Gebiete mit besonderem Aufmerksamkeitsbedarf).
 
@@ -160,19 +214,11 @@ def mss_attention(mss: pd.DataFrame, rules: Sequence[MssRule], plr_ids: pd.Index
     table = mss.reindex(plr_ids)
     status = _normalise_class(table["status"])
     dynamic = _normalise_class(table["dynamic"])
-    met = pd.Series(False, index=plr_ids)
-    for rule in rules:  # isin() gives a bool Series, False for <NA>
-        match = (
-            status.isin([s.strip().lower() for s in rule.status])
-            if rule.status is not None
-            else True
-        )
-        if rule.dynamic is not None:
-            match = dynamic.isin([d.strip().lower() for d in rule.dynamic]) & match
-        met |= match
-    # every column is indexed by plr_ids
+    met = _mss_met(_coded(status), _coded(dynamic), rules)
+    flag = _flag_array(met, status.notna().to_numpy())
     return pd.DataFrame(
-        {"mss_status": status, "mss_dynamic": dynamic, "c_mss": _flag(met, status.notna())}
+        {"mss_status": status.array, "mss_dynamic": dynamic.array, "c_mss": _int8(flag)},
+        index=plr_ids,
     )
 
 
@@ -185,6 +231,50 @@ def aggregate_school_lmb(schools: pd.DataFrame) -> pd.Series:
         weighted = (schools["share"] * schools["pupils"]).groupby(schools["catchment"]).sum()
         return (weighted / schools.groupby("catchment")["pupils"].sum()).rename("lmb_share")
     return schools.groupby("catchment")["share"].mean().rename("lmb_share")
+
+
+def _schools_by_area(
+    share: np.ndarray,
+    target: np.ndarray,
+    area_m2: np.ndarray,
+    plr_area_m2: np.ndarray,
+    *,
+    lmb_threshold: float,
+    min_area_share: float,
+    min_coverage: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The schools criterion by catchment area, on arrays.
+
+    Parameters
+    ----------
+    share : ndarray
+        lmb share (%) of each overlap's catchment; NaN = unknown.
+    target : ndarray
+        Position of each overlap's PLR in ``plr_area_m2`` (every one a listed PLR).
+    area_m2 : ndarray
+        Area of each overlap (m²).
+    plr_area_m2 : ndarray
+        Area of each PLR (m²).
+    lmb_threshold, min_area_share, min_coverage : float
+        As in :func:`schools_criterion`.
+
+    Returns
+    -------
+    (ndarray, ndarray, ndarray)
+        Per PLR: ``lmb_area_share`` (NaN without data), ``lmb_coverage`` and ``c_schools`` (1.0,
+        0.0, NaN without data).
+    """
+    known = ~np.isnan(share)
+    flagged = known & (np.nan_to_num(share) >= lmb_threshold)
+    n = len(plr_area_m2)
+    flagged_m2 = np.bincount(target, np.where(flagged, area_m2, 0.0), minlength=n)
+    known_m2 = np.bincount(target, np.where(known, area_m2, 0.0), minlength=n)
+    area_share = np.minimum(flagged_m2 / plr_area_m2, 1.0)
+    coverage = np.minimum(known_m2 / plr_area_m2, 1.0)
+    has_data = coverage >= min_coverage
+    # A tolerance of 1e-9 keeps "exactly 50 %" at 50 % despite floating-point area sums.
+    met = area_share >= min_area_share - 1e-9
+    return np.where(has_data, area_share, np.nan), coverage, _flag_array(met, has_data)
 
 
 def schools_criterion(
@@ -221,29 +311,33 @@ def schools_criterion(
         ``lmb_area_share`` (0-1, share of the PLR's area in flagged catchments), ``lmb_coverage``
         (0-1) and ``c_schools`` per PLR.
     """
-    share = lmb_share.reindex(overlaps["source"]).to_numpy()  # float; <NA> or no catchment: NaN
-    known = ~np.isnan(share)
-    flagged = known & (np.nan_to_num(share) >= lmb_threshold)
-    area = overlaps["area_m2"].to_numpy()
+    source = lmb_share.index.get_indexer(pd.Index(overlaps["source"]))
     # Sums per PLR by position (an overlap with a PLR not listed counts nowhere).
     target = plr_area_m2.index.get_indexer(pd.Index(overlaps["target"]))
     keep = target >= 0
-    n = len(plr_area_m2)
-    flagged_m2 = np.bincount(target[keep], np.where(flagged, area, 0.0)[keep], minlength=n)
-    known_m2 = np.bincount(target[keep], np.where(known, area, 0.0)[keep], minlength=n)
-    plr_m2 = plr_area_m2.to_numpy(dtype=float)
-    area_share = pd.Series(np.minimum(flagged_m2 / plr_m2, 1.0), index=plr_area_m2.index)
-    coverage = pd.Series(np.minimum(known_m2 / plr_m2, 1.0), index=plr_area_m2.index)
-    has_data = coverage >= min_coverage
-    # A tolerance of 1e-9 keeps "exactly 50 %" at 50 % despite floating-point area sums.
-    met = area_share >= min_area_share - 1e-9
-    return pd.DataFrame(
-        {
-            "lmb_area_share": area_share.where(has_data),
-            "lmb_coverage": coverage,
-            "c_schools": _flag(met, has_data),
-        }  # every column is indexed by plr_area_m2's index
+    share = np.append(_floats(lmb_share), np.nan)[source[keep]]  # no catchment (-1): NaN
+    area_m2 = overlaps["area_m2"].to_numpy(dtype=float)[keep]
+    area_share, coverage, flag = _schools_by_area(
+        share,
+        target[keep],
+        area_m2,
+        plr_area_m2.to_numpy(dtype=float),
+        lmb_threshold=lmb_threshold,
+        min_area_share=min_area_share,
+        min_coverage=min_coverage,
     )
+    return pd.DataFrame(
+        {"lmb_area_share": area_share, "lmb_coverage": coverage, "c_schools": _int8(flag)},
+        index=plr_area_m2.index,
+    )
+
+
+def _count_by_location(where: np.ndarray, marks: np.ndarray, n: int) -> tuple[np.ndarray, ...]:
+    """Schools and flagged schools (``marks`` 0/1) per PLR position; ``where`` -1 counts nowhere."""
+    keep = where >= 0
+    count = np.bincount(where[keep], minlength=n)
+    flagged = np.bincount(where[keep], marks[keep], minlength=n).astype(np.int64)
+    return count.astype(np.int64), flagged
 
 
 def schools_by_location(
@@ -253,19 +347,52 @@ def schools_by_location(
 
     ``school_plr`` is the PLR id each school stands in, ``school_flagged`` its 0/1 flag.
     """
-    where = plr_ids.get_indexer(pd.Index(school_plr))
-    keep = where >= 0  # a school outside the listed PLR counts nowhere
+    where = plr_ids.get_indexer(pd.Index(school_plr))  # a school outside the PLR counts nowhere
     marks = pd.to_numeric(pd.Series(school_flagged)).fillna(0).to_numpy(dtype=np.int64)
-    n = np.bincount(where[keep], minlength=len(plr_ids))
-    flagged = np.bincount(where[keep], marks[keep], minlength=len(plr_ids)).astype(np.int64)
+    count, flagged = _count_by_location(where, marks, len(plr_ids))
     return pd.DataFrame(
         {
-            "n_schools": n.astype(int),
-            "n_schools_flagged": flagged.astype(int),
-            "c_schools_location": _flag(pd.Series(flagged > 0, index=plr_ids)),
+            "n_schools": count,
+            "n_schools_flagged": flagged,
+            "c_schools_location": _int8(_flag_array(flagged > 0)),
         },
         index=plr_ids,
     )
+
+
+def _strata(
+    values: np.ndarray, population: np.ndarray, rule: AtlasCriterion
+) -> tuple[np.ndarray, np.ndarray]:
+    """The atlas strata on arrays: per PLR its stratum and ``c_atlas`` (NaN without a value).
+
+    ``population`` is aligned to ``values`` (NaN counts as no inhabitants); see
+    :func:`atlas_strata` for the methods.
+    """
+    known = ~np.isnan(values)
+    v = values[known]
+    k = rule.strata
+    if rule.method == "quantiles_count":
+        # rank "min" (the number of smaller values) keeps equal values in the same stratum
+        position = np.searchsorted(np.sort(v), v, side="left").astype(float)
+        bin_ = np.floor(position * k / len(v))
+    elif rule.method == "quantiles_population":
+        pop = population[known]
+        pop = np.where(np.isnan(pop), 0.0, pop)
+        if not pop.sum() > 0:  # population quantiles of no inhabitants are undefined: no data
+            known = np.zeros_like(known)
+            v = pop = v[:0]  # nothing to stratify
+        order = np.lexsort([v])  # stable: ties in the order of the planning areas
+        # A PLR belongs to the quantile holding the middle of its inhabitants.
+        midpoint = np.empty(len(v))
+        midpoint[order] = np.cumsum(pop[order]) - pop[order] / 2
+        bin_ = np.floor(midpoint * k / pop.sum())
+    else:
+        assert rule.breaks is not None
+        bin_ = np.searchsorted(np.asarray(rule.breaks), v)  # value <= break: below
+    stratum = np.full(len(values), np.nan)  # NaN without a value
+    # bins are whole numbers >= 0; the last PLR by value can reach k when it has no inhabitants
+    stratum[known] = k - np.minimum(bin_, k - 1)
+    return stratum, _flag_array(np.isin(stratum, rule.flag_strata), known)
 
 
 def atlas_strata(values: pd.Series, population: pd.Series, rule: AtlasCriterion) -> pd.DataFrame:
@@ -282,32 +409,10 @@ def atlas_strata(values: pd.Series, population: pd.Series, rule: AtlasCriterion)
     DataFrame
         ``atlas_value``, ``atlas_stratum`` (Int8, <NA> without a value) and ``c_atlas`` per PLR.
     """
-    known = values.notna()
-    v = values[known]
-    k = rule.strata
-    if rule.method == "quantiles_count":
-        # rank "min" keeps equal values in the same stratum
-        position = v.rank(method="min").to_numpy() - 1
-        bin_ = np.floor(position * k / len(v))
-    elif rule.method == "quantiles_population":
-        pop = population.reindex(v.index).fillna(0.0)
-        if not pop.sum() > 0:  # population quantiles of no inhabitants are undefined: no data
-            known = values.notna() & False
-            v = pop = v[:0]  # nothing to stratify
-        order = np.lexsort([v.to_numpy()])  # stable: ties in the order of the planning areas
-        # A PLR belongs to the quantile holding the middle of its inhabitants.
-        midpoint = np.empty(len(v))
-        midpoint[order] = np.cumsum(pop.to_numpy()[order]) - pop.to_numpy()[order] / 2
-        bin_ = np.floor(midpoint * k / pop.sum())
-    else:
-        assert rule.breaks is not None
-        bin_ = np.searchsorted(np.asarray(rule.breaks), v.to_numpy())  # value <= break: below
-    stratum = pd.Series(index=values.index, dtype="Int8")  # <NA> without a value
-    # bins are whole numbers >= 0; the last PLR by value can reach k when it has no inhabitants
-    stratum[known] = k - np.minimum(bin_, k - 1)
-    met = stratum.isin(rule.flag_strata)  # False for <NA>
+    stratum, flag = _strata(_floats(values), _floats(population.reindex(values.index)), rule)
     return pd.DataFrame(
-        {"atlas_value": values, "atlas_stratum": stratum, "c_atlas": _flag(met, known)}
+        {"atlas_value": values, "atlas_stratum": _int8(stratum), "c_atlas": _int8(flag)},
+        index=values.index,
     )
 
 
@@ -317,74 +422,238 @@ def count_criteria(flags: pd.DataFrame) -> pd.Series:
     return flags[names].fillna(0).astype(int).sum(axis=1).rename("n_criteria")
 
 
-def mss_part(inputs: Inputs, rule: MssCriterion) -> pd.DataFrame:
+# --- the array path: one composition for the build (frames) and the atlas (arrays) ---------------
+
+#: Criteria columns by position on :attr:`CriteriaBasis.plr_ids`: numbers as numpy arrays, flags
+#: (``c_*``) and ``atlas_stratum`` as floats (1.0, 0.0, NaN = no data), texts as string arrays.
+Columns = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class CriteriaBasis:
+    """What the criteria read, aligned by position to the planning areas; prepared once.
+
+    The build prepares it once per evaluation, the robustness atlas once per run: every part
+    (:func:`mss_part`, :func:`schools_part`, :func:`atlas_part`) then works on arrays, without
+    pandas alignment. Build it with :meth:`of`.
+
+    Attributes
+    ----------
+    plr_ids : Index
+        The planning areas (plr_id), in their order.
+    plr_area_m2 : ndarray
+        Area per PLR (m²).
+    mss_status, mss_dynamic : ExtensionArray
+        Normalised MSS class texts per PLR (string, <NA> without an index).
+    mss_status_codes, mss_dynamic_codes : (ndarray, Index)
+        The same as integer codes (-1 for <NA>) and the classes they index.
+    mss_note : ExtensionArray
+        ``mss_note`` per PLR (:func:`mss_notes`).
+    catchments : Index
+        The catchments the overlaps name; lmb shares are read on it (:meth:`per_catchment`).
+    overlap_catchment, overlap_plr, overlap_m2 : ndarray
+        Per catchment x PLR overlap with a listed PLR: its catchment's and PLR's position, area.
+    school_plr : ndarray or None
+        Per listed school the position of its PLR (-1 outside every one); None without a list.
+    atlas_value, atlas_population : ndarray
+        Atlas index and the inhabitants the atlas criterion counts, per PLR (NaN unknown).
+    planning_areas : DataFrame
+        The planning areas a registered criterion reads (``criteria.extra``).
+    population : Series
+        Inhabitants per PLR, joined for a registered criterion.
+    """
+
+    plr_ids: pd.Index
+    plr_area_m2: np.ndarray
+    mss_status: Any
+    mss_dynamic: Any
+    mss_status_codes: tuple[np.ndarray, pd.Index]
+    mss_dynamic_codes: tuple[np.ndarray, pd.Index]
+    mss_note: Any
+    catchments: pd.Index
+    overlap_catchment: np.ndarray
+    overlap_plr: np.ndarray
+    overlap_m2: np.ndarray
+    school_plr: np.ndarray | None
+    atlas_value: np.ndarray
+    atlas_population: np.ndarray
+    planning_areas: pd.DataFrame
+    population: pd.Series
+
+    @classmethod
+    def of(
+        cls, inputs: Inputs, harmonized: Harmonized, plr_area_m2: pd.Series | None = None
+    ) -> CriteriaBasis:
+        """Align the inputs and the zone transfer to ``inputs.planning_areas``.
+
+        Parameters
+        ----------
+        inputs : Inputs
+            The loaded inputs (planning areas, MSS, population).
+        harmonized : Harmonized
+            The zone transfer: catchment overlaps, atlas values, the school list's PLR.
+        plr_area_m2 : Series, optional
+            Area per PLR (m²); by default that of the planning areas' geometry.
+
+        Returns
+        -------
+        CriteriaBasis
+        """
+        plr = inputs.planning_areas
+        ids = plr.index
+        area = plr.geometry.area if plr_area_m2 is None else plr_area_m2.reindex(ids)
+        table = inputs.mss.reindex(ids)
+        status = _normalise_class(table["status"])
+        dynamic = _normalise_class(table["dynamic"])
+        overlaps = harmonized.catchment_overlaps
+        sources = pd.Index(overlaps["source"])
+        target = ids.get_indexer(pd.Index(overlaps["target"]))
+        keep = target >= 0  # an overlap with a PLR not listed counts nowhere
+        catchments = sources.unique()
+        school_plr = None
+        if harmonized.schools is not None:
+            school_plr = ids.get_indexer(pd.Index(harmonized.schools.schools["plr_id"]))
+        return cls(
+            plr_ids=ids,
+            plr_area_m2=area.to_numpy(dtype=float),
+            mss_status=status.array,
+            mss_dynamic=dynamic.array,
+            mss_status_codes=_coded(status),
+            mss_dynamic_codes=_coded(dynamic),
+            mss_note=mss_notes(inputs.mss_unindexed, ids).array,
+            catchments=catchments,
+            overlap_catchment=catchments.get_indexer(sources)[keep],
+            overlap_plr=target[keep],
+            overlap_m2=overlaps["area_m2"].to_numpy(dtype=float)[keep],
+            school_plr=school_plr,
+            atlas_value=_floats(harmonized.atlas["value"].reindex(ids)),
+            atlas_population=_floats(atlas_population(inputs).reindex(ids)),
+            planning_areas=plr,
+            population=inputs.population,
+        )
+
+    def per_catchment(self, lmb_share: pd.Series) -> np.ndarray:
+        """An lmb share per catchment (%) on :attr:`catchments`, as floats (NaN unknown)."""
+        if not lmb_share.index.equals(self.catchments):
+            lmb_share = lmb_share.reindex(self.catchments)
+        return _floats(lmb_share)
+
+    def per_school(self, schools: SchoolsResult | None) -> np.ndarray | None:
+        """Each listed school's lmb share (%), in the order of :attr:`school_plr` (NaN unknown)."""
+        return None if schools is None else _floats(schools.schools["lmb_share"])
+
+
+def mss_part(basis: CriteriaBasis, rule: MssCriterion) -> Columns:
     """The MSS criterion per PLR: ``mss_status``, ``mss_dynamic``, ``c_mss``, ``mss_note``."""
-    plr_ids = inputs.planning_areas.index
-    mss = mss_attention(inputs.mss, rule.attention, plr_ids)
-    mss["mss_note"] = mss_notes(inputs.mss_unindexed, plr_ids)
-    return mss
+    met = _mss_met(basis.mss_status_codes, basis.mss_dynamic_codes, rule.attention)
+    return {
+        "mss_status": basis.mss_status,
+        "mss_dynamic": basis.mss_dynamic,
+        "c_mss": _flag_array(met, basis.mss_status_codes[0] >= 0),
+        "mss_note": basis.mss_note,
+    }
 
 
 def schools_part(
-    planning_areas: pd.DataFrame, harmonized: Harmonized, rule: SchoolsCriterion
-) -> pd.DataFrame:
+    basis: CriteriaBasis, rule: SchoolsCriterion, lmb: np.ndarray, school_lmb: np.ndarray | None
+) -> Columns:
     """The schools criterion per PLR, by catchment area or by school location (``rule.by``).
 
-    ``planning_areas`` needs ``plr_area_m2`` (m²), indexed by plr_id. Returns ``lmb_area_share``,
-    ``lmb_coverage``, ``c_schools`` and, with a school list, ``n_schools``, ``n_schools_flagged``.
+    Parameters
+    ----------
+    basis : CriteriaBasis
+        The aligned inputs.
+    rule : SchoolsCriterion
+        The criterion's configuration.
+    lmb : ndarray
+        lmb share (%) per catchment of ``basis.catchments`` (:meth:`CriteriaBasis.per_catchment`).
+    school_lmb : ndarray or None
+        lmb share (%) per listed school (:meth:`CriteriaBasis.per_school`), None without a list.
+
+    Returns
+    -------
+    Columns
+        ``lmb_area_share``, ``lmb_coverage``, ``c_schools`` and, with a school list,
+        ``n_schools``, ``n_schools_flagged``.
     """
-    schools = schools_criterion(
-        harmonized.catchment_overlaps,
-        harmonized.lmb_share,
-        planning_areas["plr_area_m2"],
+    area_share, coverage, flag = _schools_by_area(
+        lmb[basis.overlap_catchment],
+        basis.overlap_plr,
+        basis.overlap_m2,
+        basis.plr_area_m2,
         lmb_threshold=rule.lmb_threshold,
         min_area_share=rule.min_area_share,
         min_coverage=rule.min_coverage,
     )
-    if harmonized.schools is not None:
-        table = harmonized.schools.schools
-        located = schools_by_location(
-            table["plr_id"], harmonized.schools.flagged(rule.lmb_threshold), planning_areas.index
-        )
+    columns: Columns = {"lmb_area_share": area_share, "lmb_coverage": coverage, "c_schools": flag}
+    if basis.school_plr is not None and school_lmb is not None:
+        marks = (school_lmb >= rule.lmb_threshold).astype(np.int64)  # NaN: not flagged
+        count, flagged = _count_by_location(basis.school_plr, marks, len(basis.plr_ids))
         if rule.by == "school_location":
-            schools["c_schools"] = located["c_schools_location"]
-        schools = schools.join(located[["n_schools", "n_schools_flagged"]])
-    return schools
+            columns["c_schools"] = _flag_array(flagged > 0)
+        columns["n_schools"] = count
+        columns["n_schools_flagged"] = flagged
+    return columns
 
 
-def atlas_part(inputs: Inputs, harmonized: Harmonized, rule: AtlasCriterion) -> pd.DataFrame:
+def atlas_part(basis: CriteriaBasis, rule: AtlasCriterion) -> Columns:
     """The atlas criterion per PLR: ``atlas_value``, ``atlas_stratum``, ``c_atlas``."""
-    return atlas_strata(harmonized.atlas["value"], atlas_population(inputs), rule)
+    stratum, flag = _strata(basis.atlas_value, basis.atlas_population, rule)
+    return {"atlas_value": basis.atlas_value, "atlas_stratum": stratum, "c_atlas": flag}
+
+
+def criteria_frame(basis: CriteriaBasis, columns: Columns) -> pd.DataFrame:
+    """Array-path columns as the build's frame, indexed by plr_id: flags and strata as Int8."""
+    typed = {
+        name: _int8(values) if name.startswith("c_") or name == "atlas_stratum" else values
+        for name, values in columns.items()
+    }
+    return pd.DataFrame(typed, index=basis.plr_ids)
 
 
 def combine_criteria(
-    planning_areas: pd.DataFrame,
-    population: pd.Series,
-    parts: Sequence[pd.DataFrame],
-    extra: Mapping[str, Mapping[str, Any]],
-) -> pd.DataFrame:
-    """The built-in parts side by side, the ``criteria.extra`` flags and ``n_criteria``."""
-    flags = pd.concat(list(parts), axis=1)
+    basis: CriteriaBasis, parts: Sequence[Columns], extra: Mapping[str, Mapping[str, Any]]
+) -> Columns:
+    """The built-in parts side by side, the ``criteria.extra`` flags and ``n_criteria``.
+
+    A registered criterion reads a frame (the planning areas with population and the built-in
+    flags, see :data:`CriterionFunction`); it is built only when ``extra`` names one.
+    """
+    columns: Columns = {}
+    for part in parts:
+        columns.update(part)
     if extra:
-        frame = planning_areas.drop(columns="plr_area_m2", errors="ignore")
-        flags = flags.join(extra_criteria(frame.join(population).join(flags), extra))
-    flags["n_criteria"] = count_criteria(flags)
-    return flags
+        frame = basis.planning_areas.drop(columns="plr_area_m2", errors="ignore")
+        flags = extra_criteria(
+            frame.join(basis.population).join(criteria_frame(basis, columns)), extra
+        )
+        columns.update({name: _floats(flags[name]) for name in flags.columns})
+    names = [*CRITERIA, *(c for c in REGISTERED if c in columns)]
+    count = np.zeros(len(basis.plr_ids), dtype=np.int64)
+    for name in names:  # no data counts as not met
+        count += np.nan_to_num(columns[name]).astype(np.int64)
+    columns["n_criteria"] = count
+    return columns
 
 
 def evaluate_criteria(inputs: Inputs, harmonized: Harmonized, rules: Criteria) -> pd.DataFrame:
     """Every criterion per PLR (the built-in three and ``criteria.extra``), with the values behind
     each flag and ``n_criteria``; indexed by plr_id like ``inputs.planning_areas``.
 
-    The one composition of the criteria: the build calls it, and the robustness atlas calls its
-    parts (:func:`mss_part`, :func:`schools_part`, :func:`atlas_part`, :func:`combine_criteria`)
-    with the scenario's values (:mod:`quartiere.sensitivity.scenario`).
+    The one composition of the criteria, a thin frame wrapper around the array path: the build
+    calls it, and the robustness atlas calls its parts (:class:`CriteriaBasis`,
+    :func:`mss_part`, :func:`schools_part`, :func:`atlas_part`, :func:`combine_criteria`) with
+    the scenario's values (:mod:`quartiere.sensitivity.scenario`).
     """
-    plr = inputs.planning_areas
-    areas = pd.DataFrame({"plr_area_m2": plr.geometry.area}, index=plr.index)
+    basis = CriteriaBasis.of(inputs, harmonized)
     parts = [
-        mss_part(inputs, rules.mss),
-        schools_part(areas, harmonized, rules.schools),
-        atlas_part(inputs, harmonized, rules.atlas),
+        mss_part(basis, rules.mss),
+        schools_part(
+            basis,
+            rules.schools,
+            basis.per_catchment(harmonized.lmb_share),
+            basis.per_school(harmonized.schools),
+        ),
+        atlas_part(basis, rules.atlas),
     ]
-    return combine_criteria(plr, inputs.population, parts, rules.extra)
+    return criteria_frame(basis, combine_criteria(basis, parts, rules.extra))

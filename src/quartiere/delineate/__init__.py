@@ -152,11 +152,12 @@ def delineate(
     member = clustering.cluster >= 0
     members = pd.DataFrame(
         {
-            "hr_id": hr_id.astype(str),
+            # object arrays of str straight to pandas' string dtype (no fixed-width copy)
+            "hr_id": pd.array(hr_id, dtype="str"),
             "cluster": pd.array(np.where(member, clustering.cluster, -1), dtype="Int64"),
-            "role": np.array(ROLES, dtype=object)[clustering.role].astype(str),
+            "role": pd.array(np.array(ROLES, dtype=object)[clustering.role], dtype="str"),
             "ring": pd.array(clustering.ring, dtype="Int64"),
-            "via": via_id.astype(str),
+            "via": pd.array(via_id, dtype="str"),
         },
         index=frame.index,
     ).assign(
@@ -172,5 +173,5 @@ def delineate(
         language=language,
         plr_ids=ids,
     )
-    members["decision"] = result.decisions(hr_id).astype(str)
+    members["decision"] = pd.array(result.decisions(hr_id), dtype="str")
     return result

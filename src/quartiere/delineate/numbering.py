@@ -101,11 +101,12 @@ def name(
     labels_of = clustering.cluster
     k = clustering.kept.size
     name_col = "bzr_name" if naming.by == "bzr" else "pgr_name"
-    # Source names carry stray double spaces ("Südliche  Friedrichstadt"); collapse them.
-    labels = frame[name_col].astype(str).str.split().str.join(" ").to_numpy(dtype=object)
     aidx = np.flatnonzero(clustering.in_area)
+    # Source names carry stray double spaces ("Südliche  Friedrichstadt"); collapse them (for
+    # the members of an area only: the others name nothing).
+    labels = frame[name_col].iloc[aidx].astype(str).str.split().str.join(" ")
     population = territory.population
-    names = dominant(labels_of[aidx], labels[aidx], population[aidx] + 1e-9)
+    names = dominant(labels_of[aidx], labels.to_numpy(dtype=object), population[aidx] + 1e-9)
     with_second = names["second"].notna() & (names["second_share"] >= naming.second_name_share)
     names["name"] = names["first"].where(~with_second, names["first"] + " / " + names["second"])
     c_name = names["name"].reindex(range(k)).fillna("").to_numpy(dtype=object, copy=True)

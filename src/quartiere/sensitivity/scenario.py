@@ -21,7 +21,15 @@ import pandas as pd
 
 from quartiere.config import Config
 from quartiere.contiguity import Contiguity, build_contiguity
-from quartiere.criteria import atlas_part, combine_criteria, mss_part, schools_part
+from quartiere.criteria import (
+    Columns,
+    CriteriaBasis,
+    atlas_part,
+    combine_criteria,
+    criteria_frame,
+    mss_part,
+    schools_part,
+)
 from quartiere.delineate import clustering
 from quartiere.delineate.clustering import Territory
 from quartiere.harmonize import Harmonized, estimate_lmb, harmonize
@@ -166,24 +174,60 @@ def scenario_harmonized(ctx: Context, config: Config) -> Harmonized:
     return harmonized
 
 
-def criteria_flags(ctx: Context, config: Config) -> pd.DataFrame:
-    """Every criterion per PLR under the scenario's values, and ``n_criteria``.
+def criteria_basis(ctx: Context) -> CriteriaBasis:
+    """The criteria's inputs aligned to the planning areas (cached): what every scenario reads."""
+    return _cached(  # type: ignore[no-any-return]
+        ctx,
+        "basis",
+        lambda: CriteriaBasis.of(ctx.inputs, ctx.harmonized, ctx.planning_areas["plr_area_m2"]),
+    )
+
+
+def scenario_lmb(ctx: Context, config: Config) -> tuple[np.ndarray, np.ndarray | None]:
+    """The lmb shares a scenario's schools criterion reads, as arrays on the criteria basis: per
+    catchment and per listed school (:func:`scenario_harmonized`'s, cached where they repeat)."""
+    basis = criteria_basis(ctx)
+    if ctx.child_poverty is not None and config.catchments.estimate is not None:
+        harmonized = scenario_harmonized(ctx, config)  # one multiplication per scenario
+        school = _cached(ctx, "school_lmb_base", lambda: basis.per_school(ctx.harmonized.schools))
+        return basis.per_catchment(harmonized.lmb_share), school
+    if ctx.schools is not None and ctx.schools.lmb_source == "estimate" and config.schools:
+        assert config.schools.estimate is not None
+        estimate = config.schools.estimate
+        key = ("lmb_arrays", repr(estimate.anchors), estimate.top_share, estimate.bottom_share)
+        return _cached(  # type: ignore[no-any-return]
+            ctx,
+            (*key, config.catchments.lmb_source),
+            lambda: _lmb_arrays(basis, scenario_harmonized(ctx, config)),
+        )
+    return _cached(ctx, "lmb_arrays", lambda: _lmb_arrays(basis, ctx.harmonized))  # type: ignore[no-any-return]
+
+
+def _lmb_arrays(basis: CriteriaBasis, harmonized: Harmonized) -> tuple[np.ndarray, Any]:
+    return basis.per_catchment(harmonized.lmb_share), basis.per_school(harmonized.schools)
+
+
+def criteria_columns(ctx: Context, config: Config) -> Columns:
+    """Every criterion per PLR under the scenario's values, and ``n_criteria``, as arrays.
 
     The build's own functions (:func:`quartiere.criteria.evaluate_criteria` is their
-    composition): the MSS and atlas parts cached per rule, the schools part on the scenario's
-    lmb shares (by catchment area or by school location), the registered criteria of
-    ``criteria.extra`` and the count.
+    composition) on the cached :class:`~quartiere.criteria.CriteriaBasis`: the MSS and atlas
+    parts cached per rule, the schools part on the scenario's lmb shares (by catchment area or by
+    school location), the registered criteria of ``criteria.extra`` and the count.
     """
     rules = config.criteria
-    harmonized = scenario_harmonized(ctx, config)
-    mss = _cached(ctx, ("mss", repr(rules.mss.attention)), lambda: mss_part(ctx.inputs, rules.mss))
-    atlas = _cached(
-        ctx, ("atlas", repr(rules.atlas)), lambda: atlas_part(ctx.inputs, harmonized, rules.atlas)
-    )
-    schools = schools_part(ctx.planning_areas, harmonized, rules.schools)
-    return combine_criteria(
-        ctx.inputs.planning_areas, ctx.inputs.population, [mss, schools, atlas], rules.extra
-    )
+    basis = criteria_basis(ctx)
+    mss = _cached(ctx, ("mss", repr(rules.mss.attention)), lambda: mss_part(basis, rules.mss))
+    atlas = _cached(ctx, ("atlas", repr(rules.atlas)), lambda: atlas_part(basis, rules.atlas))
+    lmb, school_lmb = scenario_lmb(ctx, config)
+    schools = schools_part(basis, rules.schools, lmb, school_lmb)
+    return combine_criteria(basis, [mss, schools, atlas], rules.extra)
+
+
+def criteria_flags(ctx: Context, config: Config) -> pd.DataFrame:
+    """:func:`criteria_columns` as the build's frame (:func:`quartiere.criteria.criteria_frame`),
+    indexed by plr_id."""
+    return criteria_frame(criteria_basis(ctx), criteria_columns(ctx, config))
 
 
 def territory(ctx: Context) -> Territory:
@@ -200,7 +244,7 @@ def territory(ctx: Context) -> Territory:
     )
 
 
-def cluster(ctx: Context, flags: pd.DataFrame, config: Config) -> ScenarioResult:
+def cluster(ctx: Context, flags: Columns | pd.DataFrame, config: Config) -> ScenarioResult:
     """The delineation's clustering (:func:`quartiere.delineate.cluster`) as compact arrays."""
     rules = config.delineation
     result = clustering.cluster(flags, rules, ctx.graphs[rules.contiguity], territory(ctx))
@@ -218,7 +262,7 @@ def cluster(ctx: Context, flags: pd.DataFrame, config: Config) -> ScenarioResult
 def evaluate_scenario(ctx: Context, config: Config) -> ScenarioResult:
     """One scenario: criteria flags, then the clustering. The one place the atlas calls the
     delineation stage."""
-    flags = criteria_flags(ctx, config)
+    flags = criteria_columns(ctx, config)
     return cluster(ctx, flags, config)
 
 
