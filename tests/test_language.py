@@ -74,7 +74,7 @@ def test_a_renumbered_build_names_its_new_numbers(language, seed, joined, gone):
 
 def _in(language: str, picture: str, generation: str = "lor2021"):
     one = build(picture, generation=generation)
-    return replace(one, info={**one.info, "language": language})
+    return replace(one, info=replace(one.info, language=language))
 
 
 MOVED = """

@@ -142,8 +142,8 @@ def test_html_offline_german_with_robustness(tmp_path: Path, default_build: Path
     assert f"{population:,}".replace(",", ".") in first
     assert "Stabilität" in first and "87 %" in first
     # the build's attribution, school list included, not only the Berlin open data
-    assert "Schulliste" in build_layers.info["attribution"]
-    assert build_layers.info["attribution"] in first
+    assert "Schulliste" in (build_layers.info.attribution or "")
+    assert (build_layers.info.attribution or "") in first
     contested = build_layers.planning_areas.query("hr_id == '01'").sort_values("plr_id").iloc[0]
     assert re.search(rf"{contested.plr_id} [^<]*</th><td class=\"num\">42</td>", first)
     # a page without sensitivity says so instead of inventing numbers

@@ -104,7 +104,7 @@ def update(
                 "changes.md kept from the last change"
             )
         os.replace(current, out_dir / "previous.gpkg")
-    stamp = result.build_info["built_at"].replace(":", "").replace("-", "")
+    stamp = (result.build_info.built_at or "").replace(":", "").replace("-", "")
     dated = out_dir / "changes" / stamp
     write_diff(diff, dated)
     memo = (dated / "changes.md").read_text(encoding="utf-8")

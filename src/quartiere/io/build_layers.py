@@ -13,6 +13,7 @@ from quartiere.config import Config
 from quartiere.delineate import DelineationResult
 from quartiere.harmonize import Harmonized
 from quartiere.i18n import Messages
+from quartiere.io.build_record import info_rows
 from quartiere.io.gpkg import write_geopackage
 from quartiere.io.school_layer import school_layer as school_frame
 from quartiere.present.estimates import attribution, estimates_text
@@ -82,10 +83,13 @@ def school_layer(result: BuildResult) -> dict[str, gpd.GeoDataFrame]:
 def write_build(result: BuildResult, files: list[tuple[str, str]], out: Path) -> None:
     """Write the build's layers, ``build_info`` and metadata into the GeoPackage ``out``."""
     config = result.config
-    info_table = pd.DataFrame(list(result.build_info.items()), columns=["key", "value"])
+    rows = info_rows(result.build_info)
+    info_table = pd.DataFrame(rows, columns=["key", "value"])
+    # the text the configuration was validated from, never the files read again
+    texts = config.texts or [Path(p).read_text(encoding="utf-8") for p in config.files]
     metadata: dict[str, Any] = {
         "edition": config.edition,
-        "config": "\n---\n".join(Path(p).read_text(encoding="utf-8") for p in config.files),
+        "config": "\n---\n".join(texts),
         "inputs": [{"path": name, "sha256": digest} for name, digest in files[len(config.files) :]],
         "attribution": attribution(config),
         "estimates": estimates_text(result, Messages(config.language)),
@@ -101,4 +105,4 @@ def write_build(result: BuildResult, files: list[tuple[str, str]], out: Path) ->
         **school_layer(result),
         "build_info": info_table,
     }
-    write_geopackage(out, layers, result.build_info, metadata)
+    write_geopackage(out, layers, dict(rows), metadata)
