@@ -193,11 +193,7 @@ def test_a_number_once_used_is_never_given_to_a_new_area(history_run):
         used = set(info.hr_ids_used or ())
         ids = set(edition.build.areas["hr_id"])
         assert register <= used and ids <= used
-        new = {
-            line.split()[1]
-            for line in info.lineage
-            if " ist neu " in line
-        }
+        new = {line.split()[1] for line in info.lineage if " ist neu " in line}
         assert not new & register, (edition.key, sorted(new & register))
         register = used
     assert len(register) > len(history_run.editions[-1].build.areas)
@@ -296,9 +292,7 @@ def test_a_build_without_previous_gets_the_numbers_history_gives(history_run, tm
     assert base is not None and base.path is None
     assert base.key == ORDER[ORDER.index(edition_key(default)) - 1]
     assert _numbers(base.build) == _numbers(edition(history_run, base.key).build)
-    assert (
-        base.build.info.hr_ids_used == edition(history_run, base.key).build.info.hr_ids_used
-    )
+    assert base.build.info.hr_ids_used == edition(history_run, base.key).build.info.hr_ids_used
     assert len(lines) == 1 and f"numbering continues {base.key}, computed in memory" in lines[0]
     # with the history on disk, its build is taken as it is
     history_dir = history_run.editions[0].path.parents[1]
