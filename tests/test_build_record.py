@@ -45,9 +45,10 @@ def test_the_record_holds_the_values_of_its_rows() -> None:
         "config/editions/mss2021.yaml",
     ]
     assert info.config_files[0][1].startswith("eaa1502e")
-    assert info.config_hash == hashlib.sha256(
-        "\n".join(d for _, d in info.config_files).encode()
-    ).hexdigest()
+    assert (
+        info.config_hash
+        == hashlib.sha256("\n".join(d for _, d in info.config_files).encode()).hexdigest()
+    )
     assert len(info.inputs) == 9
     assert info.input_digests("gssa2022_planungsraeume.csv") == {
         "79d8e207556e4c214260998d8347439033a8a7aff03e4ed132860b18347434f9"

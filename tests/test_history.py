@@ -93,7 +93,7 @@ def test_same_generation_diff_counts_flips_consistently(history_run):
     counts = result.counts()
     met = {e.key: int((e.build.planning_areas["c_mss"] == 1).sum()) for e in (old, new)}
     assert met["mss2019"] - met["gi2018"] == counts["c_mss_now_met"] - counts["c_mss_no_longer_met"]
-    inside = {e.key: int((e.build.planning_areas["hr_id"] != "").sum()) for e in (old, new)}
+    inside = {e.key: int(e.build.planning_areas["hr_id"].notna().sum()) for e in (old, new)}
     assert inside["mss2019"] - inside["gi2018"] == counts["plr_entered"] - counts["plr_left"]
 
 
@@ -140,7 +140,7 @@ def test_persistence_on_the_lor2021_planning_areas(history_run):
     assert (plr["persistence"] == plr[[f"in_{k}" for k in ORDER]].sum(axis=1)).all()
     last = ORDER[-1]
     latest = edition(history_run, last).build.planning_areas.set_index("plr_id")
-    inside = (latest["hr_id"] != "").astype(int)
+    inside = latest["hr_id"].notna().astype(int)
     assert plr.set_index("plr_id")[f"in_{last}"].equals(
         inside.reindex(plr["plr_id"]).rename(f"in_{last}")
     )
@@ -208,7 +208,7 @@ def test_explain_with_previous_agrees_with_the_built_file(history_run):
     before, built = editions["gi2018"], editions["mss2019"]
     layer = built.build.planning_areas
     # a member whose number differs from the one a fresh delineation would give
-    member = layer.loc[layer["hr_id"] != ""].iloc[-1]
+    member = layer.loc[layer["hr_id"].notna()].iloc[-1]
     result = CliRunner().invoke(
         main,
         [
@@ -234,7 +234,7 @@ def test_explain_numbers_as_the_build_does(history_run, tmp_path, monkeypatch):
 
     built = {e.key: e for e in history_run.editions}["mss2019"]
     layer = built.build.planning_areas
-    members = layer.loc[layer["hr_id"] != ""]
+    members = layer.loc[layer["hr_id"].notna()]
     runner = CliRunner()
     monkeypatch.chdir(tmp_path)  # no edition build here: a fresh delineation numbers differently
     last = members.iloc[-1]

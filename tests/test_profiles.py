@@ -298,7 +298,7 @@ def test_history_run_adds_the_share_inside_an_area(
     editions = data.load_editions([edition_file(default)])
     data.read_history(tmp_path / "history", editions)
     assert editions[0].in_area is not None and int(editions[0].in_area.sum()) == int(
-        (build_layers.planning_areas["hr_id"] != "").sum()
+        build_layers.planning_areas["hr_id"].notna().sum()
     )
     trend = data.trend(build_layers.areas, editions)
     assert np.allclose(trend.areas["in_area_share"], 100.0)

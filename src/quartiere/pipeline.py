@@ -43,6 +43,7 @@ __all__ = [
     "Harmonized",
     "build",
     "compute",
+    "write",
     "harmonize",
     # Re-exported from their new homes for one release (issue 21): import them from there.
     "attribution",
@@ -121,6 +122,34 @@ def compute(
         coverage=coverage,
         timings=timings,
     )
+
+
+def write(result: BuildResult, out: str | Path) -> Path:
+    """Write a computed result as a build GeoPackage (layers, ``build_info``, styles), atomically.
+
+    For a result computed in a notebook (:func:`compute`, perhaps on ``config.with_values``):
+    no map or summary (:func:`build` writes those). The record names the configuration and
+    input files with their SHA-256 as they are now; a configuration changed by
+    :meth:`~quartiere.config.Config.with_values` is recorded by the files it came from.
+
+    Parameters
+    ----------
+    result
+        What :func:`compute` returned.
+    out
+        The GeoPackage to write (replaced when it exists).
+
+    Returns
+    -------
+    pathlib.Path
+        ``out``.
+    """
+    out = Path(out)
+    files = source_files(result.config)
+    result.build_info = collect_build_info(result, files)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    write_build(result, files, out)
+    return out
 
 
 def build(

@@ -141,7 +141,8 @@ class Build:
     planning_areas
         The ``planungsraeume`` layer: ``plr_id`` (8-digit text), ``plr_name``, ``bezirk``,
         ``population``, ``c_mss``, ``c_schools``, ``c_atlas`` (0/1, empty = no data), ``hr_id``
-        (missing, ``None``, outside every area) and geometry.
+        (missing outside every area: as in the GeoPackage, where it is NULL) and
+        geometry.
     info
         The build's record (``build_info``).
     label

@@ -19,7 +19,21 @@ from quartiere.io.school_layer import school_layer as school_frame
 from quartiere.present.estimates import attribution, estimates_text
 from quartiere.result import BuildResult
 
-__all__ = ["catchment_layer", "planning_area_layer", "school_layer", "write_build"]
+__all__ = [
+    "catchment_layer",
+    "missing_outside",
+    "planning_area_layer",
+    "school_layer",
+    "write_build",
+]
+
+
+def missing_outside(hr_id: pd.Series) -> pd.Series:
+    """``hr_id`` as text where a planning area is inside an area and missing outside (never
+    ``""``): the text dtype pandas reads the GeoPackage's NULL into, so a build in memory and
+    the same build read back hold the same column."""
+    values = [v if isinstance(v, str) and v else None for v in hr_id.tolist()]
+    return pd.Series(values, index=hr_id.index, dtype="str", name=hr_id.name)
 
 
 def planning_area_layer(plr: gpd.GeoDataFrame, result: DelineationResult) -> gpd.GeoDataFrame:
@@ -41,7 +55,8 @@ def planning_area_layer(plr: gpd.GeoDataFrame, result: DelineationResult) -> gpd
             "atlas_stratum": plr["atlas_stratum"],
             "c_atlas": plr["c_atlas"],
             "n_criteria": plr["n_criteria"].astype(int),
-            "hr_id": members["hr_id"].fillna("").astype(str),
+            # missing (None) outside every area, in memory as in the GeoPackage (NULL)
+            "hr_id": missing_outside(members["hr_id"]),
             "decision": members["decision"].astype(str),
         },
         index=plr.index,
@@ -99,7 +114,7 @@ def write_build(result: BuildResult, files: list[tuple[str, str]], out: Path) ->
         "handlungsraeume": result.areas,
         # Outside every area hr_id is NULL, so that QGIS finds them with "hr_id" IS NULL.
         "planungsraeume": result.planning_areas.assign(
-            hr_id=result.planning_areas["hr_id"].where(result.planning_areas["hr_id"] != "")
+            hr_id=missing_outside(result.planning_areas["hr_id"])
         ),
         "einschulungsbereiche": result.catchments,
         **school_layer(result),

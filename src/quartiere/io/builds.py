@@ -6,6 +6,7 @@ import hashlib
 from pathlib import Path
 
 from quartiere.errors import InputError
+from quartiere.io.build_layers import missing_outside
 from quartiere.io.build_record import parse_info
 from quartiere.io.gdal import layer_names, read_layer_of
 from quartiere.record import Baseline, Build
@@ -84,7 +85,7 @@ def read_build(path: Path, label: str | None = None, *, full: bool = False) -> B
         if lacking:
             raise InputError(f"layer {layer!r} lacks column(s) {', '.join(lacking)}", path)
     planning_areas = layers["planungsraeume"]
-    planning_areas["hr_id"] = planning_areas["hr_id"].fillna("").astype(str)
+    planning_areas["hr_id"] = missing_outside(planning_areas["hr_id"])  # missing outside, as built
     return Build(
         areas=layers["handlungsraeume"],
         planning_areas=planning_areas,

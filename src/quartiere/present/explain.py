@@ -254,7 +254,7 @@ def explain(result: BuildResult, plr_id: str, previous_info: BuildInfo | None = 
     rules = config.delineation
     lines.append(f"Delineation (seed: {rules.seed}; join: {rules.join}; border: {rules.border}):")
     lines.append(f"   {row['decision']}")
-    if row["hr_id"]:
+    if isinstance(row["hr_id"], str) and row["hr_id"]:  # missing (None) outside every area
         area = result.areas.set_index("hr_id").loc[row["hr_id"]]
         lines.append(
             f"   Handlungsraum {row['hr_id']} {area['hr_name']}: {int(area['n_plr'])} "

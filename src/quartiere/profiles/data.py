@@ -412,5 +412,5 @@ def read_history(history_dir: Path, editions: list[Edition]) -> None:
             continue
         plr = build.planning_areas
         edition = by_year[int(match.group(1))]
-        inside = plr.set_index("plr_id")["hr_id"].fillna("").astype(str) != ""
+        inside = plr.set_index("plr_id")["hr_id"].notna()  # missing outside every area
         edition.in_area = inside.reindex(edition.planning_areas.index).fillna(False).astype(int)

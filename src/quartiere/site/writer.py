@@ -185,7 +185,7 @@ def _changes(memo: dict[str, Any]) -> dict[str, Any]:
 
 def _membership(build: Build) -> dict[str, str]:
     plr = build.planning_areas
-    return dict(zip(plr["plr_id"].astype(str), plr["hr_id"].astype(str), strict=True))
+    return dict(zip(plr["plr_id"].astype(str), plr["hr_id"].fillna("").astype(str), strict=True))
 
 
 @dataclass
