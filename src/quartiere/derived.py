@@ -59,7 +59,8 @@ def _digests(config: Config) -> dict[Path, str]:
     return {Path(p).resolve(): file_digest(p) for p in config.input_paths()}
 
 
-def _keys(config: Config, digests: dict[Path, str]) -> dict[str, str]:
+def _keys(config: Config, digests: dict[Path, str] | None = None) -> dict[str, str]:
+    digests = _digests(config) if digests is None else digests
     dump = config.model_dump(mode="json")
     inputs_part = {k: dump[k] for k in _INPUT_SECTIONS}
     inputs_part["catchments"] = {k: v for k, v in dump["catchments"].items() if k != "estimate"}
