@@ -16,7 +16,7 @@ from quartiere.compare.numbering import renumber
 from quartiere.config import Delineation
 from quartiere.delineate import delineate
 from quartiere.present.diff_text import diff_json, diff_markdown, summary_lines
-from quartiere.record import Build
+from quartiere.record import Build, BuildInfo
 
 CRS = "EPSG:25833"
 SIZE = 200.0  # metres per lattice cell: 0.04 km², well above the sliver threshold
@@ -72,7 +72,7 @@ def build(
     return Build(
         areas=areas,
         planning_areas=plr,
-        info={"lor_generation": generation, "edition": f"edition {generation}"},
+        info=BuildInfo(lor_generation=generation, edition=f"edition {generation}"),
         label=generation,
     )
 
@@ -429,7 +429,7 @@ def as_build(frame: gpd.GeoDataFrame, result) -> Build:
     return Build(
         areas=result.areas,
         planning_areas=plr.reset_index(drop=True),
-        info={"lor_generation": "lor2021"},
+        info=BuildInfo(lor_generation="lor2021"),
     )
 
 

@@ -4,13 +4,16 @@ that feeds a value is named with its year (issue: a new monitoring edition taken
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from quartiere.config import load_config
+from quartiere.io.build_record import parse_info
 from quartiere.provenance import atlas_cut, cut_changes, cut_record, input_years
+from quartiere.record import BuildInfo
 
 ROOT = Path(__file__).resolve().parents[1]
 EDITIONS = ROOT / "config" / "editions"
@@ -47,8 +50,8 @@ def test_a_new_mss_table_does_not_move_the_atlas_criterion(mss2021, mss2023):
     pd.testing.assert_series_equal(a["c_atlas"], b["c_atlas"])
     pd.testing.assert_series_equal(a["atlas_stratum"], b["atlas_stratum"])
     assert not cut_changes(
-        cut_record(a, mss2021.config) | {"config_hash": "a"},
-        cut_record(b, mss2023.config) | {"config_hash": "b"},
+        replace(cut_record(a, mss2021.config), config_hash="a"),
+        replace(cut_record(b, mss2023.config), config_hash="b"),
     )
 
 
@@ -73,20 +76,21 @@ def test_the_edition_inhabitants_would_move_the_cut_and_the_diff_says_why(tmp_pa
 
 
 def test_a_changed_atlas_file_is_named_as_the_cause():
-    old = {
-        "atlas_cut": "x <= 1",
-        "input_year.atlas": "gssa.csv: GESIx",
-        "input:../data/gssa.csv": "sha256:aa",
-    }
-    new = {**old, "atlas_cut": "x <= 2", "input:data/gssa.csv": "sha256:bb"}
-    del new["input:../data/gssa.csv"]
+    old = parse_info(
+        [
+            ("atlas_cut", "x <= 1"),
+            ("input_year.atlas", "gssa.csv: GESIx"),
+            ("input:../data/gssa.csv", "sha256:aa"),
+        ]
+    )
+    new = replace(old, atlas_cut="x <= 2", inputs=(("data/gssa.csv", "bb"),))
     [change] = cut_changes(old, new)
     assert change.reasons == ("atlas: gssa.csv changed (sha256)",)
     # the same file under another relative path is no change
-    same = {**new, "input:data/gssa.csv": "sha256:aa"}
+    same = replace(new, inputs=(("data/gssa.csv", "aa"),))
     assert cut_changes(old, same)[0].reasons == ("no recorded input of the criterion changed",)
-    assert cut_changes(old, {**old}) == []
-    assert cut_changes({}, new) == []  # a build without the record: nothing is claimed
+    assert cut_changes(old, replace(old)) == []
+    assert cut_changes(BuildInfo(), new) == []  # a build without the record: nothing is claimed
 
 
 def test_every_input_is_named_with_its_year():

@@ -257,7 +257,7 @@ def test_a_2025_service_becomes_an_edition_that_builds(front, tmp_path):
     manifest = json.loads((tmp_path / "raw" / "mss2025" / "manifest.json").read_text("utf-8"))
     assert manifest["layers"]["index"]["as_of"] == ["202412"]
     out = build(written, tmp_path / "build" / "hr.gpkg")
-    assert out.build_info["edition"] == "MSS 2025 / LOR 2021"
+    assert out.build_info.edition == "MSS 2025 / LOR 2021"
     plr = gpd.read_file(tmp_path / "build" / "hr.gpkg", layer="planungsraeume")
     assert int(plr["c_mss"].sum()) == 133  # the 2025-shaped layer is a copy of 2023
 

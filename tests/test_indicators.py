@@ -42,7 +42,7 @@ def _by_bezirk(config: Config) -> data.Build:
         crs=config.crs,
     )
     areas = plr.dissolve(by="hr_id").reset_index()[["hr_id", "geometry"]]
-    return data.Build(areas, plr, gpd.GeoDataFrame(), None, {})
+    return data.Build(areas, plr, catchments=gpd.GeoDataFrame())
 
 
 @pytest.fixture(scope="module")

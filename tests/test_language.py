@@ -74,7 +74,7 @@ def test_a_renumbered_build_names_its_new_numbers(language, seed, joined, gone):
 
 def _in(language: str, picture: str, generation: str = "lor2021"):
     one = build(picture, generation=generation)
-    return replace(one, info={**one.info, "language": language})
+    return replace(one, info=replace(one.info, language=language))
 
 
 MOVED = """
@@ -154,7 +154,7 @@ def test_real_decisions_in_both_languages_for_the_same_planning_area():
         "(cluster of 1 PLR, 6,976 inhabitants, below 10,000 and fewer than 2 PLR for a "
         "stand-alone area)"
     )
-    assert (german.planning_areas["hr_id"] == english.planning_areas["hr_id"]).all()
+    assert german.planning_areas["hr_id"].equals(english.planning_areas["hr_id"])
 
 
 def test_the_only_part_of_a_group_is_not_called_a_lettered_part():

@@ -101,7 +101,7 @@ def test_lmb_estimate_is_calibrated_and_labelled(result):
 
 def test_explain_tells_the_whole_story(result):
     layer = result.planning_areas
-    inside = layer.loc[layer["hr_id"] != ""].iloc[0]
+    inside = layer.loc[layer["hr_id"].notna()].iloc[0]
     text = explain(result, inside["plr_id"])
     assert inside["plr_id"] in text and inside["plr_name"] in text
     for needle in (
@@ -114,7 +114,7 @@ def test_explain_tells_the_whole_story(result):
         "Criteria met",
     ):
         assert needle in text
-    outside = layer.loc[(layer["hr_id"] == "") & layer["c_mss"].isna()].iloc[0]
+    outside = layer.loc[layer["hr_id"].isna() & layer["c_mss"].isna()].iloc[0]
     text = explain(result, outside["plr_id"])
     # the configured language (German): absent from the table, with the 300 rule only when true
     assert "nicht vom MSS" in text and "keine Zeile in" in text
@@ -132,7 +132,7 @@ def test_explain_of_transferred_atlas_value_lists_source_zones():
 def test_layers_match_the_contract(result):
     assert isinstance(result.areas, gpd.GeoDataFrame)
     assert list(result.areas.columns) == [*AREA_COLUMNS, "geometry"]
-    members = result.planning_areas.loc[result.planning_areas["hr_id"] != ""]
+    members = result.planning_areas.loc[result.planning_areas["hr_id"].notna()]
     counted = members.groupby("hr_id").size()
     assert (result.areas.set_index("hr_id")["n_plr"] == counted).all()
     assert result.areas.crs.to_epsg() == 25833
@@ -162,7 +162,7 @@ def test_delineation_invariants_on_real_data(result):
     assert (overlap < 1.0).all()
     # every member is a seed, meets the join rule, or fills a hole
     rules = result.config.delineation
-    flags = layer.loc[layer["hr_id"] != ""]
+    flags = layer.loc[layer["hr_id"].notna()]
     seed = compile_rule(rules.seed, "seed")(flags)
     join = compile_rule(rules.join, "join")(flags)
     hole = flags["decision"].str.contains("eingeschlossene Lücke").to_numpy()

@@ -142,8 +142,8 @@ def test_html_offline_german_with_robustness(tmp_path: Path, default_build: Path
     assert f"{population:,}".replace(",", ".") in first
     assert "Stabilität" in first and "87 %" in first
     # the build's attribution, school list included, not only the Berlin open data
-    assert "Schulliste" in build_layers.info["attribution"]
-    assert build_layers.info["attribution"] in first
+    assert "Schulliste" in (build_layers.info.attribution or "")
+    assert (build_layers.info.attribution or "") in first
     contested = build_layers.planning_areas.query("hr_id == '01'").sort_values("plr_id").iloc[0]
     assert re.search(rf"{contested.plr_id} [^<]*</th><td class=\"num\">42</td>", first)
     # a page without sensitivity says so instead of inventing numbers
@@ -314,7 +314,7 @@ def test_history_run_adds_the_share_inside_an_area(
     editions = data.load_editions([edition_file(default)])
     data.read_history(tmp_path / "history", editions)
     assert editions[0].in_area is not None and int(editions[0].in_area.sum()) == int(
-        (build_layers.planning_areas["hr_id"] != "").sum()
+        build_layers.planning_areas["hr_id"].notna().sum()
     )
     trend = data.trend(build_layers.areas, editions)
     assert np.allclose(trend.areas["in_area_share"], 100.0)

@@ -173,7 +173,7 @@ def test_scenario_matches_a_full_build(config, berlin, values):
     result = evaluate_scenario(ctx, varied)
     build = compute(inputs, varied)
     layer = build.planning_areas.set_index("plr_id").reindex(ctx.plr_index.astype(str))
-    np.testing.assert_array_equal(result.inside, (layer["hr_id"] != "").to_numpy())
+    np.testing.assert_array_equal(result.inside, layer["hr_id"].notna().to_numpy())
     assert result.n_areas == len(build.areas)
     assert result.population == pytest.approx(float(build.areas["population"].sum()))
     # the same PLR share an area in both

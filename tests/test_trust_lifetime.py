@@ -46,11 +46,12 @@ def alive(pid: int) -> bool:
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc and prctl")
-def test_kill_9_of_update_frees_the_lock_and_ends_the_map_process(tmp_path):
+def test_kill_9_of_a_build_frees_the_lock_and_ends_the_map_process(tmp_path):
     import fcntl
 
     out = tmp_path / "handlungsraeume.gpkg"
-    command = [sys.executable, "-m", "quartiere.cli", "update", "-q", "--config", str(GI2018)]
+    # `build` draws its map in a helper process forked under the lock (`update` draws in-process)
+    command = [sys.executable, "-m", "quartiere.cli", "build", "-q", "--config", str(GI2018)]
     proc = subprocess.Popen([*command, "--out", str(out)], env=ENV, cwd=ROOT,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
     deadline = time.monotonic() + 60

@@ -200,7 +200,7 @@ def build(
     finally:
         drawer.close(kill=True)
     if not quiet:
-        counts = result.build_info.get("counts", "")
+        counts = result.build_info.counts or ""
         _say(f"wrote {out} ({counts}) in {time.perf_counter() - start:.1f} s")
 
 

@@ -219,6 +219,13 @@ class Config(_Model):
     delineation: Delineation
     source: Path | None = Field(None, description="the file this configuration was read from")
     files: list[Path] = Field(default_factory=list, description="this file and its bases")
+    texts: list[str] = Field(
+        default_factory=list,
+        exclude=True,
+        repr=False,
+        description="the text of each of ``files`` as read and validated (empty when made in "
+        "memory); a build records these texts and their hashes, never the files read again",
+    )
 
     @field_validator("crs")
     @classmethod
@@ -418,16 +425,22 @@ def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def read_config_dict(path: Path, _seen: tuple[Path, ...] = ()) -> tuple[dict[str, Any], list[Path]]:
-    """Read a YAML configuration with its ``extends`` chain; return the merged mapping and the
-    files."""
+def read_config_dict(
+    path: Path, _seen: tuple[Path, ...] = ()
+) -> tuple[dict[str, Any], list[Path], list[str]]:
+    """Read a YAML configuration with its ``extends`` chain; return the merged mapping, the files
+    and the text of each file as read (each file is read once: the text is what is parsed)."""
     path = Path(path).resolve()
     if path in _seen:
         raise ConfigError("'extends' chain loops back to this file", path)
     if not path.is_file():
         raise ConfigError("configuration file not found", path)
     try:
-        data = safe_load(path.read_text(encoding="utf-8")) or {}
+        text = path.read_bytes().decode("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot be read as UTF-8 text ({type(exc).__name__})", path) from None
+    try:
+        data = safe_load(text) or {}
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark is not None else None
@@ -436,15 +449,15 @@ def read_config_dict(path: Path, _seen: tuple[Path, ...] = ()) -> tuple[dict[str
     if not isinstance(data, dict):
         raise ConfigError("expected a mapping of keys at the top level", path)
     data = _resolve_paths(data, path.parent)
-    files = [path]
+    files, texts = [path], [text]
     parent = data.pop("extends", None)
     if parent is not None:
         if not isinstance(parent, str):
             raise ConfigError("'extends' must name one file", path)
-        base, base_files = read_config_dict(path.parent / parent, (*_seen, path))
+        base, base_files, base_texts = read_config_dict(path.parent / parent, (*_seen, path))
         data = _merge(base, data)
-        files = base_files + files
-    return data, files
+        files, texts = base_files + files, base_texts + texts
+    return data, files, texts
 
 
 def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
@@ -514,12 +527,14 @@ def _refuse_renamed(data: dict[str, Any], path: Path) -> None:
 
 def load_config(path: str | Path) -> Config:
     """Read, merge, resolve and validate a configuration file; raise ConfigError naming the key."""
-    data, files = read_config_dict(Path(path))
+    data, files, texts = read_config_dict(Path(path))
     _refuse_renamed(data, files[-1])
-    data.pop("source", None)
-    data.pop("files", None)
+    for key in ("source", "files", "texts"):
+        data.pop(key, None)
     try:
-        config = Config.model_validate({**data, "source": files[-1], "files": files})
+        config = Config.model_validate(
+            {**data, "source": files[-1], "files": files, "texts": texts}
+        )
     except ValidationError as exc:
         first = exc.errors()[0]
         more = exc.error_count() - 1

@@ -18,7 +18,8 @@ value is computed as before; outputs are equal either way (``tests/test_cache.py
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from quartiere.io.cache import Cache, cache_key, file_digest
@@ -49,16 +50,24 @@ class Derived:
     harmonized: Any  # quartiere.pipeline.Harmonized
     graph: Contiguity
     keys: dict[str, str]
+    #: the SHA-256 of each input (resolved path -> hex) taken when the build began: the digests
+    #: that key the cache and that the build records
+    digests: dict[Path, str] = field(default_factory=dict)
 
 
-def _keys(config: Config) -> dict[str, str]:
+def _digests(config: Config) -> dict[Path, str]:
+    return {Path(p).resolve(): file_digest(p) for p in config.input_paths()}
+
+
+def _keys(config: Config, digests: dict[Path, str] | None = None) -> dict[str, str]:
+    digests = _digests(config) if digests is None else digests
     dump = config.model_dump(mode="json")
     inputs_part = {k: dump[k] for k in _INPUT_SECTIONS}
     inputs_part["catchments"] = {k: v for k, v in dump["catchments"].items() if k != "estimate"}
     inputs_part["atlas"] = {
         k: v for k, v in dump["atlas"].items() if k not in ("min_area_coverage", "label")
     }
-    hashes = [file_digest(p) for p in config.input_paths()]
+    hashes = [digests[Path(p).resolve()] for p in config.input_paths()]
     inputs = cache_key("inputs", hashes, inputs_part)
     harmonized = cache_key(
         "harmonized",
@@ -91,7 +100,8 @@ def derived_inputs(
     from quartiere.contiguity import build_contiguity
     from quartiere.load import load_inputs
 
-    keys = _keys(config) if cache is not None else {}
+    digests = _digests(config)
+    keys = _keys(config, digests) if cache is not None else {}
 
     def through(kind: str, make: Callable[[], Any]) -> Any:
         return make() if cache is None else cache.fetch(kind, keys[kind], make)
@@ -105,4 +115,4 @@ def derived_inputs(
             inputs.planning_areas.geometry.values, rules.contiguity, rules.snap_tolerance_m
         ),
     )
-    return Derived(inputs=inputs, harmonized=harmonized, graph=graph, keys=keys)
+    return Derived(inputs=inputs, harmonized=harmonized, graph=graph, keys=keys, digests=digests)

@@ -25,8 +25,8 @@ from pathlib import Path
 
 from quartiere.config import Config
 from quartiere.editions import EditionRef, earlier_editions
-from quartiere.io.gdal import reading
-from quartiere.record import Baseline, Build
+from quartiere.io.build_record import read_build_info
+from quartiere.record import Baseline, Build, BuildInfo
 
 __all__ = ["BUILD_NAME", "HISTORY_DIR", "baseline_for", "edition_build"]
 
@@ -37,19 +37,6 @@ HISTORY_DIR = "history"
 """The directory of ``quartiere history`` inside the processed-data directory."""
 
 Progress = Callable[[str], None]
-
-
-def _recorded(path: Path, keys: tuple[str, ...]) -> dict[str, str]:
-    """Some ``build_info`` values of a build; empty when it has none (or is no build)."""
-    import pyogrio
-
-    try:
-        with reading():
-            table = pyogrio.read_dataframe(path, layer="build_info")
-    except Exception:  # not a GeoPackage, or no build_info layer: not a build of anything
-        return {}
-    info = dict(zip(table["key"].astype(str), table["value"].astype(str), strict=True))
-    return {k: info[k] for k in keys if k in info}
 
 
 def edition_build(edition: EditionRef, processed: Path, *, oldest: bool = False) -> Path | None:
@@ -78,8 +65,10 @@ def edition_build(edition: EditionRef, processed: Path, *, oldest: bool = False)
     for candidate in (processed / edition.key / BUILD_NAME, processed / BUILD_NAME):
         if not candidate.is_file():
             continue
-        info = _recorded(candidate, ("edition_key", "numbered_against"))
-        if info.get("edition_key") == edition.key and ("numbered_against" in info or oldest):
+        info = read_build_info(candidate)
+        if info is None:  # not a GeoPackage, or no record: not a build of anything
+            continue
+        if info.edition_key == edition.key and (info.numbered_against is not None or oldest):
             return candidate
     return None
 
@@ -95,11 +84,9 @@ def _computed(edition: EditionRef, before: Baseline | None, steps: list[str]) ->
     derived = derived_inputs(config, default_cache(), harmonize)
     previous = before.build if before is not None else None
     result = compute(derived.inputs, config, previous=previous, derived=derived)
-    info = {
-        "edition": config.edition,
-        "edition_key": edition.key,
-        "hr_ids_used": ",".join(result.hr_ids_used),
-    }
+    info = BuildInfo(
+        edition=config.edition, edition_key=edition.key, hr_ids_used=tuple(result.hr_ids_used)
+    )
     build = Build(result.areas, result.planning_areas, info, label=f"{edition.key} (in memory)")
     return Baseline(build, edition.key, "computed in memory: " + " > ".join(steps))
 

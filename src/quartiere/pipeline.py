@@ -13,7 +13,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from quartiere.build_info import built_config_hash, collect_build_info, config_hash, source_files
+from quartiere.build_info import (
+    built_config_hash,
+    changed_files,
+    collect_build_info,
+    config_hash,
+    source_files,
+)
 from quartiere.compare.numbering import renumber
 from quartiere.config import Config, load_config
 from quartiere.coverage import table_coverage
@@ -37,6 +43,7 @@ __all__ = [
     "Harmonized",
     "build",
     "compute",
+    "write",
     "harmonize",
     # Re-exported from their new homes for one release (issue 21): import them from there.
     "attribution",
@@ -88,7 +95,7 @@ def compute(
         used = set(result.areas["hr_id"])
         if previous is not None:
             # The register of every number used so far travels from build to build.
-            retired = [v for v in previous.info.get("hr_ids_used", "").split(",") if v]
+            retired = list(previous.info.hr_ids_used or ())
             result = renumber(
                 result, previous.areas, config.delineation.min_overlap, retired=retired
             )
@@ -115,6 +122,34 @@ def compute(
         coverage=coverage,
         timings=timings,
     )
+
+
+def write(result: BuildResult, out: str | Path) -> Path:
+    """Write a computed result as a build GeoPackage (layers, ``build_info``, styles), atomically.
+
+    For a result computed in a notebook (:func:`compute`, perhaps on ``config.with_values``):
+    no map or summary (:func:`build` writes those). The record names the configuration and
+    input files with their SHA-256 as they are now; a configuration changed by
+    :meth:`~quartiere.config.Config.with_values` is recorded by the files it came from.
+
+    Parameters
+    ----------
+    result
+        What :func:`compute` returned.
+    out
+        The GeoPackage to write (replaced when it exists).
+
+    Returns
+    -------
+    pathlib.Path
+        ``out``.
+    """
+    out = Path(out)
+    files = source_files(result.config)
+    result.build_info = collect_build_info(result, files)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    write_build(result, files, out)
+    return out
 
 
 def build(
@@ -171,8 +206,11 @@ def _build(
     result = compute(
         inputs, config, previous=before, progress=progress, timings=timings, derived=derived
     )
-    files = source_files(config)
-    result.build_info = collect_build_info(result, files, previous)
+    files = source_files(config, derived.digests)
+    changed = changed_files(config, files)
+    for name in changed:
+        progress(f"warning: {name} changed while the build ran; the build is not up to date")
+    result.build_info = collect_build_info(result, files, previous, before=before, changed=changed)
     t = Messages(config.language)
     coverage = [c.text(t) for c in result.coverage]
     with staging(out) as workdir:

@@ -9,13 +9,13 @@ the build's language for the summary; :func:`atlas_cut` states where the atlas c
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pandas as pd
 
 from quartiere.config import Config
 from quartiere.i18n import Messages
+from quartiere.record import BuildInfo
 
 __all__ = [
     "CutChange",
@@ -178,40 +178,36 @@ class CutChange:
 _CUT_INPUTS = {"c_atlas": ("atlas", "atlas_population", "planning_areas")}
 
 
-def cut_record(planning_areas: pd.DataFrame, config: Config) -> dict[str, str]:
-    """The ``build_info`` entries :func:`cut_changes` compares, for a result not yet written."""
-    info = {f"input_year.{key}": text for key, text in input_years(config)}
-    info["atlas_cut"] = atlas_cut(planning_areas, config)
-    return info
+def cut_record(planning_areas: pd.DataFrame, config: Config) -> BuildInfo:
+    """The record :func:`cut_changes` compares, for a result not yet written."""
+    return BuildInfo(
+        input_years=tuple(input_years(config)), atlas_cut=atlas_cut(planning_areas, config)
+    )
 
 
-def _hashes(info: Mapping[str, str], name: str) -> set[str]:
-    return {v for k, v in info.items() if k.startswith("input:") and k.endswith("/" + name)}
-
-
-def cut_changes(old: Mapping[str, str], new: Mapping[str, str]) -> list[CutChange]:
-    """The criteria whose cut differs between two builds' ``build_info``, with what changed in
-    their inputs: the input files and years, the files' hashes, the rule itself.
+def cut_changes(old: BuildInfo, new: BuildInfo) -> list[CutChange]:
+    """The criteria whose cut differs between two builds' records, with what changed in their
+    inputs: the input files and years, the files' hashes, the rule itself.
 
     A build without the record (made before it was kept) compares as unknown: nothing is said.
     """
     changes = []
     for criterion, keys in _CUT_INPUTS.items():
-        before, after = old.get("atlas_cut"), new.get("atlas_cut")
+        before, after = old.atlas_cut, new.atlas_cut
         if before is None or after is None or before == after:
             continue
         reasons = []
         for key in keys:
-            a, b = old.get(f"input_year.{key}"), new.get(f"input_year.{key}")
+            a, b = old.input_year(key), new.input_year(key)
             if a != b:
                 reasons.append(f"{key}: {a or 'not recorded'} -> {b or 'not recorded'}")
             else:
                 # the same file by name whose content is new (keys are paths as the configuration
                 # wrote them, which differ between editions)
                 name = (b or "").split(" ", 1)[0].rstrip(":")
-                if name and _hashes(new, name) - _hashes(old, name):
+                if name and new.input_digests(name) - old.input_digests(name):
                     reasons.append(f"{key}: {name} changed (sha256)")
-        if not reasons and old.get("config_hash") != new.get("config_hash"):
+        if not reasons and old.config_hash != new.config_hash:
             reasons.append("the configuration differs (config_hash)")
         if not reasons:
             reasons.append("no recorded input of the criterion changed")

@@ -11,6 +11,7 @@ from quartiere.coverage import Coverage
 from quartiere.delineate import DelineationResult
 from quartiere.harmonize import Harmonized
 from quartiere.inputs import Inputs
+from quartiere.record import BuildInfo
 
 __all__ = ["BuildResult"]
 
@@ -26,5 +27,5 @@ class BuildResult:
     delineation: DelineationResult
     hr_ids_used: list[str] = field(default_factory=list)
     coverage: list[Coverage] = field(default_factory=list)
-    build_info: dict[str, str] = field(default_factory=dict)
+    build_info: BuildInfo = field(default_factory=BuildInfo)
     timings: dict[str, float] = field(default_factory=dict)

@@ -287,7 +287,8 @@ def _stage_update(
             f"no change against the previous build: {out} rebuilt; previous.gpkg and "
             "changes.md kept from the last change"
         )
-    name = _memo_name(out_dir, result.build_info["built_at"].replace(":", "").replace("-", ""))
+    stamp = (result.build_info.built_at or "").replace(":", "").replace("-", "")
+    name = _memo_name(out_dir, stamp)
     dated = stage / "changes" / name
     write_diff(diff, dated)
     memo = (dated / "changes.md").read_text(encoding="utf-8")

@@ -515,7 +515,7 @@ def _describe(build: Build, areas: gpd.GeoDataFrame) -> dict[str, Any]:
         "label": build.label or build.edition,
         "edition": build.edition,
         "lor_generation": build.generation,
-        "built_at": build.info.get("built_at"),
+        "built_at": build.info.built_at,
         "language": build.language,
         "n_areas": len(areas),
         "population": int(round(areas["population"].sum())),
@@ -547,7 +547,7 @@ def diff_builds(old: Build, new: Build, options: DiffOptions | None = None) -> B
     ...     plr = gpd.GeoDataFrame({"plr_id": ["01"], "hr_id": [hr_id], "c_mss": [1],
     ...                             "c_schools": [1], "c_atlas": [0],
     ...                             "population": [10]}, geometry=[geom], crs=CRS)
-    ...     return Build(areas, plr, {"lor_generation": "lor2021"})
+    ...     return Build(areas, plr, BuildInfo(lor_generation="lor2021"))
     >>> result = diff_builds(build("01", box(0, 0, 500, 500)), build("01", box(0, 0, 500, 500)))
     >>> result.changed
     False

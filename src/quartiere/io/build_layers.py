@@ -13,12 +13,27 @@ from quartiere.config import Config
 from quartiere.delineate import DelineationResult
 from quartiere.harmonize import Harmonized
 from quartiere.i18n import Messages
+from quartiere.io.build_record import info_rows
 from quartiere.io.gpkg import write_geopackage
 from quartiere.io.school_layer import school_layer as school_frame
 from quartiere.present.estimates import attribution, estimates_text
 from quartiere.result import BuildResult
 
-__all__ = ["catchment_layer", "planning_area_layer", "school_layer", "write_build"]
+__all__ = [
+    "catchment_layer",
+    "missing_outside",
+    "planning_area_layer",
+    "school_layer",
+    "write_build",
+]
+
+
+def missing_outside(hr_id: pd.Series) -> pd.Series:
+    """``hr_id`` as text where a planning area is inside an area and missing outside (never
+    ``""``): the text dtype pandas reads the GeoPackage's NULL into, so a build in memory and
+    the same build read back hold the same column."""
+    values = [v if isinstance(v, str) and v else None for v in hr_id.tolist()]
+    return pd.Series(values, index=hr_id.index, dtype="str", name=hr_id.name)
 
 
 def planning_area_layer(plr: gpd.GeoDataFrame, result: DelineationResult) -> gpd.GeoDataFrame:
@@ -40,7 +55,8 @@ def planning_area_layer(plr: gpd.GeoDataFrame, result: DelineationResult) -> gpd
             "atlas_stratum": plr["atlas_stratum"],
             "c_atlas": plr["c_atlas"],
             "n_criteria": plr["n_criteria"].astype(int),
-            "hr_id": members["hr_id"].fillna("").astype(str),
+            # missing (None) outside every area, in memory as in the GeoPackage (NULL)
+            "hr_id": missing_outside(members["hr_id"]),
             "decision": members["decision"].astype(str),
         },
         index=plr.index,
@@ -82,10 +98,13 @@ def school_layer(result: BuildResult) -> dict[str, gpd.GeoDataFrame]:
 def write_build(result: BuildResult, files: list[tuple[str, str]], out: Path) -> None:
     """Write the build's layers, ``build_info`` and metadata into the GeoPackage ``out``."""
     config = result.config
-    info_table = pd.DataFrame(list(result.build_info.items()), columns=["key", "value"])
+    rows = info_rows(result.build_info)
+    info_table = pd.DataFrame(rows, columns=["key", "value"])
+    # the text the configuration was validated from, never the files read again
+    texts = config.texts or [Path(p).read_text(encoding="utf-8") for p in config.files]
     metadata: dict[str, Any] = {
         "edition": config.edition,
-        "config": "\n---\n".join(Path(p).read_text(encoding="utf-8") for p in config.files),
+        "config": "\n---\n".join(texts),
         "inputs": [{"path": name, "sha256": digest} for name, digest in files[len(config.files) :]],
         "attribution": attribution(config),
         "estimates": estimates_text(result, Messages(config.language)),
@@ -95,10 +114,10 @@ def write_build(result: BuildResult, files: list[tuple[str, str]], out: Path) ->
         "handlungsraeume": result.areas,
         # Outside every area hr_id is NULL, so that QGIS finds them with "hr_id" IS NULL.
         "planungsraeume": result.planning_areas.assign(
-            hr_id=result.planning_areas["hr_id"].where(result.planning_areas["hr_id"] != "")
+            hr_id=missing_outside(result.planning_areas["hr_id"])
         ),
         "einschulungsbereiche": result.catchments,
         **school_layer(result),
         "build_info": info_table,
     }
-    write_geopackage(out, layers, result.build_info, metadata)
+    write_geopackage(out, layers, dict(rows), metadata)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
 from typing import Any
 
 import pandas as pd
@@ -15,6 +14,7 @@ from quartiere.errors import InputError
 from quartiere.i18n import Messages
 from quartiere.present.explain_schools import school_lines
 from quartiere.provenance import atlas_cut, cut_changes, cut_record, input_years
+from quartiere.record import BuildInfo
 from quartiere.result import BuildResult
 
 __all__ = ["explain"]
@@ -74,9 +74,7 @@ def _mss_no_data(result: BuildResult, plr_id: str, population: Any) -> str:
     return text
 
 
-def explain(
-    result: BuildResult, plr_id: str, previous_info: Mapping[str, str] | None = None
-) -> str:
+def explain(result: BuildResult, plr_id: str, previous_info: BuildInfo | None = None) -> str:
     """A plain-text answer to "why is this PLR in or out?", ready to forward to a colleague.
 
     ``previous_info``: the ``build_info`` of the build the areas are numbered against; when a
@@ -256,7 +254,7 @@ def explain(
     rules = config.delineation
     lines.append(f"Delineation (seed: {rules.seed}; join: {rules.join}; border: {rules.border}):")
     lines.append(f"   {row['decision']}")
-    if row["hr_id"]:
+    if isinstance(row["hr_id"], str) and row["hr_id"]:  # missing (None) outside every area
         area = result.areas.set_index("hr_id").loc[row["hr_id"]]
         lines.append(
             f"   Handlungsraum {row['hr_id']} {area['hr_name']}: {int(area['n_plr'])} "

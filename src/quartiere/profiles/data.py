@@ -19,10 +19,11 @@ from quartiere.config import Config, Indicator, load_config
 from quartiere.criteria import mss_attention
 from quartiere.errors import ConfigError, InputError
 from quartiere.harmonize import overlay, transfer_intensive, weigh
+from quartiere.io.builds import read_build
 from quartiere.io.cache import cached
-from quartiere.io.gdal import reading
 from quartiere.io.layers import read_layer
 from quartiere.io.tables import read_table
+from quartiere.record import Build
 
 __all__ = [
     "Build",
@@ -38,17 +39,6 @@ __all__ = [
     "shown_indicators",
     "trend_series",
 ]
-
-
-@dataclass
-class Build:
-    """The layers of a build GeoPackage a profile reads (EPSG:25833)."""
-
-    areas: gpd.GeoDataFrame
-    planning_areas: gpd.GeoDataFrame
-    catchments: gpd.GeoDataFrame
-    schools: gpd.GeoDataFrame | None
-    info: dict[str, str]
 
 
 @dataclass
@@ -79,32 +69,10 @@ class Trend:
 
 
 def read_build_layers(path: Path) -> Build:
-    """Read the layers of a build; a missing file or layer is an :class:`InputError`."""
-    path = Path(path)
-    if not path.is_file():
-        raise InputError("build not found; make it with `make build` or `quartiere build`", path)
-    import pyogrio
-
-    try:
-        with reading():
-            names = {str(row[0]) for row in pyogrio.list_layers(path)}
-    except Exception:  # pyogrio's DataSourceError: not a file GDAL can open
-        raise InputError("not a GeoPackage; is this a quartiere build?", path) from None
-    needed = ("handlungsraeume", "planungsraeume", "einschulungsbereiche", "build_info")
-    missing = [n for n in needed if n not in names]
-    if missing:
-        raise InputError(f"lacks layer(s) {', '.join(missing)}; is this a quartiere build?", path)
-    with reading():
-        layers = {n: gpd.read_file(path, layer=n, engine="pyogrio") for n in needed}
-    with reading():
-        schools = (
-            gpd.read_file(path, layer="schulen", engine="pyogrio") if "schulen" in names else None
-        )
-    plr = layers["planungsraeume"]
-    plr["hr_id"] = plr["hr_id"].fillna("").astype(str)
-    info_table = layers["build_info"]
-    info = dict(zip(info_table["key"].astype(str), info_table["value"].astype(str), strict=True))
-    return Build(layers["handlungsraeume"], plr, layers["einschulungsbereiche"], schools, info)
+    """Read the layers of a build, catchments and schools included, as one snapshot
+    (:func:`quartiere.io.builds.read_build`); a missing file or layer is an
+    :class:`InputError`."""
+    return read_build(path, full=True)
 
 
 def _weighted(values: pd.DataFrame, weights: pd.Series) -> pd.Series:
@@ -438,16 +406,11 @@ def read_history(history_dir: Path, editions: list[Edition]) -> None:
         raise InputError("history run not found (make it with `make history`)", history_dir)
     by_year = {e.year: e for e in editions}
     for gpkg in sorted(history_dir.glob("*/handlungsraeume.gpkg")):
-        with reading():
-            info = gpd.read_file(gpkg, layer="build_info", engine="pyogrio")
-        label = dict(zip(info["key"], info["value"], strict=True)).get("edition", "")
-        match = re.search(r"MSS (\d{4})", str(label))
+        build = read_build(gpkg)
+        match = re.search(r"MSS (\d{4})", build.info.edition or "")
         if not match or int(match.group(1)) not in by_year:
             continue
-        with reading():
-            plr = gpd.read_file(
-                gpkg, layer="planungsraeume", engine="pyogrio", ignore_geometry=True
-            )
+        plr = build.planning_areas
         edition = by_year[int(match.group(1))]
-        inside = plr.set_index("plr_id")["hr_id"].fillna("").astype(str) != ""
+        inside = plr.set_index("plr_id")["hr_id"].notna()  # missing outside every area
         edition.in_area = inside.reindex(edition.planning_areas.index).fillna(False).astype(int)

@@ -18,7 +18,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
@@ -32,10 +32,12 @@ from quartiere import ATTRIBUTION, __version__
 from quartiere.config import Config
 from quartiere.errors import InputError, QuartiereError
 from quartiere.i18n import Messages
+from quartiere.io.build_record import info_rows
 from quartiere.io.gdal import reading
 from quartiere.present.profile_figures import area_map, overview_map, trend_chart
 from quartiere.profiles import data
 from quartiere.profiles.printing import INSTALL_HINT, PdfPrinter, find_chromium
+from quartiere.record import BuildInfo
 
 __all__ = ["ProfileOptions", "write_profiles"]
 
@@ -168,7 +170,7 @@ def _schools(
                 ]
             )
         return header, rows, None
-    catchments = build.catchments[build.catchments.intersects(geometry)]
+    catchments = build.catchment_layer[build.catchment_layer.intersects(geometry)]
     catchments = catchments[catchments.intersection(geometry).area > 1e4]
     header = [
         (t("catchment"), False),
@@ -201,12 +203,11 @@ def _simplified(build: data.Build, tolerance_m: float = 4.0) -> data.Build:
             simplified = shapely.simplify(geoms, tolerance_m, preserve_topology=True)
         return frame.set_geometry(gpd.GeoSeries(simplified, index=frame.index, crs=frame.crs))
 
-    return data.Build(
+    return replace(
+        build,
         areas=simple(build.areas),
         planning_areas=simple(build.planning_areas, coverage=True),
-        catchments=simple(build.catchments),
-        schools=build.schools,
-        info=build.info,
+        catchments=simple(build.catchment_layer),
     )
 
 
@@ -441,21 +442,22 @@ def _notes(build: data.Build, config: Config, t: Messages) -> list[str]:
     if build.schools is not None:
         # The build's own school-list attribution (and year): an edition on another list must
         # not be credited to the 2018/19 one.
-        source = build.info.get("schools.attribution")
+        source = build.info.school_fact("schools.attribution")
         notes.append(t("schools_note_of", attribution=source) if source else t("schools_note"))
-    if "estimate" in set(build.catchments["lmb_source"].astype(str)):
+    if "estimate" in set(build.catchment_layer["lmb_source"].astype(str)):
         notes.append(t("lmb_estimate_note", indicator=config.child_poverty_label(t.language)))
     notes.append(t("atlas_note"))
     notes.append(t("trend_approx_note"))
     return notes
 
 
-def _build_facts(info: dict[str, str]) -> list[tuple[str, str]]:
+def _build_facts(info: BuildInfo) -> list[tuple[str, str]]:
+    """The record's rows a profile lists under "build", as the build wrote them."""
     keep = re.compile(
         r"^(edition|built_at|quartiere_version|lor_generation|config\.\d+|input:.*"
         r"|lmb_source|lmb_estimate_factor|versions)$"
     )
-    return [(k, v) for k, v in info.items() if keep.match(k)]
+    return [(k, v) for k, v in info_rows(info) if keep.match(k)]
 
 
 def write_profiles(
@@ -509,7 +511,7 @@ def _write(
     progress(f"trend over {len(years)} editions {time.perf_counter() - start:6.2f} s")
     pages, key = profile_context(build, config, trend, sensitivity, t)
     env, css = _template_env()
-    built = build.info.get("built_at", "")
+    built = build.info.built_at or ""
     try:
         when = datetime.fromisoformat(built.replace("Z", "+00:00"))
     except ValueError:
@@ -518,9 +520,9 @@ def _write(
         "t": t,
         "lang": config.language,
         "css": css,
-        "edition": build.info.get("edition", config.edition),
+        "edition": build.info.edition or config.edition,
         "today": t.date(when),
-        "attribution": build.info.get("attribution") or ATTRIBUTION,
+        "attribution": build.info.attribution or ATTRIBUTION,
         "version": __version__,
         "mss_year": config.mss.edition,
         "context_note": context_note(config, t),

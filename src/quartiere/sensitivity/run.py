@@ -31,8 +31,8 @@ def reference(ctx: Context, inputs: Any, harmonized: Any) -> tuple[pd.DataFrame,
             "plr_name": layer["plr_name"].to_numpy(),
             "bezirk": layer["bezirk"].to_numpy(),
             "population": layer["population"].astype(float).fillna(0).to_numpy(),
-            "in_reference": (layer["hr_id"] != "").to_numpy(),
-            "reference_hr_id": layer["hr_id"].to_numpy(),
+            "in_reference": layer["hr_id"].notna().to_numpy(),
+            "reference_hr_id": layer["hr_id"].fillna("").to_numpy(),
         }
     )
     position = pd.Series(np.arange(len(plr)), index=plr["plr_id"])

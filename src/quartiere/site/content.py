@@ -24,7 +24,8 @@ import numpy as np
 import pandas as pd
 
 from quartiere.harmonize import overlay
-from quartiere.profiles.data import Build
+from quartiere.io.build_record import info_rows
+from quartiere.record import Build
 from quartiere.site.geometry import (
     compact_collection,
     dissolve_web,
@@ -228,7 +229,7 @@ def edition_content(build: Build, store: GeometryStore) -> dict[str, Any]:
     """
     plr = build.planning_areas.set_index(build.planning_areas["plr_id"].astype(str))
     plr_key, simplified = store.simplified(plr.geometry)
-    esb = build.catchments.set_index(build.catchments["esb_id"].astype(str))
+    esb = build.catchment_layer.set_index(build.catchment_layer["esb_id"].astype(str))
     esb_key, esb_simplified = store.simplified(esb.geometry)
     bezirk_key = hashlib.sha256("\x1f".join(plr["bezirk"].astype(str)).encode()).hexdigest()
     # Transfer weights from the simplified shapes: shares differ from the full geometry's by
@@ -260,8 +261,8 @@ def edition_content(build: Build, store: GeometryStore) -> dict[str, Any]:
         },
         "areas": _areas(build, simplified),
         "schools": _schools(build),
-        "sources": {k: info[k] for k in SOURCE_KEYS if k in info},
-        "notes": [v for k, v in sorted(info.items()) if k.startswith("estimate.")],
+        "sources": {k: v for k, v in info_rows(info) if k in SOURCE_KEYS},
+        "notes": list(info.estimates),
     }
 
 

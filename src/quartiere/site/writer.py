@@ -29,7 +29,8 @@ from quartiere import __version__
 from quartiere.errors import ConfigError, InputError, QuartiereError
 from quartiere.i18n import MESSAGES, Messages
 from quartiere.present.cartography import CRITERIA_COLOURS
-from quartiere.profiles.data import Build, read_build_layers
+from quartiere.profiles.data import read_build_layers
+from quartiere.record import Build, BuildInfo
 from quartiere.site.content import GeometryStore, edition_content, robustness_content
 from quartiere.site.geometry import dumps
 
@@ -184,7 +185,7 @@ def _changes(memo: dict[str, Any]) -> dict[str, Any]:
 
 def _membership(build: Build) -> dict[str, str]:
     plr = build.planning_areas
-    return dict(zip(plr["plr_id"].astype(str), plr["hr_id"].astype(str), strict=True))
+    return dict(zip(plr["plr_id"].astype(str), plr["hr_id"].fillna("").astype(str), strict=True))
 
 
 @dataclass
@@ -201,7 +202,7 @@ class _Edition:
 def _editions(build: Build, history: Path | None, t: Messages) -> list[_Edition]:
     """The build, then the history's editions in order; the build takes the place of the
     history's edition it equals (same configuration, same planning areas in the same areas)."""
-    label = build.info.get("edition", "")
+    label = build.info.edition or ""
     own = _Edition("build", f"{label} ({t('site.this_build')})", None, build, is_build=True)
     if history is None:
         return [own]
@@ -218,9 +219,9 @@ def _editions(build: Build, history: Path | None, t: Messages) -> list[_Edition]
         edition = _Edition(
             key, str(entry.get("label", key)), entry.get("year"), past, memo, changes
         )
-        same = past.info.get("config_hash") == build.info.get("config_hash") and _membership(
-            past
-        ) == _membership(build)
+        same = past.info.config_hash == build.info.config_hash and _membership(past) == _membership(
+            build
+        )
         if same and own in out:  # the build is this edition of the history
             out.remove(own)
             edition.build, edition.is_build = build, True
@@ -251,9 +252,9 @@ def _static(name: str) -> str:
     return (resources.files("quartiere.site") / "static" / name).read_text(encoding="utf-8")
 
 
-def _when(info: dict[str, str]) -> datetime:
+def _when(info: BuildInfo) -> datetime:
     try:
-        return datetime.fromisoformat(info.get("built_at", "").replace("Z", "+00:00"))
+        return datetime.fromisoformat((info.built_at or "").replace("Z", "+00:00"))
     except ValueError:
         return datetime.now(UTC)
 
@@ -290,7 +291,7 @@ def _stage(
     options: SiteOptions, stage: Path, progress: Callable[[str], None], start: float
 ) -> tuple[str, ...]:
     build = read_build_layers(options.build)
-    language = build.info.get("language", "de")
+    language = build.info.language or "de"
     t = Messages(language if language in ("de", "en") else "de")
     editions = _editions(build, options.history, t)
     progress(f"read {len(editions)} edition(s)      {time.perf_counter() - start:6.2f} s")
@@ -324,9 +325,9 @@ def _stage(
     entries = []
     for edition in editions:
         content = edition_content(edition.build, store)
-        content["robustness"] = robustness is not None and robustness[
-            "edition"
-        ] == edition.build.info.get("edition")
+        content["robustness"] = (
+            robustness is not None and robustness["edition"] == edition.build.info.edition
+        )
         name = f"ed-{_safe(edition.key)}"
         (stage / "data" / f"{name}.js").write_text(
             _js("QUARTIERE_EDITIONS", (edition.key, dumps(content))), encoding="utf-8"
@@ -362,9 +363,9 @@ def _stage(
     downloads = _downloads(options, build, stage, t)
     if profiles:
         downloads.append(["profiles/index.html", t("site.dl_profiles")])
-    attribution = build.info.get("attribution", "")
+    attribution = build.info.attribution or ""
     notes = [t("atlas_note")]
-    if "estimate" in set(build.catchments["lmb_source"].astype(str)):
+    if "estimate" in set(build.catchment_layer["lmb_source"].astype(str)):
         notes.insert(0, t("lmb_estimate_note"))
     if build.schools is not None:
         notes.append(t("schools_note"))
@@ -387,7 +388,7 @@ def _stage(
     html = env.get_template("index.html").render(
         t=t,
         lang=t.language,
-        edition=build.info.get("edition", ""),
+        edition=build.info.edition or "",
         made=t("site.made", version=__version__, date=t.date(_when(build.info))),
         attribution=attribution,
         notes=notes,
