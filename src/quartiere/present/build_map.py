@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import textwrap
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import shapely
@@ -127,50 +128,38 @@ def place_labels(ax, renderer, areas: np.ndarray, labels: Sequence[str]) -> None
     Labels are placed largest area first, so that small areas are the ones led out.
     """
     placed: list[object] = []  # window extents (display pixels) of the labels written
-    order = np.argsort(-shapely.area(areas), kind="stable")
-    for i in order:
-        text = None
-        for x, y in _candidates(areas[i]):
-            text = ax.text(
-                x,
-                y,
-                str(labels[i]),
-                ha="center",
-                va="center",
-                fontsize=8,
-                fontweight="bold",
-                zorder=9,
-                path_effects=HALO,
-                gid="label",
-            )
-            box = text.get_window_extent(renderer)
-            if not any(box.overlaps(other) for other in placed):
-                break
+    style = {
+        "ha": "center",
+        "va": "center",
+        "fontsize": 8,
+        "fontweight": "bold",
+        "zorder": 9,
+        "path_effects": HALO,
+        "gid": "label",
+    }
+    leader = {"arrowstyle": "-", "color": "#333333", "linewidth": 0.6}
+
+    def free(text: Any, last: bool = False) -> bool:
+        """Keep ``text`` where it overlaps no placed label (or as the last resort), else drop it."""
+        box = text.get_window_extent(renderer)
+        if not last and any(box.overlaps(other) for other in placed):
             text.remove()
-            text = None
-        if text is None:  # led out: above-right of the area, then further until it is free
-            x, y = _candidates(areas[i])[0]
-            for step in range(1, 12):
-                text = ax.annotate(
-                    str(labels[i]),
-                    xy=(x, y),
-                    xytext=(14 * step, 10 * step),
-                    textcoords="offset points",
-                    ha="center",
-                    va="center",
-                    fontsize=8,
-                    fontweight="bold",
-                    zorder=9,
-                    path_effects=HALO,
-                    gid="label",
-                    arrowprops={"arrowstyle": "-", "color": "#333333", "linewidth": 0.6},
-                )
-                box = text.get_window_extent(renderer)
-                if not any(box.overlaps(other) for other in placed):
-                    break
-                text.remove()
-            assert text is not None
-        placed.append(text.get_window_extent(renderer))
+            return False
+        placed.append(box)
+        return True
+
+    for i in np.argsort(-shapely.area(areas), kind="stable"):
+        label, spots = str(labels[i]), _candidates(areas[i])
+        if any(free(ax.text(x, y, label, **style)) for x, y in spots):
+            continue
+        # led out: above-right of the area, further at each step until it is free (or the last)
+        for step in range(1, 12):
+            text = ax.annotate(
+                label, xy=spots[0], xytext=(14 * step, 10 * step), textcoords="offset points",
+                arrowprops=leader, **style,
+            )  # fmt: skip
+            if free(text, last=step == 11):
+                break
 
 
 def map_figure(
