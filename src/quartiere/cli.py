@@ -43,6 +43,16 @@ def _terminate(signum: int, _frame: Any) -> None:
     raise KeyboardInterrupt(f"signal {signum}")
 
 
+def _unraisable(info: Any) -> None:
+    # A SIGTERM that lands inside a callback Python cannot raise from (a weakref or import
+    # callback) would print "Exception ignored" with a traceback and be lost: deliver it again,
+    # so that it interrupts the build at the next step, and print nothing.
+    if isinstance(info.exc_value, KeyboardInterrupt) and str(info.exc_value).startswith("signal"):
+        os.kill(os.getpid(), signal.SIGTERM)
+        return
+    sys.__unraisablehook__(info)
+
+
 def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
     """Print user errors as one line with their exit code; tracebacks only with --debug."""
 
@@ -51,6 +61,7 @@ def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
         ctx = click.get_current_context()
         debug = ctx.find_root().params.get("debug", False)
         signal.signal(signal.SIGTERM, _terminate)
+        sys.unraisablehook = _unraisable  # the command line's process only
         try:
             return func(*args, **kwargs)
         except QuartiereError as exc:

@@ -155,7 +155,11 @@ def _pid_alive(pid: int) -> bool:
         return False
     except PermissionError:
         return True  # someone else's: alive
-    return True
+    try:  # a killed process not yet reaped by its parent (a zombie) owns nothing any more
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[-1].split()[0]
+    except (OSError, IndexError):
+        return True  # no /proc (not Linux): the signal check is all there is
+    return state not in ("Z", "X")
 
 
 def owner_is_dead(path: Path, stale_after: float = STALE_AFTER_S) -> bool:
