@@ -541,6 +541,7 @@ def diff_builds(old: Build, new: Build, options: DiffOptions | None = None) -> B
     Examples
     --------
     >>> from shapely import box
+    >>> from quartiere.record import BuildInfo
     >>> def build(hr_id, geom):
     ...     areas = gpd.GeoDataFrame({"hr_id": [hr_id], "hr_name": ["A"], "population": [10]},
     ...                              geometry=[geom], crs=CRS)

@@ -19,7 +19,7 @@ _MARKDOWN = str.maketrans(
 
 
 def md(text: object) -> str:
-    """A name as Markdown text: table bars, emphasis, links and HTML written as characters.
+    r"""A name as Markdown text: table bars, emphasis, links and HTML written as characters.
 
     >>> md("A | B <script>")
     'A \\| B &lt;script&gt;'
