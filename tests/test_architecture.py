@@ -28,6 +28,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "src" / "quartiere"
 #: the pure stages of load -> harmonize -> criteria -> delineate -> name (and the schools' part)
 STAGES = (
     "quartiere.criteria",
+    "quartiere.criteria_parts",
     "quartiere.harmonize",
     "quartiere.contiguity",
     "quartiere.delineate",

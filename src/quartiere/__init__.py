@@ -31,7 +31,7 @@ _API = {
     "load_inputs": "quartiere.load",
     "Inputs": "quartiere.inputs",
     "harmonize_inputs": "quartiere.harmonize:harmonize",
-    "evaluate_criteria": "quartiere.criteria",
+    "evaluate_criteria": "quartiere.criteria_parts",
     "delineate_areas": "quartiere.delineate:delineate",
     "compute": "quartiere.pipeline",
     "write": "quartiere.pipeline",

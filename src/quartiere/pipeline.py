@@ -23,7 +23,7 @@ from quartiere.build_info import (
 from quartiere.compare.numbering import renumber
 from quartiere.config import Config, load_config
 from quartiere.coverage import table_coverage
-from quartiere.criteria import evaluate_criteria
+from quartiere.criteria_parts import evaluate_criteria
 from quartiere.delineate import delineate
 from quartiere.derived import Derived, derived_inputs
 from quartiere.harmonize import Harmonized, harmonize

@@ -21,7 +21,7 @@ import pandas as pd
 
 from quartiere.config import Config
 from quartiere.contiguity import Contiguity, build_contiguity
-from quartiere.criteria import (
+from quartiere.criteria_parts import (
     Columns,
     CriteriaBasis,
     atlas_part,
@@ -210,8 +210,8 @@ def _lmb_arrays(basis: CriteriaBasis, harmonized: Harmonized) -> tuple[np.ndarra
 def criteria_columns(ctx: Context, config: Config) -> Columns:
     """Every criterion per PLR under the scenario's values, and ``n_criteria``, as arrays.
 
-    The build's own functions (:func:`quartiere.criteria.evaluate_criteria` is their
-    composition) on the cached :class:`~quartiere.criteria.CriteriaBasis`: the MSS and atlas
+    The build's own functions (:func:`quartiere.criteria_parts.evaluate_criteria` is their
+    composition) on the cached :class:`~quartiere.criteria_parts.CriteriaBasis`: the MSS and atlas
     parts cached per rule, the schools part on the scenario's lmb shares (by catchment area or by
     school location), the registered criteria of ``criteria.extra`` and the count.
     """
@@ -225,7 +225,7 @@ def criteria_columns(ctx: Context, config: Config) -> Columns:
 
 
 def criteria_flags(ctx: Context, config: Config) -> pd.DataFrame:
-    """:func:`criteria_columns` as the build's frame (:func:`quartiere.criteria.criteria_frame`),
+    """:func:`criteria_columns` as the build's frame (:func:`quartiere.criteria_parts.criteria_frame`),
     indexed by plr_id."""
     return criteria_frame(criteria_basis(ctx), criteria_columns(ctx, config))
 
