@@ -54,6 +54,7 @@ def test_cli_refuses_plain_tcp_in_one_line(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.cluster  # starts a real local dask cluster
 def test_a_worker_without_the_credentials_cannot_join_a_local_run():
     from distributed import Client
 
