@@ -40,6 +40,7 @@ __all__ = [
     "output_lock",
     "owned_name",
     "owner_is_dead",
+    "pid_alive",
     "remove_dead_leftovers",
 ]
 
@@ -148,7 +149,8 @@ def owned_name(prefix: str, suffix: str = "") -> str:
     return f"{prefix}{os.getpid()}-{os.urandom(4).hex()}{suffix}"
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Whether process ``pid`` exists and is not a zombie (someone else's counts as alive)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -171,7 +173,7 @@ def owner_is_dead(path: Path, stale_after: float = STALE_AFTER_S) -> bool:
     match = _OWNER.search(path.name)
     pid = next((int(g) for g in match.groups() if g), None) if match else None
     if pid is not None and pid != os.getpid():
-        return not _pid_alive(pid)
+        return not pid_alive(pid)
     if pid == os.getpid():
         return False
     try:

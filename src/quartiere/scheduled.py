@@ -2,8 +2,8 @@
 
 One update, in one output directory ``D`` (``D/handlungsraeume.gpkg`` by default):
 
-1. the edition is rebuilt into a staging folder ``D/.update-<pid>-<random>/``, numbered against
-   the current build (linked in as ``previous.gpkg``, never copied);
+1. the edition is rebuilt into a staging folder ``D/.update.<pid>-<random>.tmp/``, numbered
+   against the current build (linked in as ``previous.gpkg``, never copied);
 2. when the new result equals the current one (no area event, no planning-area change),
    ``D/previous.gpkg`` and the last change memo stay as they are: they still describe the last
    real change, and nothing a scheduled job found is lost;
@@ -15,8 +15,9 @@ One update, in one output directory ``D`` (``D/handlungsraeume.gpkg`` by default
 **One transaction.** Everything an update writes (the new GeoPackage with its lineage, its map and
 summary, ``previous.gpkg``, the dated memo and ``changes.md``) is staged first; the update is then
 committed by writing a journal, ``D/.update-journal.json``, that lists the renames, and doing
-them. Before the journal exists a kill leaves the old state whole (the staging folder is removed
-by the next run); once it exists the new state is decided, and the next run, or ``quartiere
+them: the journalled commit of the one staging helper (:class:`quartiere.io.atomic.Stage`).
+Before the journal exists a kill leaves the old state whole (the staging folder is removed by the
+next run); once it exists the new state is decided, and the next run, or ``quartiere
 inputs --check-built``'s ``FORCE`` and then ``quartiere update``, finishes the renames before
 anything else (:func:`recover`). SIGTERM, SIGINT and SIGHUP are held back while the journal is
 written and the renames are done (a few milliseconds; the handlers are swapped for the moment, and
@@ -26,7 +27,6 @@ restored), so a signal either stops the update before the commit or lands after 
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import signal
@@ -87,30 +87,9 @@ def _signals_held() -> Iterator[None]:
             signal.raise_signal(caught)
 
 
-def _fsync_dir(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _fsync_tree(root: Path) -> None:
-    for path in sorted(root.rglob("*")):
-        if path.is_file():
-            with open(path, "rb") as handle:
-                os.fsync(handle.fileno())
-    for directory in sorted({p.parent for p in root.rglob("*")} | {root}):
-        _fsync_dir(directory)
-
-
-def _do_moves(out_dir: Path, moves: list[list[str]]) -> None:
-    for src, dst in moves:
-        source, target = out_dir / src, out_dir / dst
-        if source.exists():  # done already when the commit is finished by a later run
-            target.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(source, target)
-    _fsync_dir(out_dir)
+STAGE = "update"
+"""The name an update is staged under (:class:`quartiere.io.atomic.Stage`): its folder is
+``D/.update.<pid>-<random>.tmp``, its journal ``D/.update-journal.json`` (:data:`JOURNAL`)."""
 
 
 def recover(out_dir: Path) -> str | None:
@@ -126,41 +105,14 @@ def recover(out_dir: Path) -> str | None:
     str or None
         One line when an interrupted commit was finished, else None.
     """
-    from quartiere.lifetime import remove_dead_leftovers
+    from quartiere.io.atomic import recover as finish
 
-    out_dir = Path(out_dir)
-    journal = out_dir / JOURNAL
-    message = None
-    if journal.is_file():
-        try:
-            record = json.loads(journal.read_text(encoding="utf-8"))
-            moves = [[str(a), str(b)] for a, b in record["moves"]]
-            stage = str(record["stage"])
-        except (OSError, ValueError, KeyError, TypeError):
-            record = None  # a journal not written whole: the commit had not begun
-        if record is not None:
-            with _signals_held():
-                _do_moves(out_dir, moves)
-                journal.unlink()
-                _fsync_dir(out_dir)
-            shutil.rmtree(out_dir / stage, ignore_errors=True)
-            message = f"finished the update interrupted while committing: {record['outcome']}"
-        else:
-            journal.unlink(missing_ok=True)
-    remove_dead_leftovers(out_dir, (".update-*", f".{JOURNAL}.*.tmp"))
-    return message
-
-
-def _commit(out_dir: Path, stage: Path, moves: list[list[str]], outcome: str) -> None:
-    """Make the staged update the current state: journal, renames, journal removed."""
-    from quartiere.io.atomic import write_text_atomically
-
-    _fsync_tree(stage)
-    record = {"stage": stage.name, "moves": moves, "outcome": outcome}
-    write_text_atomically(out_dir / JOURNAL, json.dumps(record, indent=1) + "\n")
-    _do_moves(out_dir, moves)
-    (out_dir / JOURNAL).unlink()
-    _fsync_dir(out_dir)
+    with _signals_held():
+        # earlier versions' staging folders and journal temporaries too
+        note = finish(Path(out_dir) / STAGE, leftovers=(".update-*", f".{JOURNAL}.*.tmp"))
+    if note is None:
+        return None
+    return f"finished the update interrupted while committing: {note}"
 
 
 def _memo_name(out_dir: Path, stamp: str) -> str:
@@ -219,7 +171,7 @@ def update(
         A signal stopped the update; its message says whether the old state or the new one is
         current.
     """
-    from quartiere.lifetime import owned_name
+    from quartiere.io.atomic import Stage
     from quartiere.pipeline import build
 
     out = Path(out)
@@ -236,14 +188,13 @@ def update(
         if isinstance(first, Baseline):
             return f"first build: {out} (numbered against {first.key}: {first.source})"
         return f"first build: {out}" + (f" (numbered against {first})" if first else "")
-    stage = out_dir / owned_name(".update-")
-    stage.mkdir()
+    stage = Stage.begin(out_dir / STAGE)
     committed = False
     outcome = ""
     try:
-        moves, outcome = _stage_update(config_path, out, stage, progress, build)
+        moves, outcome = _stage_update(config_path, out, stage.path, progress, build)
         with _signals_held():
-            _commit(out_dir, stage, moves, outcome)
+            stage.commit(moves, note=outcome)
             committed = True
         return outcome
     except KeyboardInterrupt:
@@ -254,7 +205,7 @@ def update(
             "memos are as they were"
         ) from None
     finally:
-        shutil.rmtree(stage, ignore_errors=True)
+        stage.discard()
 
 
 def _stage_update(
@@ -264,7 +215,8 @@ def _stage_update(
     progress: Callable[[str], None],
     build: Callable[..., Any],
 ) -> tuple[list[list[str]], str]:
-    """Build and compare inside ``stage``; the renames that commit it, and its one line."""
+    """Build and compare inside ``stage``; the renames that commit it (staged path -> path in
+    the build's directory), and its one line."""
     from quartiere.compare.diff import diff_builds
     from quartiere.history import write_diff
     from quartiere.i18n import Messages
@@ -280,7 +232,7 @@ def _stage_update(
     new_files = sorted(p.name for p in new_out.parent.iterdir() if p.is_file())
     # the build itself last: Make and readers take it as the sign of a finished update
     new_files.sort(key=lambda name: name == out.name)
-    build_moves = [[f"{stage.name}/new/{name}", name] for name in new_files]
+    build_moves = [[f"new/{name}", name] for name in new_files]
     diff = diff_builds(old, read_build(new_out, label=out.name))
     if not diff.changed:
         return build_moves, (
@@ -296,9 +248,9 @@ def _stage_update(
     pointer = t("diff.latest_memo", path=f"changes/{name}/changes.md") + "\n\n"
     write_text_atomically(stage / "changes.md", pointer + memo)
     moves = [
-        [f"{stage.name}/changes/{name}", f"changes/{name}"],
-        [f"{stage.name}/previous.gpkg", "previous.gpkg"],
-        [f"{stage.name}/changes.md", "changes.md"],
+        [f"changes/{name}", f"changes/{name}"],
+        ["previous.gpkg", "previous.gpkg"],
+        ["changes.md", "changes.md"],
         *build_moves,
     ]
     memo_dir = out_dir / "changes" / name

@@ -80,6 +80,8 @@ LAYERS: dict[str, tuple[str, ...]] = {
     "planungsraeume": ("plr_id",),
     "einschulungsbereiche": ("esb_id",),
     "build_info": (),
+    "atlas_planungsraeume": ("plr_id",),
+    "atlas_handlungsraeume": ("hr_id",),
 }
 """Known layers and the columns that give their rows a stable order (empty: the order given);
 their titles and descriptions are in the catalogue (:func:`layer_doc`). Other layers are written
@@ -146,6 +148,28 @@ FIELDS: dict[str, dict[str, Field]] = {
         "key": Field("Schlüssel", "TEXT(64)"),
         "value": Field("Wert", "TEXT"),
     },
+    # the robustness atlas's layers (quartiere sensitivity), named planungsraeume and
+    # handlungsraeume in its own GeoPackage
+    "atlas_planungsraeume": {
+        "plr_id": Field("PLR-Nr.", "TEXT(8)"),
+        "plr_name": Field("Planungsraum", "TEXT(80)"),
+        "bezirk": Field("Bezirk", "TEXT(40)"),
+        "population": Field("Einwohner", "MEDIUMINT"),
+        "reference_hr_id": Field("Handlungsraum", "TEXT(4)"),
+        "inclusion": Field("Einschlusshäufigkeit", "REAL"),
+        "seed_frequency": Field("Kernhäufigkeit", "REAL"),
+        "class": Field("Einstufung", "TEXT(10)"),
+        "flipped_by": Field("Gekippt durch", "TEXT"),
+        "in_reference": Field("Im Referenz-Build", "SMALLINT"),
+    },
+    "atlas_handlungsraeume": {
+        "hr_id": Field("Nr.", "TEXT(4)"),
+        "hr_name": Field("Name", "TEXT(80)"),
+        "population": Field("Einwohner", "MEDIUMINT"),
+        "stability": Field("Stabilität", "REAL"),
+        "mean_jaccard": Field("Mittlere Übereinstimmung", "REAL"),
+        "stability_class": Field("Stabilitätsklasse", "TEXT(8)"),
+    },
 }
 """Alias and type per field of each known layer; undocumented fields keep the type pyogrio gives
 them. The descriptions are in the message catalogue (:func:`field_description`)."""
@@ -183,8 +207,10 @@ def _iso(ts: datetime) -> str:
     return ts.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ts.microsecond // 1000:03d}Z"
 
 
-def _prepare(name: str, frame: pd.DataFrame) -> pd.DataFrame:
-    """Check names and CRS, cast to the documented types and give the rows a stable order."""
+def _prepare(name: str, frame: pd.DataFrame, doc: str | None = None) -> pd.DataFrame:
+    """Check names and CRS, cast to the documented types (of catalogue entry ``doc``, by default
+    ``name``) and give the rows a stable order."""
+    doc = doc or name
     frame = frame.copy()
     geometry = frame.geometry.name if isinstance(frame, gpd.GeoDataFrame) else None
     frame.columns = [c if c == geometry else str(c).lower() for c in frame.columns]
@@ -201,18 +227,18 @@ def _prepare(name: str, frame: pd.DataFrame) -> pd.DataFrame:
             raise ValueError(f"layer {name}: CRS must be {CRS}, got {frame.crs}")
         present = frame.geometry[frame.geometry.notna()].to_numpy()
         types = set(shapely.get_type_id(present).tolist())
-        if name in POINT_LAYERS and not types <= {0}:  # Point
+        if doc in POINT_LAYERS and not types <= {0}:  # Point
             raise ValueError(f"layer {name}: geometries must be Points")
-        if name not in POINT_LAYERS and not types <= {3, 6}:  # Polygon, MultiPolygon
+        if doc not in POINT_LAYERS and not types <= {3, 6}:  # Polygon, MultiPolygon
             raise ValueError(f"layer {name}: geometries must be (Multi)Polygon")
-    for column, field in FIELDS.get(name, {}).items():
+    for column, field in FIELDS.get(doc, {}).items():
         if column not in frame.columns:
             continue
         if field.sql_type in _PANDAS_TYPE:
             frame[column] = frame[column].astype(_PANDAS_TYPE[field.sql_type])
         else:
             frame[column] = frame[column].astype(object).where(frame[column].notna(), None)
-    sort_by = LAYERS.get(name, ())
+    sort_by = LAYERS.get(doc, ())
     if sort_by and all(c in frame.columns for c in sort_by):
         frame = frame.sort_values(list(sort_by), kind="stable")
     return frame.reset_index(drop=True)
@@ -252,6 +278,8 @@ LEGEND_LABELS: dict[str, tuple[str, ...]] = {
         "qml_lmb_estimate",
     ),
     "schulen": ("qml_school_0", "qml_school_1", "qml_school_2", "qml_school_3", "qml_lmb_none"),
+    "atlas_planungsraeume": ("qml_robust_in", "qml_contested", "qml_robust_out"),
+    "atlas_handlungsraeume": ("qml_stable", "qml_fragile"),
 }
 """Message key of each legend entry of a shipped style, by its ``symbol`` number: the QML files
 hold the English labels QGIS wrote, replaced here in the configured language."""
@@ -348,9 +376,11 @@ def _document(
     dataset_items: Mapping[str, str],
     layer_items: Mapping[str, str],
     t: Messages,
+    docs: Mapping[str, str],
 ) -> None:
     """Add field docs, metadata, styles and fixed timestamps to a freshly written GeoPackage;
-    descriptions and legends in the language of ``t``."""
+    descriptions and legends in the language of ``t``, each layer's from its catalogue entry
+    ``docs[name]``."""
     for statement in _DDL.split(";"):  # not executescript: that would commit the transaction
         if statement.strip():
             db.execute(statement)
@@ -382,19 +412,20 @@ def _document(
             "INSERT INTO gpkg_metadata_reference VALUES ('table', ?, NULL, NULL, ?, 2, NULL)",
             (name, stamp),
         )
-        fields = FIELDS.get(name, {})
+        doc = docs[name]
+        fields = FIELDS.get(doc, {})
         db.executemany(
             "INSERT INTO gpkg_data_columns VALUES (?, ?, ?, ?, ?, NULL, NULL)",
             [
-                (name, c, fields[c].title, fields[c].title, field_description(name, c, t))
+                (name, c, fields[c].title, fields[c].title, field_description(doc, c, t))
                 for c in frame.columns
                 if c in fields
             ],
         )
-        _set_text_widths(db, name, _text_widths(name, frame))
+        _set_text_widths(db, name, _text_widths(doc, frame))
         if not isinstance(frame, gpd.GeoDataFrame):
             continue
-        qml = _style_qml(name, [c for c in frame.columns if c != frame.geometry.name], t)
+        qml = _style_qml(doc, [c for c in frame.columns if c != frame.geometry.name], t)
         if qml is not None:
             db.execute(
                 "INSERT INTO layer_styles (f_table_catalog, f_table_schema, f_table_name, "
@@ -437,6 +468,7 @@ def write_geopackage(
     layers: Mapping[str, gpd.GeoDataFrame | pd.DataFrame],
     build_info: Mapping[str, str],
     metadata: Mapping[str, Any],
+    documented_as: Mapping[str, str] | None = None,
 ) -> None:
     """Write the layers atomically as a styled, documented GeoPackage 1.3.
 
@@ -457,6 +489,11 @@ def write_geopackage(
         ``attribution`` (defaults to :data:`ATTRIBUTION`), ``estimates`` (sentences naming the
         values that are estimates or approximations), ``language`` (``de``, the default, or
         ``en``: of the layer and field descriptions and the QGIS legends).
+    documented_as
+        Layer name -> the catalogue entry (:data:`LAYERS`, :data:`FIELDS`, the shipped style,
+        the messages) that documents it, for a layer named like a known one but holding other
+        fields (the robustness atlas's ``planungsraeume``: ``atlas_planungsraeume``). By
+        default each layer is documented by its own name.
 
     Raises
     ------
@@ -464,7 +501,8 @@ def write_geopackage(
         A layer breaks the contract (field names, CRS, geometry type).
     """
     out = Path(out)
-    frames = {name: _prepare(name, frame) for name, frame in layers.items()}
+    docs = {name: (documented_as or {}).get(name, name) for name in [*layers, "build_info"]}
+    frames = {name: _prepare(name, frame, docs[name]) for name, frame in layers.items()}
     if "build_info" not in frames:
         frames["build_info"] = pd.DataFrame(
             {"key": list(build_info), "value": [str(v) for v in build_info.values()]}
@@ -476,7 +514,7 @@ def write_geopackage(
 
     def write(tmp: Path) -> None:
         for i, (name, frame) in enumerate(frames.items()):
-            identifier, description = layer_doc(name, t)
+            identifier, description = layer_doc(docs[name], t)
             options: dict[str, Any] = {
                 "IDENTIFIER": identifier,
                 "DESCRIPTION": description,
@@ -486,7 +524,7 @@ def write_geopackage(
             if isinstance(frame, gpd.GeoDataFrame):
                 options.update(GEOMETRY_NAME=GEOMETRY_COLUMN, SPATIAL_INDEX="YES")
                 kwargs.update(geometry_type="MultiPolygon", promote_to_multi=True)
-                if name in POINT_LAYERS:
+                if docs[name] in POINT_LAYERS:
                     kwargs = {"geometry_type": "Point"}
             pyogrio.write_dataframe(
                 frame,
@@ -501,7 +539,7 @@ def write_geopackage(
         try:
             db.execute("PRAGMA journal_mode = DELETE")
             db.execute("BEGIN")
-            _document(db, frames, stamp, dataset_items, layer_items, t)
+            _document(db, frames, stamp, dataset_items, layer_items, t, docs)
             db.execute("COMMIT")
             # VACUUM rewrites every page, so no stale bytes of deleted rows reach the output.
             db.execute("VACUUM")

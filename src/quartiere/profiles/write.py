@@ -2,9 +2,10 @@
 
 :func:`write_profiles` reads a build, the edition's MSS tables and the shipped editions (for the
 trend), renders ``index.html`` and one ``<hr_id>.html`` per area (inline CSS, images as SVG data
-URIs: nothing is fetched), and prints each page to PDF with headless Chromium. The directory is
-written beside the target and moved into place at the end, so a failed run leaves the previous
-profiles intact.
+URIs: nothing is fetched), and prints each page to PDF with headless Chromium. The pages are
+staged beside the target and committed into it at the end, with the pages of areas that no longer
+exist removed (:func:`quartiere.io.atomic.staging`), so a failed run leaves the previous profiles
+intact.
 """
 
 from __future__ import annotations
@@ -12,9 +13,7 @@ from __future__ import annotations
 import base64
 import os
 import re
-import shutil
 import signal
-import tempfile
 import time
 from collections.abc import Callable
 from contextlib import ExitStack
@@ -32,6 +31,7 @@ from quartiere import ATTRIBUTION, __version__
 from quartiere.config import Config
 from quartiere.errors import InputError, QuartiereError
 from quartiere.i18n import Messages
+from quartiere.io.atomic import staging
 from quartiere.io.build_record import info_rows
 from quartiere.io.gdal import reading
 from quartiere.present.profile_figures import area_map, overview_map, trend_chart
@@ -538,44 +538,37 @@ def _write(
         "chart_height": 250,
     }
     out = Path(options.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
-    try:
-        profile = env.get_template("profile.html")
-        todo = list(pages)
-        overview = ""
+    names: list[str] = []
+    # the pages of areas that no longer exist go in the same commit
+    with staging(out, into=True, prune=lambda old: old.suffix in (".html", ".pdf")) as stage:
+        try:
+            profile = env.get_template("profile.html")
+            todo = list(pages)
+            overview = ""
 
-        def take(figures: tuple[str, str | None]) -> None:
-            nonlocal overview
-            if not todo:  # the last task: the overview map
-                overview = figures[0]
-                return
-            page = todo.pop(0)
-            page.update(map=figures[0], trend_chart=figures[1])
-            path = stage / f"{page['hr_id']}.html"
-            path.write_text(profile.render(a=page, **common), encoding="utf-8")
+            def take(figures: tuple[str, str | None]) -> None:
+                nonlocal overview
+                if not todo:  # the last task: the overview map
+                    overview = figures[0]
+                    return
+                page = todo.pop(0)
+                page.update(map=figures[0], trend_chart=figures[1])
+                path = stage / f"{page['hr_id']}.html"
+                path.write_text(profile.render(a=page, **common), encoding="utf-8")
+                if printer is not None:
+                    printer.print(path)
+
+            _draw_all([*(page["hr_id"] for page in pages), OVERVIEW], take)
+            (stage / "index.html").write_text(
+                env.get_template("index.html").render(overview=overview, rows=pages, **common),
+                encoding="utf-8",
+            )
+            progress(f"{len(pages)} pages written      {time.perf_counter() - start:6.2f} s")
             if printer is not None:
-                printer.print(path)
-
-        _draw_all([*(page["hr_id"] for page in pages), OVERVIEW], take)
-        (stage / "index.html").write_text(
-            env.get_template("index.html").render(overview=overview, rows=pages, **common),
-            encoding="utf-8",
-        )
-        progress(f"{len(pages)} pages written      {time.perf_counter() - start:6.2f} s")
-        if printer is not None:
-            printer.finish()
-            progress(f"{len(pages)} PDFs printed       {time.perf_counter() - start:6.2f} s")
-        out.mkdir(parents=True, exist_ok=True)
-        for old in out.glob("*"):
-            if old.suffix in (".html", ".pdf") and not (stage / old.name).exists():
-                old.unlink()
-        result = []
-        for path in sorted(stage.iterdir()):
-            os.replace(path, out / path.name)
-            result.append(out / path.name)
-        return result
-    finally:
-        if printer is not None:
-            printer.stop()  # it may be printing into the stage: stop it before removing that
-        shutil.rmtree(stage, ignore_errors=True)
+                printer.finish()
+                progress(f"{len(pages)} PDFs printed       {time.perf_counter() - start:6.2f} s")
+            names = sorted(p.name for p in stage.iterdir())
+        finally:
+            if printer is not None:
+                printer.stop()  # it may be printing into the stage: stop it before the commit
+    return [out / name for name in names]

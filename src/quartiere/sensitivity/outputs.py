@@ -1,14 +1,10 @@
-"""The atlas's outputs: styled GeoPackage, memo, map, scenarios.csv and JSON, moved into DIR at
-the end so that a failed or interrupted run leaves DIR as it was."""
+"""The atlas's outputs: styled GeoPackage, memo, map, scenarios.csv and JSON, committed into DIR
+together at the end (the one staging helper) so that a failed or interrupted run leaves DIR as it
+was. The GeoPackage is written by the build's writer."""
 
 from __future__ import annotations
 
-import html
 import json
-import os
-import shutil
-import sqlite3
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -17,8 +13,8 @@ import numpy as np
 import pandas as pd
 
 from quartiere import ATTRIBUTION
+from quartiere.io.atomic import staging
 from quartiere.sensitivity.atlas import (
-    CLASSES,
     ROBUST_IN,
     ROBUST_OUT,
     STABLE_OVERLAP,
@@ -227,105 +223,50 @@ def atlas_json(atlas: Atlas, edition: str, elapsed: float) -> dict[str, Any]:
     }
 
 
-_CLASS_COLOURS = {"robust_in": "#b2182b", "contested": "#fdae61", "robust_out": "#e0e0e0"}
-_CLASS_LABELS = {
-    "robust_in": f"robust in (>= {ROBUST_IN:.0%} of scenarios)",
-    "contested": "contested",
-    "robust_out": f"robust out (<= {ROBUST_OUT:.0%})",
+ATLAS_LAYERS = {
+    "planungsraeume": "atlas_planungsraeume",
+    "handlungsraeume": "atlas_handlungsraeume",
 }
+"""The GeoPackage's layers and the catalogue entries that document and style them
+(:data:`quartiere.io.gpkg.FIELDS`, ``styles/atlas_*.qml``)."""
 
 
-def _fill_symbol(name: str, colour: str, alpha: float = 1.0) -> str:
-    r, g, b = (int(colour[i : i + 2], 16) for i in (1, 3, 5))
-    return (
-        f'      <symbol type="fill" name="{name}" alpha="{alpha}" clip_to_extent="1" '
-        'force_rhr="0">\n'
-        '        <layer class="SimpleFill" enabled="1" locked="0" pass="0">\n'
-        f'          <prop k="color" v="{r},{g},{b},255"/>\n'
-        '          <prop k="outline_color" v="90,90,90,255"/>\n'
-        '          <prop k="outline_width" v="0.15"/>\n'
-        '          <prop k="outline_width_unit" v="MM"/>\n'
-        '          <prop k="style" v="solid"/>\n'
-        "        </layer>\n"
-        "      </symbol>\n"
-    )
+def write_gpkg(
+    out: Path,
+    plr: gpd.GeoDataFrame,
+    areas: gpd.GeoDataFrame,
+    info: dict[str, str] | None = None,
+    *,
+    language: str = "de",
+    edition: str = "",
+    attribution: str = ATTRIBUTION,
+) -> None:
+    """The two layers through the build's writer (:func:`quartiere.io.gpkg.write_geopackage`):
+    documented, with their default QGIS styles, reproducible under ``SOURCE_DATE_EPOCH``, titles,
+    descriptions and legends in ``language``; ``info`` goes to table ``build_info``."""
+    from quartiere.io.gpkg import write_geopackage
+
+    metadata = {"edition": edition, "attribution": attribution, "language": language}
+    layers = {"planungsraeume": plr, "handlungsraeume": areas}
+    write_geopackage(out, layers, info or {}, metadata, documented_as=ATLAS_LAYERS)
 
 
-def _categorized_qml(attr: str, categories: list[tuple[str, str, str]], alpha: float) -> str:
-    """A QGIS style: one fill colour per value of ``attr`` (value, label, colour)."""
-    cats = "".join(
-        f'      <category symbol="{i}" value="{html.escape(v)}" label="{html.escape(label)}" '
-        'render="true"/>\n'
-        for i, (v, label, _) in enumerate(categories)
-    )
-    symbols = "".join(_fill_symbol(str(i), c, alpha) for i, (_, _, c) in enumerate(categories))
-    return (
-        "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n"
-        '<qgis version="3.22.0" styleCategories="Symbology">\n'
-        f'  <renderer-v2 type="categorizedSymbol" attr="{attr}" forceraster="0" '
-        'symbollevels="0" enableorderby="0">\n'
-        f"    <categories>\n{cats}    </categories>\n"
-        f"    <symbols>\n{symbols}    </symbols>\n"
-        "  </renderer-v2>\n"
-        "</qgis>\n"
-    )
+def _gpkg_info(atlas: Atlas, edition: str) -> dict[str, str]:
+    """What the atlas's GeoPackage records in ``build_info``: what it was computed from (no
+    timing: two runs of one plan give one file)."""
+    from quartiere import __version__
 
-
-def _styles() -> dict[str, str]:
-    plr = _categorized_qml(
-        "class", [(k, _CLASS_LABELS[k], _CLASS_COLOURS[k]) for k in CLASSES], 1.0
-    )
-    areas = _categorized_qml(
-        "stability_class",
-        [
-            ("stable", f"stable (kept in >= {ROBUST_IN:.0%} of scenarios)", "#2166ac"),
-            ("fragile", "fragile", "#f4a582"),
-        ],
-        0.6,
-    )
-    return {"planungsraeume": plr, "handlungsraeume": areas}
-
-
-def write_gpkg(out: Path, plr: gpd.GeoDataFrame, areas: gpd.GeoDataFrame) -> None:
-    """The two layers with their default QGIS styles (table ``layer_styles``)."""
-    import pyogrio
-
-    for name, frame in (("planungsraeume", plr), ("handlungsraeume", areas)):
-        pyogrio.write_dataframe(
-            frame,
-            out,
-            layer=name,
-            driver="GPKG",
-            promote_to_multi=True,
-            layer_options={"SPATIAL_INDEX": "YES", "GEOMETRY_NAME": "geom"},
-            # 1.3: the bundled GDAL writes 1.4, which QGIS 3.22 opens only with a warning
-            dataset_options={"VERSION": "1.3"} if name == "planungsraeume" else None,
-            append=name != "planungsraeume",
-        )
-    db = sqlite3.connect(out)
-    try:
-        db.execute(
-            "CREATE TABLE layer_styles (id INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL, "
-            "f_table_catalog TEXT(256), f_table_schema TEXT(256), f_table_name TEXT(256), "
-            "f_geometry_column TEXT(256), styleName TEXT(30), styleQML TEXT, styleSLD TEXT, "
-            "useAsDefault BOOLEAN, description TEXT, owner TEXT(30), ui TEXT(30), "
-            "update_time DATETIME DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')))"
-        )
-        for name, qml in _styles().items():
-            db.execute(
-                "INSERT INTO layer_styles (f_table_catalog, f_table_schema, f_table_name, "
-                "f_geometry_column, styleName, styleQML, styleSLD, useAsDefault, description) "
-                "VALUES ('', '', ?, 'geom', ?, ?, '', 1, ?)",
-                (name, name, qml, "quartiere sensitivity default style"),
-            )
-        # QGIS reads the styles through GDAL, which lists only tables registered as contents.
-        db.execute(
-            "INSERT INTO gpkg_contents (table_name, data_type, identifier, description) "
-            "VALUES ('layer_styles', 'attributes', 'layer_styles', 'QGIS default styles')"
-        )
-        db.commit()
-    finally:
-        db.close()
+    plan = atlas.plan
+    return {
+        "kind": "quartiere sensitivity",
+        "edition": edition,
+        "plan": str(plan.source and Path(plan.source).name),
+        "samples": str(plan.samples),
+        "seed": str(plan.seed),
+        "n_scenarios": str(len(atlas.rows)),
+        "parameters": ", ".join(plan.names),
+        "quartiere_version": __version__,
+    }
 
 
 def render_frequency_map(
@@ -363,15 +304,15 @@ def write_outputs(
     area_geometry: gpd.GeoSeries,
     edition: str,
     elapsed: float,
+    language: str = "de",
 ) -> None:
-    """Write the five outputs into a staging directory, then move them into ``out_dir``.
+    """Write the five outputs into a staging folder, then commit them into ``out_dir``
+    (:func:`quartiere.io.atomic.staging`); the GeoPackage's texts in ``language``.
 
-    An error or Ctrl-C before the move leaves ``out_dir`` as it was.
+    An error or Ctrl-C before the commit leaves ``out_dir`` as it was.
     """
     out_dir = Path(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    stage = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".tmp", dir=out_dir.parent))
-    try:
+    with staging(out_dir, into=True) as stage:
         plr = gpd.GeoDataFrame(
             atlas.plr.drop(columns=["in_reference"]).assign(
                 in_reference=atlas.plr["in_reference"].astype(int),
@@ -392,12 +333,18 @@ def write_outputs(
             geometry=area_geometry.to_numpy(),
             crs=area_geometry.crs,
         )
-        write_gpkg(stage / "sensitivity.gpkg", plr, areas)
-        render_frequency_map(
+        attribution = atlas.info.get("attribution", ATTRIBUTION)
+        write_gpkg(
+            stage / "sensitivity.gpkg",
             plr,
-            stage / "sensitivity.png",
-            f"Inclusion frequency: {edition}",
-            atlas.info.get("attribution", ATTRIBUTION),
+            areas,
+            _gpkg_info(atlas, edition),
+            language=language,
+            edition=edition,
+            attribution=attribution,
+        )
+        render_frequency_map(
+            plr, stage / "sensitivity.png", f"Inclusion frequency: {edition}", attribution
         )
         (stage / "sensitivity.md").write_text(memo(atlas, edition, elapsed), encoding="utf-8")
         (stage / "scenarios.csv").write_text(scenarios_table(atlas), encoding="utf-8")
@@ -405,8 +352,3 @@ def write_outputs(
             json.dumps(atlas_json(atlas, edition, elapsed), indent=1, ensure_ascii=False) + "\n",
             encoding="utf-8",
         )
-        out_dir.mkdir(parents=True, exist_ok=True)
-        for path in sorted(stage.iterdir()):
-            os.replace(path, out_dir / path.name)
-    finally:
-        shutil.rmtree(stage, ignore_errors=True)

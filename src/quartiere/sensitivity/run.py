@@ -118,5 +118,5 @@ def run_sensitivity(
     elapsed = time.perf_counter() - start
     atlas.info.update(elapsed_s=elapsed, scenario_seconds=scenario_seconds)
     atlas.info["attribution"] = attribution(config)
-    write_outputs(out_dir, atlas, plr_geom, area_geom, config.edition, elapsed)
+    write_outputs(out_dir, atlas, plr_geom, area_geom, config.edition, elapsed, config.language)
     return atlas

@@ -3,17 +3,15 @@
 The site opens from ``file://`` and from any static server and fetches nothing from the network:
 the web-map library (Leaflet, from the ``xstatic-leaflet`` package) is copied in, and the data are
 ``.js`` files that assign globals (a page opened from ``file://`` may not ``fetch()`` local JSON).
-The folder is written beside the target and moved into place at the end: a failed run leaves the
-previous site as it was.
+The folder is staged beside the target and replaces the previous one in a single atomic exchange
+(:func:`quartiere.io.atomic.staging`): a failed run leaves the previous site as it was.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
-import tempfile
 import time
 import zipfile
 from collections.abc import Callable
@@ -28,6 +26,7 @@ from jinja2 import DictLoader, Environment, select_autoescape
 from quartiere import __version__
 from quartiere.errors import ConfigError, InputError, QuartiereError
 from quartiere.i18n import MESSAGES, Messages
+from quartiere.io.atomic import staging
 from quartiere.present.cartography import CRITERIA_COLOURS
 from quartiere.profiles.data import read_build_layers
 from quartiere.record import Build, BuildInfo
@@ -440,19 +439,8 @@ def write_site(
     check_options(options)
     leaflet_dir()
     out = Path(options.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
-    old = None
-    try:
-        editions = _stage(options, stage, progress, start)
-        stage.chmod(0o755)
-        if out.exists():
-            old = out.with_name(f".{out.name}.old-{os.getpid()}")
-            out.rename(old)
-        stage.rename(out)
-    finally:
-        shutil.rmtree(stage, ignore_errors=True)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
+    with staging(out) as stage:  # the folder replaces the previous site in one exchange
+        (stage / out.name).mkdir()
+        editions = _stage(options, stage / out.name, progress, start)
     files = [p for p in out.rglob("*") if p.is_file()]
     return SiteResult(out, len(files), sum(p.stat().st_size for p in files), editions)
