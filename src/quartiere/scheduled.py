@@ -108,8 +108,8 @@ def recover(out_dir: Path) -> str | None:
     from quartiere.io.atomic import recover as finish
 
     with _signals_held():
-        # earlier versions' staging folders and journal temporaries too
-        note = finish(Path(out_dir) / STAGE, leftovers=(".update-*", f".{JOURNAL}.*.tmp"))
+        # earlier versions' staging folders too
+        note = finish(Path(out_dir) / STAGE, leftovers=(".update-*",))
     if note is None:
         return None
     return f"finished the update interrupted while committing: {note}"

@@ -162,7 +162,8 @@ def recover(out: Path, leftovers: Sequence[str] = ()) -> str | None:
             if record.get("stage"):
                 shutil.rmtree(base / str(record["stage"]), ignore_errors=True)
             note = str(record.get("outcome") or "")
-    remove_dead_leftovers(base, (f".{out.name}.*.tmp", *leftovers))
+    # its staging folders, and those of its journal (a kill while the journal was written)
+    remove_dead_leftovers(base, (f".{out.name}.*.tmp", f".{journal.name}.*.tmp", *leftovers))
     return note
 
 
