@@ -217,3 +217,32 @@ def test_no_module_but_the_helper_stages_or_renames_an_output():
     scratch = [o for o in offenders if o.startswith("src/quartiere/cli.py") and "scratch" in o]
     assert len(scratch) == 1
     assert [o for o in offenders if o not in scratch] == []
+
+
+def test_a_build_commit_left_to_finish_makes_make_rebuild(tmp_path, monkeypatch):
+    """``quartiere inputs --check-built`` prints FORCE while the build's journal (or an
+    update's) is pending, as when the build is stale: the next run finishes the commit."""
+    from click.testing import CliRunner
+
+    import quartiere.pipeline as pipeline
+    from quartiere.cli import main
+
+    monkeypatch.setattr(pipeline, "built_config_hash", lambda path: "same")
+    monkeypatch.setattr(pipeline, "config_hash", lambda config: "same")
+    built = tmp_path / "handlungsraeume.gpkg"
+    built.write_text("old")
+    config = ROOT / "config" / "criteria.yaml"
+
+    def forced() -> bool:
+        result = CliRunner().invoke(
+            main, ["inputs", "--config", str(config), "--check-built", str(built)]
+        )
+        assert result.exit_code == 0, result.output
+        return result.output.splitlines()[-1] == "FORCE"
+
+    assert not forced()
+    journal_path(built).write_text("{}")
+    assert forced()
+    journal_path(built).unlink()
+    (tmp_path / ".update-journal.json").write_text("{}")
+    assert forced()

@@ -262,16 +262,21 @@ def update(config_path: Path, out: Path | None, seed: Path | None, quiet: bool) 
 def inputs(config_path: Path, built: Path | None) -> None:
     """Print the files a build of CONFIG reads, one a line (for Make's dependencies)."""
     from quartiere.config import load_config
+    from quartiere.io.atomic import journal_path
     from quartiere.pipeline import built_config_hash, config_hash
+    from quartiere.scheduled import JOURNAL
 
     config = load_config(config_path)
     cwd = Path.cwd().resolve()
     for path in [*config.files, *config.input_paths()]:
         path = Path(path).resolve()
         click.echo(path.relative_to(cwd) if path.is_relative_to(cwd) else path)
-    pending = built is not None and (built.parent / ".update-journal.json").exists()
+    # an update's commit, or the build's own, left to finish
+    pending = built is not None and any(
+        p.exists() for p in (built.parent / JOURNAL, journal_path(built))
+    )
     if built is not None and (pending or built_config_hash(built) != config_hash(config)):
-        click.echo("FORCE")  # missing, another configuration, or an update to finish
+        click.echo("FORCE")  # missing, another configuration, or a commit to finish
 
 
 @main.command(epilog=EXIT_HELP)
