@@ -20,6 +20,7 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import fcntl
+import fnmatch
 import os
 import re
 import shutil
@@ -191,9 +192,14 @@ def remove_dead_leftovers(directory: Path, patterns: tuple[str, ...]) -> list[Pa
         What was removed.
     """
     removed = []
-    for pattern in patterns:
-        for leftover in Path(directory).glob(pattern):
-            if leftover.is_dir() and owner_is_dead(leftover):
-                shutil.rmtree(leftover, ignore_errors=True)
-                removed.append(leftover)
+    try:
+        names = [entry.name for entry in os.scandir(directory)]
+    except OSError:
+        return removed
+    for name in sorted(names):  # one listing for every pattern (the cache holds many entries)
+        leftover = Path(directory) / name
+        matches = any(fnmatch.fnmatchcase(name, p) for p in patterns)
+        if matches and leftover.is_dir() and owner_is_dead(leftover):
+            shutil.rmtree(leftover, ignore_errors=True)
+            removed.append(leftover)
     return removed

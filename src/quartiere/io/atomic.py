@@ -71,14 +71,16 @@ def fsync_dir(directory: Path) -> None:
 
 
 def fsync_tree(root: Path) -> None:
-    """Flush every file under ``root`` and every folder's entries to disk."""
-    paths = sorted(root.rglob("*")) if root.is_dir() else []
-    for path in [root, *paths]:
+    """Flush every file under ``root`` and the entries of every folder below it to disk (not
+    ``root``'s own: a staging folder is renamed out of, never kept)."""
+    paths = sorted(root.rglob("*"))
+    for path in paths:
         if path.is_file():
             with open(path, "rb") as handle:
                 os.fsync(handle.fileno())
-    for directory in sorted({p.parent for p in paths} | ({root} if root.is_dir() else set())):
-        fsync_dir(directory)
+    for path in paths:
+        if path.is_dir():
+            fsync_dir(path)
 
 
 _RENAME_EXCHANGE = 2
@@ -113,17 +115,22 @@ def _move(source: Path, target: Path) -> None:
 
 def _replay(base: Path, record: dict[str, Any]) -> None:
     """Do a journal's renames and removals, skipping what is done already."""
+    changed = {base}
     for src, dst in record["moves"]:
         source, target = base / src, base / dst
         if source.exists() or source.is_symlink():
             _move(source, target)
+        changed.add(target.parent)
     for name in record.get("remove", ()):
         gone = base / name
         if gone.is_dir() and not gone.is_symlink():
             shutil.rmtree(gone, ignore_errors=True)
         else:
             gone.unlink(missing_ok=True)
-    fsync_dir(base)
+        changed.add(gone.parent)
+    for directory in sorted(changed):
+        if directory.is_dir():
+            fsync_dir(directory)
 
 
 def recover(out: Path, leftovers: Sequence[str] = ()) -> str | None:
