@@ -191,7 +191,7 @@ def remove_dead_leftovers(directory: Path, patterns: tuple[str, ...]) -> list[Pa
     list of Path
         What was removed.
     """
-    removed = []
+    removed: list[Path] = []
     try:
         names = [entry.name for entry in os.scandir(directory)]
     except OSError:
