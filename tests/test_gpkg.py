@@ -405,7 +405,7 @@ def test_failure_leaves_previous_file_and_no_temporary_files(
 @pytest.mark.parametrize(
     "change, message",
     [
-        (lambda f: f["planungsraeume"].to_crs(4326), "CRS must be EPSG:25833"),
+        (lambda f: f["planungsraeume"].to_crs(4326), "CRS must be projected in metres"),
         (lambda f: f["planungsraeume"].assign(fid=1), "named 'fid'"),
         (lambda f: f["planungsraeume"].assign(**{"bad name": 1}), "not \\[a-z\\]"),
         (

@@ -19,6 +19,7 @@ from shapely import box
 from quartiere.compare.matching import (
     CRS,
     area_links,
+    comparison_crs,
     in_comparison_crs,
     is_lettered_part,
     match_areas,
@@ -253,15 +254,22 @@ def test_match_areas_of_no_links_is_an_empty_series():
     assert out.dtype == bool
 
 
-def test_frames_are_compared_in_etrs89_utm33():
+def test_frames_are_compared_in_the_newest_builds_crs():
     plain = frame({"01": box(0, 0, 1, 1)}, crs=None)
-    assert in_comparison_crs(plain) is plain
-    assert in_comparison_crs(OLD) is OLD
+    assert in_comparison_crs(plain, CRS) is plain
+    assert in_comparison_crs(OLD, CRS) is OLD
     wgs84 = frame({"01": box(13.4, 52.5, 13.41, 52.51)}, crs="EPSG:4326")
-    moved = in_comparison_crs(wgs84)
+    moved = in_comparison_crs(wgs84, CRS)
     assert moved.crs == CRS
     x, y = moved.geometry.iloc[0].centroid.coords[0]
     assert 390_000 < x < 395_000 and 5_815_000 < y < 5_822_000
+    laea = in_comparison_crs(wgs84, "EPSG:3035")  # another metric CRS: Europe's LAEA
+    x, y = laea.geometry.iloc[0].centroid.coords[0]
+    assert 4_550_000 < x < 4_560_000 and 3_270_000 < y < 3_280_000
+    # the last frame with a CRS decides; none at all falls back to the default
+    assert comparison_crs(OLD, laea, plain) == laea.crs
+    assert comparison_crs(laea, OLD) == OLD.crs
+    assert comparison_crs(plain) == CRS
 
 
 # an L whose bounding box holds a box it does not touch

@@ -44,7 +44,7 @@ from quartiere.config_inputs import (
 )
 from quartiere.config_schools import SchoolsInput
 from quartiere.errors import ConfigError
-from quartiere.model import CRS
+from quartiere.model import CRS, is_metric_crs
 from quartiere.rules import RULE_NAMES, compile_rule, names_in, rule_names
 from quartiere.yaml_io import safe_load
 
@@ -236,6 +236,11 @@ class Config(_Model):
             CRS.from_user_input(value)
         except Exception as exc:  # pyproj raises its own CRSError
             raise ValueError(f"{value!r} is not a known CRS") from exc
+        if not is_metric_crs(value):
+            raise ValueError(
+                f"{value!r} is not a projected CRS in metres (distances, areas and the contiguity "
+                "tolerance are in metres; Berlin uses EPSG:25833)"
+            )
         return value
 
     @model_validator(mode="after")

@@ -22,11 +22,35 @@ __all__ = [
     "format_hr_id",
     "hr_id_key",
     "is_hr_id",
+    "is_metric_crs",
     "split_hr_id",
 ]
 
-#: Coordinate reference system of every layer (ETRS89 / UTM zone 33N, metres).
+#: The default coordinate reference system of every layer (ETRS89 / UTM zone 33N, metres): the
+#: configuration's ``crs`` when it names none. Any projected CRS in metres works end to end (the
+#: contiguity tolerance, areas and overlap shares are in metres); builds in different CRSs are
+#: compared in the newer one's.
 CRS = "EPSG:25833"
+
+
+def is_metric_crs(crs: object) -> bool:
+    """Whether ``crs`` (anything pyproj reads) is a projected CRS whose axes are in metres.
+
+    >>> is_metric_crs("EPSG:25833"), is_metric_crs("EPSG:3035"), is_metric_crs("EPSG:4326")
+    (True, True, False)
+    >>> is_metric_crs(None)
+    False
+    """
+    if crs is None:
+        return False
+    from pyproj import CRS as ProjCRS
+
+    try:
+        parsed = ProjCRS.from_user_input(crs)
+    except Exception:  # pyproj raises its own CRSError for anything it cannot read
+        return False
+    units = {axis.unit_name for axis in parsed.axis_info}
+    return parsed.is_projected and units == {"metre"}
 
 #: Flag columns of the criteria, in the order of the joint initiative.
 CRITERIA = ("c_mss", "c_schools", "c_atlas")

@@ -53,7 +53,7 @@ import shapely
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from quartiere.compare.matching import CRS, area_links, in_comparison_crs
+from quartiere.compare.matching import area_links, comparison_crs, in_comparison_crs
 from quartiere.criteria import CRITERIA
 from quartiere.provenance import CutChange, cut_changes
 from quartiere.record import Build
@@ -183,9 +183,9 @@ class BuildDiff:
         return out
 
 
-def _areas_frame(areas: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+def _areas_frame(areas: gpd.GeoDataFrame, crs: Any) -> gpd.GeoDataFrame:
     """Areas with text ids, names, population and valid geometry, in the comparison CRS."""
-    frame = in_comparison_crs(areas)
+    frame = in_comparison_crs(areas, crs)
     frame = frame[frame.geometry.notna() & ~frame.geometry.is_empty]
     out = gpd.GeoDataFrame(
         {
@@ -202,7 +202,7 @@ def _areas_frame(areas: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
             ),
         },
         geometry=shapely.make_valid(frame.geometry.to_numpy()),
-        crs=CRS,
+        crs=crs,
     )
     return out.sort_values("hr_id", kind="stable").reset_index(drop=True)
 
@@ -354,7 +354,7 @@ def _changes_frame(
         area_km2=frame["area_km2"].round(4), population=frame["population"].round().astype("int64")
     )
     frame = frame.sort_values(["hr_id", "kind"], kind="stable").reset_index(drop=True)
-    return gpd.GeoDataFrame(frame, geometry="geometry", crs=CRS)
+    return gpd.GeoDataFrame(frame, geometry="geometry", crs=new.crs)
 
 
 def _events(
@@ -541,6 +541,7 @@ def diff_builds(old: Build, new: Build, options: DiffOptions | None = None) -> B
     Examples
     --------
     >>> from shapely import box
+    >>> from quartiere.model import CRS
     >>> from quartiere.record import BuildInfo
     >>> def build(hr_id, geom):
     ...     areas = gpd.GeoDataFrame({"hr_id": [hr_id], "hr_name": ["A"], "population": [10]},
@@ -554,8 +555,10 @@ def diff_builds(old: Build, new: Build, options: DiffOptions | None = None) -> B
     False
     """
     options = options or DiffOptions()
-    old_areas, new_areas = _areas_frame(old.areas), _areas_frame(new.areas)
-    old_plr, new_plr = in_comparison_crs(old.planning_areas), in_comparison_crs(new.planning_areas)
+    crs = comparison_crs(new.areas, new.planning_areas)  # the newer build's CRS
+    old_areas, new_areas = _areas_frame(old.areas, crs), _areas_frame(new.areas, crs)
+    old_plr = in_comparison_crs(old.planning_areas, crs)
+    new_plr = in_comparison_crs(new.planning_areas, crs)
     links = area_links(
         old_areas, new_areas, min_link=options.min_link, min_overlap=options.min_overlap
     )

@@ -7,18 +7,32 @@ of ``quartiere build --previous`` follows the same rule (mutual largest overlap,
 
 from __future__ import annotations
 
+from typing import Any
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 
-CRS = "EPSG:25833"
-"""The CRS builds are compared in (metres)."""
+from quartiere.model import CRS
 
 
-def in_comparison_crs(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """``frame`` reprojected to :data:`CRS` (as is when it has no CRS or already that one)."""
-    return frame.to_crs(CRS) if frame.crs is not None and frame.crs != CRS else frame
+def comparison_crs(*frames: gpd.GeoDataFrame) -> Any:
+    """The CRS two or more builds are compared in: the last (newest) one's that has a CRS.
+
+    The configuration's ``crs`` (default :data:`quartiere.model.CRS`) is a projected CRS in metres,
+    so overlap shares and areas mean the same in every build; a build is compared in the newer
+    build's CRS and an older one is reprojected to it. :data:`CRS` when no frame has one.
+    """
+    for frame in reversed(frames):
+        if frame.crs is not None:
+            return frame.crs
+    return CRS
+
+
+def in_comparison_crs(frame: gpd.GeoDataFrame, crs: Any) -> gpd.GeoDataFrame:
+    """``frame`` reprojected to ``crs`` (as is when it has no CRS or already that one)."""
+    return frame.to_crs(crs) if frame.crs is not None and frame.crs != crs else frame
 
 
 def area_links(

@@ -14,7 +14,7 @@ import pandas as pd
 import shapely
 
 from quartiere.compare.diff import BuildDiff, DiffOptions
-from quartiere.compare.matching import CRS, area_links, in_comparison_crs
+from quartiere.compare.matching import area_links, comparison_crs, in_comparison_crs
 from quartiere.record import Build
 
 
@@ -60,8 +60,9 @@ def timeline(
     names: dict[str, str] = {}
     current: dict[str, str] = {}
     previous: gpd.GeoDataFrame | None = None
+    crs = comparison_crs(*(b.areas for b in builds))  # the newest edition's
     for key, build in zip(keys, builds, strict=True):
-        areas = in_comparison_crs(build.areas)
+        areas = in_comparison_crs(build.areas, crs)
         areas = areas.assign(hr_id=areas["hr_id"].astype(str))
         matched: dict[str, str] = {}
         if previous is not None:
@@ -155,7 +156,7 @@ def persistence(
         ``plr_id``, ``plr_name``, ``bezirk``, one 0/1 column ``in_<key>`` per edition,
         ``persistence`` (number of editions inside, 0..n), ``n_editions`` and geometry.
     """
-    target = in_comparison_crs(planning_areas)
+    target = in_comparison_crs(planning_areas, comparison_crs(*(b.areas for b in builds)))
     out = pd.DataFrame(
         {
             "plr_id": target["plr_id"].astype(str).to_numpy(),
@@ -167,7 +168,7 @@ def persistence(
         out[f"in_{key}"] = _inside(target, build, share).astype(int)
     out["persistence"] = out[[f"in_{k}" for k in keys]].sum(axis=1).astype(int)
     out["n_editions"] = len(keys)
-    return gpd.GeoDataFrame(out, geometry=np.asarray(target.geometry.values), crs=CRS)
+    return gpd.GeoDataFrame(out, geometry=np.asarray(target.geometry.values), crs=target.crs)
 
 
 def persistence_matrix(
@@ -191,7 +192,8 @@ def persistence_matrix(
     options = options or DiffOptions()
     empty = {k: pd.array([pd.NA] * len(keys), dtype="Int64") for k in keys}
     matrix = pd.DataFrame(empty, index=list(keys))
-    areas = [in_comparison_crs(b.areas) for b in builds]
+    crs = comparison_crs(*(b.areas for b in builds))
+    areas = [in_comparison_crs(b.areas, crs) for b in builds]
     for i, key_i in enumerate(keys):
         matrix.loc[key_i, key_i] = len(areas[i])
         for j in range(i + 1, len(keys)):

@@ -36,6 +36,7 @@ from quartiere.errors import ConfigError
 from quartiere.i18n import MESSAGES, Messages
 from quartiere.io.atomic import write_atomically
 from quartiere.io.school_layer import POINT_LAYERS, school_docs
+from quartiere.model import CRS, is_metric_crs
 
 __all__ = [
     "ATTRIBUTION",
@@ -49,8 +50,6 @@ __all__ = [
     "write_geopackage",
 ]
 
-CRS = "EPSG:25833"
-"""The one CRS of every geometry layer: ETRS89 / UTM zone 33N, metres."""
 
 GPKG_VERSION = "1.3"
 GEOMETRY_COLUMN = "geom"
@@ -223,8 +222,8 @@ def _prepare(name: str, frame: pd.DataFrame, doc: str | None = None) -> pd.DataF
     if len(set(attributes)) != len(attributes):
         raise ValueError(f"layer {name}: duplicate field names after lower-casing")
     if geometry is not None:
-        if frame.crs is None or frame.crs.to_epsg() != 25833:
-            raise ValueError(f"layer {name}: CRS must be {CRS}, got {frame.crs}")
+        if not is_metric_crs(frame.crs):
+            raise ValueError(f"layer {name}: CRS must be projected in metres, got {frame.crs}")
         present = frame.geometry[frame.geometry.notna()].to_numpy()
         types = set(shapely.get_type_id(present).tolist())
         if doc in POINT_LAYERS and not types <= {0}:  # Point
@@ -477,10 +476,12 @@ def write_geopackage(
     out
         Target ``.gpkg``; replaced only once the new file is complete.
     layers
-        Layer name -> frame, written in this order. GeoDataFrames must hold (Multi)Polygons in
-        EPSG:25833 and are written as MultiPolygon with a spatial index; plain DataFrames become
-        attribute tables. Known layers (:data:`LAYERS`) get a description, field documentation,
-        typed columns, a stable row order and, where one exists, a default QGIS style.
+        Layer name -> frame, written in this order. GeoDataFrames must hold (Multi)Polygons (or
+        points, :data:`POINT_LAYERS`) in one projected CRS in metres (the configuration's
+        ``crs``, :data:`quartiere.model.CRS` by default) and are written as MultiPolygon with a
+        spatial index; plain DataFrames become attribute tables. Known layers (:data:`LAYERS`)
+        get a description, field documentation, typed columns, a stable row order and, where
+        one exists, a default QGIS style.
     build_info
         Key -> value of what the build used (versions, timestamp ...), recorded in the dataset
         metadata; also written as table ``build_info`` when ``layers`` has none.
@@ -503,6 +504,9 @@ def write_geopackage(
     out = Path(out)
     docs = {name: (documented_as or {}).get(name, name) for name in [*layers, "build_info"]}
     frames = {name: _prepare(name, frame, docs[name]) for name, frame in layers.items()}
+    crss = {f.crs.to_string() for f in frames.values() if isinstance(f, gpd.GeoDataFrame)}
+    if len(crss) > 1:
+        raise ValueError(f"layers in more than one CRS ({', '.join(sorted(crss))}); use one")
     if "build_info" not in frames:
         frames["build_info"] = pd.DataFrame(
             {"key": list(build_info), "value": [str(v) for v in build_info.values()]}

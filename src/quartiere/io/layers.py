@@ -26,6 +26,7 @@ from quartiere.config import LayerInput
 from quartiere.errors import InputError
 from quartiere.io.gdal import reading
 from quartiere.io.tables import _cell_text, suggest_column, validate_ids
+from quartiere.model import CRS as MODEL_CRS
 
 __all__ = ["LayerReport", "read_layer", "check_coverage", "find_coverage_problems"]
 
@@ -65,7 +66,7 @@ class LayerReport:
 def read_layer(
     spec: LayerInput,
     columns: Sequence[str] = (),
-    target_crs: str = "EPSG:25833",
+    target_crs: str = MODEL_CRS,
     id_pattern: str | None = r"\d{8}",
 ) -> tuple[gpd.GeoDataFrame, LayerReport]:
     """Read a polygon layer, validate it, and bring it to the target CRS.

@@ -15,7 +15,7 @@ from matplotlib import patheffects
 from matplotlib.figure import Figure
 
 from quartiere import ATTRIBUTION
-from quartiere.compare.matching import CRS, in_comparison_crs
+from quartiere.compare.matching import comparison_crs, in_comparison_crs
 from quartiere.compare.timeline import Edition
 from quartiere.i18n import Messages
 
@@ -51,11 +51,12 @@ def timeline_figure(
     fig = Figure(figsize=(4.2 * ncols, 3.7 * nrows), layout="constrained")
     halo = [patheffects.withStroke(linewidth=2, foreground="white")]
     city = shapely.union_all(np.asarray(plr.geometry.values))
-    outline = gpd.GeoSeries([city], crs=CRS)
+    crs = comparison_crs(plr, *(e.build.areas for e in editions))
+    outline = gpd.GeoSeries([city], crs=plr.crs).to_crs(crs)
     axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
     for ax, edition in zip(axes, editions, strict=False):
-        areas = in_comparison_crs(edition.build.areas)
-        in_comparison_crs(edition.build.planning_areas).boundary.plot(
+        areas = in_comparison_crs(edition.build.areas, crs)
+        in_comparison_crs(edition.build.planning_areas, crs).boundary.plot(
             ax=ax, color="#dddddd", linewidth=0.2
         )
         outline.boundary.plot(ax=ax, color="#555555", linewidth=0.6)
