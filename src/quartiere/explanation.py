@@ -49,12 +49,6 @@ def _config_name(config: Config) -> str:
     return Path(config.files[-1]).name if config.files else config.edition
 
 
-def _language(config: Config, language: str | None) -> Config:
-    if language is None or language == config.language:
-        return config
-    return config.with_values({"language": language})
-
-
 def explain_build(
     config: Config,
     build: Build,
@@ -89,15 +83,14 @@ def explain_build(
     derived = derived_inputs(config, cache, harmonize)
     planning_areas = build.planning_areas
     reworded = language != build.language
-    if reworded:
+    if reworded:  # the layer holds the sentences, not the reasons: the delineation again
         from quartiere.pipeline import compute
+        from quartiere.present.explain_basis import worded_decisions
 
-        worded = compute(
-            derived.inputs, _language(config, language), previous=build, derived=derived
-        )
-        decisions = worded.planning_areas.set_index("plr_id")["decision"]
+        again = compute(derived.inputs, config, previous=build, derived=derived)
+        words = worded_decisions(again, language)
         planning_areas = planning_areas.assign(
-            decision=decisions.reindex(planning_areas["plr_id"]).to_numpy()
+            decision=words.reindex(planning_areas["plr_id"]).to_numpy()
         )
     sources = Sources(
         config,
@@ -127,9 +120,8 @@ def explain_computed(
     from quartiere.pipeline import compute
     from quartiere.present.explain import Sources, explain_sources
 
-    config = _language(config, language)
     derived = derived_inputs(config, default_cache(), harmonize)
     result = compute(derived.inputs, config, previous=previous, derived=derived)
     against = previous.label if previous is not None else None
-    sources = Sources.of_result(result, numbered_against=against)
+    sources = Sources.of_result(result, numbered_against=against, language=language)
     return explain_sources(sources, plr_id, previous.info if previous is not None else None)

@@ -111,8 +111,8 @@ def _mss_lines(s: Sources, t: Messages, plr_id: str, row: pd.Series) -> list[str
                 status=row["mss_status"],
                 dynamic=row["mss_dynamic"],
                 file=mss.path.name,
-                status_column=mss.status,
-                dynamic_column=mss.dynamic,
+                status_column=column_label(mss.status).removeprefix("column "),
+                dynamic_column=column_label(mss.dynamic).removeprefix("column "),
             )
         )
     lines.append(t("explain.rule", rule=_rule_text(t, s.config)))
@@ -396,7 +396,13 @@ def explain_sources(s: Sources, plr_id: str, previous_info: BuildInfo | None = N
     return "\n".join(lines)
 
 
-def explain(result: BuildResult, plr_id: str, previous_info: BuildInfo | None = None) -> str:
+def explain(
+    result: BuildResult,
+    plr_id: str,
+    previous_info: BuildInfo | None = None,
+    *,
+    language: str | None = None,
+) -> str:
     """:func:`explain_sources` of a result computed in memory (:func:`quartiere.compute`), in
-    its configuration's language."""
-    return explain_sources(Sources.of_result(result), plr_id, previous_info)
+    ``language`` (default its configuration's)."""
+    return explain_sources(Sources.of_result(result, language=language), plr_id, previous_info)

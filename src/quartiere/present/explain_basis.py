@@ -3,6 +3,7 @@ words it shares with its school lines."""
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import pandas as pd
@@ -13,7 +14,7 @@ from quartiere.i18n import MESSAGES, Messages
 from quartiere.inputs import Inputs
 from quartiere.result import BuildResult
 
-__all__ = ["Sources", "lmb_source_word", "percent", "word"]
+__all__ = ["Sources", "lmb_source_word", "percent", "word", "worded_decisions"]
 
 
 @dataclass(frozen=True)
@@ -50,17 +51,39 @@ class Sources:
     numbered_against: str | None = None
 
     @classmethod
-    def of_result(cls, result: BuildResult, numbered_against: str | None = None) -> Sources:
-        """The sources of a result computed in memory, in its configuration's language."""
+    def of_result(
+        cls,
+        result: BuildResult,
+        numbered_against: str | None = None,
+        language: str | None = None,
+    ) -> Sources:
+        """The sources of a result computed in memory; in ``language`` (default its
+        configuration's), the decisions worded again from its clustering when that differs."""
+        language = language or result.config.language
+        planning_areas = result.planning_areas
+        if language != result.delineation.language:
+            words = worded_decisions(result, language)
+            planning_areas = planning_areas.assign(
+                decision=words.reindex(planning_areas["plr_id"]).to_numpy()
+            )
         return cls(
             result.config,
-            result.planning_areas,
+            planning_areas,
             result.areas,
             result.inputs,
             result.harmonized,
-            result.config.language,
+            language,
             numbered_against=numbered_against,
         )
+
+
+def worded_decisions(result: BuildResult, language: str) -> pd.Series:
+    """Each planning area's decision sentence in ``language``, indexed by plr_id: the reasons
+    the clustering decided, worded again with the result's numbers."""
+    delineation = dataclasses.replace(result.delineation, language=language)
+    members = delineation.members
+    words = delineation.decisions(members["hr_id"].to_numpy(dtype=object))
+    return pd.Series(words, index=members.index.astype(str), dtype="str")
 
 
 def percent(t: Messages, share: float, decimals: int = 0) -> str:
