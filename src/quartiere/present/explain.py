@@ -314,7 +314,7 @@ def _outcome_lines(s: Sources, t: Messages, row: pd.Series) -> list[str]:
     lines.append(f"   {row['decision']}")
     hr_id = row["hr_id"]
     if isinstance(hr_id, str) and hr_id:  # missing (None) outside every area
-        area = s.areas.set_index("hr_id").loc[hr_id]
+        area: pd.Series = s.areas.set_index("hr_id").loc[hr_id]  # type: ignore[assignment]
         n_plr = int(area["n_plr"])
         lines.append(
             t(
@@ -365,7 +365,7 @@ def explain_sources(s: Sources, plr_id: str, previous_info: BuildInfo | None = N
     plr = s.planning_areas.set_index("plr_id")
     if plr_id not in plr.index:
         raise _unknown_plr(s, plr_id, plr.index)
-    row = plr.loc[plr_id]
+    row: pd.Series = plr.loc[plr_id]  # type: ignore[assignment]  # ids are unique
     population = row["population"]
     lines = [
         f"Planungsraum {plr_id} {row['plr_name']} (Bezirksregion {row['bzr_name']}, "
