@@ -41,7 +41,11 @@ def current_build(config: Config, path: Path) -> Build:
     build = read_build(Path(path))
     reason = why_stale(config, Path(path), info=build.info)
     if reason is not None:
-        raise ConfigError(f"not current for {_config_name(config)}: {reason}; rebuild it", path)
+        raise ConfigError(
+            f"not current for {_config_name(config)}: {reason}; rebuild it (make build), or "
+            "name the configuration it was built from (--config)",
+            path,
+        )
     return build
 
 
