@@ -60,6 +60,7 @@ EDGES = (
     "quartiere.report",
     "quartiere.scheduled",
     "quartiere.reuse",
+    "quartiere.explanation",
     "quartiere.derived",
     "quartiere.lineage",
     "quartiere.build_info",

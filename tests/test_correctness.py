@@ -162,7 +162,7 @@ def test_a_partial_table_allowed_is_reported_everywhere(tmp_path):
     # 08100101 Hasenheide lies in catchments the small table does not list
     explained = run("explain", "08100101", "--config", str(config))
     assert explained.exit_code == 0, explained.output
-    assert "no data (not in the table)" in explained.output
+    assert "keine Daten (nicht in der Tabelle)" in explained.output
     assert "nan" not in explained.output
 
 

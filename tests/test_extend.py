@@ -132,3 +132,16 @@ def test_one_config_entry_switches_it_on_in_the_build(tmp_path: Path, toy: str) 
     seeds = layer.index[result.delineation.members["role"].reindex(layer.index) == "seed"]
     assert len(seeds) > 0
     assert (population[seeds] >= 10000).all() and (builtin[seeds] >= 1).all()
+    # explain counts the configured criteria, not the three built-in ones, and tells how many
+    # of the further ones are met (the layer has no column of a registered criterion)
+    from quartiere.present.explain import explain
+
+    seed = seeds[0]
+    text = explain(result, seed)
+    n = int(layer.loc[seed, "n_criteria"])
+    assert f"Erfüllte Kriterien: {n} von 4 " in text
+    assert "davon weitere Kriterien (criteria.extra: c_toy): 1 von 1 erfüllt" in text
+    small = layer.index[(population < 10000) & (builtin >= 1)][0]
+    text = explain(result, small, language="en")
+    assert f"Criteria met: {int(builtin[small])} of 4 " in text
+    assert "of them further criteria (criteria.extra: c_toy): 0 of 1 met" in text

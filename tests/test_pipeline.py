@@ -1,5 +1,6 @@
 """End to end on the real Berlin data of both shipped editions: facts the code must compute."""
 
+import dataclasses
 from pathlib import Path
 
 import geopandas as gpd
@@ -104,21 +105,30 @@ def test_explain_tells_the_whole_story(result):
     inside = layer.loc[layer["hr_id"].notna()].iloc[0]
     text = explain(result, inside["plr_id"])
     assert inside["plr_id"] in text and inside["plr_name"] in text
+    # the configured language, German: every line of the story, not only the decision
+    n = int(inside["n_criteria"])
     for needle in (
         "c_mss",
         "c_schools",
         "c_atlas",
-        "ESTIMATE",
-        "APPROXIMATION",
+        "SCHÄTZUNG",
+        "NÄHERUNG",
         f"Handlungsraum {inside['hr_id']}",
-        "Criteria met",
+        f"Erfüllte Kriterien: {n} von 3 ",
+        "Berechnet aus den Eingaben (kein aktueller Build gelesen)",
     ):
         assert needle in text
+    for english in ("ESTIMATE", "APPROXIMATION", "Criteria met", "catchment ", "rule:"):
+        assert english not in text
     outside = layer.loc[layer["hr_id"].isna() & layer["c_mss"].isna()].iloc[0]
     text = explain(result, outside["plr_id"])
-    # the configured language (German): absent from the table, with the 300 rule only when true
+    # absent from the table, with the 300 rule only when true
     assert "nicht vom MSS" in text and "keine Zeile in" in text
-    assert "Handlungsraum" not in text.split("Delineation")[1]
+    assert "Handlungsraum" not in text.split("Abgrenzung")[1]
+    english = dataclasses.replace(result, config=result.config.with_values({"language": "en"}))
+    text = explain(english, inside["plr_id"])
+    for needle in ("ESTIMATE", "APPROXIMATION", f"Criteria met: {n} of 3 ", "Delineation ("):
+        assert needle in text
 
 
 def test_explain_of_transferred_atlas_value_lists_source_zones():
@@ -126,7 +136,7 @@ def test_explain_of_transferred_atlas_value_lists_source_zones():
     result = compute(load_inputs(config), config)
     plr_id = result.planning_areas["plr_id"].iloc[0]
     text = explain(result, plr_id)
-    assert "source PLR" in text and "weight" in text
+    assert "Quell-Planungsraum" in text and "Gewicht" in text
 
 
 def test_layers_match_the_contract(result):
@@ -198,7 +208,7 @@ def test_official_lmb_tables_replace_the_estimate_by_configuration(tmp_path):
     layer = result.planning_areas.set_index("plr_id")
     assert (layer.loc[qualifying, "c_schools"] == 1).all()
     assert (layer["c_schools"] == 1).sum() == len(qualifying)
-    assert "official table" in explain(result, qualifying[0])
+    assert "amtliche Tabelle" in explain(result, qualifying[0])
 
     per_school = tmp_path / "schools.yaml"
     per_school.write_text(
@@ -236,7 +246,7 @@ def test_uninhabited_planning_areas_get_no_transferred_atlas_value():
     assert len(uninhabited) >= 1
     assert layer.loc[uninhabited, "atlas_value"].isna().all()
     assert layer.loc[uninhabited, "c_atlas"].isna().all()
-    assert "no inhabitants on record" in explain(result, uninhabited[0])
+    assert "keine verzeichneten Einwohnerinnen" in explain(result, uninhabited[0])
 
 
 def test_inputs_in_other_formats_build_the_same_result(tmp_path):

@@ -431,9 +431,10 @@ def test_startchancen_auc_is_reported_with_its_label(mss2023) -> None:
     assert "keine lmb-Schwelle" in german and "Zweiter, unabhängiger Abgleich" in german
     english = "\n".join(estimates_text(mss2023, Messages("en")))
     assert "Second, independent check of the ranking against startchancen" in english
+    from quartiere.present.explain_basis import Sources
     from quartiere.present.explain_schools import school_lines
 
-    lines = "\n".join(school_lines(mss2023, "01100101", []))
+    lines = "\n".join(school_lines(Sources.of_result(mss2023), Messages("en"), "01100101", []))
     assert "second check of the ranking: startchancen" in lines and "not an lmb threshold" in lines
     assert "catchments esb_2024_25.geojson, school year 2024/25; MSS 2023" in lines
 

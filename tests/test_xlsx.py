@@ -414,7 +414,7 @@ def mss_lines(text: str) -> str:
 def test_explain_names_the_outlier(builds: dict[str, Any]) -> None:
     result = builds["xlsx"]
     text = mss_lines(explain(result, "10100205"))
-    assert "NO DATA" in text
+    assert "KEINE DATEN" in text
     assert "als Ausreißer ausgenommen" in text and "(Ausreißerproblematik)" in text
     assert "Spalte J" in text and "1sdi_mss2023.xlsx" in text
     assert "300" not in text  # it has 1,320 inhabitants

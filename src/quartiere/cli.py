@@ -256,27 +256,22 @@ def update(config_path: Path, out: Path | None, seed: Path | None, quiet: bool) 
     "built",
     type=click.Path(path_type=Path),
     default=None,
-    help="Also print FORCE when this build is missing or was made from another configuration.",
+    help="Also print FORCE when this build is not current (missing, another configuration, "
+    "an input or the code changed, an update to finish: quartiere.reuse.why_stale).",
 )
 @handle_errors
 def inputs(config_path: Path, built: Path | None) -> None:
     """Print the files a build of CONFIG reads, one a line (for Make's dependencies)."""
     from quartiere.config import load_config
-    from quartiere.io.atomic import journal_path
-    from quartiere.pipeline import built_config_hash, config_hash
-    from quartiere.scheduled import JOURNAL
+    from quartiere.reuse import why_stale
 
     config = load_config(config_path)
     cwd = Path.cwd().resolve()
     for path in [*config.files, *config.input_paths()]:
         path = Path(path).resolve()
         click.echo(path.relative_to(cwd) if path.is_relative_to(cwd) else path)
-    # an update's commit, or the build's own, left to finish
-    pending = built is not None and any(
-        p.exists() for p in (built.parent / JOURNAL, journal_path(built))
-    )
-    if built is not None and (pending or built_config_hash(built) != config_hash(config)):
-        click.echo("FORCE")  # missing, another configuration, or a commit to finish
+    if built is not None and why_stale(config, built) is not None:
+        click.echo("FORCE")  # the one staleness rule: Make rebuilds
 
 
 @main.command(epilog=EXIT_HELP)
@@ -316,8 +311,14 @@ def validate(config_path: Path) -> None:
     "built",
     type=click.Path(path_type=Path),
     default=None,
-    help="Number the areas as this build of the same configuration does "
-    "(default: the edition's build, when there is one).",
+    help="Explain this build of the configuration, read from the file (default: the edition's "
+    "build, when it is current); refused when it is not current.",
+)
+@click.option(
+    "--language",
+    type=click.Choice(["de", "en"]),
+    default=None,
+    help="Language of the text (default: the build's, else the configuration's).",
 )
 @handle_errors
 def explain(
@@ -326,41 +327,50 @@ def explain(
     previous: Path | None,
     atlas_dir: Path | None,
     built: Path | None,
+    language: str | None,
 ) -> None:
     """Why is planning area PLR_ID in or out? Values, rules, verdicts and sources.
 
-    Area numbers and names are those of the edition's build (or --build), so that they match the
-    built file; --previous numbers a fresh delineation against another build instead.
+    The values, decision and number are read from the edition's build (or --build) when it is
+    current (made from this configuration, these inputs and this code); only the details behind
+    them are recomputed from the inputs. Without a current build, or with --previous (numbered
+    against that build), everything is computed.
     """
     from quartiere.config import load_config
-    from quartiere.derived import derived_inputs
     from quartiere.errors import ConfigError
+    from quartiere.explanation import current_build, explain_build, explain_computed
     from quartiere.io.builds import read_build
-    from quartiere.io.cache import default_cache
-    from quartiere.pipeline import built_config_hash, compute, config_hash, harmonize
-    from quartiere.present.explain import explain as explain_text
+    from quartiere.reuse import why_stale
 
     config = load_config(config_path)
+    plr_id = plr_id.strip()
     if previous is not None and built is not None:
         raise ConfigError("--previous and --build: give one of them")
+    text = None
     if previous is None:
         path = built if built is not None else edition_out(config_path, None)
-        if path.is_file() and built_config_hash(path) == config_hash(config):
-            previous = path
-            _say(f"note: area numbers as in {path}")
-        elif built is not None and not built.is_file():
-            raise ConfigError(f"--build {built}: no such file; run `quartiere build` first")
-        elif built is not None:
-            read_build(built)  # a file that is no build is bad input (exit 3), named as such
-            raise ConfigError(f"--build {built}: not built from {config_path}")
-    before = read_build(previous) if previous is not None else None
-    derived = derived_inputs(config, default_cache(), harmonize)
-    result = compute(derived.inputs, config, previous=before, derived=derived)
-    click.echo(explain_text(result, plr_id.strip(), before.info if before is not None else None))
+        build = None
+        if built is not None:
+            if not built.is_file():
+                raise ConfigError(f"--build {built}: no such file; run `quartiere build` first")
+            build = current_build(config, built)  # not a build: exit 3; not current: exit 2
+        elif path.is_file():
+            reason = why_stale(config, path)
+            if reason is None:
+                build = current_build(config, path)  # the layers and the record checked: one read
+            else:
+                _say(f"note: {path} is not current ({reason}): everything is computed")
+        if build is not None:
+            _say(f"note: read from {path}")
+            text = explain_build(config, build, plr_id, path=path, language=language)
+    if text is None:
+        before = read_build(previous) if previous is not None else None
+        text = explain_computed(config, plr_id, previous=before, language=language)
+    click.echo(text)
     if atlas_dir is not None:
         from quartiere.sensitivity.explain import sensitivity_lines
 
-        click.echo("\n".join(["", *sensitivity_lines(atlas_dir, plr_id.strip())]))
+        click.echo("\n".join(["", *sensitivity_lines(atlas_dir, plr_id)]))
 
 
 @main.command(epilog=EXIT_HELP)

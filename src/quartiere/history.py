@@ -148,7 +148,7 @@ def run_history(
             f"[{key}] building {label}" + (f", numbered against {previous.key}" if previous else "")
         )
         before = previous.path if previous else None
-        current = build_is_current(config_path, target, before)
+        current = build_is_current(config_path, target, before, afresh=before is None)
         if current:
             progress(f"[{key}] up to date: inputs, configuration and code unchanged")
         else:

@@ -36,12 +36,11 @@ from pathlib import Path
 from typing import Any
 
 from quartiere.errors import Interrupted
+from quartiere.io.beside import JOURNAL
 from quartiere.record import Baseline
 
 __all__ = ["JOURNAL", "recover", "update"]
 
-JOURNAL = ".update-journal.json"
-"""The commit record of an update in progress, beside the build."""
 _HELD = {signal.SIGTERM, signal.SIGINT, signal.SIGHUP}
 
 

@@ -45,21 +45,11 @@ def newest_edition(catalogue: Catalogue, editions: Path) -> tuple[Path, Path | N
 
 
 def _current(config_path: Path, out: Path) -> bool:
-    """``out`` exists, was built from this configuration, and no input is newer than it."""
+    """``out`` is current: the one staleness rule (:func:`quartiere.reuse.why_stale`)."""
     from quartiere.config import load_config
-    from quartiere.pipeline import built_config_hash, config_hash
+    from quartiere.reuse import why_stale
 
-    if not out.is_file():
-        return False
-    config = load_config(config_path)
-    if built_config_hash(out) != config_hash(config):
-        return False
-    built = out.stat().st_mtime
-    return all(
-        Path(p).stat().st_mtime <= built
-        for p in [*config.files, *config.input_paths()]
-        if Path(p).exists()
-    )
+    return why_stale(load_config(config_path), out) is None
 
 
 def scheduled_fetch(

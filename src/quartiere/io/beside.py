@@ -17,10 +17,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-__all__ = ["DEFAULT_STEM", "lmb_png", "map_png", "summary_md"]
+__all__ = ["DEFAULT_STEM", "JOURNAL", "lmb_png", "map_png", "summary_md", "update_journal"]
 
 DEFAULT_STEM = "handlungsraeume"
 """The default GeoPackage's name without ``.gpkg``: its summary is ``summary.md``."""
+
+JOURNAL = ".update-journal.json"
+"""The commit record of an update in progress (:mod:`quartiere.scheduled`), in the build's
+directory."""
 
 
 def map_png(out: Path) -> Path:
@@ -38,3 +42,8 @@ def summary_md(out: Path) -> Path:
     """The summary beside ``out``: ``X.md``, or ``summary.md`` for the default name."""
     out = Path(out)
     return out.with_name("summary.md" if out.stem == DEFAULT_STEM else f"{out.stem}.md")
+
+
+def update_journal(out: Path) -> Path:
+    """The journal of an update of ``out``'s directory in progress (:data:`JOURNAL`)."""
+    return Path(out).parent / JOURNAL

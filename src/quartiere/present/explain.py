@@ -1,64 +1,68 @@
-"""``quartiere explain``: the story of one planning area, value by value, with its sources."""
+"""``quartiere explain``: the story of one planning area, value by value, with its sources.
+
+The story is told from :class:`Sources`: the build's layers (each planning area's values, flags,
+``n_criteria``, decision and number; each area's figures), and, behind them, the inputs and the
+harmonized values (which catchments and source planning areas overlap it, their values, the
+schools, the MSS's remarks). It is worded in the build's language (``language:``, German by
+default), every word from the catalogue (:mod:`quartiere.i18n`, keys ``explain.*``).
+"""
 
 from __future__ import annotations
 
-import math
 import re
 from typing import Any
 
 import pandas as pd
 
 from quartiere.columns import column_label
+from quartiere.config import Config
 from quartiere.criteria import MSS_NOT_INDEXED, mss_notes
 from quartiere.errors import InputError
 from quartiere.i18n import Messages
+from quartiere.model import CRITERIA
+from quartiere.present.explain_basis import Sources, lmb_source_word, percent, word
 from quartiere.present.explain_schools import school_lines
-from quartiere.provenance import atlas_cut, cut_changes, cut_record, input_years
+from quartiere.provenance import cut_changes, cut_record, input_years
 from quartiere.record import BuildInfo
 from quartiere.result import BuildResult
 
-__all__ = ["explain"]
+__all__ = ["Sources", "explain", "explain_sources", "lmb_source_word", "percent"]
 
 #: the MSS indexes only planning areas with more inhabitants than this
 _MSS_MIN_INHABITANTS = 300
 _SMALL_NOTE = re.compile(r"unter\s+300\s+EW", re.IGNORECASE)
+#: overlaps below this share of a planning area are boundary slivers, counted but not listed
+_SLIVER = 0.005
 
 
-def _fmt_int(value: float) -> str:
-    return "unknown" if value is None or pd.isna(value) else f"{value:,.0f}"
-
-
-def _slivers(n: int) -> str:
-    return f"{n} boundary sliver{'s' if n != 1 else ''}"
-
-
-def _verdict(flag: Any) -> str:
+def _verdict(t: Messages, flag: Any) -> str:
     if flag is None or pd.isna(flag):
-        return "NO DATA"
-    return "MET" if int(flag) == 1 else "not met"  # type: ignore[call-overload]
+        return t("explain.no_data")
+    return t("explain.met") if int(flag) == 1 else t("explain.not_met")
 
 
-def _rule_text(result: BuildResult) -> str:
+def _rule_text(t: Messages, config: Config) -> str:
+    def quoted(values: list[str]) -> str:
+        return t("explain.rule_or").join(t("explain.quoted", text=v) for v in values)
+
     alternatives = []
-    for rule in result.config.criteria.mss.attention:
+    for rule in config.criteria.mss.attention:
         parts = []
         if rule.status:
-            parts.append("status " + " or ".join(f'"{s}"' for s in rule.status))
+            parts.append(t("explain.rule_status", values=quoted(list(rule.status))))
         if rule.dynamic:
-            parts.append("dynamic " + " or ".join(f'"{d}"' for d in rule.dynamic))
-        alternatives.append(" with ".join(parts))
-    return "; or ".join(alternatives)
+            parts.append(t("explain.rule_dynamic", values=quoted(list(rule.dynamic))))
+        alternatives.append(t("explain.rule_with").join(parts))
+    return t("explain.rule_alternative").join(alternatives)
 
 
-def _mss_no_data(result: BuildResult, plr_id: str, population: Any) -> str:
-    """Why the MSS gives this PLR no data, in the configured language: the table's remark when
-    it has one; else that the table lists it without an index, or leaves it out; "more than 300
-    inhabitants" only when the population table shows it has no more than 300."""
-    config = result.config
-    mss = config.mss
-    t = Messages(config.language)
+def _mss_no_data(s: Sources, t: Messages, plr_id: str, population: Any) -> str:
+    """Why the MSS gives this PLR no data: the table's remark when it has one; else that the
+    table lists it without an index, or leaves it out; "more than 300 inhabitants" only when the
+    population table shows it has no more than 300."""
+    mss = s.config.mss
     small = pd.notna(population) and float(population) <= _MSS_MIN_INHABITANTS
-    note = mss_notes(result.inputs.mss_unindexed, pd.Index([plr_id])).iloc[0]
+    note = mss_notes(s.inputs.mss_unindexed, pd.Index([plr_id])).iloc[0]
     words = {"edition": mss.edition, "file": mss.path.name}
     if pd.notna(note) and note != MSS_NOT_INDEXED:
         key = "explain.mss_note"
@@ -74,192 +78,331 @@ def _mss_no_data(result: BuildResult, plr_id: str, population: Any) -> str:
     return text
 
 
-def explain(result: BuildResult, plr_id: str, previous_info: BuildInfo | None = None) -> str:
-    """A plain-text answer to "why is this PLR in or out?", ready to forward to a colleague.
-
-    ``previous_info``: the ``build_info`` of the build the areas are numbered against; when a
-    criterion's cut differs from it, the answer says so and why.
-    """
-    config = result.config
-    plr = result.planning_areas.set_index("plr_id")
-    if plr_id not in plr.index:
-        close = [p for p in plr.index if p.startswith(plr_id[:6])][:3]
-        hint = f"; nearby ids: {', '.join(close)}" if close else ""
-        zones, zones_spec = result.inputs.atlas_zones, config.atlas.zones
-        if zones is not None and zones_spec is not None and plr_id in zones.index:
-            hint = (
-                f"; it is a planning area of {zones_spec.path.parent.name}: explain it with an "
-                "edition on those planning areas (config/editions/)"
-            )
-        raise InputError(
-            f"no planning area {plr_id!r} in {config.planning_areas.generation} "
-            f"(ids are 8 digits){hint}",
-            config.planning_areas.path.name,
+def _unknown_plr(s: Sources, plr_id: str, known: pd.Index) -> InputError:
+    config = s.config
+    close = [p for p in known if p.startswith(plr_id[:6])][:3]
+    hint = f"; nearby ids: {', '.join(close)}" if close else ""
+    zones, zones_spec = s.inputs.atlas_zones, config.atlas.zones
+    if zones is not None and zones_spec is not None and plr_id in zones.index:
+        hint = (
+            f"; it is a planning area of {zones_spec.path.parent.name}: explain it with an "
+            "edition on those planning areas (config/editions/)"
         )
-    row = plr.loc[plr_id]
-    lines = [
-        f"Planungsraum {plr_id} {row['plr_name']} (Bezirksregion {row['bzr_name']}, "
-        f"Bezirk {row['bezirk']})",
-        f"Edition: {config.edition}; planning areas {config.planning_areas.generation} "
-        f"({config.planning_areas.path.name})",
-        f"Inhabitants: {_fmt_int(row['population'])} "
-        f"({config.population.path.name}, column {config.population.column})",
-        "",
-    ]
-
-    # 1. MSS
-    mss = config.mss
-    lines.append(
-        f"1. MSS {mss.edition}, area needing particular attention (c_mss): {_verdict(row['c_mss'])}"
+    return InputError(
+        f"no planning area {plr_id!r} in {config.planning_areas.generation} "
+        f"(ids are 8 digits){hint}",
+        config.planning_areas.path.name,
     )
+
+
+def _slivers(t: Messages, key: str, n: int) -> str:
+    return t(key, n=n, plural="" if n == 1 else "s", share=percent(t, _SLIVER, 1))
+
+
+def _mss_lines(s: Sources, t: Messages, plr_id: str, row: pd.Series) -> list[str]:
+    mss = s.config.mss
+    lines = [t("explain.mss_head", edition=mss.edition, verdict=_verdict(t, row["c_mss"]))]
     if pd.isna(row["c_mss"]):
-        lines.append("   " + _mss_no_data(result, plr_id, row["population"]))
+        lines.append("   " + _mss_no_data(s, t, plr_id, row["population"]))
     else:
         lines.append(
-            f'   status "{row["mss_status"]}", dynamic "{row["mss_dynamic"]}" '
-            f"({mss.path.name}, columns {mss.status} / {mss.dynamic})"
+            t(
+                "explain.mss_values",
+                status=row["mss_status"],
+                dynamic=row["mss_dynamic"],
+                file=mss.path.name,
+                status_column=column_label(mss.status).removeprefix("column "),
+                dynamic_column=column_label(mss.dynamic).removeprefix("column "),
+            )
         )
-    lines.append(f"   rule: {_rule_text(result)}")
-    lines.append("")
+    lines.append(t("explain.rule", rule=_rule_text(t, s.config)))
+    return lines
 
-    # 2. Schools
-    schools = config.criteria.schools
-    harmonized = result.harmonized
-    lines.append(
-        f"2. Primary-school catchments with lmb share >= {schools.lmb_threshold:g} % "
-        f"(c_schools): {_verdict(row['c_schools'])}"
+
+def _catchment_value(s: Sources, t: Messages, esb: Any, code: str) -> str:
+    harmonized, threshold = s.harmonized, s.config.criteria.schools.lmb_threshold
+    lmb = harmonized.lmb_share.get(esb, float("nan"))
+    if pd.isna(lmb):
+        if harmonized.lmb_source == "estimate":
+            return t("explain.nothing_to_estimate")
+        return t("explain.not_in_table")
+    basis = ""
+    if harmonized.catchment_child_poverty is not None:
+        s4 = harmonized.catchment_child_poverty.get(esb, float("nan"))
+        if pd.notna(s4):
+            basis = t("explain.lmb_basis", code=code, value=t.number(s4, 1))
+    mark = "explain.at_threshold" if lmb >= threshold else "explain.below_threshold"
+    return t(
+        "explain.lmb_value",
+        lmb=t.number(lmb, 1),
+        source=lmb_source_word(t, harmonized.lmb_source),
+        basis=basis,
+        mark=t(mark),
     )
+
+
+def _schools_lines(s: Sources, t: Messages, plr_id: str, row: pd.Series) -> list[str]:
+    config, harmonized = s.config, s.harmonized
+    schools = config.criteria.schools
+    lines = [
+        t(
+            "explain.schools_head",
+            threshold=t.short(schools.lmb_threshold),
+            verdict=_verdict(t, row["c_schools"]),
+        )
+    ]
     share = row["lmb_area_share"]
     if pd.isna(share):
-        lines.append(
-            f"   catchments with a known lmb share cover less than "
-            f"{schools.min_coverage:.0%} of this PLR"
-        )
+        lines.append(t("explain.schools_uncovered", share=percent(t, schools.min_coverage)))
     else:
         lines.append(
-            f"   {share:.0%} of the PLR's area lies in such catchments "
-            f"(rule: at least {schools.min_area_share:.0%})"
+            t(
+                "explain.schools_share",
+                share=percent(t, share),
+                minimum=percent(t, schools.min_area_share),
+            )
         )
-    # the child poverty indicator as the edition declares it ("child poverty (s4)")
-    poverty = config.child_poverty_label("en")
     declared = config.child_poverty_indicator()
     code = declared.code if declared is not None else config.child_poverty.column
     overlaps = harmonized.catchment_overlaps
     mine = overlaps[overlaps["target"] == plr_id].sort_values("target_share", ascending=False)
     # Catchment and PLR boundaries do not quite match: slivers would only clutter the answer.
-    slivers = mine[mine["target_share"] < 0.005]
-    for _, o in mine[mine["target_share"] >= 0.005].iterrows():
-        lmb = harmonized.lmb_share.get(o["source"], math.nan)
-        basis = ""
-        if harmonized.catchment_child_poverty is not None:
-            s4 = harmonized.catchment_child_poverty.get(o["source"], math.nan)
-            basis = f" from {code} {s4:.1f} %" if pd.notna(s4) else ""
-        if pd.isna(lmb):
-            value = "no data (not in the table)"
-            if harmonized.lmb_source == "estimate":
-                value = "no data (no child poverty value to estimate from)"
-        else:
-            mark = ">= threshold" if lmb >= schools.lmb_threshold else "below threshold"
-            value = f"lmb {lmb:.1f} % ({harmonized.lmb_source}{basis}, {mark})"
-        lines.append(f"   - catchment {o['source']}: {o['target_share']:.0%} of the PLR, {value}")
-    if len(slivers):
-        lines.append(f"   (and {_slivers(len(slivers))} of other catchments, each < 0.5 %)")
-    if harmonized.schools is not None and config.catchments.lmb_source == "schools":
-        esb_shown = [str(c) for c in mine[mine["target_share"] >= 0.005]["source"]]
-        lines += school_lines(result, plr_id, esb_shown)
-    elif harmonized.lmb_source == "estimate":
-        assert config.catchments.estimate is not None
+    shown = mine[mine["target_share"] >= _SLIVER]
+    for _, o in shown.iterrows():
         lines.append(
-            f"   lmb source: ESTIMATE from MSS {mss.edition} {poverty} "
-            f"({config.child_poverty.path.name}), population-weighted per catchment, "
-            f"x {harmonized.lmb_factor:.3f} (citywide mean "
-            f"{config.catchments.estimate.citywide_mean:g} %); catchments "
-            f"{config.catchments.path.name} ({config.catchments.school_year})"
+            t(
+                "explain.catchment",
+                id=o["source"],
+                share=percent(t, o["target_share"]),
+                value=_catchment_value(s, t, o["source"], code),
+            )
+        )
+    slivers = len(mine) - len(shown)
+    if slivers:
+        lines.append(_slivers(t, "explain.catchment_slivers", slivers))
+    if harmonized.schools is not None and config.catchments.lmb_source == "schools":
+        lines += school_lines(s, t, plr_id, [str(c) for c in shown["source"]])
+    elif harmonized.lmb_source == "estimate":
+        estimate = config.catchments.estimate
+        assert estimate is not None
+        lines.append(
+            t(
+                "explain.lmb_estimate",
+                edition=config.mss.edition,
+                poverty=config.child_poverty_label(t.language),
+                file=config.child_poverty.path.name,
+                factor=t.number(harmonized.lmb_factor, 3),
+                mean=t.short(estimate.citywide_mean),
+                catchments=config.catchments.path.name,
+                school_year=config.catchments.school_year,
+            )
         )
     else:
         assert config.catchments.official is not None
-        lines.append(f"   lmb source: official table {config.catchments.official.path.name}")
-    lines.append("")
+        lines.append(t("explain.lmb_official", file=config.catchments.official.path.name))
+    return lines
 
-    # 3. Atlas
+
+def _atlas_lines(
+    s: Sources, t: Messages, plr_id: str, row: pd.Series, previous_info: BuildInfo | None
+) -> list[str]:
+    config, layer = s.config, s.planning_areas
     atlas = config.criteria.atlas
-    lines.append(
-        f"3. Social atlas, stratum {', '.join(map(str, atlas.flag_strata))} of "
-        f"{atlas.strata} (c_atlas): {_verdict(row['c_atlas'])}; an APPROXIMATION of "
-        f"{atlas.approximation_of}"
-    )
+    strata = ", ".join(map(str, atlas.flag_strata))
+    lines = [
+        t(
+            "explain.atlas_head",
+            strata=strata,
+            n=atlas.strata,
+            verdict=_verdict(t, row["c_atlas"]),
+            of=atlas.approximation_of,
+        )
+    ]
     value = row["atlas_value"]
+    column = config.atlas.column
     # the atlas criterion counts its own inhabitants (atlas.population), not the edition's
-    atlas_population = result.inputs.atlas_population
+    atlas_population = s.inputs.atlas_population
     own = row["population"] if atlas_population is None else atlas_population.get(plr_id)
     inhabited = own is not None and pd.notna(own) and own > 0
-    if pd.isna(value) and result.harmonized.atlas_overlaps is not None and not inhabited:
-        lines.append(
-            f"   no {config.atlas.column} value: the PLR has no inhabitants on record, so a "
-            "value transferred from other planning areas would only describe its neighbours"
-        )
+    overlaps = s.harmonized.atlas_overlaps
+    if pd.isna(value) and overlaps is not None and not inhabited:
+        lines.append(t("explain.atlas_uninhabited", column=column))
     elif pd.isna(value):
-        lines.append(f"   no {config.atlas.column} value for this PLR")
+        lines.append(t("explain.atlas_no_value", column=column))
     else:
-        strata = result.planning_areas.groupby("atlas_stratum")["atlas_value"].agg(["min", "max"])
-        flagged = strata.loc[strata.index.isin(atlas.flag_strata)]
-        bound = (
-            f"; flagged strata hold values up to {flagged['max'].max():.3f}" if len(flagged) else ""
-        )
+        flagged = layer.loc[layer["atlas_stratum"].isin(atlas.flag_strata), "atlas_value"]
+        bound = t("explain.atlas_bound", value=t.number(flagged.max(), 3)) if len(flagged) else ""
         lines.append(
-            f"   {config.atlas.column} = {value:.3f} -> stratum "
-            f"{int(row['atlas_stratum'])} of {atlas.strata} ({atlas.method}; lower = "
-            f"more disadvantaged{bound})"
+            t(
+                "explain.atlas_value",
+                column=column,
+                value=t.number(value, 3),
+                stratum=int(row["atlas_stratum"]),
+                n=atlas.strata,
+                method=atlas.method,
+                bound=bound,
+            )
         )
-    if result.harmonized.atlas_overlaps is not None:
+    if overlaps is not None:
         assert config.atlas.zones is not None
         zones = config.atlas.zones.path
-        ov = result.harmonized.atlas_overlaps
-        mine = ov[ov["target"] == plr_id]
+        mine = overlaps[overlaps["target"] == plr_id]
         total = mine["weight"].sum()
         lines.append(
-            f"   transferred from {config.atlas.path.name} on the planning areas of "
-            f"{zones.parent.name}/{zones.name} ({config.atlas.weight}-weighted mean of the "
-            "overlapping source PLR):"
-        )
-        slivers = mine[mine["target_share"] < 0.005]
-        shown = mine[mine["target_share"] >= 0.005].sort_values("weight", ascending=False)
-        for _, o in shown.iterrows():
-            v = result.inputs.atlas.get(o["source"], math.nan)
-            w = o["weight"] / total if total > 0 else math.nan
-            value_text = "no data (not in the table)" if pd.isna(v) else f"value {v:.3f}"
-            lines.append(
-                f"   - source PLR {o['source']}: weight {w:.1%}, "
-                f"{o['target_share']:.0%} of this PLR's area, {value_text}"
+            t(
+                "explain.atlas_transfer",
+                file=config.atlas.path.name,
+                zones=f"{zones.parent.name}/{zones.name}",
+                weight=word(
+                    t, "explain.weight", config.atlas.weight, f"{config.atlas.weight}-weighted"
+                ),
             )
-        if len(slivers):
-            lines.append(f"   (and {_slivers(len(slivers))} of other source PLR, each < 0.5 %)")
+        )
+        shown = mine[mine["target_share"] >= _SLIVER].sort_values("weight", ascending=False)
+        for _, o in shown.iterrows():
+            v = s.inputs.atlas.get(o["source"], float("nan"))
+            weight = o["weight"] / total if total > 0 else float("nan")
+            lines.append(
+                t(
+                    "explain.atlas_source",
+                    id=o["source"],
+                    weight=percent(t, weight, 1),
+                    share=percent(t, o["target_share"]),
+                    value=t("explain.not_in_table")
+                    if pd.isna(v)
+                    else t("explain.atlas_source_value", value=t.number(v, 3)),
+                )
+            )
+        if len(mine) > len(shown):
+            lines.append(_slivers(t, "explain.atlas_slivers", len(mine) - len(shown)))
     else:
-        lines.append(f"   source: {config.atlas.path.name}, column {config.atlas.column}")
-    years = dict(input_years(config))
+        lines.append(t("explain.atlas_file", file=config.atlas.path.name, column=column))
+    flagged = layer.loc[layer["c_atlas"] == 1, "atlas_value"]
     lines.append(
-        f"   cut: {atlas_cut(result.planning_areas, config)}; inhabitants counted: "
-        f"{years['atlas_population']}"
+        t(
+            "explain.atlas_cut",
+            strata=strata,
+            n=atlas.strata,
+            method=atlas.method,
+            column=column,
+            bound=f"<= {t.number(flagged.max(), 4)}"
+            if len(flagged)
+            else t("explain.atlas_cut_none"),
+            valued=int(layer["atlas_value"].notna().sum()),
+            flagged=len(flagged),
+            population=dict(input_years(config, t))["atlas_population"],
+        )
     )
     if previous_info is not None:
-        record = cut_record(result.planning_areas, config)
-        for cut in cut_changes(previous_info, record):
-            lines.append(
-                f"   the cut MOVED against the previous build: before {cut.old}; why: "
-                + "; ".join(cut.reasons)
-            )
-    lines.append("")
+        for cut in cut_changes(previous_info, cut_record(layer, config)):
+            lines.append(t("explain.cut_moved", old=cut.old, reasons="; ".join(cut.reasons)))
+    return lines
+
+
+def _outcome_lines(s: Sources, t: Messages, row: pd.Series) -> list[str]:
+    config = s.config
+    extra = sorted(config.criteria.extra)
     n = int(row["n_criteria"])
-    lines.append(f"Criteria met: {n} of 3 (no data counts as not met).")
-    rules = config.delineation
-    lines.append(f"Delineation (seed: {rules.seed}; join: {rules.join}; border: {rules.border}):")
-    lines.append(f"   {row['decision']}")
-    if isinstance(row["hr_id"], str) and row["hr_id"]:  # missing (None) outside every area
-        area = result.areas.set_index("hr_id").loc[row["hr_id"]]
+    lines = [t("explain.criteria_met", n=n, total=len(CRITERIA) + len(extra))]
+    if extra:  # registered criteria are no columns of the layer: their count is n less the three
+        builtin = sum(1 for c in CRITERIA if pd.notna(row[c]) and int(row[c]) == 1)
         lines.append(
-            f"   Handlungsraum {row['hr_id']} {area['hr_name']}: {int(area['n_plr'])} "
-            f"planning area{'' if int(area['n_plr']) == 1 else 's'}, "
-            f"{_fmt_int(area['population'])} inhabitants, "
-            f"{area['area_km2']:.2f} km2"
+            t("explain.extra_met", names=", ".join(extra), n=n - builtin, total=len(extra))
         )
+    rules = config.delineation
+    lines.append(t("explain.delineation", seed=rules.seed, join=rules.join, border=rules.border))
+    lines.append(f"   {row['decision']}")
+    hr_id = row["hr_id"]
+    if isinstance(hr_id, str) and hr_id:  # missing (None) outside every area
+        area: pd.Series = s.areas.set_index("hr_id").loc[hr_id]  # type: ignore[assignment]
+        n_plr = int(area["n_plr"])
+        lines.append(
+            t(
+                "explain.area",
+                hr_id=hr_id,
+                name=area["hr_name"],
+                plrs=t("explain.plr_one" if n_plr == 1 else "explain.plr_many", n=n_plr),
+                population=t.number(area["population"]),
+                km2=t.number(area["area_km2"], 2),
+            )
+        )
+    return lines
+
+
+def _source_lines(s: Sources, t: Messages) -> list[str]:
+    if s.read_from is None:
+        against = ""
+        if s.numbered_against is not None:
+            against = t("explain.computed_against", file=s.numbered_against)
+        return [t("explain.computed", against=against)]
+    lines = [t("explain.read_from", file=s.read_from)]
+    if s.reworded:
+        other = "en" if s.language == "de" else "de"
+        lines.append(t("explain.reworded", language=t(f"explain.language.{other}")))
+    return lines
+
+
+def explain_sources(s: Sources, plr_id: str, previous_info: BuildInfo | None = None) -> str:
+    """A plain-text answer to "why is this PLR in or out?", ready to forward to a colleague.
+
+    Parameters
+    ----------
+    s
+        The build's layers and the inputs behind them.
+    plr_id
+        The planning area (8 digits).
+    previous_info
+        The ``build_info`` of the build the areas are numbered against; when a criterion's cut
+        differs from it, the answer says so and why.
+
+    Raises
+    ------
+    InputError
+        No such planning area (with nearby ids, or the LOR generation it belongs to).
+    """
+    config = s.config
+    t = Messages(s.language)
+    plr = s.planning_areas.set_index("plr_id")
+    if plr_id not in plr.index:
+        raise _unknown_plr(s, plr_id, plr.index)
+    row: pd.Series = plr.loc[plr_id]  # type: ignore[assignment]  # ids are unique
+    population = row["population"]
+    lines = [
+        f"Planungsraum {plr_id} {row['plr_name']} (Bezirksregion {row['bzr_name']}, "
+        f"Bezirk {row['bezirk']})",
+        t(
+            "explain.edition",
+            edition=config.edition,
+            generation=config.planning_areas.generation,
+            file=config.planning_areas.path.name,
+        ),
+        t(
+            "explain.inhabitants",
+            population=t("explain.unknown") if pd.isna(population) else t.number(population),
+            file=config.population.path.name,
+            column=config.population.column,
+        ),
+        "",
+        *_mss_lines(s, t, plr_id, row),
+        "",
+        *_schools_lines(s, t, plr_id, row),
+        "",
+        *_atlas_lines(s, t, plr_id, row, previous_info),
+        "",
+        *_outcome_lines(s, t, row),
+        "",
+        *_source_lines(s, t),
+    ]
     return "\n".join(lines)
+
+
+def explain(
+    result: BuildResult,
+    plr_id: str,
+    previous_info: BuildInfo | None = None,
+    *,
+    language: str | None = None,
+) -> str:
+    """:func:`explain_sources` of a result computed in memory (:func:`quartiere.compute`), in
+    ``language`` (default its configuration's)."""
+    return explain_sources(Sources.of_result(result, language=language), plr_id, previous_info)
