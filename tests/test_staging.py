@@ -219,30 +219,33 @@ def test_no_module_but_the_helper_stages_or_renames_an_output():
     assert [o for o in offenders if o not in scratch] == []
 
 
-def test_a_build_commit_left_to_finish_makes_make_rebuild(tmp_path, monkeypatch):
-    """``quartiere inputs --check-built`` prints FORCE while the build's journal (or an
-    update's) is pending, as when the build is stale: the next run finishes the commit."""
+def test_a_build_commit_left_to_finish_makes_make_rebuild(tmp_path):
+    """The one staleness rule (:func:`quartiere.reuse.why_stale`, which ``quartiere inputs
+    --check-built`` asks) calls a build stale while its own journal or an update's is pending,
+    before it looks at anything else: the next run finishes the commit."""
     from click.testing import CliRunner
 
-    import quartiere.pipeline as pipeline
     from quartiere.cli import main
+    from quartiere.config import load_config
+    from quartiere.reuse import why_stale
 
-    monkeypatch.setattr(pipeline, "built_config_hash", lambda path: "same")
-    monkeypatch.setattr(pipeline, "config_hash", lambda config: "same")
     built = tmp_path / "handlungsraeume.gpkg"
     built.write_text("old")
-    config = ROOT / "config" / "criteria.yaml"
+    config_path = ROOT / "config" / "criteria.yaml"
+    config = load_config(config_path)
 
     def forced() -> bool:
         result = CliRunner().invoke(
-            main, ["inputs", "--config", str(config), "--check-built", str(built)]
+            main, ["inputs", "--config", str(config_path), "--check-built", str(built)]
         )
         assert result.exit_code == 0, result.output
         return result.output.splitlines()[-1] == "FORCE"
 
-    assert not forced()
+    assert why_stale(config, built) == "it has no build record (build_info)"
     journal_path(built).write_text("{}")
+    assert "its own commit is to be finished" in why_stale(config, built)
     assert forced()
     journal_path(built).unlink()
     (tmp_path / ".update-journal.json").write_text("{}")
+    assert "an update of its directory is to be finished" in why_stale(config, built)
     assert forced()
