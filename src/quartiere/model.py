@@ -52,6 +52,7 @@ def is_metric_crs(crs: object) -> bool:
     units = {axis.unit_name for axis in parsed.axis_info}
     return parsed.is_projected and units == {"metre"}
 
+
 #: Flag columns of the criteria, in the order of the joint initiative.
 CRITERIA = ("c_mss", "c_schools", "c_atlas")
 #: Short labels used in decision sentences ("meets 2 criteria (MSS, atlas)").
