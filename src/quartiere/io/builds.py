@@ -8,6 +8,7 @@ from pathlib import Path
 from quartiere.errors import InputError
 from quartiere.io.build_layers import missing_outside
 from quartiere.io.build_record import parse_info
+from quartiere.io.cache import sha256
 from quartiere.io.gdal import layer_names, read_layer_of
 from quartiere.record import Baseline, Build
 
@@ -95,15 +96,6 @@ def read_build(path: Path, label: str | None = None, *, full: bool = False) -> B
         catchments=layers.get("einschulungsbereiche"),
         schools=layers.get("schulen"),
     )
-
-
-def sha256(path: Path) -> str:
-    """The SHA-256 of a file, hex."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def previous_record(previous: Path | Baseline, read: Build | None = None) -> tuple[str, str]:

@@ -40,6 +40,7 @@ __all__ = [
     "default_cache",
     "file_digest",
     "MAX_BYTES",
+    "sha256",
 ]
 
 MAX_BYTES = 256 * 2**20
@@ -54,16 +55,21 @@ T = TypeVar("T")
 _digests: dict[tuple[str, int, int], str] = {}
 
 
+def sha256(path: Path) -> str:
+    """The SHA-256 of a file, hex, read now (the one file hash of the project)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
 def file_digest(path: Path) -> str:
-    """SHA-256 of a file, remembered per (path, size, mtime) within one process."""
+    """:func:`sha256` of a file, remembered per (path, size, mtime) within one process."""
     stat = Path(path).stat()
     memo = (str(Path(path).resolve()), stat.st_size, stat.st_mtime_ns)
     if memo not in _digests:
-        digest = hashlib.sha256()
-        with open(path, "rb") as handle:
-            for chunk in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(chunk)
-        _digests[memo] = digest.hexdigest()
+        _digests[memo] = sha256(path)
     return _digests[memo]
 
 

@@ -85,7 +85,8 @@ def run_sensitivity(
             plan.source,
         )
     rows = sample(plan)
-    derived = derived_inputs(config, default_cache(), harmonize)  # the build's cache
+    # the cache beside the atlas's folder: data/processed/.cache, the default build's, for make
+    derived = derived_inputs(config, default_cache(Path(out_dir).parent), harmonize)
     inputs, harmonized = derived.inputs, derived.harmonized
     ctx = prepare_context(config, inputs, harmonized)
     ref_plr, ref_areas, (plr_geom, area_geom) = reference(ctx, inputs, harmonized)
