@@ -20,7 +20,7 @@ from quartiere.compare.diff import BuildDiff, DiffOptions, diff_builds
 from quartiere.compare.timeline import Edition, History, persistence, persistence_matrix, timeline
 from quartiere.editions import order_editions
 from quartiere.errors import InputError
-from quartiere.io.atomic import write_atomically, write_text_atomically
+from quartiere.io.atomic import staging, write_atomically, write_text_atomically
 from quartiere.io.builds import read_build
 from quartiere.io.figures import write_png
 from quartiere.present.diff_text import diff_json, diff_markdown
@@ -80,17 +80,21 @@ def write_diff(diff: BuildDiff, out_dir: Path | None, json_path: Path | None = N
             "changed": str(diff.changed).lower(),
             "counts": ", ".join(f"{k}={v}" for k, v in diff.counts().items()),
         }
-        _write_layers(
-            out_dir / "changes.gpkg",
-            {"changes": diff.changes},
-            info,
-            f"{diff.old['edition']} -> {diff.new['edition']}",
-            diff.new.get("language") or "de",
-        )
-        write_text_atomically(out_dir / "changes.md", diff_markdown(diff))
+        # the three replace theirs together, or (a full disk) none does
+        with staging(out_dir / "changes.md") as work:
+            _write_layers(
+                work / "changes.gpkg",
+                {"changes": diff.changes},
+                info,
+                f"{diff.old['edition']} -> {diff.new['edition']}",
+                diff.new.get("language") or "de",
+            )
+            write_text_atomically(work / "changes.md", diff_markdown(diff))
+            if json_path is None:
+                write_text_atomically(work / "changes.json", payload)
         written += [out_dir / "changes.gpkg", out_dir / "changes.md"]
         if json_path is None:
-            json_path = out_dir / "changes.json"
+            return [*written, out_dir / "changes.json"]
     if json_path is not None:
         write_text_atomically(Path(json_path), payload)
         written.append(Path(json_path))
