@@ -168,7 +168,7 @@ def test_disk_full_while_writing_keeps_the_previous_output(tmp_path, monkeypatch
     monkeypatch.setattr(gpkg.os, "replace", full)
     result = run("build", "--config", str(GI2018), "--out", str(out))
     assert result.exit_code == 1
-    assert "No space left on device" in one_error_line(result)
+    assert one_error_line(result) == f"error: {out}: cannot write: no space left on device"
     assert digest(out) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == names  # no temporary files left
 

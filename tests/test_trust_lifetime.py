@@ -122,3 +122,67 @@ def test_leftovers_of_dead_owners_are_removed_by_the_next_run(tmp_path):
     write_text_atomically(tmp_path / "profiles", "x")  # as the profiles' staging does
     names = sorted(p.name for p in tmp_path.iterdir())
     assert names == sorted([live.name, "a.txt", "profiles"]), names
+
+
+def descendants(pid: int) -> set[int]:
+    """Every process below ``pid`` now (children of children ...)."""
+    found: set[int] = set()
+    todo = [pid]
+    while todo:
+        new = set(children(todo.pop())) - found
+        found |= new
+        todo += sorted(new)
+    return found
+
+
+def is_chromium(pid: int) -> bool:
+    try:
+        return b"chrom" in Path(f"/proc/{pid}/cmdline").read_bytes().lower()
+    except OSError:
+        return False
+
+
+@pytest.mark.slow
+@pytest.mark.client("chromium")
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc and prctl")
+def test_kill_9_of_profiles_ends_chromium_and_frees_the_lock(tmp_path):
+    import fcntl
+
+    build = tmp_path / "build" / "handlungsraeume.gpkg"
+    made = subprocess.run([sys.executable, "-m", "quartiere.cli", "build", "-q", "--config",
+                           str(GI2018), "--out", str(build)], env=ENV, cwd=ROOT,
+                          capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    out = tmp_path / "profiles"
+    command = [sys.executable, "-m", "quartiere.cli", "profiles", "-q", "--config", str(GI2018),
+               "--build", str(build), "--out", str(out)]  # fmt: skip
+    proc = subprocess.Popen(command, env=ENV, cwd=ROOT,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    seen: set[int] = set()
+    deadline = time.monotonic() + 120
+    while not list(tmp_path.rglob("*.pdf")):  # the printer is printing
+        assert proc.poll() is None, "profiles ended before it printed"
+        assert time.monotonic() < deadline, "no PDF printed"
+        seen |= descendants(proc.pid)
+        time.sleep(0.02)
+    seen |= descendants(proc.pid)
+    browsers = {pid for pid in seen if is_chromium(pid)}
+    assert browsers, "no Chromium process seen"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    start = time.monotonic()
+    while left := [pid for pid in seen if alive(pid)]:
+        if time.monotonic() - start > 5:
+            for pid in left:
+                os.kill(pid, signal.SIGKILL)
+            named = {pid: Path(f"/proc/{pid}/comm").read_text().strip() for pid in left}
+            pytest.fail(f"alive 5 s after kill -9 of profiles: {named}")
+        time.sleep(0.1)
+    fd = os.open(tmp_path, os.O_RDONLY)  # the next run starts at once: the lock is free
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    finally:
+        os.close(fd)
+    again = subprocess.run([*command, "--no-pdf"], env=ENV, cwd=ROOT, capture_output=True,
+                           text=True, timeout=120)  # fmt: skip
+    assert again.returncode == 0, again.stderr

@@ -70,6 +70,10 @@ def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
             _say(f"error: {exc}")
             sys.exit(exc.exit_code)
         except KeyboardInterrupt as exc:  # an update's Interrupted says which state is current
+            # leaving: a signal sent again (or one redelivered by _unraisable) changes nothing,
+            # and must not escape as a traceback or a death by signal during the exit
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
             _say(getattr(exc, "outcome", "interrupted: the previous output is untouched"))
             sys.exit(130)
         except OSError as exc:

@@ -80,22 +80,21 @@ def write_diff(diff: BuildDiff, out_dir: Path | None, json_path: Path | None = N
             "changed": str(diff.changed).lower(),
             "counts": ", ".join(f"{k}={v}" for k, v in diff.counts().items()),
         }
-        inside = json_path is None
-        # one commit: the memo's files never mix two comparisons
-        with staging(out_dir, into=True) as stage:
+        # the three replace theirs together, or (a full disk) none does
+        with staging(out_dir / "changes.md") as work:
             _write_layers(
-                stage / "changes.gpkg",
+                work / "changes.gpkg",
                 {"changes": diff.changes},
                 info,
                 f"{diff.old['edition']} -> {diff.new['edition']}",
                 diff.new.get("language") or "de",
             )
-            (stage / "changes.md").write_text(diff_markdown(diff), encoding="utf-8")
-            if inside:
-                (stage / "changes.json").write_text(payload, encoding="utf-8")
+            write_text_atomically(work / "changes.md", diff_markdown(diff))
+            if json_path is None:
+                write_text_atomically(work / "changes.json", payload)
         written += [out_dir / "changes.gpkg", out_dir / "changes.md"]
-        if inside:
-            written.append(out_dir / "changes.json")
+        if json_path is None:
+            return [*written, out_dir / "changes.json"]
     if json_path is not None:
         write_text_atomically(Path(json_path), payload)
         written.append(Path(json_path))

@@ -42,6 +42,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from quartiere.io.write_errors import writing
 from quartiere.lifetime import STALE_AFTER_S, pid_alive, remove_dead_leftovers
 
 __all__ = [
@@ -299,9 +300,16 @@ def write_atomically(out: Path, write: Callable[[Path], Any]) -> None:
 
     ``write`` receives a path with ``out``'s file name inside a temporary folder in ``out``'s
     directory. A failure (or an interrupt) at any point leaves a previous ``out`` untouched and
-    removes the temporary folder.
+    removes the temporary folder; a write that fails for want of space or permission raises
+    one :class:`OSError` naming ``out`` (:func:`quartiere.io.write_errors.writing`).
+
+    >>> import tempfile
+    >>> target = Path(tempfile.mkdtemp()) / "a.txt"
+    >>> write_text_atomically(target, "hello")
+    >>> target.read_text(), [p.name for p in target.parent.iterdir()]
+    ('hello', ['a.txt'])
     """
-    with staging(out, only=out.name) as workdir:
+    with writing(out), staging(out, only=out.name) as workdir:
         write(workdir / out.name)
 
 

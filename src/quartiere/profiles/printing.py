@@ -46,7 +46,7 @@ def find_chromium() -> str | None:
     return None
 
 
-def _serve(conn: Any, chromium: str, parallel: int) -> None:
+def _serve(conn: Any, chromium: str, parallel: int, parent: int | None = None) -> None:
     """The printer process: launch Chromium, then print every path received until ``None``;
     answer ``None`` when done or the error as one line."""
     import asyncio
@@ -57,7 +57,9 @@ def _serve(conn: Any, chromium: str, parallel: int) -> None:
     from quartiere.lifetime import die_with_parent
 
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # stopped by the caller: no traceback
-    die_with_parent()  # never outlives the caller; Chromium's driver ends with its pipe
+    # never outlives the caller (not even one killed before this line); Chromium's driver ends
+    # with its pipe, and Chromium with its driver
+    die_with_parent(parent)
 
     async def run() -> None:
         loop = asyncio.get_running_loop()
@@ -127,7 +129,7 @@ class PdfPrinter:
         context: Any = multiprocessing.get_context(method)
         self._conn, child = context.Pipe()
         self._process = context.Process(
-            target=_serve, args=(child, chromium, max(1, parallel)), daemon=True
+            target=_serve, args=(child, chromium, max(1, parallel), os.getpid()), daemon=True
         )
         self._finished = False
         self._process.start()
