@@ -5,7 +5,8 @@ transaction`` says nothing of the cause, an insert that fails quotes its SQL (ki
 and a plain write raises ``OSError`` without a file name. :func:`writing` turns each into an
 ``OSError`` with the errno of the cause (``ENOSPC`` for a full disk), a short reason and the path
 of the output as the user named it: a staging folder (``.<name>.<pid>-<random>.tmp``,
-``.update-<pid>-<random>``) is left out of the name. Any other exception passes unchanged.
+``.update.<pid>-<random>.tmp``, an earlier ``.update-<pid>-<random>``) is left out of the name.
+Any other exception passes unchanged.
 """
 
 from __future__ import annotations
@@ -44,12 +45,14 @@ def final_path(path: Path | str) -> Path:
     '/data/changes/x/changes.md'
     >>> str(final_path("/data/.update-812-0a1b2c3d/new/.hr.gpkg.812-x.tmp/hr.gpkg"))
     '/data/hr.gpkg'
+    >>> str(final_path("/data/.update.812-0a1b2c3d.tmp/new/hr.gpkg"))
+    '/data/hr.gpkg'
     """
     parts: list[str] = []
     update = False  # an update's stage: its new build is in new/ (quartiere.scheduled)
     for part in Path(path).parts:
         if _STAGING.match(part):
-            update = part.startswith(".update-")
+            update = part.startswith((".update-", ".update."))
             continue
         if not (update and part == "new"):
             parts.append(part)
