@@ -46,9 +46,15 @@ def _terminate(signum: int, _frame: Any) -> None:
 def _unraisable(info: Any) -> None:
     # A SIGTERM that lands inside a callback Python cannot raise from (a weakref or import
     # callback) would print "Exception ignored" with a traceback and be lost: deliver it again,
-    # so that it interrupts the build at the next step, and print nothing.
+    # so that it interrupts the build at the next step, and print nothing. Delivered a moment
+    # later from a timer thread, never from here: a handler that ran inside this hook would
+    # raise inside it and print the very traceback this hook exists to avoid.
     if isinstance(info.exc_value, KeyboardInterrupt) and str(info.exc_value).startswith("signal"):
-        os.kill(os.getpid(), signal.SIGTERM)
+        import threading
+
+        again = threading.Timer(0.01, os.kill, (os.getpid(), signal.SIGTERM))
+        again.daemon = True
+        again.start()
         return
     sys.__unraisablehook__(info)
 
