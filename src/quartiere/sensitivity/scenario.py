@@ -120,6 +120,8 @@ def prepare_context(config: Config, inputs: Any = None, harmonized: Any = None) 
 
 
 def _cached(ctx: Context, key: Any, make: Any) -> Any:
+    """``make()``, computed once per context and ``key``. Keys begin with the function whose
+    result they hold (no string a typo could make collide)."""
     try:
         return ctx._cache[key]
     except KeyError:
@@ -151,7 +153,7 @@ def _school_ranking(ctx: Context, config: Config) -> Any:
             catchment_lmb=shares,
         )
 
-    key = ("school_lmb", repr(estimate.anchors), estimate.top_share, estimate.bottom_share)
+    key = (_school_ranking, repr(estimate.anchors), estimate.top_share, estimate.bottom_share)
     return _cached(ctx, key, make)
 
 
@@ -178,7 +180,7 @@ def criteria_basis(ctx: Context) -> CriteriaBasis:
     """The criteria's inputs aligned to the planning areas (cached): what every scenario reads."""
     return _cached(  # type: ignore[no-any-return]
         ctx,
-        "basis",
+        criteria_basis,
         lambda: CriteriaBasis.of(ctx.inputs, ctx.harmonized, ctx.planning_areas["plr_area_m2"]),
     )
 
@@ -187,20 +189,20 @@ def scenario_lmb(ctx: Context, config: Config) -> tuple[np.ndarray, np.ndarray |
     """The lmb shares a scenario's schools criterion reads, as arrays on the criteria basis: per
     catchment and per listed school (:func:`scenario_harmonized`'s, cached where they repeat)."""
     basis = criteria_basis(ctx)
+    base = _cached(ctx, (_lmb_arrays,), lambda: _lmb_arrays(basis, ctx.harmonized))
     if ctx.child_poverty is not None and config.catchments.estimate is not None:
         harmonized = scenario_harmonized(ctx, config)  # one multiplication per scenario
-        school = _cached(ctx, "school_lmb_base", lambda: basis.per_school(ctx.harmonized.schools))
-        return basis.per_catchment(harmonized.lmb_share), school
+        return basis.per_catchment(harmonized.lmb_share), base[1]
     if ctx.schools is not None and ctx.schools.lmb_source == "estimate" and config.schools:
         assert config.schools.estimate is not None
         estimate = config.schools.estimate
-        key = ("lmb_arrays", repr(estimate.anchors), estimate.top_share, estimate.bottom_share)
+        key = (_lmb_arrays, repr(estimate.anchors), estimate.top_share, estimate.bottom_share)
         return _cached(  # type: ignore[no-any-return]
             ctx,
             (*key, config.catchments.lmb_source),
             lambda: _lmb_arrays(basis, scenario_harmonized(ctx, config)),
         )
-    return _cached(ctx, "lmb_arrays", lambda: _lmb_arrays(basis, ctx.harmonized))  # type: ignore[no-any-return]
+    return base  # type: ignore[no-any-return]
 
 
 def _lmb_arrays(basis: CriteriaBasis, harmonized: Harmonized) -> tuple[np.ndarray, Any]:
@@ -217,16 +219,16 @@ def criteria_columns(ctx: Context, config: Config) -> Columns:
     """
     rules = config.criteria
     basis = criteria_basis(ctx)
-    mss = _cached(ctx, ("mss", repr(rules.mss.attention)), lambda: mss_part(basis, rules.mss))
-    atlas = _cached(ctx, ("atlas", repr(rules.atlas)), lambda: atlas_part(basis, rules.atlas))
+    mss = _cached(ctx, (mss_part, repr(rules.mss.attention)), lambda: mss_part(basis, rules.mss))
+    atlas = _cached(ctx, (atlas_part, repr(rules.atlas)), lambda: atlas_part(basis, rules.atlas))
     lmb, school_lmb = scenario_lmb(ctx, config)
     schools = schools_part(basis, rules.schools, lmb, school_lmb)
     return combine_criteria(basis, [mss, schools, atlas], rules.extra)
 
 
 def criteria_flags(ctx: Context, config: Config) -> pd.DataFrame:
-    """:func:`criteria_columns` as the build's frame (:func:`quartiere.criteria_parts.criteria_frame`),
-    indexed by plr_id."""
+    """:func:`criteria_columns` as the build's frame
+    (:func:`quartiere.criteria_parts.criteria_frame`), indexed by plr_id."""
     return criteria_frame(criteria_basis(ctx), criteria_columns(ctx, config))
 
 
@@ -234,10 +236,10 @@ def territory(ctx: Context) -> Territory:
     """Population, area, districts and border units of the context's planning areas (cached)."""
     return _cached(
         ctx,
-        "territory",
+        territory,
         lambda: Territory.of(
             population=ctx.population.astype(float).fillna(0.0).to_numpy(),
-            area_km2=ctx.plr_area_m2.to_numpy(dtype=float) / 1e6,
+            area_km2=ctx.plr_area_m2.to_numpy() / 1e6,
             district=ctx.district,
             units=ctx.units,
         ),  # rank = position: the PLR index is sorted by id
@@ -276,7 +278,7 @@ def evaluate_batch(ctx: Context, plan: Any, rows: np.ndarray) -> dict[str, np.nd
         "seed": np.zeros((m, ctx.n), dtype=bool),
         "label": np.zeros((m, ctx.n), dtype=np.int16),
         "n_areas": np.zeros(m, dtype=np.int32),
-        "population": np.zeros(m, dtype=np.float64),
+        "population": np.zeros(m),
     }
     for i, row in enumerate(rows):
         config = apply_values(ctx.config, plan.values(plan.decode(row)))
