@@ -109,6 +109,8 @@ def toy_inputs(official: bool = False, school_shares: bool = False) -> Inputs:
         index=pd.Index(school_ids, name="bsn"),
         crs=CRS,
     )
+    # the toy flag: six of the eleven schools (the six best ranked), nullable as loaded
+    schools["flag_toy_flag"] = pd.array([1, 1, 0, 0, 1, 1, 0, 0, 0, 1, 1], dtype="Int64")
     if school_shares:  # lmb_source official: a share per school
         schools["official_share"] = [
             82.0,
@@ -145,15 +147,17 @@ def toy_inputs(official: bool = False, school_shares: bool = False) -> Inputs:
 
 
 def base_config():
-    """The shipped configuration with the toy's schools: two count anchors, no flags, no extra
-    indicator; areas of at least 5,000 inhabitants (3,000 for lettered parts)."""
+    """The shipped configuration with the toy's schools: a count anchor and a flag anchor (the
+    toy flag's six schools at 50 %), no extra indicator; areas of at least 5,000 inhabitants
+    (3,000 for lettered parts)."""
+    flag = {"column": "Toy-Flag", "value": "1", "share": 50, "means": "toy", "year": "2024"}
     return load_config(ROOT / "config" / "criteria.yaml").with_values(
         {
-            "schools.flags": [],
+            "schools.flags": [flag],
             "schools.estimate.extra": [],
             "schools.estimate.anchors": [
                 {"share": 75, "count": 3, "source": "toy"},
-                {"share": 50, "count": 6, "source": "toy"},
+                {"flag": "Toy-Flag", "source": "toy flags"},
             ],
             "delineation.minimum.population": 5000,
             "delineation.groups.0.min_population": 3000,
@@ -196,8 +200,10 @@ COMMON = [
 RANKING = [  # the school ranking recalibrated: anchors, top and bottom share
     {"schools.estimate.anchors.0.count": 5},
     {"schools.estimate.anchors.0.count": 5, "criteria.schools.by": "school_location"},
-    {"schools.estimate.anchors.1.count": 9},
-    {"schools.estimate.anchors.1.count": 9, "criteria.schools.by": "school_location"},
+    {"schools.estimate.anchors.0.share": 85.0},
+    {"schools.estimate.anchors.0.share": 85.0, "criteria.schools.lmb_threshold": 80.0},
+    {"schools.estimate.anchors.0.share": 85.0, "criteria.schools.by": "school_location",
+     "criteria.schools.lmb_threshold": 80.0},
     {"schools.estimate.top_share": 99.0, "criteria.schools.lmb_threshold": 96.0},
     {"schools.estimate.bottom_share": 49.0, "criteria.schools.lmb_threshold": 45.0},
     {"schools.estimate.bottom_share": 49.0, "criteria.schools.lmb_threshold": 45.0,
@@ -212,7 +218,8 @@ SHORT = [
     {},
 ]
 VARIANTS = {
-    "schools": ({}, {}, COMMON + RANKING),
+    # an estimate section the schools' shares leave unused
+    "schools": ({"catchments.estimate": {"citywide_mean": 30}}, {}, COMMON + RANKING),
     "estimate": (
         ESTIMATE,
         {},

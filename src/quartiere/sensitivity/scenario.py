@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from quartiere.config import Config
+from quartiere.config_schools import SchoolsInput
 from quartiere.contiguity import Contiguity, build_contiguity
 from quartiere.criteria_parts import (
     Columns,
@@ -129,7 +130,7 @@ def _cached(ctx: Context, key: Any, make: Any) -> Any:
         return value
 
 
-def _school_ranking(ctx: Context, config: Config) -> Any:
+def _school_ranking(ctx: Context, spec: SchoolsInput) -> Any:
     """The base ranking's per-school lmb, recalibrated to the scenario's anchors (cached per
     anchor set), as a :class:`~quartiere.schools.SchoolsResult` with its catchment means: what
     :func:`quartiere.schools.assess` gives the build for these anchors."""
@@ -137,9 +138,8 @@ def _school_ranking(ctx: Context, config: Config) -> Any:
     from quartiere.schools.calibrate import quantile_calibration
     from quartiere.schools.link import catchment_shares
 
-    spec = config.schools
-    assert spec is not None and spec.estimate is not None
     estimate = spec.estimate
+    assert estimate is not None  # the base ranking is an estimate, so is the scenario's
 
     def make() -> Any:
         table = ctx.schools.schools
@@ -168,7 +168,7 @@ def scenario_harmonized(ctx: Context, config: Config) -> Harmonized:
         )
         return replace(harmonized, lmb_share=lmb)
     if ctx.schools is not None and ctx.schools.lmb_source == "estimate" and config.schools:
-        ranking = _school_ranking(ctx, config)
+        ranking = _school_ranking(ctx, config.schools)
         if config.catchments.lmb_source != "schools":  # the ranking counts by school location only
             return replace(harmonized, schools=ranking)
         lmb = ranking.catchment_lmb.rename("lmb_share")
