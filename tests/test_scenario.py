@@ -176,7 +176,12 @@ OFFICIAL = {
     "catchments.official": {"path": "toy.csv", "id": "esb", "share": "lmb"},
     "schools": None,
 }
-SCHOOLS_OFFICIAL = {"schools.lmb_source": "official", "schools.official_share": "share"}
+SCHOOLS_OFFICIAL = {
+    "schools.lmb_source": "official",
+    "schools.official_share": "share",
+    "schools.estimate": None,
+    "schools.flags": [],
+}
 OFFICIAL_WITH_SCHOOLS = {
     "catchments.lmb_source": "official",
     "catchments.official": {"path": "toy.csv", "id": "esb", "share": "lmb"},
@@ -195,6 +200,9 @@ COMMON = [
     {"criteria.atlas.flag_strata": [5, 6, 7]},
     {"criteria.atlas.method": "quantiles_population"},
     {"delineation.contiguity": "queen", "delineation.rings": 0},
+    # area 02 (9,400 inhabitants) below the minimum: a lettered part where its Bezirk may have one
+    {"delineation.minimum.population": 10000, "delineation.groups.0.bezirke": ["02"]},
+    {"delineation.minimum.population": 10000, "delineation.groups.0.bezirke": ["01"]},
     {},
 ]
 RANKING = [  # the school ranking recalibrated: anchors, top and bottom share
@@ -254,17 +262,13 @@ def agree_with_a_build(ctx, inputs, config) -> None:
     build = compute(inputs, config)
     full = build.harmonized
     mine = scenario_harmonized(ctx, config)
-    pd.testing.assert_series_equal(
-        mine.lmb_share.reindex(full.lmb_share.index), full.lmb_share, check_names=False
-    )
+    pd.testing.assert_series_equal(mine.lmb_share.reindex(full.lmb_share.index), full.lmb_share)
     if full.schools is not None:
         np.testing.assert_allclose(
             mine.schools.schools["lmb_share"].to_numpy(dtype=float),
             full.schools.schools["lmb_share"].to_numpy(dtype=float),
         )
-        pd.testing.assert_series_equal(
-            mine.schools.catchment_lmb, full.schools.catchment_lmb, check_names=False
-        )
+        pd.testing.assert_series_equal(mine.schools.catchment_lmb, full.schools.catchment_lmb)
     basis = scenario.criteria_basis(ctx)
     lmb, school_lmb = scenario.scenario_lmb(ctx, config)
     np.testing.assert_allclose(lmb, basis.per_catchment(full.lmb_share))
@@ -323,6 +327,7 @@ def test_the_context_holds_the_inputs_without_geometry(base):
     extra = pd.Series([99.0], index=pd.Index(["09000000"], name="plr_id"))
     inputs.population = pd.concat([inputs.population, extra]).rename("population")
     harmonized = harmonize(inputs, config)
+    inputs.atlas_zones = inputs.planning_areas[["geometry"]]  # as if the atlas had zones
     audit = pd.DataFrame({"source": ["x"], "target": [index[0]], "weight": [1.0]})
     ctx = prepare_context(config, inputs, replace_atlas_overlaps(harmonized, audit))
     assert ctx.config is config and ctx.n == 18
@@ -446,7 +451,9 @@ def test_the_territory_in_km2_with_unknown_population_as_none(base):
     expected = np.nan_to_num(np.asarray(POPULATION, dtype=float).ravel())
     expected[11] = 0.0
     np.testing.assert_array_equal(land.population, expected)
+    np.testing.assert_array_equal(land.district, ctx.district)
     assert scenario.territory(ctx) is land  # cached
+    assert scenario.criteria_basis(ctx) is scenario.criteria_basis(ctx)
     agree_with_a_build(ctx, inputs, base)
 
 

@@ -69,6 +69,10 @@ class Context:
     graphs: dict[str, Contiguity]  # "rook" / "queen"
     schools: Any = None  # SchoolsResult of the base build: the per-school ranking, recalibrated
     _cache: dict[Any, Any] = field(default_factory=dict, repr=False)
+    # made on first use: what every scenario reads
+    _basis: CriteriaBasis | None = field(default=None, repr=False)
+    _territory: Territory | None = field(default=None, repr=False)
+    _base_lmb: tuple[np.ndarray, np.ndarray | None] | None = field(default=None, repr=False)
 
     @property
     def n(self) -> int:
@@ -109,12 +113,12 @@ def prepare_context(config: Config, inputs: Any = None, harmonized: Any = None) 
         plr_area_m2=plr.geometry.area,
         inputs=slim,
         harmonized=replace(harmonized, atlas_overlaps=None),
-        planning_areas=pd.DataFrame({"plr_area_m2": plr.geometry.area}, index=plr.index),
+        planning_areas=pd.DataFrame({"plr_area_m2": plr.geometry.area}),
         lmb_share=harmonized.lmb_share,
         child_poverty=harmonized.catchment_child_poverty,
         citywide_child_poverty=citywide,
         units=units,
-        district=plr["bezirk"].astype(str).to_numpy(dtype=object),
+        district=plr["bezirk"].astype(str).to_numpy(),
         graphs=graphs,
         schools=harmonized.schools,
     )
@@ -171,25 +175,25 @@ def scenario_harmonized(ctx: Context, config: Config) -> Harmonized:
         ranking = _school_ranking(ctx, config.schools)
         if config.catchments.lmb_source != "schools":  # the ranking counts by school location only
             return replace(harmonized, schools=ranking)
-        lmb = ranking.catchment_lmb.rename("lmb_share")
-        return replace(harmonized, schools=ranking, lmb_share=lmb)
+        return replace(harmonized, schools=ranking, lmb_share=ranking.catchment_lmb)
     return harmonized
 
 
 def criteria_basis(ctx: Context) -> CriteriaBasis:
     """The criteria's inputs aligned to the planning areas (cached): what every scenario reads."""
-    return _cached(  # type: ignore[no-any-return]
-        ctx,
-        criteria_basis,
-        lambda: CriteriaBasis.of(ctx.inputs, ctx.harmonized, ctx.planning_areas["plr_area_m2"]),
-    )
+    if ctx._basis is None:
+        area = ctx.planning_areas["plr_area_m2"]
+        ctx._basis = CriteriaBasis.of(ctx.inputs, ctx.harmonized, area)
+    return ctx._basis
 
 
 def scenario_lmb(ctx: Context, config: Config) -> tuple[np.ndarray, np.ndarray | None]:
     """The lmb shares a scenario's schools criterion reads, as arrays on the criteria basis: per
     catchment and per listed school (:func:`scenario_harmonized`'s, cached where they repeat)."""
     basis = criteria_basis(ctx)
-    base = _cached(ctx, (_lmb_arrays,), lambda: _lmb_arrays(basis, ctx.harmonized))
+    if ctx._base_lmb is None:
+        ctx._base_lmb = _lmb_arrays(basis, ctx.harmonized)
+    base = ctx._base_lmb
     if ctx.child_poverty is not None and config.catchments.estimate is not None:
         harmonized = scenario_harmonized(ctx, config)  # one multiplication per scenario
         return basis.per_catchment(harmonized.lmb_share), base[1]
@@ -202,10 +206,12 @@ def scenario_lmb(ctx: Context, config: Config) -> tuple[np.ndarray, np.ndarray |
             (*key, config.catchments.lmb_source),
             lambda: _lmb_arrays(basis, scenario_harmonized(ctx, config)),
         )
-    return base  # type: ignore[no-any-return]
+    return base
 
 
-def _lmb_arrays(basis: CriteriaBasis, harmonized: Harmonized) -> tuple[np.ndarray, Any]:
+def _lmb_arrays(
+    basis: CriteriaBasis, harmonized: Harmonized
+) -> tuple[np.ndarray, np.ndarray | None]:
     return basis.per_catchment(harmonized.lmb_share), basis.per_school(harmonized.schools)
 
 
@@ -233,17 +239,16 @@ def criteria_flags(ctx: Context, config: Config) -> pd.DataFrame:
 
 
 def territory(ctx: Context) -> Territory:
-    """Population, area, districts and border units of the context's planning areas (cached)."""
-    return _cached(
-        ctx,
-        territory,
-        lambda: Territory.of(
-            population=ctx.population.astype(float).fillna(0.0).to_numpy(),
+    """Population, area, districts and border units of the context's planning areas (cached;
+    :meth:`Territory.of` counts unknown population as 0)."""
+    if ctx._territory is None:
+        ctx._territory = Territory.of(
+            population=ctx.population.astype(float).to_numpy(),
             area_km2=ctx.plr_area_m2.to_numpy() / 1e6,
             district=ctx.district,
             units=ctx.units,
-        ),  # rank = position: the PLR index is sorted by id
-    )
+        )  # rank = position: the PLR index is sorted by id
+    return ctx._territory
 
 
 def cluster(ctx: Context, flags: Columns | pd.DataFrame, config: Config) -> ScenarioResult:
