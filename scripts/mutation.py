@@ -95,7 +95,7 @@ MODULES: dict[str, tuple[str, list[str]]] = {
         ["tests/test_sensitivity.py", "tests/test_scenario.py"],
     ),
     "outputs": ("src/quartiere/sensitivity/outputs.py", ["tests/test_sensitivity_outputs.py"]),
-    "diff": ("src/quartiere/compare/diff.py", ["tests/test_diff.py"]),
+    "diff": ("src/quartiere/compare/diff.py", ["tests/test_diff.py", "tests/test_diff_fields.py"]),
 }
 
 
