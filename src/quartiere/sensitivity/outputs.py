@@ -272,6 +272,12 @@ def _gpkg_info(atlas: Atlas, edition: str) -> dict[str, str]:
 def render_frequency_map(
     plr: gpd.GeoDataFrame, out: Path, title: str, attribution: str = ATTRIBUTION
 ) -> None:
+    """sensitivity.png: :func:`frequency_figure` as PNG."""
+    frequency_figure(plr, title, attribution).savefig(out, format="png")
+
+
+def frequency_figure(plr: gpd.GeoDataFrame, title: str, attribution: str = ATTRIBUTION) -> Any:
+    """The map of inclusion frequencies (A4 landscape, 150 dpi), the robust core outlined."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -294,7 +300,7 @@ def render_frequency_map(
     ax.set_axis_off()
     ax.set_aspect("equal")
     fig.text(0.01, 0.01, f"Black outline: robust core. {attribution}", fontsize=6)
-    fig.savefig(out, format="png")
+    return fig
 
 
 def write_outputs(

@@ -1,0 +1,455 @@
+"""The robustness atlas's outputs (:mod:`quartiere.sensitivity.outputs`) from a hand-made atlas:
+scenarios.csv, the memo and the JSON to the character, the styled GeoPackage, the map, and the
+move into DIR that leaves DIR as it was when a step fails."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+
+from quartiere.sensitivity import outputs
+from quartiere.sensitivity.atlas import Atlas
+from quartiere.sensitivity.outputs import atlas_json, memo, scenarios_table, write_outputs
+from quartiere.sensitivity.plan import Parameter, Plan
+
+PLAN = Plan(
+    parameters=(
+        Parameter("criteria.schools.lmb_threshold", "lmb threshold", "float", 60.0, 80.0),
+        Parameter("delineation.rings", "rings", "int", 0.0, 2.0),
+        Parameter(
+            "delineation.join",
+            "join",
+            "choice",
+            values=("n_criteria >= 1", "n_criteria >= 2"),
+            labels=(">= 1", 'say "x", y'),
+        ),
+    ),
+    samples=2,
+    seed=7,
+    source="/somewhere/plan.yaml",
+)
+NAMES = ["lmb threshold", "rings", "join"]
+
+
+def drivers(s1, st, conf=0.0123456):
+    return pd.DataFrame(
+        {"S1": s1, "S1_conf": [conf] * 3, "ST": st, "ST_conf": [2 * conf] * 3}, index=NAMES
+    )
+
+
+def toy_atlas() -> Atlas:
+    """Three scenarios, five planning areas (two robust in, two contested, one robust out) in two
+    Bezirke, two reference areas (one stable)."""
+    inside = np.array(
+        [[1, 0, 1, 0, 1], [1, 1, 0, 0, 1], [1, 0, 0, 0, 0]], dtype=bool
+    )  # 3, 3 and 1 planning areas
+    plr = pd.DataFrame(
+        {
+            "plr_id": ["01000001", "01000002", "02000003", "02000004", "02000005"],
+            "plr_name": ["Alpha", "Beta", "Gamma", "Delta", "Epsilon"],
+            "bezirk": ["Mitte", "Mitte", "Pankow", "Pankow", "Pankow"],
+            "population": [1500.0, 800.0, 2000.0, 100.0, 700.0],
+            "in_reference": [True, False, True, False, True],
+            "inclusion": [1.0, 1 / 3, 2 / 3, 0.0, 0.95],
+            "seed_frequency": [0.5, 0.0, 1 / 3, 0.0, 0.123456],
+            "class": ["robust_in", "contested", "contested", "robust_out", "robust_in"],
+            "flipped_by": ["", "rings (50%)", "lmb threshold (100%), join (50%)", "", ""],
+        }
+    )
+    areas = pd.DataFrame(
+        {
+            "hr_id": ["01", "02"],
+            "hr_name": ["Nord", "Süd"],
+            "population": [4000, 2000],
+            "stability": [0.9, 0.123456],
+            "mean_jaccard": [0.87654, 0.25],
+        }
+    )
+    flips = np.zeros((3, 5))
+    flips[1, 1] = 0.5
+    flips[0, 2], flips[2, 2] = 1.0, 0.5
+    flips[2, 4] = 0.333333
+    return Atlas(
+        plan=PLAN,
+        rows=np.zeros((3, 3)),
+        decoded=[[62.5, 0, 0], [70.0, 2, 1], [61.123456789, 1, 0]],
+        results={
+            "inside": inside,
+            "seed": inside,
+            "label": np.where(inside, 0, -1),
+            "n_areas": np.array([2, 3, 2]),
+            "population": np.array([1000.4, 2500.6, 1200.0]),
+        },
+        plr=plr,
+        areas=areas,
+        drivers={
+            "n_areas": drivers([0.1, 0.5, 0.0], [0.2, 0.7, 0.0]),
+            "population": drivers([0.6, 0.1, 0.05], [0.8, 0.1, 0.1]),
+            "area 01": drivers([0.3, 0.02, 0.01], [0.5, 0.04, 0.06]),
+            "area 02": drivers([0.01, 0.02, 0.0], [0.049, 0.01, 0.0]),
+        },
+        flips=flips,
+        info={"attribution": "Toy data (CC0)"},
+    )
+
+
+def test_scenarios_csv_quotes_labels_and_rounds_population():
+    assert scenarios_table(toy_atlas()) == (
+        "scenario,lmb threshold,rings,join,n_areas,population,n_plr\n"
+        "0,62.5,0,>= 1,2,1000,3\n"
+        '1,70,2,"say ""x"", y",3,2501,3\n'
+        "2,61.1235,1,>= 1,2,1200,1\n"
+    )
+
+
+MEMO = """\
+# Robustness atlas: MSS Toy
+
+3 scenarios (2 Saltelli base samples x (3 parameters + 2), seed 7), run in 12.3 s. Each \
+scenario is one plausible rule set from the plan; a planning area's inclusion frequency is the \
+share of scenarios in which it belongs to a Handlungsraum.
+
+## Parameters
+
+| parameter | key | varied over |
+|---|---|---|
+| lmb threshold | `criteria.schools.lmb_threshold` | 60 .. 80 |
+| rings | `delineation.rings` | 0 .. 2 |
+| join | `delineation.join` | `>= 1` / `say "x", y` |
+
+## Summary
+
+- Number of areas: median 2, range 2-3.
+- Population covered: median 1,200, range 1,000-2,501.
+- Robust core (in >= 90% of scenarios): 2 planning areas, 2,200 inhabitants.
+- Contested (10% < inclusion < 90%): 2 planning areas.
+- Robustly out (in <= 10%): 1 planning areas.
+
+## What drives the result
+
+Sobol' indices: S1 = share of the output's variance due to the parameter alone, ST = including \
+its interactions (± 95 % confidence half-width). ST near 0: the parameter does not matter for \
+this output.
+
+### Number of areas
+
+| parameter | S1 | ST |
+|---|---:|---:|
+| rings | 0.50 ± 0.01 | 0.70 ± 0.02 |
+| lmb threshold | 0.10 ± 0.01 | 0.20 ± 0.02 |
+| join | 0.00 ± 0.01 | 0.00 ± 0.02 |
+
+### Population covered
+
+| parameter | S1 | ST |
+|---|---:|---:|
+| lmb threshold | 0.60 ± 0.01 | 0.80 ± 0.02 |
+| rings | 0.10 ± 0.01 | 0.10 ± 0.02 |
+| join | 0.05 ± 0.01 | 0.10 ± 0.02 |
+
+## Reference areas
+
+Stability = share of scenarios with an area covering at least 50% of the reference area (by \
+surface); mean Jaccard = average best overlap / union. Drivers: parameters with the largest total \
+index ST (at least 0.05) of the area's existence.
+
+| Nr. | Name | stability | mean Jaccard | drivers (S1, ST) |
+|---|---|---:|---:|---|
+| 01 | Nord | 90% | 0.88 | lmb threshold S1 0.30 ± 0.01, ST 0.50 ± 0.02; join S1 0.01 ± 0.01, \
+ST 0.06 ± 0.02 |
+| 02 | Süd | 12% | 0.25 | - |
+
+## Robust core
+
+2 planning areas are in a Handlungsraum in at least 90% of the scenarios:
+
+- **Mitte** (1): 01000001 Alpha
+- **Pankow** (1): 02000005 Epsilon
+
+## Contested planning areas
+
+Their fate hinges on the rules. 'Flipped by': share of paired scenarios in which changing only \
+that parameter moves the area in or out.
+
+| PLR | Name | Bezirk | inclusion | in reference build | flipped by |
+|---|---|---|---:|---|---|
+| 02000003 | Gamma | Pankow | 66.7% | yes | lmb threshold (100%), join (50%) |
+| 01000002 | Beta | Mitte | 33.3% | no | rings (50%) |
+
+Data: Toy data (CC0)
+"""
+
+
+def test_the_memo_to_the_character():
+    assert memo(toy_atlas(), "MSS Toy", 12.3456) == MEMO
+
+
+def test_the_memo_names_the_default_attribution_without_one():
+    from quartiere import ATTRIBUTION
+
+    atlas = toy_atlas()
+    atlas.info = {}
+    assert memo(atlas, "MSS Toy", 1.0).endswith(f"\n\nData: {ATTRIBUTION}\n")
+
+
+def test_the_json_to_the_value():
+    got = atlas_json(toy_atlas(), "MSS Toy", 12.3456)
+    s1 = {"S1_conf": 0.0123, "ST_conf": 0.0247}
+    assert got == {
+        "edition": "MSS Toy",
+        "plan": "plan.yaml",
+        "samples": 2,
+        "seed": 7,
+        "n_scenarios": 3,
+        "elapsed_s": 12.35,
+        "thresholds": {"robust_in": 0.9, "robust_out": 0.1},
+        "parameters": [
+            {"name": "lmb threshold", "key": "criteria.schools.lmb_threshold", "kind": "float",
+             "range": [60.0, 80.0]},
+            {"name": "rings", "key": "delineation.rings", "kind": "int", "range": [0.0, 2.0]},
+            {"name": "join", "key": "delineation.join", "kind": "choice",
+             "choices": [">= 1", 'say "x", y']},
+        ],
+        "drivers": {
+            "n_areas": {
+                "lmb threshold": {"S1": 0.1, "ST": 0.2, **s1},
+                "rings": {"S1": 0.5, "ST": 0.7, **s1},
+                "join": {"S1": 0.0, "ST": 0.0, **s1},
+            },
+            "population": {
+                "lmb threshold": {"S1": 0.6, "ST": 0.8, **s1},
+                "rings": {"S1": 0.1, "ST": 0.1, **s1},
+                "join": {"S1": 0.05, "ST": 0.1, **s1},
+            },
+            "area 01": {
+                "lmb threshold": {"S1": 0.3, "ST": 0.5, **s1},
+                "rings": {"S1": 0.02, "ST": 0.04, **s1},
+                "join": {"S1": 0.01, "ST": 0.06, **s1},
+            },
+            "area 02": {
+                "lmb threshold": {"S1": 0.01, "ST": 0.049, **s1},
+                "rings": {"S1": 0.02, "ST": 0.01, **s1},
+                "join": {"S1": 0.0, "ST": 0.0, **s1},
+            },
+        },
+        "planning_areas": {
+            "01000001": {"inclusion": 1.0, "seed_frequency": 0.5, "class": "robust_in",
+                         "flips": {}},
+            "01000002": {"inclusion": 0.3333, "seed_frequency": 0.0, "class": "contested",
+                         "flips": {"rings": 0.5}},
+            "02000003": {"inclusion": 0.6667, "seed_frequency": 0.3333, "class": "contested",
+                         "flips": {"lmb threshold": 1.0, "join": 0.5}},
+            "02000004": {"inclusion": 0.0, "seed_frequency": 0.0, "class": "robust_out",
+                         "flips": {}},
+            "02000005": {"inclusion": 0.95, "seed_frequency": 0.1235, "class": "robust_in",
+                         "flips": {"join": 0.3333}},
+        },
+        "areas": {
+            "01": {"name": "Nord", "stability": 0.9, "mean_jaccard": 0.8765},
+            "02": {"name": "Süd", "stability": 0.1235, "mean_jaccard": 0.25},
+        },
+    }  # fmt: skip
+    assert all(type(v["inclusion"]) is float for v in got["planning_areas"].values())
+    unnamed = toy_atlas()
+    unnamed.plan = Plan(PLAN.parameters, 2, 7)
+    assert atlas_json(unnamed, "MSS Toy", 1.0)["plan"] == ""
+
+
+def geometries():
+    plr = gpd.GeoSeries([shapely.box(i, 0, i + 1, 1) for i in range(5)], crs="EPSG:25833")
+    areas = gpd.GeoSeries([shapely.box(0, 0, 1, 1), shapely.box(2, 0, 5, 1)], crs="EPSG:25833")
+    return plr, areas
+
+
+EXPECTED_FILES = [
+    "scenarios.csv",
+    "sensitivity.gpkg",
+    "sensitivity.json",
+    "sensitivity.md",
+    "sensitivity.png",
+]
+
+
+def categories(qml: str) -> list[tuple[str, str, str, str]]:
+    """(value, label, fill colour, alpha) per category of a categorized QGIS style."""
+    root = ET.fromstring(qml.split("\n", 1)[1])
+    renderer = root.find("renderer-v2")
+    symbols = {s.get("name"): s for s in renderer.find("symbols")}
+    out = []
+    for c in renderer.find("categories"):
+        symbol = symbols[c.get("symbol")]
+        props = {p.get("k"): p.get("v") for p in symbol.find("layer")}
+        out.append((c.get("value"), c.get("label"), props["color"], symbol.get("alpha")))
+    return out
+
+
+def test_the_outputs_land_in_a_new_folder_complete(tmp_path):
+    atlas = toy_atlas()
+    plr_geom, area_geom = geometries()
+    out = tmp_path / "a" / "atlas"
+    write_outputs(out, atlas, plr_geom, area_geom, "MSS Toy", 12.3456)
+    assert sorted(p.name for p in out.iterdir()) == EXPECTED_FILES
+    assert sorted(p.name for p in out.parent.iterdir()) == ["atlas"]  # no staging left
+    assert (out / "sensitivity.md").read_text(encoding="utf-8") == MEMO
+    assert (out / "scenarios.csv").read_text(encoding="utf-8") == scenarios_table(atlas)
+    text = (out / "sensitivity.json").read_text(encoding="utf-8")
+    assert (
+        text
+        == json.dumps(atlas_json(atlas, "MSS Toy", 12.3456), indent=1, ensure_ascii=False) + "\n"
+    )
+    assert '"Süd"' in text and '\n "edition"' in text
+    assert (out / "sensitivity.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+    plr = gpd.read_file(out / "sensitivity.gpkg", layer="planungsraeume")
+    assert plr["in_reference"].tolist() == [1, 0, 1, 0, 1]
+    assert plr["inclusion"].tolist() == [1.0, 0.3333, 0.6667, 0.0, 0.95]
+    assert plr["seed_frequency"].tolist() == [0.5, 0.0, 0.3333, 0.0, 0.1235]
+    assert plr["class"].tolist() == atlas.plr["class"].tolist()
+    assert plr.geom_type.tolist() == ["MultiPolygon"] * 5 and plr.crs == "EPSG:25833"
+    assert plr.geometry.iloc[3].equals(shapely.MultiPolygon([shapely.box(3, 0, 4, 1)]))
+    areas = gpd.read_file(out / "sensitivity.gpkg", layer="handlungsraeume")
+    assert areas["stability"].tolist() == [0.9, 0.1235]
+    assert areas["mean_jaccard"].tolist() == [0.8765, 0.25]
+    assert areas["stability_class"].tolist() == ["stable", "fragile"]  # 90 % exactly: stable
+    assert areas.geometry.iloc[1].equals(shapely.MultiPolygon([shapely.box(2, 0, 5, 1)]))
+
+    with sqlite3.connect(out / "sensitivity.gpkg") as db:
+        version = db.execute("PRAGMA user_version").fetchone()[0]
+        geometry = dict(db.execute("SELECT table_name, column_name FROM gpkg_geometry_columns"))
+        tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        contents = db.execute(
+            "SELECT data_type, identifier, description FROM gpkg_contents "
+            "WHERE table_name = 'layer_styles'"
+        ).fetchall()
+        styles = db.execute(
+            "SELECT f_table_catalog, f_table_schema, f_table_name, f_geometry_column, styleName, "
+            "styleSLD, useAsDefault, description, styleQML, update_time FROM layer_styles "
+            "ORDER BY id"
+        ).fetchall()
+    assert version == 10300  # GeoPackage 1.3
+    assert geometry == {"planungsraeume": "geom", "handlungsraeume": "geom"}
+    assert {"rtree_planungsraeume_geom", "rtree_handlungsraeume_geom"} <= tables
+    assert contents == [("attributes", "layer_styles", "QGIS default styles")]
+    assert [row[:8] for row in styles] == [
+        ("", "", name, "geom", name, "", 1, "quartiere sensitivity default style")
+        for name in ("planungsraeume", "handlungsraeume")
+    ]
+    assert all(row[9].startswith("20") and row[9].endswith("Z") for row in styles)
+    plr_qml, area_qml = styles[0][8], styles[1][8]
+    for qml, attr in ((plr_qml, "class"), (area_qml, "stability_class")):
+        assert qml.startswith("<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n<qgis ")
+        root = ET.fromstring(qml.split("\n", 1)[1])
+        assert (root.get("version"), root.get("styleCategories")) == ("3.22.0", "Symbology")
+        renderer = root.find("renderer-v2")
+        assert renderer.attrib == {
+            "type": "categorizedSymbol", "attr": attr, "forceraster": "0",
+            "symbollevels": "0", "enableorderby": "0",
+        }  # fmt: skip
+        for c in renderer.find("categories"):
+            assert c.get("render") == "true"
+        for i, symbol in enumerate(renderer.find("symbols")):
+            assert symbol.attrib["name"] == str(i) and symbol.attrib["type"] == "fill"
+            assert (symbol.get("clip_to_extent"), symbol.get("force_rhr")) == ("1", "0")
+            layer = symbol.find("layer")
+            assert layer.attrib == {
+                "class": "SimpleFill",
+                "enabled": "1",
+                "locked": "0",
+                "pass": "0",
+            }
+            props = {p.get("k"): p.get("v") for p in layer}
+            assert props == props | {
+                "outline_color": "90,90,90,255", "outline_width": "0.15",
+                "outline_width_unit": "MM", "style": "solid",
+            }  # fmt: skip
+            assert len(props) == 5
+    assert categories(plr_qml) == [
+        (
+            "robust_in",
+            "robust in (&gt;= 90% of scenarios)".replace("&gt;", ">"),
+            "178,24,43,255",
+            "1.0",
+        ),
+        ("contested", "contested", "253,174,97,255", "1.0"),
+        ("robust_out", "robust out (<= 10%)", "224,224,224,255", "1.0"),
+    ]
+    assert "&gt;=" in plr_qml  # labels are escaped
+    assert categories(area_qml) == [
+        ("stable", "stable (kept in >= 90% of scenarios)", "33,102,172,255", "0.6"),
+        ("fragile", "fragile", "244,165,130,255", "0.6"),
+    ]
+
+
+def test_a_failing_step_leaves_the_folder_as_it_was(tmp_path, monkeypatch):
+    out = tmp_path / "atlas"
+    out.mkdir()
+    (out / "old.txt").write_text("before", encoding="utf-8")
+
+    def fail(*args, **kwargs):
+        raise RuntimeError("no map today")
+
+    monkeypatch.setattr(outputs, "render_frequency_map", fail)
+    with pytest.raises(RuntimeError, match="no map today"):
+        write_outputs(out, toy_atlas(), *geometries(), "MSS Toy", 1.0)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["atlas"]
+    assert sorted(p.name for p in out.iterdir()) == ["old.txt"]
+
+
+def test_an_existing_folder_gets_the_new_outputs_beside_its_files(tmp_path):
+    out = tmp_path / "atlas"
+    out.mkdir()
+    (out / "sensitivity.md").write_text("old memo", encoding="utf-8")
+    (out / "notes.txt").write_text("mine", encoding="utf-8")
+    write_outputs(out, toy_atlas(), *geometries(), "MSS Toy", 12.3456)
+    assert sorted(p.name for p in out.iterdir()) == sorted([*EXPECTED_FILES, "notes.txt"])
+    assert (out / "sensitivity.md").read_text(encoding="utf-8") == MEMO
+
+
+def test_the_map_figure():
+    from matplotlib.colors import to_rgba
+
+    plr_geom, _ = geometries()
+    atlas = toy_atlas()
+    plr = gpd.GeoDataFrame(atlas.plr, geometry=plr_geom.to_numpy(), crs=plr_geom.crs)
+    fig = outputs.frequency_figure(plr, "Inclusion frequency: MSS Toy", "Toy data")
+    assert tuple(fig.get_size_inches()) == pytest.approx((11.69, 8.27)) and fig.dpi == 150
+    ax, bar = fig.axes  # the map and its colour bar
+    assert ax.get_title() == "Inclusion frequency: MSS Toy" and ax.title.get_fontsize() == 12
+    assert not ax.axison and ax.get_aspect() == 1.0
+    fill, outline = ax.collections
+    assert fill.get_cmap().name == "YlOrRd"
+    assert (fill.norm.vmin, fill.norm.vmax) == (0, 1)
+    np.testing.assert_allclose(fill.get_array(), atlas.plr["inclusion"])
+    np.testing.assert_allclose(fill.get_edgecolor()[0], to_rgba("#808080"))
+    assert fill.get_linewidth()[0] == pytest.approx(0.1)
+    # only the robust core outlined, in black
+    assert len(outline.get_segments()) == 2
+    np.testing.assert_allclose(outline.get_color()[0], to_rgba("black"))
+    assert outline.get_linewidth()[0] == pytest.approx(0.6)
+    assert bar.get_ylabel() == "inclusion frequency (share of scenarios)"
+    fig.canvas.draw()
+    # shrink 0.6: the bar is 0.6 of the map's subplot height
+    height = ax.get_position(original=True).height
+    assert bar.get_position().height == pytest.approx(0.6 * height, rel=0.01)
+    (note,) = fig.texts
+    assert note.get_text() == "Black outline: robust core. Toy data"
+    assert note.get_position() == (0.01, 0.01) and note.get_fontsize() == 6
+
+
+def test_the_map_file(tmp_path):
+    plr_geom, _ = geometries()
+    plr = gpd.GeoDataFrame(toy_atlas().plr, geometry=plr_geom.to_numpy(), crs=plr_geom.crs)
+    path = Path(tmp_path / "map.png")
+    outputs.render_frequency_map(plr, path, "t")
+    from matplotlib.image import imread
+
+    image = imread(path)
+    assert image.shape[:2] == (int(8.27 * 150), int(11.69 * 150))  # A4 landscape at 150 dpi
