@@ -297,6 +297,7 @@ def test_areas_without_names_population_or_geometry():
     new.areas["population"] = new.areas["population"].astype(object)
     new.areas.loc[new.areas["hr_id"] == "02", "population"] = "?"
     new.areas.loc[new.areas["hr_id"] == "01", "population"] = np.nan
+    new.areas.loc[new.areas["hr_id"] == "02", "hr_name"] = np.nan
     result = diff_builds(old, new)
     assert result.old["n_areas"] == 1 and result.old["population"] == 0
     assert result.new["population"] == 0
@@ -373,3 +374,13 @@ def test_planning_area_changes_with_missing_columns_and_no_data():
          "c_mss_old": None, "c_mss_new": None, "c_schools_old": None, "c_schools_new": 0,
          "c_atlas_old": None, "c_atlas_new": 0},
     ]  # fmt: skip
+
+
+def test_a_spike_of_an_invalid_area_is_no_ground():
+    """An area drawn with a spike (a zero-width appendage) is valid as a square and a line: the
+    line is no ground, even when no size or width counts."""
+    old = build("01 .")
+    spike = shapely.Polygon([(0, 0), (0, -200), (200, -200), (300, -200), (200, -200), (200, 0)])
+    new = Build(old.areas.assign(geometry=[spike]), old.planning_areas, old.info, old.label)
+    result = diff_builds(old, new, DiffOptions(min_piece_m2=0, sliver_width_m=0))
+    assert result.changes.empty and not result.changed

@@ -197,7 +197,7 @@ def _areas_frame(areas: gpd.GeoDataFrame, crs: Any) -> gpd.GeoDataFrame:
                 else [""] * len(frame)
             ),
             "population": (
-                pd.to_numeric(frame["population"], errors="coerce").fillna(0).to_numpy()
+                pd.to_numeric(frame["population"], errors="coerce").to_numpy()  # sums skip NaN
                 if "population" in frame
                 else np.zeros(len(frame))
             ),
@@ -215,8 +215,8 @@ def _groups(
     n_old = len(old_ids)
     nodes = {f"o:{i}": k for k, i in enumerate(old_ids)}
     nodes.update({f"n:{i}": n_old + k for k, i in enumerate(new_ids)})
-    rows = np.array([nodes[f"o:{i}"] for i in links["old_hr_id"]], dtype=int)
-    cols = np.array([nodes[f"n:{i}"] for i in links["new_hr_id"]], dtype=int)
+    rows = np.array([nodes[f"o:{i}"] for i in links["old_hr_id"]])
+    cols = np.array([nodes[f"n:{i}"] for i in links["new_hr_id"]])
     size = n_old + len(new_ids)
     graph = coo_matrix((np.ones(len(rows)), (rows, cols)), shape=(size, size))
     _, labels = connected_components(graph)  # weakly connected: the links in either direction
@@ -231,8 +231,8 @@ def _groups(
 def _drop_slivers(geoms: np.ndarray, width: float, min_area: float) -> np.ndarray:
     """Remove polygon parts narrower than ``2 * width`` or smaller than ``min_area``."""
     parts, owner = shapely.get_parts(geoms, return_index=True)
-    keep = shapely.get_type_id(parts) == shapely.GeometryType.POLYGON
-    keep &= shapely.area(parts) >= min_area
+    keep = shapely.area(parts) >= min_area
+    # a line or point left by a difference buffers to nothing: only polygons are kept
     keep &= ~shapely.is_empty(shapely.buffer(parts, -width, quad_segs=2))
     out = np.array([shapely.MultiPolygon()] * len(geoms), dtype=object)
     # Geometries without a part kept stay the empty MultiPolygon already in ``out``.
@@ -342,7 +342,7 @@ def _changes_frame(
             "geometry": lost,
         }
     )
-    frame = pd.concat([entered, left], ignore_index=True)
+    frame = pd.concat([entered, left])  # indexed afresh below
     frame = frame[~shapely.is_empty(frame["geometry"].to_numpy())]
     frame = frame.assign(
         area_km2=frame["area_km2"].round(4), population=frame["population"].round().astype("int64")
