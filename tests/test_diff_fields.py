@@ -384,3 +384,15 @@ def test_a_spike_of_an_invalid_area_is_no_ground():
     new = Build(old.areas.assign(geometry=[spike]), old.planning_areas, old.info, old.label)
     result = diff_builds(old, new, DiffOptions(min_piece_m2=0, sliver_width_m=0))
     assert result.changes.empty and not result.changed
+
+
+def test_builds_are_compared_in_the_newer_planning_areas_crs():
+    """The newer build's CRS, its planning areas' first: the ground is in that CRS."""
+    old, new = build("01 ."), build("01 01")
+    other = new.planning_areas.to_crs("EPSG:3035")
+    result = diff_builds(old, Build(new.areas, other, new.info))
+    assert result.changes.crs == "EPSG:3035"
+    assert result.changes["area_km2"].tolist() == [pytest.approx(0.04, rel=0.01)]  # reprojected
+    unset = new.planning_areas.set_crs(None, allow_override=True)
+    areas = new.areas.to_crs("EPSG:3035")
+    assert diff_builds(old, Build(areas, unset, new.info)).changes.crs == "EPSG:3035"

@@ -465,12 +465,9 @@ def _plr_changes(old: gpd.GeoDataFrame, new: gpd.GeoDataFrame, links: pd.DataFra
                 "hr_id": frame["hr_id"].fillna("").astype(str).to_numpy(),
             }
         )
+        flags = frame.reindex(columns=list(CRITERIA))  # a criterion not in the layer: no data
         for criterion in CRITERIA:
-            out[criterion] = (
-                _criterion(frame[criterion]).to_numpy()
-                if criterion in frame
-                else pd.array([pd.NA] * len(frame), dtype="Int64")
-            )
+            out[criterion] = _criterion(flags[criterion]).to_numpy()
         return out.set_index("plr_id")
 
     before, after = prepare(old), prepare(new)
