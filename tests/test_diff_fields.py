@@ -310,6 +310,7 @@ def test_areas_without_names_population_or_geometry():
         events.loc["persisted", "old_population"] == 0 == events.loc["appeared", "new_population"]
     )
     assert events.loc["persisted", "changed"]  # the name changed
+    assert events.loc["appeared", "new_name"] == ""
 
 
 def test_builds_without_areas():
