@@ -94,7 +94,10 @@ MODULES: dict[str, tuple[str, list[str]]] = {
         "src/quartiere/sensitivity/scenario.py",
         ["tests/test_sensitivity.py", "tests/test_scenario.py"],
     ),
-    "outputs": ("src/quartiere/sensitivity/outputs.py", ["tests/test_sensitivity_outputs.py"]),
+    "outputs": (
+        "src/quartiere/sensitivity/outputs.py",
+        ["tests/test_sensitivity_outputs.py", "tests/test_atlas_gpkg.py"],
+    ),
     "diff": ("src/quartiere/compare/diff.py", ["tests/test_diff.py", "tests/test_diff_fields.py"]),
 }
 

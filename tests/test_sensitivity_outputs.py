@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import geopandas as gpd
@@ -278,19 +277,6 @@ EXPECTED_FILES = [
 ]
 
 
-def categories(qml: str) -> list[tuple[str, str, str, str]]:
-    """(value, label, fill colour, alpha) per category of a categorized QGIS style."""
-    root = ET.fromstring(qml.split("\n", 1)[1])
-    renderer = root.find("renderer-v2")
-    symbols = {s.get("name"): s for s in renderer.find("symbols")}
-    out = []
-    for c in renderer.find("categories"):
-        symbol = symbols[c.get("symbol")]
-        props = {p.get("k"): p.get("v") for p in symbol.find("layer")}
-        out.append((c.get("value"), c.get("label"), props["color"], symbol.get("alpha")))
-    return out
-
-
 def test_the_outputs_land_in_a_new_folder_complete(tmp_path):
     atlas = toy_atlas()
     plr_geom, area_geom = geometries()
@@ -322,70 +308,32 @@ def test_the_outputs_land_in_a_new_folder_complete(tmp_path):
     assert areas.geometry.iloc[1].equals(shapely.MultiPolygon([shapely.box(2, 0, 5, 1)]))
 
     with sqlite3.connect(out / "sensitivity.gpkg") as db:
-        version = db.execute("PRAGMA user_version").fetchone()[0]
-        geometry = dict(db.execute("SELECT table_name, column_name FROM gpkg_geometry_columns"))
-        tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-        contents = db.execute(
-            "SELECT data_type, identifier, description FROM gpkg_contents "
-            "WHERE table_name = 'layer_styles'"
-        ).fetchall()
-        styles = db.execute(
-            "SELECT f_table_catalog, f_table_schema, f_table_name, f_geometry_column, styleName, "
-            "styleSLD, useAsDefault, description, styleQML, update_time FROM layer_styles "
-            "ORDER BY id"
-        ).fetchall()
-    assert version == 10300  # GeoPackage 1.3
-    assert geometry == {"planungsraeume": "geom", "handlungsraeume": "geom"}
-    assert {"rtree_planungsraeume_geom", "rtree_handlungsraeume_geom"} <= tables
-    assert contents == [("attributes", "layer_styles", "QGIS default styles")]
-    assert [row[:8] for row in styles] == [
-        ("", "", name, "geom", name, "", 1, "quartiere sensitivity default style")
-        for name in ("planungsraeume", "handlungsraeume")
-    ]
-    assert all(row[9].startswith("20") and row[9].endswith("Z") for row in styles)
-    plr_qml, area_qml = styles[0][8], styles[1][8]
-    for qml, attr in ((plr_qml, "class"), (area_qml, "stability_class")):
-        assert qml.startswith("<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n<qgis ")
-        root = ET.fromstring(qml.split("\n", 1)[1])
-        assert (root.get("version"), root.get("styleCategories")) == ("3.22.0", "Symbology")
-        renderer = root.find("renderer-v2")
-        assert renderer.attrib == {
-            "type": "categorizedSymbol", "attr": attr, "forceraster": "0",
-            "symbollevels": "0", "enableorderby": "0",
-        }  # fmt: skip
-        for c in renderer.find("categories"):
-            assert c.get("render") == "true"
-        for i, symbol in enumerate(renderer.find("symbols")):
-            assert symbol.attrib["name"] == str(i) and symbol.attrib["type"] == "fill"
-            assert (symbol.get("clip_to_extent"), symbol.get("force_rhr")) == ("1", "0")
-            layer = symbol.find("layer")
-            assert layer.attrib == {
-                "class": "SimpleFill",
-                "enabled": "1",
-                "locked": "0",
-                "pass": "0",
-            }
-            props = {p.get("k"): p.get("v") for p in layer}
-            assert props == props | {
-                "outline_color": "90,90,90,255", "outline_width": "0.15",
-                "outline_width_unit": "MM", "style": "solid",
-            }  # fmt: skip
-            assert len(props) == 5
-    assert categories(plr_qml) == [
-        (
-            "robust_in",
-            "robust in (&gt;= 90% of scenarios)".replace("&gt;", ">"),
-            "178,24,43,255",
-            "1.0",
-        ),
-        ("contested", "contested", "253,174,97,255", "1.0"),
-        ("robust_out", "robust out (<= 10%)", "224,224,224,255", "1.0"),
-    ]
-    assert "&gt;=" in plr_qml  # labels are escaped
-    assert categories(area_qml) == [
-        ("stable", "stable (kept in >= 90% of scenarios)", "33,102,172,255", "0.6"),
-        ("fragile", "fragile", "244,165,130,255", "0.6"),
-    ]
+        info = dict(db.execute("SELECT key, value FROM build_info"))
+        styled = {r[0] for r in db.execute("SELECT f_table_name FROM layer_styles")}
+    from quartiere import __version__
+
+    assert info == {
+        "kind": "quartiere sensitivity",
+        "edition": "MSS Toy",
+        "plan": "plan.yaml",
+        "samples": "2",
+        "seed": "7",
+        "n_scenarios": "3",
+        "parameters": "lmb threshold, rings, join",
+        "quartiere_version": __version__,
+    }
+    assert styled == {"planungsraeume", "handlungsraeume"}
+    # German by default: the GeoPackage's texts in the language asked for
+    german = (out / "sensitivity.gpkg").read_bytes()
+    write_outputs(out, atlas, plr_geom, area_geom, "MSS Toy", 12.3456, language="en")
+    english = (out / "sensitivity.gpkg").read_bytes()
+    assert german != english
+    with sqlite3.connect(out / "sensitivity.gpkg") as db:
+        (description,) = db.execute(
+            "SELECT description FROM gpkg_contents WHERE table_name = 'layer_styles'"
+        ).fetchone()
+    assert description == "QGIS default styles of the layers"
+    assert b"Toy data (CC0)" in english  # the atlas's attribution, not the default
 
 
 def test_a_failing_step_leaves_the_folder_as_it_was(tmp_path, monkeypatch):
