@@ -27,40 +27,48 @@ PLAN = Plan(
             "delineation.join",
             "join",
             "choice",
-            values=("n_criteria >= 1", "n_criteria >= 2"),
-            labels=(">= 1", 'say "x", y'),
+            values=("n_criteria >= 1", "n_criteria >= 2", "n_criteria >= 3"),
+            labels=(">= 1", 'say "x"', "a, b"),
         ),
+        Parameter("delineation.minimum.population", "minimum", "float", 5000.0, 15000.0),
     ),
     samples=2,
     seed=7,
     source="/somewhere/plan.yaml",
 )
-NAMES = ["lmb threshold", "rings", "join"]
+NAMES = ["lmb threshold", "rings", "join", "minimum"]
 
 
 def drivers(s1, st, conf=0.0123456):
     return pd.DataFrame(
-        {"S1": s1, "S1_conf": [conf] * 3, "ST": st, "ST_conf": [2 * conf] * 3}, index=NAMES
+        {"S1": s1, "S1_conf": [conf] * 4, "ST": st, "ST_conf": [2 * conf] * 4}, index=NAMES
     )
 
 
 def toy_atlas() -> Atlas:
-    """Three scenarios, five planning areas (two robust in, two contested, one robust out) in two
-    Bezirke, two reference areas (one stable)."""
+    """Three scenarios, six planning areas (three robust in, two contested, one robust out) in two
+    Bezirke (listed Wedding first), two reference areas (one stable)."""
     inside = np.array(
-        [[1, 0, 1, 0, 1], [1, 1, 0, 0, 1], [1, 0, 0, 0, 0]], dtype=bool
-    )  # 3, 3 and 1 planning areas
+        [[1, 0, 1, 0, 1, 1], [1, 1, 0, 0, 1, 0], [1, 0, 0, 0, 0, 0]], dtype=bool
+    )  # 4, 3 and 1 planning areas
     plr = pd.DataFrame(
         {
-            "plr_id": ["01000001", "01000002", "02000003", "02000004", "02000005"],
-            "plr_name": ["Alpha", "Beta", "Gamma", "Delta", "Epsilon"],
-            "bezirk": ["Mitte", "Mitte", "Pankow", "Pankow", "Pankow"],
-            "population": [1500.0, 800.0, 2000.0, 100.0, 700.0],
-            "in_reference": [True, False, True, False, True],
-            "inclusion": [1.0, 1 / 3, 2 / 3, 0.0, 0.95],
-            "seed_frequency": [0.5, 0.0, 1 / 3, 0.0, 0.123456],
-            "class": ["robust_in", "contested", "contested", "robust_out", "robust_in"],
-            "flipped_by": ["", "rings (50%)", "lmb threshold (100%), join (50%)", "", ""],
+            "plr_id": ["01000001", "01000002", "02000003", "02000004", "02000005", "02000006"],
+            "plr_name": ["Alpha", "Beta", "Gamma", "Delta", "Epsilon", "Zeta"],
+            "bezirk": ["Wedding", "Wedding", "Pankow", "Pankow", "Pankow", "Pankow"],
+            "population": [1500.0, 800.0, 2000.0, 100.0, 700.0, 300.0],
+            "in_reference": [True, False, True, False, True, False],
+            "inclusion": [1.0, 1 / 3, 2 / 3, 0.0, 0.95, 0.9],
+            "seed_frequency": [0.5, 0.0, 1 / 3, 0.0, 0.123456, 0.0],
+            "class": [
+                "robust_in",
+                "contested",
+                "contested",
+                "robust_out",
+                "robust_in",
+                "robust_in",
+            ],
+            "flipped_by": ["", "rings (50%)", "lmb threshold (100%), join (50%)", "", "", ""],
         }
     )
     areas = pd.DataFrame(
@@ -72,14 +80,15 @@ def toy_atlas() -> Atlas:
             "mean_jaccard": [0.87654, 0.25],
         }
     )
-    flips = np.zeros((3, 5))
+    flips = np.zeros((4, 6))
     flips[1, 1] = 0.5
     flips[0, 2], flips[2, 2] = 1.0, 0.5
     flips[2, 4] = 0.333333
+    flips[3, 5] = 0.25
     return Atlas(
         plan=PLAN,
-        rows=np.zeros((3, 3)),
-        decoded=[[62.5, 0, 0], [70.0, 2, 1], [61.123456789, 1, 0]],
+        rows=np.zeros((3, 4)),
+        decoded=[[62.5, 0, 0, 5000.0], [70.0, 2, 1, 12345.678], [61.123456789, 1, 2, 15000.0]],
         results={
             "inside": inside,
             "seed": inside,
@@ -90,10 +99,10 @@ def toy_atlas() -> Atlas:
         plr=plr,
         areas=areas,
         drivers={
-            "n_areas": drivers([0.1, 0.5, 0.0], [0.2, 0.7, 0.0]),
-            "population": drivers([0.6, 0.1, 0.05], [0.8, 0.1, 0.1]),
-            "area 01": drivers([0.3, 0.02, 0.01], [0.5, 0.04, 0.06]),
-            "area 02": drivers([0.01, 0.02, 0.0], [0.049, 0.01, 0.0]),
+            "n_areas": drivers([0.1, 0.5, 0.0, 0.02], [0.2, 0.7, 0.0, 0.03]),
+            "population": drivers([0.6, 0.1, 0.05, 0.0], [0.8, 0.1, 0.1, 0.0]),  # a tie
+            "area 01": drivers([0.3, 0.02, 0.01, 0.04], [0.5, 0.07, 0.06, 0.05]),  # four >= 0.05
+            "area 02": drivers([0.01, 0.02, 0.0, 0.03], [0.05, 0.01, 0.0, 0.049]),  # 0.05 exactly
         },
         flips=flips,
         info={"attribution": "Toy data (CC0)"},
@@ -102,17 +111,17 @@ def toy_atlas() -> Atlas:
 
 def test_scenarios_csv_quotes_labels_and_rounds_population():
     assert scenarios_table(toy_atlas()) == (
-        "scenario,lmb threshold,rings,join,n_areas,population,n_plr\n"
-        "0,62.5,0,>= 1,2,1000,3\n"
-        '1,70,2,"say ""x"", y",3,2501,3\n'
-        "2,61.1235,1,>= 1,2,1200,1\n"
+        "scenario,lmb threshold,rings,join,minimum,n_areas,population,n_plr\n"
+        "0,62.5,0,>= 1,5000,2,1000,4\n"
+        '1,70,2,"say ""x""",12345.7,3,2501,3\n'
+        '2,61.1235,1,"a, b",15000,2,1200,1\n'
     )
 
 
 MEMO = """\
 # Robustness atlas: MSS Toy
 
-3 scenarios (2 Saltelli base samples x (3 parameters + 2), seed 7), run in 12.3 s. Each \
+3 scenarios (2 Saltelli base samples x (4 parameters + 2), seed 7), run in 12.3 s. Each \
 scenario is one plausible rule set from the plan; a planning area's inclusion frequency is the \
 share of scenarios in which it belongs to a Handlungsraum.
 
@@ -122,13 +131,14 @@ share of scenarios in which it belongs to a Handlungsraum.
 |---|---|---|
 | lmb threshold | `criteria.schools.lmb_threshold` | 60 .. 80 |
 | rings | `delineation.rings` | 0 .. 2 |
-| join | `delineation.join` | `>= 1` / `say "x", y` |
+| join | `delineation.join` | `>= 1` / `say "x"` / `a, b` |
+| minimum | `delineation.minimum.population` | 5000 .. 15000 |
 
 ## Summary
 
 - Number of areas: median 2, range 2-3.
 - Population covered: median 1,200, range 1,000-2,501.
-- Robust core (in >= 90% of scenarios): 2 planning areas, 2,200 inhabitants.
+- Robust core (in >= 90% of scenarios): 3 planning areas, 2,500 inhabitants.
 - Contested (10% < inclusion < 90%): 2 planning areas.
 - Robustly out (in <= 10%): 1 planning areas.
 
@@ -144,6 +154,7 @@ this output.
 |---|---:|---:|
 | rings | 0.50 ± 0.01 | 0.70 ± 0.02 |
 | lmb threshold | 0.10 ± 0.01 | 0.20 ± 0.02 |
+| minimum | 0.02 ± 0.01 | 0.03 ± 0.02 |
 | join | 0.00 ± 0.01 | 0.00 ± 0.02 |
 
 ### Population covered
@@ -153,6 +164,7 @@ this output.
 | lmb threshold | 0.60 ± 0.01 | 0.80 ± 0.02 |
 | rings | 0.10 ± 0.01 | 0.10 ± 0.02 |
 | join | 0.05 ± 0.01 | 0.10 ± 0.02 |
+| minimum | 0.00 ± 0.01 | 0.00 ± 0.02 |
 
 ## Reference areas
 
@@ -162,16 +174,16 @@ index ST (at least 0.05) of the area's existence.
 
 | Nr. | Name | stability | mean Jaccard | drivers (S1, ST) |
 |---|---|---:|---:|---|
-| 01 | Nord | 90% | 0.88 | lmb threshold S1 0.30 ± 0.01, ST 0.50 ± 0.02; join S1 0.01 ± 0.01, \
-ST 0.06 ± 0.02 |
-| 02 | Süd | 12% | 0.25 | - |
+| 01 | Nord | 90% | 0.88 | lmb threshold S1 0.30 ± 0.01, ST 0.50 ± 0.02; rings S1 0.02 ± 0.01, \
+ST 0.07 ± 0.02; join S1 0.01 ± 0.01, ST 0.06 ± 0.02 |
+| 02 | Süd | 12% | 0.25 | lmb threshold S1 0.01 ± 0.01, ST 0.05 ± 0.02 |
 
 ## Robust core
 
-2 planning areas are in a Handlungsraum in at least 90% of the scenarios:
+3 planning areas are in a Handlungsraum in at least 90% of the scenarios:
 
-- **Mitte** (1): 01000001 Alpha
-- **Pankow** (1): 02000005 Epsilon
+- **Pankow** (2): 02000005 Epsilon, 02000006 Zeta
+- **Wedding** (1): 01000001 Alpha
 
 ## Contested planning areas
 
@@ -181,7 +193,7 @@ that parameter moves the area in or out.
 | PLR | Name | Bezirk | inclusion | in reference build | flipped by |
 |---|---|---|---:|---|---|
 | 02000003 | Gamma | Pankow | 66.7% | yes | lmb threshold (100%), join (50%) |
-| 01000002 | Beta | Mitte | 33.3% | no | rings (50%) |
+| 01000002 | Beta | Wedding | 33.3% | no | rings (50%) |
 
 Data: Toy data (CC0)
 """
@@ -215,28 +227,34 @@ def test_the_json_to_the_value():
              "range": [60.0, 80.0]},
             {"name": "rings", "key": "delineation.rings", "kind": "int", "range": [0.0, 2.0]},
             {"name": "join", "key": "delineation.join", "kind": "choice",
-             "choices": [">= 1", 'say "x", y']},
+             "choices": [">= 1", 'say "x"', "a, b"]},
+            {"name": "minimum", "key": "delineation.minimum.population", "kind": "float",
+             "range": [5000.0, 15000.0]},
         ],
         "drivers": {
             "n_areas": {
                 "lmb threshold": {"S1": 0.1, "ST": 0.2, **s1},
                 "rings": {"S1": 0.5, "ST": 0.7, **s1},
                 "join": {"S1": 0.0, "ST": 0.0, **s1},
+                "minimum": {"S1": 0.02, "ST": 0.03, **s1},
             },
             "population": {
                 "lmb threshold": {"S1": 0.6, "ST": 0.8, **s1},
                 "rings": {"S1": 0.1, "ST": 0.1, **s1},
                 "join": {"S1": 0.05, "ST": 0.1, **s1},
+                "minimum": {"S1": 0.0, "ST": 0.0, **s1},
             },
             "area 01": {
                 "lmb threshold": {"S1": 0.3, "ST": 0.5, **s1},
-                "rings": {"S1": 0.02, "ST": 0.04, **s1},
+                "rings": {"S1": 0.02, "ST": 0.07, **s1},
                 "join": {"S1": 0.01, "ST": 0.06, **s1},
+                "minimum": {"S1": 0.04, "ST": 0.05, **s1},
             },
             "area 02": {
-                "lmb threshold": {"S1": 0.01, "ST": 0.049, **s1},
+                "lmb threshold": {"S1": 0.01, "ST": 0.05, **s1},
                 "rings": {"S1": 0.02, "ST": 0.01, **s1},
                 "join": {"S1": 0.0, "ST": 0.0, **s1},
+                "minimum": {"S1": 0.03, "ST": 0.049, **s1},
             },
         },
         "planning_areas": {
@@ -250,6 +268,8 @@ def test_the_json_to_the_value():
                          "flips": {}},
             "02000005": {"inclusion": 0.95, "seed_frequency": 0.1235, "class": "robust_in",
                          "flips": {"join": 0.3333}},
+            "02000006": {"inclusion": 0.9, "seed_frequency": 0.0, "class": "robust_in",
+                         "flips": {"minimum": 0.25}},
         },
         "areas": {
             "01": {"name": "Nord", "stability": 0.9, "mean_jaccard": 0.8765},
@@ -263,7 +283,7 @@ def test_the_json_to_the_value():
 
 
 def geometries():
-    plr = gpd.GeoSeries([shapely.box(i, 0, i + 1, 1) for i in range(5)], crs="EPSG:25833")
+    plr = gpd.GeoSeries([shapely.box(i, 0, i + 1, 1) for i in range(6)], crs="EPSG:25833")
     areas = gpd.GeoSeries([shapely.box(0, 0, 1, 1), shapely.box(2, 0, 5, 1)], crs="EPSG:25833")
     return plr, areas
 
@@ -295,11 +315,11 @@ def test_the_outputs_land_in_a_new_folder_complete(tmp_path):
     assert (out / "sensitivity.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
     plr = gpd.read_file(out / "sensitivity.gpkg", layer="planungsraeume")
-    assert plr["in_reference"].tolist() == [1, 0, 1, 0, 1]
-    assert plr["inclusion"].tolist() == [1.0, 0.3333, 0.6667, 0.0, 0.95]
-    assert plr["seed_frequency"].tolist() == [0.5, 0.0, 0.3333, 0.0, 0.1235]
+    assert plr["in_reference"].tolist() == [1, 0, 1, 0, 1, 0]
+    assert plr["inclusion"].tolist() == [1.0, 0.3333, 0.6667, 0.0, 0.95, 0.9]
+    assert plr["seed_frequency"].tolist() == [0.5, 0.0, 0.3333, 0.0, 0.1235, 0.0]
     assert plr["class"].tolist() == atlas.plr["class"].tolist()
-    assert plr.geom_type.tolist() == ["MultiPolygon"] * 5 and plr.crs == "EPSG:25833"
+    assert plr.geom_type.tolist() == ["MultiPolygon"] * 6 and plr.crs == "EPSG:25833"
     assert plr.geometry.iloc[3].equals(shapely.MultiPolygon([shapely.box(3, 0, 4, 1)]))
     areas = gpd.read_file(out / "sensitivity.gpkg", layer="handlungsraeume")
     assert areas["stability"].tolist() == [0.9, 0.1235]
@@ -319,7 +339,7 @@ def test_the_outputs_land_in_a_new_folder_complete(tmp_path):
         "samples": "2",
         "seed": "7",
         "n_scenarios": "3",
-        "parameters": "lmb threshold, rings, join",
+        "parameters": "lmb threshold, rings, join, minimum",
         "quartiere_version": __version__,
     }
     assert styled == {"planungsraeume", "handlungsraeume"}
@@ -379,7 +399,7 @@ def test_the_map_figure():
     np.testing.assert_allclose(fill.get_edgecolor()[0], to_rgba("#808080"))
     assert fill.get_linewidth()[0] == pytest.approx(0.1)
     # only the robust core outlined, in black
-    assert len(outline.get_segments()) == 2
+    assert len(outline.get_segments()) == 3
     np.testing.assert_allclose(outline.get_color()[0], to_rgba("black"))
     assert outline.get_linewidth()[0] == pytest.approx(0.6)
     assert bar.get_ylabel() == "inclusion frequency (share of scenarios)"

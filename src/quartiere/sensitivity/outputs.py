@@ -34,8 +34,8 @@ def scenarios_table(atlas: Atlas) -> str:
     lines = [",".join(["scenario", *plan.names, "n_areas", "population", "n_plr"])]
     for i, decoded in enumerate(atlas.decoded):
         cells = [str(i)]
-        for p, v in zip(plan.parameters, decoded, strict=True):
-            text = p.label(v)
+        for k, p in enumerate(plan.parameters):
+            text = p.label(decoded[k])
             cells.append(
                 '"' + text.replace('"', '""') + '"' if ("," in text or '"' in text) else text
             )
@@ -48,10 +48,13 @@ def scenarios_table(atlas: Atlas) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _driver_rows(table: pd.DataFrame, top: int | None = None) -> list[str]:
-    table = table.sort_values("ST", ascending=False, kind="stable")
-    if top:
-        table = table.head(top)
+def _by_st(table: pd.DataFrame) -> pd.DataFrame:
+    """Sobol' indices by falling ST, ties in plan order."""
+    return table.iloc[np.lexsort((np.arange(len(table)), -table["ST"].to_numpy()))]
+
+
+def _driver_rows(table: pd.DataFrame) -> list[str]:
+    table = _by_st(table)
     return [
         f"| {name} | {r.S1:.2f} ± {r.S1_conf:.2f} | {r.ST:.2f} ± {r.ST_conf:.2f} |"
         for name, r in table.iterrows()
@@ -122,7 +125,7 @@ def memo(atlas: Atlas, edition: str, elapsed: float) -> str:
         "|---|---|---:|---:|---|",
     ]
     for _, area in atlas.areas.iterrows():
-        table = atlas.drivers[f"area {area['hr_id']}"].sort_values("ST", ascending=False)
+        table = _by_st(atlas.drivers[f"area {area['hr_id']}"])
         table = table[table["ST"] >= 0.05].head(3)
         drivers = "; ".join(
             f"{n} S1 {r.S1:.2f} ± {r.S1_conf:.2f}, ST {r.ST:.2f} ± {r.ST_conf:.2f}"
@@ -207,18 +210,12 @@ def atlas_json(atlas: Atlas, edition: str, elapsed: float) -> dict[str, Any]:
             for j, (_, r) in enumerate(atlas.plr.iterrows())
         },
         "areas": {
-            str(hr_id): {
-                "name": str(name),
-                "stability": round(float(stability), 4),
-                "mean_jaccard": round(float(jaccard), 4),
+            str(a["hr_id"]): {
+                "name": str(a["hr_name"]),
+                "stability": round(float(a["stability"]), 4),
+                "mean_jaccard": round(float(a["mean_jaccard"]), 4),
             }
-            for hr_id, name, stability, jaccard in zip(
-                atlas.areas["hr_id"],
-                atlas.areas["hr_name"],
-                atlas.areas["stability"],
-                atlas.areas["mean_jaccard"],
-                strict=True,
-            )
+            for _, a in atlas.areas.iterrows()
         },
     }
 
