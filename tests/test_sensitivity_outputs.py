@@ -73,11 +73,11 @@ def toy_atlas() -> Atlas:
     )
     areas = pd.DataFrame(
         {
-            "hr_id": ["01", "02"],
-            "hr_name": ["Nord", "Süd"],
-            "population": [4000, 2000],
-            "stability": [0.9, 0.123456],
-            "mean_jaccard": [0.87654, 0.25],
+            "hr_id": ["01", "02", "03"],
+            "hr_name": ["Nord", "Süd", "Ost"],
+            "population": [4000, 2000, 1000],
+            "stability": [0.9, 0.123456, 0.0],
+            "mean_jaccard": [0.87654, 0.25, 0.0],
         }
     )
     flips = np.zeros((4, 6))
@@ -103,6 +103,7 @@ def toy_atlas() -> Atlas:
             "population": drivers([0.6, 0.1, 0.05, 0.0], [0.8, 0.1, 0.1, 0.0]),  # a tie
             "area 01": drivers([0.3, 0.02, 0.01, 0.04], [0.5, 0.07, 0.06, 0.05]),  # four >= 0.05
             "area 02": drivers([0.01, 0.02, 0.0, 0.03], [0.05, 0.01, 0.0, 0.049]),  # 0.05 exactly
+            "area 03": drivers([0.0, 0.0, 0.0, 0.0], [0.0, 0.0, 0.049, 0.0]),  # none
         },
         flips=flips,
         info={"attribution": "Toy data (CC0)"},
@@ -177,6 +178,7 @@ index ST (at least 0.05) of the area's existence.
 | 01 | Nord | 90% | 0.88 | lmb threshold S1 0.30 ± 0.01, ST 0.50 ± 0.02; rings S1 0.02 ± 0.01, \
 ST 0.07 ± 0.02; join S1 0.01 ± 0.01, ST 0.06 ± 0.02 |
 | 02 | Süd | 12% | 0.25 | lmb threshold S1 0.01 ± 0.01, ST 0.05 ± 0.02 |
+| 03 | Ost | 0% | 0.00 | - |
 
 ## Robust core
 
@@ -256,6 +258,12 @@ def test_the_json_to_the_value():
                 "join": {"S1": 0.0, "ST": 0.0, **s1},
                 "minimum": {"S1": 0.03, "ST": 0.049, **s1},
             },
+            "area 03": {
+                "lmb threshold": {"S1": 0.0, "ST": 0.0, **s1},
+                "rings": {"S1": 0.0, "ST": 0.0, **s1},
+                "join": {"S1": 0.0, "ST": 0.049, **s1},
+                "minimum": {"S1": 0.0, "ST": 0.0, **s1},
+            },
         },
         "planning_areas": {
             "01000001": {"inclusion": 1.0, "seed_frequency": 0.5, "class": "robust_in",
@@ -274,6 +282,7 @@ def test_the_json_to_the_value():
         "areas": {
             "01": {"name": "Nord", "stability": 0.9, "mean_jaccard": 0.8765},
             "02": {"name": "Süd", "stability": 0.1235, "mean_jaccard": 0.25},
+            "03": {"name": "Ost", "stability": 0.0, "mean_jaccard": 0.0},
         },
     }  # fmt: skip
     assert all(type(v["inclusion"]) is float for v in got["planning_areas"].values())
@@ -284,7 +293,10 @@ def test_the_json_to_the_value():
 
 def geometries():
     plr = gpd.GeoSeries([shapely.box(i, 0, i + 1, 1) for i in range(6)], crs="EPSG:25833")
-    areas = gpd.GeoSeries([shapely.box(0, 0, 1, 1), shapely.box(2, 0, 5, 1)], crs="EPSG:25833")
+    areas = gpd.GeoSeries(
+        [shapely.box(0, 0, 1, 1), shapely.box(2, 0, 5, 1), shapely.box(5, 0, 6, 1)],
+        crs="EPSG:25833",
+    )
     return plr, areas
 
 
@@ -322,9 +334,14 @@ def test_the_outputs_land_in_a_new_folder_complete(tmp_path):
     assert plr.geom_type.tolist() == ["MultiPolygon"] * 6 and plr.crs == "EPSG:25833"
     assert plr.geometry.iloc[3].equals(shapely.MultiPolygon([shapely.box(3, 0, 4, 1)]))
     areas = gpd.read_file(out / "sensitivity.gpkg", layer="handlungsraeume")
-    assert areas["stability"].tolist() == [0.9, 0.1235]
-    assert areas["mean_jaccard"].tolist() == [0.8765, 0.25]
-    assert areas["stability_class"].tolist() == ["stable", "fragile"]  # 90 % exactly: stable
+    assert areas["stability"].tolist() == [0.9, 0.1235, 0.0]
+    assert areas["mean_jaccard"].tolist() == [0.8765, 0.25, 0.0]
+    assert areas["stability_class"].tolist() == ["stable", "fragile", "fragile"]  # 90 %: stable
+    assert plr["in_reference"].dtype.kind == "i"  # 0/1, not a float
+    import pyogrio
+
+    layer = pyogrio.read_info(out / "sensitivity.gpkg", layer="planungsraeume")["layer_metadata"]
+    assert (layer["EDITION"], layer["ATTRIBUTION"]) == ("MSS Toy", "Toy data (CC0)")
     assert areas.geometry.iloc[1].equals(shapely.MultiPolygon([shapely.box(2, 0, 5, 1)]))
 
     with sqlite3.connect(out / "sensitivity.gpkg") as db:
@@ -421,3 +438,26 @@ def test_the_map_file(tmp_path):
 
     image = imread(path)
     assert image.shape[:2] == (int(8.27 * 150), int(11.69 * 150))  # A4 landscape at 150 dpi
+
+
+def test_the_map_gets_the_title_and_the_attribution(tmp_path, monkeypatch):
+    """The map's title names the edition; its note the atlas's attribution, else the default."""
+    from quartiere import ATTRIBUTION
+
+    drawn = []
+    real = outputs.render_frequency_map
+
+    def record(plr, out, title, attribution):
+        drawn.append((out.name, title, attribution, plr["inclusion"].tolist()))
+        real(plr, out, title, attribution)
+
+    monkeypatch.setattr(outputs, "render_frequency_map", record)
+    atlas = toy_atlas()
+    write_outputs(tmp_path / "a", atlas, *geometries(), "MSS Toy", 1.0)
+    atlas.info = {}
+    write_outputs(tmp_path / "b", atlas, *geometries(), "MSS Toy", 1.0)
+    inclusion = [1.0, 0.3333, 0.6667, 0.0, 0.95, 0.9]
+    assert drawn == [
+        ("sensitivity.png", "Inclusion frequency: MSS Toy", "Toy data (CC0)", inclusion),
+        ("sensitivity.png", "Inclusion frequency: MSS Toy", ATTRIBUTION, inclusion),
+    ]

@@ -143,7 +143,7 @@ def memo(atlas: Atlas, edition: str, elapsed: float) -> str:
         "scenarios:",
         "",
     ]
-    for bezirk, group in core.groupby("bezirk", sort=True):
+    for bezirk, group in core.groupby("bezirk"):  # sorted by name
         names = ", ".join(f"{r.plr_id} {r.plr_name}" for r in group.itertuples())
         out.append(f"- **{bezirk}** ({len(group)}): {names}")
     out += [
@@ -349,9 +349,8 @@ def write_outputs(
         render_frequency_map(
             plr, stage / "sensitivity.png", f"Inclusion frequency: {edition}", attribution
         )
-        (stage / "sensitivity.md").write_text(memo(atlas, edition, elapsed), encoding="utf-8")
-        (stage / "scenarios.csv").write_text(scenarios_table(atlas), encoding="utf-8")
-        (stage / "sensitivity.json").write_text(
-            json.dumps(atlas_json(atlas, edition, elapsed), indent=1, ensure_ascii=False) + "\n",
-            encoding="utf-8",
-        )
+        # UTF-8 whatever the locale (str.encode's default)
+        (stage / "sensitivity.md").write_bytes(memo(atlas, edition, elapsed).encode())
+        (stage / "scenarios.csv").write_bytes(scenarios_table(atlas).encode())
+        text = json.dumps(atlas_json(atlas, edition, elapsed), indent=1, ensure_ascii=False)
+        (stage / "sensitivity.json").write_bytes((text + "\n").encode())
