@@ -404,6 +404,9 @@ def test_the_map_figure():
     plr_geom, _ = geometries()
     atlas = toy_atlas()
     plr = gpd.GeoDataFrame(atlas.plr, geometry=plr_geom.to_numpy(), crs=plr_geom.crs)
+    # frequencies short of 0 and 1: the colour scale is still 0 .. 1; two of five robust in
+    plr = plr.iloc[1:].assign(inclusion=[0.3, 0.6, 0.2, 0.95, 0.9])
+    atlas.plr = plr
     fig = outputs.frequency_figure(plr, "Inclusion frequency: MSS Toy", "Toy data")
     assert tuple(fig.get_size_inches()) == pytest.approx((11.69, 8.27)) and fig.dpi == 150
     ax, bar = fig.axes  # the map and its colour bar
@@ -416,7 +419,7 @@ def test_the_map_figure():
     np.testing.assert_allclose(fill.get_edgecolor()[0], to_rgba("#808080"))
     assert fill.get_linewidth()[0] == pytest.approx(0.1)
     # only the robust core outlined, in black
-    assert len(outline.get_segments()) == 3
+    assert len(outline.get_segments()) == 2
     np.testing.assert_allclose(outline.get_color()[0], to_rgba("black"))
     assert outline.get_linewidth()[0] == pytest.approx(0.6)
     assert bar.get_ylabel() == "inclusion frequency (share of scenarios)"
@@ -461,3 +464,31 @@ def test_the_map_gets_the_title_and_the_attribution(tmp_path, monkeypatch):
         ("sensitivity.png", "Inclusion frequency: MSS Toy", "Toy data (CC0)", inclusion),
         ("sensitivity.png", "Inclusion frequency: MSS Toy", ATTRIBUTION, inclusion),
     ]
+
+
+def test_the_map_file_draws_the_figure_asked_for(tmp_path, monkeypatch):
+    made = []
+    real = outputs.frequency_figure
+
+    def record(plr, title, attribution):
+        made.append((title, attribution))
+        return real(plr, title, attribution)
+
+    monkeypatch.setattr(outputs, "frequency_figure", record)
+    plr_geom, _ = geometries()
+    plr = gpd.GeoDataFrame(toy_atlas().plr, geometry=plr_geom.to_numpy(), crs=plr_geom.crs)
+    outputs.render_frequency_map(plr, tmp_path / "map.png", "A title", "An attribution")
+    assert made == [("A title", "An attribution")]
+    assert (tmp_path / "map.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_a_geopackage_without_an_edition_names_none(tmp_path):
+    import pyogrio
+
+    atlas = toy_atlas()
+    plr_geom, area_geom = geometries()
+    plr = gpd.GeoDataFrame(atlas.plr, geometry=plr_geom.to_numpy(), crs=plr_geom.crs)
+    areas = gpd.GeoDataFrame(atlas.areas, geometry=area_geom.to_numpy(), crs=area_geom.crs)
+    outputs.write_gpkg(tmp_path / "a.gpkg", plr, areas)
+    layer = pyogrio.read_info(tmp_path / "a.gpkg", layer="handlungsraeume")["layer_metadata"]
+    assert layer.get("EDITION", "") == "" and layer["LICENSE"] == "CC BY 3.0 DE"

@@ -270,16 +270,14 @@ def render_frequency_map(
     plr: gpd.GeoDataFrame, out: Path, title: str, attribution: str = ATTRIBUTION
 ) -> None:
     """sensitivity.png: :func:`frequency_figure` as PNG."""
-    frequency_figure(plr, title, attribution).savefig(out, format="png")
+    frequency_figure(plr, title, attribution).savefig(out)  # PNG: the file's suffix
 
 
 def frequency_figure(plr: gpd.GeoDataFrame, title: str, attribution: str = ATTRIBUTION) -> Any:
     """The map of inclusion frequencies (A4 landscape, 150 dpi), the robust core outlined."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(11.69, 8.27), dpi=150)
-    FigureCanvasAgg(fig)
+    fig = Figure(figsize=(11.69, 8.27), dpi=150)  # no pyplot: nothing global, no GUI backend
     ax = fig.add_subplot(1, 1, 1)
     plr.plot(
         column="inclusion",
@@ -292,8 +290,8 @@ def frequency_figure(plr: gpd.GeoDataFrame, title: str, attribution: str = ATTRI
         legend=True,
         legend_kwds={"label": "inclusion frequency (share of scenarios)", "shrink": 0.6},
     )
-    plr[plr["class"] == "robust_in"].boundary.plot(ax=ax, color="black", linewidth=0.6)
-    ax.set_title(title, fontsize=12)
+    plr[plr["class"] == "robust_in"].boundary.plot(ax=ax, color="k", linewidth=0.6)
+    ax.set_title(title)  # matplotlib's title size (12 pt)
     ax.set_axis_off()
     ax.set_aspect("equal")
     fig.text(0.01, 0.01, f"Black outline: robust core. {attribution}", fontsize=6)
