@@ -410,6 +410,7 @@ def test_the_map_figure():
     fig = outputs.frequency_figure(plr, "Inclusion frequency: MSS Toy", "Toy data")
     assert tuple(fig.get_size_inches()) == pytest.approx((11.69, 8.27)) and fig.dpi == 150
     ax, bar = fig.axes  # the map and its colour bar
+    assert ax.get_subplotspec().get_geometry() == (1, 1, 0, 0)  # one map on the page
     assert ax.get_title() == "Inclusion frequency: MSS Toy" and ax.title.get_fontsize() == 12
     assert not ax.axison and ax.get_aspect() == 1.0
     fill, outline = ax.collections

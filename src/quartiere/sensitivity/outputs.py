@@ -316,7 +316,7 @@ def write_outputs(
     with staging(out_dir, into=True) as stage:
         plr = gpd.GeoDataFrame(
             atlas.plr.drop(columns=["in_reference"]).assign(
-                in_reference=atlas.plr["in_reference"].astype(int),
+                in_reference=atlas.plr["in_reference"],  # stored as the catalogue's integer
                 inclusion=atlas.plr["inclusion"].round(4),
                 seed_frequency=atlas.plr["seed_frequency"].round(4),
             ),
