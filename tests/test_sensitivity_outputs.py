@@ -410,7 +410,10 @@ def test_the_map_figure():
     fig = outputs.frequency_figure(plr, "Inclusion frequency: MSS Toy", "Toy data")
     assert tuple(fig.get_size_inches()) == pytest.approx((11.69, 8.27)) and fig.dpi == 150
     ax, bar = fig.axes  # the map and its colour bar
-    assert ax.get_subplotspec().get_geometry() == (1, 1, 0, 0)  # one map on the page
+    # one map on the page: the whole subplot area (0.125 .. 0.9 x 0.11 .. 0.88), less the bar
+    page = ax.get_position(original=True)
+    assert (page.x0, page.y0, page.height) == pytest.approx((0.125, 0.11, 0.77))
+    assert page.width > 0.5
     assert ax.get_title() == "Inclusion frequency: MSS Toy" and ax.title.get_fontsize() == 12
     assert not ax.axison and ax.get_aspect() == 1.0
     fill, outline = ax.collections
