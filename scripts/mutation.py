@@ -90,6 +90,15 @@ MODULES: dict[str, tuple[str, list[str]]] = {
         ["tests/test_rules.py", "tests/test_rule_edges.py"],
     ),
     "atlas": ("src/quartiere/sensitivity/atlas.py", ["tests/test_sensitivity.py"]),
+    "scenario": (
+        "src/quartiere/sensitivity/scenario.py",
+        ["tests/test_sensitivity.py", "tests/test_scenario.py"],
+    ),
+    "outputs": (
+        "src/quartiere/sensitivity/outputs.py",
+        ["tests/test_sensitivity_outputs.py", "tests/test_atlas_gpkg.py"],
+    ),
+    "diff": ("src/quartiere/compare/diff.py", ["tests/test_diff.py", "tests/test_diff_fields.py"]),
 }
 
 

@@ -184,7 +184,8 @@ class BuildDiff:
 
 
 def _areas_frame(areas: gpd.GeoDataFrame, crs: Any) -> gpd.GeoDataFrame:
-    """Areas with text ids, names, population and valid geometry, in the comparison CRS."""
+    """Areas with text ids, names, population and valid geometry, in the comparison CRS, sorted
+    by id. Only positions and columns are read: the index is left as it comes."""
     frame = in_comparison_crs(areas, crs)
     frame = frame[frame.geometry.notna() & ~frame.geometry.is_empty]
     out = gpd.GeoDataFrame(
@@ -196,7 +197,7 @@ def _areas_frame(areas: gpd.GeoDataFrame, crs: Any) -> gpd.GeoDataFrame:
                 else [""] * len(frame)
             ),
             "population": (
-                pd.to_numeric(frame["population"], errors="coerce").fillna(0).to_numpy()
+                pd.to_numeric(frame["population"], errors="coerce").to_numpy()  # sums skip NaN
                 if "population" in frame
                 else np.zeros(len(frame))
             ),
@@ -204,7 +205,7 @@ def _areas_frame(areas: gpd.GeoDataFrame, crs: Any) -> gpd.GeoDataFrame:
         geometry=shapely.make_valid(frame.geometry.to_numpy()),
         crs=crs,
     )
-    return out.sort_values("hr_id", kind="stable").reset_index(drop=True)
+    return out.sort_values("hr_id")  # ids are unique
 
 
 def _groups(
@@ -214,28 +215,25 @@ def _groups(
     n_old = len(old_ids)
     nodes = {f"o:{i}": k for k, i in enumerate(old_ids)}
     nodes.update({f"n:{i}": n_old + k for k, i in enumerate(new_ids)})
-    rows = np.array([nodes[f"o:{i}"] for i in links["old_hr_id"]], dtype=int)
-    cols = np.array([nodes[f"n:{i}"] for i in links["new_hr_id"]], dtype=int)
+    rows = np.array([nodes[f"o:{i}"] for i in links["old_hr_id"]])
+    cols = np.array([nodes[f"n:{i}"] for i in links["new_hr_id"]])
     size = n_old + len(new_ids)
     graph = coo_matrix((np.ones(len(rows)), (rows, cols)), shape=(size, size))
-    _, labels = connected_components(graph, directed=False)
+    _, labels = connected_components(graph)  # weakly connected: the links in either direction
     groups: dict[int, tuple[list[str], list[str]]] = {}
     for k, i in enumerate(old_ids):
         groups.setdefault(int(labels[k]), ([], []))[0].append(i)
     for k, i in enumerate(new_ids):
         groups.setdefault(int(labels[n_old + k]), ([], []))[1].append(i)
-    return sorted(groups.values(), key=lambda g: (g[0] or ["~"])[0] + "|" + (g[1] or ["~"])[0])
+    return list(groups.values())  # in no particular order: the events are sorted
 
 
 def _drop_slivers(geoms: np.ndarray, width: float, min_area: float) -> np.ndarray:
     """Remove polygon parts narrower than ``2 * width`` or smaller than ``min_area``."""
     parts, owner = shapely.get_parts(geoms, return_index=True)
-    if len(parts) == 0:
-        return np.array([shapely.MultiPolygon()] * len(geoms), dtype=object)
-    keep = shapely.get_type_id(parts) == shapely.GeometryType.POLYGON
-    keep &= shapely.area(parts) >= min_area
-    if width > 0:
-        keep &= ~shapely.is_empty(shapely.buffer(parts, -width, quad_segs=2))
+    keep = shapely.area(parts) >= min_area
+    # a line or point left by a difference buffers to nothing: only polygons are kept
+    keep &= ~shapely.is_empty(shapely.buffer(parts, -width, quad_segs=2))
     out = np.array([shapely.MultiPolygon()] * len(geoms), dtype=object)
     # Geometries without a part kept stay the empty MultiPolygon already in ``out``.
     shapely.multipolygons(parts[keep], indices=owner[keep], out=out)
@@ -246,10 +244,9 @@ def _difference(
     minuend: gpd.GeoDataFrame, subtrahend: gpd.GeoDataFrame, partners: Mapping[Any, list[str]]
 ) -> np.ndarray:
     """Each minuend area minus the union of its linked partners in the other build."""
-    by_id = dict(zip(subtrahend["hr_id"], subtrahend.geometry.values, strict=True))
+    by_id = pd.Series(subtrahend.geometry.values, index=subtrahend["hr_id"])
     others = np.array(
-        [shapely.union_all([by_id[p] for p in partners.get(i, [])]) for i in minuend["hr_id"]],
-        dtype=object,
+        [shapely.union_all(by_id[partners.get(i, [])].to_numpy()) for i in minuend["hr_id"]]
     )
     return shapely.difference(np.asarray(minuend.geometry.values), others)
 
@@ -257,12 +254,11 @@ def _difference(
 def _majority_id(pieces: np.ndarray, areas: gpd.GeoDataFrame) -> np.ndarray:
     """The id of the area holding at least half of each piece, else empty."""
     out = np.full(len(pieces), "", dtype=object)
-    if len(areas) == 0 or len(pieces) == 0:
-        return out
     geoms = np.asarray(areas.geometry.values)
-    i_piece, i_area = shapely.STRtree(geoms).query(pieces, predicate="intersects")
+    # candidates by bounding box: one that does not intersect has a share of 0
+    i_piece, i_area = shapely.STRtree(geoms).query(pieces)
     inter = shapely.area(shapely.intersection(pieces[i_piece], geoms[i_area]))
-    share = inter / np.maximum(shapely.area(pieces[i_piece]), 1e-9)
+    share = inter / shapely.area(pieces[i_piece])  # a piece that is a candidate has an area
     hit = share >= 0.5
     out[i_piece[hit]] = np.asarray(areas["hr_id"])[i_area[hit]]
     return out
@@ -277,15 +273,13 @@ def _apportion(
     as areas without one do in :func:`_areas_frame`.
     """
     population = np.zeros(len(pieces))
-    if len(planning_areas) == 0 or len(pieces) == 0:
-        return population, [""] * len(pieces)
     geoms = np.asarray(planning_areas.geometry.values)
     if "population" in planning_areas.columns:
-        pop = pd.to_numeric(planning_areas["population"], errors="coerce").fillna(0)
-        pop = pop.to_numpy(dtype=float)
+        pop = pd.to_numeric(planning_areas["population"], errors="coerce").fillna(0).to_numpy()
     else:
         pop = np.zeros(len(geoms))
-    i_piece, i_plr = shapely.STRtree(geoms).query(pieces, predicate="intersects")
+    # candidates by bounding box: one that does not intersect has a share of 0
+    i_piece, i_plr = shapely.STRtree(geoms).query(pieces)
     share = shapely.area(shapely.intersection(pieces[i_piece], geoms[i_plr])) / shapely.area(
         geoms[i_plr]
     )
@@ -348,13 +342,13 @@ def _changes_frame(
             "geometry": lost,
         }
     )
-    frame = pd.concat([entered, left], ignore_index=True)
+    frame = pd.concat([entered, left])  # indexed afresh below
     frame = frame[~shapely.is_empty(frame["geometry"].to_numpy())]
     frame = frame.assign(
         area_km2=frame["area_km2"].round(4), population=frame["population"].round().astype("int64")
     )
-    frame = frame.sort_values(["hr_id", "kind"], kind="stable").reset_index(drop=True)
-    return gpd.GeoDataFrame(frame, geometry="geometry", crs=new.crs)
+    frame = frame.sort_values(["hr_id", "kind"]).reset_index(drop=True)  # unique pairs
+    return gpd.GeoDataFrame(frame, crs=new.crs)
 
 
 def _events(
@@ -379,19 +373,18 @@ def _events(
             )
         else:
             kind = "appeared" if new_ids else "vanished"
-        old_area = float(old_by.loc[old_ids].geometry.area.sum()) if old_ids else 0.0
-        new_area = float(new_by.loc[new_ids].geometry.area.sum()) if new_ids else 0.0
+        # (sums over no ids are 0; unknown gains and losses count nothing)
+        old_area = float(old_by.loc[old_ids].geometry.area.sum())
+        new_area = float(new_by.loc[new_ids].geometry.area.sum())
         inside = links[links["old_hr_id"].isin(old_ids)]["overlap_m2"].sum()
         pairs = matches[matches["old_hr_id"].isin(old_ids)]
-        continues = tuple(
-            f"{o}>{n}" for o, n in zip(pairs["old_hr_id"], pairs["new_hr_id"], strict=True)
-        )
-        gain = float(gained.reindex(new_ids).fillna(0).sum())
-        loss = float(lost.reindex(old_ids).fillna(0).sum())
-        old_pop = int(round(old_by.loc[old_ids, "population"].sum())) if old_ids else 0
-        new_pop = int(round(new_by.loc[new_ids, "population"].sum())) if new_ids else 0
-        old_names = tuple(old_by.loc[old_ids, "hr_name"]) if old_ids else ()
-        new_names = tuple(new_by.loc[new_ids, "hr_name"]) if new_ids else ()
+        continues = tuple(pairs["old_hr_id"] + ">" + pairs["new_hr_id"])
+        gain = float(gained.reindex(new_ids).sum())
+        loss = float(lost.reindex(old_ids).sum())
+        old_pop = int(round(old_by.loc[old_ids, "population"].sum()))
+        new_pop = int(round(new_by.loc[new_ids, "population"].sum()))
+        old_names = tuple(old_by.loc[old_ids, "hr_name"])
+        new_names = tuple(new_by.loc[new_ids, "hr_name"])
         old_name, new_name = "; ".join(old_names), "; ".join(new_names)
         extent = ""
         if kind == "persisted":
@@ -436,11 +429,10 @@ def _events(
     frame = pd.DataFrame(rows, columns=_EVENT_COLUMNS)
     order = {k: i for i, k in enumerate(_KIND_ORDER)}
     frame["_order"] = frame["kind"].map(order)
-    frame["_first"] = [
-        (n or o or ("",))[0] for o, n in zip(frame["old_hr_ids"], frame["new_hr_ids"], strict=True)
-    ]
+    # every group holds an id: its first new one, else its first old one (unique per kind)
+    frame["_first"] = [ids[0] for ids in frame["new_hr_ids"] + frame["old_hr_ids"]]
     return (
-        frame.sort_values(["_order", "_first"], kind="stable")
+        frame.sort_values(["_order", "_first"])
         .drop(columns=["_order", "_first"])
         .reset_index(drop=True)
         .astype({"renumbered": bool, "changed": bool})
@@ -473,12 +465,9 @@ def _plr_changes(old: gpd.GeoDataFrame, new: gpd.GeoDataFrame, links: pd.DataFra
                 "hr_id": frame["hr_id"].fillna("").astype(str).to_numpy(),
             }
         )
+        flags = frame.reindex(columns=list(CRITERIA))  # a criterion not in the layer: no data
         for criterion in CRITERIA:
-            out[criterion] = (
-                _criterion(frame[criterion]).to_numpy()
-                if criterion in frame
-                else pd.array([pd.NA] * len(frame), dtype="Int64")
-            )
+            out[criterion] = _criterion(flags[criterion]).to_numpy()
         return out.set_index("plr_id")
 
     before, after = prepare(old), prepare(new)
@@ -495,17 +484,16 @@ def _plr_changes(old: gpd.GeoDataFrame, new: gpd.GeoDataFrame, links: pd.DataFra
     joined["membership"] = np.select(
         [~was & now, was & ~now, was & now & ~linked], ["entered", "left", "moved"], ""
     )
-    flips = pd.DataFrame(
-        {c: joined[f"{c}_old"].fillna(-1).ne(joined[f"{c}_new"].fillna(-1)) for c in CRITERIA}
-    )
-    joined["flipped"] = [
-        ",".join(c for c in CRITERIA if row[c]) for row in flips.to_dict("records")
-    ]
+    flips = np.column_stack(
+        [joined[f"{c}_old"].fillna(-1).ne(joined[f"{c}_new"].fillna(-1)) for c in CRITERIA]
+    ).reshape(len(joined), len(CRITERIA))
+    names = np.array(CRITERIA)
+    joined["flipped"] = [",".join(names[row]) for row in flips]
     changed = (joined["membership"] != "") | (joined["flipped"] != "")
     return (
         joined.loc[changed]
-        .reset_index(names="plr_id")[columns]
-        .sort_values("plr_id", kind="stable")
+        .reset_index()[columns]  # the index is plr_id (unique)
+        .sort_values("plr_id")
         .reset_index(drop=True)
     )
 
@@ -566,10 +554,8 @@ def diff_builds(old: Build, new: Build, options: DiffOptions | None = None) -> B
     if recorded is not None:
         # The new build was numbered against this very file: its numbering's matching is THE
         # matching, so the memo says what the lineage and the numbers say.
-        pairs = set(recorded)
-        links["match"] = [
-            (o, n) in pairs for o, n in zip(links["old_hr_id"], links["new_hr_id"], strict=True)
-        ]
+        pairs = pd.MultiIndex.from_arrays([links["old_hr_id"], links["new_hr_id"]])
+        links["match"] = pairs.isin(recorded)
     same = old.generation is not None and old.generation == new.generation
     changes = _changes_frame(old_areas, new_areas, links, old_plr, new_plr, options)
     events = _events(old_areas, new_areas, links, changes, same)

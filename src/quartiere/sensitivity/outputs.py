@@ -34,8 +34,8 @@ def scenarios_table(atlas: Atlas) -> str:
     lines = [",".join(["scenario", *plan.names, "n_areas", "population", "n_plr"])]
     for i, decoded in enumerate(atlas.decoded):
         cells = [str(i)]
-        for p, v in zip(plan.parameters, decoded, strict=True):
-            text = p.label(v)
+        for k, p in enumerate(plan.parameters):
+            text = p.label(decoded[k])
             cells.append(
                 '"' + text.replace('"', '""') + '"' if ("," in text or '"' in text) else text
             )
@@ -48,10 +48,13 @@ def scenarios_table(atlas: Atlas) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _driver_rows(table: pd.DataFrame, top: int | None = None) -> list[str]:
-    table = table.sort_values("ST", ascending=False, kind="stable")
-    if top:
-        table = table.head(top)
+def _by_st(table: pd.DataFrame) -> pd.DataFrame:
+    """Sobol' indices by falling ST, ties in plan order."""
+    return table.iloc[np.lexsort((np.arange(len(table)), -table["ST"].to_numpy()))]
+
+
+def _driver_rows(table: pd.DataFrame) -> list[str]:
+    table = _by_st(table)
     return [
         f"| {name} | {r.S1:.2f} ± {r.S1_conf:.2f} | {r.ST:.2f} ± {r.ST_conf:.2f} |"
         for name, r in table.iterrows()
@@ -122,7 +125,7 @@ def memo(atlas: Atlas, edition: str, elapsed: float) -> str:
         "|---|---|---:|---:|---|",
     ]
     for _, area in atlas.areas.iterrows():
-        table = atlas.drivers[f"area {area['hr_id']}"].sort_values("ST", ascending=False)
+        table = _by_st(atlas.drivers[f"area {area['hr_id']}"])
         table = table[table["ST"] >= 0.05].head(3)
         drivers = "; ".join(
             f"{n} S1 {r.S1:.2f} ± {r.S1_conf:.2f}, ST {r.ST:.2f} ± {r.ST_conf:.2f}"
@@ -140,7 +143,7 @@ def memo(atlas: Atlas, edition: str, elapsed: float) -> str:
         "scenarios:",
         "",
     ]
-    for bezirk, group in core.groupby("bezirk", sort=True):
+    for bezirk, group in core.groupby("bezirk"):  # sorted by name
         names = ", ".join(f"{r.plr_id} {r.plr_name}" for r in group.itertuples())
         out.append(f"- **{bezirk}** ({len(group)}): {names}")
     out += [
@@ -207,18 +210,12 @@ def atlas_json(atlas: Atlas, edition: str, elapsed: float) -> dict[str, Any]:
             for j, (_, r) in enumerate(atlas.plr.iterrows())
         },
         "areas": {
-            str(hr_id): {
-                "name": str(name),
-                "stability": round(float(stability), 4),
-                "mean_jaccard": round(float(jaccard), 4),
+            str(a["hr_id"]): {
+                "name": str(a["hr_name"]),
+                "stability": round(float(a["stability"]), 4),
+                "mean_jaccard": round(float(a["mean_jaccard"]), 4),
             }
-            for hr_id, name, stability, jaccard in zip(
-                atlas.areas["hr_id"],
-                atlas.areas["hr_name"],
-                atlas.areas["stability"],
-                atlas.areas["mean_jaccard"],
-                strict=True,
-            )
+            for _, a in atlas.areas.iterrows()
         },
     }
 
@@ -272,11 +269,15 @@ def _gpkg_info(atlas: Atlas, edition: str) -> dict[str, str]:
 def render_frequency_map(
     plr: gpd.GeoDataFrame, out: Path, title: str, attribution: str = ATTRIBUTION
 ) -> None:
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    """sensitivity.png: :func:`frequency_figure` as PNG."""
+    frequency_figure(plr, title, attribution).savefig(out)  # PNG: the file's suffix
+
+
+def frequency_figure(plr: gpd.GeoDataFrame, title: str, attribution: str = ATTRIBUTION) -> Any:
+    """The map of inclusion frequencies (A4 landscape, 150 dpi), the robust core outlined."""
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(11.69, 8.27), dpi=150)
-    FigureCanvasAgg(fig)
+    fig = Figure(figsize=(11.69, 8.27), dpi=150)  # no pyplot: nothing global, no GUI backend
     ax = fig.add_subplot(1, 1, 1)
     plr.plot(
         column="inclusion",
@@ -289,12 +290,12 @@ def render_frequency_map(
         legend=True,
         legend_kwds={"label": "inclusion frequency (share of scenarios)", "shrink": 0.6},
     )
-    plr[plr["class"] == "robust_in"].boundary.plot(ax=ax, color="black", linewidth=0.6)
-    ax.set_title(title, fontsize=12)
+    plr[plr["class"] == "robust_in"].boundary.plot(ax=ax, color="k", linewidth=0.6)
+    ax.set_title(title)  # matplotlib's title size (12 pt)
     ax.set_axis_off()
     ax.set_aspect("equal")
     fig.text(0.01, 0.01, f"Black outline: robust core. {attribution}", fontsize=6)
-    fig.savefig(out, format="png")
+    return fig
 
 
 def write_outputs(
@@ -315,7 +316,7 @@ def write_outputs(
     with staging(out_dir, into=True) as stage:
         plr = gpd.GeoDataFrame(
             atlas.plr.drop(columns=["in_reference"]).assign(
-                in_reference=atlas.plr["in_reference"].astype(int),
+                in_reference=atlas.plr["in_reference"],  # stored as the catalogue's integer
                 inclusion=atlas.plr["inclusion"].round(4),
                 seed_frequency=atlas.plr["seed_frequency"].round(4),
             ),
@@ -346,9 +347,8 @@ def write_outputs(
         render_frequency_map(
             plr, stage / "sensitivity.png", f"Inclusion frequency: {edition}", attribution
         )
-        (stage / "sensitivity.md").write_text(memo(atlas, edition, elapsed), encoding="utf-8")
-        (stage / "scenarios.csv").write_text(scenarios_table(atlas), encoding="utf-8")
-        (stage / "sensitivity.json").write_text(
-            json.dumps(atlas_json(atlas, edition, elapsed), indent=1, ensure_ascii=False) + "\n",
-            encoding="utf-8",
-        )
+        # UTF-8 whatever the locale (str.encode's default)
+        (stage / "sensitivity.md").write_bytes(memo(atlas, edition, elapsed).encode())
+        (stage / "scenarios.csv").write_bytes(scenarios_table(atlas).encode())
+        text = json.dumps(atlas_json(atlas, edition, elapsed), indent=1, ensure_ascii=False)
+        (stage / "sensitivity.json").write_bytes((text + "\n").encode())

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from quartiere.config import Config
+from quartiere.config_schools import SchoolsInput
 from quartiere.contiguity import Contiguity, build_contiguity
 from quartiere.criteria_parts import (
     Columns,
@@ -68,6 +69,10 @@ class Context:
     graphs: dict[str, Contiguity]  # "rook" / "queen"
     schools: Any = None  # SchoolsResult of the base build: the per-school ranking, recalibrated
     _cache: dict[Any, Any] = field(default_factory=dict, repr=False)
+    # made on first use: what every scenario reads
+    _basis: CriteriaBasis | None = field(default=None, repr=False)
+    _territory: Territory | None = field(default=None, repr=False)
+    _base_lmb: tuple[np.ndarray, np.ndarray | None] | None = field(default=None, repr=False)
 
     @property
     def n(self) -> int:
@@ -108,18 +113,20 @@ def prepare_context(config: Config, inputs: Any = None, harmonized: Any = None) 
         plr_area_m2=plr.geometry.area,
         inputs=slim,
         harmonized=replace(harmonized, atlas_overlaps=None),
-        planning_areas=pd.DataFrame({"plr_area_m2": plr.geometry.area}, index=plr.index),
+        planning_areas=pd.DataFrame({"plr_area_m2": plr.geometry.area}),
         lmb_share=harmonized.lmb_share,
         child_poverty=harmonized.catchment_child_poverty,
         citywide_child_poverty=citywide,
         units=units,
-        district=plr["bezirk"].astype(str).to_numpy(dtype=object),
+        district=plr["bezirk"].astype(str).to_numpy(),
         graphs=graphs,
         schools=harmonized.schools,
     )
 
 
 def _cached(ctx: Context, key: Any, make: Any) -> Any:
+    """``make()``, computed once per context and ``key``. Keys begin with the function whose
+    result they hold (no string a typo could make collide)."""
     try:
         return ctx._cache[key]
     except KeyError:
@@ -127,7 +134,7 @@ def _cached(ctx: Context, key: Any, make: Any) -> Any:
         return value
 
 
-def _school_ranking(ctx: Context, config: Config) -> Any:
+def _school_ranking(ctx: Context, spec: SchoolsInput) -> Any:
     """The base ranking's per-school lmb, recalibrated to the scenario's anchors (cached per
     anchor set), as a :class:`~quartiere.schools.SchoolsResult` with its catchment means: what
     :func:`quartiere.schools.assess` gives the build for these anchors."""
@@ -135,9 +142,8 @@ def _school_ranking(ctx: Context, config: Config) -> Any:
     from quartiere.schools.calibrate import quantile_calibration
     from quartiere.schools.link import catchment_shares
 
-    spec = config.schools
-    assert spec is not None and spec.estimate is not None
     estimate = spec.estimate
+    assert estimate is not None  # the base ranking is an estimate, so is the scenario's
 
     def make() -> Any:
         table = ctx.schools.schools
@@ -151,7 +157,7 @@ def _school_ranking(ctx: Context, config: Config) -> Any:
             catchment_lmb=shares,
         )
 
-    key = ("school_lmb", repr(estimate.anchors), estimate.top_share, estimate.bottom_share)
+    key = (_school_ranking, repr(estimate.anchors), estimate.top_share, estimate.bottom_share)
     return _cached(ctx, key, make)
 
 
@@ -166,44 +172,46 @@ def scenario_harmonized(ctx: Context, config: Config) -> Harmonized:
         )
         return replace(harmonized, lmb_share=lmb)
     if ctx.schools is not None and ctx.schools.lmb_source == "estimate" and config.schools:
-        ranking = _school_ranking(ctx, config)
+        ranking = _school_ranking(ctx, config.schools)
         if config.catchments.lmb_source != "schools":  # the ranking counts by school location only
             return replace(harmonized, schools=ranking)
-        lmb = ranking.catchment_lmb.rename("lmb_share")
-        return replace(harmonized, schools=ranking, lmb_share=lmb)
+        return replace(harmonized, schools=ranking, lmb_share=ranking.catchment_lmb)
     return harmonized
 
 
 def criteria_basis(ctx: Context) -> CriteriaBasis:
     """The criteria's inputs aligned to the planning areas (cached): what every scenario reads."""
-    return _cached(  # type: ignore[no-any-return]
-        ctx,
-        "basis",
-        lambda: CriteriaBasis.of(ctx.inputs, ctx.harmonized, ctx.planning_areas["plr_area_m2"]),
-    )
+    if ctx._basis is None:
+        area = ctx.planning_areas["plr_area_m2"]
+        ctx._basis = CriteriaBasis.of(ctx.inputs, ctx.harmonized, area)
+    return ctx._basis
 
 
 def scenario_lmb(ctx: Context, config: Config) -> tuple[np.ndarray, np.ndarray | None]:
     """The lmb shares a scenario's schools criterion reads, as arrays on the criteria basis: per
     catchment and per listed school (:func:`scenario_harmonized`'s, cached where they repeat)."""
     basis = criteria_basis(ctx)
+    if ctx._base_lmb is None:
+        ctx._base_lmb = _lmb_arrays(basis, ctx.harmonized)
+    base = ctx._base_lmb
     if ctx.child_poverty is not None and config.catchments.estimate is not None:
         harmonized = scenario_harmonized(ctx, config)  # one multiplication per scenario
-        school = _cached(ctx, "school_lmb_base", lambda: basis.per_school(ctx.harmonized.schools))
-        return basis.per_catchment(harmonized.lmb_share), school
+        return basis.per_catchment(harmonized.lmb_share), base[1]
     if ctx.schools is not None and ctx.schools.lmb_source == "estimate" and config.schools:
         assert config.schools.estimate is not None
         estimate = config.schools.estimate
-        key = ("lmb_arrays", repr(estimate.anchors), estimate.top_share, estimate.bottom_share)
+        key = (_lmb_arrays, repr(estimate.anchors), estimate.top_share, estimate.bottom_share)
         return _cached(  # type: ignore[no-any-return]
             ctx,
             (*key, config.catchments.lmb_source),
             lambda: _lmb_arrays(basis, scenario_harmonized(ctx, config)),
         )
-    return _cached(ctx, "lmb_arrays", lambda: _lmb_arrays(basis, ctx.harmonized))  # type: ignore[no-any-return]
+    return base
 
 
-def _lmb_arrays(basis: CriteriaBasis, harmonized: Harmonized) -> tuple[np.ndarray, Any]:
+def _lmb_arrays(
+    basis: CriteriaBasis, harmonized: Harmonized
+) -> tuple[np.ndarray, np.ndarray | None]:
     return basis.per_catchment(harmonized.lmb_share), basis.per_school(harmonized.schools)
 
 
@@ -217,31 +225,30 @@ def criteria_columns(ctx: Context, config: Config) -> Columns:
     """
     rules = config.criteria
     basis = criteria_basis(ctx)
-    mss = _cached(ctx, ("mss", repr(rules.mss.attention)), lambda: mss_part(basis, rules.mss))
-    atlas = _cached(ctx, ("atlas", repr(rules.atlas)), lambda: atlas_part(basis, rules.atlas))
+    mss = _cached(ctx, (mss_part, repr(rules.mss.attention)), lambda: mss_part(basis, rules.mss))
+    atlas = _cached(ctx, (atlas_part, repr(rules.atlas)), lambda: atlas_part(basis, rules.atlas))
     lmb, school_lmb = scenario_lmb(ctx, config)
     schools = schools_part(basis, rules.schools, lmb, school_lmb)
     return combine_criteria(basis, [mss, schools, atlas], rules.extra)
 
 
 def criteria_flags(ctx: Context, config: Config) -> pd.DataFrame:
-    """:func:`criteria_columns` as the build's frame (:func:`quartiere.criteria_parts.criteria_frame`),
-    indexed by plr_id."""
+    """:func:`criteria_columns` as the build's frame
+    (:func:`quartiere.criteria_parts.criteria_frame`), indexed by plr_id."""
     return criteria_frame(criteria_basis(ctx), criteria_columns(ctx, config))
 
 
 def territory(ctx: Context) -> Territory:
-    """Population, area, districts and border units of the context's planning areas (cached)."""
-    return _cached(
-        ctx,
-        "territory",
-        lambda: Territory.of(
-            population=ctx.population.astype(float).fillna(0.0).to_numpy(),
-            area_km2=ctx.plr_area_m2.to_numpy(dtype=float) / 1e6,
+    """Population, area, districts and border units of the context's planning areas (cached;
+    :meth:`Territory.of` counts unknown population as 0)."""
+    if ctx._territory is None:
+        ctx._territory = Territory.of(
+            population=ctx.population.astype(float).to_numpy(),
+            area_km2=ctx.plr_area_m2.to_numpy() / 1e6,
             district=ctx.district,
             units=ctx.units,
-        ),  # rank = position: the PLR index is sorted by id
-    )
+        )  # rank = position: the PLR index is sorted by id
+    return ctx._territory
 
 
 def cluster(ctx: Context, flags: Columns | pd.DataFrame, config: Config) -> ScenarioResult:
@@ -276,7 +283,7 @@ def evaluate_batch(ctx: Context, plan: Any, rows: np.ndarray) -> dict[str, np.nd
         "seed": np.zeros((m, ctx.n), dtype=bool),
         "label": np.zeros((m, ctx.n), dtype=np.int16),
         "n_areas": np.zeros(m, dtype=np.int32),
-        "population": np.zeros(m, dtype=np.float64),
+        "population": np.zeros(m),
     }
     for i, row in enumerate(rows):
         config = apply_values(ctx.config, plan.values(plan.decode(row)))
