@@ -78,6 +78,7 @@ def test_kill_9_of_a_build_frees_the_lock_and_ends_the_map_process(tmp_path):
     assert not [pid for pid in helpers if alive(pid)], "a helper outlived its parent"
 
 
+@pytest.mark.slow  # a sweep of real builds killed at moments: not the fast loop
 def test_a_forked_helper_never_holds_the_lock(tmp_path):
     """Even alive, a process forked under the lock does not hold it."""
     script = f"""

@@ -119,6 +119,7 @@ def killed_all(states, runs: list[tuple[Path, int, str]], parallel: int = 3) -> 
     return results
 
 
+@pytest.mark.slow  # a sweep of real updates killed at moments: not the fast loop
 def test_kill_sweep_leaves_the_old_or_the_new_state_whole(states, tmp_path):
     from quartiere.scheduled import JOURNAL, recover
 
@@ -184,6 +185,7 @@ def test_makefile_outputs_are_precious():
     assert precious and "x/handlungsraeume.gpkg" in precious[0].split()
 
 
+@pytest.mark.slow  # make update killed at moments: not the fast loop
 @pytest.mark.parametrize(("sig", "after"), [("SIGTERM", 2.0), ("SIGKILL", 3.5), ("SIGTERM", 5.0)])
 def test_make_update_killed_by_process_group(states, tmp_path, sig, after):
     """A real `make update`, killed by process group: the record stays whole, the next run is
