@@ -189,9 +189,9 @@ def build(
 ) -> None:
     """Build one edition: criteria, delineation and the GeoPackage, numbered as the history
     numbers it (against the newest earlier edition) unless --previous or --fresh say otherwise."""
+    from quartiere.cli_concurrency import MapProcess
     from quartiere.errors import ConfigError
     from quartiere.record import Baseline
-    from quartiere.report import MapProcess
 
     out = edition_out(config_path, out)
     progress = (lambda _: None) if quiet else _say
@@ -199,7 +199,7 @@ def build(
         raise ConfigError("--previous and --fresh: give one of them")
     start = time.perf_counter()
     # Forked before the pipeline is imported: the map process imports its libraries on the
-    # second core while this one imports and computes.
+    # second core while this one imports and computes (cli_concurrency says what it gains).
     drawer = MapProcess()
     try:
         from quartiere.config import load_config

@@ -165,8 +165,9 @@ def build(
 
     The GeoPackage, the map and the summary replace their previous versions together, once all
     three are written. ``drawer`` draws the map: by default in this process, after the
-    GeoPackage (a build called from Python starts no process); the command line passes a
-    :class:`quartiere.report.MapProcess` it started early, to draw beside the build.
+    GeoPackage (a build called from Python starts no process and no thread); the command line
+    passes a :class:`quartiere.cli_concurrency.MapProcess` it started early, to draw beside the
+    build.
     ``previous``: a build file or :func:`quartiere.lineage.baseline_for`'s result; None: afresh.
     """
     from quartiere.report import InProcessDrawer
