@@ -51,7 +51,6 @@ EDGES = (
     "quartiere.load_schools",
     "quartiere.pipeline",
     "quartiere.cli",
-    "quartiere.cli_concurrency",
     "quartiere.history",
     "quartiere.sensitivity",
     "quartiere.profiles",
@@ -247,9 +246,9 @@ def test_every_module_has_a_layer() -> None:
 
 #: the standard library's ways of starting a process or a thread
 CONCURRENCY = ("threading", "_thread", "multiprocessing", "concurrent", "subprocess")
-#: the only modules that start processes or threads, and why (see cli_concurrency's docstring)
+#: the only modules that start processes or threads, and why (docs/architecture.md). A helper
+#: the command line may need again goes into one module of its own, named here with its gain.
 CONCURRENT = {
-    "quartiere.cli_concurrency": "the command line's helpers: the map process, the figure pool",
     "quartiere.sensitivity.engine": "the dask engine of the robustness atlas owns its cluster",
     "quartiere.profiles.printing": "the Chromium client: headless Chromium is a process",
 }
@@ -278,7 +277,7 @@ def _concurrency_imports(source: str) -> set[str]:
 
 @pytest.mark.parametrize("name", sorted(n for n in MODULES if n not in CONCURRENT))
 def test_library_code_starts_no_process_and_no_thread(name: str) -> None:
-    # Concurrency lives with the command line (cli_concurrency) and the engines, in one place.
+    # Concurrency lives with the engines (dask, the Chromium client), each in one place.
     assert _concurrency_imports(MODULES[name].read_text()) == set()
 
 
@@ -290,9 +289,3 @@ def test_the_concurrency_check_finds_a_thread_pool() -> None:
     )
     assert _concurrency_imports(source) == {"concurrent.futures", "multiprocessing.pool", "os.fork"}
     assert set(CONCURRENT) <= set(MODULES)
-
-
-def test_only_the_command_line_uses_its_concurrency() -> None:
-    graph = {name: _imports(name, path) for name, path in MODULES.items()}
-    users = {n for n, imported in graph.items() if "quartiere.cli_concurrency" in imported}
-    assert users <= {"quartiere.cli"}

@@ -189,8 +189,10 @@ def build(
 ) -> None:
     """Build one edition: criteria, delineation and the GeoPackage, numbered as the history
     numbers it (against the newest earlier edition) unless --previous or --fresh say otherwise."""
-    from quartiere.cli_concurrency import MapProcess
+    from quartiere.config import load_config
     from quartiere.errors import ConfigError
+    from quartiere.lineage import baseline_for
+    from quartiere.pipeline import build as run_build
     from quartiere.record import Baseline
 
     out = edition_out(config_path, out)
@@ -198,22 +200,14 @@ def build(
     if previous is not None and fresh:
         raise ConfigError("--previous and --fresh: give one of them")
     start = time.perf_counter()
-    # Forked before the pipeline is imported: the map process imports its libraries on the
-    # second core while this one imports and computes (cli_concurrency says what it gains).
-    drawer = MapProcess()
-    try:
-        from quartiere.config import load_config
-        from quartiere.lineage import baseline_for
-        from quartiere.pipeline import build as run_build
-
-        with output_lock(out):
-            against: Path | Baseline | None = previous
-            if previous is None and not fresh:
-                config = load_config(config_path)
-                against = baseline_for(config, DEFAULT_OUT.parent, progress=progress)
-            result = run_build(config_path, out, previous=against, progress=progress, drawer=drawer)
-    finally:
-        drawer.close(kill=True)
+    # The map is drawn in this process, as from Python: a map process forked beside the build
+    # gained nothing measurable (docs/performance.md, "Concurrency").
+    with output_lock(out):
+        against: Path | Baseline | None = previous
+        if previous is None and not fresh:
+            config = load_config(config_path)
+            against = baseline_for(config, DEFAULT_OUT.parent, progress=progress)
+        result = run_build(config_path, out, previous=against, progress=progress)
     if not quiet:
         counts = result.build_info.counts or ""
         _say(f"wrote {out} ({counts}) in {time.perf_counter() - start:.1f} s")

@@ -1,11 +1,10 @@
-"""The build's map: drawn by :func:`draw_map`, in this process by :class:`InProcessDrawer`.
+"""The build's map, drawn in the build's process (:func:`draw_or_fail`).
 
-A build called from Python draws its map in the calling process, after the GeoPackage and the
-summary are written into the stage (:func:`staging`); only then are the new outputs moved into
-place together. Any failure to draw fails the build with one line
-(:class:`~quartiere.errors.QuartiereError`) and leaves the previous outputs as they were. The
-command line passes :class:`quartiere.cli_concurrency.MapProcess` instead, which draws the same
-map in a forked process beside the build.
+A build draws its map after the GeoPackage and the summary are written into the stage
+(:func:`staging`); only then are the new outputs moved into place together. Any failure to draw
+fails the build with one line (:class:`~quartiere.errors.QuartiereError`) and leaves the previous
+outputs as they were. (Until issue 21 the command line drew it in a forked process beside the
+build; measured, that gained nothing: docs/performance.md, "Concurrency".)
 """
 
 from __future__ import annotations
@@ -16,7 +15,7 @@ from typing import Any
 from quartiere.errors import QuartiereError
 from quartiere.io.atomic import staging
 
-__all__ = ["InProcessDrawer", "draw_map", "staging"]
+__all__ = ["draw_map", "draw_or_fail", "staging"]
 
 
 def draw_map(png: Path, payload: dict[str, Any]) -> None:
@@ -41,25 +40,11 @@ def draw_map(png: Path, payload: dict[str, Any]) -> None:
         write_png(chart_png, calibration_figure(chart))
 
 
-class InProcessDrawer:
-    """Draws the map in the calling process, when the build waits for it: what a build called
-    from Python uses (it starts no process and no thread). Same methods as
-    :class:`quartiere.cli_concurrency.MapProcess`."""
-
-    def __init__(self) -> None:
-        self._job: tuple[Path, dict[str, Any]] | None = None
-
-    def draw(self, png: Path, payload: dict[str, Any]) -> None:
-        self._job = (png, payload)
-
-    def wait(self) -> None:
-        """Draw the map now; raise one line when it could not be drawn."""
-        job, self._job = self._job, None
-        if job is not None:
-            try:
-                draw_map(*job)
-            except Exception as exc:  # noqa: BLE001
-                raise QuartiereError(f"map not drawn: {type(exc).__name__}: {exc}") from None
-
-    def close(self, kill: bool = False) -> None:
-        self._job = None
+def draw_or_fail(png: Path, payload: dict[str, Any]) -> None:
+    """:func:`draw_map`, in the calling process; any failure as one
+    :class:`~quartiere.errors.QuartiereError` line (the build then leaves the previous outputs
+    as they were)."""
+    try:
+        draw_map(png, payload)
+    except Exception as exc:  # noqa: BLE001 - one line for the user
+        raise QuartiereError(f"map not drawn: {type(exc).__name__}: {exc}") from None
