@@ -242,3 +242,50 @@ def test_every_module_has_a_layer() -> None:
     placed = (*STAGES, *CONFIGURATION, *EDGES, *values)
     unplaced = [n for n in MODULES if n != "quartiere" and not any(_under(n, p) for p in placed)]
     assert unplaced == []
+
+
+#: the standard library's ways of starting a process or a thread
+CONCURRENCY = ("threading", "_thread", "multiprocessing", "concurrent", "subprocess")
+#: the only modules that start processes or threads, and why (docs/architecture.md). A helper
+#: the command line may need again goes into one module of its own, named here with its gain.
+CONCURRENT = {
+    "quartiere.sensitivity.engine": "the dask engine of the robustness atlas owns its cluster",
+    "quartiere.profiles.printing": "the Chromium client: headless Chromium is a process",
+}
+
+
+def _concurrency_imports(source: str) -> set[str]:
+    """The concurrency modules ``source`` imports (lazy imports included), and ``os.fork``."""
+    found = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names = [node.module]
+        elif (
+            isinstance(node, ast.Attribute)
+            and node.attr in ("fork", "forkpty", "posix_spawn")
+            and isinstance(node.value, ast.Name)
+            and node.value.id == "os"
+        ):
+            names = [f"os.{node.attr}"]
+        else:
+            continue
+        found |= {n for n in names if n.split(".")[0] in CONCURRENCY or n.startswith("os.")}
+    return found
+
+
+@pytest.mark.parametrize("name", sorted(n for n in MODULES if n not in CONCURRENT))
+def test_library_code_starts_no_process_and_no_thread(name: str) -> None:
+    # Concurrency lives with the engines (dask, the Chromium client), each in one place.
+    assert _concurrency_imports(MODULES[name].read_text()) == set()
+
+
+def test_the_concurrency_check_finds_a_thread_pool() -> None:
+    # The test of the test: what harmonize.py once did, and a fork, are caught.
+    source = (
+        "import os\nfrom concurrent.futures import ThreadPoolExecutor\n"
+        "def f():\n    import multiprocessing.pool\n    return os.fork()\n"
+    )
+    assert _concurrency_imports(source) == {"concurrent.futures", "multiprocessing.pool", "os.fork"}
+    assert set(CONCURRENT) <= set(MODULES)

@@ -199,7 +199,7 @@ def test_outputs_equal_with_and_without_cache(tmp_path: Path, monkeypatch) -> No
         assert outs[name].with_suffix(".png").stat().st_size > 10_000
 
 
-# -- history reuse and the map process ----------------------------------------------------------
+# -- history reuse and a failing map -----------------------------------------------------------
 
 
 @pytest.mark.slow
@@ -228,7 +228,7 @@ def test_build_is_current_and_a_failing_map_keeps_previous_outputs(
     def broken(png: Path, payload: dict) -> None:
         raise RuntimeError("no ink")
 
-    monkeypatch.setattr(report, "draw_map", broken)  # inherited by the forked child
+    monkeypatch.setattr(report, "draw_map", broken)
     with pytest.raises(QuartiereError, match="map not drawn: RuntimeError: no ink"):
         build(edition, out)
     assert {p.name: p.read_bytes() for p in out.parent.iterdir()} == before

@@ -141,8 +141,8 @@ def test_count_criteria_is_an_integer_series_named_n_criteria() -> None:
 # ----------------------------------------------------------------------------------- harmonize
 
 
-def test_intersection_area_equals_the_serial_result_on_the_parallel_path() -> None:
-    n = 150  # above the 64 pairs where the work is split over threads
+def test_intersection_area_is_the_area_of_the_pairwise_intersections() -> None:
+    n = 150
     a = shapely.box(np.arange(n), 0, np.arange(n) + 2, 1)
     b = shapely.box(np.arange(n) + 1, 0, np.arange(n) + 1 + np.linspace(0.5, 3, n), 1)
     got = intersection_area(a, b)

@@ -1,7 +1,8 @@
 """The library starts no process and changes no global state (issue 21).
 
 Importing the package leaves ``os.environ`` as it was; ``build()`` called from Python starts no
-child process; a build run from another working directory writes nothing there.
+child process and no thread (nor do profiles without PDFs); a build run from another working
+directory writes nothing there.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import multiprocessing.process
 import os
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -49,10 +51,13 @@ def test_a_read_scopes_its_gdal_setting() -> None:
 
 
 @pytest.mark.slow
-def test_build_from_python_starts_no_child_process_and_writes_nothing_in_the_cwd(
+def test_build_from_python_starts_no_child_process_nor_thread_and_writes_nothing_in_the_cwd(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from quartiere.config import load_config
     from quartiere.pipeline import build
+    from quartiere.profiles.data import editions_beside
+    from quartiere.profiles.write import ProfileOptions, write_profiles
 
     started: list[str] = []
     real_start = multiprocessing.process.BaseProcess.start
@@ -71,9 +76,17 @@ def test_build_from_python_starts_no_child_process_and_writes_nothing_in_the_cwd
         started.append("subprocess")
         return real_popen(self, *args, **kwargs)
 
+    real_thread_start = threading.Thread.start
+
+    def thread_start(self):  # type: ignore[no-untyped-def]
+        started.append(f"thread {self.name}")
+        return real_thread_start(self)
+
     monkeypatch.setattr(multiprocessing.process.BaseProcess, "start", start)
     monkeypatch.setattr(os, "fork", fork)
     monkeypatch.setattr(subprocess.Popen, "__init__", popen)
+    monkeypatch.setattr(threading.Thread, "start", thread_start)
+    threads_before = set(threading.enumerate())
     monkeypatch.delenv("QUARTIERE_CACHE", raising=False)
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
@@ -81,6 +94,20 @@ def test_build_from_python_starts_no_child_process_and_writes_nothing_in_the_cwd
     out = tmp_path / "out" / "handlungsraeume.gpkg"
     result = build(CONFIG, out)
     assert started == []
+    assert set(threading.enumerate()) <= threads_before
+    # the profiles' figures, drawn one after the other in this process (no PDFs: no Chromium)
+    options = ProfileOptions(
+        build=out,
+        out=tmp_path / "profiles",
+        history=None,
+        sensitivity=None,
+        editions=tuple(editions_beside(CONFIG)),
+        pdf=False,
+    )
+    written = write_profiles(options, load_config(CONFIG))
+    assert started == []
+    assert set(threading.enumerate()) <= threads_before
+    assert len([p for p in written if p.suffix == ".html"]) == len(result.areas) + 1
     assert sorted(p.name for p in elsewhere.iterdir()) == []
     # the outputs, the map drawn in this process, and the cache beside them
     names = {p.name for p in out.parent.iterdir()}

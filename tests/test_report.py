@@ -215,67 +215,6 @@ def test_a_build_with_language_en_writes_english_beside_the_german_default(tmp_p
     assert description == "number of the Handlungsraum; NULL when outside every area"
 
 
-def test_map_process_reports_a_payload_it_cannot_send(tmp_path):
-    """A payload the pipe cannot carry ends in one QuartiereError from wait(), never in a hung
-    build or a traceback from the sending thread."""
-    import threading
-
-    from quartiere.errors import QuartiereError
-    from quartiere.report import MapProcess
-
-    seen: list[BaseException] = []
-    previous_hook = threading.excepthook
-    threading.excepthook = lambda args: seen.append(args.exc_value)  # type: ignore[assignment]
-    try:
-        drawer = MapProcess()
-        drawer.draw(tmp_path / "map.png", {"unpicklable": lambda: None})
-        with pytest.raises(QuartiereError, match="map not drawn: .*pickl"):
-            drawer.wait()
-        drawer.close()
-    finally:
-        threading.excepthook = previous_hook
-    assert seen == []
-    assert not (tmp_path / "map.png").exists()
-
-
-def test_the_map_process_reads_its_payload_without_pandas_or_geopandas(tmp_path: Path) -> None:
-    """The map process starts before the build imports its libraries: its payload and drawing
-    code must not pull in pandas, geopandas, pydantic or scipy (seconds of imports)."""
-    import pickle
-    import subprocess
-    import sys
-
-    from quartiere.present.figure_data import CalibrationChart
-
-    layers = synthetic_layers()
-    payload = {
-        "layers": MapLayers.of(layers["handlungsraeume"], layers["planungsraeume"]),
-        "chart": CalibrationChart(
-            shares=np.array([90.0, 60.0, 10.0]),
-            lmb_source="estimate",
-            threshold=75.0,
-            title="3 schools",
-            attribution="a",
-            marked=np.array([True, False, False]),
-            flag_label="flag",
-            flag_share=50.0,
-        ),
-    }
-    (tmp_path / "payload.pickle").write_bytes(pickle.dumps(payload))
-    code = (
-        "import pickle, sys\n"
-        "import quartiere.report, quartiere.io.figures\n"
-        "import quartiere.present.build_map, quartiere.present.schools_chart\n"
-        f"payload = pickle.loads(open({str(tmp_path / 'payload.pickle')!r}, 'rb').read())\n"
-        "heavy = ('pandas', 'geopandas', 'pydantic', 'scipy', 'pyogrio')\n"
-        "print(sorted(m for m in heavy if m in sys.modules))\n"
-        "print(len(payload['layers'].planning_areas), payload['chart'].title)\n"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    n = len(layers["planungsraeume"])
-    assert out.stdout.splitlines() == ["[]", f"{n} 3 schools"]
-
-
 def test_calibration_chart_draws_flagged_schools_and_the_flag_rate() -> None:
     from quartiere.present.figure_data import CalibrationChart
     from quartiere.present.schools_chart import calibration_figure

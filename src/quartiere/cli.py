@@ -47,14 +47,10 @@ def _unraisable(info: Any) -> None:
     # A SIGTERM that lands inside a callback Python cannot raise from (a weakref or import
     # callback) would print "Exception ignored" with a traceback and be lost: deliver it again,
     # so that it interrupts the build at the next step, and print nothing. Delivered a moment
-    # later from a timer thread, never from here: a handler that ran inside this hook would
-    # raise inside it and print the very traceback this hook exists to avoid.
+    # later (SIGALRM, whose handler is _terminate), never from here: a handler that ran inside
+    # this hook would raise inside it and print the very traceback this hook exists to avoid.
     if isinstance(info.exc_value, KeyboardInterrupt) and str(info.exc_value).startswith("signal"):
-        import threading
-
-        again = threading.Timer(0.01, os.kill, (os.getpid(), signal.SIGTERM))
-        again.daemon = True
-        again.start()
+        signal.setitimer(signal.ITIMER_REAL, 0.01)
         return
     sys.__unraisablehook__(info)
 
@@ -67,6 +63,7 @@ def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
         ctx = click.get_current_context()
         debug = ctx.find_root().params.get("debug", False)
         signal.signal(signal.SIGTERM, _terminate)
+        signal.signal(signal.SIGALRM, _terminate)  # a SIGTERM delivered again (_unraisable)
         sys.unraisablehook = _unraisable  # the command line's process only
         try:
             return func(*args, **kwargs)
@@ -78,8 +75,9 @@ def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
         except KeyboardInterrupt as exc:  # an update's Interrupted says which state is current
             # leaving: a signal sent again (or one redelivered by _unraisable) changes nothing,
             # and must not escape as a traceback or a death by signal during the exit
-            signal.signal(signal.SIGTERM, signal.SIG_IGN)
-            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            for leaving in (signal.SIGTERM, signal.SIGINT, signal.SIGALRM):
+                signal.signal(leaving, signal.SIG_IGN)
             _say(getattr(exc, "outcome", "interrupted: the previous output is untouched"))
             sys.exit(130)
         except OSError as exc:
@@ -195,31 +193,25 @@ def build(
 ) -> None:
     """Build one edition: criteria, delineation and the GeoPackage, numbered as the history
     numbers it (against the newest earlier edition) unless --previous or --fresh say otherwise."""
+    from quartiere.config import load_config
     from quartiere.errors import ConfigError
+    from quartiere.lineage import baseline_for
+    from quartiere.pipeline import build as run_build
     from quartiere.record import Baseline
-    from quartiere.report import MapProcess
 
     out = edition_out(config_path, out)
     progress = (lambda _: None) if quiet else _say
     if previous is not None and fresh:
         raise ConfigError("--previous and --fresh: give one of them")
     start = time.perf_counter()
-    # Forked before the pipeline is imported: the map process imports its libraries on the
-    # second core while this one imports and computes.
-    drawer = MapProcess()
-    try:
-        from quartiere.config import load_config
-        from quartiere.lineage import baseline_for
-        from quartiere.pipeline import build as run_build
-
-        with output_lock(out):
-            against: Path | Baseline | None = previous
-            if previous is None and not fresh:
-                config = load_config(config_path)
-                against = baseline_for(config, DEFAULT_OUT.parent, progress=progress)
-            result = run_build(config_path, out, previous=against, progress=progress, drawer=drawer)
-    finally:
-        drawer.close(kill=True)
+    # The map is drawn in this process, as from Python: a map process forked beside the build
+    # gained nothing measurable (docs/performance.md, "Concurrency").
+    with output_lock(out):
+        against: Path | Baseline | None = previous
+        if previous is None and not fresh:
+            config = load_config(config_path)
+            against = baseline_for(config, DEFAULT_OUT.parent, progress=progress)
+        result = run_build(config_path, out, previous=against, progress=progress)
     if not quiet:
         counts = result.build_info.counts or ""
         _say(f"wrote {out} ({counts}) in {time.perf_counter() - start:.1f} s")

@@ -21,8 +21,6 @@ its area, so that an overlap with a densely populated source counts more than on
 
 from __future__ import annotations
 
-import os
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Literal
 
@@ -50,20 +48,12 @@ Weighting = Literal["area", "population"]
 
 
 def intersection_area(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Area (m²) of the pairwise intersections of two geometry arrays, on all CPU cores.
+    """Area (m²) of the pairwise intersections of two geometry arrays.
 
-    GEOS releases Python's GIL, so chunks intersect in parallel threads; this is the costliest
-    step of a build.
+    Vectorised by shapely in this thread (chunks in a thread pool gained nothing measurable:
+    docs/performance.md, "Concurrency").
     """
-    # Threads and chunks are speed settings, not rules: the serial and the parallel path give
-    # the same areas (tested), so mutation testing leaves these lines alone.
-    workers = min(os.cpu_count() or 1, 8)  # pragma: no mutate
-    if workers == 1 or len(a) < 64:  # pragma: no mutate
-        return shapely.area(shapely.intersection(a, b))
-    chunks = np.array_split(np.arange(len(a)), workers * 2)  # pragma: no mutate
-    with ThreadPoolExecutor(workers) as pool:  # pragma: no mutate
-        parts = pool.map(lambda ix: shapely.area(shapely.intersection(a[ix], b[ix])), chunks)
-        return np.concatenate(list(parts))
+    return shapely.area(shapely.intersection(a, b))
 
 
 def overlay(

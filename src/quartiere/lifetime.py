@@ -1,9 +1,9 @@
 """Processes that die with their owner, locks that only the owner holds, leftovers of the dead.
 
-* :func:`die_with_parent`: called first thing in a helper process (the map process, the figure
-  workers, the PDF printer, the dask workers of a local cluster), so that it ends when the
-  process that started it ends, even by ``kill -9``: Linux's parent-death signal (``prctl``
-  through :mod:`ctypes`); elsewhere nothing is set and the helpers end when their pipe closes.
+* :func:`die_with_parent`: called first thing in a helper process (the PDF printer, the dask
+  workers of a local cluster), so that it ends when the process that started it ends, even by
+  ``kill -9``: Linux's parent-death signal (``prctl`` through :mod:`ctypes`); elsewhere nothing
+  is set and the helpers end when their pipe closes.
 * :func:`output_lock`: the lock of an output directory (``flock``). Only the process that took it
   holds it: a process forked while it is held closes its copy at once (:func:`forget_locks`,
   registered by the command line with :func:`os.register_at_fork`), so an orphaned helper can

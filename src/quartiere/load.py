@@ -10,8 +10,6 @@ collected as notes, shown by the CLI and written to ``build_info``.
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
-
 import geopandas as gpd
 import pandas as pd
 
@@ -94,19 +92,16 @@ def load_inputs(config: Config) -> Inputs:
     # Before any layer: a declared indicator column its table lacks is a configuration error.
     check_indicator_columns(config.indicators, config.source, read_header)
     notes: list[str] = []
-    # The polygon layers are the slow part of loading; GDAL and GEOS release the GIL, so read them
-    # side by side. Errors surface in a fixed order: planning areas, catchments, atlas zones.
-    with ThreadPoolExecutor(3) as pool:
-        plr_job = pool.submit(load_planning_areas, config)
-        catchments_job = pool.submit(read_layer, config.catchments, [], config.crs, ESB_ID)
-        zones_job = (
-            pool.submit(read_layer, config.atlas.zones, [], config.crs, PLR_ID)
-            if config.atlas.zones is not None
-            else None
-        )
-        planning_areas, plr_report = plr_job.result()
-        catchments, cat_report = catchments_job.result()
-        zones = zones_job.result() if zones_job is not None else None
+    # Read one after the other: reading them in threads gained nothing measurable
+    # (docs/performance.md, "Concurrency"). Errors surface in a fixed order: planning areas,
+    # catchments, atlas zones.
+    planning_areas, plr_report = load_planning_areas(config)
+    catchments, cat_report = read_layer(config.catchments, [], config.crs, ESB_ID)
+    zones = (
+        read_layer(config.atlas.zones, [], config.crs, PLR_ID)
+        if config.atlas.zones is not None
+        else None
+    )
     plr = planning_areas.index
     reports = [plr_report]
 

@@ -11,7 +11,6 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 from quartiere.build_info import (
     built_config_hash,
@@ -159,25 +158,15 @@ def build(
     previous: Path | Baseline | None = None,
     progress: Progress = lambda _: None,
     write_extras: bool = True,
-    drawer: Any = None,
 ) -> BuildResult:
     """Load, compute and export one edition; outputs are written atomically.
 
-    The GeoPackage, the map and the summary replace their previous versions together, once all
-    three are written. ``drawer`` draws the map: by default in this process, after the
-    GeoPackage (a build called from Python starts no process); the command line passes a
-    :class:`quartiere.report.MapProcess` it started early, to draw beside the build.
+    The GeoPackage, the map and the summary (``write_extras``) replace their previous versions
+    together, once all three are written. Everything runs in the calling process, one step after
+    the other: a build starts no process and no thread (the command line calls it alike).
     ``previous``: a build file or :func:`quartiere.lineage.baseline_for`'s result; None: afresh.
     """
-    from quartiere.report import InProcessDrawer
-
-    if drawer is None and write_extras:
-        drawer = InProcessDrawer()
-    try:
-        return _build(config_path, Path(out), previous, progress, drawer)
-    finally:
-        if drawer is not None:
-            drawer.close()
+    return _build(config_path, Path(out), previous, progress, write_extras)
 
 
 def _build(
@@ -185,11 +174,11 @@ def _build(
     out: Path,
     previous: Path | Baseline | None,
     progress: Progress,
-    drawer: Any,
+    write_extras: bool,
 ) -> BuildResult:
     from quartiere.io.beside import lmb_png, map_png, summary_md
     from quartiere.present.figure_data import MapLayers, chart_job
-    from quartiere.report import staging
+    from quartiere.report import draw_or_fail, staging
 
     timings: dict[str, float] = {}
     with _stage("config", timings, progress):
@@ -214,9 +203,24 @@ def _build(
     t = Messages(config.language)
     coverage = [c.text(t) for c in result.coverage]
     with staging(out) as workdir:
-        try:
-            if drawer is not None:
-                drawer.draw(
+        with _stage("export", timings, progress):
+            write_build(result, files, workdir / out.name)
+        if write_extras:
+            from quartiere.io.atomic import write_text_atomically
+            from quartiere.present.summary import summary_markdown
+
+            with _stage("report", timings, progress):
+                summary = summary_markdown(
+                    result.areas,
+                    result.planning_areas,
+                    edition=config.edition,
+                    estimates=estimates_text(result, t),
+                    coverage=coverage,
+                    language=config.language,
+                    inputs=input_lines(config, t),
+                )
+                write_text_atomically(workdir / summary_md(out).name, summary)
+                draw_or_fail(
                     workdir / map_png(out).name,
                     {
                         "layers": MapLayers.of(result.areas, result.planning_areas),
@@ -235,26 +239,4 @@ def _build(
                         ),
                     },
                 )
-            with _stage("export", timings, progress):
-                write_build(result, files, workdir / out.name)
-            if drawer is not None:
-                from quartiere.io.atomic import write_text_atomically
-                from quartiere.present.summary import summary_markdown
-
-                with _stage("report", timings, progress):
-                    summary = summary_markdown(
-                        result.areas,
-                        result.planning_areas,
-                        edition=config.edition,
-                        estimates=estimates_text(result, t),
-                        coverage=coverage,
-                        language=config.language,
-                        inputs=input_lines(config, t),
-                    )
-                    write_text_atomically(workdir / summary_md(out).name, summary)
-                    drawer.wait()
-        except BaseException:
-            if drawer is not None:
-                drawer.close(kill=True)  # it writes into workdir: stop it before cleanup
-            raise
     return result

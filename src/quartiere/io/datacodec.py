@@ -104,7 +104,9 @@ class _Writer:
         ]
         index_object = [i for i, level in enumerate(_levels(frame.index)) if level.dtype == object]
         try:
-            table = pa.Table.from_pandas(frame, preserve_index=True)
+            # nthreads=1: pyarrow would convert wide frames in a Python thread pool of its own;
+            # library code starts no thread (the cache's frames are small: no loss measured)
+            table = pa.Table.from_pandas(frame, preserve_index=True, nthreads=1)
         except (pa.ArrowException, ValueError) as exc:
             raise TypeError(f"not a table of plain values: {exc}") from None
         sink = io.BytesIO()

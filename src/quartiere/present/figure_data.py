@@ -1,5 +1,5 @@
-"""The content of the build's figures as plain values: what the build sends to the map process
-(:mod:`quartiere.report`), which then imports neither pandas, geopandas nor pydantic to read it.
+"""The content of the build's figures as plain values: what the build hands to
+:func:`quartiere.report.draw_map` (coordinate arrays, drawn as one ``PathCollection``).
 :class:`MapLayers` for the map (:mod:`.build_map`), :class:`CalibrationChart` for the lmb
 calibration chart (:mod:`.schools_chart`)."""
 
@@ -123,7 +123,7 @@ class CalibrationChart:
 def chart_job(
     schools: SchoolsResult | None, spec: SchoolsInput | None, threshold: float, png: Path
 ) -> tuple[Path, CalibrationChart] | None:
-    """The lmb calibration chart for the map process, when the build has a school list."""
+    """The lmb calibration chart drawn beside the map, when the build has a school list."""
     return (
         None
         if schools is None or spec is None

@@ -11,9 +11,7 @@ intact.
 from __future__ import annotations
 
 import base64
-import os
 import re
-import signal
 import time
 from collections.abc import Callable
 from contextlib import ExitStack
@@ -215,16 +213,12 @@ def _pct(value: Any, t: Messages, decimals: int = 1) -> str:
     return t.number(value, decimals)
 
 
-_MAP_STATE: dict[str, Any] = {}
-"""What the figure workers draw from: set before they are forked, so only ids cross processes."""
-
 OVERVIEW = ""
 """The task of drawing the overview map (the others are hr_ids)."""
 
 
-def _draw_figures(task: str) -> tuple[str, str | None]:
+def _draw_figures(state: dict[str, Any], task: str) -> tuple[str, str | None]:
     """An area's map and trend chart as data URIs; for :data:`OVERVIEW` the overview map."""
-    state = _MAP_STATE
     t = state["t"]
     if task == OVERVIEW:
         drawn = _simplified(state["build"], 25.0)
@@ -248,32 +242,6 @@ def _draw_figures(task: str) -> tuple[str, str | None]:
         svg_chart = trend_chart(own, trend.berlin, state["names"][task], t, state["series"])
         chart = _data_uri(svg_chart)[0]
     return _data_uri(svg)[0], chart
-
-
-def _quiet_worker() -> None:
-    # A worker stopped early (an error in the parent) ends without a traceback, and never
-    # outlives its parent (kill -9 included).
-    from quartiere.lifetime import die_with_parent
-
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    die_with_parent()
-
-
-def _draw_all(tasks: list[str], take: Callable[[tuple[str, str | None]], None]) -> None:
-    """Draw the figures of every task and hand each to ``take`` in order, as soon as it is
-    drawn: by forked workers on all cores (matplotlib is single-threaded)."""
-    import multiprocessing
-
-    workers = min(os.cpu_count() or 1, len(tasks))
-    if workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
-        for task in tasks:
-            take(_draw_figures(task))
-        return
-    with multiprocessing.get_context("fork").Pool(workers, _quiet_worker) as pool:
-        for figures in pool.imap(_draw_figures, tasks):
-            take(figures)
-        pool.close()
-        pool.join()
 
 
 def indicator_groups(
@@ -347,14 +315,15 @@ def profile_context(
     trend: data.Trend,
     sensitivity: tuple[pd.DataFrame, pd.DataFrame] | None,
     t: Messages,
-) -> tuple[list[dict[str, Any]], pd.DataFrame]:
-    """Everything each area's page shows, as display strings."""
+) -> tuple[list[dict[str, Any]], pd.DataFrame, dict[str, Any]]:
+    """Everything each area's page shows, as display strings; and what its figures are drawn
+    from (:func:`_draw_figures`)."""
     key = data.key_figures(build)
     indicators = data.read_indicators(config)
     means = data.indicator_means(build, indicators, key)
     drawn = _simplified(build)
     districts = drawn.planning_areas.dissolve(by="bezirk").geometry
-    _MAP_STATE.update(
+    state = dict(
         build=build,
         areas=drawn.areas,
         planning_areas=drawn.planning_areas,
@@ -400,7 +369,7 @@ def profile_context(
                 "hr_id": hr_id,
                 "name": str(area.hr_name),
                 "bezirk": bezirk,
-                "map": None,  # figures: drawn by workers while the pages are written
+                "map": None,  # figures: drawn page by page while the pages are written
                 "key": key_rows,
                 "indicators": groups,
                 "trend": trend_block,
@@ -418,7 +387,7 @@ def profile_context(
                 "density": t.number(k["density"]),
             }
         )
-    return pages, key
+    return pages, key, state
 
 
 def context_note(config: Config, t: Messages) -> str | None:
@@ -469,7 +438,10 @@ def write_profiles(
     """Write ``index.html`` and per area ``<hr_id>.html`` and ``<hr_id>.pdf`` into ``options.out``.
 
     ``printer``: a running :class:`PdfPrinter` (the command line starts it before its imports);
-    without one, one is started here when PDFs are wanted.
+    without one, one is started here when PDFs are wanted (Chromium, the one client process).
+    The figures are drawn one after the other in this process, while Chromium prints the pages
+    already written (a pool of figure workers gained nothing measurable on the shared 2-core
+    machine: docs/performance.md, "Concurrency").
 
     Returns the files written. Raises :class:`InputError` for a missing build, history or
     sensitivity directory, and :class:`QuartiereError` when PDFs are wanted but no Chromium is
@@ -509,7 +481,7 @@ def _write(
         data.read_history(options.history, editions)
         years, trend = [e.year for e in editions], data.trend(build.areas, editions)
     progress(f"trend over {len(years)} editions {time.perf_counter() - start:6.2f} s")
-    pages, key = profile_context(build, config, trend, sensitivity, t)
+    pages, key, state = profile_context(build, config, trend, sensitivity, t)
     env, css = _template_env()
     built = build.info.built_at or ""
     try:
@@ -558,7 +530,8 @@ def _write(
                 if printer is not None:
                     printer.print(path)
 
-            _draw_all([*(page["hr_id"] for page in pages), OVERVIEW], take)
+            for task in [*(page["hr_id"] for page in pages), OVERVIEW]:
+                take(_draw_figures(state, task))
             (stage / "index.html").write_text(
                 env.get_template("index.html").render(overview=overview, rows=pages, **common),
                 encoding="utf-8",
